@@ -1,0 +1,276 @@
+"""The ``hotleads`` command line: parse, call the library, print. No modelling here."""
+
+from __future__ import annotations
+
+import functools
+import json
+import warnings
+from pathlib import Path
+from typing import Annotated
+
+import pandas as pd
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from . import __version__, bundle, pipeline, synth
+from .exceptions import HotleadsError
+from .io import read_table, write_csv, write_json
+from .registry import parse_model_names
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, help="Predict which companies are hot leads for HR services.")
+console = Console(stderr=True)
+stdout = Console()
+
+Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="No progress display or tables (for scripts).")]
+Seed = Annotated[int, typer.Option(help="Seed that fixes every random choice.")]
+Device = Annotated[str, typer.Option(help="Device of the neural models: auto, cpu or cuda.")]
+
+
+def user_errors(command):
+    """Turn input mistakes into one ``error:`` line and exit status 2; print data warnings."""
+
+    @functools.wraps(command)
+    def wrapper(*args, **kwargs):
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            try:
+                return command(*args, **kwargs)
+            except HotleadsError as exc:
+                console.print(f"error: {exc}", markup=False, highlight=False, soft_wrap=True)
+                raise typer.Exit(2) from None
+            finally:
+                for warning in _unique(caught):
+                    console.print(f"warning: {warning.message}", markup=False, highlight=False, soft_wrap=True)
+
+    return wrapper
+
+
+def _unique(caught):
+    seen = set()
+    for warning in caught:
+        if issubclass(warning.category, UserWarning) and str(warning.message) not in seen:
+            seen.add(str(warning.message))
+            yield warning
+
+
+def _version(value: bool) -> None:
+    if value:
+        stdout.print(f"hotleads {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main(version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version.")] = False) -> None:
+    """Predict which companies are hot leads for HR services."""
+
+
+@app.command()
+@user_errors
+def generate(
+    out: Annotated[Path, typer.Option(help="Folder for train.csv, test.csv, holdout.csv and bayes.json.")],
+    rows: Annotated[int, typer.Option(help="Rows in all (60 % train, 20 % test, 20 % holdout).")] = 20_000,
+    seed: Seed = 0,
+    quiet: Quiet = False,
+) -> None:
+    """Write the built-in synthetic company data (challenge schema, known Bayes-optimal F1)."""
+    if rows < synth.MIN_ROWS:
+        raise typer.BadParameter(f"must be at least {synth.MIN_ROWS}; got {rows}.", param_hint="--rows")
+    report = synth.write_dataset(out, rows=rows, seed=seed)
+    if not quiet:
+        stdout.print(f"wrote {out}/train.csv, test.csv, holdout.csv ({report['rows']}); test Bayes-optimal F1 {report['test_bayes_f1']:.4f}")
+
+
+@app.command()
+@user_errors
+def train(
+    data: Annotated[Path, typer.Argument(help="Labelled company table (CSV or Parquet).")],
+    out: Annotated[Path, typer.Option(help="Model directory to write.")],
+    models: Annotated[str, typer.Option(help="Comma-separated models: gbdt, logreg, lstm, cnn, transformer.")] = "gbdt",
+    ensemble: Annotated[str, typer.Option(help="How several models combine: mean, weighted, stack or best.")] = "mean",
+    target: Annotated[str | None, typer.Option(help="Target column (default is_hot_lead).")] = None,
+    id_column: Annotated[str | None, typer.Option("--id", help="Id column (default company_id, else inferred).")] = None,
+    drop: Annotated[list[str] | None, typer.Option(help="Column to ignore (repeat, or comma-separate).")] = None,
+    categorical: Annotated[list[str] | None, typer.Option(help="Column to treat as categorical (repeat, or comma-separate).")] = None,
+    folds: Annotated[int, typer.Option(help="Stratified folds for out-of-fold predictions.")] = 5,
+    seed: Seed = 0,
+    threshold: Annotated[float | None, typer.Option(help="Fixed decision threshold instead of the F1-optimal one.")] = None,
+    epochs: Annotated[int | None, typer.Option(help="Neural models: maximum epochs.")] = None,
+    batch_size: Annotated[int | None, typer.Option(help="Neural models: batch size.")] = None,
+    lr: Annotated[float | None, typer.Option(help="Neural models: learning rate.")] = None,
+    loss: Annotated[str | None, typer.Option(help="Neural models: binary or categorical.")] = None,
+    device: Device = "auto",
+    quiet: Quiet = False,
+) -> None:
+    """Train models with out-of-fold threshold selection and save them to a model directory."""
+    options = pipeline.TrainOptions(
+        models=parse_model_names(models), folds=folds, seed=seed, threshold=threshold, ensemble=ensemble,
+        neural_params=_neural_params(epochs=epochs, batch_size=batch_size, lr=lr, loss=loss, device=device),
+    )
+    with _progress(quiet) as progress:
+        model = pipeline.train_file(
+            data, options, progress=progress, target=target, id_column=id_column,
+            drop=_split(drop), categorical=_split(categorical),
+        )
+    bundle.save(model, out)
+    if not quiet:
+        _print_leaderboard(model.leaderboard(), title=f"out-of-fold, {folds} folds, {model.training['rows']} rows")
+        stdout.print(f"final: {model.final_name}, threshold {model.threshold:.4f} ({_threshold_origin(model)}); saved to {out}")
+
+
+def _neural_params(**params) -> dict:
+    return {name: value for name, value in params.items() if value is not None}
+
+
+def _split(values: list[str] | None) -> list[str]:
+    return [part.strip() for value in values or [] for part in value.split(",") if part.strip()]
+
+
+def _threshold_origin(model: pipeline.LeadModel) -> str:
+    return "set by --threshold" if model.threshold_source == "user" else "maximises out-of-fold F1"
+
+
+@app.command()
+@user_errors
+def predict(
+    model_dir: Annotated[Path, typer.Argument(help="Model directory from `hotleads train`.")],
+    data: Annotated[Path, typer.Argument(help="Company table to score (CSV or Parquet).")],
+    out: Annotated[Path, typer.Option(help="submission.csv to write (Id,Prediction).")] = Path("submission.csv"),
+    scores: Annotated[Path | None, typer.Option(help="Also write id, probability, lead score 0-100 and rank.")] = None,
+    device: Device = "auto",
+    quiet: Quiet = False,
+) -> None:
+    """Score a table and write submission.csv (and optionally the ranked scores)."""
+    model = bundle.load(model_dir, device=device)
+    scored, _, _ = pipeline.score(model, read_table(data), source=str(data))
+    write_submission(scored, out)
+    if scores:
+        write_scores(scored, model, scores)
+    if not quiet:
+        stdout.print(f"wrote {out}: {len(scored)} rows, {int(scored['prediction'].sum())} hot leads (threshold {model.threshold:.4f})")
+
+
+def write_submission(scored: pd.DataFrame, path: Path) -> None:
+    write_csv(scored[["Id", "prediction"]].rename(columns={"prediction": "Prediction"}), path)
+
+
+def write_scores(scored: pd.DataFrame, model: pipeline.LeadModel, path: Path) -> None:
+    id_name = model.schema.id or "Id"
+    ranked = scored.sort_values("rank").rename(columns={"Id": id_name})
+    write_csv(ranked[[id_name, "probability", "lead_score", "rank", "prediction"]], path)
+
+
+@app.command()
+@user_errors
+def evaluate(
+    model_dir: Annotated[Path, typer.Argument(help="Model directory from `hotleads train`.")],
+    data: Annotated[Path, typer.Argument(help="Labelled company table.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print the metrics as JSON.")] = False,
+    device: Device = "auto",
+) -> None:
+    """Metrics of a trained model on labelled data (each member, and the final predictor)."""
+    model = bundle.load(model_dir, device=device)
+    result = pipeline.evaluate(model, read_table(data), source=str(data))
+    if as_json:
+        stdout.print_json(json.dumps(result))
+    else:
+        _print_metrics(result, title=f"{data}")
+
+
+@app.command()
+@user_errors
+def run(
+    out: Annotated[Path, typer.Option(help="Output folder.")] = Path("out"),
+    rows: Annotated[int, typer.Option(help="Rows of built-in data to generate.")] = 20_000,
+    models: Annotated[str, typer.Option(help="Comma-separated models.")] = "gbdt",
+    seed: Seed = 0,
+    device: Device = "auto",
+    quiet: Quiet = False,
+) -> None:
+    """The main job on built-in data: generate, train, evaluate against the Bayes ceiling, predict."""
+    data = out / "data"
+    bayes = synth.write_dataset(data, rows=rows, seed=seed)
+    options = pipeline.TrainOptions(models=parse_model_names(models), seed=seed, neural_params={"device": device})
+    with _progress(quiet) as progress:
+        model = pipeline.train_file(data / "train.csv", options, progress=progress)
+    bundle.save(model, out / "model")
+    test = pipeline.evaluate(model, read_table(data / "test.csv"), source=str(data / "test.csv"))
+    scored, _, _ = pipeline.score(model, read_table(data / "holdout.csv"), source=str(data / "holdout.csv"))
+    write_submission(scored, out / "submission.csv")
+    write_scores(scored, model, out / "scores.csv")
+    summary = _run_summary(model, test, bayes)
+    write_json(summary, out / "metrics.json")
+    if not quiet:
+        _print_leaderboard(model.leaderboard(), title="out-of-fold on train.csv")
+        _print_metrics(test, title="test.csv", bayes_f1=bayes["test_bayes_f1"])
+        stdout.print(f"wrote {out}/submission.csv, scores.csv, metrics.json, model/")
+
+
+def _run_summary(model: pipeline.LeadModel, test: dict, bayes: dict) -> dict:
+    return {
+        "final": model.final_name,
+        "threshold": model.threshold,
+        "oof": model.oof_metrics(),
+        "leaderboard": model.leaderboard(),
+        "test": test,
+        "bayes": {"test_f1": bayes["test_bayes_f1"], "test_threshold": bayes["test_bayes_threshold"]},
+        "test_f1_share_of_bayes": test["metrics"]["f1"] / bayes["test_bayes_f1"],
+    }
+
+
+class _progress:
+    """Rich progress bar on stderr, fed by the pipeline's (label, done, total) callback."""
+
+    def __init__(self, quiet: bool) -> None:
+        self.bar = None if quiet else Progress(
+            TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"), TimeElapsedColumn(),
+            console=console, transient=True,
+        )
+        self.task = None
+
+    def __enter__(self):
+        if self.bar is None:
+            return None
+        self.bar.start()
+        return self.update
+
+    def update(self, label: str, done: int, total: int) -> None:
+        if self.task is None:
+            self.task = self.bar.add_task("training", total=total)
+        self.bar.update(self.task, completed=done, description=label)
+
+    def __exit__(self, *exc) -> None:
+        if self.bar is not None:
+            self.bar.stop()
+
+
+def _print_leaderboard(rows: list[dict], *, title: str) -> None:
+    table = Table(title=f"Leaderboard ({title})")
+    for column in ("model", "OOF F1", "threshold", "precision", "recall", "PR-AUC", "F1 @0.5", "fit s"):
+        table.add_column(column, justify="left" if column == "model" else "right")
+    for row in sorted(rows, key=lambda r: -r["f1"]):
+        table.add_row(row["model"], *(f"{row[k]:.4f}" for k in ("f1", "threshold", "precision", "recall", "pr_auc", "f1_at_0_5")), f"{row['fit_seconds']:.1f}")
+    stdout.print(table)
+
+
+def _print_metrics(result: dict, *, title: str, bayes_f1: float | None = None) -> None:
+    columns = {**result["members"], f"{result['final']} (final)": result["metrics"]}
+    if result["final"] in result["members"]:
+        columns.pop(result["final"])
+    table = Table(title=f"Metrics on {title}")
+    table.add_column("metric")
+    for name in columns:
+        table.add_column(name, justify="right")
+    for key in ("f1", "threshold", "precision", "recall", "accuracy", "pr_auc", "roc_auc", "f1_at_0_5", "positive_rate"):
+        table.add_row(METRIC_LABELS[key], *(f"{m[key]:.4f}" for m in columns.values()))
+    table.add_row("tn/fp/fn/tp", *("/".join(str(m["confusion"][k]) for k in ("tn", "fp", "fn", "tp")) for m in columns.values()))
+    stdout.print(table)
+    if bayes_f1:
+        stdout.print(f"Bayes-optimal F1 on this split: {bayes_f1:.4f}; final model reaches {result['metrics']['f1'] / bayes_f1:.1%} of it")
+
+
+METRIC_LABELS = {
+    "f1": "F1", "threshold": "threshold", "precision": "precision", "recall": "recall", "accuracy": "accuracy",
+    "pr_auc": "PR-AUC", "roc_auc": "ROC-AUC", "f1_at_0_5": "F1 at 0.5", "positive_rate": "predicted positive rate",
+}

@@ -1,0 +1,121 @@
+"""Fitted preprocessing: typed company columns -> one float matrix every model reads.
+
+Fitted on training rows only, saved as JSON with the model, applied unchanged at predict time:
+
+- numeric: ``+inf``/``-inf`` (e.g. funding per employee with no employees) become the largest /
+  smallest finite training value, with an ``<col>__inf`` column (+1/-1/0) so a model can still
+  tell them apart; heavy-tailed columns (money) get a signed ``log1p``; missing stays NaN for the
+  models to handle (trees natively, the others impute).
+- categorical: integer codes of the training categories (at most ``max_categories``, the most
+  frequent); missing, rare and unseen values become NaN, the "unknown" category.
+- dates: age in days before the reference date, the latest date in the training data (so the
+  same company gets the same value whenever it is scored).
+
+Scaling is left to the models that need it (the linear and neural models scale internally).
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from .schema import DataWarning, Schema
+
+HEAVY_TAIL_RATIO = 100.0  # |p99| / median(|x|) above this: the column spans orders of magnitude
+
+
+@dataclass
+class Preprocessor:
+    """Turns validated feature columns into a float matrix; ``fit`` learns from training rows only."""
+
+    max_categories: int = 64
+    numeric_: dict[str, dict] = field(default_factory=dict)
+    categories_: dict[str, list[str]] = field(default_factory=dict)
+    reference_dates_: dict[str, str] = field(default_factory=dict)
+    feature_names_: list[str] = field(default_factory=list)
+
+    def fit(self, features: pd.DataFrame, schema: Schema) -> Preprocessor:
+        self.numeric_ = {name: _fit_numeric(features[name]) for name in schema.numeric}
+        self.categories_ = {name: _fit_categories(features[name], self.max_categories) for name in schema.categorical}
+        self.reference_dates_ = {name: _fit_reference_date(features[name]) for name in schema.date}
+        self.feature_names_ = self._output_names()
+        return self
+
+    def _output_names(self) -> list[str]:
+        names = []
+        for name, params in self.numeric_.items():
+            names += [name, f"{name}__inf"] if params["inf_flag"] else [name]
+        return names + list(self.categories_) + list(self.reference_dates_)
+
+    @property
+    def categorical_indices(self) -> list[int]:
+        """Positions of the categorical codes in the output matrix (for LightGBM and embeddings)."""
+        return [self.feature_names_.index(name) for name in self.categories_]
+
+    def transform(self, features: pd.DataFrame) -> np.ndarray:
+        """Float matrix (n_rows, n_features) in ``feature_names_`` order."""
+        return self.transform_frame(features).to_numpy(dtype=np.float64)
+
+    def transform_frame(self, features: pd.DataFrame) -> pd.DataFrame:
+        columns: dict[str, pd.Series] = {}
+        for name, params in self.numeric_.items():
+            columns.update(_transform_numeric(name, features[name], params))
+        for name, categories in self.categories_.items():
+            columns[name] = _encode(name, features[name], categories)
+        for name, reference in self.reference_dates_.items():
+            columns[name] = (pd.Timestamp(reference) - pd.to_datetime(features[name])).dt.days.astype("float64")
+        return pd.DataFrame(columns, index=features.index)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> Preprocessor:
+        return cls(**data)
+
+
+def _fit_numeric(values: pd.Series) -> dict:
+    finite = values[np.isfinite(values)]
+    has_inf = bool(np.isinf(values).any())
+    low, high = (float(finite.min()), float(finite.max())) if len(finite) else (0.0, 0.0)
+    magnitude = finite.abs()
+    median = float(magnitude.median()) if len(finite) else 0.0
+    heavy = bool(len(finite) and median > 0 and magnitude.quantile(0.99) / median > HEAVY_TAIL_RATIO)
+    return {"low": low, "high": high, "inf_flag": has_inf, "log": heavy}
+
+
+def _transform_numeric(name: str, values: pd.Series, params: dict) -> dict[str, pd.Series]:
+    clipped = values.replace({np.inf: params["high"], -np.inf: params["low"]})
+    if params["log"]:
+        clipped = np.sign(clipped) * np.log1p(clipped.abs())
+    out = {name: clipped.astype("float64")}
+    if params["inf_flag"]:
+        out[f"{name}__inf"] = np.sign(values.where(np.isinf(values), 0.0)).astype("float64")
+    return out
+
+
+def _fit_categories(values: pd.Series, max_categories: int) -> list[str]:
+    counts = values.dropna().astype(str).value_counts()
+    kept = counts.index[:max_categories]
+    return sorted(str(category) for category in kept)
+
+
+def _encode(name: str, values: pd.Series, categories: list[str]) -> pd.Series:
+    codes = pd.Series(pd.Categorical(values, categories=categories).codes, index=values.index).astype("float64")
+    unseen = values.notna() & (codes < 0)
+    if unseen.any():
+        examples = sorted(set(values[unseen].astype(str)))[:3]
+        warnings.warn(
+            f"column '{name}': {int(unseen.sum())} row(s) have categories not seen in training ({examples}); scored as unknown",
+            DataWarning,
+            stacklevel=4,
+        )
+    return codes.where(codes >= 0, np.nan)
+
+
+def _fit_reference_date(values: pd.Series) -> str:
+    latest = pd.to_datetime(values).max()
+    return (latest if pd.notna(latest) else pd.Timestamp("2000-01-01")).strftime("%Y-%m-%d")

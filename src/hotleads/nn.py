@@ -1,0 +1,317 @@
+"""Plain torch modules: feature tokens, sequence encoders and a classification head.
+
+A row of the company table becomes a short sequence of feature tokens
+(FT-Transformer, Gorishniy et al. 2021); an encoder (LSTM, CNN or Transformer)
+pools the sequence into one vector; a head turns that vector into logits.
+
+The encoders take any ``(B, T, d)`` sequence, not only feature tokens: a later
+model can feed monthly time steps and concatenate static features to the
+pooled vector before the head.
+
+Shapes: ``B`` batch, ``T`` sequence length (tokens), ``d`` token width.
+
+Examples
+--------
+>>> import torch
+>>> tokenizer = FeatureTokenizer(n_numeric=3, cat_cardinalities=[4], d_token=8)
+>>> encoder = TransformerEncoder(d_model=8, n_heads=2, n_layers=1)
+>>> net = TokenNet(
+...     tokenizer=tokenizer, encoder=encoder, head=Head(d_in=8, n_outputs=1)
+... )
+>>> x_num = torch.tensor([[0.1, float("nan"), -1.0]])
+>>> x_cat = torch.tensor([[2]])
+>>> net(x_num, x_cat).shape
+torch.Size([1, 1])
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import torch
+from torch import Tensor, nn
+
+__all__ = [
+    "CNNEncoder",
+    "FeatureTokenizer",
+    "Head",
+    "LSTMEncoder",
+    "TokenNet",
+    "TransformerEncoder",
+]
+
+
+def _check_positive_int(name: str, value: object) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ValueError(f"{name} must be a positive integer, however: {name}={value!r}")
+
+
+def _check_non_negative_int(name: str, value: object) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ValueError(
+            f"{name} must be a non-negative integer, however: {name}={value!r}"
+        )
+
+
+def _check_dropout(value: float) -> None:
+    if not 0.0 <= value < 1.0:
+        raise ValueError(f"dropout must be in [0, 1), however: dropout={value!r}")
+
+
+def _uniform_(tensor: Tensor, d: int) -> Tensor:
+    # rtdl's initialisation for token parameters: U(-1/sqrt(d), 1/sqrt(d)).
+    bound = 1.0 / math.sqrt(d)
+    return nn.init.uniform_(tensor, -bound, bound)
+
+
+class FeatureTokenizer(nn.Module):
+    """Turn one table row into a sequence of ``T = n_numeric + n_categorical`` tokens.
+
+    Numeric feature ``j`` becomes ``x_j * W_j + b_j`` (its own linear map); a
+    missing value (NaN) becomes ``b_j + M_j`` instead, with ``M_j`` a learned
+    "missing" vector. Categorical feature ``j`` looks up its own embedding
+    table, whose row 0 stands for missing or unknown and rows ``1..K_j`` for
+    the codes ``0..K_j - 1``. Every token also gets a learned feature-identity
+    (position) embedding.
+
+    Parameters
+    ----------
+    n_numeric : int
+        Number of numeric features (may be 0).
+    cat_cardinalities : sequence of int
+        ``K_j``, the number of known codes of each categorical feature.
+    d_token : int
+        Width of each token.
+    """
+
+    def __init__(
+        self, *, n_numeric: int, cat_cardinalities: Sequence[int], d_token: int
+    ) -> None:
+        super().__init__()
+        _check_non_negative_int("n_numeric", n_numeric)
+        _check_positive_int("d_token", d_token)
+        for cardinality in cat_cardinalities:
+            _check_non_negative_int("cat_cardinalities[j]", cardinality)
+        n_tokens = n_numeric + len(cat_cardinalities)
+        if n_tokens == 0:
+            raise ValueError("FeatureTokenizer needs at least one feature, however: 0")
+        self.n_numeric = n_numeric
+        self.n_categorical = len(cat_cardinalities)
+        self.d_token = d_token
+
+        self.num_weight = nn.Parameter(_uniform_(torch.empty(n_numeric, d_token), d_token))
+        self.num_bias = nn.Parameter(_uniform_(torch.empty(n_numeric, d_token), d_token))
+        self.num_missing = nn.Parameter(_uniform_(torch.empty(n_numeric, d_token), d_token))
+        # One table for all categorical features; feature j owns rows
+        # offsets[j] .. offsets[j] + K_j (row offsets[j] = missing/unknown).
+        rows = [cardinality + 1 for cardinality in cat_cardinalities]
+        offsets = torch.tensor([0, *rows[:-1]], dtype=torch.long).cumsum(0)
+        self.register_buffer("cat_offsets", offsets, persistent=False)
+        self.cat_embedding = nn.Embedding(sum(rows), d_token)
+        _uniform_(self.cat_embedding.weight, d_token)
+        self.position = nn.Parameter(_uniform_(torch.empty(n_tokens, d_token), d_token))
+
+    @property
+    def n_tokens(self) -> int:
+        return self.n_numeric + self.n_categorical
+
+    def forward(self, x_num: Tensor, x_cat: Tensor) -> Tensor:
+        """Map ``x_num (B, n_numeric)`` floats (NaN = missing) and ``x_cat
+        (B, n_categorical)`` indices (0 = missing/unknown) to ``(B, T, d)``."""
+        tokens = []
+        if self.n_numeric:
+            missing = x_num.isnan().unsqueeze(-1)  # (B, n_num, 1)
+            values = x_num.nan_to_num(0.0).unsqueeze(-1)  # (B, n_num, 1)
+            numeric = values * self.num_weight + self.num_bias  # (B, n_num, d)
+            tokens.append(numeric + missing * self.num_missing)
+        if self.n_categorical:
+            tokens.append(self.cat_embedding(x_cat + self.cat_offsets))  # (B, n_cat, d)
+        return torch.cat(tokens, dim=1) + self.position  # (B, T, d)
+
+
+class LSTMEncoder(nn.Module):
+    """Run an LSTM over ``(B, T, d_in)`` and pool to ``(B, d_out)``.
+
+    The pooled vector is the final hidden state of the last layer (both
+    directions concatenated when ``bidirectional``), so
+    ``d_out = hidden_size * (2 if bidirectional else 1)``.
+    """
+
+    def __init__(
+        self,
+        *,
+        d_in: int,
+        hidden_size: int,
+        n_layers: int = 1,
+        bidirectional: bool = True,
+        dropout: float = 0.0,
+    ) -> None:
+        super().__init__()
+        _check_positive_int("d_in", d_in)
+        _check_positive_int("hidden_size", hidden_size)
+        _check_positive_int("n_layers", n_layers)
+        _check_dropout(dropout)
+        self.lstm = nn.LSTM(
+            d_in,
+            hidden_size,
+            num_layers=n_layers,
+            batch_first=True,
+            bidirectional=bidirectional,
+            # nn.LSTM applies dropout between layers only (and warns when n_layers=1).
+            dropout=dropout if n_layers > 1 else 0.0,
+        )
+        self.n_directions = 2 if bidirectional else 1
+        self.d_out = hidden_size * self.n_directions
+
+    def forward(self, x: Tensor) -> Tensor:
+        """``(B, T, d_in) -> (B, d_out)``."""
+        _, (h_n, _) = self.lstm(x)  # h_n: (n_layers * n_dir, B, hidden)
+        last = h_n[-self.n_directions :]  # (n_dir, B, hidden)
+        return last.transpose(0, 1).reshape(x.shape[0], self.d_out)  # (B, d_out)
+
+
+class CNNEncoder(nn.Module):
+    """1D convolutions along the sequence axis, then max and mean pooling.
+
+    ``(B, T, d_in) -> (B, d_out)`` with ``d_out = 2 * n_channels`` (the max
+    and the mean over ``T`` concatenated). Convolutions keep the length
+    (``padding="same"``), so any ``T >= 1`` works.
+    """
+
+    def __init__(
+        self,
+        *,
+        d_in: int,
+        n_channels: int,
+        kernel_size: int = 3,
+        n_layers: int = 2,
+        dropout: float = 0.0,
+    ) -> None:
+        super().__init__()
+        _check_positive_int("d_in", d_in)
+        _check_positive_int("n_channels", n_channels)
+        _check_positive_int("kernel_size", kernel_size)
+        _check_positive_int("n_layers", n_layers)
+        _check_dropout(dropout)
+        layers: list[nn.Module] = []
+        for i in range(n_layers):
+            conv = nn.Conv1d(
+                d_in if i == 0 else n_channels, n_channels, kernel_size, padding="same"
+            )
+            layers += [conv, nn.ReLU(), nn.Dropout(dropout)]
+        self.convs = nn.Sequential(*layers)
+        self.d_out = 2 * n_channels
+
+    def forward(self, x: Tensor) -> Tensor:
+        """``(B, T, d_in) -> (B, d_out)``."""
+        h = self.convs(x.transpose(1, 2))  # (B, C, T)
+        return torch.cat([h.amax(dim=2), h.mean(dim=2)], dim=1)  # (B, 2C)
+
+
+class TransformerEncoder(nn.Module):
+    """Pre-norm self-attention over ``(B, T, d_model)``, pooled to ``(B, d_model)``.
+
+    ``pooling="cls"`` prepends a learned CLS token and returns its final
+    state; ``pooling="mean"`` averages the tokens.
+    """
+
+    def __init__(
+        self,
+        *,
+        d_model: int,
+        n_heads: int,
+        n_layers: int,
+        d_ffn: int | None = None,
+        dropout: float = 0.1,
+        pooling: str = "cls",
+    ) -> None:
+        super().__init__()
+        _check_positive_int("d_model", d_model)
+        _check_positive_int("n_heads", n_heads)
+        _check_positive_int("n_layers", n_layers)
+        _check_dropout(dropout)
+        if d_model % n_heads:
+            raise ValueError(
+                "d_model must be divisible by n_heads, however: "
+                f"d_model={d_model}, n_heads={n_heads}"
+            )
+        if pooling not in ("cls", "mean"):
+            raise ValueError(f"pooling must be 'cls' or 'mean', however: pooling={pooling!r}")
+        d_ffn = 2 * d_model if d_ffn is None else d_ffn
+        _check_positive_int("d_ffn", d_ffn)
+        layer = nn.TransformerEncoderLayer(
+            d_model,
+            n_heads,
+            dim_feedforward=d_ffn,
+            dropout=dropout,
+            activation="gelu",
+            batch_first=True,
+            norm_first=True,
+        )
+        # Nested tensors only serve padding masks, and norm_first disables them
+        # anyway (with a warning unless switched off here).
+        self.layers = nn.TransformerEncoder(
+            layer, n_layers, norm=nn.LayerNorm(d_model), enable_nested_tensor=False
+        )
+        self.pooling = pooling
+        self.cls = nn.Parameter(_uniform_(torch.empty(1, 1, d_model), d_model))
+        self.d_out = d_model
+
+    def forward(self, x: Tensor) -> Tensor:
+        """``(B, T, d_model) -> (B, d_model)``."""
+        if self.pooling == "cls":
+            x = torch.cat([self.cls.expand(x.shape[0], -1, -1), x], dim=1)  # (B, 1+T, d)
+        h = self.layers(x)  # (B, T', d)
+        return h[:, 0] if self.pooling == "cls" else h.mean(dim=1)  # (B, d)
+
+
+class Head(nn.Module):
+    """``(B, d_in) -> (B, n_outputs)`` logits: Linear-ReLU-Dropout-Linear.
+
+    ``d_hidden=None`` gives a single linear layer. ``n_outputs`` is 1 for the
+    "binary" loss (one logit) and 2 for the "categorical" loss (softmax).
+    """
+
+    def __init__(
+        self,
+        *,
+        d_in: int,
+        n_outputs: int,
+        d_hidden: int | None = None,
+        dropout: float = 0.0,
+    ) -> None:
+        super().__init__()
+        _check_positive_int("d_in", d_in)
+        _check_positive_int("n_outputs", n_outputs)
+        _check_dropout(dropout)
+        if d_hidden is None:
+            self.layers = nn.Sequential(nn.Linear(d_in, n_outputs))
+        else:
+            _check_positive_int("d_hidden", d_hidden)
+            self.layers = nn.Sequential(
+                nn.Linear(d_in, d_hidden),
+                nn.ReLU(),
+                nn.Dropout(dropout),
+                nn.Linear(d_hidden, n_outputs),
+            )
+
+    def forward(self, x: Tensor) -> Tensor:
+        """``(B, d_in) -> (B, n_outputs)``."""
+        return self.layers(x)
+
+
+class TokenNet(nn.Module):
+    """Feature tokens -> encoder -> head: ``(x_num, x_cat) -> (B, n_outputs)`` logits."""
+
+    def __init__(self, *, tokenizer: FeatureTokenizer, encoder: nn.Module, head: Head) -> None:
+        super().__init__()
+        self.tokenizer = tokenizer
+        self.encoder = encoder
+        self.head = head
+
+    def forward(self, x_num: Tensor, x_cat: Tensor) -> Tensor:
+        """``x_num (B, n_numeric)``, ``x_cat (B, n_categorical)`` -> ``(B, n_outputs)``."""
+        tokens = self.tokenizer(x_num, x_cat)  # (B, T, d)
+        pooled = self.encoder(tokens)  # (B, d_out)
+        return self.head(pooled)  # (B, n_outputs)

@@ -1,0 +1,215 @@
+"""Train / score / evaluate orchestration: the library calls behind every interface.
+
+Training cross-fits every model on the same stratified folds: each fold's model is fitted on the
+other folds and predicts its own, which gives honest out-of-fold (OOF) probabilities for every
+training row; the fold models together, averaged, are the predictor that is saved. Thresholds,
+ensemble weights and the leaderboard all come from those OOF probabilities, never from rows that
+are scored later.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from sklearn.model_selection import StratifiedKFold
+
+from .ensemble import METHODS, Ensemble, fit_ensemble, nested_oof
+from .exceptions import DataError, ParameterError
+from .features import Preprocessor
+from .io import read_table
+from .metrics import classification_metrics
+from .neural import NEURAL_MODELS
+from .registry import make_model, parse_model_names
+from .schema import Schema, infer_schema, prepare
+from .threshold import f1_optimal_threshold
+
+Progress = Callable[[str, int, int], None]  # (what just finished, steps done, steps in all)
+ENSEMBLE_NAME = "ensemble"
+
+
+@dataclass
+class TrainOptions:
+    """What to train and how; ``neural_params`` go to the neural models only (epochs, lr, device...)."""
+
+    models: list[str] = field(default_factory=lambda: ["gbdt"])
+    folds: int = 5
+    seed: int = 0
+    threshold: float | None = None
+    ensemble: str = "mean"
+    neural_params: dict = field(default_factory=dict)
+
+    def check(self) -> None:
+        parse_model_names(",".join(self.models))
+        if self.folds < 2:
+            raise ParameterError(f"--folds must be an integer >= 2; got {self.folds}.")
+        if self.threshold is not None and not 0.0 < self.threshold < 1.0:
+            raise ParameterError(f"--threshold must be between 0 and 1 (exclusive); got {self.threshold}.")
+        if self.ensemble not in METHODS:
+            raise ParameterError(f"--ensemble must be one of {', '.join(METHODS)}; got '{self.ensemble}'.")
+
+
+@dataclass
+class Member:
+    """One registered model, cross-fitted: its fold estimators and their OOF probabilities."""
+
+    name: str
+    estimators: list
+    oof: np.ndarray
+    fit_seconds: float
+
+    def predict_proba(self, X: np.ndarray) -> np.ndarray:
+        """Mean positive-class probability of the fold estimators, shape (n_rows,)."""
+        return np.mean([estimator.predict_proba(X)[:, 1] for estimator in self.estimators], axis=0)
+
+
+@dataclass
+class LeadModel:
+    """A trained hot-lead predictor: schema, preprocessing, members, ensemble and threshold."""
+
+    schema: Schema
+    preprocessor: Preprocessor
+    members: dict[str, Member]
+    ensemble: Ensemble | None
+    threshold: float
+    threshold_source: str
+    oof: np.ndarray
+    y: np.ndarray
+    seed: int
+    folds: int
+    training: dict = field(default_factory=dict)
+
+    @property
+    def final_name(self) -> str:
+        return ENSEMBLE_NAME if self.ensemble else next(iter(self.members))
+
+    def member_probas(self, X: np.ndarray) -> dict[str, np.ndarray]:
+        return {name: member.predict_proba(X) for name, member in self.members.items()}
+
+    def final_proba(self, member_probas: dict[str, np.ndarray]) -> np.ndarray:
+        if self.ensemble is None:
+            return next(iter(member_probas.values()))
+        return self.ensemble.combine(np.column_stack([member_probas[name] for name in self.ensemble.members]))
+
+    def leaderboard(self) -> list[dict]:
+        """One row per member (and the ensemble): OOF quality at each one's own F1-optimal threshold."""
+        rows = [_board_row(name, self.y, m.oof, f1_optimal_threshold(self.y, m.oof)[0], m.fit_seconds) for name, m in self.members.items()]
+        if self.ensemble is not None:
+            fit_seconds = sum(m.fit_seconds for m in self.members.values())
+            rows.append(_board_row(ENSEMBLE_NAME, self.y, self.oof, self.threshold, fit_seconds))
+        elif self.threshold_source == "user":
+            rows[0] = _board_row(rows[0]["model"], self.y, self.oof, self.threshold, rows[0]["fit_seconds"])
+        return rows
+
+    def oof_metrics(self) -> dict:
+        return classification_metrics(self.y, self.oof, self.threshold)
+
+
+def _board_row(name: str, y: np.ndarray, oof: np.ndarray, threshold: float, fit_seconds: float) -> dict:
+    metrics = classification_metrics(y, oof, threshold)
+    keys = ("f1", "threshold", "precision", "recall", "pr_auc", "roc_auc", "f1_at_0_5")
+    return {"model": name, **{key: metrics[key] for key in keys}, "fit_seconds": round(fit_seconds, 2)}
+
+
+def file_sha256(path: str | Path) -> str:
+    digest = hashlib.sha256()
+    with Path(path).open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def train_file(path: str | Path, options: TrainOptions, *, progress: Progress | None = None, **schema_options) -> LeadModel:
+    """Read a labelled table and :func:`train` on it, recording the file's SHA-256 in the model."""
+    options.check()
+    frame = read_table(path)
+    model = train(frame, options, source=str(path), progress=progress, **schema_options)
+    model.training.update(path=str(path), sha256=file_sha256(path))
+    return model
+
+
+def train(frame: pd.DataFrame, options: TrainOptions, *, source: str = "table", progress: Progress | None = None, **schema_options) -> LeadModel:
+    """Validate, preprocess, cross-fit every model, ensemble, and choose the threshold on OOF output."""
+    options.check()
+    schema = infer_schema(frame, source=source, **schema_options)
+    prepared = prepare(frame, schema, source=source, labelled=True)
+    preprocessor = Preprocessor().fit(prepared.features, schema)
+    X, y = preprocessor.transform(prepared.features), prepared.y
+    folds = _folds(y, options, source)
+    members = _cross_fit_all(X, y, folds, preprocessor.categorical_indices, options, progress)
+    ensemble, oof = _combine(members, y, folds, options)
+    if options.threshold is None:
+        threshold, source_of_threshold = f1_optimal_threshold(y, oof)[0], "oof-f1"
+    else:
+        threshold, source_of_threshold = options.threshold, "user"
+    return LeadModel(
+        schema=schema, preprocessor=preprocessor, members=members, ensemble=ensemble,
+        threshold=threshold, threshold_source=source_of_threshold, oof=oof, y=y,
+        seed=options.seed, folds=options.folds, training={"source": source, "rows": int(len(y))},
+    )
+
+
+def _folds(y: np.ndarray, options: TrainOptions, source: str) -> list[tuple[np.ndarray, np.ndarray]]:
+    smallest = int(np.bincount(y).min())
+    if smallest < options.folds:
+        raise DataError(f"{source}: the smaller class has {smallest} row(s), fewer than --folds {options.folds}; add labelled rows or lower --folds.")
+    splitter = StratifiedKFold(n_splits=options.folds, shuffle=True, random_state=options.seed)
+    return list(splitter.split(np.zeros(len(y)), y))
+
+
+def _cross_fit_all(X, y, folds, categorical, options: TrainOptions, progress: Progress | None) -> dict[str, Member]:
+    total, done = len(options.models) * len(folds), 0
+    members = {}
+    for name in options.models:
+        params = options.neural_params if name in NEURAL_MODELS else {}
+        oof, estimators, started = np.empty(len(y)), [], time.perf_counter()
+        for k, (train_rows, valid_rows) in enumerate(folds):
+            estimator = make_model(name, categorical_features=categorical, random_state=options.seed + k, **params)
+            estimator.fit(X[train_rows], y[train_rows])
+            oof[valid_rows] = estimator.predict_proba(X[valid_rows])[:, 1]
+            estimators.append(estimator)
+            done += 1
+            if progress:
+                progress(f"{name} fold {k + 1}/{len(folds)}", done, total)
+        members[name] = Member(name, estimators, oof, time.perf_counter() - started)
+    return members
+
+
+def _combine(members: dict[str, Member], y, folds, options: TrainOptions) -> tuple[Ensemble | None, np.ndarray]:
+    if len(members) == 1:
+        return None, next(iter(members.values())).oof
+    names = list(members)
+    oof_matrix = np.column_stack([members[name].oof for name in names])
+    ensemble = fit_ensemble(options.ensemble, names, oof_matrix, y, seed=options.seed)
+    return ensemble, nested_oof(options.ensemble, names, oof_matrix, y, folds, seed=options.seed)
+
+
+def score(model: LeadModel, frame: pd.DataFrame, *, source: str = "table", labelled: bool = False) -> tuple[pd.DataFrame, dict[str, np.ndarray], np.ndarray | None]:
+    """Score a table: (one row per company: Id, probability, prediction, lead_score, rank; member probabilities; labels)."""
+    prepared = prepare(frame, model.schema, source=source, labelled=labelled)
+    X = model.preprocessor.transform(prepared.features)
+    member_probas = model.member_probas(X)
+    proba = model.final_proba(member_probas)
+    scored = pd.DataFrame({
+        "Id": prepared.ids.to_numpy(),
+        "probability": proba,
+        "prediction": (proba >= model.threshold).astype(int),
+        "lead_score": np.rint(proba * 100).astype(int),
+        "rank": pd.Series(-proba).rank(method="first").astype(int).to_numpy(),
+    })
+    return scored, member_probas, prepared.y
+
+
+def evaluate(model: LeadModel, frame: pd.DataFrame, *, source: str = "table") -> dict:
+    """Metrics of the final predictor at its threshold, and of each member at its own OOF threshold."""
+    scored, member_probas, y = score(model, frame, source=source, labelled=True)
+    result = {"final": model.final_name, "metrics": classification_metrics(y, scored["probability"], model.threshold), "members": {}}
+    for name, proba in member_probas.items():
+        threshold = f1_optimal_threshold(model.y, model.members[name].oof)[0]
+        result["members"][name] = classification_metrics(y, proba, threshold)
+    return result

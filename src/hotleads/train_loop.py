@@ -1,0 +1,323 @@
+"""The one training loop for every neural model.
+
+:func:`train` reads top to bottom in phases: session (seed, threads,
+device), build, split, class weights, optimiser and schedule, epochs with
+early stopping, restore the best weights. :class:`TrainConfig` holds every
+knob with a typed default.
+
+Inputs are a tuple of tensors sharing their first axis (one row per sample);
+the module is called as ``module(*batch)`` and returns logits ``(B, 1)``
+(loss "binary") or ``(B, 2)`` (loss "categorical").
+
+Examples
+--------
+>>> import torch
+>>> from torch import nn
+>>> x = torch.randn(200, 3)
+>>> y = (x[:, 0] > 0).long().numpy()
+>>> config = TrainConfig(epochs=5, batch_size=32, device="cpu", seed=0, n_threads=1)
+>>> result = train(lambda: nn.Linear(3, 1), (x,), y, config)
+>>> result.history[-1]["epoch"] <= 5
+True
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import math
+import os
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Literal
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from sklearn.metrics import average_precision_score
+from sklearn.model_selection import train_test_split
+from sklearn.utils.class_weight import compute_class_weight
+from torch import Tensor, nn
+
+__all__ = [
+    "MAX_CUDA_BATCH",
+    "TrainConfig",
+    "TrainResult",
+    "default_n_threads",
+    "predict_logits",
+    "resolve_device",
+    "torch_session",
+    "train",
+]
+
+# nn.TransformerEncoder's efficient attention fails on CUDA for batches of
+# 65,536 rows or more ("Efficient attention cannot produce valid seed and
+# offset outputs when the batch size exceeds (65535)"); larger batches are
+# processed in chunks of at most this many rows.
+MAX_CUDA_BATCH = 32_768
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Everything the training loop needs besides the module and the data."""
+
+    epochs: int = 30
+    batch_size: int = 256
+    lr: float = 1e-3
+    weight_decay: float = 1e-4
+    optimizer: Literal["adam", "adamw"] = "adamw"
+    lr_schedule: Literal["cosine", "onecycle", "constant"] = "cosine"
+    warmup_fraction: float = 0.05  # of all steps, for "cosine"
+    grad_clip: float | None = 1.0  # max gradient norm; None = no clipping
+    patience: int | None = 5  # epochs without improvement; None = no early stopping
+    validation_fraction: float = 0.15
+    monitor: Literal["loss", "average_precision"] = "loss"
+    loss: Literal["binary", "categorical"] = "binary"
+    device: str = "auto"
+    seed: int = 0
+    n_threads: int | None = None  # None = the cores available to this process
+    predict_batch_size: int = 8192
+    verbose: int = 0
+
+
+@dataclass
+class TrainResult:
+    """The trained module (best weights restored) and what happened per epoch."""
+
+    module: nn.Module
+    history: list[dict[str, float]] = field(default_factory=list)
+    best_epoch: int = 0
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def default_n_threads() -> int:
+    """The number of cores this process may run on."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+def resolve_device(device: str) -> torch.device:
+    """``"auto"`` -> cuda when available, else cpu; ``"cpu"``/``"cuda"``/``"cuda:N"`` as given."""
+    if device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    resolved = torch.device(device)
+    if resolved.type == "cuda" and not torch.cuda.is_available():
+        raise ValueError(
+            f"device={device!r} was asked for, but torch sees no CUDA device "
+            f"(torch {torch.__version__}); use device='auto' or device='cpu'."
+        )
+    return resolved
+
+
+@contextlib.contextmanager
+def torch_session(*, seed: int, n_threads: int | None, device: torch.device) -> Iterator[None]:
+    """Seed torch, set the thread count and (on CPU) deterministic algorithms;
+    restore the caller's RNG state, thread count and determinism afterwards."""
+    threads_before = torch.get_num_threads()
+    deterministic_before = torch.are_deterministic_algorithms_enabled()
+    cuda_devices = [device] if device.type == "cuda" else []
+    with torch.random.fork_rng(devices=cuda_devices):
+        try:
+            torch.manual_seed(seed)
+            torch.set_num_threads(n_threads or default_n_threads())
+            # On CUDA this would also need CUBLAS_WORKSPACE_CONFIG set before
+            # start-up; CUDA runs are therefore fast but not bit-reproducible.
+            if device.type == "cpu":
+                torch.use_deterministic_algorithms(True)
+            yield
+        finally:
+            torch.set_num_threads(threads_before)
+            torch.use_deterministic_algorithms(deterministic_before)
+
+
+def _batch_limit(device: torch.device) -> int:
+    return MAX_CUDA_BATCH if device.type == "cuda" else 2**62
+
+
+def loss_per_sample(logits: Tensor, y: Tensor, loss: str) -> Tensor:
+    """``logits (B, 1|2)``, ``y (B,)`` in {0, 1} -> unweighted loss ``(B,)``."""
+    if loss == "binary":
+        return F.binary_cross_entropy_with_logits(
+            logits[:, 0], y.to(logits.dtype), reduction="none"
+        )
+    return F.cross_entropy(logits, y, reduction="none")
+
+
+@torch.inference_mode()
+def predict_logits(
+    module: nn.Module, inputs: Sequence[Tensor], *, batch_size: int, device: torch.device
+) -> Tensor:
+    """Logits ``(n, n_outputs)`` on CPU, computed in eval mode, batch by batch."""
+    module.eval()
+    n = inputs[0].shape[0]
+    step = max(1, min(batch_size, _batch_limit(device)))
+    chunks = [
+        module(*(x[start : start + step].to(device) for x in inputs)).float().cpu()
+        for start in range(0, n, step)
+    ]
+    return torch.cat(chunks) if chunks else torch.empty(0, 1)
+
+
+def _split(y: np.ndarray, config: TrainConfig) -> tuple[np.ndarray, np.ndarray | None]:
+    """Row indices for training and (stratified) validation; no validation
+    when the fraction is 0 or the data is too small to stratify."""
+    rows = np.arange(len(y))
+    n_val = math.ceil(config.validation_fraction * len(y))
+    too_small = np.bincount(y, minlength=2).min() < 2 or not 2 <= n_val <= len(y) - 2
+    if config.validation_fraction <= 0 or too_small:
+        return rows, None
+    fit_rows, val_rows = train_test_split(
+        rows, test_size=n_val, stratify=y, random_state=config.seed
+    )
+    return np.sort(fit_rows), np.sort(val_rows)
+
+
+def _schedule(
+    optimizer: torch.optim.Optimizer, config: TrainConfig, total_steps: int
+) -> torch.optim.lr_scheduler.LRScheduler:
+    if config.lr_schedule == "onecycle":
+        return torch.optim.lr_scheduler.OneCycleLR(
+            optimizer, max_lr=config.lr, total_steps=max(total_steps, 2)
+        )
+    if config.lr_schedule == "constant":
+        return torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: 1.0)
+    warmup = max(1, int(config.warmup_fraction * total_steps))
+
+    def cosine(step: int) -> float:
+        if step < warmup:
+            return (step + 1) / warmup
+        progress = min(1.0, (step - warmup) / max(1, total_steps - warmup))
+        return 0.5 * (1.0 + math.cos(math.pi * progress))
+
+    return torch.optim.lr_scheduler.LambdaLR(optimizer, cosine)
+
+
+def _make_optimizer(module: nn.Module, config: TrainConfig) -> torch.optim.Optimizer:
+    kind = {"adam": torch.optim.Adam, "adamw": torch.optim.AdamW}[config.optimizer]
+    return kind(module.parameters(), lr=config.lr, weight_decay=config.weight_decay)
+
+
+def _evaluate(
+    module: nn.Module,
+    inputs: Sequence[Tensor],
+    y: np.ndarray,
+    weights: Tensor,
+    config: TrainConfig,
+    device: torch.device,
+) -> dict[str, float]:
+    logits = predict_logits(module, inputs, batch_size=config.predict_batch_size, device=device)
+    target = torch.as_tensor(y)
+    losses = loss_per_sample(logits, target, config.loss) * weights[target]
+    score = logits[:, 0] if config.loss == "binary" else logits[:, 1] - logits[:, 0]
+    return {
+        "val_loss": losses.mean().item(),
+        "val_average_precision": float(average_precision_score(y, score.numpy())),
+    }
+
+
+def _improved(metrics: dict[str, float], best: float, monitor: str) -> tuple[bool, float]:
+    if monitor == "loss":
+        value = metrics["val_loss"]
+        return value < best, value
+    value = -metrics["val_average_precision"]  # lower is better, like the loss
+    return value < best, value
+
+
+# --------------------------------------------------------------------------- the loop
+
+
+def train(
+    build_module: Callable[[], nn.Module],
+    inputs: Sequence[Tensor],
+    y: np.ndarray,
+    config: TrainConfig,
+) -> TrainResult:
+    """Build a module and train it on ``inputs`` (tensors of ``n`` rows) and
+    binary labels ``y (n,)`` in {0, 1}.
+
+    The module is built inside the seeded session, so its initial weights
+    depend on ``config.seed`` only. Returns the module in eval mode, on
+    ``config.device``, with the weights of its best validation epoch.
+    """
+    device = resolve_device(config.device)
+    y = np.asarray(y, dtype=np.int64)
+    with torch_session(seed=config.seed, n_threads=config.n_threads, device=device):
+        # -- build: initial weights from the seed
+        module = build_module().to(device)
+
+        # -- split: early-stopping rows carved out of the training rows
+        fit_rows, val_rows = _split(y, config)
+        fit_inputs = [x[fit_rows].to(device) for x in inputs]
+        fit_y = torch.as_tensor(y[fit_rows], device=device)
+        if val_rows is not None:
+            val_inputs = [x[val_rows] for x in inputs]
+
+        # -- class weights: "balanced", applied per sample in the loss
+        classes = np.array([0, 1])
+        weights = torch.as_tensor(
+            compute_class_weight("balanced", classes=classes, y=y[fit_rows]),
+            dtype=torch.float32,
+        )
+        fit_weights = weights.to(device)[fit_y]
+
+        # -- optimiser and learning-rate schedule (stepped once per batch)
+        n_fit = len(fit_rows)
+        steps_per_epoch = math.ceil(n_fit / config.batch_size)
+        optimizer = _make_optimizer(module, config)
+        scheduler = _schedule(optimizer, config, config.epochs * steps_per_epoch)
+        shuffler = torch.Generator().manual_seed(config.seed)
+        chunk = _batch_limit(device)
+
+        # -- epochs, with early stopping on the validation rows
+        history: list[dict[str, float]] = []
+        best_value, best_epoch, best_state = math.inf, 0, None
+        for epoch in range(1, config.epochs + 1):
+            started = time.perf_counter()
+            module.train()
+            order = torch.randperm(n_fit, generator=shuffler).to(device)
+            total_loss = torch.zeros((), device=device)
+            for batch in order.split(config.batch_size):
+                optimizer.zero_grad(set_to_none=True)
+                # Chunks only matter on CUDA (MAX_CUDA_BATCH); each chunk adds
+                # its share of the batch-mean loss, so gradients are unchanged.
+                for rows in batch.split(chunk):
+                    logits = module(*(x[rows] for x in fit_inputs))
+                    losses = loss_per_sample(logits, fit_y[rows], config.loss)
+                    loss = (losses * fit_weights[rows]).sum() / len(batch)
+                    loss.backward()
+                    total_loss += loss.detach() * len(batch)  # no .item(): no sync per step
+                if config.grad_clip is not None:
+                    nn.utils.clip_grad_norm_(module.parameters(), config.grad_clip)
+                optimizer.step()
+                scheduler.step()
+
+            record = {
+                "epoch": epoch,
+                "train_loss": total_loss.item() / n_fit,
+                "lr": optimizer.param_groups[0]["lr"],
+            }
+            stop = False
+            if val_rows is not None:
+                record |= _evaluate(module, val_inputs, y[val_rows], weights, config, device)
+                better, value = _improved(record, best_value, config.monitor)
+                if better:
+                    best_value, best_epoch = value, epoch
+                    best_state = copy.deepcopy(module.state_dict())
+                stop = config.patience is not None and epoch - best_epoch >= config.patience
+            record["seconds"] = time.perf_counter() - started
+            history.append(record)
+            if config.verbose:
+                print(" ".join(f"{k}={v:.4g}" for k, v in record.items()), flush=True)
+            if stop:
+                break
+
+        # -- restore the best weights (the last ones when there was no validation)
+        if best_state is not None:
+            module.load_state_dict(best_state)
+        module.eval()
+    return TrainResult(module=module, history=history, best_epoch=best_epoch or len(history))
