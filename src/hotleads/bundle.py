@@ -20,7 +20,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import numpy as np
-from safetensors.numpy import load_file, save_file
+from safetensors.numpy import load_file
+from safetensors.numpy import save as safetensors_bytes
 
 from . import __version__
 from .ensemble import Ensemble
@@ -40,21 +41,29 @@ OOF_FILE = "oof.safetensors"
 def save(model: LeadModel, directory: str | Path) -> Path:
     """Write ``model`` to ``directory`` (replaced atomically if it exists)."""
     directory = Path(directory)
+    check_target(directory)
     with atomic_dir(directory) as tmp:
         (tmp / "models").mkdir()
         members = {name: _save_member(member, tmp) for name, member in model.members.items()}
-        save_file(_oof_arrays(model), tmp / OOF_FILE)
+        (tmp / OOF_FILE).write_bytes(safetensors_bytes(_oof_arrays(model)))  # save_file would make it 0600
         manifest = _manifest(model, members)
         manifest["files"] = {path: _sha256(tmp / path) for path in _listed_files(members)}
         write_json(manifest, tmp / MANIFEST)
     return directory
 
 
+def check_target(directory: str | Path) -> None:
+    """Refuse a ``directory`` that saving would destroy: a file, or a non-empty folder that is not a bundle."""
+    directory = Path(directory)
+    foreign_folder = directory.is_dir() and not (directory / MANIFEST).is_file() and any(directory.iterdir())
+    if directory.is_file() or foreign_folder:
+        raise BundleError(f"{directory}: exists and is not a hotleads model; saving replaces the whole folder, so choose a new --out or remove it.")
+
+
 def _save_member(member: Member, directory: Path) -> dict:
-    folds = [estimator.save(directory / "models", f"{member.name}.fold{k}") for k, estimator in enumerate(member.estimators)]
-    for meta in folds:
-        meta["files"] = [f"models/{name}" for name in meta["files"]]
-    return {"fit_seconds": member.fit_seconds, "folds": folds}
+    meta = member.estimator.save(directory / "models", member.name)
+    meta["files"] = [f"models/{name}" for name in meta["files"]]
+    return {"fit_seconds": member.fit_seconds, "estimator": meta}
 
 
 def _oof_arrays(model: LeadModel) -> dict[str, np.ndarray]:
@@ -88,8 +97,7 @@ def _manifest(model: LeadModel, members: dict) -> dict:
 def _listed_files(members: dict) -> list[str]:
     files = [OOF_FILE]
     for member in members.values():
-        for meta in member["folds"]:
-            files += meta["files"]
+        files += member["estimator"]["files"]
     return files
 
 
@@ -147,8 +155,9 @@ def _rebuild(manifest: dict, directory: Path, device: str) -> LeadModel:
     arrays = load_file(directory / OOF_FILE)
     members = {}
     for name, saved in manifest["members"].items():
-        estimators = [model_class(meta["class"]).load(directory, meta, device=device) for meta in saved["folds"]]
-        members[name] = Member(name, estimators, arrays[f"member.{name}"], saved["fit_seconds"])
+        meta = saved["estimator"]
+        estimator = model_class(meta["class"]).load(directory, meta, device=device)
+        members[name] = Member(name, estimator, arrays[f"member.{name}"], saved["fit_seconds"])
     ensemble = Ensemble.from_dict(manifest["ensemble"]) if manifest["ensemble"] else None
     return LeadModel(
         schema=Schema.from_dict(manifest["schema"]),

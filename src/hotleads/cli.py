@@ -15,7 +15,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from . import __version__, bundle, pipeline, synth
-from .exceptions import HotleadsError
+from .exceptions import HotleadsError, ParameterError
 from .io import read_table, write_csv, write_json
 from .registry import parse_model_names
 
@@ -75,11 +75,15 @@ def generate(
     quiet: Quiet = False,
 ) -> None:
     """Write the built-in synthetic company data (challenge schema, known Bayes-optimal F1)."""
-    if rows < synth.MIN_ROWS:
-        raise typer.BadParameter(f"must be at least {synth.MIN_ROWS}; got {rows}.", param_hint="--rows")
+    _check_rows(rows)
     report = synth.write_dataset(out, rows=rows, seed=seed)
     if not quiet:
         stdout.print(f"wrote {out}/train.csv, test.csv, holdout.csv ({report['rows']}); test Bayes-optimal F1 {report['test_bayes_f1']:.4f}")
+
+
+def _check_rows(rows: int) -> None:
+    if rows < synth.MIN_ROWS:
+        raise ParameterError(f"--rows must be at least {synth.MIN_ROWS}; got {rows}.")
 
 
 @app.command()
@@ -104,6 +108,7 @@ def train(
     quiet: Quiet = False,
 ) -> None:
     """Train models with out-of-fold threshold selection and save them to a model directory."""
+    bundle.check_target(out)  # before training, not after it
     options = pipeline.TrainOptions(
         models=parse_model_names(models), folds=folds, seed=seed, threshold=threshold, ensemble=ensemble,
         neural_params=_neural_params(epochs=epochs, batch_size=batch_size, lr=lr, loss=loss, device=device),
@@ -189,6 +194,8 @@ def run(
     quiet: Quiet = False,
 ) -> None:
     """The main job on built-in data: generate, train, evaluate against the Bayes ceiling, predict."""
+    _check_rows(rows)
+    bundle.check_target(out / "model")
     data = out / "data"
     bayes = synth.write_dataset(data, rows=rows, seed=seed)
     options = pipeline.TrainOptions(models=parse_model_names(models), seed=seed, neural_params={"device": device})
@@ -223,7 +230,8 @@ class _progress:
     """Rich progress bar on stderr, fed by the pipeline's (label, done, total) callback."""
 
     def __init__(self, quiet: bool) -> None:
-        self.bar = None if quiet else Progress(
+        # Off the terminal (pipes, logs) rich would still print a blank line when the bar stops.
+        self.bar = None if quiet or not console.is_terminal else Progress(
             TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"), TimeElapsedColumn(),
             console=console, transient=True,
         )

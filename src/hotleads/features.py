@@ -34,12 +34,15 @@ class Preprocessor:
     max_categories: int = 64
     numeric_: dict[str, dict] = field(default_factory=dict)
     categories_: dict[str, list[str]] = field(default_factory=dict)
+    rare_categories_: dict[str, list[str]] = field(default_factory=dict)  # seen, but beyond max_categories
     reference_dates_: dict[str, str] = field(default_factory=dict)
     feature_names_: list[str] = field(default_factory=list)
 
     def fit(self, features: pd.DataFrame, schema: Schema) -> Preprocessor:
         self.numeric_ = {name: _fit_numeric(features[name]) for name in schema.numeric}
-        self.categories_ = {name: _fit_categories(features[name], self.max_categories) for name in schema.categorical}
+        self.categories_, self.rare_categories_ = {}, {}
+        for name in schema.categorical:
+            self.categories_[name], self.rare_categories_[name] = _fit_categories(features[name], self.max_categories)
         self.reference_dates_ = {name: _fit_reference_date(features[name]) for name in schema.date}
         self.feature_names_ = self._output_names()
         return self
@@ -64,7 +67,7 @@ class Preprocessor:
         for name, params in self.numeric_.items():
             columns.update(_transform_numeric(name, features[name], params))
         for name, categories in self.categories_.items():
-            columns[name] = _encode(name, features[name], categories)
+            columns[name] = _encode(name, features[name], categories, self.rare_categories_.get(name, []))
         for name, reference in self.reference_dates_.items():
             columns[name] = (pd.Timestamp(reference) - pd.to_datetime(features[name])).dt.days.astype("float64")
         return pd.DataFrame(columns, index=features.index)
@@ -97,15 +100,16 @@ def _transform_numeric(name: str, values: pd.Series, params: dict) -> dict[str, 
     return out
 
 
-def _fit_categories(values: pd.Series, max_categories: int) -> list[str]:
+def _fit_categories(values: pd.Series, max_categories: int) -> tuple[list[str], list[str]]:
+    """(the ``max_categories`` most frequent categories, the rarer ones), each sorted."""
     counts = values.dropna().astype(str).value_counts()
-    kept = counts.index[:max_categories]
-    return sorted(str(category) for category in kept)
+    kept, rare = counts.index[:max_categories], counts.index[max_categories:]
+    return sorted(str(category) for category in kept), sorted(str(category) for category in rare)
 
 
-def _encode(name: str, values: pd.Series, categories: list[str]) -> pd.Series:
-    codes = pd.Series(pd.Categorical(values, categories=categories).codes, index=values.index).astype("float64")
-    unseen = values.notna() & (codes < 0)
+def _encode(name: str, values: pd.Series, categories: list[str], rare: list[str]) -> pd.Series:
+    codes = values.map({category: float(code) for code, category in enumerate(categories)}).astype("float64")
+    unseen = values.notna() & codes.isna() & ~values.isin(rare)
     if unseen.any():
         examples = sorted(set(values[unseen].astype(str)))[:3]
         warnings.warn(
@@ -113,7 +117,7 @@ def _encode(name: str, values: pd.Series, categories: list[str]) -> pd.Series:
             DataWarning,
             stacklevel=4,
         )
-    return codes.where(codes >= 0, np.nan)
+    return codes
 
 
 def _fit_reference_date(values: pd.Series) -> str:

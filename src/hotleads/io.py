@@ -22,7 +22,7 @@ import pyarrow as pa
 import pyarrow.csv as pa_csv
 import pyarrow.parquet as pa_parquet
 
-from .exceptions import DataError
+from .exceptions import DataError, ParameterError
 
 PARQUET_SUFFIXES = {".parquet", ".pq"}
 SPREADSHEET_SUFFIXES = {".xlsx", ".xls", ".ods"}
@@ -127,6 +127,8 @@ def _first_line(exc: BaseException) -> str:
 def atomic_path(path: str | Path) -> Iterator[Path]:
     """Yield a temporary path next to ``path``; rename it onto ``path`` only if the block succeeds."""
     path = Path(path)
+    if path.is_dir():
+        raise ParameterError(f"{path}: is a folder; give the path of the file to write.")
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     os.close(fd)
@@ -179,8 +181,6 @@ def write_json(obj: object, path: str | Path) -> Path:
 
 
 def _json_default(value: object) -> object:
-    if hasattr(value, "item"):
-        return value.item()
-    if hasattr(value, "tolist"):
+    if hasattr(value, "tolist"):  # numpy scalars and arrays (an array's .item() fails unless size 1)
         return value.tolist()
     raise TypeError(f"cannot write {type(value).__name__} as JSON")

@@ -116,6 +116,10 @@ class NeuralClassifier(ClassifierMixin, BaseEstimator):
         "dropout": _float_in(0.0, 1.0),
         "head_hidden": _int_at_least(1, none_ok=True),
         "loss": _one_of("binary", "categorical"),
+        "class_weight": (
+            lambda v: v is None or v == "balanced" or isinstance(v, dict),
+            "'balanced', a dict {class: weight} or None",
+        ),
         "epochs": _int_at_least(1),
         "batch_size": _int_at_least(1),
         "lr": _float_in(0.0, np.inf),
@@ -140,6 +144,7 @@ class NeuralClassifier(ClassifierMixin, BaseEstimator):
         dropout: float = 0.1,
         head_hidden: int | None = 32,
         loss: str = "binary",
+        class_weight: str | dict | None = "balanced",
         epochs: int = 30,
         batch_size: int = 256,
         lr: float = 1e-3,
@@ -161,6 +166,7 @@ class NeuralClassifier(ClassifierMixin, BaseEstimator):
         self.dropout = dropout
         self.head_hidden = head_hidden
         self.loss = loss
+        self.class_weight = class_weight
         self.epochs = epochs
         self.batch_size = batch_size
         self.lr = lr
@@ -300,6 +306,7 @@ class NeuralClassifier(ClassifierMixin, BaseEstimator):
             n_numeric=len(self.numeric_features_),
             cat_cardinalities=[len(seen) for seen in self.seen_categories_],
             d_token=self.d_token,
+            n_bins=getattr(self, "n_bins", 0),
         )
         encoder = self._build_encoder()
         head = hnn.Head(
@@ -309,6 +316,17 @@ class NeuralClassifier(ClassifierMixin, BaseEstimator):
             dropout=self.dropout,
         )
         return hnn.TokenNet(tokenizer=tokenizer, encoder=encoder, head=head)
+
+    def _encoded_class_weight(self) -> str | tuple[float, float] | None:
+        if not isinstance(self.class_weight, dict):
+            return self.class_weight
+        unknown = set(self.class_weight) - set(self.classes_.tolist())
+        if unknown:
+            raise ValueError(
+                f"class_weight has weights for {sorted(unknown, key=str)!r}, which are "
+                f"not classes of y ({self.classes_.tolist()!r}); key it by the classes."
+            )
+        return tuple(float(self.class_weight.get(c, 1.0)) for c in self.classes_.tolist())
 
     def _train_config(self, seed: int) -> TrainConfig:
         return TrainConfig(
@@ -323,6 +341,7 @@ class NeuralClassifier(ClassifierMixin, BaseEstimator):
             validation_fraction=self.validation_fraction,
             monitor=self.monitor,
             loss=self.loss,
+            class_weight=self._encoded_class_weight(),
             device=self.device,
             seed=seed,
             n_threads=self.n_threads,
@@ -405,7 +424,7 @@ class NeuralClassifier(ClassifierMixin, BaseEstimator):
         meta = {
             "class": type(self).__name__,
             "format_version": FORMAT_VERSION,
-            "params": _jsonable(self.get_params()),
+            "params": _jsonable_params(self.get_params()),
             "files": [filename],
             "architecture": self._architecture(),
             "classes": _jsonable(self.classes_),
@@ -439,7 +458,7 @@ class NeuralClassifier(ClassifierMixin, BaseEstimator):
         tensors = safetensors.torch.load_file(
             str(Path(directory) / meta["files"][0]), device="cpu"
         )
-        estimator = target(**meta["params"])
+        estimator = target(**_params_from_json(meta["params"]))
         estimator._restore(meta, tensors, resolved)
         return estimator
 
@@ -468,6 +487,22 @@ class NeuralClassifier(ClassifierMixin, BaseEstimator):
         self.device_ = str(device)
         self.history_ = meta.get("history", [])
         self.best_epoch_ = meta.get("best_epoch", 0)
+
+
+def _jsonable_params(params: dict) -> dict:
+    """get_params() as JSON; a class_weight dict becomes [[class, weight], ...]
+    because JSON object keys would turn integer classes into strings."""
+    params = {name: _jsonable(value) for name, value in params.items()}
+    if isinstance(params.get("class_weight"), dict):
+        params["class_weight"] = [[_jsonable(c), w] for c, w in params["class_weight"].items()]
+    return params
+
+
+def _params_from_json(params: dict) -> dict:
+    params = dict(params)
+    if isinstance(params.get("class_weight"), list):
+        params["class_weight"] = {c: w for c, w in params["class_weight"]}
+    return params
 
 
 def _restore_quantile_transformer(quantiles: np.ndarray, references: np.ndarray):
@@ -503,8 +538,10 @@ class LSTMClassifier(NeuralClassifier):
         Hidden width of the head; None = a linear head.
     loss : {"binary", "categorical"}, default="binary"
         "binary": one logit, BCE-with-logits; "categorical": two logits,
-        softmax and cross-entropy (the seed's formulation). Both weight the
-        classes as ``compute_class_weight("balanced")``.
+        softmax and cross-entropy (the seed's formulation).
+    class_weight : "balanced", dict or None, default="balanced"
+        Per-sample loss weights: "balanced" = ``compute_class_weight("balanced")``
+        on the training rows, a dict maps classes to weights, None = 1.
     epochs, batch_size, lr, weight_decay, optimizer, lr_schedule, grad_clip, \
 patience, validation_fraction, monitor
         Training, see :class:`hotleads.train_loop.TrainConfig`.
@@ -538,6 +575,7 @@ patience, validation_fraction, monitor
         dropout: float = 0.1,
         head_hidden: int | None = 32,
         loss: str = "binary",
+        class_weight: str | dict | None = "balanced",
         epochs: int = 30,
         batch_size: int = 256,
         lr: float = 1e-3,
@@ -555,10 +593,11 @@ patience, validation_fraction, monitor
         verbose: int = 0,
     ) -> None:
         super().__init__(
-            categorical_features=categorical_features, d_token=d_token, dropout=dropout,
-            head_hidden=head_hidden, loss=loss, epochs=epochs, batch_size=batch_size,
-            lr=lr, weight_decay=weight_decay, optimizer=optimizer,
-            lr_schedule=lr_schedule, grad_clip=grad_clip, patience=patience,
+            categorical_features=categorical_features, d_token=d_token,
+            dropout=dropout, head_hidden=head_hidden, loss=loss,
+            class_weight=class_weight, epochs=epochs, batch_size=batch_size, lr=lr,
+            weight_decay=weight_decay, optimizer=optimizer, lr_schedule=lr_schedule,
+            grad_clip=grad_clip, patience=patience,
             validation_fraction=validation_fraction, monitor=monitor, device=device,
             random_state=random_state, n_threads=n_threads,
             predict_batch_size=predict_batch_size, verbose=verbose,
@@ -609,6 +648,7 @@ class CNNClassifier(NeuralClassifier):
         dropout: float = 0.1,
         head_hidden: int | None = 32,
         loss: str = "binary",
+        class_weight: str | dict | None = "balanced",
         epochs: int = 30,
         batch_size: int = 256,
         lr: float = 1e-3,
@@ -626,10 +666,11 @@ class CNNClassifier(NeuralClassifier):
         verbose: int = 0,
     ) -> None:
         super().__init__(
-            categorical_features=categorical_features, d_token=d_token, dropout=dropout,
-            head_hidden=head_hidden, loss=loss, epochs=epochs, batch_size=batch_size,
-            lr=lr, weight_decay=weight_decay, optimizer=optimizer,
-            lr_schedule=lr_schedule, grad_clip=grad_clip, patience=patience,
+            categorical_features=categorical_features, d_token=d_token,
+            dropout=dropout, head_hidden=head_hidden, loss=loss,
+            class_weight=class_weight, epochs=epochs, batch_size=batch_size, lr=lr,
+            weight_decay=weight_decay, optimizer=optimizer, lr_schedule=lr_schedule,
+            grad_clip=grad_clip, patience=patience,
             validation_fraction=validation_fraction, monitor=monitor, device=device,
             random_state=random_state, n_threads=n_threads,
             predict_batch_size=predict_batch_size, verbose=verbose,
@@ -684,6 +725,7 @@ class TransformerClassifier(NeuralClassifier):
         dropout: float = 0.1,
         head_hidden: int | None = 32,
         loss: str = "binary",
+        class_weight: str | dict | None = "balanced",
         epochs: int = 30,
         batch_size: int = 256,
         lr: float = 1e-3,
@@ -701,10 +743,11 @@ class TransformerClassifier(NeuralClassifier):
         verbose: int = 0,
     ) -> None:
         super().__init__(
-            categorical_features=categorical_features, d_token=d_token, dropout=dropout,
-            head_hidden=head_hidden, loss=loss, epochs=epochs, batch_size=batch_size,
-            lr=lr, weight_decay=weight_decay, optimizer=optimizer,
-            lr_schedule=lr_schedule, grad_clip=grad_clip, patience=patience,
+            categorical_features=categorical_features, d_token=d_token,
+            dropout=dropout, head_hidden=head_hidden, loss=loss,
+            class_weight=class_weight, epochs=epochs, batch_size=batch_size, lr=lr,
+            weight_decay=weight_decay, optimizer=optimizer, lr_schedule=lr_schedule,
+            grad_clip=grad_clip, patience=patience,
             validation_fraction=validation_fraction, monitor=monitor, device=device,
             random_state=random_state, n_threads=n_threads,
             predict_batch_size=predict_batch_size, verbose=verbose,

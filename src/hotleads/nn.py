@@ -86,10 +86,16 @@ class FeatureTokenizer(nn.Module):
     """
 
     def __init__(
-        self, *, n_numeric: int, cat_cardinalities: Sequence[int], d_token: int
+        self,
+        *,
+        n_numeric: int,
+        cat_cardinalities: Sequence[int],
+        d_token: int,
+        n_bins: int = 0,
     ) -> None:
         super().__init__()
         _check_non_negative_int("n_numeric", n_numeric)
+        _check_non_negative_int("n_bins", n_bins)
         _check_positive_int("d_token", d_token)
         for cardinality in cat_cardinalities:
             _check_non_negative_int("cat_cardinalities[j]", cardinality)
@@ -100,7 +106,20 @@ class FeatureTokenizer(nn.Module):
         self.n_categorical = len(cat_cardinalities)
         self.d_token = d_token
 
-        self.num_weight = nn.Parameter(_uniform_(torch.empty(n_numeric, d_token), d_token))
+        self.n_bins = n_bins
+        if n_bins:
+            # Equal-frequency bins for standard-normal inputs (the output of a
+            # QuantileTransformer(output_distribution="normal"), clipped at +-5.2).
+            probabilities = torch.linspace(0, 1, n_bins + 1, dtype=torch.float64)[1:-1]
+            inner = torch.special.ndtri(probabilities).float()
+            edges = torch.cat([torch.tensor([-5.2]), inner, torch.tensor([5.2])])
+            self.register_buffer("bin_left", edges[:-1].clone(), persistent=False)
+            self.register_buffer("bin_width", edges.diff(), persistent=False)
+            self.num_weight = nn.Parameter(
+                _uniform_(torch.empty(n_numeric, n_bins, d_token), n_bins)
+            )
+        else:
+            self.num_weight = nn.Parameter(_uniform_(torch.empty(n_numeric, d_token), d_token))
         self.num_bias = nn.Parameter(_uniform_(torch.empty(n_numeric, d_token), d_token))
         self.num_missing = nn.Parameter(_uniform_(torch.empty(n_numeric, d_token), d_token))
         # One table for all categorical features; feature j owns rows
@@ -123,7 +142,13 @@ class FeatureTokenizer(nn.Module):
         if self.n_numeric:
             missing = x_num.isnan().unsqueeze(-1)  # (B, n_num, 1)
             values = x_num.nan_to_num(0.0).unsqueeze(-1)  # (B, n_num, 1)
-            numeric = values * self.num_weight + self.num_bias  # (B, n_num, d)
+            if self.n_bins:
+                # piecewise-linear encoding: how far x has filled each bin
+                filled = ((values - self.bin_left) / self.bin_width).clamp(0, 1)  # (B, n_num, k)
+                numeric = torch.einsum("bnk,nkd->bnd", filled, self.num_weight)  # (B, n_num, d)
+                numeric = numeric + self.num_bias
+            else:
+                numeric = values * self.num_weight + self.num_bias  # (B, n_num, d)
             tokens.append(numeric + missing * self.num_missing)
         if self.n_categorical:
             tokens.append(self.cat_embedding(x_cat + self.cat_offsets))  # (B, n_cat, d)

@@ -2,9 +2,10 @@
 
 Training cross-fits every model on the same stratified folds: each fold's model is fitted on the
 other folds and predicts its own, which gives honest out-of-fold (OOF) probabilities for every
-training row; the fold models together, averaged, are the predictor that is saved. Thresholds,
-ensemble weights and the leaderboard all come from those OOF probabilities, never from rows that
-are scored later.
+training row. Thresholds, ensemble weights and the leaderboard all come from those OOF
+probabilities, never from rows that are scored later. The predictor that is saved is then refitted
+on all rows (neural models for the number of epochs early stopping chose in the folds), so
+scoring costs one model per member.
 """
 
 from __future__ import annotations
@@ -56,16 +57,16 @@ class TrainOptions:
 
 @dataclass
 class Member:
-    """One registered model, cross-fitted: its fold estimators and their OOF probabilities."""
+    """One registered model: the estimator fitted on all rows, and the OOF probabilities of its folds."""
 
     name: str
-    estimators: list
+    estimator: object
     oof: np.ndarray
     fit_seconds: float
 
     def predict_proba(self, X: np.ndarray) -> np.ndarray:
-        """Mean positive-class probability of the fold estimators, shape (n_rows,)."""
-        return np.mean([estimator.predict_proba(X)[:, 1] for estimator in self.estimators], axis=0)
+        """Positive-class probability, shape (n_rows,)."""
+        return self.estimator.predict_proba(X)[:, 1]
 
 
 @dataclass
@@ -163,21 +164,35 @@ def _folds(y: np.ndarray, options: TrainOptions, source: str) -> list[tuple[np.n
 
 
 def _cross_fit_all(X, y, folds, categorical, options: TrainOptions, progress: Progress | None) -> dict[str, Member]:
-    total, done = len(options.models) * len(folds), 0
+    steps = len(folds) + 1
     members = {}
-    for name in options.models:
+    for m, name in enumerate(options.models):
         params = options.neural_params if name in NEURAL_MODELS else {}
-        oof, estimators, started = np.empty(len(y)), [], time.perf_counter()
+        oof, fold_estimators, started = np.empty(len(y)), [], time.perf_counter()
         for k, (train_rows, valid_rows) in enumerate(folds):
             estimator = make_model(name, categorical_features=categorical, random_state=options.seed + k, **params)
             estimator.fit(X[train_rows], y[train_rows])
             oof[valid_rows] = estimator.predict_proba(X[valid_rows])[:, 1]
-            estimators.append(estimator)
-            done += 1
-            if progress:
-                progress(f"{name} fold {k + 1}/{len(folds)}", done, total)
-        members[name] = Member(name, estimators, oof, time.perf_counter() - started)
+            fold_estimators.append(estimator)
+            _report(progress, f"{name}: fold {k + 1}/{len(folds)}", m * steps + k + 1, len(options.models) * steps)
+        params = {**params, **refit_params(fold_estimators)}
+        final = make_model(name, categorical_features=categorical, random_state=options.seed, **params).fit(X, y)
+        _report(progress, f"{name}: refit on all rows", (m + 1) * steps, len(options.models) * steps)
+        members[name] = Member(name, final, oof, time.perf_counter() - started)
     return members
+
+
+def refit_params(fold_estimators: list) -> dict:
+    """Parameters for the all-rows refit: neural models train for the median early-stopped epoch count."""
+    epochs = [getattr(estimator, "best_epoch_", None) for estimator in fold_estimators]
+    if None in epochs:
+        return {}
+    return {"epochs": max(1, int(np.median(epochs))), "patience": None, "validation_fraction": 0.0}
+
+
+def _report(progress: Progress | None, label: str, done: int, total: int) -> None:
+    if progress:
+        progress(label, done, total)
 
 
 def _combine(members: dict[str, Member], y, folds, options: TrainOptions) -> tuple[Ensemble | None, np.ndarray]:

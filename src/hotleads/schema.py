@@ -15,6 +15,8 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from .exceptions import DataError
 
@@ -173,11 +175,20 @@ def _numeric_column(frame: pd.DataFrame, name: str, problems: list[str]) -> pd.S
     raw = frame[name]
     if pd.api.types.is_bool_dtype(raw) or pd.api.types.is_numeric_dtype(raw):
         return raw.astype("float64")
-    values = pd.to_numeric(raw.astype("string").str.strip(), errors="coerce").astype("float64")
+    values = _parse_numbers(raw)
     bad = raw.notna() & values.isna()
     if bad.any():
         problems.append(f"column '{name}' is numeric but has text {_examples(frame, raw, bad)}; fix or blank those cells")
     return values
+
+
+def _parse_numbers(raw: pd.Series) -> pd.Series:
+    """Text -> float64 (NaN where not a number); Arrow's parser first, pandas' only when a value fails it."""
+    try:
+        parsed = pc.cast(pa.array(raw, type=pa.string(), from_pandas=True), pa.float64())
+        return pd.Series(parsed.to_numpy(zero_copy_only=False), index=raw.index, dtype="float64")
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        return pd.to_numeric(raw.astype("string").str.strip(), errors="coerce").astype("float64")
 
 
 def _categorical_column(raw: pd.Series) -> pd.Series:
@@ -235,7 +246,7 @@ def _ids(frame: pd.DataFrame, name: str | None, source: str, problems: list[str]
 def _examples(frame: pd.DataFrame, values: pd.Series, mask: pd.Series, *, show_value: bool = True) -> str:
     """Locations of the first few flagged rows, as file lines for CSV or row numbers otherwise."""
     offset, unit = frame.attrs.get("row_offset", 1), frame.attrs.get("row_unit", "row")
-    positions = np.flatnonzero(mask.to_numpy(dtype=bool))
+    positions = np.flatnonzero(mask.to_numpy(dtype=bool, na_value=False))  # NA (e.g. an empty id) is not flagged
     shown = [
         f"'{values.iloc[i]}' at {unit} {i + offset}" if show_value else f"{unit} {i + offset}"
         for i in positions[:MAX_SHOWN]

@@ -74,6 +74,8 @@ class TrainConfig:
     validation_fraction: float = 0.15
     monitor: Literal["loss", "average_precision"] = "loss"
     loss: Literal["binary", "categorical"] = "binary"
+    # "balanced" = compute_class_weight("balanced"); (w0, w1) as given; None = all 1.
+    class_weight: Literal["balanced"] | tuple[float, float] | None = "balanced"
     device: str = "auto"
     seed: int = 0
     n_threads: int | None = None  # None = the cores available to this process
@@ -177,6 +179,16 @@ def _split(y: np.ndarray, config: TrainConfig) -> tuple[np.ndarray, np.ndarray |
     return np.sort(fit_rows), np.sort(val_rows)
 
 
+def _class_weights(y: np.ndarray, class_weight: object) -> Tensor:
+    """Weights ``(2,)`` for the classes 0 and 1."""
+    if class_weight is None:
+        return torch.ones(2)
+    if class_weight == "balanced":
+        balanced = compute_class_weight("balanced", classes=np.array([0, 1]), y=y)
+        return torch.as_tensor(balanced, dtype=torch.float32)
+    return torch.as_tensor(class_weight, dtype=torch.float32)
+
+
 def _schedule(
     optimizer: torch.optim.Optimizer, config: TrainConfig, total_steps: int
 ) -> torch.optim.lr_scheduler.LRScheduler:
@@ -257,12 +269,8 @@ def train(
         if val_rows is not None:
             val_inputs = [x[val_rows] for x in inputs]
 
-        # -- class weights: "balanced", applied per sample in the loss
-        classes = np.array([0, 1])
-        weights = torch.as_tensor(
-            compute_class_weight("balanced", classes=classes, y=y[fit_rows]),
-            dtype=torch.float32,
-        )
+        # -- class weights ("balanced" by default), applied per sample in the loss
+        weights = _class_weights(y[fit_rows], config.class_weight)
         fit_weights = weights.to(device)[fit_y]
 
         # -- optimiser and learning-rate schedule (stepped once per batch)

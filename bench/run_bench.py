@@ -1,0 +1,221 @@
+"""Benchmark hotleads on the public challenge data and on the built-in data; print Markdown tables.
+
+    .venv/bin/python bench/run_bench.py [--models gbdt,lstm] [--skip-heavy] [--out bench/results]
+
+Each measurement runs in its own process (``--task``), so peak memory (max RSS) and threads are
+per model. Figures:
+
+- ``train.csv`` 5-fold OOF F1, threshold, PR-AUC, fit seconds (5 folds + refit on all 20,000 rows,
+  incl. threshold choice), model-only predict rows/s and end-to-end ``score`` rows/s on 1,000,000
+  rows replicated from ``train.csv``, peak memory;
+- ensembles (mean / weighted / stack / best) of the members' OOF output, nested as in training;
+- unseen rows: train on a stratified 80 % of ``train.csv``, score the other 20 %;
+- the seed configuration (20 epochs, batch 32, categorical loss) fit time on 18,000 rows;
+- built-in data: test F1 as a share of the generator's Bayes-optimal F1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = ROOT.parent / "shared" / "data" / "hr-leads"
+ALL_MODELS = ["gbdt", "logreg", "lstm", "cnn", "transformer"]
+ENSEMBLE_MEMBERS = ["lstm", "cnn", "transformer", "gbdt"]
+PREDICT_ROWS = 1_000_000
+
+
+def peak_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+# ---------------------------------------------------------------- tasks (each in its own process)
+
+def task_train(model: str, workdir: Path) -> dict:
+    """5-fold OOF on train.csv + refit, then predict speed on 1 M replicated rows."""
+    from hotleads import bundle, pipeline
+    from hotleads.io import read_table
+
+    frame = read_table(SHARED / "train.csv")
+    started = time.perf_counter()
+    trained = pipeline.train(frame, pipeline.TrainOptions(models=[model]), source="train.csv")
+    fit_seconds = time.perf_counter() - started
+    bundle.save(trained, workdir / f"model-{model}")
+    board = trained.leaderboard()[0]
+    big = pd.concat([frame] * (PREDICT_ROWS // len(frame)), ignore_index=True)
+    big["company_id"] = [f"C{i}" for i in range(len(big))]
+    X = trained.preprocessor.transform(_features(trained, big))
+    started = time.perf_counter()
+    trained.members[model].predict_proba(X)
+    model_rows_s = len(X) / (time.perf_counter() - started)
+    started = time.perf_counter()
+    pipeline.score(trained, big)
+    score_rows_s = len(big) / (time.perf_counter() - started)
+    return {
+        "model": model, "oof_f1": board["f1"], "threshold": board["threshold"], "pr_auc": board["pr_auc"],
+        "f1_at_0_5": board["f1_at_0_5"], "fit_seconds": fit_seconds, "predict_rows_s": model_rows_s,
+        "score_rows_s": score_rows_s, "peak_mb": peak_mb(),
+    }
+
+
+def _features(trained, frame):
+    from hotleads.schema import prepare
+
+    return prepare(frame, trained.schema, labelled=False).features
+
+
+def task_unseen(models: str, workdir: Path) -> dict:
+    """Train on 80 % of train.csv (its own OOF threshold), score the unseen 20 %."""
+    from sklearn.model_selection import train_test_split
+
+    from hotleads import pipeline
+    from hotleads.io import read_table
+
+    frame = read_table(SHARED / "train.csv")
+    fit_part, unseen = train_test_split(frame, test_size=0.2, stratify=frame["is_hot_lead"], random_state=0)
+    trained = pipeline.train(fit_part.reset_index(drop=True), pipeline.TrainOptions(models=models.split(",")))
+    result = pipeline.evaluate(trained, unseen.reset_index(drop=True))
+    rows = {name: m["f1"] for name, m in result["members"].items()}
+    rows[trained.final_name] = result["metrics"]["f1"]
+    return {"models": models, "unseen_f1": rows, "oof_f1": {r["model"]: r["f1"] for r in trained.leaderboard()}}
+
+
+def task_seed_config(model: str, workdir: Path) -> dict:
+    """One fit with the seed's configuration on 18,000 rows (the Keras reference's setting)."""
+    from hotleads.features import Preprocessor
+    from hotleads.io import read_table
+    from hotleads.registry import make_model
+    from hotleads.schema import infer_schema, prepare
+
+    frame = read_table(SHARED / "train.csv").iloc[:18_000]
+    schema = infer_schema(frame)
+    prepared = prepare(frame, schema, labelled=True)
+    pre = Preprocessor().fit(prepared.features, schema)
+    X = pre.transform(prepared.features)
+    estimator = make_model(model, categorical_features=pre.categorical_indices, random_state=0,
+                           epochs=20, batch_size=32, loss="categorical", patience=None)
+    started = time.perf_counter()
+    estimator.fit(X, prepared.y)
+    return {"model": model, "seed_config_seconds": time.perf_counter() - started, "peak_mb": peak_mb()}
+
+
+def task_builtin(models: str, workdir: Path) -> dict:
+    """Train on the built-in train split, test F1 against the generator's Bayes-optimal F1."""
+    from hotleads import pipeline, synth
+    from hotleads.io import read_table
+
+    bayes = synth.write_dataset(workdir / "builtin", rows=20_000, seed=0)
+    trained = pipeline.train(read_table(workdir / "builtin" / "train.csv"), pipeline.TrainOptions(models=models.split(",")))
+    result = pipeline.evaluate(trained, read_table(workdir / "builtin" / "test.csv"))
+    rows = {name: m["f1"] for name, m in result["members"].items()}
+    rows[trained.final_name] = result["metrics"]["f1"]
+    return {"bayes_f1": bayes["test_bayes_f1"], "test_f1": rows, "oof_f1": {r["model"]: r["f1"] for r in trained.leaderboard()}}
+
+
+TASKS = {"train": task_train, "unseen": task_unseen, "seed-config": task_seed_config, "builtin": task_builtin}
+
+
+# ---------------------------------------------------------------- driver
+
+def run_task(task: str, arg: str, workdir: Path) -> dict:
+    command = [sys.executable, __file__, "--task", task, arg, "--workdir", str(workdir)]
+    print(f"... {task} {arg}", file=sys.stderr, flush=True)
+    done = subprocess.run(command, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        raise SystemExit(f"bench task {task} {arg} failed:\n{done.stderr[-3000:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def ensemble_rows(workdir: Path, members: list[str]) -> list[dict]:
+    """Each ensemble method on the members' saved OOF output, with its nested OOF threshold."""
+    from sklearn.model_selection import StratifiedKFold
+
+    from hotleads.ensemble import METHODS, nested_oof
+    from hotleads.threshold import f1_optimal_threshold
+    from safetensors.numpy import load_file
+
+    arrays = [load_file(workdir / f"model-{name}" / "oof.safetensors") for name in members]
+    y = arrays[0]["y"]
+    oof = np.column_stack([a[f"member.{name}"] for a, name in zip(arrays, members)])
+    folds = list(StratifiedKFold(5, shuffle=True, random_state=0).split(oof, y))
+    rows = []
+    for method in METHODS:
+        combined = nested_oof(method, members, oof, y, folds)
+        rows.append({"method": method, "oof_f1": f1_optimal_threshold(y, combined)[1]})
+    return rows
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--task", nargs=2, metavar=("TASK", "ARG"), help=argparse.SUPPRESS)
+    parser.add_argument("--workdir", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--models", default=",".join(ALL_MODELS))
+    parser.add_argument("--skip-heavy", action="store_true", help="only the per-model train.csv table")
+    parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results")
+    args = parser.parse_args()
+    if args.task:
+        print(json.dumps(TASKS[args.task[0]](args.task[1], args.workdir)))
+        return
+    if not (SHARED / "train.csv").exists():
+        print(f"skipped: the challenge data is not at {SHARED} (it lives beside the repository in shared/data/hr-leads)")
+        return
+    models = args.models.split(",")
+    with tempfile.TemporaryDirectory() as tmp:
+        report = bench(models, Path(tmp), heavy=not args.skip_heavy)
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / "latest.json").write_text(json.dumps(report, indent=2))
+    (args.out / "latest.md").write_text(markdown(report))
+    print(markdown(report))
+
+
+def bench(models: list[str], workdir: Path, *, heavy: bool) -> dict:
+    report = {"cores": len(os.sched_getaffinity(0)), "train": [run_task("train", m, workdir) for m in models]}
+    if all(m in models for m in ENSEMBLE_MEMBERS):
+        report["ensembles"] = ensemble_rows(workdir, ENSEMBLE_MEMBERS)
+    if heavy:
+        report["unseen"] = run_task("unseen", ",".join(ENSEMBLE_MEMBERS), workdir)
+        report["seed_config"] = [run_task("seed-config", m, workdir) for m in ("lstm", "cnn")]
+        report["builtin"] = run_task("builtin", ",".join(ENSEMBLE_MEMBERS + ["logreg"]), workdir)
+    return report
+
+
+def markdown(report: dict) -> str:
+    lines = [f"### train.csv, 5-fold out-of-fold ({report['cores']} cores)", "",
+             "| model | OOF F1 | threshold | F1 @0.5 | PR-AUC | fit s (5 folds + refit) | predict rows/s (model) | score rows/s (end to end) | peak MB |",
+             "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+    for r in report["train"]:
+        lines.append(f"| {r['model']} | {r['oof_f1']:.4f} | {r['threshold']:.3f} | {r['f1_at_0_5']:.4f} | {r['pr_auc']:.4f} | "
+                     f"{r['fit_seconds']:.1f} | {r['predict_rows_s']:,.0f} | {r['score_rows_s']:,.0f} | {r['peak_mb']:.0f} |")
+    if "ensembles" in report:
+        lines += ["", f"### Ensembles of {', '.join(ENSEMBLE_MEMBERS)} (nested OOF F1)", "", "| method | OOF F1 |", "| --- | --- |"]
+        lines += [f"| {r['method']} | {r['oof_f1']:.4f} |" for r in report["ensembles"]]
+    if "unseen" in report:
+        u = report["unseen"]
+        lines += ["", "### Unseen rows: fit on 80 % of train.csv, F1 on the other 20 %", "", "| model | OOF F1 (on the 80 %) | unseen F1 |", "| --- | --- | --- |"]
+        lines += [f"| {name} | {u['oof_f1'].get(name, float('nan')):.4f} | {f1:.4f} |" for name, f1 in u["unseen_f1"].items()]
+    if "seed_config" in report:
+        lines += ["", "### Seed configuration (20 epochs, batch 32, categorical loss), one fit on 18,000 rows", "",
+                  "| model | seconds | Keras reference s | peak MB |", "| --- | --- | --- | --- |"]
+        keras = {"lstm": 53, "cnn": 25}
+        lines += [f"| {r['model']} | {r['seed_config_seconds']:.1f} | {keras[r['model']]} | {r['peak_mb']:.0f} |" for r in report["seed_config"]]
+    if "builtin" in report:
+        b = report["builtin"]
+        lines += ["", f"### Built-in data (seed 0, 12,000 train rows): test F1 vs Bayes-optimal F1 {b['bayes_f1']:.4f}", "",
+                  "| model | OOF F1 | test F1 | share of Bayes F1 |", "| --- | --- | --- | --- |"]
+        lines += [f"| {name} | {b['oof_f1'].get(name, float('nan')):.4f} | {f1:.4f} | {f1 / b['bayes_f1']:.1%} |" for name, f1 in b["test_f1"].items()]
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":
+    main()

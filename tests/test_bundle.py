@@ -1,0 +1,194 @@
+"""Tests of saving and loading model directories (hotleads.bundle)."""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from hotleads import __version__, bundle, registry
+from hotleads.bundle import FORMAT_VERSION, load, read_manifest, save
+from hotleads.estimators import GBDTClassifier
+from hotleads.exceptions import BundleError
+from hotleads.io import read_table
+from hotleads.pipeline import LeadModel, TrainOptions, score, train
+
+
+@pytest.fixture(scope="module")
+def holdout(dataset: Path) -> pd.DataFrame:
+    return read_table(dataset / "holdout.csv")
+
+
+def edit_manifest(directory: Path, **changes) -> None:
+    path = directory / "manifest.json"
+    manifest = json.loads(path.read_text())
+    manifest.update(changes)
+    path.write_text(json.dumps(manifest))
+
+
+def assert_same_scores(restored: LeadModel, original: LeadModel, frame: pd.DataFrame) -> None:
+    expected, expected_members, _ = score(original, frame)
+    actual, actual_members, _ = score(restored, frame)
+    pd.testing.assert_frame_equal(actual, expected)
+    for name in expected_members:
+        np.testing.assert_array_equal(actual_members[name], expected_members[name])
+
+
+def test_round_trip_gives_identical_predictions(trained: LeadModel, model_dir: Path, holdout: pd.DataFrame) -> None:
+    restored = load(model_dir)
+    assert_same_scores(restored, trained, holdout)
+    assert restored.schema == trained.schema
+    assert restored.preprocessor == trained.preprocessor
+    assert (restored.threshold, restored.threshold_source) == (trained.threshold, trained.threshold_source)
+    np.testing.assert_array_equal(restored.oof, trained.oof)
+    np.testing.assert_array_equal(restored.y, trained.y)
+    assert restored.leaderboard() == trained.leaderboard()
+    assert restored.training == trained.training
+
+
+def test_ensemble_round_trip(dataset: Path, holdout: pd.DataFrame, tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setitem(registry.MODELS, "gbdt", functools.partial(GBDTClassifier, n_estimators=30))
+    model = train(read_table(dataset / "train.csv"), TrainOptions(models=["logreg", "gbdt"], folds=2, ensemble="stack"))
+    restored = load(save(model, tmp_path / "model"))
+    assert restored.ensemble == model.ensemble
+    assert restored.final_name == "ensemble"
+    assert_same_scores(restored, model, holdout)
+
+
+def test_manifest_describes_the_model(trained: LeadModel, model_dir: Path) -> None:
+    manifest = read_manifest(model_dir)
+    assert manifest["format"] == "hotleads-model"
+    assert manifest["format_version"] == FORMAT_VERSION
+    assert manifest["hotleads_version"] == __version__
+    assert manifest["threshold"] == trained.threshold
+    assert manifest["final"] == "gbdt"
+    assert manifest["schema"]["target"] == "is_hot_lead"
+    assert manifest["training"]["sha256"] == trained.training["sha256"]
+    assert manifest["oof_metrics"]["f1"] == pytest.approx(trained.oof_metrics()["f1"])
+
+
+def test_every_file_is_listed_with_its_sha256(model_dir: Path) -> None:
+    manifest = read_manifest(model_dir)
+    on_disk = {p.relative_to(model_dir).as_posix() for p in model_dir.rglob("*") if p.is_file()}
+    assert set(manifest["files"]) == on_disk - {"manifest.json"}
+    assert "oof.safetensors" in manifest["files"]
+    assert any(name.startswith("models/") for name in manifest["files"])
+    for name, digest in manifest["files"].items():
+        assert hashlib.sha256((model_dir / name).read_bytes()).hexdigest() == digest
+
+
+def test_bundle_files_are_readable_by_others(model_dir: Path) -> None:
+    for path in model_dir.rglob("*"):
+        assert path.stat().st_mode & 0o044 == 0o044, f"{path.name} is not group/other readable"
+
+
+def test_saving_over_a_bundle_replaces_it(trained: LeadModel, copy_bundle, holdout: pd.DataFrame) -> None:
+    target = copy_bundle()
+    (target / "stray.txt").write_text("left from before")
+    save(trained, target)
+    assert not (target / "stray.txt").exists()
+    assert_same_scores(load(target), trained, holdout)
+    assert sorted(p.name for p in target.parent.iterdir()) == ["model"]
+
+
+def test_saving_never_replaces_what_is_not_a_bundle(trained: LeadModel, tmp_path: Path) -> None:
+    folder = tmp_path / "results"
+    folder.mkdir()
+    (folder / "notes.txt").write_text("mine")
+    (tmp_path / "data.csv").write_text("a,b\n")
+    for target in (folder, tmp_path / "data.csv"):
+        with pytest.raises(BundleError, match=r"exists and is not a hotleads model; saving replaces the whole folder, so choose a new --out or remove it"):
+            save(trained, target)
+    assert (folder / "notes.txt").read_text() == "mine"
+    assert (tmp_path / "data.csv").read_text() == "a,b\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["data.csv", "results"]
+
+
+def test_saving_into_an_empty_folder(trained: LeadModel, tmp_path: Path, holdout: pd.DataFrame) -> None:
+    (tmp_path / "model").mkdir()
+    assert_same_scores(load(save(trained, tmp_path / "model")), trained, holdout)
+
+
+def test_a_failed_save_keeps_the_old_bundle(trained: LeadModel, copy_bundle, monkeypatch) -> None:
+    target = copy_bundle()
+    before = (target / "manifest.json").read_bytes()
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(bundle, "_manifest", broken)
+    with pytest.raises(RuntimeError, match="disk full"):
+        save(trained, target)
+    assert (target / "manifest.json").read_bytes() == before
+    assert sorted(p.name for p in target.parent.iterdir()) == ["model"]
+    read_manifest(target)
+
+
+def test_an_edited_model_file_fails_its_checksum(copy_bundle) -> None:
+    target = copy_bundle()
+    name = next(name for name in read_manifest(target)["files"] if name.startswith("models/"))
+    with (target / name).open("a") as handle:
+        handle.write("\n")
+    with pytest.raises(BundleError, match=rf"model file {name} does not match its checksum \(corrupt or edited\)"):
+        load(target)
+
+
+def test_a_missing_model_file_is_named(copy_bundle) -> None:
+    target = copy_bundle()
+    (target / "oof.safetensors").unlink()
+    with pytest.raises(BundleError, match="model file oof.safetensors is missing"):
+        load(target)
+
+
+def test_another_format_version_is_refused(copy_bundle) -> None:
+    target = copy_bundle()
+    edit_manifest(target, format_version=FORMAT_VERSION + 1)
+    with pytest.raises(BundleError, match=rf"model format {FORMAT_VERSION + 1} is not supported by hotleads {__version__} \(reads format {FORMAT_VERSION}\); retrain"):
+        load(target)
+
+
+def test_another_major_version_is_refused(copy_bundle) -> None:
+    target = copy_bundle()
+    edit_manifest(target, hotleads_version="99.0.0")
+    with pytest.raises(BundleError, match=rf"saved by hotleads 99\.0\.0, incompatible with {__version__}"):
+        load(target)
+
+
+def test_a_foreign_folder_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "weights.bin").write_bytes(b"\x00")
+    with pytest.raises(BundleError, match=r"not a hotleads model \(no manifest\.json\); pass the --out folder of `hotleads train`"):
+        load(tmp_path)
+
+
+def test_a_missing_folder_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(BundleError, match=r"no such model directory; train one with `hotleads train DATA --out"):
+        load(tmp_path / "nothing")
+
+
+@pytest.mark.parametrize(
+    ("content", "match"),
+    [
+        ("{not json", r"corrupt manifest"),
+        ('{"format": "something-else", "format_version": 1}', r"not a hotleads model manifest"),
+        ("[1, 2, 3]", r"not a hotleads model manifest"),
+    ],
+)
+def test_a_foreign_or_broken_manifest_is_refused(copy_bundle, content: str, match: str) -> None:
+    target = copy_bundle()
+    (target / "manifest.json").write_text(content)
+    with pytest.raises(BundleError, match=match):
+        load(target)
+
+
+def test_a_manifest_missing_entries_is_refused(copy_bundle) -> None:
+    target = copy_bundle()
+    manifest = json.loads((target / "manifest.json").read_text())
+    del manifest["schema"]
+    (target / "manifest.json").write_text(json.dumps(manifest))
+    with pytest.raises(BundleError, match=r"the manifest does not describe a loadable model \(KeyError: 'schema'\); retrain"):
+        load(target)

@@ -1,0 +1,438 @@
+"""Tests of the ``hotleads`` command line (hotleads.cli), in-process plus one real subprocess.
+
+Every user error must exit with status 2 and print one ``error: ...`` line on stderr that names
+the file, column or row and the fix, with no traceback and without writing (or overwriting) any
+output. The runner keeps stdout and stderr apart (``result.stdout`` / ``result.stderr``).
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from typer.testing import CliRunner, Result
+
+from hotleads import __version__
+from hotleads.cli import app
+
+runner = CliRunner()
+
+
+def invoke(*args: object) -> Result:
+    return runner.invoke(app, [str(arg) for arg in args])
+
+
+def assert_ok(result: Result) -> Result:
+    assert result.exit_code == 0, f"exit {result.exit_code}\nstdout: {result.stdout}\nstderr: {result.stderr}\n{result.exception!r}"
+    assert "error:" not in result.stderr
+    return result
+
+
+def assert_user_error(result: Result, *fragments: str) -> str:
+    """Exit 2, exactly one stderr line ``error: ...`` containing every fragment, no traceback."""
+    assert result.exit_code == 2, f"exit {result.exit_code}\nstderr: {result.stderr}\n{result.exception!r}"
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("error: "), lines[0]
+    assert "Traceback" not in result.output
+    for fragment in fragments:
+        assert fragment in lines[0], f"{fragment!r} not in {lines[0]!r}"
+    return lines[0]
+
+
+def warnings_of(result: Result) -> list[str]:
+    return [line for line in result.stderr.splitlines() if line.startswith("warning: ")]
+
+
+def snapshot(folder: Path) -> dict[str, bytes]:
+    """Every file under ``folder`` (names and contents), to show an error wrote nothing."""
+    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def read_rows(path: Path, n: int = 150) -> list[list[str]]:
+    """The header and the first ``n`` data rows; row i of the list is line i + 1 of the file."""
+    with path.open(newline="") as handle:
+        return [row for _, row in zip(range(n + 1), csv.reader(handle))]
+
+
+def write_rows(path: Path, rows: list[list[str]]) -> Path:
+    with path.open("w", newline="") as handle:
+        csv.writer(handle, lineterminator="\n").writerows(rows)
+    return path
+
+
+def edited(dataset: Path, name: str, tmp_path: Path, edit, *, source: str = "train.csv") -> Path:
+    rows = read_rows(dataset / source)
+    edit(rows)
+    return write_rows(tmp_path / name, rows)
+
+
+def set_cell(row: int, column: str, value: str):
+    def edit(rows: list[list[str]]) -> None:
+        rows[row][rows[0].index(column)] = value
+
+    return edit
+
+
+def set_column(column: str, mapping: dict[str, str]):
+    def edit(rows: list[list[str]]) -> None:
+        j = rows[0].index(column)
+        for row in rows[1:]:
+            row[j] = mapping.get(row[j], row[j])
+
+    return edit
+
+
+def drop_columns(*columns: str):
+    def edit(rows: list[list[str]]) -> None:
+        keep = [j for j, name in enumerate(rows[0]) if name not in columns]
+        rows[:] = [[row[j] for j in keep] for row in rows]
+
+    return edit
+
+
+# --- training data the command refuses ------------------------------------------------------
+
+
+def bad_training_file(kind: str, dataset: Path, tmp_path: Path) -> tuple[Path, list[str]]:
+    """A broken training table and the fragments its error line must contain."""
+    if kind == "missing":
+        return tmp_path / "nope.csv", ["nope.csv", "no such file"]
+    if kind == "empty":
+        (tmp_path / "empty.csv").write_bytes(b"")
+        return tmp_path / "empty.csv", ["empty.csv", "empty", "header"]
+    if kind == "header only":
+        path = write_rows(tmp_path / "header.csv", read_rows(dataset / "train.csv", 0))
+        return path, ["header.csv", "no rows", "add at least one data row"]
+    if kind == "binary":
+        (tmp_path / "blob.csv").write_bytes(np.random.default_rng(0).integers(0, 256, 4096, dtype=np.uint8).tobytes() + b"\x00")
+        return tmp_path / "blob.csv", ["blob.csv", "binary", ".csv or .parquet"]
+    if kind == "spreadsheet":
+        (tmp_path / "leads.xlsx").write_bytes(b"PK\x03\x04" + bytes(100))
+        return tmp_path / "leads.xlsx", ["leads.xlsx", "save the sheet as CSV"]
+    if kind == "too many fields":
+        return edited(dataset, "wide.csv", tmp_path, lambda rows: rows[6].append("extra")), ["wide.csv", "line 7 has 16 fields", "header has 15"]
+    if kind == "too few fields":
+        return edited(dataset, "short.csv", tmp_path, lambda rows: rows[9].pop()), ["short.csv", "line 10 has 14 fields", "header has 15"]
+    if kind == "target not binary":
+        path = edited(dataset, "seven.csv", tmp_path, set_cell(7, "is_hot_lead", "7"))
+        return path, ["seven.csv", "'is_hot_lead'", "'7'", "line 8", "binary (0/1, true/false or yes/no)"]
+    if kind == "one class":
+        path = edited(dataset, "zeros.csv", tmp_path, set_column("is_hot_lead", {"1": "0"}))
+        return path, ["zeros.csv", "only the class 0", "both hot leads (1) and others (0)"]
+    if kind == "text in a number column":
+        path = edited(dataset, "words.csv", tmp_path, set_cell(12, "funding_rounds", "three"))
+        return path, ["words.csv", "'funding_rounds'", "'three'", "line 13", "fix or blank"]
+    if kind == "duplicate ids":
+        def duplicate(rows: list[list[str]]) -> None:
+            rows[20][0] = rows[10][0]
+
+        path = edited(dataset, "twice.csv", tmp_path, duplicate)
+        return path, ["twice.csv", "'company_id'", "line 11, line 21", "unique"]
+    if kind == "no target column":
+        path = edited(dataset, "unlabelled.csv", tmp_path, drop_columns("is_hot_lead"))
+        return path, ["unlabelled.csv", "no target column 'is_hot_lead'", "--target"]
+    raise AssertionError(kind)
+
+
+TRAINING_ERRORS = [
+    "missing", "empty", "header only", "binary", "spreadsheet", "too many fields", "too few fields",
+    "target not binary", "one class", "text in a number column", "duplicate ids", "no target column",
+]
+
+
+@pytest.mark.parametrize("kind", TRAINING_ERRORS)
+def test_bad_training_data_is_one_error_line_and_writes_nothing(kind: str, dataset: Path, tmp_path: Path) -> None:
+    data, fragments = bad_training_file(kind, dataset, tmp_path)
+    before = snapshot(tmp_path)
+    assert_user_error(invoke("train", data, "--out", tmp_path / "model", "--folds", 2), *fragments)
+    assert snapshot(tmp_path) == before
+    assert not (tmp_path / "model").exists()
+
+
+def test_a_failed_training_keeps_the_existing_model(dataset: Path, tmp_path: Path, copy_bundle) -> None:
+    target = copy_bundle()
+    data, fragments = bad_training_file("target not binary", dataset, tmp_path)
+    before = snapshot(tmp_path)
+    assert_user_error(invoke("train", data, "--out", target), *fragments)
+    assert snapshot(tmp_path) == before
+
+
+def test_train_refuses_to_replace_a_folder_that_is_not_a_model(dataset: Path, tmp_path: Path) -> None:
+    (tmp_path / "results").mkdir()
+    (tmp_path / "results" / "report.txt").write_text("keep me")
+    before = snapshot(tmp_path)
+    assert_user_error(invoke("train", dataset / "train.csv", "--out", tmp_path / "results"), "results", "is not a hotleads model", "choose a new --out")
+    assert snapshot(tmp_path) == before
+
+
+def test_a_misspelt_target_gets_a_suggestion(dataset: Path, tmp_path: Path) -> None:
+    assert_user_error(
+        invoke("train", dataset / "train.csv", "--out", tmp_path / "model", "--target", "is_hot_leed"),
+        "train.csv", "--target names column 'is_hot_leed'", "did you mean 'is_hot_lead'?",
+    )
+    assert not (tmp_path / "model").exists()
+
+
+@pytest.mark.parametrize(
+    ("spelling", "mapping"),
+    [("yes/no", {"1": "yes", "0": "no"}), ("true/false", {"1": "True", "0": "false"})],
+)
+def test_yes_no_and_true_false_targets_are_accepted(spelling: str, mapping: dict, dataset: Path, tmp_path: Path) -> None:
+    data = edited(dataset, "words.csv", tmp_path, set_column("is_hot_lead", mapping))
+    assert_ok(invoke("train", data, "--out", tmp_path / "model", "--models", "logreg", "--folds", 2, "--quiet"))
+    assert (tmp_path / "model" / "manifest.json").is_file()
+
+
+@pytest.mark.parametrize(
+    ("args", "fragments"),
+    [
+        (["--models", "gbtd"], ["unknown model 'gbtd'", "did you mean 'gbdt'?"]),
+        (["--models", "gbdt,lgreg"], ["unknown model 'lgreg'", "did you mean 'logreg'?"]),
+        (["--folds", "1"], ["--folds must be an integer >= 2; got 1."]),
+        (["--threshold", "1.5"], ["--threshold must be between 0 and 1 (exclusive); got 1.5."]),
+        (["--ensemble", "avg", "--models", "gbdt,logreg"], ["--ensemble must be one of mean, weighted, stack, best"]),
+        (["--drop", "industri"], ["--drop names column 'industri'", "did you mean 'industry'?"]),
+    ],
+)
+def test_bad_options_are_refused(args: list[str], fragments: list[str], dataset: Path, tmp_path: Path) -> None:
+    assert_user_error(invoke("train", dataset / "train.csv", "--out", tmp_path / "model", *args), *fragments)
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("command", ["generate", "run"])
+def test_too_few_generated_rows_are_refused(command: str, tmp_path: Path) -> None:
+    assert_user_error(invoke(command, "--out", tmp_path / "out", "--rows", 5), "--rows must be at least 20; got 5.")
+    assert list(tmp_path.iterdir()) == []
+
+
+# --- scoring data and models the command refuses --------------------------------------------
+
+
+GOOD_SUBMISSION = "Id,Prediction\nkeep,1\n"
+
+
+def test_prediction_data_missing_columns_lists_them(model_dir: Path, dataset: Path, tmp_path: Path) -> None:
+    data = edited(dataset, "partial.csv", tmp_path, drop_columns("industry", "total_funding"), source="holdout.csv")
+    out = tmp_path / "submission.csv"
+    out.write_text(GOOD_SUBMISSION)
+    assert_user_error(
+        invoke("predict", model_dir, data, "--out", out, "--scores", tmp_path / "scores.csv"),
+        "partial.csv", "missing column(s) ['total_funding', 'industry']", "add them",
+    )
+    assert out.read_text() == GOOD_SUBMISSION
+    assert not (tmp_path / "scores.csv").exists()
+
+
+def test_text_in_a_number_column_at_predict_time(model_dir: Path, dataset: Path, tmp_path: Path) -> None:
+    data = edited(dataset, "words.csv", tmp_path, set_cell(4, "job_postings_30d", "lots"), source="holdout.csv")
+    assert_user_error(invoke("predict", model_dir, data, "--out", tmp_path / "s.csv"), "'job_postings_30d'", "'lots'", "line 5")
+    assert not (tmp_path / "s.csv").exists()
+
+
+def damaged_bundle(kind: str, copy_bundle, tmp_path: Path) -> tuple[Path, list[str]]:
+    if kind == "edited model file":
+        target = copy_bundle()
+        name = next(p for p in sorted((target / "models").iterdir()))
+        with name.open("a") as handle:
+            handle.write("\n")
+        return target, [f"models/{name.name}", "does not match its checksum"]
+    if kind == "foreign folder":
+        (tmp_path / "stuff").mkdir()
+        (tmp_path / "stuff" / "model.pkl").write_bytes(b"\x80\x04")
+        return tmp_path / "stuff", ["stuff", "no manifest.json", "--out folder of `hotleads train`"]
+    if kind == "other format version":
+        target = copy_bundle()
+        manifest = json.loads((target / "manifest.json").read_text())
+        manifest["format_version"] = 2
+        (target / "manifest.json").write_text(json.dumps(manifest))
+        return target, ["model format 2 is not supported", "retrain the model"]
+    if kind == "no folder":
+        return tmp_path / "nothing", ["nothing", "no such model directory", "hotleads train"]
+    raise AssertionError(kind)
+
+
+@pytest.mark.parametrize("kind", ["edited model file", "foreign folder", "other format version", "no folder"])
+@pytest.mark.parametrize("command", ["predict", "evaluate"])
+def test_unusable_model_directories_are_refused(command: str, kind: str, copy_bundle, dataset: Path, tmp_path: Path) -> None:
+    bundle, fragments = damaged_bundle(kind, copy_bundle, tmp_path)
+    out = tmp_path / "submission.csv"
+    out.write_text(GOOD_SUBMISSION)
+    extra = ["--out", out] if command == "predict" else []
+    assert_user_error(invoke(command, bundle, dataset / "test.csv", *extra), *fragments)
+    assert out.read_text() == GOOD_SUBMISSION
+
+
+def test_predict_refuses_a_folder_as_output_file(model_dir: Path, dataset: Path, tmp_path: Path) -> None:
+    assert_user_error(invoke("predict", model_dir, dataset / "holdout.csv", "--out", tmp_path), str(tmp_path), "is a folder")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_evaluate_needs_the_target_column(model_dir: Path, dataset: Path) -> None:
+    assert_user_error(invoke("evaluate", model_dir, dataset / "holdout.csv"), "holdout.csv", "missing column(s) ['is_hot_lead']")
+
+
+def test_missing_data_file_at_predict_time(model_dir: Path, tmp_path: Path) -> None:
+    assert_user_error(invoke("predict", model_dir, tmp_path / "nope.csv", "--out", tmp_path / "s.csv"), "nope.csv", "no such file")
+    assert list(tmp_path.iterdir()) == []
+
+
+# --- what is handled with a warning -------------------------------------------------------------
+
+
+def test_extra_columns_are_ignored_with_a_warning(model_dir: Path, dataset: Path, tmp_path: Path) -> None:
+    def add_column(rows: list[list[str]]) -> None:
+        rows[0].append("sales_notes")
+        for row in rows[1:]:
+            row.append("called twice")
+
+    data = edited(dataset, "extra.csv", tmp_path, add_column, source="holdout.csv")
+    result = assert_ok(invoke("predict", model_dir, data, "--out", tmp_path / "s.csv"))
+    assert any("sales_notes" in line and "ignoring" in line for line in warnings_of(result)), result.stderr
+    assert len(pd.read_csv(tmp_path / "s.csv")) == 150
+
+
+def test_unseen_categories_are_scored_with_a_warning(model_dir: Path, dataset: Path, tmp_path: Path) -> None:
+    data = edited(dataset, "new.csv", tmp_path, set_column("industry", {"Retail": "Biotech"}), source="holdout.csv")
+    result = assert_ok(invoke("predict", model_dir, data, "--out", tmp_path / "s.csv"))
+    assert any("'industry'" in line and "Biotech" in line for line in warnings_of(result)), result.stderr
+    assert pd.read_csv(tmp_path / "s.csv")["Prediction"].isin([0, 1]).all()
+
+
+def test_without_an_id_column_the_id_is_the_row_number(model_dir: Path, dataset: Path, tmp_path: Path) -> None:
+    data = edited(dataset, "anonymous.csv", tmp_path, drop_columns("company_id"), source="holdout.csv")
+    assert_ok(invoke("predict", model_dir, data, "--out", tmp_path / "s.csv", "--scores", tmp_path / "scores.csv"))
+    submission = pd.read_csv(tmp_path / "s.csv")
+    assert submission["Id"].tolist() == list(range(150))
+    assert sorted(pd.read_csv(tmp_path / "scores.csv")["company_id"]) == list(range(150))
+
+
+# --- end to end -------------------------------------------------------------------------------
+
+
+TRAIN_ARGS = ["--folds", "2", "--seed", "3"]
+
+
+@pytest.fixture(scope="module")
+def cli_model(dataset: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A gbdt model trained with the command line (2 folds, seed 3)."""
+    out = tmp_path_factory.mktemp("cli") / "model"
+    assert_ok(invoke("train", dataset / "train.csv", "--out", out, *TRAIN_ARGS))
+    return out
+
+
+@pytest.fixture(scope="module")
+def predicted(cli_model: Path, dataset: Path) -> tuple[pd.DataFrame, pd.DataFrame, Path]:
+    """(submission, scores, scores path) of the holdout table."""
+    out = cli_model.parent
+    result = assert_ok(invoke("predict", cli_model, dataset / "holdout.csv", "--out", out / "submission.csv", "--scores", out / "scores.csv"))
+    assert "wrote" in result.stdout
+    assert result.stderr == ""
+    read = {"dtype": {"Id": str, "company_id": str}}
+    return pd.read_csv(out / "submission.csv", **read), pd.read_csv(out / "scores.csv", **read), out / "scores.csv"
+
+
+def test_train_saves_the_model_with_its_options(cli_model: Path) -> None:
+    manifest = json.loads((cli_model / "manifest.json").read_text())
+    assert manifest["folds"] == 2 and manifest["seed"] == 3
+    assert manifest["threshold_source"] == "oof-f1"
+
+
+def test_submission_has_one_prediction_per_input_row(predicted, dataset: Path) -> None:
+    submission, _, _ = predicted
+    holdout = pd.read_csv(dataset / "holdout.csv", dtype={"company_id": str})
+    assert list(submission.columns) == ["Id", "Prediction"]
+    assert submission["Id"].tolist() == holdout["company_id"].tolist()
+    assert set(submission["Prediction"]) <= {0, 1}
+    assert 0 < submission["Prediction"].sum() < len(submission)
+
+
+def test_scores_file_ranks_the_companies(predicted, cli_model: Path) -> None:
+    submission, scores, _ = predicted
+    assert list(scores.columns[:4]) == ["company_id", "probability", "lead_score", "rank"]
+    assert scores["rank"].tolist() == list(range(1, len(scores) + 1))
+    assert scores["probability"].is_monotonic_decreasing
+    assert scores["lead_score"].between(0, 100).all()
+    np.testing.assert_array_equal(scores["lead_score"], np.rint(scores["probability"] * 100))
+    threshold = json.loads((cli_model / "manifest.json").read_text())["threshold"]
+    by_id = submission.set_index("Id")["Prediction"]
+    np.testing.assert_array_equal(by_id[scores["company_id"]].to_numpy(), (scores["probability"] >= threshold).astype(int))
+
+
+def test_evaluate_prints_metrics_and_json(cli_model: Path, dataset: Path) -> None:
+    table = assert_ok(invoke("evaluate", cli_model, dataset / "test.csv"))
+    assert "F1" in table.stdout and "ROC-AUC" in table.stdout
+    result = json.loads(assert_ok(invoke("evaluate", cli_model, dataset / "test.csv", "--json")).stdout)
+    metrics = result["metrics"]
+    for key in ("accuracy", "precision", "recall", "f1", "pr_auc", "roc_auc", "confusion", "positive_rate"):
+        assert key in metrics, key
+    assert set(metrics["confusion"]) == {"tn", "fp", "fn", "tp"}
+    assert sum(metrics["confusion"].values()) == 300
+    assert 0.5 < metrics["f1"] <= 1 and 0.8 < metrics["roc_auc"] <= 1
+    assert set(result["members"]) == {"gbdt"}
+
+
+def test_same_seed_gives_identical_predictions(predicted, dataset: Path, tmp_path: Path) -> None:
+    _, _, first_scores = predicted
+    assert_ok(invoke("train", dataset / "train.csv", "--out", tmp_path / "again", *TRAIN_ARGS, "--quiet"))
+    assert_ok(invoke("predict", tmp_path / "again", dataset / "holdout.csv", "--out", tmp_path / "s.csv", "--scores", tmp_path / "scores.csv", "--quiet"))
+    assert (tmp_path / "scores.csv").read_bytes() == first_scores.read_bytes()
+
+
+def test_stacked_ensemble_lists_members_and_ensemble(dataset: Path, tmp_path: Path) -> None:
+    result = assert_ok(invoke("train", dataset / "train.csv", "--out", tmp_path / "model", "--models", "gbdt,logreg", "--ensemble", "stack", "--folds", 2))
+    manifest = json.loads((tmp_path / "model" / "manifest.json").read_text())
+    assert [row["model"] for row in manifest["leaderboard"]] == ["gbdt", "logreg", "ensemble"]
+    assert manifest["ensemble"]["method"] == "stack" and manifest["final"] == "ensemble"
+    for name in ("gbdt", "logreg", "ensemble"):
+        assert name in result.stdout
+    assert "final: ensemble" in result.stdout
+
+
+def test_a_fixed_threshold_is_honoured(dataset: Path, tmp_path: Path) -> None:
+    assert_ok(invoke("train", dataset / "train.csv", "--out", tmp_path / "model", "--models", "logreg", "--threshold", 0.3, "--folds", 2, "--quiet"))
+    manifest = json.loads((tmp_path / "model" / "manifest.json").read_text())
+    assert (manifest["threshold"], manifest["threshold_source"]) == (0.3, "user")
+    assert_ok(invoke("predict", tmp_path / "model", dataset / "test.csv", "--out", tmp_path / "s.csv", "--scores", tmp_path / "scores.csv", "--quiet"))
+    scores = pd.read_csv(tmp_path / "scores.csv", dtype={"company_id": str})
+    submission = pd.read_csv(tmp_path / "s.csv", dtype={"Id": str}).set_index("Id")
+    np.testing.assert_array_equal(submission.loc[scores["company_id"], "Prediction"], (scores["probability"] >= 0.3).astype(int))
+    assert scores["prediction"].tolist() == (scores["probability"] >= 0.3).astype(int).tolist()
+
+
+def test_run_writes_every_output(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    assert_ok(invoke("run", "--out", out, "--rows", 2000, "--quiet"))
+    for name in ("submission.csv", "scores.csv", "metrics.json", "model/manifest.json"):
+        assert (out / name).is_file(), name
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert 0.5 < metrics["test"]["metrics"]["f1"] <= 1
+    assert 0.5 < metrics["bayes"]["test_f1"] <= 1
+    assert metrics["test_f1_share_of_bayes"] == pytest.approx(metrics["test"]["metrics"]["f1"] / metrics["bayes"]["test_f1"])
+    submission = pd.read_csv(out / "submission.csv")
+    assert list(submission.columns) == ["Id", "Prediction"] and len(submission) == 400
+
+
+def test_version() -> None:
+    assert assert_ok(invoke("--version")).stdout.strip() == f"hotleads {__version__}"
+
+
+# --- the installed command ----------------------------------------------------------------------
+
+
+def test_installed_command_reports_a_user_error_in_one_line(tmp_path: Path) -> None:
+    command = Path(sys.executable).parent / "hotleads"
+    completed = subprocess.run(
+        [str(command), "train", "missing.csv", "--out", "model"],
+        cwd=tmp_path, capture_output=True, text=True, timeout=120, check=False,
+    )
+    assert completed.returncode == 2, completed.stderr
+    assert completed.stdout == ""
+    assert completed.stderr.splitlines() == [f"error: missing.csv: no such file; check the path (current folder: {tmp_path})."]
+    assert list(tmp_path.iterdir()) == []

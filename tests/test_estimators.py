@@ -1,0 +1,128 @@
+"""Tests of the tree and linear classifiers (hotleads.estimators)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from sklearn.base import clone
+
+from hotleads.estimators import GBDTClassifier, LogRegClassifier
+
+CATEGORICAL = 3  # column of category codes 0..3 in the data below
+N_CATEGORIES = 4
+
+
+def make_estimator(cls: type, seed: int, **params):
+    if cls is GBDTClassifier:
+        params = {"n_estimators": 30, "min_child_samples": 10, **params}
+    return cls(categorical_features=[CATEGORICAL], random_state=seed, **params)
+
+
+@pytest.fixture(scope="module")
+def data() -> tuple[np.ndarray, np.ndarray]:
+    """600 rows, about 10 % positive: 3 numeric columns (some NaN) and one categorical code column."""
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(600, 4))
+    X[:, CATEGORICAL] = rng.integers(0, N_CATEGORIES, size=600)
+    logit = -3.2 + 1.5 * X[:, 0] + 0.8 * (X[:, CATEGORICAL] == 2)
+    y = (rng.random(600) < 1 / (1 + np.exp(-logit))).astype(int)
+    X[rng.random(600) < 0.05, 1] = np.nan
+    X[rng.random(600) < 0.05, CATEGORICAL] = np.nan
+    return X, y
+
+
+ESTIMATORS = [GBDTClassifier, LogRegClassifier]
+
+
+@pytest.mark.parametrize("cls", ESTIMATORS)
+def test_fit_and_predict_proba_shapes(cls: type, data, seed: int) -> None:
+    X, y = data
+    model = make_estimator(cls, seed).fit(X, y)
+    proba = model.predict_proba(X[:50])
+    assert proba.shape == (50, 2)
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0)
+    assert ((proba >= 0) & (proba <= 1)).all()
+    assert model.predict(X[:50]).shape == (50,)
+    assert model.classes_.tolist() == [0, 1]
+    assert model.n_features_in_ == 4
+
+
+@pytest.mark.parametrize("cls", ESTIMATORS)
+def test_the_signal_is_learnt(cls: type, data, seed: int) -> None:
+    X, y = data
+    proba = make_estimator(cls, seed).fit(X, y).predict_proba(X)[:, 1]
+    assert proba[y == 1].mean() > proba[y == 0].mean() + 0.2
+
+
+@pytest.mark.parametrize("cls", ESTIMATORS)
+def test_balanced_class_weights_raise_the_positive_rate(cls: type, data, seed: int) -> None:
+    X, y = data
+    base_rate = y.mean()
+    assert 0.05 < base_rate < 0.2
+    predicted_rate = make_estimator(cls, seed).fit(X, y).predict(X).mean()
+    assert predicted_rate > 2 * base_rate  # unweighted models predict fewer positives than the base rate
+
+
+@pytest.mark.parametrize("cls", ESTIMATORS)
+def test_missing_values_and_unknown_categories_are_scored(cls: type, data, seed: int) -> None:
+    X, y = data
+    model = make_estimator(cls, seed).fit(X, y)
+    new = X[:20].copy()
+    new[:5, 0] = np.nan
+    new[5:10, CATEGORICAL] = np.nan
+    new[10:15, CATEGORICAL] = N_CATEGORIES + 7  # a code never seen in training
+    proba = model.predict_proba(new)
+    assert np.isfinite(proba).all()
+
+
+@pytest.mark.parametrize("cls", ESTIMATORS)
+def test_save_load_round_trip_gives_identical_probabilities(cls: type, data, seed: int, tmp_path: Path) -> None:
+    X, y = data
+    model = make_estimator(cls, seed).fit(X, y)
+    meta = json.loads(json.dumps(model.save(tmp_path, "m")))  # the manifest stores it as JSON
+    assert meta["class"] == cls.__name__
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(meta["files"])
+    restored = cls.load(tmp_path, meta)
+    np.testing.assert_array_equal(restored.predict_proba(X), model.predict_proba(X))
+    assert restored.get_params() == model.get_params()
+
+
+@pytest.mark.parametrize("cls", ESTIMATORS)
+def test_same_seed_same_model(cls: type, data, seed: int) -> None:
+    X, y = data
+    first = make_estimator(cls, seed).fit(X, y).predict_proba(X)
+    np.testing.assert_array_equal(make_estimator(cls, seed).fit(X, y).predict_proba(X), first)
+
+
+@pytest.mark.parametrize("cls", ESTIMATORS)
+def test_string_labels_are_kept(cls: type, data, seed: int) -> None:
+    X, y = data
+    labels = np.where(y == 1, "hot", "cold")
+    model = make_estimator(cls, seed).fit(X, labels)
+    assert model.classes_.tolist() == ["cold", "hot"]
+    assert set(model.predict(X)) <= {"cold", "hot"}
+
+
+@pytest.mark.parametrize("cls", ESTIMATORS)
+def test_more_than_two_classes_are_refused(cls: type, data, seed: int) -> None:
+    X, y = data
+    with pytest.raises(ValueError, match=rf"{cls.__name__} is a binary classifier; y has 3 class\(es\): \[0, 1, 2\]"):
+        make_estimator(cls, seed).fit(X, np.arange(len(y)) % 3)
+
+
+@pytest.mark.parametrize("cls", ESTIMATORS)
+def test_wrong_number_of_columns_is_refused(cls: type, data, seed: int) -> None:
+    X, y = data
+    model = make_estimator(cls, seed).fit(X, y)
+    with pytest.raises(ValueError, match="features"):
+        model.predict_proba(X[:, :3])
+
+
+@pytest.mark.parametrize("cls", ESTIMATORS)
+def test_init_only_stores_parameters(cls: type) -> None:
+    model = cls(categorical_features=[1], random_state=3)
+    assert clone(model).get_params() == model.get_params()
+    assert not [name for name in vars(model) if name.endswith("_")]

@@ -1,0 +1,161 @@
+"""Tests of reading tables and writing outputs atomically (hotleads.io)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from hotleads.exceptions import DataError, ParameterError
+from hotleads.io import atomic_dir, atomic_path, read_table, write_csv, write_json
+
+
+def write(path: Path, text: str | bytes) -> Path:
+    if isinstance(text, bytes):
+        path.write_bytes(text)
+    else:
+        path.write_text(text)
+    return path
+
+
+def test_csv_values_stay_text(tmp_path: Path) -> None:
+    path = write(tmp_path / "t.csv", 'zip,amount,name\n00123,1.50,"Cole, Bailey and Bowen"\n,2,x\n')
+    table = read_table(path)
+    assert list(table.columns) == ["zip", "amount", "name"]
+    assert table["zip"].iloc[0] == "00123"
+    assert table["amount"].tolist() == ["1.50", "2"]
+    assert table["name"].iloc[0] == "Cole, Bailey and Bowen"
+    assert pd.isna(table["zip"].iloc[1])
+
+
+def test_csv_rows_are_numbered_as_file_lines(tmp_path: Path) -> None:
+    table = read_table(write(tmp_path / "t.csv", "a,b\n1,2\n"))
+    assert table.attrs == {"row_offset": 2, "row_unit": "line"}
+
+
+def test_csv_with_byte_order_mark_has_clean_column_names(tmp_path: Path) -> None:
+    table = read_table(write(tmp_path / "t.csv", "\ufeffcompany_id,x\nA,1\nB,2\n".encode()))
+    assert list(table.columns) == ["company_id", "x"]
+    assert table["company_id"].tolist() == ["A", "B"]
+
+
+def test_parquet_keeps_its_types(tmp_path: Path) -> None:
+    frame = pd.DataFrame({
+        "id": ["a", "b", "c"],
+        "x": [1.5, np.nan, -2.0],
+        "n": [1, 2, 3],
+        "day": pd.to_datetime(["2024-01-01", "2024-02-01", None]),
+    })
+    frame.to_parquet(tmp_path / "t.parquet")
+    table = read_table(tmp_path / "t.parquet")
+    pd.testing.assert_frame_equal(table, frame, check_dtype=False)
+    assert pd.api.types.is_float_dtype(table["x"])
+    assert pd.api.types.is_datetime64_any_dtype(table["day"])
+
+
+def test_corrupt_parquet_is_a_data_error(tmp_path: Path) -> None:
+    path = write(tmp_path / "t.parquet", b"PAR1 this is not really parquet")
+    with pytest.raises(DataError, match=r"t\.parquet: not a readable Parquet file"):
+        read_table(path)
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "match"),
+    [
+        ("empty.csv", b"", "the file is empty"),
+        ("header.csv", "a,b\n", "has a header but no rows"),
+        ("binary.csv", bytes(range(256)) * 4, "binary file"),
+        ("sheet.xlsx", b"PK\x03\x04 zipped sheet", "save the sheet as CSV"),
+        ("blank.csv", "\n\n", "first line is blank"),
+        ("repeat.csv", "a,b,a\n1,2,3\n", r"repeats column\(s\) \['a'\]"),
+        ("ragged.csv", "a,b\n1,2\n1,2,3\n4\n", r"2 ragged row\(s\): line 3 has 3 fields, line 4 has 1 fields, but the header has 2"),
+    ],
+)
+def test_unreadable_tables_are_refused_with_the_reason(tmp_path: Path, name: str, content, match: str) -> None:
+    path = write(tmp_path / name, content)
+    with pytest.raises(DataError, match=match) as info:
+        read_table(path)
+    assert str(info.value).startswith(f"{path}: ")
+
+
+def test_missing_file_and_folder_are_refused(tmp_path: Path) -> None:
+    with pytest.raises(DataError, match="no such file; check the path"):
+        read_table(tmp_path / "nope.csv")
+    with pytest.raises(DataError, match="is a folder, not a table"):
+        read_table(tmp_path)
+
+
+def test_many_ragged_rows_are_summarised(tmp_path: Path) -> None:
+    path = write(tmp_path / "t.csv", "a,b\n" + "1,2,3\n" * 5)
+    with pytest.raises(DataError, match=r"5 ragged row\(s\): line 2 has 3 fields, line 3 has 3 fields, line 4 has 3 fields and 2 more"):
+        read_table(path)
+
+
+def test_atomic_path_replaces_the_target_and_leaves_no_temporary_file(tmp_path: Path) -> None:
+    target = write(tmp_path / "out.csv", "old\n")
+    with atomic_path(target) as tmp:
+        assert tmp.parent == tmp_path and tmp != target
+        tmp.write_text("new\n")
+        assert target.read_text() == "old\n"  # nothing visible before the block ends
+    assert target.read_text() == "new\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out.csv"]
+
+
+def test_atomic_path_keeps_the_target_when_the_block_raises(tmp_path: Path) -> None:
+    target = write(tmp_path / "out.csv", "good\n")
+    with pytest.raises(RuntimeError, match="boom"), atomic_path(target) as tmp:
+        tmp.write_text("half")
+        raise RuntimeError("boom")
+    assert target.read_text() == "good\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out.csv"]
+
+
+def test_atomic_path_creates_nothing_when_the_block_raises(tmp_path: Path) -> None:
+    with pytest.raises(RuntimeError), atomic_path(tmp_path / "sub" / "new.csv") as tmp:
+        tmp.write_text("half")
+        raise RuntimeError("boom")
+    assert list((tmp_path / "sub").iterdir()) == []
+
+
+def test_atomic_path_refuses_a_folder(tmp_path: Path) -> None:
+    (tmp_path / "out").mkdir()
+    with pytest.raises(ParameterError, match=r"out: is a folder; give the path of the file to write\."), atomic_path(tmp_path / "out"):
+        pass
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
+
+
+def test_atomic_dir_swaps_in_the_new_folder_and_cleans_up(tmp_path: Path) -> None:
+    target = tmp_path / "model"
+    target.mkdir()
+    write(target / "old.txt", "old")
+    with atomic_dir(target) as tmp:
+        write(tmp / "new.txt", "new")
+    assert sorted(p.name for p in target.iterdir()) == ["new.txt"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["model"]
+
+
+def test_atomic_dir_keeps_the_old_folder_when_the_block_raises(tmp_path: Path) -> None:
+    target = tmp_path / "model"
+    target.mkdir()
+    write(target / "old.txt", "old")
+    with pytest.raises(RuntimeError), atomic_dir(target) as tmp:
+        write(tmp / "new.txt", "new")
+        raise RuntimeError("boom")
+    assert sorted(p.name for p in target.iterdir()) == ["old.txt"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["model"]
+
+
+def test_written_files_have_the_usual_permissions(tmp_path: Path) -> None:
+    path = write_csv(pd.DataFrame({"a": [1]}), tmp_path / "a.csv")
+    assert path.stat().st_mode & 0o044 == 0o044  # readable by group and others (umask 022)
+
+
+def test_write_csv_and_json_round_trip(tmp_path: Path) -> None:
+    frame = pd.DataFrame({"Id": ["a", "b"], "Prediction": [1, 0]})
+    write_csv(frame, tmp_path / "s.csv")
+    assert (tmp_path / "s.csv").read_text() == "Id,Prediction\na,1\nb,0\n"
+    write_json({"f1": np.float64(0.5), "n": np.int64(3), "v": np.array([1, 2])}, tmp_path / "m.json")
+    assert json.loads((tmp_path / "m.json").read_text()) == {"f1": 0.5, "n": 3, "v": [1, 2]}

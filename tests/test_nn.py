@@ -1,0 +1,160 @@
+"""Shapes and behaviour of the plain torch modules in hotleads.nn."""
+
+import pytest
+import torch
+
+from hotleads.nn import (
+    CNNEncoder,
+    FeatureTokenizer,
+    Head,
+    LSTMEncoder,
+    TokenNet,
+    TransformerEncoder,
+)
+
+B, D = 5, 8
+
+
+@pytest.fixture(autouse=True)
+def seed():
+    torch.manual_seed(0)
+
+
+def tokens(t: int) -> torch.Tensor:
+    return torch.randn(B, t, D)
+
+
+# ----------------------------------------------------------------------------- tokenizer
+
+
+def test_tokenizer_shape_is_numeric_plus_categorical_tokens():
+    tokenizer = FeatureTokenizer(n_numeric=3, cat_cardinalities=[4, 2], d_token=D)
+    out = tokenizer(torch.randn(B, 3), torch.randint(0, 3, (B, 2)))
+    assert out.shape == (B, 5, D)
+    assert tokenizer.n_tokens == 5
+
+
+def test_numeric_token_is_own_linear_map_plus_position():
+    tokenizer = FeatureTokenizer(n_numeric=2, cat_cardinalities=[], d_token=D)
+    x = torch.tensor([[2.0, -1.0]])
+    out = tokenizer(x, torch.empty(1, 0, dtype=torch.long))
+    expected = x[0, :, None] * tokenizer.num_weight + tokenizer.num_bias + tokenizer.position
+    torch.testing.assert_close(out[0], expected)
+
+
+def test_missing_numeric_uses_learned_missing_vector():
+    tokenizer = FeatureTokenizer(n_numeric=2, cat_cardinalities=[], d_token=D)
+    out = tokenizer(torch.tensor([[float("nan"), 1.0]]), torch.empty(1, 0, dtype=torch.long))
+    expected = tokenizer.num_bias[0] + tokenizer.num_missing[0] + tokenizer.position[0]
+    torch.testing.assert_close(out[0, 0], expected)
+    assert torch.isfinite(out).all()
+
+
+def test_each_categorical_feature_has_its_own_table_with_row_zero_for_unknown():
+    tokenizer = FeatureTokenizer(n_numeric=0, cat_cardinalities=[3, 2], d_token=D)
+    x_cat = torch.tensor([[0, 0], [1, 1], [3, 2]])
+    out = tokenizer(torch.empty(3, 0), x_cat) - tokenizer.position
+    table = tokenizer.cat_embedding.weight
+    # feature 0 owns rows 0..3, feature 1 rows 4..6; row 0 of each = unknown
+    torch.testing.assert_close(out[:, 0], table[[0, 1, 3]])
+    torch.testing.assert_close(out[:, 1], table[[4, 5, 6]])
+    assert table.shape == (3 + 1 + 2 + 1, D)
+
+
+def test_tokenizer_without_features_is_refused():
+    with pytest.raises(ValueError, match="at least one feature"):
+        FeatureTokenizer(n_numeric=0, cat_cardinalities=[], d_token=D)
+
+
+@pytest.mark.parametrize("d_token", [0, -1, 2.5, True])
+def test_bad_sizes_name_the_argument(d_token):
+    with pytest.raises(ValueError, match=r"d_token must be a positive integer, however: d_token="):
+        FeatureTokenizer(n_numeric=1, cat_cardinalities=[], d_token=d_token)
+
+
+# ----------------------------------------------------------------------------- encoders
+
+
+@pytest.mark.parametrize("bidirectional, d_out", [(True, 12), (False, 6)])
+@pytest.mark.parametrize("n_layers", [1, 2])
+def test_lstm_encoder_pools_to_final_hidden_state(bidirectional, d_out, n_layers):
+    encoder = LSTMEncoder(
+        d_in=D, hidden_size=6, n_layers=n_layers, bidirectional=bidirectional, dropout=0.1
+    )
+    assert encoder.d_out == d_out
+    assert encoder(tokens(7)).shape == (B, d_out)
+
+
+def test_lstm_encoder_output_is_last_step_of_forward_direction():
+    encoder = LSTMEncoder(d_in=D, hidden_size=6, bidirectional=False).eval()
+    x = tokens(4)
+    out, _ = encoder.lstm(x)
+    torch.testing.assert_close(encoder(x), out[:, -1])
+
+
+@pytest.mark.parametrize("t", [1, 3, 12])
+def test_cnn_encoder_takes_any_length(t):
+    encoder = CNNEncoder(d_in=D, n_channels=10, kernel_size=3, n_layers=2)
+    assert encoder.d_out == 20
+    assert encoder(tokens(t)).shape == (B, 20)
+
+
+@pytest.mark.parametrize("pooling", ["cls", "mean"])
+@pytest.mark.parametrize("t", [1, 12, 30])
+def test_transformer_encoder_takes_any_length(pooling, t):
+    encoder = TransformerEncoder(d_model=D, n_heads=2, n_layers=2, pooling=pooling)
+    assert encoder.d_out == D
+    assert encoder(tokens(t)).shape == (B, D)
+
+
+def test_transformer_encoder_in_eval_mode_is_the_same_per_row_and_per_batch():
+    encoder = TransformerEncoder(d_model=D, n_heads=2, n_layers=1).eval()
+    x = tokens(6)
+    with torch.inference_mode():
+        torch.testing.assert_close(encoder(x)[:1], encoder(x[:1]))
+
+
+def test_transformer_heads_must_divide_width():
+    with pytest.raises(ValueError, match="d_model must be divisible by n_heads"):
+        TransformerEncoder(d_model=D, n_heads=3, n_layers=1)
+
+
+def test_transformer_rejects_unknown_pooling():
+    with pytest.raises(ValueError, match="pooling must be 'cls' or 'mean'"):
+        TransformerEncoder(d_model=D, n_heads=2, n_layers=1, pooling="max")
+
+
+@pytest.mark.parametrize(
+    "encoder",
+    [
+        LSTMEncoder(d_in=D, hidden_size=4),
+        CNNEncoder(d_in=D, n_channels=4),
+        TransformerEncoder(d_model=D, n_heads=2, n_layers=1),
+    ],
+    ids=["lstm", "cnn", "transformer"],
+)
+def test_encoders_are_differentiable(encoder):
+    x = tokens(5).requires_grad_()
+    encoder(x).sum().backward()
+    assert x.grad is not None and torch.isfinite(x.grad).all()
+
+
+# ----------------------------------------------------------------------------- head and net
+
+
+@pytest.mark.parametrize("n_outputs", [1, 2])
+@pytest.mark.parametrize("d_hidden", [None, 16])
+def test_head_gives_one_or_two_logits(n_outputs, d_hidden):
+    head = Head(d_in=D, n_outputs=n_outputs, d_hidden=d_hidden, dropout=0.1)
+    assert head(torch.randn(B, D)).shape == (B, n_outputs)
+
+
+def test_token_net_end_to_end_shapes():
+    tokenizer = FeatureTokenizer(n_numeric=3, cat_cardinalities=[4], d_token=D)
+    encoder = CNNEncoder(d_in=D, n_channels=6)
+    net = TokenNet(tokenizer=tokenizer, encoder=encoder, head=Head(d_in=12, n_outputs=2))
+    x_num = torch.randn(B, 3)
+    x_num[0, 1] = float("nan")
+    logits = net(x_num, torch.randint(0, 5, (B, 1)))
+    assert logits.shape == (B, 2)
+    assert torch.isfinite(logits).all()

@@ -1,0 +1,214 @@
+"""Tests of train / score / evaluate orchestration (hotleads.pipeline)."""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.base import BaseEstimator, ClassifierMixin
+
+from hotleads import registry
+from hotleads.estimators import GBDTClassifier
+from hotleads.exceptions import DataError, ParameterError
+from hotleads.io import read_table
+from hotleads.metrics import classification_metrics
+from hotleads.pipeline import LeadModel, TrainOptions, evaluate, score, train, train_file
+from hotleads.schema import DataWarning, prepare
+from hotleads.threshold import f1_optimal_threshold
+
+SMALL_GBDT = functools.partial(GBDTClassifier, n_estimators=30)
+
+
+@pytest.fixture(scope="module")
+def frame(dataset: Path) -> pd.DataFrame:
+    return read_table(dataset / "train.csv")
+
+
+@pytest.fixture(scope="module")
+def test_frame(dataset: Path) -> pd.DataFrame:
+    return read_table(dataset / "test.csv")
+
+
+@pytest.fixture(scope="module")
+def small_gbdt():
+    """Registry "gbdt" with 30 trees, to keep the many small trainings here fast."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setitem(registry.MODELS, "gbdt", SMALL_GBDT)
+        yield
+
+
+@pytest.fixture(scope="module")
+def pair(frame: pd.DataFrame, small_gbdt) -> LeadModel:
+    """gbdt (small) and logreg, 3 folds, weighted ensemble."""
+    return train(frame, TrainOptions(models=["gbdt", "logreg"], folds=3, ensemble="weighted"), source="train.csv")
+
+
+def features_of(model: LeadModel, frame: pd.DataFrame) -> np.ndarray:
+    return model.preprocessor.transform(prepare(frame, model.schema, labelled=False).features)
+
+
+class Memorizer(ClassifierMixin, BaseEstimator):
+    """Scores the rows it was fitted on with their label and every other row 0.5, so leakage shows."""
+
+    fitted_rows: list[int] = []
+
+    def __init__(self, *, categorical_features=(), random_state=0):
+        self.categorical_features = categorical_features
+        self.random_state = random_state
+
+    def fit(self, X, y):
+        self.seen_ = {row.tobytes(): float(label) for row, label in zip(X, y, strict=True)}
+        self.classes_ = np.array([0, 1])
+        Memorizer.fitted_rows.append(len(X))
+        return self
+
+    def predict_proba(self, X):
+        positive = np.array([self.seen_.get(row.tobytes(), 0.5) for row in X])
+        return np.column_stack([1 - positive, positive])
+
+
+def test_oof_probabilities_come_from_estimators_that_did_not_see_those_rows(frame: pd.DataFrame, monkeypatch) -> None:
+    monkeypatch.setitem(registry.MODELS, "memo", Memorizer)
+    monkeypatch.setattr(Memorizer, "fitted_rows", [])
+    model = train(frame, TrainOptions(models=["memo"], folds=3))
+    X = features_of(model, frame)
+    assert len({row.tobytes() for row in X}) == len(X)  # the construction needs distinct rows
+    member = model.members["memo"]
+    assert (member.oof == 0.5).all()  # no row was scored by an estimator fitted on it
+    np.testing.assert_array_equal(member.predict_proba(X), model.y)  # the kept estimator saw every row
+    n = len(frame)
+    assert sorted(Memorizer.fitted_rows[:3]) == pytest.approx([n * 2 / 3] * 3, abs=1)
+    assert Memorizer.fitted_rows[3:] == [n]
+
+
+def test_single_model_threshold_is_chosen_on_its_oof_output(trained: LeadModel) -> None:
+    assert trained.final_name == "gbdt" and trained.ensemble is None
+    np.testing.assert_array_equal(trained.oof, trained.members["gbdt"].oof)
+    assert trained.threshold == f1_optimal_threshold(trained.y, trained.oof)[0]
+    assert trained.threshold_source == "oof-f1"
+    assert trained.oof_metrics()["f1"] == pytest.approx(f1_optimal_threshold(trained.y, trained.oof)[1])
+
+
+def test_oof_output_is_honest(trained: LeadModel, dataset: Path) -> None:
+    """Scores of the training rows by the final model are better than their OOF scores."""
+    X = features_of(trained, read_table(dataset / "train.csv"))
+    in_sample = classification_metrics(trained.y, trained.members["gbdt"].predict_proba(X), 0.5)["roc_auc"]
+    assert trained.oof_metrics()["roc_auc"] < in_sample
+
+
+def test_train_file_records_the_source_and_its_checksum(trained: LeadModel, dataset: Path) -> None:
+    path = dataset / "train.csv"
+    assert trained.training == {
+        "source": str(path), "rows": 900, "path": str(path), "sha256": hashlib.sha256(path.read_bytes()).hexdigest(),
+    }
+    assert (trained.seed, trained.folds) == (0, 3)
+
+
+def test_ensemble_threshold_and_leaderboard_come_from_oof(pair: LeadModel) -> None:
+    assert pair.final_name == "ensemble" and pair.ensemble.method == "weighted"
+    assert pair.threshold == f1_optimal_threshold(pair.y, pair.oof)[0]
+    board = {row["model"]: row for row in pair.leaderboard()}
+    assert list(board) == ["gbdt", "logreg", "ensemble"]
+    for name, member in pair.members.items():
+        threshold, f1 = f1_optimal_threshold(pair.y, member.oof)
+        assert board[name]["threshold"] == threshold
+        assert board[name]["f1"] == pytest.approx(f1)
+    assert board["ensemble"]["threshold"] == pair.threshold
+    assert board["ensemble"]["f1"] == pytest.approx(pair.oof_metrics()["f1"])
+
+
+def test_score_combines_members_and_applies_the_threshold(pair: LeadModel, dataset: Path) -> None:
+    holdout = read_table(dataset / "holdout.csv")
+    scored, member_probas, y = score(pair, holdout)
+    assert y is None
+    assert list(scored.columns) == ["Id", "probability", "prediction", "lead_score", "rank"]
+    assert scored["Id"].tolist() == holdout["company_id"].tolist()
+    X = features_of(pair, holdout)
+    for name, member in pair.members.items():
+        np.testing.assert_array_equal(member_probas[name], member.predict_proba(X))
+    expected = pair.ensemble.combine(np.column_stack([member_probas["gbdt"], member_probas["logreg"]]))
+    np.testing.assert_allclose(scored["probability"], expected)
+    np.testing.assert_array_equal(scored["prediction"], (scored["probability"] >= pair.threshold).astype(int))
+    np.testing.assert_array_equal(scored["lead_score"], np.rint(scored["probability"] * 100).astype(int))
+    assert scored["lead_score"].between(0, 100).all()
+    assert sorted(scored["rank"]) == list(range(1, len(holdout) + 1))
+    assert scored["probability"].iloc[scored["rank"].to_numpy().argsort()].is_monotonic_decreasing
+
+
+def test_evaluate_reports_the_final_predictor_and_every_member(pair: LeadModel, test_frame: pd.DataFrame) -> None:
+    result = evaluate(pair, test_frame, source="test.csv")
+    assert result["final"] == "ensemble"
+    assert set(result["members"]) == {"gbdt", "logreg"}
+    scored, member_probas, y = score(pair, test_frame, labelled=True)
+    np.testing.assert_array_equal(y, test_frame["is_hot_lead"].astype(int))
+    assert result["metrics"] == classification_metrics(y, scored["probability"], pair.threshold)
+    for name, member in pair.members.items():
+        own_threshold = f1_optimal_threshold(pair.y, member.oof)[0]
+        assert result["members"][name] == classification_metrics(y, member_probas[name], own_threshold)
+    assert result["metrics"]["f1"] > 0.5  # the generated data has signal; a broken pipeline scores near 0.3
+
+
+def test_evaluate_needs_labels(trained: LeadModel, dataset: Path) -> None:
+    with pytest.raises(DataError, match=r"holdout\.csv: missing column\(s\) \['is_hot_lead'\]"):
+        evaluate(trained, read_table(dataset / "holdout.csv"), source="holdout.csv")
+
+
+def test_a_user_threshold_is_kept(frame: pd.DataFrame) -> None:
+    model = train(frame, TrainOptions(models=["logreg"], folds=3, threshold=0.3))
+    assert (model.threshold, model.threshold_source) == (0.3, "user")
+    assert model.leaderboard()[0]["threshold"] == 0.3
+    assert model.oof_metrics()["threshold"] == 0.3
+
+
+def test_same_seed_same_model_other_seed_other_folds(frame: pd.DataFrame, small_gbdt) -> None:
+    first = train(frame, TrainOptions(models=["gbdt"], folds=3, seed=5))
+    again = train(frame, TrainOptions(models=["gbdt"], folds=3, seed=5))
+    other = train(frame, TrainOptions(models=["gbdt"], folds=3, seed=6))
+    np.testing.assert_array_equal(first.oof, again.oof)
+    assert first.threshold == again.threshold
+    assert not np.array_equal(first.oof, other.oof)
+
+
+def test_progress_reports_every_step(frame: pd.DataFrame) -> None:
+    calls = []
+    train(frame, TrainOptions(models=["logreg"], folds=3), progress=lambda label, done, total: calls.append((done, total)))
+    assert [done for done, _ in calls] == list(range(1, len(calls) + 1))
+    assert calls[-1][0] == calls[-1][1] >= 3
+
+
+def test_unseen_categories_are_scored_with_a_warning(trained: LeadModel, dataset: Path) -> None:
+    holdout = read_table(dataset / "holdout.csv")
+    holdout.loc[:4, "industry"] = "Biotech"
+    with pytest.warns(DataWarning, match=r"column 'industry': 5 row\(s\) have categories not seen in training \(\['Biotech'\]\)"):
+        scored, _, _ = score(trained, holdout)
+    assert scored["probability"].notna().all()
+
+
+@pytest.mark.parametrize(
+    ("options", "match"),
+    [
+        ({"folds": 1}, r"--folds must be an integer >= 2; got 1\."),
+        ({"threshold": 1.5}, r"--threshold must be between 0 and 1 \(exclusive\); got 1\.5\."),
+        ({"threshold": 0.0}, r"--threshold must be between 0 and 1"),
+        ({"ensemble": "median"}, r"--ensemble must be one of mean, weighted, stack, best; got 'median'\."),
+        ({"models": ["gbtd"]}, r"unknown model 'gbtd'; did you mean 'gbdt'\?"),
+        ({"models": []}, r"--models is empty"),
+        ({"models": ["gbdt", "gbdt"]}, r"--models names a model twice"),
+    ],
+)
+def test_bad_options_are_refused_before_any_work(frame: pd.DataFrame, options: dict, match: str) -> None:
+    with pytest.raises(ParameterError, match=match):
+        train(frame, TrainOptions(**options))
+    with pytest.raises(ParameterError, match=match):
+        train_file("no-such-file.csv", TrainOptions(**options))  # checked before the file is read
+
+
+def test_too_few_minority_rows_for_the_folds(frame: pd.DataFrame) -> None:
+    positives = frame.index[frame["is_hot_lead"] == "1"]
+    small = frame.drop(index=positives[3:])
+    with pytest.raises(DataError, match=r"t\.csv: the smaller class has 3 row\(s\), fewer than --folds 5; add labelled rows or lower --folds\."):
+        train(small, TrainOptions(models=["logreg"], folds=5), source="t.csv")

@@ -1,0 +1,42 @@
+"""Checks on the public challenge table (shared/data/hr-leads), skipped where it is absent."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from hotleads import pipeline
+from hotleads.cli import write_submission
+from hotleads.io import read_table
+
+DATA = (Path(__file__).parents[1] / ".." / "shared" / "data" / "hr-leads").resolve()
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def model() -> pipeline.LeadModel:
+    """gbdt trained with the defaults (5 folds) on the challenge train.csv."""
+    if not (DATA / "train.csv").is_file():
+        pytest.skip(f"shared challenge data not found at {DATA}; put train.csv and holdout.csv there to run these checks")
+    return pipeline.train_file(DATA / "train.csv", pipeline.TrainOptions(models=["gbdt"]))
+
+
+def test_gbdt_out_of_fold_f1(model: pipeline.LeadModel) -> None:
+    assert model.folds == 5 and model.training["rows"] == 20_000
+    assert model.oof_metrics()["f1"] >= 0.90
+
+
+def test_holdout_scores_into_a_full_submission(model: pipeline.LeadModel, tmp_path: Path) -> None:
+    if not (DATA / "holdout.csv").is_file():
+        pytest.skip(f"shared challenge holdout not found at {DATA / 'holdout.csv'}")
+    holdout = read_table(DATA / "holdout.csv")
+    scored, _, _ = pipeline.score(model, holdout, source=str(DATA / "holdout.csv"))
+    write_submission(scored, tmp_path / "submission.csv")
+    submission = pd.read_csv(tmp_path / "submission.csv", dtype={"Id": str})
+    assert len(submission) == 500
+    assert list(submission.columns) == ["Id", "Prediction"]
+    assert submission["Id"].tolist() == holdout["company_id"].tolist()
+    assert set(submission["Prediction"]) <= {0, 1}

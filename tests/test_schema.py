@@ -1,0 +1,240 @@
+"""Tests of column roles, validation and typed columns (hotleads.schema)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from hotleads.exceptions import DataError
+from hotleads.io import read_table
+from hotleads.schema import DataWarning, Schema, infer_role, infer_schema, prepare
+
+
+@pytest.fixture(scope="module")
+def challenge(dataset: Path) -> pd.DataFrame:
+    """The generated train.csv, read as the command line reads it (text columns)."""
+    return read_table(dataset / "train.csv")
+
+
+def small_table(**overrides) -> pd.DataFrame:
+    """Eight rows in the challenge layout, as text (like a CSV read), with column overrides."""
+    frame = pd.DataFrame({
+        "company_id": [f"C{i}" for i in range(8)],
+        "industry": ["Tech", "SaaS", "Tech", "Retail", "SaaS", "Tech", "Retail", "SaaS"],
+        "funding_rounds": ["1", "2", "3", "1.5", "2", "4", "1", "2"],
+        "last_funding_date": ["2024-01-0" + str(d) for d in range(1, 9)],
+        "is_hot_lead": ["0", "1", "0", "1", "0", "0", "1", "0"],
+    })
+    for name, values in overrides.items():
+        frame[name] = values
+    return frame
+
+
+@pytest.mark.parametrize(
+    ("values", "role"),
+    [
+        (["1", "2.5", "-3", "1e6", "7"], "numeric"),
+        ([1.0, 2.0, np.nan, 4.0, 5.0], "numeric"),
+        ([True, False, True, True, False], "numeric"),
+        (["2024-01-01", "2023-12-31", "2020-02-29", None, "2021-06-01"], "date"),
+        (["a", "b", "a", "b", "c", "a"], "categorical"),
+        (["x1", "x2", "x3", "x4", "x5"], "id-like"),
+        (["same"] * 5, "constant"),
+        ([None] * 5, "empty"),
+        ([f"name {i}" for i in range(120)] + ["name 0"] * 10, "free text"),
+    ],
+)
+def test_infer_role(values: list, role: str) -> None:
+    assert infer_role(pd.Series(values)) == role
+
+
+def test_a_few_stray_values_do_not_stop_a_numeric_column() -> None:
+    values = pd.Series([str(i) for i in range(99)] + ["n/a"])
+    assert infer_role(values) == "numeric"
+    assert infer_role(pd.Series([str(i) for i in range(90)] + ["n/a"] * 10)) != "numeric"
+
+
+def test_challenge_table_roles(challenge: pd.DataFrame) -> None:
+    schema = infer_schema(challenge)
+    assert schema.target == "is_hot_lead"
+    assert schema.id == "company_id"
+    assert schema.categorical == ["industry", "hiring_roles"]
+    assert schema.date == ["last_funding_date"]
+    assert schema.ignored == {"company_name": "free text"}
+    assert schema.numeric == [
+        "funding_rounds", "total_funding", "job_postings_30d", "employee_growth_pct", "industry_growth_rate",
+        "regional_employment_trend", "funding_per_employee", "days_since_last_funding", "growth_momentum",
+    ]
+
+
+def test_drop_and_categorical_override_inference(challenge: pd.DataFrame) -> None:
+    schema = infer_schema(challenge, drop=["industry", "growth_momentum"], categorical=["funding_rounds"])
+    assert schema.ignored == {"company_name": "free text", "industry": "dropped by --drop", "growth_momentum": "dropped by --drop"}
+    assert schema.categorical == ["funding_rounds", "hiring_roles"]
+    assert "funding_rounds" not in schema.numeric and "growth_momentum" not in schema.features
+
+
+def test_explicit_target_and_id(challenge: pd.DataFrame) -> None:
+    frame = challenge.rename(columns={"is_hot_lead": "label", "company_id": "key"})
+    schema = infer_schema(frame, target="label", id_column="key")
+    assert (schema.target, schema.id) == ("label", "key")
+    assert "key" not in schema.features and "label" not in schema.features
+
+
+def test_an_id_like_column_becomes_the_id_when_none_is_named() -> None:
+    schema = infer_schema(small_table().rename(columns={"company_id": "ref"}))
+    assert schema.id == "ref"
+
+
+@pytest.mark.parametrize("option", ["target", "id_column", "drop", "categorical"])
+def test_misspelt_column_names_get_a_suggestion(challenge: pd.DataFrame, option: str) -> None:
+    value = "industri" if option != "target" else "is_hot_leads"
+    wanted = "industry" if option != "target" else "is_hot_lead"
+    kwargs = {option: [value] if option in ("drop", "categorical") else value}
+    with pytest.raises(DataError, match=rf"names column '{value}', which the table does not have; did you mean '{wanted}'\?"):
+        infer_schema(challenge, source="train.csv", **kwargs)
+
+
+def test_missing_default_target_says_how_to_name_it() -> None:
+    frame = small_table().drop(columns="is_hot_lead")
+    with pytest.raises(DataError, match=r"t\.csv: no target column 'is_hot_lead'; name the 0/1 column with --target \(columns: company_id, industry"):
+        infer_schema(frame, source="t.csv")
+
+
+def test_a_table_without_features_is_refused() -> None:
+    frame = pd.DataFrame({"company_id": ["a", "b", "c"], "is_hot_lead": ["0", "1", "0"], "note": ["x", "x", "x"]})
+    with pytest.raises(DataError, match=r"no usable feature column .*'note': 'constant'"):
+        infer_schema(frame)
+
+
+def test_schema_round_trips_through_a_dict(challenge: pd.DataFrame) -> None:
+    schema = infer_schema(challenge)
+    assert Schema.from_dict(schema.to_dict()) == schema
+
+
+def test_prepare_types_the_columns() -> None:
+    frame = small_table()
+    prepared = prepare(frame, infer_schema(frame), labelled=True)
+    assert prepared.features["funding_rounds"].dtype == np.float64
+    assert prepared.features["funding_rounds"].iloc[3] == 1.5
+    assert pd.api.types.is_datetime64_any_dtype(prepared.features["last_funding_date"])
+    assert prepared.features["industry"].tolist() == frame["industry"].tolist()
+    assert prepared.y.tolist() == [0, 1, 0, 1, 0, 0, 1, 0]
+    assert prepared.ids.tolist() == frame["company_id"].tolist()
+
+
+@pytest.mark.parametrize(
+    ("labels", "expected"),
+    [
+        (["yes", "No", "YES", "no"], [1, 0, 1, 0]),
+        (["true", "False", "TRUE", "false"], [1, 0, 1, 0]),
+        (["1.0", "0.0", "1", "0"], [1, 0, 1, 0]),
+        ([True, False, True, False], [1, 0, 1, 0]),
+        ([1, 0, 1, 0], [1, 0, 1, 0]),
+    ],
+)
+def test_binary_target_spellings_are_accepted(labels: list, expected: list[int]) -> None:
+    frame = pd.DataFrame({"x": ["1", "2", "3", "4"], "is_hot_lead": labels})
+    assert prepare(frame, infer_schema(frame), labelled=True).y.tolist() == expected
+
+
+def test_target_with_other_values_names_them_and_their_lines() -> None:
+    frame = small_table(is_hot_lead=["0", "1", "7", "1", "0", "2", "1", "0"])
+    frame.attrs.update(row_offset=2, row_unit="line")
+    with pytest.raises(DataError, match=r"target 'is_hot_lead' has values \['2', '7'\] \(line 4, line 7\); the target must be binary \(0/1, true/false or yes/no\)"):
+        prepare(frame, infer_schema(frame), source="train.csv", labelled=True)
+
+
+def test_target_with_one_class_is_refused() -> None:
+    frame = small_table(is_hot_lead=["0"] * 8)[["company_id", "funding_rounds", "is_hot_lead"]]
+    with pytest.raises(DataError, match=r"only the class 0; training needs both hot leads \(1\) and others \(0\)"):
+        prepare(frame, Schema(target="is_hot_lead", id="company_id", numeric=["funding_rounds"]), labelled=True)
+
+
+def test_empty_target_cells_are_located() -> None:
+    frame = small_table(is_hot_lead=["0", "1", None, "1", "0", "0", "1", "0"])
+    with pytest.raises(DataError, match=r"target 'is_hot_lead' is empty \(row 3\); label those rows or remove them"):
+        prepare(frame, infer_schema(frame), labelled=True)
+
+
+def test_text_in_a_numeric_column_names_column_value_and_line() -> None:
+    frame = small_table()
+    schema = infer_schema(frame)
+    frame.loc[4, "funding_rounds"] = "three"
+    frame.attrs.update(row_offset=2, row_unit="line")
+    with pytest.raises(DataError, match=r"t\.csv: column 'funding_rounds' is numeric but has text \('three' at line 6\); fix or blank those cells"):
+        prepare(frame, schema, source="t.csv", labelled=True)
+
+
+def test_bad_dates_are_located() -> None:
+    frame = small_table()
+    schema = infer_schema(frame)
+    frame.loc[1, "last_funding_date"] = "last spring"
+    with pytest.raises(DataError, match=r"column 'last_funding_date' holds dates but has \('last spring' at row 2\); use YYYY-MM-DD"):
+        prepare(frame, schema, labelled=True)
+
+
+def test_duplicate_and_empty_ids_are_refused() -> None:
+    frame = small_table(company_id=["a", "b", "a", "c", "d", None, "e", "f"])[["company_id", "funding_rounds", "is_hot_lead"]]
+    schema = Schema(target="is_hot_lead", id="company_id", numeric=["funding_rounds"])
+    with pytest.raises(DataError, match=r"id column 'company_id' repeats 2 value\(s\), e\.g\. 'a' \(row 1, row 3\); ids must be unique") as info:
+        prepare(frame, schema, labelled=True)
+    assert "id column 'company_id' is empty (row 6)" in str(info.value)
+
+
+def test_every_problem_is_reported_in_one_error() -> None:
+    frame = small_table()
+    schema = infer_schema(frame)
+    frame.loc[0, "funding_rounds"] = "many"
+    frame.loc[1, "last_funding_date"] = "soon"
+    frame.loc[2, "is_hot_lead"] = "maybe"
+    frame.loc[3, "company_id"] = "C0"
+    with pytest.raises(DataError) as info:
+        prepare(frame, schema, source="t.csv", labelled=True)
+    message = str(info.value)
+    assert message.startswith("t.csv: ")
+    assert "\n" not in message
+    for fragment in ("'funding_rounds'", "'many'", "'last_funding_date'", "'soon'", "['maybe']", "repeats"):
+        assert fragment in message
+
+
+def test_missing_columns_are_listed() -> None:
+    frame = small_table()
+    schema = infer_schema(frame)
+    with pytest.raises(DataError, match=r"new\.csv: missing column\(s\) \['industry', 'last_funding_date'\] that the model needs"):
+        prepare(frame.drop(columns=["industry", "last_funding_date", "is_hot_lead"]), schema, source="new.csv", labelled=False)
+
+
+def test_unlabelled_data_needs_no_target_and_extra_columns_only_warn() -> None:
+    frame = small_table()
+    schema = infer_schema(frame)
+    new = frame.drop(columns="is_hot_lead").assign(notes="x")
+    with pytest.warns(DataWarning, match=r"new\.csv: ignoring column\(s\) the model does not use: notes"):
+        prepared = prepare(new, schema, source="new.csv", labelled=False)
+    assert prepared.y is None
+    assert list(prepared.features.columns) == schema.features
+
+
+def test_missing_id_column_falls_back_to_row_numbers() -> None:
+    frame = small_table()
+    schema = infer_schema(frame)
+    with pytest.warns(DataWarning, match="no id column 'company_id'; using 0-based row numbers as Id"):
+        prepared = prepare(frame.drop(columns=["company_id", "is_hot_lead"]), schema, labelled=False)
+    assert prepared.ids.tolist() == list(range(8))
+
+
+def test_typed_columns_from_parquet_are_accepted() -> None:
+    frame = pd.DataFrame({
+        "company_id": [f"C{i}" for i in range(6)],
+        "x": [1.0, 2.0, np.nan, 4.0, 5.0, 6.0],
+        "day": pd.to_datetime(["2024-01-01", "2024-01-02", None, "2024-01-04", "2024-01-05", "2024-01-06"]).tz_localize("UTC"),
+        "is_hot_lead": [0, 1, 0, 1, 0, 1],
+    })
+    schema = infer_schema(frame)
+    assert (schema.numeric, schema.date) == (["x"], ["day"])
+    prepared = prepare(frame, schema, labelled=True)
+    assert prepared.features["day"].dt.tz is None
+    assert prepared.features["day"].iloc[0] == pd.Timestamp("2024-01-01")
