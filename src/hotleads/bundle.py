@@ -84,6 +84,7 @@ def _manifest(model: LeadModel, members: dict) -> dict:
         "training": model.training,
         "schema": model.schema.to_dict(),
         "preprocessing": model.preprocessor.to_dict(),
+        "feature_discovery": model.discovery,
         "members": members,
         "ensemble": model.ensemble.to_dict() if model.ensemble else None,
         "final": model.final_name,
@@ -165,5 +166,5 @@ def _rebuild(manifest: dict, directory: Path, device: str) -> LeadModel:
         members=members, ensemble=ensemble,
         threshold=manifest["threshold"], threshold_source=manifest["threshold_source"],
         oof=arrays["final"], y=arrays["y"], seed=manifest["seed"], folds=manifest["folds"],
-        training=manifest["training"],
+        training=manifest["training"], discovery=manifest.get("feature_discovery"),
     )

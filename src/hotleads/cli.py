@@ -93,6 +93,8 @@ def train(
     out: Annotated[Path, typer.Option(help="Model directory to write.")],
     models: Annotated[str, typer.Option(help="Comma-separated models: gbdt, logreg, lstm, cnn, transformer.")] = "gbdt",
     ensemble: Annotated[str, typer.Option(help="How several models combine: mean, weighted, stack or best.")] = "mean",
+    features: Annotated[str, typer.Option(help="auto: discover derived features and keep those that raise OOF F1; raw: the columns as they are.")] = "auto",
+    explain_features: Annotated[bool, typer.Option("--explain-features", help="Print the relations found and the features kept, with their evidence.")] = False,
     target: Annotated[str | None, typer.Option(help="Target column (default is_hot_lead).")] = None,
     id_column: Annotated[str | None, typer.Option("--id", help="Id column (default company_id, else inferred).")] = None,
     drop: Annotated[list[str] | None, typer.Option(help="Column to ignore (repeat, or comma-separate).")] = None,
@@ -110,7 +112,7 @@ def train(
     """Train models with out-of-fold threshold selection and save them to a model directory."""
     bundle.check_target(out)  # before training, not after it
     options = pipeline.TrainOptions(
-        models=parse_model_names(models), folds=folds, seed=seed, threshold=threshold, ensemble=ensemble,
+        models=parse_model_names(models), folds=folds, seed=seed, threshold=threshold, ensemble=ensemble, features=features,
         neural_params=_neural_params(epochs=epochs, batch_size=batch_size, lr=lr, loss=loss, device=device),
     )
     with _progress(quiet) as progress:
@@ -119,6 +121,8 @@ def train(
             drop=_split(drop), categorical=_split(categorical),
         )
     bundle.save(model, out)
+    if explain_features:
+        _print_discovery(model.discovery)
     if not quiet:
         _print_leaderboard(model.leaderboard(), title=f"out-of-fold, {folds} folds, {model.training['rows']} rows")
         stdout.print(f"final: {model.final_name}, threshold {model.threshold:.4f} ({_threshold_origin(model)}); saved to {out}")
@@ -189,6 +193,7 @@ def run(
     out: Annotated[Path, typer.Option(help="Output folder.")] = Path("out"),
     rows: Annotated[int, typer.Option(help="Rows of built-in data to generate.")] = 20_000,
     models: Annotated[str, typer.Option(help="Comma-separated models.")] = "gbdt",
+    features: Annotated[str, typer.Option(help="auto or raw (see `train --help`).")] = "auto",
     seed: Seed = 0,
     device: Device = "auto",
     quiet: Quiet = False,
@@ -198,7 +203,7 @@ def run(
     bundle.check_target(out / "model")
     data = out / "data"
     bayes = synth.write_dataset(data, rows=rows, seed=seed)
-    options = pipeline.TrainOptions(models=parse_model_names(models), seed=seed, neural_params={"device": device})
+    options = pipeline.TrainOptions(models=parse_model_names(models), seed=seed, features=features, neural_params={"device": device})
     with _progress(quiet) as progress:
         model = pipeline.train_file(data / "train.csv", options, progress=progress)
     bundle.save(model, out / "model")
@@ -259,6 +264,26 @@ def _print_leaderboard(rows: list[dict], *, title: str) -> None:
         table.add_column(column, justify="left" if column == "model" else "right")
     for row in sorted(rows, key=lambda r: -r["f1"]):
         table.add_row(row["model"], *(f"{row[k]:.4f}" for k in ("f1", "threshold", "precision", "recall", "pr_auc", "f1_at_0_5")), f"{row['fit_seconds']:.1f}")
+    stdout.print(table)
+
+
+def _print_discovery(discovery: dict | None) -> None:
+    if discovery is None:
+        stdout.print("feature discovery is off (--features raw)")
+        return
+    table = Table(title="Relations between columns")
+    for column in ("relation", "R²", "rows within 1 %", "integral", "pure function"):
+        table.add_column(column, justify="left" if column == "relation" else "right")
+    for r in discovery["relations"]:
+        table.add_row(r["relation"], f"{r['r2']:.4f}", f"{r['rows_within_1pct']:.1%}", f"{r['integral_share']:.1%}", "yes" if r["pure_function"] else "")
+    stdout.print(table)
+    table = Table(title=f"Candidate features (fast-model OOF F1 {discovery['baseline_oof_f1']:.4f} -> {discovery['final_oof_f1']:.4f})")
+    for column in ("feature", "formula / why", "OOF F1 gain", "kept"):
+        table.add_column(column, justify="right" if column == "OOF F1 gain" else "left")
+    for kept, features in ((True, discovery["kept"]), (False, discovery["rejected"])):
+        for f in features:
+            why = f["evidence"].get("relation") or f["evidence"].get("why", "")
+            table.add_row(f["name"], why, f"{f['evidence'].get('oof_gain', 0):+.4f}", "yes" if kept else "no")
     stdout.print(table)
 
 

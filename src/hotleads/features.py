@@ -22,6 +22,7 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 import pandas as pd
 
+from .discovery import DerivedFeature
 from .schema import DataWarning, Schema
 
 HEAVY_TAIL_RATIO = 100.0  # |p99| / median(|x|) above this: the column spans orders of magnitude
@@ -36,6 +37,7 @@ class Preprocessor:
     categories_: dict[str, list[str]] = field(default_factory=dict)
     rare_categories_: dict[str, list[str]] = field(default_factory=dict)  # seen, but beyond max_categories
     reference_dates_: dict[str, str] = field(default_factory=dict)
+    derived_: list[dict] = field(default_factory=list)  # discovered features, see hotleads.discovery
     feature_names_: list[str] = field(default_factory=list)
 
     def fit(self, features: pd.DataFrame, schema: Schema) -> Preprocessor:
@@ -44,14 +46,33 @@ class Preprocessor:
         for name in schema.categorical:
             self.categories_[name], self.rare_categories_[name] = _fit_categories(features[name], self.max_categories)
         self.reference_dates_ = {name: _fit_reference_date(features[name]) for name in schema.date}
+        self.derived_ = []
         self.feature_names_ = self._output_names()
         return self
+
+    def add_derived(self, derived: list[DerivedFeature]) -> Preprocessor:
+        """Append discovered features (computed from :meth:`base_frame`) to the output."""
+        self.derived_ = [feature.to_dict() for feature in derived]
+        self.feature_names_ = self._output_names()
+        return self
+
+    def base_frame(self, features: pd.DataFrame) -> pd.DataFrame:
+        """Raw numeric values (inf as NaN) and date ages: the quantities relations are found between."""
+        columns = {name: features[name].replace([np.inf, -np.inf], np.nan).astype("float64") for name in self.numeric_}
+        columns.update(self._date_ages(features))
+        return pd.DataFrame(columns, index=features.index)
+
+    def _date_ages(self, features: pd.DataFrame) -> dict[str, pd.Series]:
+        return {
+            name: (pd.Timestamp(reference) - pd.to_datetime(features[name])).dt.days.astype("float64")
+            for name, reference in self.reference_dates_.items()
+        }
 
     def _output_names(self) -> list[str]:
         names = []
         for name, params in self.numeric_.items():
             names += [name, f"{name}__inf"] if params["inf_flag"] else [name]
-        return names + list(self.categories_) + list(self.reference_dates_)
+        return names + list(self.categories_) + list(self.reference_dates_) + [spec["name"] for spec in self.derived_]
 
     @property
     def categorical_indices(self) -> list[int]:
@@ -68,8 +89,10 @@ class Preprocessor:
             columns.update(_transform_numeric(name, features[name], params))
         for name, categories in self.categories_.items():
             columns[name] = _encode(name, features[name], categories, self.rare_categories_.get(name, []))
-        for name, reference in self.reference_dates_.items():
-            columns[name] = (pd.Timestamp(reference) - pd.to_datetime(features[name])).dt.days.astype("float64")
+        columns.update(self._date_ages(features))
+        if self.derived_:
+            base = self.base_frame(features)
+            columns.update({spec["name"]: DerivedFeature.from_dict(spec).compute(base) for spec in self.derived_})
         return pd.DataFrame(columns, index=features.index)
 
     def to_dict(self) -> dict:

@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 from sklearn.model_selection import StratifiedKFold
 
+from .discovery import discover
 from .ensemble import METHODS, Ensemble, fit_ensemble, nested_oof
 from .exceptions import DataError, ParameterError
 from .features import Preprocessor
@@ -32,6 +33,7 @@ from .threshold import f1_optimal_threshold
 
 Progress = Callable[[str, int, int], None]  # (what just finished, steps done, steps in all)
 ENSEMBLE_NAME = "ensemble"
+FEATURE_MODES = ("auto", "raw")
 
 
 @dataclass
@@ -43,6 +45,7 @@ class TrainOptions:
     seed: int = 0
     threshold: float | None = None
     ensemble: str = "mean"
+    features: str = "auto"
     neural_params: dict = field(default_factory=dict)
 
     def check(self) -> None:
@@ -51,6 +54,8 @@ class TrainOptions:
             raise ParameterError(f"--folds must be an integer >= 2; got {self.folds}.")
         if self.threshold is not None and not 0.0 < self.threshold < 1.0:
             raise ParameterError(f"--threshold must be between 0 and 1 (exclusive); got {self.threshold}.")
+        if self.features not in FEATURE_MODES:
+            raise ParameterError(f"--features must be one of {', '.join(FEATURE_MODES)}; got '{self.features}'.")
         if self.ensemble not in METHODS:
             raise ParameterError(f"--ensemble must be one of {', '.join(METHODS)}; got '{self.ensemble}'.")
 
@@ -84,6 +89,7 @@ class LeadModel:
     seed: int
     folds: int
     training: dict = field(default_factory=dict)
+    discovery: dict | None = None
 
     @property
     def final_name(self) -> str:
@@ -141,6 +147,11 @@ def train(frame: pd.DataFrame, options: TrainOptions, *, source: str = "table", 
     prepared = prepare(frame, schema, source=source, labelled=True)
     preprocessor = Preprocessor().fit(prepared.features, schema)
     X, y = preprocessor.transform(prepared.features), prepared.y
+    discovery = None
+    if options.features == "auto":
+        found = discover(preprocessor.base_frame(prepared.features), X, y, categorical=preprocessor.categorical_indices, seed=options.seed)
+        preprocessor.add_derived(found.kept)
+        X, discovery = preprocessor.transform(prepared.features), found.to_dict()
     folds = _folds(y, options, source)
     members = _cross_fit_all(X, y, folds, preprocessor.categorical_indices, options, progress)
     ensemble, oof = _combine(members, y, folds, options)
@@ -151,7 +162,7 @@ def train(frame: pd.DataFrame, options: TrainOptions, *, source: str = "table", 
     return LeadModel(
         schema=schema, preprocessor=preprocessor, members=members, ensemble=ensemble,
         threshold=threshold, threshold_source=source_of_threshold, oof=oof, y=y,
-        seed=options.seed, folds=options.folds, training={"source": source, "rows": int(len(y))},
+        seed=options.seed, folds=options.folds, training={"source": source, "rows": int(len(y))}, discovery=discovery,
     )
 
 

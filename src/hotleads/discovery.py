@@ -1,0 +1,251 @@
+"""Feature discovery: arithmetic relations between columns, and candidate features that earn their place.
+
+Company tables are full of derived columns (funding per employee, momentum = funding x postings,
+days since a date). When such a column was computed from the *clean* value of a column that is
+published with noise, the relation recovers the clean value: on the challenge data
+``growth_momentum / total_funding`` is the exact integer job-postings count that
+``job_postings_30d`` only approximates. Discovery is general:
+
+1. **Relations.** For every numeric (or date-age) column ``d`` and every quantity ``q`` built
+   from one or two other columns (``a``, ``a*b``, ``a/b``, ``a+b``, ``a-b``), fit ``d ~ alpha*q +
+   beta``. A near-exact fit (R^2 >= ``MIN_R2`` and clearly better than any single column) is a
+   relation; R^2 above ``EXACT_R2`` means ``d`` is a pure function of its inputs (flagged: it adds
+   nothing). Coefficients are snapped to round values (1, 0.01, -1...) when that fits as well,
+   and a recovered quantity that is integral on almost every row is rounded (a count).
+2. **Candidates.** Each relation's recovered quantity, rounded noisy counts, and signed logs of
+   heavy-tailed columns.
+3. **Selection.** Greedy forward selection with a fast LightGBM model: a candidate is kept only
+   when it raises the out-of-fold F1 by at least ``MIN_GAIN``, so noise features do not pile up.
+
+Everything is deterministic for a seed, and the evidence for each decision (relation, R^2, rows
+it holds on, OOF gain) is returned for the model manifest and ``train --explain-features``.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+import pandas as pd
+from sklearn.model_selection import StratifiedKFold
+
+from .threshold import f1_optimal_threshold
+
+MIN_R2 = 0.8
+EXACT_R2 = 1 - 1e-9
+MIN_R2_ADVANTAGE = 0.02  # a two-column quantity must beat the best single column by this much
+MIN_GAIN = 0.002  # OOF F1 a candidate must add to be kept (more on small data: see select_features)
+SEARCH_ROWS = 5000
+INTEGRAL_SHARE = 0.99
+OPS = {
+    "product": lambda a, b: a * b,
+    "ratio": lambda a, b: a / b,
+    "sum": lambda a, b: a + b,
+    "difference": lambda a, b: a - b,
+}
+SYMBOLS = {"product": "*", "ratio": "/", "sum": "+", "difference": "-"}
+
+
+@dataclass
+class DerivedFeature:
+    """A column computed as ``round?(scale * op(inputs) + offset)``, with the evidence behind it."""
+
+    name: str
+    op: str  # identity, product, ratio, sum, difference, round, log
+    inputs: list[str]
+    scale: float = 1.0
+    offset: float = 0.0
+    rounded: bool = False
+    evidence: dict = field(default_factory=dict)
+
+    def compute(self, base: pd.DataFrame) -> pd.Series:
+        """The feature on ``base`` (raw numeric values, inf as NaN, dates as ages in days)."""
+        values = [base[name].to_numpy(dtype=float) for name in self.inputs]
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            if self.op == "log":
+                q = np.sign(values[0]) * np.log1p(np.abs(values[0]))
+            elif self.op in ("identity", "round"):
+                q = values[0]
+            else:
+                q = OPS[self.op](values[0], values[1])
+            result = self.scale * q + self.offset
+        result = np.where(np.isfinite(result), result, np.nan)
+        return pd.Series(np.round(result) if self.rounded else result, index=base.index, name=self.name)
+
+    def formula(self) -> str:
+        if self.op == "log":
+            return f"sign*log1p(|{self.inputs[0]}|)"
+        core = self.inputs[0] if len(self.inputs) == 1 else f"{self.inputs[0]} {SYMBOLS[self.op]} {self.inputs[1]}"
+        text = core if (self.scale, self.offset) == (1.0, 0.0) else f"{_fmt(self.scale)} * ({core}) {'+' if self.offset >= 0 else '-'} {_fmt(abs(self.offset))}"
+        return f"round({text})" if self.rounded else text
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> DerivedFeature:
+        return cls(**data)
+
+
+@dataclass
+class Discovery:
+    """What discovery found: relations (with pure-function flags), and the kept and rejected candidates."""
+
+    relations: list[dict]
+    kept: list[DerivedFeature]
+    rejected: list[DerivedFeature]
+    baseline_f1: float
+    final_f1: float
+
+    def to_dict(self) -> dict:
+        return {
+            "relations": self.relations,
+            "kept": [f.to_dict() for f in self.kept],
+            "rejected": [f.to_dict() for f in self.rejected],
+            "baseline_oof_f1": self.baseline_f1,
+            "final_oof_f1": self.final_f1,
+        }
+
+
+def find_relations(base: pd.DataFrame, *, seed: int = 0) -> list[DerivedFeature]:
+    """Near-exact affine relations ``d ~ alpha*q + beta`` with ``q`` built from one or two other columns."""
+    sample = base.sample(n=min(SEARCH_ROWS, len(base)), random_state=seed) if len(base) > SEARCH_ROWS else base
+    columns = [name for name in base.columns if np.isfinite(sample[name]).sum() > 10 and sample[name].nunique() > 2]
+    found = []
+    for target in columns:
+        single = max((_r2(sample[a], sample[target]) for a in columns if a != target), default=0.0)
+        best = _best_pair_relation(sample, target, [c for c in columns if c != target])
+        if best is not None and best[0] >= MIN_R2 and best[0] >= min(single + MIN_R2_ADVANTAGE, EXACT_R2):
+            found.append(_relation_feature(base, target, *best[1:]))
+        elif single >= EXACT_R2:
+            source = max((a for a in columns if a != target), key=lambda a: _r2(sample[a], sample[target]))
+            found.append(_relation_feature(base, target, "identity", [source]))
+    return found
+
+
+def _best_pair_relation(sample: pd.DataFrame, target: str, others: list[str]):
+    best = None
+    d = sample[target].to_numpy(dtype=float)
+    for a, b in itertools.permutations(others, 2):
+        for op, func in OPS.items():
+            if op in ("product", "sum") and a > b:
+                continue  # symmetric: one order is enough
+            with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+                q = func(sample[a].to_numpy(dtype=float), sample[b].to_numpy(dtype=float))
+            r2 = _r2(q, d)
+            if best is None or r2 > best[0] + 1e-12:
+                best = (r2, op, [a, b])
+    return best
+
+
+def _r2(q, d) -> float:
+    q, d = np.asarray(q, dtype=float), np.asarray(d, dtype=float)
+    ok = np.isfinite(q) & np.isfinite(d)
+    if ok.sum() < 10 or np.std(q[ok]) == 0 or np.std(d[ok]) == 0:
+        return 0.0
+    r = np.corrcoef(q[ok], d[ok])[0, 1]
+    return float(r * r) if np.isfinite(r) else 0.0
+
+
+def _relation_feature(base: pd.DataFrame, target: str, op: str, inputs: list[str]) -> DerivedFeature:
+    raw = DerivedFeature(name="", op=op, inputs=inputs)
+    q = raw.compute(base).to_numpy()
+    d = base[target].to_numpy(dtype=float)
+    ok = np.isfinite(q) & np.isfinite(d)
+    scale, offset = _snap(q[ok], d[ok], *np.polyfit(q[ok], d[ok], 1))
+    recovered = scale * q + offset
+    integral = float(np.mean(np.abs(recovered[np.isfinite(recovered)] - np.round(recovered[np.isfinite(recovered)])) < 1e-6))
+    r2 = _r2(q, d)
+    residual = np.abs(recovered[ok] - d[ok])
+    evidence = {
+        "relation": f"{target} ~ {_describe(op, inputs, scale, offset)}",
+        "target": target,
+        "r2": round(r2, 6),
+        "pure_function": r2 >= EXACT_R2,
+        "rows_checked": int(ok.sum()),
+        "rows_within_1pct": round(float(np.mean(residual <= 0.01 * np.maximum(np.abs(d[ok]), 1e-12))), 4),
+        "integral_share": round(integral, 4),
+    }
+    return DerivedFeature(
+        name=f"{target}__recovered", op=op, inputs=inputs, scale=scale, offset=offset,
+        rounded=integral >= INTEGRAL_SHARE and not np.allclose(d[ok], np.round(d[ok])), evidence=evidence,
+    )
+
+
+def _snap(q: np.ndarray, d: np.ndarray, scale: float, offset: float) -> tuple[float, float]:
+    """The simplest round coefficients (1 or 2 significant digits, offset 0 first) that fit almost as well."""
+    fitted = np.mean((scale * q + offset - d) ** 2)
+    for nice_scale in (_round_sig(scale, 1), _round_sig(scale, 2)):
+        for nice_offset in (0.0, _round_sig(offset, 1), _round_sig(offset, 2)):
+            if np.mean((nice_scale * q + nice_offset - d) ** 2) <= fitted * 1.01 + 1e-12:
+                return nice_scale, nice_offset
+    return float(scale), float(offset)
+
+
+def _round_sig(value: float, digits: int) -> float:
+    if value == 0 or not math.isfinite(value):
+        return 0.0
+    return float(round(value, digits - 1 - int(math.floor(math.log10(abs(value))))))
+
+
+def _describe(op: str, inputs: list[str], scale: float, offset: float) -> str:
+    return DerivedFeature("", op, inputs, scale, offset).formula()
+
+
+def _fmt(value: float) -> str:
+    return f"{value:.6g}"
+
+
+def candidate_features(base: pd.DataFrame, relations: list[DerivedFeature]) -> list[DerivedFeature]:
+    """Recovered quantities (not pure functions), rounded noisy counts, and logs of heavy-tailed columns."""
+    candidates = [r for r in relations if not r.evidence["pure_function"]]
+    for name in base.columns:
+        values = base[name].to_numpy(dtype=float)
+        finite = values[np.isfinite(values)]
+        if len(finite) == 0:
+            continue
+        fractional = np.mean(np.abs(finite - np.round(finite)) > 1e-9)
+        if 0.5 < fractional and finite.min() >= 0 and np.median(finite) < 1000 and np.mean(finite >= 0.5) > 0.9:
+            candidates.append(DerivedFeature(f"{name}__rounded", "round", [name], rounded=True, evidence={"why": "fractional values of a count-like column"}))
+        magnitude = np.abs(finite)
+        if np.median(magnitude) > 0 and np.quantile(magnitude, 0.99) / np.median(magnitude) > 20:
+            candidates.append(DerivedFeature(f"{name}__log", "log", [name], evidence={"why": "heavy-tailed"}))
+    return candidates
+
+
+def select_features(X: np.ndarray, base: pd.DataFrame, candidates: list[DerivedFeature], y: np.ndarray, *, categorical: list[int], seed: int = 0) -> tuple[list, list, float, float]:
+    """Greedy forward selection by the OOF F1 of a fast LightGBM; returns (kept, rejected, baseline F1, final F1)."""
+    folds = list(StratifiedKFold(n_splits=3, shuffle=True, random_state=seed).split(X, y))
+    min_gain = max(MIN_GAIN, 1.0 / max(int(np.sum(y == 1)), 1))  # about one more positive found
+    current = _fast_oof_f1(X, y, folds, categorical, seed)
+    baseline, kept, rejected = current, [], []
+    for candidate in candidates:
+        trial = np.column_stack([X, *[f.compute(base) for f in kept], candidate.compute(base)])
+        score = _fast_oof_f1(trial, y, folds, categorical, seed)
+        candidate.evidence["oof_gain"] = round(score - current, 5)
+        if score - current >= min_gain:
+            kept.append(candidate)
+            current = score
+        else:
+            rejected.append(candidate)
+    return kept, rejected, baseline, current
+
+
+def _fast_oof_f1(X, y, folds, categorical, seed) -> float:
+    from .estimators import GBDTClassifier  # estimators import features; keep this module importable alone
+
+    oof = np.empty(len(y))
+    for train_rows, valid_rows in folds:
+        model = GBDTClassifier(categorical_features=categorical, n_estimators=150, learning_rate=0.1, random_state=seed)
+        oof[valid_rows] = model.fit(X[train_rows], y[train_rows]).predict_proba(X[valid_rows])[:, 1]
+    return f1_optimal_threshold(y, oof)[1]
+
+
+def discover(base: pd.DataFrame, X: np.ndarray, y: np.ndarray, *, categorical: list[int], seed: int = 0) -> Discovery:
+    """Find relations, build candidates, and keep those that raise OOF F1."""
+    relations = find_relations(base, seed=seed)
+    candidates = candidate_features(base, relations)
+    kept, rejected, baseline, final = select_features(X, base, candidates, y, categorical=categorical, seed=seed)
+    return Discovery([r.evidence | {"feature": r.name, "formula": r.formula()} for r in relations], kept, rejected, baseline, final)
