@@ -1,0 +1,87 @@
+"""Feature discovery: relations are found, clean quantities recovered, and only useful features kept."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from hotleads.discovery import DerivedFeature, candidate_features, discover, find_relations
+
+
+@pytest.fixture(scope="module")
+def table():
+    """Momentum = funding x true postings; postings published with noise; label driven by true postings."""
+    rng = np.random.default_rng(0)
+    n = 3000
+    postings = rng.poisson(10, n).astype(float) + 1
+    funding = rng.lognormal(14, 0.5, n).round(2)
+    frame = pd.DataFrame({
+        "funding": funding,
+        "postings_noisy": postings * (1 + rng.normal(0, 0.15, n)),
+        "momentum": funding * postings,
+        "twice_funding_plus_3": 2 * funding + 3,
+        "noise": rng.normal(size=n),
+    })
+    y = (rng.random(n) < 1 / (1 + np.exp(-3 * (postings - 13)))).astype(int)
+    return frame, y
+
+
+def relation_for(relations, target):
+    return next(r for r in relations if r.evidence["target"] == target)
+
+
+def test_recovers_a_noisy_count_from_a_product(table):
+    frame, _ = table
+    found = relation_for(find_relations(frame), "postings_noisy")
+    assert found.op == "ratio" and found.inputs == ["momentum", "funding"]
+    assert (found.scale, found.offset, found.rounded) == (1.0, 0.0, True)
+    recovered = found.compute(frame)
+    assert np.allclose(recovered, frame["momentum"] / frame["funding"])
+    assert found.evidence["integral_share"] == 1.0 and not found.evidence["pure_function"]
+
+
+def test_flags_a_pure_function(table):
+    frame, _ = table
+    found = relation_for(find_relations(frame), "twice_funding_plus_3")
+    assert found.evidence["pure_function"]
+    assert found.formula() == "2 * (funding) + 3"
+
+
+def test_unrelated_column_has_no_relation(table):
+    frame, _ = table
+    assert all(r.evidence["target"] != "noise" for r in find_relations(frame))
+
+
+def test_selection_keeps_the_recovered_count_and_drops_pure_functions(table):
+    frame, y = table
+    X = frame.to_numpy()
+    result = discover(frame, X, y, categorical=[], seed=0)
+    kept = [f.name for f in result.kept]
+    assert "postings_noisy__recovered" in kept
+    assert "twice_funding_plus_3__recovered" not in kept + [f.name for f in result.rejected]
+    assert result.final_f1 > result.baseline_f1 + 0.02
+    gains = [f.evidence["oof_gain"] for f in result.kept]
+    assert all(gain > 0 for gain in gains)
+
+
+def test_discovery_is_deterministic(table):
+    frame, y = table
+    first = discover(frame, frame.to_numpy(), y, categorical=[], seed=3).to_dict()
+    second = discover(frame, frame.to_numpy(), y, categorical=[], seed=3).to_dict()
+    assert first == second
+
+
+def test_candidates_include_rounding_and_logs(table):
+    frame, _ = table
+    names = [c.name for c in candidate_features(frame, [])]
+    assert "postings_noisy__rounded" in names
+    heavy = pd.DataFrame({"money": np.random.default_rng(1).pareto(1.0, 2000) * 1000})
+    assert [c.name for c in candidate_features(heavy, [])] == ["money__log"]
+
+
+def test_derived_feature_round_trip_and_missing_inputs():
+    feature = DerivedFeature("r", "ratio", ["a", "b"], scale=0.5, offset=1.0, rounded=True, evidence={"x": 1})
+    again = DerivedFeature.from_dict(feature.to_dict())
+    base = pd.DataFrame({"a": [4.0, np.nan, 1.0], "b": [2.0, 1.0, 0.0]})
+    assert again == feature
+    assert again.compute(base).tolist()[0] == 2.0
+    assert np.isnan(again.compute(base).tolist()[1]) and np.isnan(again.compute(base).tolist()[2])
