@@ -19,7 +19,7 @@ needs_cuda = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a C
 
 # Small and fast: a few epochs of a narrow network on 1 thread.
 TINY = dict(
-    d_token=8, head_hidden=8, epochs=8, batch_size=64, lr=3e-3,
+    d_token=8, head_hidden=8, epochs=10, batch_size=32, lr=1e-2,
     device="cpu", n_threads=1, random_state=0,
 )  # fmt: skip
 TINY_ARCH = {
@@ -368,13 +368,15 @@ def test_cuda_fit_predict_and_bundles_move_between_devices(data, name, tmp_path)
     meta = on_cpu.save(tmp_path, "cpu")
     moved = NeuralClassifier.load(tmp_path, meta, device="cuda")
     assert next(moved.module_.parameters()).is_cuda
-    np.testing.assert_allclose(moved.predict_proba(X), on_cpu.predict_proba(X), atol=1e-5)
+    # Same weights, other kernels: cuDNN's LSTM and convolutions use TF32 by
+    # default, so CPU and CUDA probabilities differ by ~1e-4 (H200, torch 2.11).
+    np.testing.assert_allclose(moved.predict_proba(X), on_cpu.predict_proba(X), atol=1e-3)
     again = NeuralClassifier.load(tmp_path, meta, device="cuda")
     np.testing.assert_array_equal(again.predict_proba(X), moved.predict_proba(X))
 
     meta = on_cuda.save(tmp_path, "cuda")
     back = NeuralClassifier.load(tmp_path, meta, device="cpu")
-    np.testing.assert_allclose(back.predict_proba(X), on_cuda.predict_proba(X), atol=1e-5)
+    np.testing.assert_allclose(back.predict_proba(X), on_cuda.predict_proba(X), atol=1e-3)
 
 
 @needs_cuda

@@ -75,28 +75,56 @@ def test_bad_sizes_name_the_argument(d_token):
 # ----------------------------------------------------------------------------- encoders
 
 
-@pytest.mark.parametrize("bidirectional, d_out", [(True, 12), (False, 6)])
+@pytest.mark.parametrize("bidirectional, width", [(True, 12), (False, 6)])
 @pytest.mark.parametrize("n_layers", [1, 2])
-def test_lstm_encoder_pools_to_final_hidden_state(bidirectional, d_out, n_layers):
+@pytest.mark.parametrize("pooling, per_step", [("last", 1), ("mean", 1), ("max", 1), ("flatten", 7)])
+def test_lstm_encoder_output_width(bidirectional, width, n_layers, pooling, per_step):
     encoder = LSTMEncoder(
-        d_in=D, hidden_size=6, n_layers=n_layers, bidirectional=bidirectional, dropout=0.1
-    )
-    assert encoder.d_out == d_out
-    assert encoder(tokens(7)).shape == (B, d_out)
+        d_in=D, hidden_size=6, n_layers=n_layers, bidirectional=bidirectional, dropout=0.1,
+        pooling=pooling, seq_len=7,
+    )  # fmt: skip
+    assert encoder.d_out == width * per_step
+    assert encoder(tokens(7)).shape == (B, width * per_step)
 
 
-def test_lstm_encoder_output_is_last_step_of_forward_direction():
-    encoder = LSTMEncoder(d_in=D, hidden_size=6, bidirectional=False).eval()
+def test_lstm_last_pooling_is_last_step_of_forward_direction():
+    encoder = LSTMEncoder(d_in=D, hidden_size=6, bidirectional=False, pooling="last").eval()
     x = tokens(4)
     out, _ = encoder.lstm(x)
     torch.testing.assert_close(encoder(x), out[:, -1])
 
 
+def test_lstm_flatten_keeps_every_step_apart():
+    encoder = LSTMEncoder(d_in=D, hidden_size=3, pooling="flatten", seq_len=4).eval()
+    x = tokens(4)
+    out, _ = encoder.lstm(x)
+    torch.testing.assert_close(encoder(x), out.reshape(B, 4 * 6))
+
+
+@pytest.mark.parametrize("encoder_class", [LSTMEncoder, CNNEncoder])
+def test_flatten_needs_the_sequence_length(encoder_class):
+    sizes = {"hidden_size": 4} if encoder_class is LSTMEncoder else {"n_channels": 4}
+    with pytest.raises(ValueError, match="pooling='flatten' needs the sequence length"):
+        encoder_class(d_in=D, pooling="flatten", **sizes)
+
+
+def test_unknown_pooling_lists_the_options():
+    with pytest.raises(ValueError, match="pooling must be one of 'flatten', 'mean', 'max'"):
+        CNNEncoder(d_in=D, n_channels=4, pooling="last")
+
+
 @pytest.mark.parametrize("t", [1, 3, 12])
-def test_cnn_encoder_takes_any_length(t):
-    encoder = CNNEncoder(d_in=D, n_channels=10, kernel_size=3, n_layers=2)
-    assert encoder.d_out == 20
-    assert encoder(tokens(t)).shape == (B, 20)
+@pytest.mark.parametrize("pooling", ["mean", "max"])
+def test_cnn_encoder_with_pooling_takes_any_length(t, pooling):
+    encoder = CNNEncoder(d_in=D, n_channels=10, kernel_size=3, n_layers=2, pooling=pooling)
+    assert encoder.d_out == 10
+    assert encoder(tokens(t)).shape == (B, 10)
+
+
+def test_cnn_encoder_flatten_width():
+    encoder = CNNEncoder(d_in=D, n_channels=10, pooling="flatten", seq_len=12)
+    assert encoder.d_out == 120
+    assert encoder(tokens(12)).shape == (B, 120)
 
 
 @pytest.mark.parametrize("pooling", ["cls", "mean"])
@@ -120,7 +148,7 @@ def test_transformer_heads_must_divide_width():
 
 
 def test_transformer_rejects_unknown_pooling():
-    with pytest.raises(ValueError, match="pooling must be 'cls' or 'mean'"):
+    with pytest.raises(ValueError, match="pooling must be one of 'cls', 'mean'"):
         TransformerEncoder(d_model=D, n_heads=2, n_layers=1, pooling="max")
 
 
@@ -151,8 +179,8 @@ def test_head_gives_one_or_two_logits(n_outputs, d_hidden):
 
 def test_token_net_end_to_end_shapes():
     tokenizer = FeatureTokenizer(n_numeric=3, cat_cardinalities=[4], d_token=D)
-    encoder = CNNEncoder(d_in=D, n_channels=6)
-    net = TokenNet(tokenizer=tokenizer, encoder=encoder, head=Head(d_in=12, n_outputs=2))
+    encoder = CNNEncoder(d_in=D, n_channels=6, pooling="flatten", seq_len=4)
+    net = TokenNet(tokenizer=tokenizer, encoder=encoder, head=Head(d_in=24, n_outputs=2))
     x_num = torch.randn(B, 3)
     x_num[0, 1] = float("nan")
     logits = net(x_num, torch.randint(0, 5, (B, 1)))

@@ -86,16 +86,10 @@ class FeatureTokenizer(nn.Module):
     """
 
     def __init__(
-        self,
-        *,
-        n_numeric: int,
-        cat_cardinalities: Sequence[int],
-        d_token: int,
-        n_bins: int = 0,
+        self, *, n_numeric: int, cat_cardinalities: Sequence[int], d_token: int
     ) -> None:
         super().__init__()
         _check_non_negative_int("n_numeric", n_numeric)
-        _check_non_negative_int("n_bins", n_bins)
         _check_positive_int("d_token", d_token)
         for cardinality in cat_cardinalities:
             _check_non_negative_int("cat_cardinalities[j]", cardinality)
@@ -106,20 +100,7 @@ class FeatureTokenizer(nn.Module):
         self.n_categorical = len(cat_cardinalities)
         self.d_token = d_token
 
-        self.n_bins = n_bins
-        if n_bins:
-            # Equal-frequency bins for standard-normal inputs (the output of a
-            # QuantileTransformer(output_distribution="normal"), clipped at +-5.2).
-            probabilities = torch.linspace(0, 1, n_bins + 1, dtype=torch.float64)[1:-1]
-            inner = torch.special.ndtri(probabilities).float()
-            edges = torch.cat([torch.tensor([-5.2]), inner, torch.tensor([5.2])])
-            self.register_buffer("bin_left", edges[:-1].clone(), persistent=False)
-            self.register_buffer("bin_width", edges.diff(), persistent=False)
-            self.num_weight = nn.Parameter(
-                _uniform_(torch.empty(n_numeric, n_bins, d_token), n_bins)
-            )
-        else:
-            self.num_weight = nn.Parameter(_uniform_(torch.empty(n_numeric, d_token), d_token))
+        self.num_weight = nn.Parameter(_uniform_(torch.empty(n_numeric, d_token), d_token))
         self.num_bias = nn.Parameter(_uniform_(torch.empty(n_numeric, d_token), d_token))
         self.num_missing = nn.Parameter(_uniform_(torch.empty(n_numeric, d_token), d_token))
         # One table for all categorical features; feature j owns rows
@@ -142,25 +123,50 @@ class FeatureTokenizer(nn.Module):
         if self.n_numeric:
             missing = x_num.isnan().unsqueeze(-1)  # (B, n_num, 1)
             values = x_num.nan_to_num(0.0).unsqueeze(-1)  # (B, n_num, 1)
-            if self.n_bins:
-                # piecewise-linear encoding: how far x has filled each bin
-                filled = ((values - self.bin_left) / self.bin_width).clamp(0, 1)  # (B, n_num, k)
-                numeric = torch.einsum("bnk,nkd->bnd", filled, self.num_weight)  # (B, n_num, d)
-                numeric = numeric + self.num_bias
-            else:
-                numeric = values * self.num_weight + self.num_bias  # (B, n_num, d)
+            numeric = values * self.num_weight + self.num_bias  # (B, n_num, d)
             tokens.append(numeric + missing * self.num_missing)
         if self.n_categorical:
             tokens.append(self.cat_embedding(x_cat + self.cat_offsets))  # (B, n_cat, d)
         return torch.cat(tokens, dim=1) + self.position  # (B, T, d)
 
 
+_POOLINGS = ("flatten", "mean", "max")
+
+
+def _check_pooling(pooling: str, allowed: tuple[str, ...], seq_len: int | None) -> None:
+    if pooling not in allowed:
+        options = ", ".join(repr(p) for p in allowed)
+        raise ValueError(f"pooling must be one of {options}, however: pooling={pooling!r}")
+    if pooling == "flatten" and (
+        isinstance(seq_len, bool) or not isinstance(seq_len, int) or seq_len < 1
+    ):
+        raise ValueError(
+            "pooling='flatten' needs the sequence length, a positive integer, "
+            f"however: seq_len={seq_len!r}"
+        )
+
+
+def _pool(h: Tensor, pooling: str) -> Tensor:
+    """``(B, T, C) -> (B, C)`` (mean, max) or ``(B, T * C)`` (flatten)."""
+    if pooling == "mean":
+        return h.mean(dim=1)
+    if pooling == "max":
+        return h.amax(dim=1)
+    return h.flatten(1)
+
+
 class LSTMEncoder(nn.Module):
     """Run an LSTM over ``(B, T, d_in)`` and pool to ``(B, d_out)``.
 
-    The pooled vector is the final hidden state of the last layer (both
-    directions concatenated when ``bidirectional``), so
-    ``d_out = hidden_size * (2 if bidirectional else 1)``.
+    With ``H = hidden_size * (2 if bidirectional else 1)`` the outputs of the
+    last layer are ``(B, T, H)``. ``pooling`` turns them into one vector:
+    ``"flatten"`` concatenates every step (``d_out = seq_len * H``; needs a
+    fixed ``seq_len``), ``"mean"``/``"max"`` pool over the steps and
+    ``"last"`` takes the final hidden state of each direction (``d_out = H``).
+
+    Flattening keeps each step's output apart, so the head sees every
+    feature token directly; on the company table it learns in far fewer
+    epochs than the pooled variants.
     """
 
     def __init__(
@@ -171,12 +177,15 @@ class LSTMEncoder(nn.Module):
         n_layers: int = 1,
         bidirectional: bool = True,
         dropout: float = 0.0,
+        pooling: str = "last",
+        seq_len: int | None = None,
     ) -> None:
         super().__init__()
         _check_positive_int("d_in", d_in)
         _check_positive_int("hidden_size", hidden_size)
         _check_positive_int("n_layers", n_layers)
         _check_dropout(dropout)
+        _check_pooling(pooling, ("last", *_POOLINGS), seq_len)
         self.lstm = nn.LSTM(
             d_in,
             hidden_size,
@@ -186,22 +195,27 @@ class LSTMEncoder(nn.Module):
             # nn.LSTM applies dropout between layers only (and warns when n_layers=1).
             dropout=dropout if n_layers > 1 else 0.0,
         )
+        self.pooling = pooling
         self.n_directions = 2 if bidirectional else 1
-        self.d_out = hidden_size * self.n_directions
+        width = hidden_size * self.n_directions
+        self.d_out = width * seq_len if pooling == "flatten" else width
 
     def forward(self, x: Tensor) -> Tensor:
         """``(B, T, d_in) -> (B, d_out)``."""
-        _, (h_n, _) = self.lstm(x)  # h_n: (n_layers * n_dir, B, hidden)
+        out, (h_n, _) = self.lstm(x)  # out: (B, T, H); h_n: (n_layers * n_dir, B, hidden)
+        if self.pooling != "last":
+            return _pool(out, self.pooling)  # (B, d_out)
         last = h_n[-self.n_directions :]  # (n_dir, B, hidden)
-        return last.transpose(0, 1).reshape(x.shape[0], self.d_out)  # (B, d_out)
+        return last.transpose(0, 1).reshape(x.shape[0], -1)  # (B, H)
 
 
 class CNNEncoder(nn.Module):
-    """1D convolutions along the sequence axis, then max and mean pooling.
+    """1D convolutions along the sequence axis, then pooling.
 
-    ``(B, T, d_in) -> (B, d_out)`` with ``d_out = 2 * n_channels`` (the max
-    and the mean over ``T`` concatenated). Convolutions keep the length
-    (``padding="same"``), so any ``T >= 1`` works.
+    Convolutions keep the length (``padding="same"``) and map ``(B, T, d_in)``
+    to ``(B, T, n_channels)``; ``pooling`` = ``"flatten"`` (``d_out = seq_len *
+    n_channels``, needs a fixed ``seq_len``), ``"mean"`` or ``"max"``
+    (``d_out = n_channels``, any ``T``).
     """
 
     def __init__(
@@ -212,6 +226,8 @@ class CNNEncoder(nn.Module):
         kernel_size: int = 3,
         n_layers: int = 2,
         dropout: float = 0.0,
+        pooling: str = "max",
+        seq_len: int | None = None,
     ) -> None:
         super().__init__()
         _check_positive_int("d_in", d_in)
@@ -219,6 +235,7 @@ class CNNEncoder(nn.Module):
         _check_positive_int("kernel_size", kernel_size)
         _check_positive_int("n_layers", n_layers)
         _check_dropout(dropout)
+        _check_pooling(pooling, _POOLINGS, seq_len)
         layers: list[nn.Module] = []
         for i in range(n_layers):
             conv = nn.Conv1d(
@@ -226,12 +243,13 @@ class CNNEncoder(nn.Module):
             )
             layers += [conv, nn.ReLU(), nn.Dropout(dropout)]
         self.convs = nn.Sequential(*layers)
-        self.d_out = 2 * n_channels
+        self.pooling = pooling
+        self.d_out = n_channels * seq_len if pooling == "flatten" else n_channels
 
     def forward(self, x: Tensor) -> Tensor:
         """``(B, T, d_in) -> (B, d_out)``."""
         h = self.convs(x.transpose(1, 2))  # (B, C, T)
-        return torch.cat([h.amax(dim=2), h.mean(dim=2)], dim=1)  # (B, 2C)
+        return _pool(h.transpose(1, 2), self.pooling)  # (B, d_out)
 
 
 class TransformerEncoder(nn.Module):
@@ -261,8 +279,7 @@ class TransformerEncoder(nn.Module):
                 "d_model must be divisible by n_heads, however: "
                 f"d_model={d_model}, n_heads={n_heads}"
             )
-        if pooling not in ("cls", "mean"):
-            raise ValueError(f"pooling must be 'cls' or 'mean', however: pooling={pooling!r}")
+        _check_pooling(pooling, ("cls", "mean"), None)
         d_ffn = 2 * d_model if d_ffn is None else d_ffn
         _check_positive_int("d_ffn", d_ffn)
         layer = nn.TransformerEncoderLayer(

@@ -62,15 +62,17 @@ MAX_CUDA_BATCH = 32_768
 class TrainConfig:
     """Everything the training loop needs besides the module and the data."""
 
-    epochs: int = 30
+    epochs: int = 20
     batch_size: int = 256
     lr: float = 1e-3
     weight_decay: float = 1e-4
     optimizer: Literal["adam", "adamw"] = "adamw"
-    lr_schedule: Literal["cosine", "onecycle", "constant"] = "cosine"
-    warmup_fraction: float = 0.05  # of all steps, for "cosine"
+    # Stepped per batch over all `epochs`: "onecycle" warms up for 30 % of the
+    # steps to `lr` then anneals to ~0; "cosine" warms up for `warmup_fraction`.
+    lr_schedule: Literal["cosine", "onecycle", "constant"] = "onecycle"
+    warmup_fraction: float = 0.05
     grad_clip: float | None = 1.0  # max gradient norm; None = no clipping
-    patience: int | None = 5  # epochs without improvement; None = no early stopping
+    patience: int | None = 8  # epochs without improvement; None = no early stopping
     validation_fraction: float = 0.15
     monitor: Literal["loss", "average_precision"] = "loss"
     loss: Literal["binary", "categorical"] = "binary"
@@ -79,7 +81,7 @@ class TrainConfig:
     device: str = "auto"
     seed: int = 0
     n_threads: int | None = None  # None = the cores available to this process
-    predict_batch_size: int = 8192
+    predict_batch_size: int = 1024  # rows per forward pass when evaluating
     verbose: int = 0
 
 
@@ -176,6 +178,8 @@ def _split(y: np.ndarray, config: TrainConfig) -> tuple[np.ndarray, np.ndarray |
     fit_rows, val_rows = train_test_split(
         rows, test_size=n_val, stratify=y, random_state=config.seed
     )
+    if len(np.unique(y[val_rows])) < 2:  # too few of a class to validate on
+        return rows, None
     return np.sort(fit_rows), np.sort(val_rows)
 
 
@@ -211,7 +215,9 @@ def _schedule(
 
 def _make_optimizer(module: nn.Module, config: TrainConfig) -> torch.optim.Optimizer:
     kind = {"adam": torch.optim.Adam, "adamw": torch.optim.AdamW}[config.optimizer]
-    return kind(module.parameters(), lr=config.lr, weight_decay=config.weight_decay)
+    # fused: one kernel for all parameters; at batch 32 on CPU the per-parameter
+    # loop of the default implementation is a sixth of the step time.
+    return kind(module.parameters(), lr=config.lr, weight_decay=config.weight_decay, fused=True)
 
 
 def _evaluate(
@@ -238,6 +244,37 @@ def _improved(metrics: dict[str, float], best: float, monitor: str) -> tuple[boo
         return value < best, value
     value = -metrics["val_average_precision"]  # lower is better, like the loss
     return value < best, value
+
+
+def _run_epoch(
+    module: nn.Module,
+    optimizer: torch.optim.Optimizer,
+    scheduler: torch.optim.lr_scheduler.LRScheduler,
+    inputs: Sequence[Tensor],
+    y: Tensor,
+    weights: Tensor,
+    order: Tensor,
+    config: TrainConfig,
+) -> float:
+    """One pass over the rows in ``order``; returns the mean weighted loss."""
+    module.train()
+    chunk = _batch_limit(y.device)
+    total = torch.zeros((), device=y.device)
+    for batch in order.split(config.batch_size):
+        optimizer.zero_grad(set_to_none=True)
+        # Chunks only matter on CUDA (MAX_CUDA_BATCH); each chunk adds its
+        # share of the batch-mean loss, so the gradient is the same.
+        for rows in batch.split(chunk):
+            logits = module(*(x[rows] for x in inputs))  # (b, n_outputs)
+            losses = loss_per_sample(logits, y[rows], config.loss)  # (b,)
+            loss = (losses * weights[rows]).sum() / len(batch)
+            loss.backward()
+            total += loss.detach() * len(batch)  # no .item(): no device sync per step
+        if config.grad_clip is not None:
+            nn.utils.clip_grad_norm_(module.parameters(), config.grad_clip, foreach=True)
+        optimizer.step()
+        scheduler.step()
+    return total.item() / len(order)
 
 
 # --------------------------------------------------------------------------- the loop
@@ -279,34 +316,19 @@ def train(
         optimizer = _make_optimizer(module, config)
         scheduler = _schedule(optimizer, config, config.epochs * steps_per_epoch)
         shuffler = torch.Generator().manual_seed(config.seed)
-        chunk = _batch_limit(device)
 
         # -- epochs, with early stopping on the validation rows
         history: list[dict[str, float]] = []
         best_value, best_epoch, best_state = math.inf, 0, None
         for epoch in range(1, config.epochs + 1):
             started = time.perf_counter()
-            module.train()
             order = torch.randperm(n_fit, generator=shuffler).to(device)
-            total_loss = torch.zeros((), device=device)
-            for batch in order.split(config.batch_size):
-                optimizer.zero_grad(set_to_none=True)
-                # Chunks only matter on CUDA (MAX_CUDA_BATCH); each chunk adds
-                # its share of the batch-mean loss, so gradients are unchanged.
-                for rows in batch.split(chunk):
-                    logits = module(*(x[rows] for x in fit_inputs))
-                    losses = loss_per_sample(logits, fit_y[rows], config.loss)
-                    loss = (losses * fit_weights[rows]).sum() / len(batch)
-                    loss.backward()
-                    total_loss += loss.detach() * len(batch)  # no .item(): no sync per step
-                if config.grad_clip is not None:
-                    nn.utils.clip_grad_norm_(module.parameters(), config.grad_clip)
-                optimizer.step()
-                scheduler.step()
-
+            train_loss = _run_epoch(
+                module, optimizer, scheduler, fit_inputs, fit_y, fit_weights, order, config
+            )
             record = {
                 "epoch": epoch,
-                "train_loss": total_loss.item() / n_fit,
+                "train_loss": train_loss,
                 "lr": optimizer.param_groups[0]["lr"],
             }
             stop = False
