@@ -30,6 +30,7 @@ def measure(model_name: str, frame: pd.DataFrame, workdir: Path) -> dict:
     fit_seconds = time.perf_counter() - started
     board = trained.leaderboard()[0]
     big = pd.concat([frame] * (1_000_000 // len(frame)), ignore_index=True)
+    big["company_id"] = [f"C{i}" for i in range(len(big))]
     X = trained.preprocessor.transform(prepare(big, trained.schema, labelled=False).features)
     estimator = trained.members[model_name].estimator
     estimator.predict_proba(X[:10_000])  # warm-up

@@ -51,6 +51,7 @@ def task_train(model: str, workdir: Path) -> dict:
     started = time.perf_counter()
     trained = pipeline.train(frame, pipeline.TrainOptions(models=[model]), source="train.csv")
     fit_seconds = time.perf_counter() - started
+    train_peak = peak_mb()
     bundle.save(trained, workdir / f"model-{model}")
     board = trained.leaderboard()[0]
     big = pd.concat([frame] * (PREDICT_ROWS // len(frame)), ignore_index=True)
@@ -65,7 +66,7 @@ def task_train(model: str, workdir: Path) -> dict:
     return {
         "model": model, "oof_f1": board["f1"], "threshold": board["threshold"], "pr_auc": board["pr_auc"],
         "f1_at_0_5": board["f1_at_0_5"], "fit_seconds": fit_seconds, "predict_rows_s": model_rows_s,
-        "score_rows_s": score_rows_s, "peak_mb": peak_mb(),
+        "score_rows_s": score_rows_s, "train_peak_mb": train_peak, "peak_mb": peak_mb(),
     }
 
 
@@ -120,10 +121,24 @@ def task_builtin(models: str, workdir: Path) -> dict:
     result = pipeline.evaluate(trained, read_table(workdir / "builtin" / "test.csv"))
     rows = {name: m["f1"] for name, m in result["members"].items()}
     rows[trained.final_name] = result["metrics"]["f1"]
-    return {"bayes_f1": bayes["test_bayes_f1"], "test_f1": rows, "oof_f1": {r["model"]: r["f1"] for r in trained.leaderboard()}}
+    return {"bayes_f1": bayes["test_bayes_f1"], "train_bayes_f1": bayes["train_bayes_f1"], "test_f1": rows, "oof_f1": {r["model"]: r["f1"] for r in trained.leaderboard()}}
 
 
-TASKS = {"train": task_train, "unseen": task_unseen, "seed-config": task_seed_config, "builtin": task_builtin}
+def task_discovery(model: str, workdir: Path) -> dict:
+    """What --features auto costs: the same training with raw and with discovered features."""
+    from hotleads import pipeline
+    from hotleads.io import read_table
+
+    frame = read_table(SHARED / "train.csv")
+    seconds = {}
+    for features in ("raw", "auto"):
+        started = time.perf_counter()
+        pipeline.train(frame, pipeline.TrainOptions(models=[model], features=features))
+        seconds[features] = time.perf_counter() - started
+    return {"model": model, **seconds}
+
+
+TASKS = {"discovery": task_discovery, "train": task_train, "unseen": task_unseen, "seed-config": task_seed_config, "builtin": task_builtin}
 
 
 # ---------------------------------------------------------------- driver
@@ -181,6 +196,7 @@ def main() -> None:
 
 def bench(models: list[str], workdir: Path, *, heavy: bool) -> dict:
     report = {"cores": len(os.sched_getaffinity(0)), "train": [run_task("train", m, workdir) for m in models]}
+    report["discovery"] = run_task("discovery", "gbdt", workdir)
     if all(m in models for m in ENSEMBLE_MEMBERS):
         report["ensembles"] = ensemble_rows(workdir, ENSEMBLE_MEMBERS)
     if heavy:
@@ -192,11 +208,14 @@ def bench(models: list[str], workdir: Path, *, heavy: bool) -> dict:
 
 def markdown(report: dict) -> str:
     lines = [f"### train.csv, 5-fold out-of-fold ({report['cores']} cores)", "",
-             "| model | OOF F1 | threshold | F1 @0.5 | PR-AUC | fit s (5 folds + refit) | predict rows/s (model) | score rows/s (end to end) | peak MB |",
-             "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+             "| model | OOF F1 | threshold | F1 @0.5 | PR-AUC | fit s (discovery + 5 folds + refit) | peak MB (fit) | predict rows/s (model) | score rows/s (end to end) | peak MB (1 M rows) |",
+             "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
     for r in report["train"]:
         lines.append(f"| {r['model']} | {r['oof_f1']:.4f} | {r['threshold']:.3f} | {r['f1_at_0_5']:.4f} | {r['pr_auc']:.4f} | "
-                     f"{r['fit_seconds']:.1f} | {r['predict_rows_s']:,.0f} | {r['score_rows_s']:,.0f} | {r['peak_mb']:.0f} |")
+                     f"{r['fit_seconds']:.1f} | {r['train_peak_mb']:.0f} | {r['predict_rows_s']:,.0f} | {r['score_rows_s']:,.0f} | {r['peak_mb']:.0f} |")
+    if "discovery" in report:
+        d = report["discovery"]
+        lines += ["", f"`--features auto` costs {d['auto'] - d['raw']:.1f} s over `raw` for `{d['model']}` on 20,000 rows ({d['raw']:.1f} s -> {d['auto']:.1f} s)."]
     if "ensembles" in report:
         lines += ["", f"### Ensembles of {', '.join(ENSEMBLE_MEMBERS)} (nested OOF F1)", "", "| method | OOF F1 |", "| --- | --- |"]
         lines += [f"| {r['method']} | {r['oof_f1']:.4f} |" for r in report["ensembles"]]
@@ -211,9 +230,9 @@ def markdown(report: dict) -> str:
         lines += [f"| {r['model']} | {r['seed_config_seconds']:.1f} | {keras[r['model']]} | {r['peak_mb']:.0f} |" for r in report["seed_config"]]
     if "builtin" in report:
         b = report["builtin"]
-        lines += ["", f"### Built-in data (seed 0, 12,000 train rows): test F1 vs Bayes-optimal F1 {b['bayes_f1']:.4f}", "",
-                  "| model | OOF F1 | test F1 | share of Bayes F1 |", "| --- | --- | --- | --- |"]
-        lines += [f"| {name} | {b['oof_f1'].get(name, float('nan')):.4f} | {f1:.4f} | {f1 / b['bayes_f1']:.1%} |" for name, f1 in b["test_f1"].items()]
+        lines += ["", f"### Built-in data (seed 0, 12,000 train rows): Bayes-optimal F1 {b['train_bayes_f1']:.4f} on train, {b['bayes_f1']:.4f} on test", "",
+                  "| model | OOF F1 | OOF share of train Bayes F1 | test F1 | test share of test Bayes F1 |", "| --- | --- | --- | --- | --- |"]
+        lines += [f"| {name} | {b['oof_f1'].get(name, float('nan')):.4f} | {b['oof_f1'].get(name, float('nan')) / b['train_bayes_f1']:.1%} | {f1:.4f} | {f1 / b['bayes_f1']:.1%} |" for name, f1 in b["test_f1"].items()]
     return "\n".join(lines) + "\n"
 
 

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import os
 
-# LightGBM and torch run OpenMP threads that busy-wait by default; when the cores are shared
-# (pytest -n 2 on 2 cores, or any other job) each fit gets hundreds of times slower. The
-# setting is read when the libraries load, so it comes before any import of hotleads.
+# LightGBM and torch run OpenMP threads that busy-wait by default; with two test workers on two
+# cores each fit gets many times slower. The setting is read when the libraries load, so it
+# comes before any import of hotleads. (Not set in the package: on dedicated cores, waiting
+# threads that sleep make small torch batches 2x slower.)
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 import random  # noqa: E402

@@ -85,3 +85,29 @@ def test_derived_feature_round_trip_and_missing_inputs():
     assert again == feature
     assert again.compute(base).tolist()[0] == 2.0
     assert np.isnan(again.compute(base).tolist()[1]) and np.isnan(again.compute(base).tolist()[2])
+
+
+def test_an_unrelated_schema_trains_and_scores_with_auto_features(tmp_path):
+    """A table that is not the challenge's: other names, a yes/no target, a date, no id column."""
+    from hotleads import bundle, pipeline
+
+    rng = np.random.default_rng(5)
+    n = 800
+    rooms = rng.integers(1, 6, n).astype(float)
+    area = rooms * 20 + rng.normal(0, 3, n)
+    frame = pd.DataFrame({
+        "area_m2": area.round(1),
+        "price": (area * 3000 * rng.lognormal(0, 0.1, n)).round(0),
+        "price_per_m2": np.nan,
+        "district": rng.choice(["north", "south", "east"], n),
+        "listed": pd.Timestamp("2024-01-01") + pd.to_timedelta(rng.integers(0, 300, n), unit="D"),
+        "sold_fast": np.where(rng.random(n) < 0.25 + 0.1 * (rooms > 3), "yes", "no"),
+    })
+    frame["price_per_m2"] = frame["price"] / frame["area_m2"]
+    frame["listed"] = frame["listed"].dt.strftime("%Y-%m-%d")
+    model = pipeline.train(frame, pipeline.TrainOptions(folds=3, features="auto"), target="sold_fast")
+    assert all("sold_fast" not in r["relation"] for r in model.discovery["relations"])  # no leakage of the target
+    assert any(r["target"] == "price_per_m2" for r in model.discovery["relations"])
+    bundle.save(model, tmp_path / "m")
+    scored, _, _ = pipeline.score(bundle.load(tmp_path / "m"), frame.drop(columns="sold_fast"))
+    assert len(scored) == n and scored["Id"].tolist() == list(range(n))

@@ -220,6 +220,7 @@ def write_dataset(out_dir: str | Path, *, rows: int = 20_000, seed: int = 0) -> 
     holdout, _ = _generate(n_holdout, rng, clean_counts=True)
     train, test = labelled.iloc[:n_train], labelled.iloc[n_train:]
     f1, threshold = bayes_f1(test[TARGET].to_numpy(), proba[n_train:])
+    train_f1, _ = bayes_f1(train[TARGET].to_numpy(), proba[:n_train])
     report = {
         "seed": int(seed),
         "rows": {"train": n_train, "test": n_test, "holdout": n_holdout},
@@ -229,6 +230,7 @@ def write_dataset(out_dir: str | Path, *, rows: int = 20_000, seed: int = 0) -> 
         },
         "test_bayes_f1": round(f1, 6),
         "test_bayes_threshold": round(threshold, 6),
+        "train_bayes_f1": round(train_f1, 6),
         "generator": GENERATOR,
     }
     out = Path(out_dir)
