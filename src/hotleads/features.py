@@ -58,9 +58,11 @@ class Preprocessor:
 
     def base_frame(self, features: pd.DataFrame) -> pd.DataFrame:
         """Raw numeric values (inf as NaN) and date ages: the quantities relations are found between."""
+        return self._base(features, self._date_ages(features))
+
+    def _base(self, features: pd.DataFrame, ages: dict[str, pd.Series]) -> pd.DataFrame:
         columns = {name: features[name].replace([np.inf, -np.inf], np.nan).astype("float64") for name in self.numeric_}
-        columns.update(self._date_ages(features))
-        return pd.DataFrame(columns, index=features.index)
+        return pd.DataFrame(columns | ages, index=features.index)
 
     def _date_ages(self, features: pd.DataFrame) -> dict[str, pd.Series]:
         return {
@@ -89,9 +91,10 @@ class Preprocessor:
             columns.update(_transform_numeric(name, features[name], params))
         for name, categories in self.categories_.items():
             columns[name] = _encode(name, features[name], categories, self.rare_categories_.get(name, []))
-        columns.update(self._date_ages(features))
+        ages = self._date_ages(features)
+        columns.update(ages)
         if self.derived_:
-            base = self.base_frame(features)
+            base = self._base(features, ages)  # reuses the ages: this runs on every scored row
             columns.update({spec["name"]: DerivedFeature.from_dict(spec).compute(base) for spec in self.derived_})
         return pd.DataFrame(columns, index=features.index)
 
