@@ -250,9 +250,9 @@ def damaged_bundle(kind: str, copy_bundle, tmp_path: Path) -> tuple[Path, list[s
     if kind == "other format version":
         target = copy_bundle()
         manifest = json.loads((target / "manifest.json").read_text())
-        manifest["format_version"] = 2
+        manifest["format_version"] = 99
         (target / "manifest.json").write_text(json.dumps(manifest))
-        return target, ["model format 2 is not supported", "retrain the model"]
+        return target, ["model format 99 is not supported", "retrain the model"]
     if kind == "no folder":
         return tmp_path / "nothing", ["nothing", "no such model directory", "hotleads train"]
     raise AssertionError(kind)
@@ -355,7 +355,7 @@ def test_submission_has_one_prediction_per_input_row(predicted, dataset: Path) -
 
 def test_scores_file_ranks_the_companies(predicted, cli_model: Path) -> None:
     submission, scores, _ = predicted
-    assert list(scores.columns[:4]) == ["company_id", "probability", "lead_score", "rank"]
+    assert list(scores.columns) == ["company_id", "name", "probability", "lead_score", "rank", "tier", "prediction", "reason_1", "reason_2", "reason_3"]
     assert scores["rank"].tolist() == list(range(1, len(scores) + 1))
     assert scores["probability"].is_monotonic_decreasing
     assert scores["lead_score"].between(0, 100).all()

@@ -87,7 +87,7 @@ def test_oof_probabilities_come_from_estimators_that_did_not_see_those_rows(fram
 
 def test_single_model_threshold_is_chosen_on_its_oof_output(trained: LeadModel) -> None:
     assert trained.final_name == "gbdt" and trained.ensemble is None
-    np.testing.assert_array_equal(trained.oof, trained.members["gbdt"].oof)
+    np.testing.assert_array_equal(trained.oof_uncalibrated, trained.members["gbdt"].oof)
     assert trained.threshold == f1_optimal_threshold(trained.y, trained.oof)[0]
     assert trained.threshold_source == "oof-f1"
     assert trained.oof_metrics()["f1"] == pytest.approx(f1_optimal_threshold(trained.y, trained.oof)[1])
@@ -125,12 +125,13 @@ def test_score_combines_members_and_applies_the_threshold(pair: LeadModel, datas
     holdout = read_table(dataset / "holdout.csv")
     scored, member_probas, y = score(pair, holdout)
     assert y is None
-    assert list(scored.columns) == ["Id", "probability", "prediction", "lead_score", "rank"]
+    assert list(scored.columns) == ["Id", "name", "probability", "lead_score", "rank", "tier", "prediction"]
+    assert scored["name"].tolist() == holdout["company_name"].tolist()
     assert scored["Id"].tolist() == holdout["company_id"].tolist()
     X = features_of(pair, holdout)
     for name, member in pair.members.items():
         np.testing.assert_array_equal(member_probas[name], member.predict_proba(X))
-    expected = pair.ensemble.combine(np.column_stack([member_probas["gbdt"], member_probas["logreg"]]))
+    expected = pair.calibrator.transform(pair.ensemble.combine(np.column_stack([member_probas["gbdt"], member_probas["logreg"]])))
     np.testing.assert_allclose(scored["probability"], expected)
     np.testing.assert_array_equal(scored["prediction"], (scored["probability"] >= pair.threshold).astype(int))
     np.testing.assert_array_equal(scored["lead_score"], np.rint(scored["probability"] * 100).astype(int))
@@ -160,7 +161,7 @@ def test_evaluate_needs_labels(trained: LeadModel, dataset: Path) -> None:
 def test_a_user_threshold_is_kept(frame: pd.DataFrame) -> None:
     model = train(frame, TrainOptions(models=["logreg"], folds=3, threshold=0.3))
     assert (model.threshold, model.threshold_source) == (0.3, "user")
-    assert model.leaderboard()[0]["threshold"] == 0.3
+    assert model.leaderboard()[-1]["threshold"] == 0.3
     assert model.oof_metrics()["threshold"] == 0.3
 
 

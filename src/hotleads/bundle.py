@@ -24,8 +24,10 @@ from safetensors.numpy import load_file
 from safetensors.numpy import save as safetensors_bytes
 
 from . import __version__
+from .calibration import Calibrator
 from .ensemble import Ensemble
 from .exceptions import BundleError
+from .explain import Explainer
 from .features import Preprocessor
 from .io import atomic_dir, write_json
 from .pipeline import LeadModel, Member
@@ -33,7 +35,7 @@ from .registry import model_class
 from .schema import Schema
 
 FORMAT = "hotleads-model"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: calibration, objective thresholds, data profile, explainer
 MANIFEST = "manifest.json"
 OOF_FILE = "oof.safetensors"
 
@@ -68,6 +70,8 @@ def _save_member(member: Member, directory: Path) -> dict:
 
 def _oof_arrays(model: LeadModel) -> dict[str, np.ndarray]:
     arrays = {"y": model.y.astype(np.int64), "final": model.oof.astype(np.float64)}
+    if model.oof_uncalibrated is not None:
+        arrays["final_uncalibrated"] = model.oof_uncalibrated.astype(np.float64)
     arrays.update({f"member.{name}": member.oof.astype(np.float64) for name, member in model.members.items()})
     return arrays
 
@@ -90,8 +94,14 @@ def _manifest(model: LeadModel, members: dict) -> dict:
         "final": model.final_name,
         "threshold": model.threshold,
         "threshold_source": model.threshold_source,
+        "objective": model.objective,
+        "thresholds": model.thresholds,
+        "calibration": {**model.calibration, "calibrator": model.calibrator.to_dict()},
         "oof_metrics": model.oof_metrics(),
         "leaderboard": model.leaderboard(),
+        "data_profile": model.profile,
+        "explainer": model.explainer.to_dict() if model.explainer else None,
+        "importance": model.importance,
     }
 
 
@@ -160,11 +170,16 @@ def _rebuild(manifest: dict, directory: Path, device: str) -> LeadModel:
         estimator = model_class(meta["class"]).load(directory, meta, device=device)
         members[name] = Member(name, estimator, arrays[f"member.{name}"], saved["fit_seconds"])
     ensemble = Ensemble.from_dict(manifest["ensemble"]) if manifest["ensemble"] else None
+    calibration = dict(manifest["calibration"])
     return LeadModel(
         schema=Schema.from_dict(manifest["schema"]),
         preprocessor=Preprocessor.from_dict(manifest["preprocessing"]),
         members=members, ensemble=ensemble,
         threshold=manifest["threshold"], threshold_source=manifest["threshold_source"],
         oof=arrays["final"], y=arrays["y"], seed=manifest["seed"], folds=manifest["folds"],
-        training=manifest["training"], discovery=manifest.get("feature_discovery"),
+        training=manifest["training"], discovery=manifest["feature_discovery"],
+        calibrator=Calibrator.from_dict(calibration.pop("calibrator")), calibration=calibration,
+        oof_uncalibrated=arrays.get("final_uncalibrated"), objective=manifest["objective"], thresholds=manifest["thresholds"],
+        profile=manifest["data_profile"], importance=manifest["importance"],
+        explainer=Explainer.from_dict(manifest["explainer"]) if manifest["explainer"] else None,
     )

@@ -16,7 +16,7 @@ from rich.table import Table
 
 from . import __version__, bundle, pipeline, synth
 from .exceptions import HotleadsError, ParameterError
-from .io import read_table, write_csv, write_json
+from .io import read_table, write_csv, write_json, write_table
 from .registry import parse_model_names
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="Predict which companies are hot leads for HR services.")
@@ -102,6 +102,8 @@ def train(
     folds: Annotated[int, typer.Option(help="Stratified folds for out-of-fold predictions.")] = 5,
     seed: Seed = 0,
     threshold: Annotated[float | None, typer.Option(help="Fixed decision threshold instead of the F1-optimal one.")] = None,
+    objective: Annotated[str, typer.Option(help="What the threshold optimises on out-of-fold data: f1, precision>=P (most recall at that precision) or recall>=R.")] = "f1",
+    calibration: Annotated[str, typer.Option(help="Probability calibration on out-of-fold data: auto (isotonic or platt, lower Brier score), isotonic, platt or none.")] = "auto",
     epochs: Annotated[int | None, typer.Option(help="Neural models: maximum epochs.")] = None,
     batch_size: Annotated[int | None, typer.Option(help="Neural models: batch size.")] = None,
     lr: Annotated[float | None, typer.Option(help="Neural models: learning rate.")] = None,
@@ -113,7 +115,7 @@ def train(
     bundle.check_target(out)  # before training, not after it
     options = pipeline.TrainOptions(
         models=parse_model_names(models), folds=folds, seed=seed, threshold=threshold, ensemble=ensemble, features=features,
-        neural_params=_neural_params(epochs=epochs, batch_size=batch_size, lr=lr, loss=loss, device=device),
+        objective=objective, calibration=calibration, neural_params=_neural_params(epochs=epochs, batch_size=batch_size, lr=lr, loss=loss, device=device),
     )
     with _progress(quiet) as progress:
         model = pipeline.train_file(
@@ -125,7 +127,8 @@ def train(
         _print_discovery(model.discovery)
     if not quiet:
         _print_leaderboard(model.leaderboard(), title=f"out-of-fold, {folds} folds, {model.training['rows']} rows")
-        stdout.print(f"final: {model.final_name}, threshold {model.threshold:.4f} ({_threshold_origin(model)}); saved to {out}")
+        _print_thresholds(model)
+        stdout.print(f"final: {model.final_label}, threshold {model.threshold:.4f} ({_threshold_origin(model)}); saved to {out}")
 
 
 def _neural_params(**params) -> dict:
@@ -137,7 +140,25 @@ def _split(values: list[str] | None) -> list[str]:
 
 
 def _threshold_origin(model: pipeline.LeadModel) -> str:
-    return "set by --threshold" if model.threshold_source == "user" else "maximises out-of-fold F1"
+    if model.threshold_source == "user":
+        return "set by --threshold"
+    if model.threshold_source == "oof-objective":
+        return f"meets {model.objective} on out-of-fold data"
+    return "maximises out-of-fold F1"
+
+
+def _print_thresholds(model: pipeline.LeadModel) -> None:
+    calibration = model.calibration
+    stdout.print(
+        f"calibration: {calibration['method']} (out-of-fold Brier score {calibration['brier_uncalibrated']:.4f} -> {calibration['brier_calibrated']:.4f})"
+    )
+    table = Table(title="Thresholds by objective (out-of-fold, calibrated)")
+    for column in ("objective", "threshold", "precision", "recall", "F1"):
+        table.add_column(column, justify="left" if column == "objective" else "right")
+    for name, row in model.thresholds.items():
+        cells = (f"{row[k]:.4f}" for k in ("threshold", "precision", "recall", "f1")) if row["attainable"] else ["not reachable"] + [""] * 3
+        table.add_row(name + (" (chosen)" if name == model.objective and model.threshold_source != "user" else ""), *cells)
+    stdout.print(table)
 
 
 @app.command()
@@ -146,18 +167,31 @@ def predict(
     model_dir: Annotated[Path, typer.Argument(help="Model directory from `hotleads train`.")],
     data: Annotated[Path, typer.Argument(help="Company table to score (CSV or Parquet).")],
     out: Annotated[Path, typer.Option(help="submission.csv to write (Id,Prediction).")] = Path("submission.csv"),
-    scores: Annotated[Path | None, typer.Option(help="Also write id, probability, lead score 0-100 and rank.")] = None,
+    scores: Annotated[Path | None, typer.Option(help="Also write the ranked lead list (id, name, probability, lead score, tier, reasons): .csv, or Excel when it ends in .xlsx.")] = None,
+    top: Annotated[int, typer.Option(help="Print the N best-ranked leads with their reasons (0: none).")] = 0,
+    top_k: Annotated[int | None, typer.Option("--top-k", help="Label exactly the K best-scored companies 1 (your calling capacity) instead of using the threshold.")] = None,
     device: Device = "auto",
     quiet: Quiet = False,
 ) -> None:
-    """Score a table and write submission.csv (and optionally the ranked scores)."""
+    """Score a table and write submission.csv; optionally the explained lead list (--scores, --top)."""
+    if top < 0:
+        raise ParameterError(f"--top must be 0 or a positive number of leads; got {top}.")
     model = bundle.load(model_dir, device=device)
-    scored, _, _ = pipeline.score(model, read_table(data), source=str(data))
-    write_submission(scored, out)
+    scored, _, _ = pipeline.score(model, read_table(data), source=str(data), top_k=top_k, explain=bool(scores or top))
     if scores:
+        _check_distinct(scores, out)
         write_scores(scored, model, scores)
+    write_submission(scored, out)
+    if top and not quiet:
+        print_leads(scored, model, top)
     if not quiet:
-        stdout.print(f"wrote {out}: {len(scored)} rows, {int(scored['prediction'].sum())} hot leads (threshold {model.threshold:.4f})")
+        rule = f"the {top_k} best-ranked" if top_k is not None else f"threshold {model.threshold:.4f}"
+        stdout.print(f"wrote {out}: {len(scored)} rows, {int(scored['prediction'].sum())} hot leads ({rule})" + (f"; lead list in {scores}" if scores else ""))
+
+
+def _check_distinct(scores: Path, out: Path) -> None:
+    if scores.resolve() == out.resolve():
+        raise ParameterError(f"--scores and --out are both {out}; give the lead list its own file (e.g. --scores leads.xlsx).")
 
 
 def write_submission(scored: pd.DataFrame, path: Path) -> None:
@@ -165,9 +199,26 @@ def write_submission(scored: pd.DataFrame, path: Path) -> None:
 
 
 def write_scores(scored: pd.DataFrame, model: pipeline.LeadModel, path: Path) -> None:
+    """The full lead list, best first: CSV, or Excel for a path ending in .xlsx."""
     id_name = model.schema.id or "Id"
-    ranked = scored.sort_values("rank").rename(columns={"Id": id_name})
-    write_csv(ranked[[id_name, "probability", "lead_score", "rank", "prediction"]], path)
+    write_table(scored.sort_values("rank").rename(columns={"Id": id_name}), path)
+
+
+def print_leads(scored: pd.DataFrame, model: pipeline.LeadModel, top: int) -> None:
+    table = Table(title=f"Top {min(top, len(scored))} of {len(scored)} companies", caption=f"lead score = calibrated probability x 100; {pipeline.TIER_HELP}", show_lines=True)
+    table.add_column("rank", justify="right", no_wrap=True)
+    table.add_column("id", no_wrap=True)
+    if "name" in scored:
+        table.add_column("name", max_width=24)
+    table.add_column("score", justify="right", no_wrap=True)
+    table.add_column("tier", no_wrap=True)
+    table.add_column("why", min_width=40, ratio=1)
+    colours = {"hot": "bold red", "warm": "yellow", "cold": "blue"}
+    for row in scored.nsmallest(top, "rank").itertuples(index=False):
+        why = "\n".join(reason for reason in (row.reason_1, row.reason_2, row.reason_3) if reason)
+        name = [str(row.name)] if "name" in scored else []
+        table.add_row(str(row.rank), str(row.Id), *name, str(row.lead_score), f"[{colours[row.tier]}]{row.tier}[/]", why)
+    stdout.print(table)
 
 
 @app.command()

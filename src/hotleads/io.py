@@ -173,6 +173,20 @@ def write_csv(frame: pd.DataFrame, path: str | Path) -> Path:
     return Path(path)
 
 
+def write_table(frame: pd.DataFrame, path: str | Path, *, sheet: str = "leads") -> Path:
+    """Write ``frame`` as Excel when ``path`` ends in ``.xlsx``, else as CSV; atomically either way."""
+    path = Path(path)
+    if path.suffix.lower() in SPREADSHEET_SUFFIXES - {".xlsx"}:
+        raise ParameterError(f"{path}: hotleads writes spreadsheets as .xlsx only; end the path in .xlsx or .csv.")
+    if path.suffix.lower() != ".xlsx":
+        return write_csv(frame, path)
+    with atomic_path(path) as tmp:
+        with pd.ExcelWriter(tmp, engine="openpyxl") as writer:
+            frame.to_excel(writer, sheet_name=sheet, index=False)
+            writer.sheets[sheet].freeze_panes = "A2"
+    return path
+
+
 def write_json(obj: object, path: str | Path) -> Path:
     """Write ``obj`` as indented JSON, atomically."""
     with atomic_path(path) as tmp:

@@ -2,8 +2,10 @@
 
 Training cross-fits every model on the same stratified folds: each fold's model is fitted on the
 other folds and predicts its own, which gives honest out-of-fold (OOF) probabilities for every
-training row. Thresholds, ensemble weights and the leaderboard all come from those OOF
-probabilities, never from rows that are scored later. The predictor that is saved is then refitted
+training row. Ensemble weights, calibration, thresholds and the leaderboard all come from those
+OOF probabilities, never from rows that are scored later; where one choice is tuned on the output
+of another (a threshold on calibrated ensemble output), the earlier one is cross-fitted on the
+same folds, so the printed OOF F1 stays a fair estimate for unseen rows. The predictor that is saved is then refitted
 on all rows (neural models for the number of epochs early stopping chose in the folds), so
 scoring costs one model per member.
 """
@@ -20,16 +22,19 @@ import numpy as np
 import pandas as pd
 from sklearn.model_selection import StratifiedKFold
 
+from .calibration import CHOICES as CALIBRATION_CHOICES
+from .calibration import Calibrator, choose_calibration
 from .discovery import discover
 from .ensemble import METHODS, Ensemble, fit_ensemble, nested_oof
 from .exceptions import DataError, ParameterError
+from .explain import fit_explainer, global_importance, reasons
 from .features import Preprocessor
 from .io import read_table
 from .metrics import classification_metrics
 from .neural import NEURAL_MODELS
 from .registry import make_model, parse_model_names
 from .schema import Schema, infer_schema, prepare
-from .threshold import f1_optimal_threshold
+from .threshold import REPORTED_OBJECTIVES, f1_optimal_threshold, objective_threshold, parse_objective
 
 Progress = Callable[[str, int, int], None]  # (what just finished, steps done, steps in all)
 ENSEMBLE_NAME = "ensemble"
@@ -46,6 +51,8 @@ class TrainOptions:
     threshold: float | None = None
     ensemble: str = "mean"
     features: str = "auto"
+    objective: str = "f1"
+    calibration: str = "auto"
     neural_params: dict = field(default_factory=dict)
 
     def check(self) -> None:
@@ -58,6 +65,9 @@ class TrainOptions:
             raise ParameterError(f"--features must be one of {', '.join(FEATURE_MODES)}; got '{self.features}'.")
         if self.ensemble not in METHODS:
             raise ParameterError(f"--ensemble must be one of {', '.join(METHODS)}; got '{self.ensemble}'.")
+        if self.calibration not in CALIBRATION_CHOICES:
+            raise ParameterError(f"--calibration must be one of {', '.join(CALIBRATION_CHOICES)}; got '{self.calibration}'.")
+        parse_objective(self.objective)
 
 
 @dataclass
@@ -76,7 +86,12 @@ class Member:
 
 @dataclass
 class LeadModel:
-    """A trained hot-lead predictor: schema, preprocessing, members, ensemble and threshold."""
+    """A trained hot-lead predictor: schema, preprocessing, members, ensemble, calibration and threshold.
+
+    ``oof`` is the final predictor's calibrated out-of-fold probability (the threshold is tuned on
+    it); ``oof_uncalibrated`` the same before calibration. ``thresholds`` holds the threshold each
+    objective in :data:`~hotleads.threshold.REPORTED_OBJECTIVES` (and the training one) would pick.
+    """
 
     schema: Schema
     preprocessor: Preprocessor
@@ -90,28 +105,45 @@ class LeadModel:
     folds: int
     training: dict = field(default_factory=dict)
     discovery: dict | None = None
+    calibrator: Calibrator = field(default_factory=Calibrator)
+    calibration: dict = field(default_factory=dict)
+    oof_uncalibrated: np.ndarray | None = None
+    objective: str = "f1"
+    thresholds: dict = field(default_factory=dict)
+    profile: dict | None = None
+    explainer: object | None = None  # hotleads.explain.Explainer
+    importance: dict | None = None
 
     @property
     def final_name(self) -> str:
         return ENSEMBLE_NAME if self.ensemble else next(iter(self.members))
 
+    @property
+    def final_label(self) -> str:
+        """The final predictor's leaderboard name: the ensemble, or the single member as calibrated."""
+        if self.ensemble is not None or self.calibrator.method == "none":
+            return self.final_name
+        return f"{self.final_name} (calibrated)"
+
     def member_probas(self, X: np.ndarray) -> dict[str, np.ndarray]:
         return {name: member.predict_proba(X) for name, member in self.members.items()}
 
     def final_proba(self, member_probas: dict[str, np.ndarray]) -> np.ndarray:
+        """The members combined, before calibration (shape (n_rows,))."""
         if self.ensemble is None:
             return next(iter(member_probas.values()))
         return self.ensemble.combine(np.column_stack([member_probas[name] for name in self.ensemble.members]))
 
     def leaderboard(self) -> list[dict]:
-        """One row per member (and the ensemble): OOF quality at each one's own F1-optimal threshold."""
+        """One row per member at its own OOF F1-optimal threshold, then the final predictor at its threshold."""
         rows = [_board_row(name, self.y, m.oof, f1_optimal_threshold(self.y, m.oof)[0], m.fit_seconds) for name, m in self.members.items()]
-        if self.ensemble is not None:
-            fit_seconds = sum(m.fit_seconds for m in self.members.values())
-            rows.append(_board_row(ENSEMBLE_NAME, self.y, self.oof, self.threshold, fit_seconds))
-        elif self.threshold_source == "user":
-            rows[0] = _board_row(rows[0]["model"], self.y, self.oof, self.threshold, rows[0]["fit_seconds"])
-        return rows
+        fit_seconds = sum(m.fit_seconds for m in self.members.values())
+        final = _board_row(self.final_label, self.y, self.oof, self.threshold, fit_seconds)
+        if self.ensemble is None and self.final_label == self.final_name:
+            if self.threshold_source != "oof-f1":
+                rows[0] = final
+            return rows
+        return [*rows, final]
 
     def oof_metrics(self) -> dict:
         return classification_metrics(self.y, self.oof, self.threshold)
@@ -154,16 +186,40 @@ def train(frame: pd.DataFrame, options: TrainOptions, *, source: str = "table", 
         X, discovery = preprocessor.transform(prepared.features), found.to_dict()
     folds = _folds(y, options, source)
     members = _cross_fit_all(X, y, folds, preprocessor.categorical_indices, options, progress)
-    ensemble, oof = _combine(members, y, folds, options)
-    if options.threshold is None:
-        threshold, source_of_threshold = f1_optimal_threshold(y, oof)[0], "oof-f1"
-    else:
-        threshold, source_of_threshold = options.threshold, "user"
-    return LeadModel(
+    ensemble, raw_oof = _combine(members, y, folds, options)
+    calibrator, oof, calibration = choose_calibration(options.calibration, y, raw_oof, folds)
+    thresholds = threshold_table(y, oof, options.objective)
+    threshold, source_of_threshold = _decide_threshold(options, thresholds)
+    model = LeadModel(
         schema=schema, preprocessor=preprocessor, members=members, ensemble=ensemble,
         threshold=threshold, threshold_source=source_of_threshold, oof=oof, y=y,
         seed=options.seed, folds=options.folds, training={"source": source, "rows": int(len(y))}, discovery=discovery,
+        calibrator=calibrator, calibration=calibration, oof_uncalibrated=raw_oof, objective=parse_objective(options.objective).name,
+        thresholds=thresholds,
     )
+    model.explainer = fit_explainer(model, prepared.features)
+    model.importance = global_importance(model, prepared.features)
+    return model
+
+
+def threshold_table(y: np.ndarray, oof: np.ndarray, objective: str = "f1") -> dict[str, dict]:
+    """What each reported objective (and ``objective``) would choose on the OOF probabilities."""
+    names = dict.fromkeys([*REPORTED_OBJECTIVES, parse_objective(objective).name])
+    return {name: objective_threshold(y, oof, parse_objective(name)) for name in names}
+
+
+def _decide_threshold(options: TrainOptions, thresholds: dict[str, dict]) -> tuple[float, str]:
+    if options.threshold is not None:
+        return options.threshold, "user"
+    objective = parse_objective(options.objective)
+    chosen = thresholds[objective.name]
+    if not chosen["attainable"]:
+        best = thresholds["f1"]
+        raise ParameterError(
+            f"--objective {objective.name}: no threshold reaches it on the out-of-fold predictions "
+            f"(at the F1-optimal threshold precision is {best['precision']:.3f} and recall {best['recall']:.3f}); lower the target or use --objective f1."
+        )
+    return chosen["threshold"], "oof-f1" if objective.metric == "f1" else "oof-objective"
 
 
 def _folds(y: np.ndarray, options: TrainOptions, source: str) -> list[tuple[np.ndarray, np.ndarray]]:
@@ -215,20 +271,64 @@ def _combine(members: dict[str, Member], y, folds, options: TrainOptions) -> tup
     return ensemble, nested_oof(options.ensemble, names, oof_matrix, y, folds, seed=options.seed)
 
 
-def score(model: LeadModel, frame: pd.DataFrame, *, source: str = "table", labelled: bool = False) -> tuple[pd.DataFrame, dict[str, np.ndarray], np.ndarray | None]:
-    """Score a table: (one row per company: Id, probability, prediction, lead_score, rank; member probabilities; labels)."""
+def score(
+    model: LeadModel, frame: pd.DataFrame, *, source: str = "table", labelled: bool = False, top_k: int | None = None, explain: bool = False,
+) -> tuple[pd.DataFrame, dict[str, np.ndarray], np.ndarray | None]:
+    """Score a table: (one row per company; member probabilities; labels).
+
+    The frame has ``Id``, ``name`` (when the table has a name column), the calibrated
+    ``probability``, ``lead_score`` 0-100, ``rank`` (1 = best; ties broken by the uncalibrated
+    score), ``tier`` and ``prediction``: 1 at or above the threshold, or for the ``top_k``
+    best-ranked rows when ``top_k`` is given (a team's calling capacity). ``explain`` adds
+    ``reason_1..3`` (see :mod:`hotleads.explain`).
+    """
+    if top_k is not None and top_k < 1:
+        raise ParameterError(f"--top-k must be a positive number of companies; got {top_k}.")
     prepared = prepare(frame, model.schema, source=source, labelled=labelled)
     X = model.preprocessor.transform(prepared.features)
     member_probas = model.member_probas(X)
-    proba = model.final_proba(member_probas)
+    raw = model.final_proba(member_probas)
+    proba = model.calibrator.transform(raw)
+    rank = _rank(proba, raw)
+    columns = {"Id": prepared.ids.to_numpy()}
+    name = find_name_column(frame, model.schema)
+    if name:
+        columns["name"] = frame[name].to_numpy()
     scored = pd.DataFrame({
-        "Id": prepared.ids.to_numpy(),
+        **columns,
         "probability": proba,
-        "prediction": (proba >= model.threshold).astype(int),
         "lead_score": np.rint(proba * 100).astype(int),
-        "rank": pd.Series(-proba).rank(method="first").astype(int).to_numpy(),
+        "rank": rank,
+        "tier": tiers(proba, model.threshold),
+        "prediction": (rank <= top_k if top_k is not None else proba >= model.threshold).astype(int),
     })
+    if explain:
+        scored = pd.concat([scored, reasons(model, prepared.features).reset_index(drop=True)], axis=1)
     return scored, member_probas, prepared.y
+
+
+TIER_HELP = "hot: at or above the decision threshold; warm: at least half of it; cold: below that."
+
+
+def tiers(proba: np.ndarray, threshold: float) -> np.ndarray:
+    """hot / warm / cold by calibrated probability (cut-offs in :data:`TIER_HELP`)."""
+    return np.select([proba >= threshold, proba >= threshold / 2], ["hot", "warm"], "cold")
+
+
+def _rank(proba: np.ndarray, raw: np.ndarray) -> np.ndarray:
+    order = np.lexsort((-raw, -proba))  # calibration makes steps; the raw score orders within one
+    rank = np.empty(len(proba), dtype=np.int64)
+    rank[order] = np.arange(1, len(proba) + 1)
+    return rank
+
+
+def find_name_column(frame: pd.DataFrame, schema: Schema) -> str | None:
+    """A company-name column the schema does not use as a feature (e.g. ``company_name``), if any."""
+    for column in frame.columns:
+        lowered = str(column).lower()
+        if (lowered == "name" or lowered.endswith("_name")) and column not in schema.features:
+            return column
+    return None
 
 
 def evaluate(model: LeadModel, frame: pd.DataFrame, *, source: str = "table") -> dict:

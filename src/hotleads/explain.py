@@ -1,0 +1,241 @@
+"""Why a company scores as it does: per-lead reasons and global importance, per source column.
+
+Attributions are per *source column* of the company table (what a salesperson knows), not per
+model feature: a column's inf flag, its log transform and the discovered features computed from
+it all count towards it. Positive contributions raise the score, negative ones lower it; both are
+in log-odds of the uncalibrated final score (calibration is monotone, so the direction holds for
+the lead score too).
+
+- **A single LightGBM model: TreeSHAP**, LightGBM's exact ``pred_contrib``. A discovered feature's
+  contribution is shared equally among the columns it is computed from.
+- **Anything else (neural models, logistic regression, ensembles): occlusion.** A column's
+  contribution is the log-odds of the final score minus the log-odds with that column replaced by
+  its training reference value (median, most frequent category, median date), every other column
+  unchanged: "how much this value moves the score compared with a typical company". It works for
+  any model and ensemble, costs one extra prediction per column, and ignores interactions between
+  columns that SHAP would split between them.
+"""
+
+from __future__ import annotations
+
+import re
+import warnings
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from .estimators import GBDTClassifier
+from .schema import DataWarning
+
+METHODS = {
+    "tree-shap": "TreeSHAP (LightGBM pred_contrib), log-odds per source column",
+    "occlusion": "occlusion: change in log-odds when the column is set to its training median / most frequent value",
+}
+REASONS = 3
+IMPORTANCE_ROWS = 2000
+CHUNK_ROWS = 4096  # occlusion predicts (columns + 1) copies of a chunk at once
+_PERCENTILES = np.arange(1, 100)
+_EPS = 1e-6
+
+
+@dataclass
+class Explainer:
+    """What attribution needs beyond the model: method, reference values and training percentiles."""
+
+    method: str = "occlusion"
+    reference: dict = field(default_factory=dict)  # column -> typical training value
+    percentiles: dict = field(default_factory=dict)  # numeric/date column -> 1st..99th training percentile
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> Explainer:
+        return cls(**data)
+
+
+def fit_explainer(model, features: pd.DataFrame) -> Explainer:
+    """Reference values and percentiles from the training feature columns of ``model``."""
+    schema = model.schema
+    reference, percentiles = {}, {}
+    for column in schema.numeric:
+        finite = features[column][np.isfinite(features[column])]
+        reference[column] = float(finite.median()) if len(finite) else 0.0
+        percentiles[column] = _percentiles(finite)
+    for column in schema.categorical:
+        counts = features[column].dropna().astype(str).value_counts()
+        reference[column] = str(counts.index[0]) if len(counts) else None
+    for column in schema.date:
+        days = _days(features[column]).dropna()
+        reference[column] = str(pd.Timestamp(days.median(), unit="D").date()) if len(days) else None
+        percentiles[column] = _percentiles(days)
+    return Explainer(_method(model), reference, percentiles)
+
+
+def _method(model) -> str:
+    only = next(iter(model.members.values())).estimator
+    return "tree-shap" if len(model.members) == 1 and isinstance(only, GBDTClassifier) else "occlusion"
+
+
+def _percentiles(values: pd.Series) -> list[float]:
+    return np.percentile(values, _PERCENTILES).tolist() if len(values) else []
+
+
+def _days(values: pd.Series) -> pd.Series:
+    """Dates as days since 1970-01-01 (float, NaN when missing)."""
+    stamps = pd.to_datetime(values)
+    return (stamps - pd.Timestamp("1970-01-01")).dt.days.astype("float64")
+
+
+def contributions(model, features: pd.DataFrame) -> pd.DataFrame:
+    """Signed contribution of each source column to each row's score, shape (n_rows, n_columns)."""
+    if model.explainer.method == "tree-shap":
+        return _tree_shap(model, features)
+    parts = [_occlusion(model, features.iloc[start:start + CHUNK_ROWS]) for start in range(0, len(features), CHUNK_ROWS)]
+    return pd.concat(parts) if parts else pd.DataFrame(columns=model.schema.features, dtype=float)
+
+
+def _tree_shap(model, features: pd.DataFrame) -> pd.DataFrame:
+    booster = next(iter(model.members.values())).estimator.booster_
+    X = model.preprocessor.transform(features)
+    contrib = booster.predict(X, pred_contrib=True)[:, :-1]  # last column: the expected value
+    return pd.DataFrame(contrib @ _source_matrix(model), index=features.index, columns=model.schema.features)
+
+
+def _source_matrix(model) -> np.ndarray:
+    """(n_model_features, n_source_columns): how each model feature's contribution is shared."""
+    sources = source_columns(model.preprocessor)
+    columns = model.schema.features
+    matrix = np.zeros((len(model.preprocessor.feature_names_), len(columns)))
+    for i, feature in enumerate(model.preprocessor.feature_names_):
+        for source in sources[feature]:
+            matrix[i, columns.index(source)] = 1.0 / len(sources[feature])
+    return matrix
+
+
+def source_columns(preprocessor) -> dict[str, list[str]]:
+    """Model feature name -> the table columns it is computed from."""
+    sources = {}
+    for name, params in preprocessor.numeric_.items():
+        sources[name] = [name]
+        if params["inf_flag"]:
+            sources[f"{name}__inf"] = [name]
+    sources.update({name: [name] for name in [*preprocessor.categories_, *preprocessor.reference_dates_]})
+    sources.update({spec["name"]: list(dict.fromkeys(spec["inputs"])) for spec in preprocessor.derived_})
+    return sources
+
+
+def _occlusion(model, features: pd.DataFrame) -> pd.DataFrame:
+    columns = model.schema.features
+    copies = [features] + [_with_reference(features, column, model.explainer.reference[column]) for column in columns]
+    logits = _raw_logit(model, pd.concat(copies, ignore_index=True)).reshape(len(copies), len(features))
+    return pd.DataFrame((logits[0] - logits[1:]).T, index=features.index, columns=columns)
+
+
+def _with_reference(features: pd.DataFrame, column: str, value) -> pd.DataFrame:
+    occluded = features.copy()
+    replacement = pd.Series([value] * len(features), index=features.index, dtype=object)
+    if pd.api.types.is_datetime64_any_dtype(features[column]):
+        replacement = pd.to_datetime(replacement).astype(features[column].dtype)
+    elif pd.api.types.is_numeric_dtype(features[column]):
+        replacement = replacement.astype("float64")
+    occluded[column] = replacement
+    return occluded
+
+
+def _raw_logit(model, features: pd.DataFrame) -> np.ndarray:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DataWarning)  # scoring the same rows has reported them
+        X = model.preprocessor.transform(features)
+    proba = np.clip(model.final_proba(model.member_probas(X)), _EPS, 1 - _EPS)
+    return np.log(proba / (1 - proba))
+
+
+def global_importance(model, features: pd.DataFrame, *, rows: int = IMPORTANCE_ROWS) -> dict:
+    """Mean absolute contribution per source column on up to ``rows`` rows (sampled with the model's seed)."""
+    sample = features.sample(n=min(rows, len(features)), random_state=model.seed) if len(features) > rows else features
+    values = contributions(model, sample).abs().mean().sort_values(ascending=False)
+    return {"method": METHODS[model.explainer.method], "rows": int(len(sample)), "values": {k: float(v) for k, v in values.items()}}
+
+
+def reasons(model, features: pd.DataFrame, contrib: pd.DataFrame | None = None, *, k: int = REASONS) -> pd.DataFrame:
+    """``reason_1..k``: each row's largest contributions in words, strongest first.
+
+    Example: ``"Job postings (last 30 days): 18, top 10 % — raises the score"``.
+    """
+    contrib = contributions(model, features) if contrib is None else contrib
+    values = contrib.to_numpy()
+    order = np.argsort(-np.abs(values), axis=1, kind="stable")[:, :k]
+    out = pd.DataFrame("", index=features.index, columns=[f"reason_{i + 1}" for i in range(k)], dtype=object)
+    for position in range(order.shape[1]):
+        for j, column in enumerate(contrib.columns):
+            rows = np.flatnonzero((order[:, position] == j) & (np.abs(values[:, j]) > 1e-9))
+            if len(rows):
+                words = describe(model, column, features[column].iloc[rows])
+                direction = np.where(values[rows, j] > 0, "raises the score", "lowers the score")
+                out.iloc[rows, position] = [f"{w} — {d}" for w, d in zip(words, direction)]
+    return out
+
+
+def describe(model, column: str, values: pd.Series) -> list[str]:
+    """``"<label>: <value>[, <position among training rows>]"`` for each value of ``column``."""
+    label = humanise(column)
+    schema = model.schema
+    if column in schema.categorical:
+        return [f"{label}: {'unknown' if pd.isna(v) else v}" for v in values]
+    if column in schema.date:
+        stamps = pd.to_datetime(values)
+        positions = _positions(_days(values).to_numpy(), model.explainer.percentiles.get(column, []), ("latest", "earliest"))
+        return [f"{label}: {'missing' if pd.isna(s) else s.date()}{p}" for s, p in zip(stamps, positions)]
+    numbers = values.to_numpy(dtype=float)
+    positions = _positions(numbers, model.explainer.percentiles.get(column, []), ("top", "bottom"))
+    return [f"{label}: {_number(v)}{p}" for v, p in zip(numbers, positions)]
+
+
+def _positions(values: np.ndarray, percentiles: list[float], words: tuple[str, str]) -> list[str]:
+    """``", top 10 %"`` style position of each value among the training rows ('' when unknown or mid-range)."""
+    if not percentiles:
+        return [""] * len(values)
+    rank = np.searchsorted(np.asarray(percentiles), values, side="right")  # 0..99: percent of rows below
+    high, low = words
+    labels = np.select(
+        [~np.isfinite(values), rank >= 90, rank >= 75, rank <= 10, rank <= 25],
+        ["", f", {high} 10 %", f", {high} 25 %", f", {low} 10 %", f", {low} 25 %"], ", mid-range",
+    )
+    return labels.tolist()
+
+
+def _number(value: float) -> str:
+    if np.isnan(value):
+        return "missing"
+    if np.isinf(value):
+        return "infinite" if value > 0 else "minus infinite"
+    if abs(value) >= 1e6:
+        return f"{value / 1e6:,.1f} M"
+    if abs(value) >= 1e3 or float(value).is_integer():
+        return f"{value:,.0f}"
+    return f"{value:.3g}"
+
+
+_UNITS = {"pct": "%", "percent": "%", "num": "number of", "avg": "average", "yoy": "year on year"}
+
+
+def humanise(column: str) -> str:
+    """A column name as words: ``job_postings_30d`` -> ``Job postings (last 30 days)``.
+
+    Examples
+    --------
+    >>> humanise("employee_growth_pct"), humanise("job_postings_30d")
+    ('Employee growth %', 'Job postings (last 30 days)')
+    """
+    words = []
+    for word in re.split(r"[_\s]+", column.strip()):
+        period = re.fullmatch(r"(\d+)([dwmy])", word.lower())
+        if period:
+            unit = {"d": "days", "w": "weeks", "m": "months", "y": "years"}[period.group(2)]
+            words.append(f"(last {period.group(1)} {unit})")
+        elif word:
+            words.append(_UNITS.get(word.lower(), word))
+    text = " ".join(words)
+    return text[:1].upper() + text[1:]
