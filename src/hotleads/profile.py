@@ -169,7 +169,7 @@ def numeric_bins(values: np.ndarray, edges: np.ndarray | list[float]) -> np.ndar
 def category_bins(column: pd.Series, categories: list[str]) -> np.ndarray:
     """Shares of ``column`` in: missing, each of ``categories``, any other value."""
     present = column.notna().to_numpy()
-    known = pd.Categorical(column.astype(object).where(column.notna(), None), categories=categories).codes
+    known = pd.Index(categories, dtype=object).get_indexer(column.astype(object))
     codes = np.where(~present, 0, np.where(known >= 0, known + 1, len(categories) + 1))
     return _shares(codes, len(categories) + 2)
 
@@ -194,6 +194,23 @@ def psi(expected: np.ndarray | list[float], actual: np.ndarray | list[float]) ->
     return float(max(np.sum((a - e) * np.log(a / e)), 0.0))
 
 
+def psi_noise(expected: np.ndarray | list[float], actual: np.ndarray | list[float], n_expected: int, n_actual: int) -> float:
+    """PSI that two samples of these sizes from one distribution show by chance: (bins - 1) * (1/n1 + 1/n2).
+
+    Two samples drawn from the same distribution never have equal shares; their PSI is about a
+    chi-square with ``bins - 1`` degrees of freedom times ``1/n1 + 1/n2``. Severity is judged on
+    PSI minus this, so 300 scored rows are not called "shifted" for sampling noise alone, while on
+    large tables the correction vanishes.
+
+    Examples
+    --------
+    >>> round(psi_noise([0.5, 0.5, 0.0], [0.4, 0.6, 0.0], 900, 300), 4)
+    0.0044
+    """
+    used = int(np.count_nonzero((np.asarray(expected) > 0) | (np.asarray(actual) > 0)))
+    return max(used - 1, 0) * (1.0 / max(n_expected, 1) + 1.0 / max(n_actual, 1))
+
+
 def psi_severity(value: float) -> str:
     """"none" below 0.1, "moderate" up to 0.25, "major" above."""
     return "major" if value > PSI_MAJOR else "moderate" if value >= PSI_MODERATE else "none"
@@ -214,8 +231,10 @@ def drift(train_profile: dict, features: pd.DataFrame, schema: Schema) -> list[d
     Returns
     -------
     list of dict
-        One per column, in schema order: ``column``, ``role``, ``rows``, ``psi``, ``severity``
-        ("none", "moderate" or "major": by PSI, raised to at least "moderate" by any flag),
+        One per column, in schema order: ``column``, ``role``, ``rows``, ``psi``, ``psi_noise``
+        (the PSI expected by chance at these sample sizes, :func:`psi_noise`), ``severity``
+        ("none", "moderate" or "major": by PSI less ``psi_noise``, raised to at least "moderate"
+        by any flag),
         ``flags`` (``whole-numbers``, ``decimals``, ``missing``, ``outside-range``,
         ``unseen-categories``), the training and scored values behind them (``missing_train``,
         ``missing_scored``, ``integral_train``, ``integral_scored``, ``outside_range``,
@@ -236,7 +255,7 @@ def _column_drift(name: str, trained: dict, column: pd.Series) -> dict:
     if abs(result["missing_scored"] - result["missing_train"]) > MISSING_CHANGE:
         result["flags"].append("missing")
     scored_rows = int(column.notna().sum())
-    severity = psi_severity(result["psi"]) if scored_rows >= MIN_ROWS_FOR_PSI else "none"
+    severity = psi_severity(result["psi"] - result["psi_noise"]) if scored_rows >= MIN_ROWS_FOR_PSI else "none"
     if result["flags"] and severity == "none":
         severity = "moderate"
     result.update(column=name, role=trained["role"], rows=int(len(column)), severity=severity)
@@ -245,7 +264,7 @@ def _column_drift(name: str, trained: dict, column: pd.Series) -> dict:
 
 
 _DRIFT_KEYS = (
-    "column", "role", "rows", "psi", "severity", "flags", "missing_train", "missing_scored",
+    "column", "role", "rows", "psi", "psi_noise", "severity", "flags", "missing_train", "missing_scored",
     "integral_train", "integral_scored", "outside_range", "unseen_share", "median_train", "median_scored",
     "top_change", "message",
 )
@@ -258,6 +277,7 @@ def _numeric_drift(trained: dict, values: np.ndarray) -> dict:
     outside = float(np.mean((finite < lo) | (finite > hi))) if finite.size and lo is not None else 0.0
     result = {
         "psi": psi(trained["bins"]["proportions"], shares) if values.size else 0.0,
+        "psi_noise": psi_noise(trained["bins"]["proportions"], shares, trained["rows"], values.size),
         "flags": [],
         "integral_train": trained["integral_share"],
         "integral_scored": integral_share(finite),
@@ -292,6 +312,7 @@ def _categorical_drift(trained: dict, column: pd.Series) -> dict:
     biggest = int(np.argmax(np.abs(change))) if change.size else None
     result = {
         "psi": psi(expected, shares) if len(column) else 0.0,
+        "psi_noise": psi_noise(expected, shares, trained["rows"], len(column)),
         "flags": ["unseen-categories"] if unseen > OUTSIDE_SHARE else [],
         "unseen_share": unseen,
         "top_change": None if biggest is None else {
@@ -304,8 +325,9 @@ def _categorical_drift(trained: dict, column: pd.Series) -> dict:
 def _message(name: str, result: dict, scored_rows: int) -> str:
     """One plain sentence on how column ``name`` differs from training, most telling fact first."""
     parts = [_FLAG_TEXT[flag](result) for flag in result["flags"]]
-    if scored_rows >= MIN_ROWS_FOR_PSI and result["psi"] >= PSI_MODERATE:
-        parts.append(f"its distribution has shifted ({psi_severity(result['psi'])}, PSI {result['psi']:.2f}){_shift_detail(result)}")
+    shift = psi_severity(result["psi"] - result["psi_noise"])
+    if scored_rows >= MIN_ROWS_FOR_PSI and shift != "none":
+        parts.append(f"its distribution has shifted ({shift}, PSI {result['psi']:.2f}){_shift_detail(result)}")
     return f"{name}: " + "; ".join(parts) + "."
 
 
@@ -327,7 +349,7 @@ def _num(value: float) -> str:
 
 
 _FLAG_TEXT = {
-    "whole-numbers": lambda r: f"values are whole numbers here ({_pct(r['integral_scored'])} of rows) but not in training ({_pct(r['integral_train'])})",
+    "whole-numbers": lambda r: f"values are whole numbers here ({_pct(r['integral_scored'])} of values) but not in training ({_pct(r['integral_train'])})",
     "decimals": lambda r: f"values have decimals here (whole numbers on {_pct(r['integral_scored'])}) but were whole numbers in training ({_pct(r['integral_train'])})",
     "missing": lambda r: f"{_pct(r['missing_scored'])} of values are missing here, {_pct(r['missing_train'])} in training",
     "outside-range": lambda r: f"{_pct(r['outside_range'])} of values lie outside the training range",
