@@ -31,6 +31,7 @@ from .explain import fit_explainer, global_importance, reasons
 from .features import Preprocessor
 from .io import read_table
 from .metrics import classification_metrics
+from .profile import profile_table
 from .neural import NEURAL_MODELS
 from .registry import make_model, parse_model_names
 from .schema import Schema, infer_schema, prepare
@@ -197,6 +198,7 @@ def train(frame: pd.DataFrame, options: TrainOptions, *, source: str = "table", 
         calibrator=calibrator, calibration=calibration, oof_uncalibrated=raw_oof, objective=parse_objective(options.objective).name,
         thresholds=thresholds,
     )
+    model.profile = profile_table(prepared.features, schema, y)
     model.explainer = fit_explainer(model, prepared.features)
     model.importance = global_importance(model, prepared.features)
     return model
