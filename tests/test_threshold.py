@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
-from sklearn.metrics import f1_score
+from sklearn.metrics import f1_score, precision_score, recall_score
 
-from hotleads.threshold import f1_optimal_threshold
+from hotleads.exceptions import ParameterError
+from hotleads.threshold import REPORTED_OBJECTIVES, f1_optimal_threshold, objective_threshold, parse_objective
 
 
 def brute_force_best_f1(y: np.ndarray, proba: np.ndarray) -> float:
@@ -52,3 +55,117 @@ def test_matches_an_exhaustive_search(trial: int) -> None:
     threshold, f1 = f1_optimal_threshold(y, proba)
     assert f1 == pytest.approx(brute_force_best_f1(y, proba))
     assert f1_score(y, (proba >= threshold).astype(int)) == pytest.approx(f1)
+
+
+# --- objectives: f1, precision>=P, recall>=R --------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "metric", "floor", "name"),
+    [
+        ("f1", "f1", None, "f1"),
+        (" F1 ", "f1", None, "f1"),
+        ("precision>=0.9", "precision", 0.9, "precision>=0.9"),
+        ("Recall >= 0.8", "recall", 0.8, "recall>=0.8"),
+        ("precision>=.75", "precision", 0.75, "precision>=0.75"),
+    ],
+)
+def test_parse_objective_accepts(text: str, metric: str, floor: float | None, name: str) -> None:
+    objective = parse_objective(text)
+    assert (objective.metric, objective.floor, objective.name) == (metric, floor, name)
+
+
+@pytest.mark.parametrize("text", ["precision>=1.5", "accuracy>=0.9", "precision>0.9", "recall>=0", "precision>=1", "precision", "f2", ""])
+def test_parse_objective_rejects_with_the_rule_and_the_value(text: str) -> None:
+    message = f"--objective must be f1, precision>=P or recall>=R with 0 < P, R < 1 (e.g. precision>=0.9); got '{text}'."
+    with pytest.raises(ParameterError, match=f"^{re.escape(message)}$"):
+        parse_objective(text)
+
+
+# Hand-computed: predicting positive at score >= cut gives
+#   cut        0.95  0.9   0.85  0.8   0.7   0.6   0.5   0.4   0.3   0.2
+#   precision  1     1     2/3   3/4   4/5   4/6   5/7   5/8   6/9   6/10
+#   recall     1/6   2/6   2/6   3/6   4/6   4/6   5/6   5/6   1     1
+#   F1         .286  .5    .444  .6    .727  .667  .769  .714  .8    .75
+SCORES = [0.95, 0.9, 0.85, 0.8, 0.7, 0.6, 0.5, 0.4, 0.3, 0.2]
+LABELS = [1, 1, 0, 1, 1, 0, 1, 0, 1, 0]
+
+
+@pytest.mark.parametrize(
+    ("objective", "threshold", "precision", "recall"),
+    [
+        ("precision>=0.9", 0.875, 1, 2 / 6),  # cut 0.9: the most recall with precision 1
+        ("precision>=0.75", 0.65, 4 / 5, 4 / 6),  # cut 0.7 beats 0.8 (3/4, less recall)
+        ("precision>=0.7", 0.45, 5 / 7, 5 / 6),  # cut 0.5
+        ("precision>=0.6", 0.25, 6 / 9, 1),  # cuts 0.3 and 0.2 both recall 1: the higher precision wins
+        ("recall>=0.8", 0.45, 5 / 7, 5 / 6),  # cuts 0.5, 0.4, 0.3, 0.2 reach it: 0.5 has the best precision
+        ("recall>=0.9", 0.25, 6 / 9, 1),  # cut 0.3
+        ("recall>=0.5", 0.65, 4 / 5, 4 / 6),  # cut 0.7
+        ("f1", 0.25, 6 / 9, 1),  # cut 0.3, F1 0.8
+    ],
+)
+def test_objective_threshold_on_a_hand_computed_case(objective: str, threshold: float, precision: float, recall: float) -> None:
+    result = objective_threshold(LABELS, SCORES, parse_objective(objective))
+    assert result["attainable"] is True and result["objective"] == parse_objective(objective).name
+    assert result["threshold"] == pytest.approx(threshold)  # halfway to the next lower score
+    assert (result["precision"], result["recall"]) == (pytest.approx(precision), pytest.approx(recall))
+    assert result["f1"] == pytest.approx(2 * precision * recall / (precision + recall))
+    predicted = (np.array(SCORES) >= result["threshold"]).astype(int)
+    assert precision_score(LABELS, predicted) == pytest.approx(precision)
+    assert recall_score(LABELS, predicted) == pytest.approx(recall)
+
+
+def test_f1_objective_agrees_with_f1_optimal_threshold() -> None:
+    result = objective_threshold(LABELS, SCORES, parse_objective("f1"))
+    assert (result["threshold"], result["f1"]) == pytest.approx(f1_optimal_threshold(LABELS, SCORES))
+
+
+def test_an_unreachable_precision_is_reported_not_approximated() -> None:
+    labels = [0, 1, 1, 0, 1, 0, 1, 0, 1, 0]  # the best cut has precision 2/3
+    result = objective_threshold(labels, SCORES, parse_objective("precision>=0.9"))
+    assert result == {"objective": "precision>=0.9", "attainable": False, "threshold": None, "precision": None, "recall": None, "f1": None}
+    assert objective_threshold(labels, SCORES, parse_objective("precision>=0.6"))["attainable"] is True
+
+
+def brute_force(y: np.ndarray, proba: np.ndarray, metric: str, floor: float) -> tuple[float, float] | None:
+    """(best other metric, its achieved metric) over every cut at an observed score, or None."""
+    best = None
+    for cut in np.unique(proba):
+        predicted = (proba >= cut).astype(int)
+        p, r = precision_score(y, predicted, zero_division=0), recall_score(y, predicted)
+        achieved, other = (p, r) if metric == "precision" else (r, p)
+        if achieved >= floor and (best is None or (other, achieved) > best):
+            best = (other, achieved)
+    return best
+
+
+@pytest.mark.parametrize("trial", range(4))
+@pytest.mark.parametrize("objective", ["precision>=0.9", "precision>=0.7", "recall>=0.8", "recall>=0.95"])
+def test_objective_threshold_matches_an_exhaustive_search(objective: str, trial: int) -> None:
+    rng = np.random.default_rng(trial)
+    y = (rng.random(400) < 0.25).astype(int)
+    proba = np.clip(0.35 * y + rng.normal(0.35, 0.2, size=400), 0, 1).round(2)  # with ties
+    parsed = parse_objective(objective)
+    result = objective_threshold(y, proba, parsed)
+    expected = brute_force(y, proba, parsed.metric, parsed.floor)
+    assert result["attainable"] is (expected is not None)
+    if expected is None:
+        return
+    predicted = (proba >= result["threshold"]).astype(int)
+    precision, recall = precision_score(y, predicted), recall_score(y, predicted)
+    assert (result["precision"], result["recall"]) == (pytest.approx(precision), pytest.approx(recall))  # reproduced on the data
+    achieved, other = (precision, recall) if parsed.metric == "precision" else (recall, precision)
+    assert achieved >= parsed.floor
+    assert (other, achieved) == pytest.approx(expected)
+
+
+def test_the_trained_model_keeps_every_reported_threshold(trained) -> None:
+    assert list(trained.thresholds) == list(REPORTED_OBJECTIVES) == ["f1", "precision>=0.9", "recall>=0.8"]
+    for name, row in trained.thresholds.items():
+        assert row == objective_threshold(trained.y, trained.oof, parse_objective(name))
+        if not row["attainable"]:
+            continue
+        predicted = (trained.oof >= row["threshold"]).astype(int)
+        assert precision_score(trained.y, predicted) == pytest.approx(row["precision"])
+        assert recall_score(trained.y, predicted) == pytest.approx(row["recall"])
+    assert trained.thresholds["f1"]["threshold"] == trained.threshold
