@@ -9,6 +9,7 @@ in the libraries' own formats plus JSON (``save``/``load``), so a bundle never u
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 from pathlib import Path
@@ -17,9 +18,14 @@ import lightgbm as lgb
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import log_loss
+from sklearn.model_selection import StratifiedKFold
+from sklearn.preprocessing import SplineTransformer
 from sklearn.utils.class_weight import compute_sample_weight
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
+
+SPLINE_DEGREE = 3  # cubic: smooth shapes; a numeric column with k knots gets k + 2 terms
 
 
 def default_n_jobs() -> int:
@@ -146,10 +152,18 @@ class GBDTClassifier(TabularClassifier):
 
 
 class LogRegClassifier(TabularClassifier):
-    """Logistic regression on standardised numerics and one-hot categoricals, balanced class weights.
+    """Logistic regression on per-feature spline expansions (a GAM), optionally with shape products.
 
-    Missing numerics are imputed with the training median plus a missing-indicator column;
-    unknown categories get no one-hot column. Fitted with scikit-learn, stored as plain arrays.
+    A transparent linear model that still bends: every numeric column is expanded into cubic
+    B-splines with knots at its training quantiles (``n_knots``; columns with fewer distinct values
+    stay linear), missing numerics are imputed with the training median plus a missing-indicator
+    column, and categoricals are one-hot (unknown categories get no column). The logit is then a sum
+    of one smooth *shape* per column. With ``interactions`` a second fit adds the products of the
+    first fit's shapes for pairs of the ``max_interaction_features`` strongest columns, so an effect
+    of one column that grows with another (recent funding x hiring) is still one linear term. (Only
+    columns with an effect of their own have a shape, so a pure product effect stays invisible.)
+    Classes are balanced; the L2 strength ``C`` is chosen by internal cross-validated log-loss over
+    ``Cs`` unless given. Fitted with scikit-learn, stored as plain arrays (JSON).
 
     Examples
     --------
@@ -159,9 +173,26 @@ class LogRegClassifier(TabularClassifier):
     True
     """
 
-    def __init__(self, *, categorical_features=(), C: float = 1.0, max_iter: int = 2000, random_state: int = 0):
+    def __init__(
+        self,
+        *,
+        categorical_features=(),
+        n_knots: int = 8,
+        interactions: bool = True,
+        max_interaction_features: int = 12,
+        C: float | None = None,
+        Cs=(0.01, 0.1, 1.0),
+        cv: int = 3,
+        max_iter: int = 2000,
+        random_state: int = 0,
+    ):
         self.categorical_features = categorical_features
+        self.n_knots = n_knots
+        self.interactions = interactions
+        self.max_interaction_features = max_interaction_features
         self.C = C
+        self.Cs = Cs
+        self.cv = cv
         self.max_iter = max_iter
         self.random_state = random_state
 
@@ -172,45 +203,132 @@ class LogRegClassifier(TabularClassifier):
         self.medians_ = np.nan_to_num(np.nanmedian(numeric, axis=0)) if numeric.size else np.zeros(0)
         self.missing_ = [i for i, column in zip(self.numeric_, numeric.T) if np.isnan(column).any()]
         self.levels_ = {i: np.unique(X[~np.isnan(X[:, i]), i]).tolist() for i in categorical}
-        self.mean_, self.scale_ = np.zeros(0), np.zeros(0)
-        design = self._design(X, fitting=True)
-        model = LogisticRegression(C=self.C, max_iter=self.max_iter, random_state=self.random_state)
-        model.fit(design, y, sample_weight=sample_weight)
-        self.coef_, self.intercept_ = model.coef_[0], float(model.intercept_[0])
+        filled = np.where(np.isnan(numeric), self.medians_, numeric)
+        self.knots_ = [_quantile_knots(column, self.n_knots) for column in filled.T]
+        self.pairs_ = []
+        basis = self._basis(X)
+        self.mean_, self.scale_ = basis.mean(axis=0), basis.std(axis=0)
+        self.scale_[self.scale_ == 0] = 1.0
+        design = (basis - self.mean_) / self.scale_
+        self.C_ = self._choose_C(design, y, sample_weight) if self.C is None else float(self.C)
+        self.coef_, self.intercept_ = self._logistic(design, y, sample_weight)
+        if self.interactions:
+            self._fit_interactions(design, y, sample_weight)
 
-    def _design(self, X, *, fitting: bool = False) -> np.ndarray:
+    def _fit_interactions(self, design, y, sample_weight):
+        """Refit with products of the additive fit's standardised column shapes for the strongest pairs."""
+        self.shape_coef_ = self.coef_.copy()
+        shapes = self._shapes(design)
+        strongest = np.argsort(-shapes.std(axis=0), kind="stable")[: self.max_interaction_features]
+        self.shape_mean_, self.shape_scale_ = shapes.mean(axis=0), shapes.std(axis=0)
+        self.shape_scale_[self.shape_scale_ == 0] = 1.0
+        self.pairs_ = [[int(a), int(b)] for a, b in itertools.combinations(sorted(strongest), 2)]
+        extended = np.hstack([design, self._products(shapes)])
+        coef, self.intercept_ = self._logistic(extended, y, sample_weight)
+        self.coef_, self.pair_coef_ = coef[: design.shape[1]], coef[design.shape[1]:]
+
+    def _logistic(self, design, y, sample_weight, C=None) -> tuple[np.ndarray, float]:
+        model = LogisticRegression(C=C or self.C_, max_iter=self.max_iter)
+        model.fit(design, y, sample_weight=sample_weight)
+        return model.coef_[0], float(model.intercept_[0])
+
+    def _choose_C(self, design, y, sample_weight) -> float:
+        """The C of ``Cs`` with the lowest weighted log-loss over ``cv`` stratified folds (the middle one on tiny data)."""
+        Cs = sorted(self.Cs)
+        if np.bincount(y).min() < self.cv:
+            return float(Cs[len(Cs) // 2])
+        folds = StratifiedKFold(n_splits=self.cv, shuffle=True, random_state=self.random_state).split(design, y)
+        losses = np.zeros(len(Cs))
+        for train_rows, valid_rows in folds:
+            model = LogisticRegression(max_iter=self.max_iter, tol=1e-3, warm_start=True)  # each C starts from the last
+            for k, C in enumerate(Cs):
+                model.set_params(C=C).fit(design[train_rows], y[train_rows], sample_weight=sample_weight[train_rows])
+                proba = model.predict_proba(design[valid_rows])[:, 1]
+                losses[k] += log_loss(y[valid_rows], proba, sample_weight=sample_weight[valid_rows], labels=[0, 1])
+        return float(Cs[int(np.argmin(losses))])
+
+    def _basis(self, X) -> np.ndarray:
+        """Unscaled design: spline (or linear) terms per numeric, missing indicators, one-hot categoricals."""
         numeric = X[:, self.numeric_]
         filled = np.where(np.isnan(numeric), self.medians_, numeric)
-        if fitting:
-            self.mean_, self.scale_ = filled.mean(axis=0), filled.std(axis=0)
-            self.scale_[self.scale_ == 0] = 1.0
-        parts = [(filled - self.mean_) / self.scale_]
+        parts = [_spline_basis(column, knots) for column, knots in zip(filled.T, self.knots_)]
         parts += [np.isnan(X[:, [i]]).astype(float) for i in self.missing_]
         parts += [(X[:, [i]] == np.asarray(levels)).astype(float) for i, levels in self.levels_.items()]
         return np.hstack(parts) if parts else np.zeros((len(X), 0))
 
+    def _groups(self) -> list[np.ndarray]:
+        """Design columns of each input column (a numeric's terms with its missing indicator)."""
+        sizes = [len(knots) + SPLINE_DEGREE - 1 if len(knots) else 1 for knots in self.knots_]
+        sizes += [1] * len(self.missing_) + [len(levels) for levels in self.levels_.values()]
+        starts = np.cumsum([0, *sizes])
+        groups = [np.arange(a, b) for a, b in zip(starts[:-1], starts[1:])]
+        owners = self.numeric_ + self.missing_ + list(self.levels_)
+        merged: dict[int, list] = {}
+        for owner, group in zip(owners, groups):
+            merged.setdefault(owner, []).extend(group.tolist())
+        return [np.asarray(cols) for cols in merged.values()]
+
+    def _shapes(self, design) -> np.ndarray:
+        """Each input column's contribution to the additive fit's logit, shape (n_rows, n_columns)."""
+        return np.column_stack([design[:, cols] @ self.shape_coef_[cols] for cols in self._groups()])
+
+    def _products(self, shapes) -> np.ndarray:
+        scaled = (shapes - self.shape_mean_) / self.shape_scale_
+        return np.column_stack([scaled[:, a] * scaled[:, b] for a, b in self.pairs_]) if self.pairs_ else np.zeros((len(shapes), 0))
+
     def _positive_proba(self, X):
-        logits = self._design(X) @ self.coef_ + self.intercept_
-        return 1.0 / (1.0 + np.exp(-logits))
+        design = (self._basis(X) - self.mean_) / self.scale_
+        logits = design @ self.coef_ + self.intercept_
+        if self.pairs_:
+            logits = logits + self._products(self._shapes(design)) @ self.pair_coef_
+        return _sigmoid(logits)
+
+    STATE = ("numeric", "medians", "missing", "knots", "mean", "scale", "coef", "intercept", "C", "pairs", "shape_coef", "shape_mean", "shape_scale", "pair_coef")
 
     def save(self, directory: Path, stem: str) -> dict:
         """Write the fitted arrays as JSON; return JSON-able meta."""
         name = f"{stem}.json"
-        state = {
-            "numeric": self.numeric_, "medians": self.medians_.tolist(), "missing": self.missing_,
-            "levels": {str(i): levels for i, levels in self.levels_.items()},
-            "mean": self.mean_.tolist(), "scale": self.scale_.tolist(),
-            "coef": self.coef_.tolist(), "intercept": self.intercept_,
-        }
+        state = {key: _jsonable(getattr(self, f"{key}_", None)) for key in self.STATE}
+        state["levels"] = {str(i): levels for i, levels in self.levels_.items()}
         (Path(directory) / name).write_text(json.dumps(state))
         return self._meta([name])
 
     @classmethod
     def load(cls, directory: Path, meta: dict, **_) -> LogRegClassifier:
-        model = cls._restore(meta)
+        params = meta["params"]
+        model = cls._restore({**meta, "params": {**params, "Cs": tuple(params["Cs"])}})  # JSON made it a list
         state = json.loads((Path(directory) / meta["files"][0]).read_text())
-        model.numeric_, model.missing_ = state["numeric"], state["missing"]
-        model.medians_, model.mean_, model.scale_ = (np.asarray(state[k], dtype=float) for k in ("medians", "mean", "scale"))
+        model.numeric_, model.missing_, model.pairs_ = state["numeric"], state["missing"], state["pairs"]
+        model.knots_ = [np.asarray(knots, dtype=float) for knots in state["knots"]]
         model.levels_ = {int(i): levels for i, levels in state["levels"].items()}
-        model.coef_, model.intercept_ = np.asarray(state["coef"], dtype=float), float(state["intercept"])
+        model.intercept_, model.C_ = float(state["intercept"]), float(state["C"])
+        for key in ("medians", "mean", "scale", "coef", "shape_coef", "shape_mean", "shape_scale", "pair_coef"):
+            if state[key] is not None:
+                setattr(model, f"{key}_", np.asarray(state[key], dtype=float))
         return model
+
+
+def _quantile_knots(column: np.ndarray, n_knots: int) -> np.ndarray:
+    """Distinct quantiles of ``column`` as spline knots; empty (a linear term) when fewer than 3."""
+    knots = np.unique(np.quantile(column, np.linspace(0.0, 1.0, n_knots))) if column.size else np.zeros(0)
+    return knots if len(knots) >= 3 else np.zeros(0)
+
+
+def _spline_basis(column: np.ndarray, knots: np.ndarray) -> np.ndarray:
+    """Cubic B-spline terms on ``knots``, linear beyond them; the column itself when there are no knots."""
+    if not len(knots):
+        return column[:, None]
+    transformer = SplineTransformer(knots=knots[:, None], degree=SPLINE_DEGREE, extrapolation="linear")
+    return transformer.fit(knots[:, None]).transform(column[:, None])
+
+
+def _sigmoid(logits: np.ndarray) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp(-np.clip(logits, -500, 500)))
+
+
+def _jsonable(value):
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if isinstance(value, list):
+        return [_jsonable(v) for v in value]
+    return value
