@@ -1,0 +1,625 @@
+"""The model report: one self-contained HTML page a newcomer can read without help.
+
+:func:`build_report` gathers what a trained :class:`~hotleads.pipeline.LeadModel` knows about
+itself (out-of-fold predictions, leaderboard, calibration, thresholds for each objective, feature
+importance, the training data profile, discovered features) and, when a table is given, how the
+model does on it (labelled) and how that table differs from the training data (drift). The page
+opens offline: CSS is inline, figures are PNG images embedded as base64 ``data:`` URLs, there is
+no script and no external link.
+
+Figures use matplotlib's object-oriented API (``Figure`` + the Agg canvas), never ``pyplot``, so
+building a report changes no global plotting state and needs no display.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+from sklearn.calibration import calibration_curve
+from sklearn.metrics import brier_score_loss, precision_recall_curve, roc_curve
+
+from . import __version__
+from .io import atomic_path
+from .metrics import classification_metrics
+from .pipeline import LeadModel, evaluate, score
+from .profile import drift
+from .schema import DataWarning, prepare
+
+MARKED_THRESHOLDS = (0.5, 0.3)
+MAX_CURVE_POINTS = 2000  # curves are thinned to this many points: same picture, small file
+TOP_IMPORTANCE = 20
+DPI = 96
+OOF_COLOR, DATA_COLOR, UNCALIBRATED_COLOR = "#1f77b4", "#d62728", "#7f7f7f"
+CLASS_COLORS = {"not hot": "#1f77b4", "hot": "#d62728"}
+THRESHOLD_REASONS = {
+    "oof-f1": "it gives the highest F1 on the out-of-fold predictions of the training data",
+    "user": "it was set by hand when the model was trained (--threshold)",
+    "oof-objective": "it meets the training objective <b>{objective}</b> on the out-of-fold predictions of the training data",
+}
+SEVERITY_ORDER = {"major": 0, "moderate": 1, "none": 2}
+
+
+@dataclass
+class Scored:
+    """Predictions on one set of rows: labels (None when unlabelled), probabilities, a display name."""
+
+    name: str
+    proba: np.ndarray
+    y: np.ndarray | None = None
+    color: str = "#1f77b4"
+
+
+@dataclass
+class Evidence:
+    """Everything the page shows, computed once."""
+
+    model: LeadModel
+    source: str
+    oof: Scored
+    data: Scored | None = None
+    evaluation: dict | None = None  # pipeline.evaluate on labelled data
+    drift: list[dict] | None = None
+
+
+def build_report(model: LeadModel, data: pd.DataFrame | None = None, *, source: str = "table") -> str:
+    """The report of ``model`` as one self-contained HTML page.
+
+    Parameters
+    ----------
+    model : LeadModel
+        A trained (or loaded) model.
+    data : DataFrame, optional
+        A table to check the model against: with the target column it is scored and evaluated
+        (test metrics and curves); with or without it, its columns are compared with the training
+        data (drift).
+    source : str, default "table"
+        The table's name in the page and in error messages (e.g. its file path).
+
+    Returns
+    -------
+    str
+        The HTML page.
+    """
+    evidence = gather(model, data, source=source)
+    sections = [
+        _summary_section(evidence),
+        _leaderboard_section(evidence),
+        _threshold_section(evidence),
+        _curves_section(evidence),
+        _calibration_section(evidence),
+        _importance_section(evidence),
+        _data_section(evidence),
+        _discovery_section(evidence),
+        _glossary_section(),
+    ]
+    return _page(f"Hot-lead model report: {model.final_label}", sections)
+
+
+def write_report(model: LeadModel, path: str | Path, data: pd.DataFrame | None = None, *, source: str = "table") -> Path:
+    """Write :func:`build_report` to ``path`` atomically (a failure leaves any earlier file as it was)."""
+    page = build_report(model, data, source=source)
+    with atomic_path(path) as tmp:
+        tmp.write_text(page, encoding="utf-8")
+    return Path(path)
+
+
+def gather(model: LeadModel, data: pd.DataFrame | None, *, source: str) -> Evidence:
+    """Score and evaluate ``data`` (when given) and compare it with the training profile."""
+    oof = Scored("out-of-fold (training)", np.asarray(model.oof), np.asarray(model.y), OOF_COLOR)
+    evidence = Evidence(model=model, source=source, oof=oof)
+    if data is None:
+        return evidence
+    labelled = model.schema.target in data.columns
+    scored, _, y = score(model, data, source=source, labelled=labelled)
+    evidence.data = Scored(source, scored["probability"].to_numpy(dtype=float), y, DATA_COLOR)
+    with warnings.catch_warnings():  # score() above already warned about this table
+        warnings.simplefilter("ignore", DataWarning)
+        if labelled:
+            evidence.evaluation = evaluate(model, data, source=source)
+        if model.profile is not None:
+            features = prepare(data, model.schema, source=source, labelled=False).features
+            evidence.drift = drift(model.profile, features, model.schema)
+    return evidence
+
+
+# ----------------------------------------------------------------------------- page and HTML helpers
+
+CSS = """
+body { font-family: -apple-system, "Segoe UI", Helvetica, Arial, sans-serif; margin: 0 auto; max-width: 1100px;
+       padding: 1em 2em 4em; color: #222; line-height: 1.45; }
+h1 { margin-bottom: 0.2em; } h2 { border-bottom: 2px solid #ddd; padding-bottom: 0.2em; margin-top: 2em; }
+.meta { color: #666; font-size: 0.9em; }
+nav a { margin-right: 1em; }
+table { border-collapse: collapse; margin: 0.8em 0; font-size: 0.9em; }
+th, td { border: 1px solid #ccc; padding: 0.3em 0.6em; text-align: right; }
+th { background: #f3f3f3; } td.text, th.text { text-align: left; }
+tr.final td { font-weight: bold; background: #f4f8ff; }
+.box { border-left: 6px solid; padding: 0.6em 1em; margin: 1em 0; }
+.warning { border-color: #d9822b; background: #fff6ec; } .ok { border-color: #3c9a5f; background: #f0faf3; }
+.summary { border-color: #1f77b4; background: #f4f8ff; font-size: 1.05em; }
+.note { color: #555; font-size: 0.92em; }
+img { max-width: 100%; height: auto; display: block; margin: 0.5em 0; }
+dt { font-weight: bold; margin-top: 0.5em; }
+"""
+
+
+def _page(title: str, sections: list[tuple[str, str, str]]) -> str:
+    nav = " ".join(f'<a href="#{sid}">{_esc(heading)}</a>' for sid, heading, _ in sections)
+    body = "\n".join(f'<section id="{sid}">\n<h2>{_esc(heading)}</h2>\n{content}\n</section>' for sid, heading, content in sections)
+    return (
+        '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
+        f"<title>{_esc(title)}</title>\n<style>{CSS}</style>\n</head>\n<body>\n"
+        f"<h1>{_esc(title)}</h1>\n<p class=\"meta\">hotleads {_esc(__version__)}</p>\n<nav>{nav}</nav>\n{body}\n</body>\n</html>\n"
+    )
+
+
+def _esc(text: object) -> str:
+    return html.escape(str(text), quote=True)
+
+
+def _table(header: list[str], rows: list[list[object]], *, text_columns: int = 1, row_classes: list[str] | None = None) -> str:
+    """An HTML table; the first ``text_columns`` columns are left-aligned text, the rest numbers."""
+    def cell(tag: str, i: int, value: object) -> str:
+        align = ' class="text"' if i < text_columns else ""
+        return f"<{tag}{align}>{_esc(value)}</{tag}>"
+
+    head = "<tr>" + "".join(cell("th", i, h) for i, h in enumerate(header)) + "</tr>"
+    classes = row_classes or [""] * len(rows)
+    body = "".join(
+        (f'<tr class="{c}">' if c else "<tr>") + "".join(cell("td", i, v) for i, v in enumerate(row)) + "</tr>"
+        for row, c in zip(rows, classes, strict=True)
+    )
+    return f"<table>{head}{body}</table>"
+
+
+def _box(kind: str, html_content: str) -> str:
+    return f'<div class="box {kind}">{html_content}</div>'
+
+
+def _image(figure: Figure, alt: str) -> str:
+    buffer = io.BytesIO()
+    FigureCanvasAgg(figure).print_png(buffer)
+    encoded = base64.b64encode(buffer.getvalue()).decode("ascii")
+    return f'<img alt="{_esc(alt)}" src="data:image/png;base64,{encoded}">'
+
+
+def _f(value: float | None, digits: int = 4) -> str:
+    return "n/a" if value is None or not np.isfinite(value) else f"{value:.{digits}f}"
+
+
+def _pct(share: float | None) -> str:
+    return "n/a" if share is None else f"{100 * share:.1f} %"
+
+
+def _per100(share: float) -> str:
+    return f"{100 * share:.0f}"
+
+
+# ----------------------------------------------------------------------------- sections
+
+
+def _summary_section(ev: Evidence) -> tuple[str, str, str]:
+    model, oof = ev.model, ev.model.oof_metrics()
+    rows, base_rate = len(model.y), float(np.mean(model.y))
+    lines = [
+        f"This model (<b>{_esc(model.final_label)}</b>) gives each company a score from 0 to 1, the chance that it is a "
+        f"hot lead, and calls it <b>hot</b> when the score is at least <b>{_f(model.threshold, 3)}</b>.",
+        f"It learnt from {rows:,} companies, {_pct(base_rate)} of them hot leads. Checked on those same companies, each "
+        f"scored by a model that had not seen it (out-of-fold), it <b>finds {_per100(oof['recall'])} of every 100 hot leads</b>; "
+        f"of the companies it calls hot, <b>{_per100(oof['precision'])} in 100 are hot leads</b> (F1 {_f(oof['f1'])}).",
+    ]
+    if ev.evaluation is not None:
+        test = ev.evaluation["metrics"]
+        lines.append(
+            f"On <b>{_esc(ev.source)}</b> ({test['rows']:,} labelled companies it never saw) it finds {_per100(test['recall'])} "
+            f"of every 100 hot leads, and {_per100(test['precision'])} in 100 of those it calls hot are hot (F1 {_f(test['f1'])})."
+        )
+    lines.append(_calibration_sentence(model))
+    if ev.drift is not None:
+        lines.append(_drift_sentence(ev))
+    return "summary", "Summary", _box("summary", "".join(f"<p>{line}</p>" for line in lines))
+
+
+def _calibration_sentence(model: LeadModel) -> str:
+    calibration = model.calibration or {}
+    if calibration.get("method", "none") == "none":
+        return "Scores are not calibrated: rank companies by them, but read them as rough chances only."
+    return (
+        f"Scores are calibrated ({_esc(calibration['method'])}): a score of 0.7 means about 70 % of such companies are hot "
+        f"leads (Brier score {_f(calibration['brier_uncalibrated'])} before, {_f(calibration['brier_calibrated'])} after; lower is better)."
+    )
+
+
+def _drift_sentence(ev: Evidence) -> str:
+    drifted = [d["column"] for d in ev.drift if d["severity"] != "none"]
+    if not drifted:
+        return f"The columns of {_esc(ev.source)} look like the training data (see <a href=\"#data\">Data</a>)."
+    return (
+        f"<b>Warning:</b> {len(drifted)} column(s) of {_esc(ev.source)} differ from the training data "
+        f"({_esc(', '.join(drifted))}); scores there may be less reliable (see <a href=\"#data\">Data</a>)."
+    )
+
+
+def _leaderboard_section(ev: Evidence) -> tuple[str, str, str]:
+    header = ["model", "F1", "threshold", "precision", "recall", "PR-AUC", "ROC-AUC", "F1 at 0.5", "fit seconds"]
+    board = ev.model.leaderboard()
+    rows = [[r["model"], _f(r["f1"]), _f(r["threshold"], 3), _f(r["precision"]), _f(r["recall"]), _f(r["pr_auc"]),
+             _f(r["roc_auc"]), _f(r["f1_at_0_5"]), f"{r['fit_seconds']:.1f}"] for r in board]
+    classes = ["final" if r["model"] == ev.model.final_label else "" for r in board]
+    parts = [
+        "<p>Every model trained, scored on the training companies out-of-fold (each company by a model fitted without it), "
+        "each at its own best-F1 threshold; the row in bold is the model that scores new companies, at its chosen threshold.</p>",
+        _table(header, rows, row_classes=classes),
+    ]
+    if ev.evaluation is not None:
+        parts.append(_test_table(ev))
+    return "leaderboard", "Leaderboard", "\n".join(parts)
+
+
+def _test_table(ev: Evidence) -> str:
+    header = ["model", "F1", "threshold", "precision", "recall", "PR-AUC", "ROC-AUC", "accuracy"]
+    results = list(ev.evaluation["members"].items())
+    if ev.model.final_label not in ev.evaluation["members"]:  # an ensemble, or a calibrated single model
+        results.append((ev.model.final_label, ev.evaluation["metrics"]))
+    rows = [[name, _f(m["f1"]), _f(m["threshold"], 3), _f(m["precision"]), _f(m["recall"]), _f(m["pr_auc"]),
+             _f(m["roc_auc"]), _f(m["accuracy"])] for name, m in results]
+    classes = ["final" if name == ev.model.final_label else "" for name, _ in results]
+    return (
+        f"<p>On <b>{_esc(ev.source)}</b> ({ev.evaluation['metrics']['rows']:,} labelled companies), each model at the threshold "
+        "chosen on the training data:</p>" + _table(header, rows, row_classes=classes)
+    )
+
+
+def _threshold_section(ev: Evidence) -> tuple[str, str, str]:
+    model = ev.model
+    reason = THRESHOLD_REASONS.get(model.threshold_source, "{objective}").format(objective=_esc(model.objective))
+    oof = model.oof_metrics()
+    at = {t: classification_metrics(model.y, model.oof, t) for t in MARKED_THRESHOLDS}
+    parts = [
+        f"<p>The chosen threshold is <b>{_f(model.threshold, 3)}</b> because {reason}. A company scoring at least "
+        "this is called hot. A lower threshold finds more hot leads but calls more companies hot that are not.</p>",
+        f"<p>Out-of-fold F1 at the chosen threshold: <b>{_f(oof['f1'])}</b>; at 0.5: {_f(at[0.5]['f1'])}; at 0.3: {_f(at[0.3]['f1'])}.</p>",
+    ]
+    if model.thresholds:
+        parts.append("<p>What other goals would choose (on the same out-of-fold predictions):</p>" + _objectives_table(model))
+    return "threshold", "Threshold", "\n".join(parts)
+
+
+OBJECTIVE_TEXT = {
+    "f1": "best balance of finding hot leads and not calling cold ones hot",
+    "precision": "find as many hot leads as possible while at least {pct} of the companies called hot are hot (few wasted calls)",
+    "recall": "find at least {pct} of the hot leads, with as few companies called hot that are not",
+}
+
+
+def _objectives_table(model: LeadModel) -> str:
+    rows, classes = [], []
+    for name, found in model.thresholds.items():
+        metric, _, floor = name.partition(">=")
+        meaning = OBJECTIVE_TEXT.get(metric, name).format(pct=_pct(float(floor)) if floor else "")
+        if not found["attainable"]:
+            rows.append([name, meaning, "not reachable", "", "", ""])
+        else:
+            rows.append([name, meaning, _f(found["threshold"], 3), _f(found["precision"]), _f(found["recall"]), _f(found["f1"])])
+        chosen = found["attainable"] and model.threshold_source != "user" and np.isclose(found["threshold"], model.threshold)
+        classes.append("final" if chosen else "")
+    return _table(["objective", "meaning", "threshold", "precision", "recall", "F1"], rows, text_columns=2, row_classes=classes)
+
+
+def _labelled_sets(ev: Evidence) -> list[Scored]:
+    sets = [ev.oof]
+    if ev.data is not None and ev.data.y is not None:
+        sets.append(ev.data)
+    return sets
+
+
+def _curves_section(ev: Evidence) -> tuple[str, str, str]:
+    sets = _labelled_sets(ev)
+    confusions = {s.name: classification_metrics(s.y, s.proba, ev.model.threshold)["confusion"] for s in sets}
+    parts = [
+        "<p>How well the scores separate hot leads from the rest, whatever the threshold: the closer the curves come to "
+        "the top-right (precision-recall) and top-left (ROC) corners, the better.</p>",
+        _image(pr_roc_figure(sets), "precision-recall and ROC curves"),
+        "<p>F1, precision and recall if the threshold were moved, with the chosen threshold, 0.5 and 0.3 marked.</p>",
+        _image(threshold_figure(sets, ev.model.threshold), "F1, precision and recall against the threshold"),
+        f"<p>Confusion matrix at the chosen threshold {_f(ev.model.threshold, 3)}: how many companies were called hot or "
+        "not, against what they really were.</p>",
+        _image(confusion_figure(confusions), "confusion matrix"),
+        "<p>Scores of hot leads and of the other companies: the less the two overlap, the better the model tells them apart.</p>",
+        _image(score_distribution_figure(_distribution_sets(ev), ev.model.threshold), "score distribution per class"),
+    ]
+    return "curves", "Curves", "\n".join(parts)
+
+
+def _distribution_sets(ev: Evidence) -> list[Scored]:
+    sets = [ev.oof]
+    if ev.data is not None:
+        sets.append(ev.data)
+    return sets
+
+
+def _calibration_section(ev: Evidence) -> tuple[str, str, str]:
+    model = ev.model
+    calibration = model.calibration or {}
+    text = (
+        "<p>Calibration asks: of the companies scored about 0.7, are about 70 % hot leads? Points on the diagonal mean yes. "
+        f"{_calibration_sentence(model)}</p>"
+    )
+    candidates = calibration.get("candidates") or {}
+    if candidates:
+        rows = [[method, _f(brier)] for method, brier in candidates.items()]
+        rows.append(["none (raw scores)", _f(calibration.get("brier_uncalibrated"))])
+        text += "<p>Out-of-fold Brier score of each calibration tried (the lowest is used):</p>" + _table(["method", "Brier score"], rows)
+    calibrated = calibration.get("method", "none") != "none"
+    curves = [Scored("out-of-fold, calibrated" if calibrated else "out-of-fold", ev.oof.proba, ev.oof.y, OOF_COLOR)]
+    if model.oof_uncalibrated is not None and calibrated:
+        curves.insert(0, Scored("out-of-fold, before calibration", np.asarray(model.oof_uncalibrated), ev.oof.y, UNCALIBRATED_COLOR))
+    if ev.data is not None and ev.data.y is not None:
+        curves.append(ev.data)
+    return "calibration", "Calibration", text + _image(calibration_figure(curves), "calibration (reliability) curve")
+
+
+def _importance_section(ev: Evidence) -> tuple[str, str, str]:
+    importance = ev.model.importance
+    if not importance or not importance.get("values"):
+        return "importance", "Feature importance", "<p>This model was saved without feature importance.</p>"
+    text = (
+        f"<p>Which columns move the scores most, over all training companies ({_esc(importance['method'])}); a longer bar "
+        "means the column changes scores more, up or down.</p>"
+    )
+    return "importance", "Feature importance", text + _image(importance_figure(importance["values"]), "global feature importance")
+
+
+def _data_section(ev: Evidence) -> tuple[str, str, str]:
+    profile = ev.model.profile
+    parts = []
+    if profile is None:
+        parts.append("<p>This model was saved without a profile of its training data.</p>")
+    else:
+        rate = "" if profile.get("positive_rate") is None else f", {_pct(profile['positive_rate'])} of them hot leads"
+        parts.append(f"<p>The training data: {profile['rows']:,} companies{rate}. Per column:</p>")
+        parts.append(_profile_table(profile))
+    if ev.data is not None:
+        parts.append(_drift_html(ev))
+    return "data", "Data", "\n".join(parts)
+
+
+def _profile_table(profile: dict) -> str:
+    header = ["column", "role", "missing", "infinite", "min", "median", "max", "whole numbers", "values"]
+    rows = [[name, p["role"], f"{p['missing']:,}", _infinite(p), *_range(p), _pct(p.get("integral_share")) if p["role"] == "numeric" else "",
+             _values_text(p)] for name, p in profile["columns"].items()]
+    return _table(header, rows, text_columns=2) + (
+        '<p class="note">"whole numbers": share of values without decimals. "values": most frequent categories, or the date range.</p>'
+    )
+
+
+def _infinite(p: dict) -> str:
+    return f"{p['pos_inf'] + p['neg_inf']:,}" if p["role"] != "categorical" else ""
+
+
+def _range(p: dict) -> list[str]:
+    if p["role"] != "numeric":
+        return ["", "", ""]
+    return [_num(p["min"]), _num(p["quantiles"]["p50"]), _num(p["max"])]
+
+
+def _values_text(p: dict) -> str:
+    if p["role"] == "date":
+        return f"{p['first']} to {p['last']}"
+    if p["role"] == "categorical":
+        total = max(p["rows"] - p["missing"], 1)
+        shown = ", ".join(f"{name} {_pct(count / total)}" for name, count in list(p["top"].items())[:5])
+        return shown + (f" ({p['distinct']} in all)" if p["distinct"] > 5 else "")
+    return ""
+
+
+def _num(value: float | None) -> str:
+    if value is None:
+        return "n/a"
+    return f"{value:,.0f}" if abs(value) >= 1000 else f"{value:.4g}"
+
+
+def _drift_html(ev: Evidence) -> str:
+    rows_text = f"<p><b>{_esc(ev.source)}</b>: {len(ev.data.proba):,} companies"
+    if ev.data.y is not None:
+        rows_text += f", {_pct(float(np.mean(ev.data.y)))} of them hot leads"
+    rows_text += f"; {_pct(float(np.mean(ev.data.proba >= ev.model.threshold)))} are called hot.</p>"
+    if ev.drift is None:
+        return rows_text + "<p>No training profile to compare it with.</p>"
+    drifted = [d for d in ev.drift if d["severity"] != "none"]
+    if drifted:
+        items = "".join(f"<li>{_esc(d['message'])}</li>" for d in sorted(drifted, key=lambda d: (SEVERITY_ORDER[d["severity"]], -d["psi"])))
+        box = _box("warning", f"<p><b>This data differs from what the model learnt from</b> in {len(drifted)} column(s). "
+                   f"Scores may be less reliable; check how the data was produced.</p><ul>{items}</ul>")
+    else:
+        box = _box("ok", "<p>This data looks like the training data: no column has shifted.</p>")
+    return rows_text + box + _drift_table(ev.drift) + (
+        '<p class="note">PSI (population stability index) compares the share of values in each training decile: below 0.1 '
+        "no shift, 0.1 to 0.25 moderate, above 0.25 major.</p>"
+    )
+
+
+def _drift_table(results: list[dict]) -> str:
+    header = ["column", "severity", "PSI", "whole numbers (training / here)", "missing (training / here)", "outside training range"]
+    rows = [[d["column"], d["severity"], _f(d["psi"], 3), _pair(d.get("integral_train"), d.get("integral_scored")),
+             _pair(d["missing_train"], d["missing_scored"]), _pct(d["outside_range"]) if "outside_range" in d else ""]
+            for d in results]
+    return _table(header, rows, text_columns=2)
+
+
+def _pair(train: float | None, scored: float | None) -> str:
+    return "" if train is None and scored is None else f"{_pct(train)} / {_pct(scored)}"
+
+
+def _discovery_section(ev: Evidence) -> tuple[str, str, str]:
+    found = ev.model.discovery
+    if not found:
+        return "discovery", "Discovered features", "<p>Feature discovery was off (--features raw): the model uses the columns as they are.</p>"
+    parts = [
+        "<p>Relations found between columns (a column that is, nearly exactly, a formula of others):</p>",
+        _table(["relation", "R\u00b2", "exact", "whole numbers"],
+               [[r["relation"], _f(r["r2"]), "yes" if r["pure_function"] else "no", _pct(r["integral_share"])] for r in found["relations"]])
+        if found["relations"] else "<p>None.</p>",
+        "<p>Derived features kept because they raise the out-of-fold F1 of a quick model "
+        f"(F1 {_f(found['baseline_oof_f1'])} without them, {_f(found['final_oof_f1'])} with them):</p>",
+        _feature_list(found["kept"]),
+        f"<p class=\"note\">{len(found['rejected'])} other candidate(s) were tried and rejected.</p>",
+    ]
+    return "discovery", "Discovered features", "\n".join(parts)
+
+
+def _feature_list(features: list[dict]) -> str:
+    if not features:
+        return "<p>None.</p>"
+    rows = [[f["name"], _formula(f), _f(f["evidence"].get("oof_gain"))] for f in features]
+    return _table(["feature", "formula", "F1 gain"], rows, text_columns=2)
+
+
+def _formula(feature: dict) -> str:
+    from .discovery import DerivedFeature  # noqa: PLC0415 - only needed here
+
+    return DerivedFeature.from_dict(feature).formula()
+
+
+def _glossary_section() -> tuple[str, str, str]:
+    terms = {
+        "hot lead": "a company about to need HR services (the target column is 1).",
+        "score": "the model's chance, 0 to 1, that a company is a hot lead (the lead score is the same times 100).",
+        "threshold": "companies scoring at least this are called hot.",
+        "precision": "of the companies called hot, the share that really are.",
+        "recall": "of the real hot leads, the share the model calls hot.",
+        "F1": "one number balancing precision and recall (their harmonic mean); 1 is perfect.",
+        "PR-AUC, ROC-AUC": "how well the scores rank hot leads above the others, over all thresholds; 1 is perfect.",
+        "out-of-fold": "the training companies split into folds; each fold scored by a model fitted on the others, so "
+                       "every company gets a score from a model that never saw it.",
+        "Brier score": "mean squared difference between score and outcome (0 or 1); lower is better.",
+        "PSI": "population stability index: how much a column's distribution moved since training.",
+    }
+    items = "".join(f"<dt>{_esc(term)}</dt><dd>{_esc(meaning)}</dd>" for term, meaning in terms.items())
+    return "glossary", "Words used here", f"<dl>{items}</dl>"
+
+
+# ----------------------------------------------------------------------------- figures (one helper each)
+
+
+def _figure(width: float, height: float, panels: int = 1) -> tuple[Figure, list]:
+    figure = Figure(figsize=(width, height), dpi=DPI, layout="constrained")
+    return figure, list(np.atleast_1d(figure.subplots(1, panels)))
+
+
+def _thin(*arrays: np.ndarray) -> list[np.ndarray]:
+    """Every k-th point (and the last), so a curve over a million rows plots as ~MAX_CURVE_POINTS."""
+    n = len(arrays[0])
+    if n <= MAX_CURVE_POINTS:
+        return list(arrays)
+    keep = np.unique(np.r_[np.linspace(0, n - 1, MAX_CURVE_POINTS).astype(int), n - 1])
+    return [a[keep] for a in arrays]
+
+
+def pr_roc_figure(sets: list[Scored]) -> Figure:
+    """Precision-recall and ROC curves of each labelled set."""
+    figure, (pr_ax, roc_ax) = _figure(10, 4.2, 2)
+    for s in sets:
+        precision, recall, _ = precision_recall_curve(s.y, s.proba)
+        pr_ax.plot(*_thin(recall, precision), color=s.color, label=s.name, drawstyle="steps-post")
+        fpr, tpr, _ = roc_curve(s.y, s.proba)
+        roc_ax.plot(*_thin(fpr, tpr), color=s.color, label=s.name)
+    pr_ax.axhline(float(np.mean(sets[0].y)), color="#999", linestyle=":", label="random guess")
+    roc_ax.plot([0, 1], [0, 1], color="#999", linestyle=":", label="random guess")
+    pr_ax.set(xlabel="recall (share of hot leads found)", ylabel="precision (share of called-hot that are hot)", title="Precision-recall", xlim=(0, 1), ylim=(0, 1.02))
+    roc_ax.set(xlabel="false positive rate", ylabel="true positive rate (recall)", title="ROC", xlim=(0, 1), ylim=(0, 1.02))
+    pr_ax.legend(loc="lower left", fontsize=8)
+    roc_ax.legend(loc="lower right", fontsize=8)
+    return figure
+
+
+def threshold_sweep(y: np.ndarray, proba: np.ndarray, grid: np.ndarray) -> dict[str, np.ndarray]:
+    """Precision, recall and F1 when ``proba >= t`` is called hot, for each ``t`` in ``grid`` (vectorised)."""
+    order = np.sort(proba)
+    positives_sorted = np.r_[0, np.cumsum(y[np.argsort(proba, kind="stable")])]
+    below = np.searchsorted(order, grid, side="left")  # rows scored < t
+    called = len(proba) - below
+    tp = positives_sorted[-1] - positives_sorted[below]
+    precision = np.divide(tp, called, out=np.ones(len(grid)), where=called > 0)
+    recall = tp / max(positives_sorted[-1], 1)
+    f1 = np.divide(2 * precision * recall, precision + recall, out=np.zeros(len(grid)), where=precision + recall > 0)
+    return {"precision": precision, "recall": recall, "f1": f1}
+
+
+def threshold_figure(sets: list[Scored], threshold: float) -> Figure:
+    """F1, precision and recall against the threshold (solid: first set, dashed: second), chosen, 0.5 and 0.3 marked."""
+    figure, (ax,) = _figure(8, 4.4)
+    grid = np.linspace(0, 1, 401)
+    for s, style in zip(sets, ("-", "--"), strict=False):
+        sweep = threshold_sweep(np.asarray(s.y), np.asarray(s.proba), grid)
+        for key, color in (("f1", "#000"), ("precision", "#2ca02c"), ("recall", "#9467bd")):
+            ax.plot(grid, sweep[key], color=color, linestyle=style, label=f"{'F1' if key == 'f1' else key}, {s.name}")
+    ax.axvline(threshold, color="#d62728", linewidth=2, label=f"chosen {threshold:.3f}")
+    for marked, style in zip(MARKED_THRESHOLDS, ("-.", ":"), strict=True):
+        ax.axvline(marked, color="#555", linestyle=style, label=f"{marked}")
+    ax.set(xlabel="threshold (called hot when score >= threshold)", ylabel="value", title="Moving the threshold", xlim=(0, 1), ylim=(0, 1.02))
+    ax.legend(loc="lower left", fontsize=8)
+    return figure
+
+
+def confusion_figure(confusions: dict[str, dict]) -> Figure:
+    """One 2x2 count matrix per set: rows the truth, columns the call."""
+    figure, axes = _figure(4.2 * len(confusions), 3.8, len(confusions))
+    for ax, (name, c) in zip(axes, confusions.items(), strict=True):
+        counts = np.array([[c["tn"], c["fp"]], [c["fn"], c["tp"]]])
+        ax.imshow(counts, cmap="Blues")
+        for (row, col), count in np.ndenumerate(counts):
+            dark = count > counts.max() / 2
+            ax.text(col, row, f"{count:,}", ha="center", va="center", color="white" if dark else "black", fontsize=12)
+        ax.set_xticks([0, 1], ["called not hot", "called hot"])
+        ax.set_yticks([0, 1], ["not hot", "hot lead"])
+        ax.set(title=name, ylabel="really")
+    return figure
+
+
+def calibration_figure(sets: list[Scored]) -> Figure:
+    """Reliability curve of each set (mean score against share of hot leads, score deciles), Brier in the legend."""
+    figure, (ax,) = _figure(6, 5)
+    ax.plot([0, 1], [0, 1], color="#999", linestyle=":", label="perfectly calibrated")
+    for s in sets:
+        proba = np.clip(s.proba, 0, 1)
+        observed, predicted = calibration_curve(s.y, proba, n_bins=10, strategy="quantile")
+        ax.plot(predicted, observed, marker="o", color=s.color, label=f"{s.name} (Brier {brier_score_loss(s.y, proba):.4f})")
+    ax.set(xlabel="mean score", ylabel="share that are hot leads", title="Calibration", xlim=(0, 1), ylim=(0, 1))
+    ax.legend(loc="upper left", fontsize=8)
+    return figure
+
+
+def score_distribution_figure(sets: list[Scored], threshold: float) -> Figure:
+    """Histogram of scores per class (or of all rows when unlabelled), one panel per set."""
+    figure, axes = _figure(5 * len(sets), 3.8, len(sets))
+    bins = np.linspace(0, 1, 41)
+    for ax, s in zip(axes, sets, strict=True):
+        if s.y is None:
+            ax.hist(s.proba, bins=bins, color="#888", label="all companies")
+        else:
+            for label, name in ((0, "not hot"), (1, "hot")):
+                ax.hist(s.proba[s.y == label], bins=bins, alpha=0.6, color=CLASS_COLORS[name], label=name, density=True)
+        ax.axvline(threshold, color="#000", linestyle="--", label=f"threshold {threshold:.3f}")
+        ax.set(xlabel="score", ylabel="density" if s.y is not None else "companies", title=s.name, xlim=(0, 1))
+        ax.legend(fontsize=8)
+    return figure
+
+
+def importance_figure(values: dict[str, float]) -> Figure:
+    """Horizontal bars of the ``TOP_IMPORTANCE`` largest importances, largest on top."""
+    top = sorted(values.items(), key=lambda item: -abs(item[1]))[:TOP_IMPORTANCE][::-1]
+    figure, (ax,) = _figure(8, 0.3 * len(top) + 1.2)
+    ax.barh([name for name, _ in top], [value for _, value in top], color=OOF_COLOR)
+    ax.set(xlabel="importance (mean size of the column's effect on the score)", title="Global feature importance")
+    return figure

@@ -1,0 +1,290 @@
+"""Tests of the HTML report (hotleads.report): content, numbers, self-containment, and a real browser.
+
+The browser test opens the written page in Debian's headless ``chromium`` (installed by
+``tests/setup_chromium.sh``) and fails on any console message: the page has no script, so any
+message at all (an error, an uncaught exception, a log) means something is wrong. That the check
+can fail is itself tested on deliberately broken pages. Without chromium those tests skip.
+"""
+
+from __future__ import annotations
+
+import base64
+import functools
+import re
+import shutil
+import subprocess
+from html.parser import HTMLParser
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from hotleads import registry
+from hotleads.bundle import load, save
+from hotleads.discovery import Discovery, candidate_features, find_relations
+from hotleads.estimators import GBDTClassifier
+from hotleads.exceptions import DataError
+from hotleads.io import read_table
+from hotleads.pipeline import LeadModel, TrainOptions, evaluate, train
+from hotleads.report import build_report, threshold_sweep, write_report
+from hotleads.schema import prepare
+
+SECTIONS = ("summary", "leaderboard", "threshold", "curves", "calibration", "importance", "data", "discovery", "glossary")
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+needs_chromium = pytest.mark.skipif(
+    CHROMIUM is None, reason="chromium is not installed (tests/setup_chromium.sh installs Debian's package where apt-get can)"
+)
+
+
+@pytest.fixture(scope="module")
+def small_gbdt():
+    """Registry "gbdt" with 30 trees: the report needs a model, not a good one."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setitem(registry.MODELS, "gbdt", functools.partial(GBDTClassifier, n_estimators=30))
+        yield
+
+
+@pytest.fixture(scope="module")
+def model(dataset: Path, small_gbdt) -> LeadModel:
+    """gbdt and logreg, mean ensemble, 3 folds; with what feature discovery reports, without its cost.
+
+    Discovery's OOF selection fits dozens of LightGBM models (seconds); the report only shows its
+    findings, so the relations are found for real and the first candidate is recorded as kept.
+    """
+    frame = read_table(dataset / "train.csv")
+    model = train(frame, TrainOptions(models=["gbdt", "logreg"], folds=3, features="raw"), source="train.csv")
+    base = model.preprocessor.base_frame(prepare(frame, model.schema, labelled=False).features)
+    relations = find_relations(base)
+    candidates = candidate_features(base, relations)
+    candidates[0].evidence["oof_gain"] = 0.0123
+    model.discovery = Discovery([r.evidence | {"feature": r.name, "formula": r.formula()} for r in relations], candidates[:1], candidates[1:], 0.7, 0.71).to_dict()
+    return model
+
+
+@pytest.fixture(scope="module")
+def test_frame(dataset: Path) -> pd.DataFrame:
+    return read_table(dataset / "test.csv")
+
+
+@pytest.fixture(scope="module")
+def holdout_frame(dataset: Path) -> pd.DataFrame:
+    return read_table(dataset / "holdout.csv")
+
+
+@pytest.fixture(scope="module")
+def page(model: LeadModel, test_frame: pd.DataFrame) -> str:
+    """The report with labelled data: test metrics, and no drift (same distribution as training)."""
+    return build_report(model, test_frame, source="test.csv")
+
+
+@pytest.fixture(scope="module")
+def holdout_report(model: LeadModel, holdout_frame: pd.DataFrame, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The report on the unlabelled holdout (clean integers where training is noisy), written to a file."""
+    return write_report(model, tmp_path_factory.mktemp("report") / "report.html", holdout_frame, source="holdout.csv")
+
+
+class Elements(HTMLParser):
+    """Every start tag with its attributes, and the page's text."""
+
+    def __init__(self, page: str) -> None:
+        super().__init__()
+        self.tags: list[tuple[str, dict]] = []
+        self.text: list[str] = []
+        self.feed(page)
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.append((tag, dict(attrs)))
+
+    def handle_data(self, data):
+        self.text.append(data)
+
+    def all(self, tag: str) -> list[dict]:
+        return [attrs for name, attrs in self.tags if name == tag]
+
+
+def section(page: str, sid: str) -> str:
+    match = re.search(rf'<section id="{sid}">(.*?)</section>', page, re.S)
+    assert match, f"no section {sid}"
+    return match.group(1)
+
+
+def test_every_section_is_present_and_linked(page: str) -> None:
+    elements = Elements(page)
+    assert [attrs["id"] for attrs in elements.all("section")] == list(SECTIONS)
+    assert [attrs["href"] for attrs in elements.all("a")][: len(SECTIONS)] == [f"#{sid}" for sid in SECTIONS]
+    assert page.startswith("<!DOCTYPE html>") and page.rstrip().endswith("</html>")
+
+
+def test_summary_states_recall_and_precision_in_plain_words(model: LeadModel, page: str) -> None:
+    oof = model.oof_metrics()
+    summary = section(page, "summary")
+    assert f"finds {100 * oof['recall']:.0f} of every 100 hot leads" in summary
+    assert f"{100 * oof['precision']:.0f} in 100 are hot leads" in summary
+    assert f"at least <b>{model.threshold:.3f}</b>" in summary
+    assert f"F1 {oof['f1']:.4f}" in summary
+
+
+def test_leaderboard_matches_the_model_and_evaluate(model: LeadModel, test_frame: pd.DataFrame, page: str) -> None:
+    board = section(page, "leaderboard")
+    for row in model.leaderboard():  # what `hotleads run` writes to metrics.json ("leaderboard", "oof")
+        cells = [row["model"], f"{row['f1']:.4f}", f"{row['threshold']:.3f}", f"{row['precision']:.4f}", f"{row['recall']:.4f}", f"{row['pr_auc']:.4f}"]
+        assert "</td><td>".join(cells) in board.replace('<td class="text">', "<td>"), row
+    test = evaluate(model, test_frame, source="test.csv")  # metrics.json "test"
+    assert f"{test['metrics']['f1']:.4f}" in board
+    for name, metrics in test["members"].items():
+        assert f"<td class=\"text\">{name}</td><td>{metrics['f1']:.4f}</td>" in board
+    assert f"{test['metrics']['rows']:,} labelled companies" in board
+
+
+def test_threshold_section_explains_the_choice_and_other_objectives(model: LeadModel, page: str) -> None:
+    text = section(page, "threshold")
+    assert f"The chosen threshold is <b>{model.threshold:.3f}</b> because it gives the highest F1" in text
+    assert set(model.thresholds) >= {"f1", "precision&gt;=0.9", "recall&gt;=0.8"} or set(model.thresholds) >= {"f1", "precision>=0.9", "recall>=0.8"}
+    for name, found in model.thresholds.items():
+        assert f"{name.replace('>', '&gt;')}</td>" in text
+        if found["attainable"]:
+            assert f"{found['threshold']:.3f}" in text
+    assert "at 0.5:" in text and "at 0.3:" in text
+
+
+def test_calibration_shows_brier_before_and_after(model: LeadModel, page: str) -> None:
+    text = section(page, "calibration")
+    calibration = model.calibration
+    assert f"{calibration['brier_uncalibrated']:.4f}" in text and f"{calibration['brier_calibrated']:.4f}" in text
+    for brier in calibration["candidates"].values():
+        assert f"{brier:.4f}" in text
+
+
+def test_every_image_is_an_inline_png(page: str) -> None:
+    images = Elements(page).all("img")
+    assert len(images) == 6  # PR/ROC, threshold, confusion, score distribution, calibration, importance
+    for attrs in images:
+        assert attrs["alt"]
+        prefix = "data:image/png;base64,"
+        assert attrs["src"].startswith(prefix)
+        assert base64.b64decode(attrs["src"][len(prefix):], validate=True).startswith(b"\x89PNG\r\n\x1a\n")
+
+
+def test_nothing_is_fetched_from_outside(page: str) -> None:
+    elements = Elements(page)
+    for tag, attrs in elements.tags:
+        for name, value in attrs.items():
+            assert not re.match(r"\s*(https?:|//|ftp:)", value or "", re.I), (tag, name, value)
+    assert not {tag for tag, _ in elements.tags} & {"script", "link", "iframe", "object", "embed"}
+    assert "url(" not in page and "@import" not in page
+
+
+def test_drift_warns_on_the_holdout_whole_numbers(holdout_report: Path, page: str) -> None:
+    holdout = holdout_report.read_text(encoding="utf-8")
+    data = section(holdout, "data")
+    assert '<div class="box warning">' in data
+    for column in ("funding_rounds", "job_postings_30d"):
+        assert f"{column}: values are whole numbers here (100 % of values) but not in training" in data
+    assert "Warning:</b> 2 column(s) of holdout.csv differ from the training data (funding_rounds, job_postings_30d)" in section(holdout, "summary")
+    assert "holdout.csv</b>: 300 companies;" in data  # unlabelled: no test metrics
+    assert "labelled companies" not in section(holdout, "leaderboard")
+    quiet = section(page, "data")  # test.csv comes from the training distribution
+    assert '<div class="box ok">' in quiet and "box warning" not in quiet
+
+
+def test_training_profile_and_discovery_are_described(model: LeadModel, page: str) -> None:
+    data = section(page, "data")
+    assert f"The training data: {model.profile['rows']:,} companies, {100 * model.profile['positive_rate']:.1f} % of them hot leads" in data
+    for column in model.schema.features:
+        assert f'<td class="text">{column}</td>' in data
+    discovery = section(page, "discovery")
+    for relation in model.discovery["relations"]:
+        assert relation["relation"] in discovery
+    assert model.discovery["relations"] and model.discovery["kept"]
+    for feature in model.discovery["kept"]:
+        assert feature["name"] in discovery
+    assert "(F1 0.7000 without them, 0.7100 with them)" in discovery and "0.0123" in discovery
+
+
+def test_a_loaded_bundle_gives_the_same_report(model: LeadModel, test_frame: pd.DataFrame, page: str, tmp_path: Path) -> None:
+    loaded = load(save(model, tmp_path / "model"))
+    assert build_report(loaded, test_frame, source="test.csv") == page  # everything the report shows survives the bundle
+
+
+def test_single_model_with_a_user_threshold_and_no_data(dataset: Path, small_gbdt) -> None:
+    frame = read_table(dataset / "train.csv")
+    model = train(frame, TrainOptions(models=["gbdt"], folds=3, threshold=0.3, features="raw", calibration="none"), source="train.csv")
+    text = build_report(model)
+    assert [a["id"] for a in Elements(text).all("section")] == list(SECTIONS)
+    assert len(Elements(text).all("img")) == 6
+    assert "The chosen threshold is <b>0.300</b> because it was set by hand" in text
+    assert "Feature discovery was off" in text and "Scores are not calibrated" in text
+    assert "box warning" not in text and "labelled companies" not in text and "box ok" not in text
+
+
+def test_write_report_replaces_the_file_only_on_success(model: LeadModel, holdout_report: Path, holdout_frame: pd.DataFrame, tmp_path: Path) -> None:
+    path = Path(shutil.copy(holdout_report, tmp_path / "report.html"))
+    with pytest.raises(DataError, match="missing column"):
+        write_report(model, path, holdout_frame.drop(columns=["industry"]), source="bad.csv")
+    assert path.read_bytes() == holdout_report.read_bytes()
+    assert [p.name for p in tmp_path.iterdir()] == ["report.html"]  # no temporary file left
+
+
+def test_threshold_sweep_matches_counting() -> None:
+    rng = np.random.default_rng(0)
+    y, proba = rng.integers(0, 2, 500), rng.random(500)
+    grid = np.array([0.0, 0.25, 0.5, 0.9, 1.0])
+    sweep = threshold_sweep(y, proba, grid)
+    for i, t in enumerate(grid):
+        called = proba >= t
+        tp = int(np.sum(called & (y == 1)))
+        precision = tp / called.sum() if called.sum() else 1.0
+        assert sweep["precision"][i] == pytest.approx(precision)
+        assert sweep["recall"][i] == pytest.approx(tp / y.sum())
+
+
+# ----------------------------------------------------------------------------- headless chromium
+
+PROBE = """<script>
+window.addEventListener("load", () => {
+  const broken = [...document.images].filter((img) => !img.complete || img.naturalWidth === 0);
+  broken.forEach((img) => console.error("broken image: " + img.alt));
+  console.info("probe: " + document.images.length + " images, " + broken.length + " broken");
+});
+</script>"""
+
+
+def open_in_chromium(path: Path, profile_dir: Path) -> tuple[str, list[str]]:
+    """Load ``path`` in headless chromium: (the DOM after loading, every console message)."""
+    result = subprocess.run(
+        [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run",
+         f"--user-data-dir={profile_dir}", "--enable-logging=stderr", "--v=0", "--dump-dom", path.as_uri()],
+        capture_output=True, text=True, timeout=120, check=False,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    # e.g. [123:123:1126/110333.992269:INFO:CONSOLE:1] "message", source: file:///... (1)
+    messages = re.findall(r':CONSOLE[^\]]*\] "(.*)", source: ', result.stderr)
+    return result.stdout, messages
+
+
+@needs_chromium
+def test_console_check_catches_errors_and_broken_images(tmp_path: Path) -> None:
+    broken = tmp_path / "broken.html"
+    broken.write_text(
+        '<!DOCTYPE html><html><body><img alt="empty" src="data:image/png;base64,AAAA">'
+        '<script>console.error("deliberate error"); null.boom;</script>' + PROBE + "</body></html>"
+    )
+    _, messages = open_in_chromium(broken, tmp_path / "profile")
+    assert "deliberate error" in messages
+    assert any(m.startswith("Uncaught TypeError") for m in messages)
+    assert "broken image: empty" in messages and "probe: 1 images, 1 broken" in messages
+
+
+@needs_chromium
+def test_report_renders_in_chromium_without_console_messages(holdout_report: Path, tmp_path: Path) -> None:
+    path = holdout_report
+    dom, messages = open_in_chromium(path, tmp_path / "profile")
+    assert messages == []
+    for sid in SECTIONS:
+        assert f'<section id="{sid}">' in dom
+    assert dom.count('<img alt="') == 6 and "This data differs from what the model learnt from" in dom
+    probed = tmp_path / "probed.html"  # the same page with a script that reports images the browser cannot draw
+    probed.write_text(path.read_text(encoding="utf-8").replace("</body>", PROBE + "</body>"), encoding="utf-8")
+    _, messages = open_in_chromium(probed, tmp_path / "profile")
+    assert messages == ["probe: 6 images, 0 broken"]
