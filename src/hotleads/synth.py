@@ -29,9 +29,9 @@ True probability of being a hot lead, with standardised ``j = (jobs - 10) / 3.2`
 ``g = (growth - 20) / 17.3``, ``t = (industry_growth_rate - 17.5) / 7``,
 ``e = (regional_employment_trend - 5) / 5.8``, ``f = (log10(total_funding) - 6.5) / 0.4``::
 
-    z = -4.1 + 2.2 r + 1.0 j + 1.4 tanh(g) + 1.6 r j        (recent funding x hiring)
-        + 0.6 t + 0.35 e + 0.3 f + 0.5 [2 <= rounds <= 4]    (growth stage)
-        + role effect (Sales +0.3, Operations -0.2, else 0)
+    z = -6.43 + 4.4 r + 2.0 j + 2.8 tanh(g) + 3.2 r j       (recent funding x hiring)
+        + 1.2 t + 0.7 e + 0.6 f + 1.0 [2 <= rounds <= 4]     (growth stage)
+        + role effect (Sales +0.6, Operations -0.4, else 0)
     p = 1 / (1 + exp(-z))           # mean about 0.15
     is_hot_lead ~ Bernoulli(p)
 
