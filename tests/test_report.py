@@ -79,9 +79,10 @@ def page(model: LeadModel, test_frame: pd.DataFrame) -> str:
 
 
 @pytest.fixture(scope="module")
-def holdout_report(model: LeadModel, holdout_frame: pd.DataFrame, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The report on the unlabelled holdout (clean integers where training is noisy), written to a file."""
-    return write_report(model, tmp_path_factory.mktemp("report") / "report.html", holdout_frame, source="holdout.csv")
+def holdout_report(model: LeadModel, test_frame: pd.DataFrame, holdout_frame: pd.DataFrame, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """As `hotleads run` writes it: labelled test.csv, and the holdout to score (clean integers where training is noisy)."""
+    path = tmp_path_factory.mktemp("report") / "report.html"
+    return write_report(model, path, test_frame, source="test.csv", scoring=holdout_frame, scoring_source="holdout.csv")
 
 
 class Elements(HTMLParser):
@@ -175,17 +176,19 @@ def test_nothing_is_fetched_from_outside(page: str) -> None:
     assert "url(" not in page and "@import" not in page
 
 
-def test_drift_warns_on_the_holdout_whole_numbers(holdout_report: Path, page: str) -> None:
-    holdout = holdout_report.read_text(encoding="utf-8")
-    data = section(holdout, "data")
-    assert '<div class="box warning">' in data
+def test_drift_warns_on_the_holdout_whole_numbers_only(holdout_report: Path, page: str) -> None:
+    both = holdout_report.read_text(encoding="utf-8")
+    data = section(both, "data")
+    test_part, holdout_part = data.split("<b>holdout.csv</b>: 300 companies;")  # unlabelled: no positive rate
+    assert '<div class="box ok">' in test_part and "box warning" not in test_part  # same distribution as training
+    assert '<div class="box warning">' in holdout_part
     for column in ("funding_rounds", "job_postings_30d"):
-        assert f"{column}: values are whole numbers here (100 % of values) but not in training" in data
-    assert "Warning:</b> 2 column(s) of holdout.csv differ from the training data (funding_rounds, job_postings_30d)" in section(holdout, "summary")
-    assert "holdout.csv</b>: 300 companies;" in data  # unlabelled: no test metrics
-    assert "labelled companies" not in section(holdout, "leaderboard")
-    quiet = section(page, "data")  # test.csv comes from the training distribution
-    assert '<div class="box ok">' in quiet and "box warning" not in quiet
+        assert f"{column}: values are whole numbers here (100 % of values) but not in training" in holdout_part
+    summary = section(both, "summary")
+    assert "The columns of test.csv look like the training data" in summary
+    assert "Warning:</b> 2 column(s) of holdout.csv differ from the training data (funding_rounds, job_postings_30d)" in summary
+    assert section(both, "leaderboard") == section(page, "leaderboard")  # test metrics from the labelled table only
+    assert section(both, "curves").count("<img") == section(page, "curves").count("<img")
 
 
 def test_training_profile_and_discovery_are_described(model: LeadModel, page: str) -> None:

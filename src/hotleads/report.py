@@ -28,6 +28,7 @@ from sklearn.calibration import calibration_curve
 from sklearn.metrics import brier_score_loss, precision_recall_curve, roc_curve
 
 from . import __version__
+from .discovery import DerivedFeature
 from .io import atomic_path
 from .metrics import classification_metrics
 from .pipeline import LeadModel, evaluate, score
@@ -38,7 +39,7 @@ MARKED_THRESHOLDS = (0.5, 0.3)
 MAX_CURVE_POINTS = 2000  # curves are thinned to this many points: same picture, small file
 TOP_IMPORTANCE = 20
 DPI = 96
-OOF_COLOR, DATA_COLOR, UNCALIBRATED_COLOR = "#1f77b4", "#d62728", "#7f7f7f"
+OOF_COLOR, DATA_COLOR, SCORING_COLOR, UNCALIBRATED_COLOR = "#1f77b4", "#d62728", "#ff7f0e", "#7f7f7f"
 CLASS_COLORS = {"not hot": "#1f77b4", "hot": "#d62728"}
 THRESHOLD_REASONS = {
     "oof-f1": "it gives the highest F1 on the out-of-fold predictions of the training data",
@@ -59,18 +60,31 @@ class Scored:
 
 
 @dataclass
+class Checked:
+    """A table the model was run on: its scores (and labels) and how it differs from training."""
+
+    scored: Scored
+    drift: list[dict] | None
+
+
+@dataclass
 class Evidence:
     """Everything the page shows, computed once."""
 
     model: LeadModel
-    source: str
     oof: Scored
-    data: Scored | None = None
-    evaluation: dict | None = None  # pipeline.evaluate on labelled data
-    drift: list[dict] | None = None
+    tables: list[Checked]
+    evaluation: dict | None = None  # pipeline.evaluate on the labelled table
+
+    @property
+    def labelled(self) -> Scored | None:
+        return next((t.scored for t in self.tables if t.scored.y is not None), None)
 
 
-def build_report(model: LeadModel, data: pd.DataFrame | None = None, *, source: str = "table") -> str:
+def build_report(
+    model: LeadModel, data: pd.DataFrame | None = None, *, source: str = "table",
+    scoring: pd.DataFrame | None = None, scoring_source: str = "scoring table",
+) -> str:
     """The report of ``model`` as one self-contained HTML page.
 
     Parameters
@@ -83,13 +97,16 @@ def build_report(model: LeadModel, data: pd.DataFrame | None = None, *, source: 
         data (drift).
     source : str, default "table"
         The table's name in the page and in error messages (e.g. its file path).
+    scoring, scoring_source : DataFrame and str, optional
+        A second table, typically the unlabelled one to be scored (``holdout.csv``), shown with
+        its score distribution and drift beside ``data``.
 
     Returns
     -------
     str
         The HTML page.
     """
-    evidence = gather(model, data, source=source)
+    evidence = gather(model, data, source=source, scoring=scoring, scoring_source=scoring_source)
     sections = [
         _summary_section(evidence),
         _leaderboard_section(evidence),
@@ -104,31 +121,46 @@ def build_report(model: LeadModel, data: pd.DataFrame | None = None, *, source: 
     return _page(f"Hot-lead model report: {model.final_label}", sections)
 
 
-def write_report(model: LeadModel, path: str | Path, data: pd.DataFrame | None = None, *, source: str = "table") -> Path:
+def write_report(
+    model: LeadModel, path: str | Path, data: pd.DataFrame | None = None, *, source: str = "table",
+    scoring: pd.DataFrame | None = None, scoring_source: str = "scoring table",
+) -> Path:
     """Write :func:`build_report` to ``path`` atomically (a failure leaves any earlier file as it was)."""
-    page = build_report(model, data, source=source)
+    page = build_report(model, data, source=source, scoring=scoring, scoring_source=scoring_source)
     with atomic_path(path) as tmp:
         tmp.write_text(page, encoding="utf-8")
     return Path(path)
 
 
-def gather(model: LeadModel, data: pd.DataFrame | None, *, source: str) -> Evidence:
-    """Score and evaluate ``data`` (when given) and compare it with the training profile."""
+def gather(
+    model: LeadModel, data: pd.DataFrame | None, *, source: str,
+    scoring: pd.DataFrame | None = None, scoring_source: str = "scoring table",
+) -> Evidence:
+    """Score ``data`` and ``scoring`` (when given), evaluate a labelled ``data``, compare both with the training profile."""
     oof = Scored("out-of-fold (training)", np.asarray(model.oof), np.asarray(model.y), OOF_COLOR)
-    evidence = Evidence(model=model, source=source, oof=oof)
-    if data is None:
-        return evidence
-    labelled = model.schema.target in data.columns
-    scored, _, y = score(model, data, source=source, labelled=labelled)
-    evidence.data = Scored(source, scored["probability"].to_numpy(dtype=float), y, DATA_COLOR)
-    with warnings.catch_warnings():  # score() above already warned about this table
-        warnings.simplefilter("ignore", DataWarning)
+    evidence = Evidence(model=model, oof=oof, tables=[])
+    for frame, name, color, may_be_labelled in ((data, source, DATA_COLOR, True), (scoring, scoring_source, SCORING_COLOR, False)):
+        if frame is None:
+            continue
+        labelled = may_be_labelled and model.schema.target in frame.columns
+        evidence.tables.append(check_table(model, frame, name, color, labelled=labelled))
         if labelled:
-            evidence.evaluation = evaluate(model, data, source=source)
-        if model.profile is not None:
-            features = prepare(data, model.schema, source=source, labelled=False).features
-            evidence.drift = drift(model.profile, features, model.schema)
+            with warnings.catch_warnings():  # check_table already warned about this table
+                warnings.simplefilter("ignore", DataWarning)
+                evidence.evaluation = evaluate(model, frame, source=name)
     return evidence
+
+
+def check_table(model: LeadModel, frame: pd.DataFrame, source: str, color: str, *, labelled: bool) -> Checked:
+    """Scores of ``frame`` (with labels when ``labelled``) and its drift from the training profile."""
+    scored, _, y = score(model, frame, source=source, labelled=labelled)
+    found = None
+    if model.profile is not None:
+        with warnings.catch_warnings():  # score() above already warned about this table
+            warnings.simplefilter("ignore", DataWarning)
+            features = prepare(frame, model.schema, source=source, labelled=False).features
+        found = drift(model.profile, features, model.schema)
+    return Checked(Scored(source, scored["probability"].to_numpy(dtype=float), y, color), found)
 
 
 # ----------------------------------------------------------------------------- page and HTML helpers
@@ -167,10 +199,12 @@ def _esc(text: object) -> str:
     return html.escape(str(text), quote=True)
 
 
-def _table(header: list[str], rows: list[list[object]], *, text_columns: int = 1, row_classes: list[str] | None = None) -> str:
-    """An HTML table; the first ``text_columns`` columns are left-aligned text, the rest numbers."""
+def _table(header: list[str], rows: list[list[object]], *, text_columns: int | set[int] = 1, row_classes: list[str] | None = None) -> str:
+    """An HTML table; text columns (the first ``text_columns``, or those indices) left-aligned, numbers right-aligned."""
+    text = set(range(text_columns)) if isinstance(text_columns, int) else text_columns
+
     def cell(tag: str, i: int, value: object) -> str:
-        align = ' class="text"' if i < text_columns else ""
+        align = ' class="text"' if i in text else ""
         return f"<{tag}{align}>{_esc(value)}</{tag}>"
 
     head = "<tr>" + "".join(cell("th", i, h) for i, h in enumerate(header)) + "</tr>"
@@ -221,12 +255,11 @@ def _summary_section(ev: Evidence) -> tuple[str, str, str]:
     if ev.evaluation is not None:
         test = ev.evaluation["metrics"]
         lines.append(
-            f"On <b>{_esc(ev.source)}</b> ({test['rows']:,} labelled companies it never saw) it finds {_per100(test['recall'])} "
+            f"On <b>{_esc(ev.labelled.name)}</b> ({test['rows']:,} labelled companies it never saw) it finds {_per100(test['recall'])} "
             f"of every 100 hot leads, and {_per100(test['precision'])} in 100 of those it calls hot are hot (F1 {_f(test['f1'])})."
         )
     lines.append(_calibration_sentence(model))
-    if ev.drift is not None:
-        lines.append(_drift_sentence(ev))
+    lines.extend(_drift_sentence(table) for table in ev.tables if table.drift is not None)
     return "summary", "Summary", _box("summary", "".join(f"<p>{line}</p>" for line in lines))
 
 
@@ -240,12 +273,12 @@ def _calibration_sentence(model: LeadModel) -> str:
     )
 
 
-def _drift_sentence(ev: Evidence) -> str:
-    drifted = [d["column"] for d in ev.drift if d["severity"] != "none"]
+def _drift_sentence(table: Checked) -> str:
+    drifted = [d["column"] for d in table.drift if d["severity"] != "none"]
     if not drifted:
-        return f"The columns of {_esc(ev.source)} look like the training data (see <a href=\"#data\">Data</a>)."
+        return f"The columns of {_esc(table.scored.name)} look like the training data (see <a href=\"#data\">Data</a>)."
     return (
-        f"<b>Warning:</b> {len(drifted)} column(s) of {_esc(ev.source)} differ from the training data "
+        f"<b>Warning:</b> {len(drifted)} column(s) of {_esc(table.scored.name)} differ from the training data "
         f"({_esc(', '.join(drifted))}); scores there may be less reliable (see <a href=\"#data\">Data</a>)."
     )
 
@@ -261,6 +294,9 @@ def _leaderboard_section(ev: Evidence) -> tuple[str, str, str]:
         "each at its own best-F1 threshold; the row in bold is the model that scores new companies, at its chosen threshold.</p>",
         _table(header, rows, row_classes=classes),
     ]
+    if ev.model.final_label != ev.model.final_name:
+        parts.append(f"<p class=\"note\">{_esc(ev.model.final_label)}: the same model with its scores rescaled so that they "
+                     "read as chances (see <a href=\"#calibration\">Calibration</a>).</p>")
     if ev.evaluation is not None:
         parts.append(_test_table(ev))
     return "leaderboard", "Leaderboard", "\n".join(parts)
@@ -275,7 +311,7 @@ def _test_table(ev: Evidence) -> str:
              _f(m["roc_auc"]), _f(m["accuracy"])] for name, m in results]
     classes = ["final" if name == ev.model.final_label else "" for name, _ in results]
     return (
-        f"<p>On <b>{_esc(ev.source)}</b> ({ev.evaluation['metrics']['rows']:,} labelled companies), each model at the threshold "
+        f"<p>On <b>{_esc(ev.labelled.name)}</b> ({ev.evaluation['metrics']['rows']:,} labelled companies), each model at the threshold "
         "chosen on the training data:</p>" + _table(header, rows, row_classes=classes)
     )
 
@@ -317,10 +353,7 @@ def _objectives_table(model: LeadModel) -> str:
 
 
 def _labelled_sets(ev: Evidence) -> list[Scored]:
-    sets = [ev.oof]
-    if ev.data is not None and ev.data.y is not None:
-        sets.append(ev.data)
-    return sets
+    return [ev.oof] if ev.labelled is None else [ev.oof, ev.labelled]
 
 
 def _curves_section(ev: Evidence) -> tuple[str, str, str]:
@@ -342,10 +375,7 @@ def _curves_section(ev: Evidence) -> tuple[str, str, str]:
 
 
 def _distribution_sets(ev: Evidence) -> list[Scored]:
-    sets = [ev.oof]
-    if ev.data is not None:
-        sets.append(ev.data)
-    return sets
+    return [ev.oof, *(table.scored for table in ev.tables)]
 
 
 def _calibration_section(ev: Evidence) -> tuple[str, str, str]:
@@ -364,8 +394,8 @@ def _calibration_section(ev: Evidence) -> tuple[str, str, str]:
     curves = [Scored("out-of-fold, calibrated" if calibrated else "out-of-fold", ev.oof.proba, ev.oof.y, OOF_COLOR)]
     if model.oof_uncalibrated is not None and calibrated:
         curves.insert(0, Scored("out-of-fold, before calibration", np.asarray(model.oof_uncalibrated), ev.oof.y, UNCALIBRATED_COLOR))
-    if ev.data is not None and ev.data.y is not None:
-        curves.append(ev.data)
+    if ev.labelled is not None:
+        curves.append(ev.labelled)
     return "calibration", "Calibration", text + _image(calibration_figure(curves), "calibration (reliability) curve")
 
 
@@ -389,8 +419,7 @@ def _data_section(ev: Evidence) -> tuple[str, str, str]:
         rate = "" if profile.get("positive_rate") is None else f", {_pct(profile['positive_rate'])} of them hot leads"
         parts.append(f"<p>The training data: {profile['rows']:,} companies{rate}. Per column:</p>")
         parts.append(_profile_table(profile))
-    if ev.data is not None:
-        parts.append(_drift_html(ev))
+    parts.extend(_drift_html(table, ev.model.threshold) for table in ev.tables)
     return "data", "Data", "\n".join(parts)
 
 
@@ -398,7 +427,7 @@ def _profile_table(profile: dict) -> str:
     header = ["column", "role", "missing", "infinite", "min", "median", "max", "whole numbers", "values"]
     rows = [[name, p["role"], f"{p['missing']:,}", _infinite(p), *_range(p), _pct(p.get("integral_share")) if p["role"] == "numeric" else "",
              _values_text(p)] for name, p in profile["columns"].items()]
-    return _table(header, rows, text_columns=2) + (
+    return _table(header, rows, text_columns={0, 1, len(header) - 1}) + (
         '<p class="note">"whole numbers": share of values without decimals. "values": most frequent categories, or the date range.</p>'
     )
 
@@ -429,21 +458,22 @@ def _num(value: float | None) -> str:
     return f"{value:,.0f}" if abs(value) >= 1000 else f"{value:.4g}"
 
 
-def _drift_html(ev: Evidence) -> str:
-    rows_text = f"<p><b>{_esc(ev.source)}</b>: {len(ev.data.proba):,} companies"
-    if ev.data.y is not None:
-        rows_text += f", {_pct(float(np.mean(ev.data.y)))} of them hot leads"
-    rows_text += f"; {_pct(float(np.mean(ev.data.proba >= ev.model.threshold)))} are called hot.</p>"
-    if ev.drift is None:
+def _drift_html(table: Checked, threshold: float) -> str:
+    scored = table.scored
+    rows_text = f"<p><b>{_esc(scored.name)}</b>: {len(scored.proba):,} companies"
+    if scored.y is not None:
+        rows_text += f", {_pct(float(np.mean(scored.y)))} of them hot leads"
+    rows_text += f"; {_pct(float(np.mean(scored.proba >= threshold)))} are called hot.</p>"
+    if table.drift is None:
         return rows_text + "<p>No training profile to compare it with.</p>"
-    drifted = [d for d in ev.drift if d["severity"] != "none"]
+    drifted = [d for d in table.drift if d["severity"] != "none"]
     if drifted:
         items = "".join(f"<li>{_esc(d['message'])}</li>" for d in sorted(drifted, key=lambda d: (SEVERITY_ORDER[d["severity"]], -d["psi"])))
         box = _box("warning", f"<p><b>This data differs from what the model learnt from</b> in {len(drifted)} column(s). "
                    f"Scores may be less reliable; check how the data was produced.</p><ul>{items}</ul>")
     else:
         box = _box("ok", "<p>This data looks like the training data: no column has shifted.</p>")
-    return rows_text + box + _drift_table(ev.drift) + (
+    return rows_text + box + _drift_table(table.drift) + (
         '<p class="note">PSI (population stability index) compares the share of values in each training decile: below 0.1 '
         "no shift, 0.1 to 0.25 moderate, above 0.25 major.</p>"
     )
@@ -486,8 +516,6 @@ def _feature_list(features: list[dict]) -> str:
 
 
 def _formula(feature: dict) -> str:
-    from .discovery import DerivedFeature  # noqa: PLC0415 - only needed here
-
     return DerivedFeature.from_dict(feature).formula()
 
 
