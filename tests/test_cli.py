@@ -409,14 +409,33 @@ def test_a_fixed_threshold_is_honoured(dataset: Path, tmp_path: Path) -> None:
 def test_run_writes_every_output(tmp_path: Path) -> None:
     out = tmp_path / "out"
     assert_ok(invoke("run", "--out", out, "--rows", 2000, "--quiet"))
-    for name in ("submission.csv", "scores.csv", "metrics.json", "model/manifest.json"):
+    for name in ("submission.csv", "scores.csv", "metrics.json", "report.html", "model/manifest.json"):
         assert (out / name).is_file(), name
+    assert "Leaderboard" in (out / "report.html").read_text()
+    scores = pd.read_csv(out / "scores.csv")
+    assert scores["reason_1"].str.endswith(("raises the score", "lowers the score")).all()
     metrics = json.loads((out / "metrics.json").read_text())
     assert 0.5 < metrics["test"]["metrics"]["f1"] <= 1
     assert 0.5 < metrics["bayes"]["test_f1"] <= 1
     assert metrics["test_f1_share_of_bayes"] == pytest.approx(metrics["test"]["metrics"]["f1"] / metrics["bayes"]["test_f1"])
     submission = pd.read_csv(out / "submission.csv")
     assert list(submission.columns) == ["Id", "Prediction"] and len(submission) == 400
+
+
+def test_report_writes_one_self_contained_page(cli_model: Path, dataset: Path, tmp_path: Path) -> None:
+    out = tmp_path / "report.html"
+    result = assert_ok(invoke("report", cli_model, dataset / "test.csv", "--out", out))
+    assert "wrote" in result.stdout and out.is_file()
+    page = out.read_text()
+    assert page.startswith("<!DOCTYPE html>") and "test.csv" in page
+    assert "http://" not in page and "https://" not in page
+
+
+def test_report_user_errors_write_nothing(cli_model: Path, tmp_path: Path) -> None:
+    out = tmp_path / "report.html"
+    assert_user_error(invoke("report", tmp_path / "nope", "--out", out), "no such model directory")
+    assert_user_error(invoke("report", cli_model, tmp_path / "missing.csv", "--out", out), "missing.csv")
+    assert not out.exists()
 
 
 def test_version() -> None:

@@ -18,6 +18,7 @@ from . import __version__, bundle, pipeline, synth
 from .exceptions import HotleadsError, ParameterError
 from .io import read_table, write_csv, write_json, write_table
 from .registry import parse_model_names
+from .report import write_report
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="Predict which companies are hot leads for HR services.")
 console = Console(stderr=True)
@@ -212,7 +213,7 @@ def print_leads(scored: pd.DataFrame, model: pipeline.LeadModel, top: int) -> No
         table.add_column("name", max_width=24)
     table.add_column("score", justify="right", no_wrap=True)
     table.add_column("tier", no_wrap=True)
-    table.add_column("why", min_width=40, ratio=1)
+    table.add_column("why", ratio=1)
     colours = {"hot": "bold red", "warm": "yellow", "cold": "blue"}
     for row in scored.nsmallest(top, "rank").itertuples(index=False):
         why = "\n".join(reason for reason in (row.reason_1, row.reason_2, row.reason_3) if reason)
@@ -240,6 +241,23 @@ def evaluate(
 
 @app.command()
 @user_errors
+def report(
+    model_dir: Annotated[Path, typer.Argument(help="Model directory from `hotleads train`.")],
+    data: Annotated[Path | None, typer.Argument(help="Optional table to compare with training: test metrics when it has the target column, drift always.")] = None,
+    out: Annotated[Path, typer.Option(help="HTML file to write (self-contained, opens offline).")] = Path("report.html"),
+    device: Device = "auto",
+    quiet: Quiet = False,
+) -> None:
+    """Write a self-contained HTML report: leaderboard, curves, calibration, importance, data and drift."""
+    model = bundle.load(model_dir, device=device)
+    frame = read_table(data) if data else None
+    write_report(model, out, frame, source=str(data) if data else "table")
+    if not quiet:
+        stdout.print(f"wrote {out}" + (f" (with {data})" if data else ""))
+
+
+@app.command()
+@user_errors
 def run(
     out: Annotated[Path, typer.Option(help="Output folder.")] = Path("out"),
     rows: Annotated[int, typer.Option(help="Rows of built-in data to generate.")] = 20_000,
@@ -259,15 +277,18 @@ def run(
         model = pipeline.train_file(data / "train.csv", options, progress=progress)
     bundle.save(model, out / "model")
     test = pipeline.evaluate(model, read_table(data / "test.csv"), source=str(data / "test.csv"))
-    scored, _, _ = pipeline.score(model, read_table(data / "holdout.csv"), source=str(data / "holdout.csv"))
+    holdout = read_table(data / "holdout.csv")
+    scored, _, _ = pipeline.score(model, holdout, source=str(data / "holdout.csv"), explain=True)
     write_submission(scored, out / "submission.csv")
     write_scores(scored, model, out / "scores.csv")
     summary = _run_summary(model, test, bayes)
     write_json(summary, out / "metrics.json")
+    write_report(model, out / "report.html", read_table(data / "test.csv"), source=str(data / "test.csv"))
     if not quiet:
         _print_leaderboard(model.leaderboard(), title="out-of-fold on train.csv")
         _print_metrics(test, title="test.csv", bayes_f1=bayes["test_bayes_f1"])
-        stdout.print(f"wrote {out}/submission.csv, scores.csv, metrics.json, model/")
+        print_leads(scored, model, 5)
+        stdout.print(f"wrote {out}/submission.csv, scores.csv (ranked, with reasons), metrics.json, report.html, model/")
 
 
 def _run_summary(model: pipeline.LeadModel, test: dict, bayes: dict) -> dict:
