@@ -474,14 +474,16 @@ def _drift_html(table: Checked, threshold: float) -> str:
     else:
         box = _box("ok", "<p>This data looks like the training data: no column has shifted.</p>")
     return rows_text + box + _drift_table(table.drift) + (
-        '<p class="note">PSI (population stability index) compares the share of values in each training decile: below 0.1 '
-        "no shift, 0.1 to 0.25 moderate, above 0.25 major.</p>"
+        '<p class="note">PSI (population stability index) compares the share of values in each training decile (or '
+        "category): below 0.1 no shift, 0.1 to 0.25 moderate, above 0.25 major. Two samples of the same data differ a little "
+        "by chance, more so when small; that part (\"PSI by chance\") is subtracted before judging.</p>"
     )
 
 
 def _drift_table(results: list[dict]) -> str:
-    header = ["column", "severity", "PSI", "whole numbers (training / here)", "missing (training / here)", "outside training range"]
-    rows = [[d["column"], d["severity"], _f(d["psi"], 3), _pair(d.get("integral_train"), d.get("integral_scored")),
+    header = ["column", "severity", "PSI", "PSI by chance", "whole numbers (training / here)", "missing (training / here)", "outside training range"]
+    rows = [[d["column"], d["severity"], _f(d["psi"], 3), _f(d["psi_noise"], 3),
+             _pair(d.get("integral_train"), d.get("integral_scored")) if d["role"] == "numeric" else "",
              _pair(d["missing_train"], d["missing_scored"]), _pct(d["outside_range"]) if "outside_range" in d else ""]
             for d in results]
     return _table(header, rows, text_columns=2)
