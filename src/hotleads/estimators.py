@@ -25,6 +25,7 @@ from sklearn.utils.class_weight import compute_sample_weight
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+PREDICT_CHUNK = 65_536
 SPLINE_DEGREE = 3  # cubic: smooth shapes; a numeric column with k knots gets k + 2 terms
 
 
@@ -277,6 +278,8 @@ class LogRegClassifier(TabularClassifier):
         return np.column_stack([scaled[:, a] * scaled[:, b] for a, b in self.pairs_]) if self.pairs_ else np.zeros((len(shapes), 0))
 
     def _positive_proba(self, X):
+        if len(X) > PREDICT_CHUNK:  # the design is ~200 floats a row: bound its memory on big tables
+            return np.concatenate([self._positive_proba(X[i : i + PREDICT_CHUNK]) for i in range(0, len(X), PREDICT_CHUNK)])
         design = (self._basis(X) - self.mean_) / self.scale_
         logits = design @ self.coef_ + self.intercept_
         if self.pairs_:
