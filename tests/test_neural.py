@@ -1,6 +1,7 @@
 """The scikit-learn neural classifiers: fit, predict, determinism, save/load, CUDA."""
 
 import json
+import sys
 
 import numpy as np
 import pytest
@@ -275,11 +276,42 @@ def test_fit_restores_threads_and_determinism(data):
     X, y = data
     threads = torch.get_num_threads()
     deterministic = torch.are_deterministic_algorithms_enabled()
+    fill = torch.utils.deterministic.fill_uninitialized_memory
+    compiler_loaded = "torch._inductor.config" in sys.modules
     state = torch.random.get_rng_state()
     make("cnn", epochs=1, n_threads=max(1, threads - 1) if threads > 1 else 2).fit(X, y)
     assert torch.get_num_threads() == threads
     assert torch.are_deterministic_algorithms_enabled() == deterministic
+    assert torch.utils.deterministic.fill_uninitialized_memory == fill
     assert torch.equal(torch.random.get_rng_state(), state)
+    # Deterministic mode is set without importing the compiler (1.4 s per process).
+    assert ("torch._inductor.config" in sys.modules) == compiler_loaded
+
+
+def test_trained_parameters_own_their_storage_and_have_no_gradients():
+    """On CPU the loop trains one flat tensor that the parameters are views of;
+    afterwards each parameter is a tensor of its own again, as before training."""
+    x = torch.randn(64, 3)
+    y = (x[:, 0] > 0).long().numpy()
+    config = TrainConfig(epochs=2, batch_size=16, device="cpu", seed=0, n_threads=1)
+    module = train(lambda: torch.nn.Linear(3, 2), (x,), y, config).module
+    storages = {p.untyped_storage().data_ptr() for p in module.parameters()}
+    assert len(storages) == 2
+    assert all(p.grad is None and p.is_contiguous() for p in module.parameters())
+
+
+def test_flat_training_matches_per_parameter_training(monkeypatch):
+    """The flat tensor changes how parameters are stored, not what they learn."""
+    from hotleads import train_loop
+
+    x = torch.randn(64, 3)
+    y = (x[:, 0] > 0).long().numpy()
+    config = TrainConfig(epochs=2, batch_size=16, device="cpu", seed=0, n_threads=1)
+    flat = train(lambda: torch.nn.Linear(3, 1), (x,), y, config).module
+    monkeypatch.setattr(train_loop, "_flatten_parameters", lambda m: list(m.parameters()))
+    separate = train(lambda: torch.nn.Linear(3, 1), (x,), y, config).module
+    for a, b in zip(flat.parameters(), separate.parameters()):
+        torch.testing.assert_close(a, b)
 
 
 def test_seed_configuration_is_reachable(data):
