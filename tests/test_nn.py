@@ -1,5 +1,7 @@
 """Shapes and behaviour of the plain torch modules in hotleads.nn."""
 
+import warnings
+
 import pytest
 import torch
 
@@ -8,6 +10,7 @@ from hotleads.nn import (
     FeatureTokenizer,
     Head,
     LSTMEncoder,
+    TokenConv1d,
     TokenNet,
     TransformerEncoder,
 )
@@ -125,6 +128,27 @@ def test_cnn_encoder_flatten_width():
     encoder = CNNEncoder(d_in=D, n_channels=10, pooling="flatten", seq_len=12)
     assert encoder.d_out == 120
     assert encoder(tokens(12)).shape == (B, 120)
+
+
+@pytest.mark.parametrize("kernel_size", [1, 2, 3, 4, 5])
+@pytest.mark.parametrize("t", [1, 3, 13])
+def test_token_conv_is_a_same_padded_conv1d_over_the_token_axis(kernel_size, t):
+    conv = TokenConv1d(D, 6, kernel_size)
+    reference = torch.nn.Conv1d(D, 6, kernel_size, padding="same")
+    reference.load_state_dict(conv.state_dict())
+    x = tokens(t)
+    with warnings.catch_warnings():  # even kernels: torch notes its padded copy
+        warnings.simplefilter("ignore", UserWarning)
+        expected = reference(x.transpose(1, 2)).transpose(1, 2)
+    torch.testing.assert_close(conv(x), expected)
+
+
+def test_cnn_encoder_keeps_conv1d_weight_names():
+    encoder = CNNEncoder(d_in=D, n_channels=4, n_layers=2)
+    assert {k: tuple(v.shape) for k, v in encoder.state_dict().items()} == {
+        "convs.0.weight": (4, D, 3), "convs.0.bias": (4,),
+        "convs.3.weight": (4, 4, 3), "convs.3.bias": (4,),
+    }  # fmt: skip
 
 
 @pytest.mark.parametrize("pooling", ["cls", "mean"])
