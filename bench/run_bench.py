@@ -71,6 +71,7 @@ def task_train(model: str, workdir: Path) -> dict:
         "model": model, "oof_f1": board["f1"], "threshold": board["threshold"], "pr_auc": board["pr_auc"],
         "f1_at_0_5": board["f1_at_0_5"], "fit_seconds": fit_seconds, "predict_rows_s": model_rows_s,
         "score_rows_s": score_rows_s, "train_peak_mb": train_peak, "peak_mb": peak_mb(),
+        "final_oof_f1": trained.oof_metrics()["f1"], "calibration": trained.calibration,
     }
 
 
@@ -130,14 +131,29 @@ def task_builtin(arg: str, workdir: Path) -> dict:
     started = time.perf_counter()
     trained = pipeline.train(read_table(data / "train.csv"), pipeline.TrainOptions(models=[model], features=features))
     fit_seconds = time.perf_counter() - started
-    test_f1 = pipeline.evaluate(trained, read_table(data / "test.csv"))["members"][model]["f1"]
+    test = read_table(data / "test.csv")
+    result = pipeline.evaluate(trained, test)
+    test_f1 = result["members"][model]["f1"]
     oof_f1 = trained.leaderboard()[0]["f1"]
     return {
+        "final_oof_f1": trained.oof_metrics()["f1"], "final_test_f1": result["metrics"]["f1"],
+        "calibration": trained.calibration, "test_brier": test_brier(trained, test),
         "model": model, "features": features, "oof_f1": oof_f1, "test_f1": test_f1,
         "train_bayes_f1": bayes["train_bayes_f1"], "test_bayes_f1": bayes["test_bayes_f1"],
         "oof_share": oof_f1 / bayes["train_bayes_f1"], "test_share": test_f1 / bayes["test_bayes_f1"],
         "fit_seconds": fit_seconds, "peak_mb": peak_mb(),
     }
+
+
+def test_brier(trained, test) -> dict:
+    """Brier score on labelled rows the model never saw, before and after calibration."""
+    from sklearn.metrics import brier_score_loss
+
+    from hotleads import pipeline
+
+    _, member_probas, y = pipeline.score(trained, test, labelled=True)
+    raw = trained.final_proba(member_probas)
+    return {"uncalibrated": float(brier_score_loss(y, raw)), "calibrated": float(brier_score_loss(y, trained.calibrator.transform(raw)))}
 
 
 def builtin_data(workdir: Path, rows: int, seed: int) -> dict:
@@ -252,6 +268,10 @@ def markdown(report: dict) -> str:
     for r in report.get("train", []):
         lines.append(f"| {r['model']} | {r['oof_f1']:.4f} | {r['threshold']:.3f} | {r['f1_at_0_5']:.4f} | {r['pr_auc']:.4f} | "
                      f"{r['fit_seconds']:.1f} | {r['train_peak_mb']:.0f} | {r['predict_rows_s']:,.0f} | {r['score_rows_s']:,.0f} | {r['peak_mb']:.0f} |")
+    if report.get("train"):
+        lines += ["", "Calibration of the final predictor (OOF Brier score, nested; lower is better) and its OOF F1 at the threshold tuned on the calibrated output:", "",
+                  "| model | method | Brier before | Brier after | final OOF F1 |", "| --- | --- | --- | --- | --- |"]
+        lines += [calibration_row(r["model"], r["calibration"], r["final_oof_f1"]) for r in report["train"]]
     if "discovery" in report:
         d = report["discovery"]
         lines += ["", f"`--features auto` costs {d['auto'] - d['raw']:.1f} s over `raw` for `{d['model']}` on 20,000 rows ({d['raw']:.1f} s -> {d['auto']:.1f} s)."]
@@ -272,6 +292,10 @@ def markdown(report: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
+def calibration_row(model: str, c: dict, f1: float) -> str:
+    return f"| {model} | {c['method']} | {c['brier_uncalibrated']:.4f} | {c['brier_calibrated']:.4f} | {f1:.4f} |"
+
+
 def builtin_markdown(b: dict) -> list[str]:
     lines = ["", f"### Built-in data ({b['rows']:,} rows, seed {b['seed']}: {b['train_rows']:,} train, {b['test_rows']:,} test)", "",
              "OOF F1 is compared with the train split's Bayes-optimal F1, test F1 with the test split's; "
@@ -281,6 +305,12 @@ def builtin_markdown(b: dict) -> list[str]:
     for r in b["results"]:
         lines.append(f"| {r['model']} | {r['features']} | {r['oof_f1']:.4f} | {r['test_f1']:.4f} | {r['train_bayes_f1']:.4f} / {r['test_bayes_f1']:.4f} | "
                      f"{r['oof_share']:.1%} | {r['test_share']:.1%} | {r['oof_f1'] - r['test_f1']:+.4f} | {r['fit_seconds']:.1f} |")
+    lines += ["", "Calibrated final predictor on the built-in data: Brier score on OOF (nested) and on the unseen test split, before -> after.", "",
+              "| model | features | method | OOF Brier | test Brier | final OOF F1 | final test F1 |", "| --- | --- | --- | --- | --- | --- | --- |"]
+    for r in b["results"]:
+        c, t = r["calibration"], r["test_brier"]
+        lines.append(f"| {r['model']} | {r['features']} | {c['method']} | {c['brier_uncalibrated']:.4f} -> {c['brier_calibrated']:.4f} | "
+                     f"{t['uncalibrated']:.4f} -> {t['calibrated']:.4f} | {r['final_oof_f1']:.4f} | {r['final_test_f1']:.4f} |")
     return lines
 
 
