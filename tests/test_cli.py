@@ -455,3 +455,199 @@ def test_installed_command_reports_a_user_error_in_one_line(tmp_path: Path) -> N
     assert completed.stdout == ""
     assert completed.stderr.splitlines() == [f"error: missing.csv: no such file; check the path (current folder: {tmp_path})."]
     assert list(tmp_path.iterdir()) == []
+
+
+# --- lead lists: --top, --scores .xlsx, --top-k; objectives and calibration (issue #5) --------
+
+import openpyxl  # noqa: E402  (imports of this section kept with it: the file is appended to)
+from sklearn.metrics import precision_score, recall_score  # noqa: E402
+
+from hotleads import bundle, pipeline  # noqa: E402
+from hotleads.io import read_table  # noqa: E402
+
+FAST_TRAIN = [*TRAIN_ARGS, "--features", "raw"]  # feature discovery is not what these tests are about
+
+
+def table_rows(text: str) -> list[list[str]]:
+    """The body rows of a rich table printed with lines between rows, each cell's wrapped lines joined."""
+    rows, current = [], None
+    for line in text.splitlines():
+        if line.startswith("│"):
+            cells = [cell.strip() for cell in line.strip().strip("│").split("│")]
+            current = cells if current is None else [f"{a} {b}" for a, b in zip(current, cells, strict=True)]
+        elif line.startswith(("├", "└")) and current is not None:
+            rows.append([" ".join(cell.split()) for cell in current])
+            current = None
+    return rows
+
+
+def read_leads(path: Path) -> pd.DataFrame:
+    reader = pd.read_excel if path.suffix == ".xlsx" else pd.read_csv
+    return reader(path, dtype={"company_id": str}).fillna({f"reason_{i}": "" for i in (1, 2, 3)})
+
+
+@pytest.fixture(scope="module")
+def lead_list(cli_model: Path, dataset: Path) -> tuple[Result, pd.DataFrame, Path]:
+    """(the result of ``predict --top 5 --scores leads.csv``, the lead list, its folder)."""
+    out = cli_model.parent / "leads"
+    out.mkdir()
+    result = assert_ok(invoke("predict", cli_model, dataset / "holdout.csv", "--out", out / "s.csv", "--top", 5, "--scores", out / "leads.csv"))
+    return result, read_leads(out / "leads.csv"), out
+
+
+def test_top_prints_the_best_ranked_leads_with_names_tiers_and_reasons(lead_list) -> None:
+    result, leads, _ = lead_list
+    assert "Top 5 of 300 companies" in result.stdout
+    rows = table_rows(result.stdout)
+    expected = [
+        [str(lead.rank), lead.company_id, lead.name, str(lead.lead_score), lead.tier, " ".join(r for r in (lead.reason_1, lead.reason_2, lead.reason_3) if r)]
+        for lead in leads.head(5).itertuples(index=False)
+    ]
+    assert rows == expected
+    assert [row[0] for row in rows] == ["1", "2", "3", "4", "5"]
+    assert all(row[5].endswith(("raises the score", "lowers the score")) for row in rows)
+    assert leads.loc[5, "company_id"] not in result.stdout  # only the top 5
+
+
+def test_the_lead_list_has_names_tiers_and_reasons_best_first(lead_list, cli_model: Path) -> None:
+    _, leads, _ = lead_list
+    assert list(leads.columns) == ["company_id", "name", "probability", "lead_score", "rank", "tier", "prediction", "reason_1", "reason_2", "reason_3"]
+    assert leads["rank"].tolist() == list(range(1, 301))
+    threshold = json.loads((cli_model / "manifest.json").read_text())["threshold"]
+    expected_tier = np.select([leads["probability"] >= threshold, leads["probability"] >= threshold / 2], ["hot", "warm"], "cold")
+    assert leads["tier"].tolist() == expected_tier.tolist()
+    assert set(leads["tier"]) == {"hot", "warm", "cold"}
+    assert (leads["reason_1"] != "").all()
+    assert leads["reason_1"].str.contains(r"^[A-Z][^:]*: .+ — (?:raises|lowers) the score$").all()
+
+
+def test_predict_without_top_prints_no_table(cli_model: Path, dataset: Path, tmp_path: Path) -> None:
+    result = assert_ok(invoke("predict", cli_model, dataset / "holdout.csv", "--out", tmp_path / "s.csv"))
+    assert "Top " not in result.stdout and table_rows(result.stdout) == []
+
+
+def test_xlsx_lead_list_has_the_rows_of_the_csv_one(lead_list, cli_model: Path, dataset: Path) -> None:
+    _, leads, out = lead_list
+    result = assert_ok(invoke("predict", cli_model, dataset / "holdout.csv", "--out", out / "s2.csv", "--scores", out / "leads.xlsx"))
+    assert "lead list in" in result.stdout and "leads.xlsx" in result.stdout
+    workbook = openpyxl.load_workbook(out / "leads.xlsx")
+    assert workbook.sheetnames == ["leads"] and workbook["leads"].freeze_panes == "A2"
+    excel = read_leads(out / "leads.xlsx")
+    pd.testing.assert_frame_equal(excel, leads, check_dtype=False)
+    assert (out / "s2.csv").read_bytes() == (out / "s.csv").read_bytes()
+
+
+def test_scores_as_an_old_excel_format_is_refused(cli_model: Path, dataset: Path, tmp_path: Path) -> None:
+    assert_user_error(
+        invoke("predict", cli_model, dataset / "holdout.csv", "--out", tmp_path / "s.csv", "--scores", tmp_path / "leads.xls"),
+        "leads.xls: hotleads writes spreadsheets as .xlsx only",
+    )
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_top_k_labels_exactly_the_k_best_ranked(lead_list, cli_model: Path, dataset: Path, tmp_path: Path) -> None:
+    _, by_threshold, _ = lead_list
+    assert by_threshold["prediction"].sum() != 7  # so the count below comes from --top-k, not the threshold
+    result = assert_ok(invoke("predict", cli_model, dataset / "holdout.csv", "--out", tmp_path / "s.csv", "--scores", tmp_path / "leads.csv", "--top-k", 7))
+    assert "7 hot leads (the 7 best-ranked)" in result.stdout
+    leads = read_leads(tmp_path / "leads.csv")
+    assert leads["prediction"].tolist() == [1] * 7 + [0] * 293
+    assert leads["company_id"].tolist() == by_threshold["company_id"].tolist()  # the ranking itself is unchanged
+    submission = pd.read_csv(tmp_path / "s.csv", dtype={"Id": str})
+    assert submission["Prediction"].sum() == 7
+    assert set(submission.loc[submission["Prediction"] == 1, "Id"]) == set(leads["company_id"].head(7))
+
+
+def test_top_k_beyond_the_rows_labels_every_row(cli_model: Path, dataset: Path, tmp_path: Path) -> None:
+    assert_ok(invoke("predict", cli_model, dataset / "holdout.csv", "--out", tmp_path / "s.csv", "--top-k", 1000, "--quiet"))
+    assert pd.read_csv(tmp_path / "s.csv")["Prediction"].tolist() == [1] * 300
+
+
+@pytest.mark.parametrize(
+    ("args", "fragment"),
+    [
+        (["--top-k", "0"], "--top-k must be a positive number of companies; got 0."),
+        (["--top-k", "-3"], "--top-k must be a positive number of companies; got -3."),
+        (["--top", "-1"], "--top must be 0 or a positive number of leads; got -1."),
+    ],
+)
+def test_bad_lead_counts_are_user_errors(args: list[str], fragment: str, cli_model: Path, dataset: Path, tmp_path: Path) -> None:
+    assert_user_error(invoke("predict", cli_model, dataset / "holdout.csv", "--out", tmp_path / "s.csv", "--scores", tmp_path / "l.csv", *args), fragment)
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("spelling", ["same", "other"])
+def test_scores_onto_the_submission_is_refused_and_overwrites_nothing(spelling: str, cli_model: Path, dataset: Path, tmp_path: Path) -> None:
+    (tmp_path / "sub").mkdir()
+    out = tmp_path / "s.csv"
+    out.write_text("keep me\n")
+    scores = out if spelling == "same" else tmp_path / "sub" / ".." / "s.csv"
+    before = snapshot(tmp_path)
+    assert_user_error(invoke("predict", cli_model, dataset / "holdout.csv", "--out", out, "--scores", scores), "--scores and --out are both", "give the lead list its own file")
+    assert snapshot(tmp_path) == before
+
+
+@pytest.mark.parametrize("objective", ["precision>=0.9", "recall>=0.8"])
+def test_train_objective_sets_a_threshold_that_meets_it_out_of_fold(objective: str, dataset: Path, tmp_path: Path) -> None:
+    result = assert_ok(invoke("train", dataset / "train.csv", "--out", tmp_path / "model", *FAST_TRAIN, "--objective", objective))
+    manifest = json.loads((tmp_path / "model" / "manifest.json").read_text())
+    assert (manifest["threshold_source"], manifest["objective"]) == ("oof-objective", objective)
+    chosen = manifest["thresholds"][objective]
+    assert chosen["attainable"] and manifest["threshold"] == chosen["threshold"]
+    words = " ".join(result.stdout.split())  # rich wraps long lines
+    assert f"meets {objective} on out-of-fold data" in words and f"{objective} (chosen)" in words
+    model = bundle.load(tmp_path / "model")
+    predicted = (model.oof >= model.threshold).astype(int)
+    precision, recall = precision_score(model.y, predicted), recall_score(model.y, predicted)
+    assert (precision, recall) == (pytest.approx(chosen["precision"]), pytest.approx(chosen["recall"]))
+    metric, floor = objective.split(">=")
+    assert {"precision": precision, "recall": recall}[metric] >= float(floor)
+    assert manifest["oof_metrics"]["threshold"] == model.threshold
+
+
+def test_an_unreachable_objective_is_a_user_error_and_writes_no_model(dataset: Path, tmp_path: Path) -> None:
+    # with isotonic calibration the top calibrated step of this data holds a cold lead, so no cut has precision 1
+    # (with Platt the single best row is hot and precision>=0.999 is met at recall 0.34)
+    result = invoke("train", dataset / "train.csv", "--out", tmp_path / "model", *FAST_TRAIN, "--objective", "precision>=0.999", "--calibration", "isotonic")
+    assert_user_error(result, "--objective precision>=0.999: no threshold reaches it on the out-of-fold predictions", "lower the target or use --objective f1")
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    ("args", "fragment"),
+    [
+        (["--objective", "nonsense"], "--objective must be f1, precision>=P or recall>=R with 0 < P, R < 1 (e.g. precision>=0.9); got 'nonsense'."),
+        (["--objective", "precision>0.9"], "got 'precision>0.9'."),
+        (["--objective", "accuracy>=0.9"], "got 'accuracy>=0.9'."),
+        (["--calibration", "bogus"], "--calibration must be one of auto, isotonic, platt, none; got 'bogus'."),
+    ],
+)
+def test_bad_objective_or_calibration_is_refused(args: list[str], fragment: str, dataset: Path, tmp_path: Path) -> None:
+    assert_user_error(invoke("train", dataset / "train.csv", "--out", tmp_path / "model", *args), fragment)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_calibration_none_keeps_the_raw_probabilities(dataset: Path, tmp_path: Path) -> None:
+    result = assert_ok(invoke("train", dataset / "train.csv", "--out", tmp_path / "model", *FAST_TRAIN, "--calibration", "none"))
+    assert "calibration: none" in result.stdout
+    model = bundle.load(tmp_path / "model")
+    assert model.calibrator.method == "none"
+    np.testing.assert_array_equal(model.oof, model.oof_uncalibrated)
+    np.testing.assert_array_equal(model.oof, model.members["gbdt"].oof)
+
+
+def test_a_reloaded_model_keeps_calibration_thresholds_and_explanations(trained, model_dir: Path, dataset: Path, tmp_path: Path) -> None:
+    manifest = json.loads((model_dir / "manifest.json").read_text())
+    assert manifest["format_version"] == 2
+    loaded = bundle.load(model_dir)
+    assert loaded.calibrator == trained.calibrator and loaded.calibrator.method != "none"
+    assert loaded.calibration == trained.calibration
+    assert (loaded.objective, loaded.thresholds) == (trained.objective, trained.thresholds)
+    assert loaded.explainer == trained.explainer and loaded.importance == trained.importance
+    np.testing.assert_array_equal(loaded.oof_uncalibrated, trained.oof_uncalibrated)
+    np.testing.assert_array_equal(loaded.oof, trained.oof)
+    # the reloaded model, through the command line, scores and explains exactly as the original in memory
+    assert_ok(invoke("predict", model_dir, dataset / "holdout.csv", "--out", tmp_path / "s.csv", "--scores", tmp_path / "leads.csv", "--quiet"))
+    original, _, _ = pipeline.score(trained, read_table(dataset / "holdout.csv"), explain=True)
+    original = original.sort_values("rank").rename(columns={"Id": "company_id"}).reset_index(drop=True)
+    pd.testing.assert_frame_equal(read_leads(tmp_path / "leads.csv"), original.fillna(""), check_dtype=False, rtol=0, atol=1e-15)
