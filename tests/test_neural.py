@@ -277,15 +277,29 @@ def test_fit_restores_threads_and_determinism(data):
     threads = torch.get_num_threads()
     deterministic = torch.are_deterministic_algorithms_enabled()
     fill = torch.utils.deterministic.fill_uninitialized_memory
-    compiler_loaded = "torch._inductor.config" in sys.modules
     state = torch.random.get_rng_state()
     make("cnn", epochs=1, n_threads=max(1, threads - 1) if threads > 1 else 2).fit(X, y)
     assert torch.get_num_threads() == threads
     assert torch.are_deterministic_algorithms_enabled() == deterministic
     assert torch.utils.deterministic.fill_uninitialized_memory == fill
     assert torch.equal(torch.random.get_rng_state(), state)
-    # Deterministic mode is set without importing the compiler (1.4 s per process).
-    assert ("torch._inductor.config" in sys.modules) == compiler_loaded
+
+
+def test_deterministic_mode_does_not_load_the_compiler(monkeypatch):
+    """Scoring a saved model must not import torch's compiler (1 s per process)."""
+    from hotleads.train_loop import _use_deterministic_algorithms
+
+    def loads_the_compiler(mode):
+        raise AssertionError("torch.use_deterministic_algorithms imports torch._inductor")
+
+    before = torch.are_deterministic_algorithms_enabled()
+    monkeypatch.delitem(sys.modules, "torch._inductor.config", raising=False)
+    monkeypatch.setattr(torch, "use_deterministic_algorithms", loads_the_compiler)
+    try:
+        _use_deterministic_algorithms(not before)
+        assert torch.are_deterministic_algorithms_enabled() == (not before)
+    finally:
+        _use_deterministic_algorithms(before)
 
 
 def test_trained_parameters_own_their_storage_and_have_no_gradients():
