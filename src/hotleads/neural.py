@@ -612,7 +612,7 @@ class LSTMClassifier(NeuralClassifier):
         head_hidden: int | None = 32,
         loss: str = "binary",
         class_weight: str | dict | None = "balanced",
-        epochs: int = 15,
+        epochs: int = 18,
         batch_size: int = 256,
         lr: float = 2e-2,
         weight_decay: float = 1e-4,
