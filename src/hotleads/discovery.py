@@ -23,6 +23,8 @@ it holds on, OOF gain) is returned for the model manifest and ``train --explain-
 
 from __future__ import annotations
 
+import copy
+
 import itertools
 import math
 from dataclasses import asdict, dataclass, field
@@ -101,6 +103,7 @@ class Discovery:
     rejected: list[DerivedFeature]
     baseline_f1: float
     final_f1: float
+    candidates: list[DerivedFeature] = field(default_factory=list)  # in the order selection tried them
 
     def to_dict(self) -> dict:
         return {
@@ -254,5 +257,15 @@ def discover(base: pd.DataFrame, X: np.ndarray, y: np.ndarray, *, categorical: l
     """Find relations, build candidates, and keep those that raise OOF F1."""
     relations = find_relations(base, seed=seed)
     candidates = candidate_features(base, relations)
-    kept, rejected, baseline, final = select_features(X, base, candidates, y, categorical=categorical, seed=seed)
-    return Discovery([r.evidence | {"feature": r.name, "formula": r.formula()} for r in relations], kept, rejected, baseline, final)
+    kept, rejected, baseline, final = select_features(X, base, copy.deepcopy(candidates), y, categorical=categorical, seed=seed)
+    return Discovery([r.evidence | {"feature": r.name, "formula": r.formula()} for r in relations], kept, rejected, baseline, final, candidates)
+
+
+def select_within(rows: np.ndarray, found: Discovery, base: pd.DataFrame, X: np.ndarray, y: np.ndarray, *, categorical: list[int], seed: int = 0) -> list[DerivedFeature]:
+    """The features selection keeps when it sees only ``rows`` (one outer fold's training rows).
+
+    Relations and candidates need no labels and come from all training rows; the label-driven
+    choice is repeated here so the outer out-of-fold F1 never scores rows that chose features.
+    """
+    candidates = copy.deepcopy(found.candidates)
+    return select_features(X[rows], base.iloc[rows], candidates, y[rows], categorical=categorical, seed=seed)[0]

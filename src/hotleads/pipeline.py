@@ -24,7 +24,7 @@ from sklearn.model_selection import StratifiedKFold
 
 from .calibration import CHOICES as CALIBRATION_CHOICES
 from .calibration import Calibrator, choose_calibration
-from .discovery import discover
+from .discovery import discover, select_within
 from .ensemble import METHODS, Ensemble, fit_ensemble, nested_oof
 from .exceptions import DataError, ParameterError
 from .explain import fit_explainer, global_importance, reasons
@@ -180,13 +180,12 @@ def train(frame: pd.DataFrame, options: TrainOptions, *, source: str = "table", 
     prepared = prepare(frame, schema, source=source, labelled=True)
     preprocessor = Preprocessor().fit(prepared.features, schema)
     X, y = preprocessor.transform(prepared.features), prepared.y
-    discovery = None
-    if options.features == "auto":
-        found = discover(preprocessor.base_frame(prepared.features), X, y, categorical=preprocessor.categorical_indices, seed=options.seed)
-        preprocessor.add_derived(found.kept)
-        X, discovery = preprocessor.transform(prepared.features), found.to_dict()
     folds = _folds(y, options, source)
-    members = _cross_fit_all(X, y, folds, preprocessor.categorical_indices, options, progress)
+    fold_matrices, discovery = [X] * len(folds), None
+    if options.features == "auto":
+        fold_matrices, discovery = _discover_nested(preprocessor, prepared.features, X, y, folds, options.seed)
+        X = preprocessor.transform(prepared.features)
+    members = _cross_fit_all(X, fold_matrices, y, folds, preprocessor.categorical_indices, options, progress)
     ensemble, raw_oof = _combine(members, y, folds, options)
     calibrator, oof, calibration = choose_calibration(options.calibration, y, raw_oof, folds)
     thresholds = threshold_table(y, oof, options.objective)
@@ -232,7 +231,25 @@ def _folds(y: np.ndarray, options: TrainOptions, source: str) -> list[tuple[np.n
     return list(splitter.split(np.zeros(len(y)), y))
 
 
-def _cross_fit_all(X, y, folds, categorical, options: TrainOptions, progress: Progress | None) -> dict[str, Member]:
+def _discover_nested(preprocessor: Preprocessor, features: pd.DataFrame, X: np.ndarray, y: np.ndarray, folds, seed: int) -> tuple[list[np.ndarray], dict]:
+    """Feature discovery for the saved predictor (all rows, added to ``preprocessor``) and, nested, for each fold.
+
+    Fold *k*'s models read the features chosen without fold *k*'s labels, so their OOF output
+    stays a fair estimate for unseen rows. Returns (one matrix per fold, the all-rows evidence).
+    """
+    base, categorical = preprocessor.base_frame(features), preprocessor.categorical_indices
+    found = discover(base, X, y, categorical=categorical, seed=seed)
+    matrices = []
+    for train_rows, _ in folds:
+        kept = select_within(train_rows, found, base, X, y, categorical=categorical, seed=seed)
+        fold_preprocessor = Preprocessor.from_dict(preprocessor.to_dict()).add_derived(kept)
+        matrices.append(fold_preprocessor.transform(features))
+    preprocessor.add_derived(found.kept)
+    return matrices, found.to_dict() | {"kept_per_fold": [m.shape[1] - X.shape[1] for m in matrices]}
+
+
+def _cross_fit_all(X, fold_matrices, y, folds, categorical, options: TrainOptions, progress: Progress | None) -> dict[str, Member]:
+    """Fit each model on every fold (fold k reads ``fold_matrices[k]``) for OOF output, then on all of ``X``."""
     steps = len(folds) + 1
     members = {}
     for m, name in enumerate(options.models):
@@ -240,8 +257,8 @@ def _cross_fit_all(X, y, folds, categorical, options: TrainOptions, progress: Pr
         oof, fold_estimators, started = np.empty(len(y)), [], time.perf_counter()
         for k, (train_rows, valid_rows) in enumerate(folds):
             estimator = make_model(name, categorical_features=categorical, random_state=options.seed + k, **params)
-            estimator.fit(X[train_rows], y[train_rows])
-            oof[valid_rows] = estimator.predict_proba(X[valid_rows])[:, 1]
+            estimator.fit(fold_matrices[k][train_rows], y[train_rows])
+            oof[valid_rows] = estimator.predict_proba(fold_matrices[k][valid_rows])[:, 1]
             fold_estimators.append(estimator)
             _report(progress, f"{name}: fold {k + 1}/{len(folds)}", m * steps + k + 1, len(options.models) * steps)
         params = {**params, **refit_params(fold_estimators)}
