@@ -18,6 +18,7 @@ run: $(STAMP)
 	$(BIN)/hotleads run --out out
 
 test: $(STAMP)
+	bash tests/setup_chromium.sh  # the report's browser test; skipped when chromium cannot be installed
 	$(BIN)/python -m pytest -n 2 --dist loadfile
 
 bench: $(STAMP)

@@ -243,7 +243,8 @@ def evaluate(
 @user_errors
 def report(
     model_dir: Annotated[Path, typer.Argument(help="Model directory from `hotleads train`.")],
-    data: Annotated[Path | None, typer.Argument(help="Optional table to compare with training: test metrics when it has the target column, drift always.")] = None,
+    data: Annotated[Path | None, typer.Argument(help="Optional labelled table: test metrics and curves, and its drift from training.")] = None,
+    scoring: Annotated[Path | None, typer.Option(help="Optional table you will score (e.g. holdout.csv): its drift from training.")] = None,
     out: Annotated[Path, typer.Option(help="HTML file to write (self-contained, opens offline).")] = Path("report.html"),
     device: Device = "auto",
     quiet: Quiet = False,
@@ -251,9 +252,10 @@ def report(
     """Write a self-contained HTML report: leaderboard, curves, calibration, importance, data and drift."""
     model = bundle.load(model_dir, device=device)
     frame = read_table(data) if data else None
-    write_report(model, out, frame, source=str(data) if data else "table")
+    to_score = read_table(scoring) if scoring else None
+    write_report(model, out, frame, source=str(data), scoring=to_score, scoring_source=str(scoring))
     if not quiet:
-        stdout.print(f"wrote {out}" + (f" (with {data})" if data else ""))
+        stdout.print(f"wrote {out}")
 
 
 @app.command()
@@ -283,7 +285,7 @@ def run(
     write_scores(scored, model, out / "scores.csv")
     summary = _run_summary(model, test, bayes)
     write_json(summary, out / "metrics.json")
-    write_report(model, out / "report.html", read_table(data / "test.csv"), source=str(data / "test.csv"))
+    write_report(model, out / "report.html", read_table(data / "test.csv"), source=str(data / "test.csv"), scoring=holdout, scoring_source=str(data / "holdout.csv"))
     if not quiet:
         _print_leaderboard(model.leaderboard(), title="out-of-fold on train.csv")
         _print_metrics(test, title="test.csv", bayes_f1=bayes["test_bayes_f1"])
