@@ -651,3 +651,22 @@ def test_a_reloaded_model_keeps_calibration_thresholds_and_explanations(trained,
     original, _, _ = pipeline.score(trained, read_table(dataset / "holdout.csv"), explain=True)
     original = original.sort_values("rank").rename(columns={"Id": "company_id"}).reset_index(drop=True)
     pd.testing.assert_frame_equal(read_leads(tmp_path / "leads.csv"), original.fillna(""), check_dtype=False, rtol=0, atol=1e-15)
+
+
+# --- found while writing the issue #5 tests: each fails on 9c3ade9 (see the commit message) ----
+
+
+def test_a_refused_submission_path_writes_no_lead_list(cli_model: Path, dataset: Path, tmp_path: Path) -> None:
+    (tmp_path / "folder").mkdir()
+    result = invoke("predict", cli_model, dataset / "holdout.csv", "--out", tmp_path / "folder", "--scores", tmp_path / "leads.csv")
+    assert_user_error(result, "is a folder")
+    assert not (tmp_path / "leads.csv").exists()  # user errors write nothing
+
+
+def test_xlsx_lead_list_keeps_names_as_text_not_formulas(cli_model: Path, dataset: Path, tmp_path: Path) -> None:
+    data = edited(dataset, "names.csv", tmp_path, set_cell(1, "company_name", "=1+1"), source="holdout.csv")
+    assert_ok(invoke("predict", cli_model, data, "--out", tmp_path / "s.csv", "--scores", tmp_path / "leads.xlsx", "--quiet"))
+    sheet = openpyxl.load_workbook(tmp_path / "leads.xlsx")["leads"]
+    cells = [cell for cell in sheet["B"] if cell.value == "=1+1"]
+    assert len(cells) == 1 and cells[0].data_type == "s"  # a name, not a live formula
+    assert "=1+1" in read_leads(tmp_path / "leads.xlsx")["name"].tolist()

@@ -17,7 +17,7 @@ import pytest
 from hotleads import explain
 from hotleads.explain import Explainer, contributions, describe, global_importance, humanise, reasons, source_columns
 from hotleads.pipeline import LeadModel, TrainOptions, score, train
-from hotleads.schema import Schema, prepare
+from hotleads.schema import DataWarning, Schema, prepare
 
 STRONG, WEAK, NOISE, REGION = "job_postings_30d", "churn_pct", "noise_score", "region"
 LABELS = {STRONG: "Job postings (last 30 days)", WEAK: "Churn %", NOISE: "Noise score", REGION: "Region"}
@@ -404,3 +404,29 @@ def test_reasons_describe_missing_and_infinite_values(mixed_models: dict, mixed:
 def test_explainer_round_trips_through_a_dict(known: LeadModel) -> None:
     again = Explainer.from_dict(known.explainer.to_dict())
     assert again == known.explainer
+
+
+# --- found while writing these tests: each fails on 9c3ade9 (see the commit message) ----------
+
+
+@pytest.mark.parametrize(
+    ("value", "text"),
+    [
+        (89.5, "Score %: 89.5, top 25 %"),  # 10.5 % of training rows are above it: not in the top 10 %
+        (10.5, "Score %: 10.5, bottom 25 %"),  # 10.5 % are below it: by the same rule not in the bottom 10 %
+        (25.5, "Score %: 25.5, mid-range"),  # 25.5 % below: not in the bottom 25 %
+    ],
+)
+def test_describe_positions_are_symmetric_at_the_cut_offs(value: float, text: str) -> None:
+    assert describe(stand_in({"score_pct": UNIFORM}), "score_pct", pd.Series([value])) == [text]
+
+
+def test_explaining_unseen_categories_warns_once(known: LeadModel, scoring: pd.DataFrame) -> None:
+    """score() reports unseen categories once; explaining the same rows must not report them again."""
+    rows = scoring.head(20).copy()
+    rows.loc[:4, REGION] = "west"
+    with pytest.warns(DataWarning) as plain:
+        score(known, rows)
+    with pytest.warns(DataWarning) as explained:
+        score(known, rows, explain=True)
+    assert [str(w.message) for w in explained] == [str(w.message) for w in plain]
