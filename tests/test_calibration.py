@@ -179,4 +179,15 @@ def test_none_is_the_identity() -> None:
     np.testing.assert_array_equal(nested, raw)
     np.testing.assert_array_equal(calibrator.transform(raw), raw)
     assert report["brier_calibrated"] == report["brier_uncalibrated"]
-    assert report["candidates"] == {}
+    assert report["candidates"] == {"none": report["brier_uncalibrated"]}
+
+
+def test_auto_keeps_the_raw_scores_when_calibration_does_not_lower_the_brier_score() -> None:
+    rng = np.random.default_rng(0)
+    p = rng.uniform(0, 1, 300)
+    y = rng.binomial(1, p)  # the raw score is already the true probability
+    calibrator, nested, report = choose_calibration("auto", y, p, kfolds(len(y), 5))
+    assert set(report["candidates"]) == {"isotonic", "platt", "none"}
+    assert report["candidates"]["none"] <= min(report["candidates"]["isotonic"], report["candidates"]["platt"])
+    assert calibrator.method == "none" and report["method"] == "none"
+    np.testing.assert_array_equal(nested, p)

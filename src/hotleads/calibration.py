@@ -19,7 +19,7 @@ from sklearn.metrics import brier_score_loss
 
 from .exceptions import ParameterError
 
-METHODS = ("isotonic", "platt")
+METHODS = ("isotonic", "platt")  # "auto" also keeps the raw scores ("none") when neither beats them
 CHOICES = ("auto", *METHODS, "none")
 _EPS = 1e-6
 
@@ -85,11 +85,11 @@ def choose_calibration(choice: str, y, oof, folds) -> tuple[Calibrator, np.ndarr
     if choice not in CHOICES:
         raise ParameterError(f"--calibration must be one of {', '.join(CHOICES)}; got '{choice}'.")
     y, oof = np.asarray(y), np.asarray(oof, dtype=float)
-    methods = METHODS if choice == "auto" else (choice,)
-    outputs = {method: calibrate_oof(method, y, oof, folds) for method in methods if method != "none"}
+    methods = (*METHODS, "none") if choice == "auto" else (choice,)
+    outputs = {method: oof if method == "none" else calibrate_oof(method, y, oof, folds) for method in methods}
     candidates = {method: float(brier_score_loss(y, output)) for method, output in outputs.items()}
-    method = min(candidates, key=candidates.get) if candidates else "none"
-    calibrated = outputs.get(method, oof)
+    method = min(candidates, key=candidates.get)
+    calibrated = outputs[method]
     report = {
         "method": method,
         "brier_uncalibrated": float(brier_score_loss(y, oof)),

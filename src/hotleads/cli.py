@@ -16,7 +16,7 @@ from rich.table import Table
 
 from . import __version__, bundle, pipeline, synth
 from .exceptions import HotleadsError, ParameterError
-from .io import read_table, write_csv, write_json, write_table
+from .io import check_file_target, read_table, write_csv, write_json, write_table
 from .registry import parse_model_names
 from .report import write_report
 
@@ -177,10 +177,13 @@ def predict(
     """Score a table and write submission.csv; optionally the explained lead list (--scores, --top)."""
     if top < 0:
         raise ParameterError(f"--top must be 0 or a positive number of leads; got {top}.")
+    for target in (out, scores) if scores else (out,):
+        check_file_target(target)
+    if scores:
+        _check_distinct(scores, out)
     model = bundle.load(model_dir, device=device)
     scored, _, _ = pipeline.score(model, read_table(data), source=str(data), top_k=top_k, explain=bool(scores or top))
     if scores:
-        _check_distinct(scores, out)
         write_scores(scored, model, scores)
     write_submission(scored, out)
     if top and not quiet:

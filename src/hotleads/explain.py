@@ -98,7 +98,7 @@ def contributions(model, features: pd.DataFrame) -> pd.DataFrame:
 
 def _tree_shap(model, features: pd.DataFrame) -> pd.DataFrame:
     booster = next(iter(model.members.values())).estimator.booster_
-    X = model.preprocessor.transform(features)
+    X = _quiet_transform(model, features)
     contrib = booster.predict(X, pred_contrib=True)[:, :-1]  # last column: the expected value
     return pd.DataFrame(contrib @ _source_matrix(model), index=features.index, columns=model.schema.features)
 
@@ -144,10 +144,14 @@ def _with_reference(features: pd.DataFrame, column: str, value) -> pd.DataFrame:
     return occluded
 
 
-def _raw_logit(model, features: pd.DataFrame) -> np.ndarray:
+def _quiet_transform(model, features: pd.DataFrame) -> np.ndarray:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DataWarning)  # scoring the same rows has reported them
-        X = model.preprocessor.transform(features)
+        return model.preprocessor.transform(features)
+
+
+def _raw_logit(model, features: pd.DataFrame) -> np.ndarray:
+    X = _quiet_transform(model, features)
     proba = np.clip(model.final_proba(model.member_probas(X)), _EPS, 1 - _EPS)
     return np.log(proba / (1 - proba))
 
@@ -197,10 +201,12 @@ def _positions(values: np.ndarray, percentiles: list[float], words: tuple[str, s
     """``", top 10 %"`` style position of each value among the training rows ('' when unknown or mid-range)."""
     if not percentiles:
         return [""] * len(values)
-    rank = np.searchsorted(np.asarray(percentiles), values, side="right")  # 0..99: percent of rows below
+    percentiles = np.asarray(percentiles)
+    at_or_above = np.searchsorted(percentiles, values, side="right")  # k: at or above the k-th percentile
+    below = np.searchsorted(percentiles, values, side="left")  # k: below the (k+1)-th percentile
     high, low = words
     labels = np.select(
-        [~np.isfinite(values), rank >= 90, rank >= 75, rank <= 10, rank <= 25],
+        [~np.isfinite(values), at_or_above >= 90, at_or_above >= 75, below < 10, below < 25],
         ["", f", {high} 10 %", f", {high} 25 %", f", {low} 10 %", f", {low} 25 %"], ", mid-range",
     )
     return labels.tolist()

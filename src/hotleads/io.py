@@ -127,8 +127,7 @@ def _first_line(exc: BaseException) -> str:
 def atomic_path(path: str | Path) -> Iterator[Path]:
     """Yield a temporary path next to ``path``; rename it onto ``path`` only if the block succeeds."""
     path = Path(path)
-    if path.is_dir():
-        raise ParameterError(f"{path}: is a folder; give the path of the file to write.")
+    check_file_target(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     os.close(fd)
@@ -183,8 +182,23 @@ def write_table(frame: pd.DataFrame, path: str | Path, *, sheet: str = "leads") 
     with atomic_path(path) as tmp:
         with pd.ExcelWriter(tmp, engine="openpyxl") as writer:
             frame.to_excel(writer, sheet_name=sheet, index=False)
+            _as_text_not_formulas(writer.sheets[sheet])
             writer.sheets[sheet].freeze_panes = "A2"
     return path
+
+
+def _as_text_not_formulas(worksheet) -> None:
+    """Keep values such as a company called ``=HYPERLINK(...)`` as text: a lead list never runs formulas."""
+    for row in worksheet.iter_rows():
+        for cell in row:
+            if cell.data_type == "f":
+                cell.data_type = "s"
+
+
+def check_file_target(path: str | Path) -> None:
+    """Refuse an output path that is a folder, before anything is written."""
+    if Path(path).is_dir():
+        raise ParameterError(f"{path}: is a folder; give the path of the file to write.")
 
 
 def write_json(obj: object, path: str | Path) -> Path:
