@@ -248,7 +248,7 @@ def _fast_oof_f1(X, y, folds, categorical, seed) -> float:
 
     oof = np.empty(len(y))
     for train_rows, valid_rows in folds:
-        model = GBDTClassifier(categorical_features=categorical, n_estimators=150, learning_rate=0.1, random_state=seed)
+        model = GBDTClassifier(categorical_features=categorical, n_estimators=60, learning_rate=0.25, random_state=seed)
         oof[valid_rows] = model.fit(X[train_rows], y[train_rows]).predict_proba(X[valid_rows])[:, 1]
     return f1_optimal_threshold(y, oof)[1]
 
