@@ -24,6 +24,7 @@ import torch  # noqa: E402
 
 from hotleads import pipeline, synth  # noqa: E402
 from hotleads.bundle import save  # noqa: E402
+from hotleads.io import read_table  # noqa: E402
 
 SEED = 0
 TRAIN_ROWS = 1500  # 900 train, 300 test, 300 holdout rows
@@ -45,6 +46,18 @@ def dataset(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("dataset")
     synth.write_dataset(out, rows=TRAIN_ROWS, seed=SEED)
     return out
+
+
+@pytest.fixture(scope="session")
+def test_frame(dataset: Path):
+    """The dataset's labelled test.csv as read by hotleads (do not modify)."""
+    return read_table(dataset / "test.csv")
+
+
+@pytest.fixture(scope="session")
+def holdout_frame(dataset: Path):
+    """The dataset's unlabelled holdout.csv as read by hotleads (do not modify)."""
+    return read_table(dataset / "holdout.csv")
 
 
 @pytest.fixture(scope="session")

@@ -29,11 +29,6 @@ def frame(dataset: Path) -> pd.DataFrame:
 
 
 @pytest.fixture(scope="module")
-def test_frame(dataset: Path) -> pd.DataFrame:
-    return read_table(dataset / "test.csv")
-
-
-@pytest.fixture(scope="module")
 def small_gbdt():
     """Registry "gbdt" with 30 trees, to keep the many small trainings here fast."""
     with pytest.MonkeyPatch.context() as patch:

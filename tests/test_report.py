@@ -63,16 +63,6 @@ def model(dataset: Path, small_gbdt) -> LeadModel:
 
 
 @pytest.fixture(scope="module")
-def test_frame(dataset: Path) -> pd.DataFrame:
-    return read_table(dataset / "test.csv")
-
-
-@pytest.fixture(scope="module")
-def holdout_frame(dataset: Path) -> pd.DataFrame:
-    return read_table(dataset / "holdout.csv")
-
-
-@pytest.fixture(scope="module")
 def page(model: LeadModel, test_frame: pd.DataFrame) -> str:
     """The report with labelled data: test metrics, and no drift (same distribution as training)."""
     return build_report(model, test_frame, source="test.csv")
