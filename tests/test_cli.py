@@ -605,11 +605,21 @@ def test_train_objective_sets_a_threshold_that_meets_it_out_of_fold(objective: s
     assert manifest["oof_metrics"]["threshold"] == model.threshold
 
 
-def test_an_unreachable_objective_is_a_user_error_and_writes_no_model(dataset: Path, tmp_path: Path) -> None:
+def test_an_unreachable_objective_warns_and_keeps_the_f1_threshold(dataset: Path, tmp_path: Path) -> None:
     # with isotonic calibration the top calibrated step of this data holds a cold lead, so no cut has precision 1
     # (with Platt the single best row is hot and precision>=0.999 is met at recall 0.34)
-    result = invoke("train", dataset / "train.csv", "--out", tmp_path / "model", *FAST_TRAIN, "--objective", "precision>=0.999", "--calibration", "isotonic")
-    assert_user_error(result, "--objective precision>=0.999: no threshold reaches it on the out-of-fold predictions", "lower the target or use --objective f1")
+    model_dir = tmp_path / "model"
+    result = assert_ok(invoke("train", dataset / "train.csv", "--out", model_dir, *FAST_TRAIN, "--objective", "precision>=0.999", "--calibration", "isotonic"))
+    assert "warning: --objective precision>=0.999: no threshold reaches it on the out-of-fold predictions" in " ".join(result.stderr.split())
+    manifest = json.loads((model_dir / "manifest.json").read_text())
+    assert (manifest["threshold_source"], manifest["objective"]) == ("oof-f1", "f1")
+    assert manifest["threshold"] == manifest["thresholds"]["f1"]["threshold"]
+    assert manifest["thresholds"]["precision>=0.999"]["attainable"] is False
+
+
+def test_a_threshold_and_an_objective_together_are_a_user_error(dataset: Path, tmp_path: Path) -> None:
+    result = invoke("train", dataset / "train.csv", "--out", tmp_path / "model", *FAST_TRAIN, "--objective", "recall>=0.8", "--threshold", "0.3")
+    assert_user_error(result, "--threshold and --objective recall>=0.8 both set the threshold; give one of them.")
     assert list(tmp_path.iterdir()) == []
 
 

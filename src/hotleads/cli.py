@@ -16,7 +16,7 @@ from rich.table import Table
 
 from . import __version__, bundle, pipeline, synth
 from .exceptions import HotleadsError, ParameterError
-from .io import check_file_target, read_table, write_csv, write_json, write_table
+from .io import check_file_target, check_table_target, read_table, write_csv, write_json, write_table
 from .registry import parse_model_names
 from .report import write_report
 
@@ -182,7 +182,10 @@ def predict(
     if scores:
         _check_distinct(scores, out)
     model = bundle.load(model_dir, device=device)
-    scored, _, _ = pipeline.score(model, read_table(data), source=str(data), top_k=top_k, explain=bool(scores or top))
+    frame = read_table(data)
+    if scores:
+        check_table_target(scores, len(frame))
+    scored, _, _ = pipeline.score(model, frame, source=str(data), top_k=top_k, explain=True if scores else top)
     if scores:
         write_scores(scored, model, scores)
     write_submission(scored, out)
@@ -209,7 +212,8 @@ def write_scores(scored: pd.DataFrame, model: pipeline.LeadModel, path: Path) ->
 
 
 def print_leads(scored: pd.DataFrame, model: pipeline.LeadModel, top: int) -> None:
-    table = Table(title=f"Top {min(top, len(scored))} of {len(scored)} companies", caption=f"lead score = calibrated probability x 100; {pipeline.TIER_HELP}", show_lines=True)
+    kind = "probability" if model.calibrator.method == "none" else "calibrated probability"
+    table = Table(title=f"Top {min(top, len(scored))} of {len(scored)} companies", caption=f"lead score = {kind} x 100; {pipeline.TIER_HELP}", show_lines=True)
     table.add_column("rank", justify="right", no_wrap=True)
     table.add_column("id", no_wrap=True)
     if "name" in scored:
@@ -253,6 +257,7 @@ def report(
     quiet: Quiet = False,
 ) -> None:
     """Write a self-contained HTML report: leaderboard, curves, calibration, importance, data and drift."""
+    check_file_target(out)
     model = bundle.load(model_dir, device=device)
     frame = read_table(data) if data else None
     to_score = read_table(scoring) if scoring else None

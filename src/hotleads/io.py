@@ -172,25 +172,39 @@ def write_csv(frame: pd.DataFrame, path: str | Path) -> Path:
     return Path(path)
 
 
+EXCEL_MAX_ROWS = 1_048_576  # one of them is the header
+
+
+def check_table_target(path: str | Path, rows: int) -> None:
+    """Refuse, before any work, a table path :func:`write_table` could not write ``rows`` rows to."""
+    path = Path(path)
+    check_file_target(path)
+    if path.suffix.lower() in SPREADSHEET_SUFFIXES - {".xlsx"}:
+        raise ParameterError(f"{path}: hotleads writes spreadsheets as .xlsx only; end the path in .xlsx or .csv.")
+    if path.suffix.lower() == ".xlsx" and rows >= EXCEL_MAX_ROWS:
+        raise ParameterError(f"{path}: {rows:,} rows do not fit in an Excel sheet ({EXCEL_MAX_ROWS - 1:,} at most); write a .csv instead.")
+
+
 def write_table(frame: pd.DataFrame, path: str | Path, *, sheet: str = "leads") -> Path:
     """Write ``frame`` as Excel when ``path`` ends in ``.xlsx``, else as CSV; atomically either way."""
     path = Path(path)
-    if path.suffix.lower() in SPREADSHEET_SUFFIXES - {".xlsx"}:
-        raise ParameterError(f"{path}: hotleads writes spreadsheets as .xlsx only; end the path in .xlsx or .csv.")
+    check_table_target(path, len(frame))
     if path.suffix.lower() != ".xlsx":
         return write_csv(frame, path)
     with atomic_path(path) as tmp:
         with pd.ExcelWriter(tmp, engine="openpyxl") as writer:
             frame.to_excel(writer, sheet_name=sheet, index=False)
-            _as_text_not_formulas(writer.sheets[sheet])
+            _as_text_not_formulas(writer.sheets[sheet], frame)
             writer.sheets[sheet].freeze_panes = "A2"
     return path
 
 
-def _as_text_not_formulas(worksheet) -> None:
+def _as_text_not_formulas(worksheet, frame: pd.DataFrame) -> None:
     """Keep values such as a company called ``=HYPERLINK(...)`` as text: a lead list never runs formulas."""
-    for row in worksheet.iter_rows():
-        for cell in row:
+    for position, dtype in enumerate(frame.dtypes, start=1):
+        if pd.api.types.is_numeric_dtype(dtype) or pd.api.types.is_bool_dtype(dtype):
+            continue  # only text columns can hold a formula
+        for (cell,) in worksheet.iter_rows(min_row=2, min_col=position, max_col=position):
             if cell.data_type == "f":
                 cell.data_type = "s"
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import time
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -68,7 +69,8 @@ class TrainOptions:
             raise ParameterError(f"--ensemble must be one of {', '.join(METHODS)}; got '{self.ensemble}'.")
         if self.calibration not in CALIBRATION_CHOICES:
             raise ParameterError(f"--calibration must be one of {', '.join(CALIBRATION_CHOICES)}; got '{self.calibration}'.")
-        parse_objective(self.objective)
+        if parse_objective(self.objective).metric != "f1" and self.threshold is not None:
+            raise ParameterError(f"--threshold and --objective {self.objective} both set the threshold; give one of them.")
 
 
 @dataclass
@@ -190,11 +192,12 @@ def train(frame: pd.DataFrame, options: TrainOptions, *, source: str = "table", 
     calibrator, oof, calibration = choose_calibration(options.calibration, y, raw_oof, folds)
     thresholds = threshold_table(y, oof, options.objective)
     threshold, source_of_threshold = _decide_threshold(options, thresholds)
+    objective = parse_objective(options.objective).name if source_of_threshold == "oof-objective" else "f1"
     model = LeadModel(
         schema=schema, preprocessor=preprocessor, members=members, ensemble=ensemble,
         threshold=threshold, threshold_source=source_of_threshold, oof=oof, y=y,
         seed=options.seed, folds=options.folds, training={"source": source, "rows": int(len(y))}, discovery=discovery,
-        calibrator=calibrator, calibration=calibration, oof_uncalibrated=raw_oof, objective=parse_objective(options.objective).name,
+        calibrator=calibrator, calibration=calibration, oof_uncalibrated=raw_oof, objective=objective,
         thresholds=thresholds,
     )
     model.profile = profile_table(prepared.features, schema, y)
@@ -216,11 +219,18 @@ def _decide_threshold(options: TrainOptions, thresholds: dict[str, dict]) -> tup
     chosen = thresholds[objective.name]
     if not chosen["attainable"]:
         best = thresholds["f1"]
-        raise ParameterError(
+        warnings.warn(
             f"--objective {objective.name}: no threshold reaches it on the out-of-fold predictions "
-            f"(at the F1-optimal threshold precision is {best['precision']:.3f} and recall {best['recall']:.3f}); lower the target or use --objective f1."
+            f"(at the F1-optimal threshold precision is {best['precision']:.3f} and recall {best['recall']:.3f}); "
+            "the model uses the F1-optimal threshold instead; retrain with a lower target to change it.",
+            ObjectiveWarning, stacklevel=3,
         )
+        return best["threshold"], "oof-f1"
     return chosen["threshold"], "oof-f1" if objective.metric == "f1" else "oof-objective"
+
+
+class ObjectiveWarning(UserWarning):
+    """The requested threshold objective cannot be met; the F1-optimal threshold is used."""
 
 
 def _folds(y: np.ndarray, options: TrainOptions, source: str) -> list[tuple[np.ndarray, np.ndarray]]:
@@ -291,15 +301,17 @@ def _combine(members: dict[str, Member], y, folds, options: TrainOptions) -> tup
 
 
 def score(
-    model: LeadModel, frame: pd.DataFrame, *, source: str = "table", labelled: bool = False, top_k: int | None = None, explain: bool = False,
+    model: LeadModel, frame: pd.DataFrame, *, source: str = "table", labelled: bool = False, top_k: int | None = None,
+    explain: bool | int = False,
 ) -> tuple[pd.DataFrame, dict[str, np.ndarray], np.ndarray | None]:
     """Score a table: (one row per company; member probabilities; labels).
 
     The frame has ``Id``, ``name`` (when the table has a name column), the calibrated
     ``probability``, ``lead_score`` 0-100, ``rank`` (1 = best; ties broken by the uncalibrated
     score), ``tier`` and ``prediction``: 1 at or above the threshold, or for the ``top_k``
-    best-ranked rows when ``top_k`` is given (a team's calling capacity). ``explain`` adds
-    ``reason_1..3`` (see :mod:`hotleads.explain`).
+    best-ranked rows when ``top_k`` is given (a team's calling capacity). ``explain=True`` adds
+    ``reason_1..3`` (see :mod:`hotleads.explain`) to every row; ``explain=N`` only to the N
+    best-ranked (explaining costs about one prediction per column).
     """
     if top_k is not None and top_k < 1:
         raise ParameterError(f"--top-k must be a positive number of companies; got {top_k}.")
@@ -321,8 +333,12 @@ def score(
         "tier": tiers(proba, model.threshold),
         "prediction": (rank <= top_k if top_k is not None else proba >= model.threshold).astype(int),
     })
-    if explain:
+    if explain is True:
         scored = pd.concat([scored, reasons(model, prepared.features).reset_index(drop=True)], axis=1)
+    elif explain:
+        best = np.flatnonzero(rank <= explain)
+        explained = reasons(model, prepared.features.iloc[best]).set_axis(best)
+        scored = scored.join(explained).fillna({column: "" for column in explained.columns})
     return scored, member_probas, prepared.y
 
 
@@ -345,7 +361,7 @@ def find_name_column(frame: pd.DataFrame, schema: Schema) -> str | None:
     """A company-name column the schema does not use as a feature (e.g. ``company_name``), if any."""
     for column in frame.columns:
         lowered = str(column).lower()
-        if (lowered == "name" or lowered.endswith("_name")) and column not in schema.features:
+        if (lowered == "name" or lowered.endswith("_name")) and column not in (*schema.features, schema.id, schema.target):
             return column
     return None
 

@@ -307,6 +307,8 @@ def _test_table(ev: Evidence) -> str:
     results = list(ev.evaluation["members"].items())
     if ev.model.final_label not in ev.evaluation["members"]:  # an ensemble, or a calibrated single model
         results.append((ev.model.final_label, ev.evaluation["metrics"]))
+    elif ev.model.threshold_source != "oof-f1":  # the single member, at the user's or the objective's threshold
+        results = [(name, ev.evaluation["metrics"] if name == ev.model.final_label else m) for name, m in results]
     rows = [[name, _f(m["f1"]), _f(m["threshold"], 3), _f(m["precision"]), _f(m["recall"]), _f(m["pr_auc"]),
              _f(m["roc_auc"]), _f(m["accuracy"])] for name, m in results]
     classes = ["final" if name == ev.model.final_label else "" for name, _ in results]
@@ -387,7 +389,7 @@ def _calibration_section(ev: Evidence) -> tuple[str, str, str]:
     )
     candidates = calibration.get("candidates") or {}
     if candidates:
-        rows = [[method, _f(brier)] for method, brier in candidates.items()]
+        rows = [[method, _f(brier)] for method, brier in candidates.items() if method != "none"]
         rows.append(["none (raw scores)", _f(calibration.get("brier_uncalibrated"))])
         text += "<p>Out-of-fold Brier score of each calibration tried (the lowest is used):</p>" + _table(["method", "Brier score"], rows)
     calibrated = calibration.get("method", "none") != "none"
