@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from hotleads.exceptions import DataError, ParameterError
-from hotleads.io import atomic_dir, atomic_path, read_table, write_csv, write_json
+from hotleads.io import EXCEL_MAX_ROWS, atomic_dir, atomic_path, check_table_target, read_table, write_csv, write_json
 
 
 def write(path: Path, text: str | bytes) -> Path:
@@ -159,3 +159,13 @@ def test_write_csv_and_json_round_trip(tmp_path: Path) -> None:
     assert (tmp_path / "s.csv").read_text() == "Id,Prediction\na,1\nb,0\n"
     write_json({"f1": np.float64(0.5), "n": np.int64(3), "v": np.array([1, 2])}, tmp_path / "m.json")
     assert json.loads((tmp_path / "m.json").read_text()) == {"f1": 0.5, "n": 3, "v": [1, 2]}
+
+
+def test_a_table_too_long_for_excel_is_refused_before_writing(tmp_path: Path) -> None:
+    check_table_target(tmp_path / "leads.xlsx", EXCEL_MAX_ROWS - 1)
+    check_table_target(tmp_path / "leads.csv", 10 * EXCEL_MAX_ROWS)
+    with pytest.raises(ParameterError, match=r"leads\.xlsx: 1,048,576 rows do not fit in an Excel sheet \(1,048,575 at most\); write a \.csv instead\."):
+        check_table_target(tmp_path / "leads.xlsx", EXCEL_MAX_ROWS)
+    with pytest.raises(ParameterError, match=r"leads\.xls: hotleads writes spreadsheets as \.xlsx only"):
+        check_table_target(tmp_path / "leads.xls", 10)
+    assert list(tmp_path.iterdir()) == []

@@ -208,3 +208,11 @@ def test_too_few_minority_rows_for_the_folds(frame: pd.DataFrame) -> None:
     small = frame.drop(index=positives[3:])
     with pytest.raises(DataError, match=r"t\.csv: the smaller class has 3 row\(s\), fewer than --folds 5; add labelled rows or lower --folds\."):
         train(small, TrainOptions(models=["logreg"], folds=5), source="t.csv")
+
+
+def test_explaining_the_top_rows_only_leaves_the_others_blank(trained: LeadModel, holdout_frame: pd.DataFrame) -> None:
+    everyone, _, _ = score(trained, holdout_frame, explain=True)
+    top, _, _ = score(trained, holdout_frame, explain=5)
+    best = top["rank"] <= 5
+    assert (top.loc[best, "reason_1"] != "").all() and (top.loc[~best, ["reason_1", "reason_2", "reason_3"]] == "").all().all()
+    pd.testing.assert_frame_equal(top[best], everyone[best])
