@@ -26,6 +26,7 @@ import numpy as np
 import pandas as pd
 
 from .estimators import GBDTClassifier
+from .profile import date_days
 from .schema import DataWarning
 
 METHODS = {
@@ -67,8 +68,9 @@ def fit_explainer(model, features: pd.DataFrame) -> Explainer:
         counts = features[column].dropna().astype(str).value_counts()
         reference[column] = str(counts.index[0]) if len(counts) else None
     for column in schema.date:
-        days = _days(features[column]).dropna()
-        reference[column] = str(pd.Timestamp(days.median(), unit="D").date()) if len(days) else None
+        days = date_days(features[column])
+        days = days[~np.isnan(days)]
+        reference[column] = str(pd.Timestamp(np.median(days), unit="D").date()) if len(days) else None
         percentiles[column] = _percentiles(days)
     return Explainer(_method(model), reference, percentiles)
 
@@ -78,14 +80,8 @@ def _method(model) -> str:
     return "tree-shap" if len(model.members) == 1 and isinstance(only, GBDTClassifier) else "occlusion"
 
 
-def _percentiles(values: pd.Series) -> list[float]:
+def _percentiles(values) -> list[float]:
     return np.percentile(values, _PERCENTILES).tolist() if len(values) else []
-
-
-def _days(values: pd.Series) -> pd.Series:
-    """Dates as days since 1970-01-01 (float, NaN when missing)."""
-    stamps = pd.to_datetime(values)
-    return (stamps - pd.Timestamp("1970-01-01")).dt.days.astype("float64")
 
 
 def contributions(model, features: pd.DataFrame) -> pd.DataFrame:
@@ -190,7 +186,7 @@ def describe(model, column: str, values: pd.Series) -> list[str]:
         return [f"{label}: {'unknown' if pd.isna(v) else v}" for v in values]
     if column in schema.date:
         stamps = pd.to_datetime(values)
-        positions = _positions(_days(values).to_numpy(), model.explainer.percentiles.get(column, []), ("latest", "earliest"))
+        positions = _positions(date_days(values), model.explainer.percentiles.get(column, []), ("latest", "earliest"))
         return [f"{label}: {'missing' if pd.isna(s) else s.date()}{p}" for s, p in zip(stamps, positions)]
     numbers = values.to_numpy(dtype=float)
     positions = _positions(numbers, model.explainer.percentiles.get(column, []), ("top", "bottom"))

@@ -65,10 +65,8 @@ def f1_optimal_threshold(y_true, proba) -> tuple[float, float]:
     >>> round(threshold, 3), round(f1, 3)
     (0.225, 0.8)
     """
-    precision, recall, thresholds = _curve(y_true, proba)
-    f1 = _f1(precision, recall)
-    best = int(np.argmax(f1[:-1]))
-    return _midpoint(thresholds, best), float(f1[best])
+    best = objective_threshold(y_true, proba, Objective("f1"))
+    return best["threshold"], best["f1"]
 
 
 def objective_threshold(y_true, proba, objective: Objective) -> dict:
