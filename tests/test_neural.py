@@ -1,6 +1,8 @@
 """The scikit-learn neural classifiers: fit, predict, determinism, save/load, CUDA."""
 
 import json
+import math
+import subprocess
 import sys
 
 import numpy as np
@@ -270,6 +272,63 @@ def test_monitor_picks_the_best_epoch_by_its_metric(data, monitor):
 def test_schedules_and_optimizers_train(data, schedule, optimizer):
     X, y = data
     make("cnn", epochs=2, lr_schedule=schedule, optimizer=optimizer).fit(X, y)
+
+
+def _torch_schedule(optimizer, config, total_steps):
+    """torch's own scheduler for ``config.lr_schedule``, the reference for ours."""
+    if config.lr_schedule == "onecycle":
+        return torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=config.lr, total_steps=total_steps)
+    if config.lr_schedule == "constant":
+        return torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: 1.0)
+    warmup = max(1, int(config.warmup_fraction * total_steps))
+
+    def cosine(step):
+        if step < warmup:
+            return (step + 1) / warmup
+        return 0.5 * (1.0 + math.cos(math.pi * min(1.0, (step - warmup) / (total_steps - warmup))))
+
+    return torch.optim.lr_scheduler.LambdaLR(optimizer, cosine)
+
+
+@pytest.mark.parametrize("schedule", ["cosine", "onecycle", "constant"])
+@pytest.mark.parametrize("optimizer", ["adam", "adamw"])
+def test_adam_steps_like_torch_optim(schedule, optimizer):
+    """The functional Adam with its per-step schedule (one-cycle also cycles beta1)
+    lands on the weights torch.optim's optimiser and scheduler give."""
+    from hotleads.train_loop import Adam
+
+    config = TrainConfig(lr=0.05, optimizer=optimizer, lr_schedule=schedule, weight_decay=0.01)
+    torch.manual_seed(0)
+    ours, reference = torch.nn.Linear(5, 1), torch.nn.Linear(5, 1)
+    reference.load_state_dict(ours.state_dict())
+    kind = {"adam": torch.optim.Adam, "adamw": torch.optim.AdamW}[optimizer]
+    torch_optimizer = kind(reference.parameters(), lr=config.lr, weight_decay=config.weight_decay)
+    torch_schedule = _torch_schedule(torch_optimizer, config, total_steps=37)
+    our_optimizer = Adam(list(ours.parameters()), config, total_steps=37)
+    x, target = torch.randn(64, 5), torch.randn(64, 1)
+    for _ in range(37):
+        torch_optimizer.zero_grad()
+        ((reference(x) - target) ** 2).mean().backward()
+        torch_optimizer.step()
+        torch_schedule.step()
+        our_optimizer.zero_grad()
+        ((ours(x) - target) ** 2).mean().backward()
+        our_optimizer.step()
+    for a, b in zip(ours.parameters(), reference.parameters()):
+        torch.testing.assert_close(a, b)
+
+
+def test_fit_does_not_load_the_compiler():
+    """torch.optim's optimiser classes import torch._dynamo (1 s per process); a fit must not."""
+    code = (
+        "import sys, numpy as np\n"
+        "from hotleads.neural import CNNClassifier\n"
+        "X = np.random.default_rng(0).normal(size=(200, 3)); y = (X[:, 0] > 0).astype(int)\n"
+        "CNNClassifier(epochs=1, d_token=4, device='cpu').fit(X, y)\n"
+        "print('torch._dynamo' in sys.modules)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "False"
 
 
 def test_fit_restores_threads_and_determinism(data):

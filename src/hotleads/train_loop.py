@@ -39,14 +39,17 @@ from sklearn.metrics import average_precision_score
 from sklearn.model_selection import train_test_split
 from sklearn.utils.class_weight import compute_class_weight
 from torch import Tensor, nn
+from torch.optim.adam import adam
 
 __all__ = [
     "MAX_CUDA_BATCH",
+    "Adam",
     "TrainConfig",
     "TrainResult",
     "default_n_threads",
     "predict_logits",
     "resolve_device",
+    "schedule",
     "torch_session",
     "train",
 ]
@@ -126,9 +129,8 @@ def _use_deterministic_algorithms(mode: bool) -> None:
 
     The public function also sets ``torch._inductor.config.deterministic``, and
     importing that module takes 1 s on 2 cores although nothing here is
-    compiled. A fit pays it anyway (torch.optim imports ``torch._dynamo`` when an
-    optimiser is built), but scoring with a saved model need not. When the
-    compiler is already loaded, the public function keeps it in step.
+    compiled (the reason :class:`Adam` avoids torch.optim's classes too). When
+    the compiler is already loaded, the public function keeps it in step.
     """
     if "torch._inductor.config" in sys.modules:
         torch.use_deterministic_algorithms(mode)
@@ -230,31 +232,94 @@ def _class_weights(y: np.ndarray, class_weight: object) -> Tensor:
     return torch.as_tensor(class_weight, dtype=torch.float32)
 
 
-def _schedule(
-    optimizer: torch.optim.Optimizer, config: TrainConfig, total_steps: int
-) -> torch.optim.lr_scheduler.LRScheduler:
+def _one_cycle(step: np.ndarray, total_steps: int, lr: float) -> tuple[np.ndarray, np.ndarray]:
+    """Learning rate and beta1 at each ``step`` of torch's ``OneCycleLR`` with its defaults.
+
+    Warm-up over the first 30 % of the steps from ``lr / 25`` to ``lr`` while beta1
+    falls from 0.95 to 0.85, then cosine annealing to ``lr / 25e4`` while beta1
+    rises back.
+    """
+    peak = 0.3 * total_steps - 1
+    warming = step <= peak
+    pct = np.where(warming, step / peak, (step - peak) / (total_steps - 1 - peak))
+    cosine = (np.cos(np.pi * pct) + 1) / 2  # 1 -> 0 within each phase
+
+    def anneal(start: np.ndarray | float, end: np.ndarray | float) -> np.ndarray:
+        return end + (start - end) * cosine
+
+    start_lr, max_lr, min_lr = lr / 25, lr, lr / 25 / 1e4
+    lrs = np.where(warming, anneal(start_lr, max_lr), anneal(max_lr, min_lr))
+    beta1 = np.where(warming, anneal(0.95, 0.85), anneal(0.85, 0.95))
+    return lrs, beta1
+
+
+def schedule(config: TrainConfig, total_steps: int) -> tuple[list[float], list[float]]:
+    """Learning rate and Adam's beta1 for each of ``total_steps`` optimiser steps.
+
+    ``onecycle`` is torch's ``OneCycleLR`` (it cycles beta1 as well), ``cosine``
+    warms up linearly for ``warmup_fraction`` of the steps then anneals to 0,
+    ``constant`` keeps ``lr``; beta1 is 0.9 but under ``onecycle``.
+    """
+    total_steps = max(total_steps, 2)
+    step = np.arange(total_steps, dtype=np.float64)
+    beta1 = np.full(total_steps, 0.9)
     if config.lr_schedule == "onecycle":
-        return torch.optim.lr_scheduler.OneCycleLR(
-            optimizer, max_lr=config.lr, total_steps=max(total_steps, 2)
-        )
-    if config.lr_schedule == "constant":
-        return torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: 1.0)
-    warmup = max(1, int(config.warmup_fraction * total_steps))
-
-    def cosine(step: int) -> float:
-        if step < warmup:
-            return (step + 1) / warmup
-        progress = min(1.0, (step - warmup) / max(1, total_steps - warmup))
-        return 0.5 * (1.0 + math.cos(math.pi * progress))
-
-    return torch.optim.lr_scheduler.LambdaLR(optimizer, cosine)
+        lrs, beta1 = _one_cycle(step, total_steps, config.lr)
+    elif config.lr_schedule == "constant":
+        lrs = np.full(total_steps, config.lr)
+    else:
+        warmup = max(1, int(config.warmup_fraction * total_steps))
+        progress = np.clip((step - warmup) / max(1, total_steps - warmup), 0.0, 1.0)
+        annealed = 0.5 * (1.0 + np.cos(np.pi * progress))
+        lrs = config.lr * np.where(step < warmup, (step + 1) / warmup, annealed)
+    return lrs.tolist(), beta1.tolist()
 
 
-def _make_optimizer(params: Sequence[Tensor], config: TrainConfig) -> torch.optim.Optimizer:
-    kind = {"adam": torch.optim.Adam, "adamw": torch.optim.AdamW}[config.optimizer]
-    # fused: one kernel for all parameters; at batch 32 on CPU the per-parameter
-    # loop of the default implementation is a sixth of the step time.
-    return kind(params, lr=config.lr, weight_decay=config.weight_decay, fused=True)
+class Adam:
+    """Adam (``weight_decay`` added to the gradient) or AdamW (decoupled), stepped
+    along a per-step learning-rate and beta1 :func:`schedule`.
+
+    The arithmetic of ``torch.optim.Adam``/``AdamW`` with fused kernels, through
+    their functional form :func:`torch.optim.adam.adam` rather than the optimiser
+    class: building the class imports torch's compiler (1 s on 2 cores although
+    nothing is compiled), and at batch 32 its step wrapper and the scheduler cost
+    as much as the update itself.
+    """
+
+    def __init__(self, params: Sequence[Tensor], config: TrainConfig, total_steps: int) -> None:
+        self.params = list(params)
+        self.grads = []
+        for p in params:
+            if p.grad is None:  # backward accumulates into it from the first step
+                p.grad = torch.zeros_like(p)
+            self.grads.append(p.grad)
+        self.exp_avgs = [torch.zeros_like(p) for p in self.params]
+        self.exp_avg_sqs = [torch.zeros_like(p) for p in self.params]
+        self.steps = [torch.zeros((), device=p.device) for p in self.params]
+        self.lrs, self.beta1s = schedule(config, total_steps)
+        self.decoupled = config.optimizer == "adamw"
+        self.weight_decay = config.weight_decay
+        self.n_steps = 0
+
+    @property
+    def lr(self) -> float:
+        """The learning rate of the latest step."""
+        return self.lrs[max(0, self.n_steps - 1)]
+
+    def zero_grad(self) -> None:
+        for grad in self.grads:
+            grad.zero_()
+
+    @torch.no_grad()
+    def step(self) -> None:
+        at = min(self.n_steps, len(self.lrs) - 1)
+        adam(
+            self.params, self.grads, self.exp_avgs, self.exp_avg_sqs, [], self.steps,
+            fused=True, decoupled_weight_decay=self.decoupled, amsgrad=False,
+            beta1=self.beta1s[at], beta2=0.999, lr=self.lrs[at],
+            weight_decay=self.weight_decay, eps=1e-8, maximize=False,
+        )  # fmt: skip
+        self.n_steps += 1
 
 
 def _flatten_parameters(module: nn.Module) -> list[Tensor]:
@@ -312,8 +377,7 @@ def _improved(metrics: dict[str, float], best: float, monitor: str) -> tuple[boo
 
 def _run_epoch(
     module: nn.Module,
-    optimizer: torch.optim.Optimizer,
-    scheduler: torch.optim.lr_scheduler.LRScheduler,
+    optimizer: Adam,
     inputs: Sequence[Tensor],
     y: Tensor,
     class_weights: Tensor,
@@ -329,17 +393,12 @@ def _run_epoch(
     # gathering every batch's rows from every input.
     inputs = [x[order] for x in inputs]
     y = y[order]
-    params = [p for group in optimizer.param_groups for p in group["params"]]
     chunk = _batch_limit(y.device)
     total = torch.zeros((), device=y.device)
     for start in range(0, len(order), config.batch_size):
         stop = min(start + config.batch_size, len(order))
-        # Zero in place: flattened parameters keep their gradients as views
-        # (and one flat gradient needs one op, not zero_grad's bookkeeping).
-        if len(params) == 1 and params[0].grad is not None:
-            params[0].grad.zero_()
-        else:
-            optimizer.zero_grad(set_to_none=False)
+        # In place: flattened parameters keep their gradients as views.
+        optimizer.zero_grad()
         # Chunks only matter on CUDA (MAX_CUDA_BATCH); each chunk adds its
         # share of the batch-mean loss, so the gradient is the same.
         for low in range(start, stop, chunk):
@@ -349,9 +408,8 @@ def _run_epoch(
             loss.backward()
             total += loss.detach() * (stop - start)  # no .item(): no device sync per step
         if config.grad_clip is not None:
-            nn.utils.clip_grad_norm_(params, config.grad_clip, foreach=True)
+            nn.utils.clip_grad_norm_(optimizer.params, config.grad_clip, foreach=True)
         optimizer.step()
-        scheduler.step()
     return total.item() / len(order)
 
 
@@ -393,8 +451,7 @@ def train(
         steps_per_epoch = math.ceil(n_fit / config.batch_size)
         on_cpu = device.type == "cpu"
         params = _flatten_parameters(module) if on_cpu else list(module.parameters())
-        optimizer = _make_optimizer(params, config)
-        scheduler = _schedule(optimizer, config, config.epochs * steps_per_epoch)
+        optimizer = Adam(params, config, config.epochs * steps_per_epoch)
         shuffler = torch.Generator().manual_seed(config.seed)
 
         # -- epochs, with early stopping on the validation rows
@@ -404,12 +461,12 @@ def train(
             started = time.perf_counter()
             order = torch.randperm(n_fit, generator=shuffler).to(device)
             train_loss = _run_epoch(
-                module, optimizer, scheduler, fit_inputs, fit_y, weights.to(device), order, config
+                module, optimizer, fit_inputs, fit_y, weights.to(device), order, config
             )
             record = {
                 "epoch": epoch,
                 "train_loss": train_loss,
-                "lr": optimizer.param_groups[0]["lr"],
+                "lr": optimizer.lr,
             }
             stop = False
             if val_rows is not None:
