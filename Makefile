@@ -3,6 +3,8 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# The seed's Keras recipe, the bench's speed reference, in a venv of its own (TensorFlow stays out of .venv).
+KERAS_STAMP := .venv-keras/.installed
 
 .PHONY: run test bench install clean
 
@@ -14,6 +16,12 @@ $(STAMP): pyproject.toml constraints.txt
 
 install: $(STAMP)
 
+$(KERAS_STAMP): bench/keras-requirements.txt
+	$(PYTHON) -m venv .venv-keras
+	.venv-keras/bin/python -m pip install --quiet --upgrade pip
+	.venv-keras/bin/python -m pip install --quiet -r bench/keras-requirements.txt
+	touch $(KERAS_STAMP)
+
 run: $(STAMP)
 	$(BIN)/hotleads run --out out
 
@@ -21,8 +29,8 @@ test: $(STAMP)
 	bash tests/setup_chromium.sh  # the report's browser test; skipped when chromium cannot be installed
 	$(BIN)/python -m pytest -n 2 --dist loadfile
 
-bench: $(STAMP)
+bench: $(STAMP) $(KERAS_STAMP)
 	$(BIN)/python bench/run_bench.py
 
 clean:
-	rm -rf $(VENV) out .pytest_cache
+	rm -rf $(VENV) .venv-keras out .pytest_cache

@@ -1,6 +1,6 @@
 """Benchmark hotleads on the public challenge data and on the built-in data; print Markdown tables.
 
-    .venv/bin/python bench/run_bench.py [--models gbdt,lstm] [--skip-heavy] [--out bench/results]
+    .venv/bin/python bench/run_bench.py [--models gbdt,lstm] [--only train,unseen,seed-config,builtin] [--out bench/results]
 
 Each measurement runs in its own process (``--task``), so peak memory (max RSS) and threads are
 per model. Figures:
@@ -10,11 +10,14 @@ per model. Figures:
   rows replicated from ``train.csv``, peak memory;
 - ensembles (mean / weighted / stack / best) of the members' OOF output, nested as in training;
 - unseen rows: train on a stratified 80 % of ``train.csv``, score the other 20 %;
-- the seed configuration (20 epochs, batch 32, categorical loss) fit time on 18,000 rows;
-- built-in data (``--builtin-rows``, default 100,000; ``--builtin-only`` runs just this section):
+- the seed configuration (20 epochs, batch 32, categorical loss) fit time on 18,000 rows, twice,
+  around one fit of the seed's own Keras recipe (``bench/keras_seed.py``, run by ``.venv-keras``
+  when ``make bench`` could make it) on the same machine in the same run;
+- built-in data (``--builtin-rows``, default 100,000):
   each model's OOF F1 and test F1 beside the train and test splits' Bayes-optimal F1, with
-  ``--features auto`` and, for gbdt and logreg, ``raw`` (does choosing features on all training
-  rows make OOF optimistic?).
+  ``--features auto`` and, for gbdt and logreg, ``raw``. Every model runs on the first of
+  ``--builtin-seeds`` (default 0,1,2); gbdt and logreg, being cheap, on every seed, so the
+  OOF - test gap is seen on several draws of the two splits, not one.
 """
 
 from __future__ import annotations
@@ -37,7 +40,11 @@ SHARED = ROOT.parent / "shared" / "data" / "hr-leads"
 ALL_MODELS = ["gbdt", "logreg", "lstm", "cnn", "transformer"]
 ENSEMBLE_MEMBERS = ["lstm", "cnn", "transformer", "gbdt"]
 PREDICT_ROWS = 1_000_000
-BUILTIN_ROWS = 100_000  # test split 20,000 rows: the two splits' Bayes F1s differ by < 0.01
+KERAS_PYTHON = ROOT / ".venv-keras" / "bin" / "python"
+KERAS_RECORDED = {"lstm": 53.0, "cnn": 25.0}  # seconds, ../shared/MEASURED.md
+BUILTIN_ROWS = 100_000  # 60,000 train and 20,000 test rows
+BUILTIN_SEEDS = "0,1,2"
+CHEAP_MODELS = ("gbdt", "logreg")  # on every built-in seed; the others on the first
 
 
 def peak_mb() -> float:
@@ -117,16 +124,16 @@ def task_seed_config(model: str, workdir: Path) -> dict:
 
 
 def task_builtin(arg: str, workdir: Path) -> dict:
-    """One model trained on the built-in train split (``MODEL:FEATURES``): OOF F1, test F1, Bayes F1s.
+    """One model trained on a built-in train split (``MODEL:FEATURES:SEED``): OOF F1, test F1, Bayes F1s.
 
-    The data was written by the driver (:func:`builtin_data`); both Bayes F1s come from the
+    The data was written by the driver (:func:`builtin`); both Bayes F1s come from the
     generator, so OOF F1 is compared with the train split's ceiling and test F1 with the test's.
     """
     from hotleads import pipeline
     from hotleads.io import read_table
 
-    model, features = arg.split(":")
-    data = workdir / "builtin"
+    model, features, seed = arg.split(":")
+    data = workdir / f"builtin-{seed}"
     bayes = json.loads((data / "bayes.json").read_text())
     started = time.perf_counter()
     trained = pipeline.train(read_table(data / "train.csv"), pipeline.TrainOptions(models=[model], features=features))
@@ -138,7 +145,7 @@ def task_builtin(arg: str, workdir: Path) -> dict:
     return {
         "final_oof_f1": trained.oof_metrics()["f1"], "final_test_f1": result["metrics"]["f1"],
         "calibration": trained.calibration, "test_brier": test_brier(trained, test),
-        "model": model, "features": features, "oof_f1": oof_f1, "test_f1": test_f1,
+        "model": model, "features": features, "seed": int(seed), "oof_f1": oof_f1, "test_f1": test_f1,
         "train_bayes_f1": bayes["train_bayes_f1"], "test_bayes_f1": bayes["test_bayes_f1"],
         "oof_share": oof_f1 / bayes["train_bayes_f1"], "test_share": test_f1 / bayes["test_bayes_f1"],
         "fit_seconds": fit_seconds, "peak_mb": peak_mb(),
@@ -154,13 +161,6 @@ def test_brier(trained, test) -> dict:
     _, member_probas, y = pipeline.score(trained, test, labelled=True)
     raw = trained.final_proba(member_probas)
     return {"uncalibrated": float(brier_score_loss(y, raw)), "calibrated": float(brier_score_loss(y, trained.calibrator.transform(raw)))}
-
-
-def builtin_data(workdir: Path, rows: int, seed: int) -> dict:
-    """Write the built-in data set once for every built-in task; return its bayes.json."""
-    from hotleads import synth
-
-    return synth.write_dataset(workdir / "builtin", rows=rows, seed=seed)
 
 
 def task_discovery(model: str, workdir: Path) -> dict:
@@ -210,53 +210,92 @@ def ensemble_rows(workdir: Path, members: list[str]) -> list[dict]:
     return rows
 
 
+SECTIONS = ("train", "unseen", "seed-config", "builtin")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--task", nargs=2, metavar=("TASK", "ARG"), help=argparse.SUPPRESS)
     parser.add_argument("--workdir", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--models", default=",".join(ALL_MODELS))
-    parser.add_argument("--skip-heavy", action="store_true", help="only the per-model train.csv table")
-    parser.add_argument("--builtin-only", action="store_true", help="only the built-in data section")
+    parser.add_argument("--only", default=",".join(SECTIONS),
+                        help=f"comma-separated sections to run, of {', '.join(SECTIONS)} (default: all); "
+                             "train includes --features auto's cost and the ensembles")
     parser.add_argument("--builtin-rows", type=int, default=BUILTIN_ROWS, help="rows of the built-in data (60 %% train, 20 %% test)")
-    parser.add_argument("--builtin-seed", type=int, default=0)
+    parser.add_argument("--builtin-seeds", default=BUILTIN_SEEDS, help="comma-separated generator seeds")
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results")
     args = parser.parse_args()
     if args.task:
         print(json.dumps(TASKS[args.task[0]](args.task[1], args.workdir)))
         return
-    if not args.builtin_only and not (SHARED / "train.csv").exists():
+    sections = args.only.split(",")
+    if unknown := set(sections) - set(SECTIONS):
+        parser.error(f"--only: unknown section(s) {', '.join(sorted(unknown))}; choose from {', '.join(SECTIONS)}")
+    if sections != ["builtin"] and not (SHARED / "train.csv").exists():
         print(f"skipped: the challenge data is not at {SHARED} (it lives beside the repository in shared/data/hr-leads)")
         return
     models = args.models.split(",")
+    seeds = [int(seed) for seed in args.builtin_seeds.split(",")]
     with tempfile.TemporaryDirectory() as tmp:
-        if args.builtin_only:
-            report = {"cores": len(os.sched_getaffinity(0)), "builtin": builtin(models, Path(tmp), args.builtin_rows, args.builtin_seed)}
-        else:
-            report = bench(models, Path(tmp), heavy=not args.skip_heavy, builtin_rows=args.builtin_rows, builtin_seed=args.builtin_seed)
+        report = bench(models, Path(tmp), sections=sections, builtin_rows=args.builtin_rows, builtin_seeds=seeds)
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "latest.json").write_text(json.dumps(report, indent=2))
     (args.out / "latest.md").write_text(markdown(report))
     print(markdown(report))
 
 
-def bench(models: list[str], workdir: Path, *, heavy: bool, builtin_rows: int, builtin_seed: int) -> dict:
-    report = {"cores": len(os.sched_getaffinity(0)), "train": [run_task("train", m, workdir) for m in models]}
-    report["discovery"] = run_task("discovery", "gbdt", workdir)
-    if all(m in models for m in ENSEMBLE_MEMBERS):
-        report["ensembles"] = ensemble_rows(workdir, ENSEMBLE_MEMBERS)
-    if heavy:
+def bench(models: list[str], workdir: Path, *, sections: list[str], builtin_rows: int, builtin_seeds: list[int]) -> dict:
+    report = {"cores": len(os.sched_getaffinity(0))}
+    if "train" in sections:
+        report["train"] = [run_task("train", m, workdir) for m in models]
+        report["discovery"] = run_task("discovery", "gbdt", workdir)
+        if all(m in models for m in ENSEMBLE_MEMBERS):
+            report["ensembles"] = ensemble_rows(workdir, ENSEMBLE_MEMBERS)
+    if "unseen" in sections:
         report["unseen"] = run_task("unseen", ",".join(ENSEMBLE_MEMBERS), workdir)
-        report["seed_config"] = [run_task("seed-config", m, workdir) for m in ("lstm", "cnn")]
-        report["builtin"] = builtin(models, workdir, builtin_rows, builtin_seed)
+    if "seed-config" in sections:
+        report["seed_config"] = [seed_config(m, workdir) for m in ("lstm", "cnn")]
+    if "builtin" in sections:
+        report["builtin"] = builtin(models, workdir, builtin_rows, builtin_seeds)
     return report
 
 
-def builtin(models: list[str], workdir: Path, rows: int, seed: int) -> dict:
-    """Every model on the built-in data with discovered features; gbdt and logreg also on raw columns."""
-    bayes = builtin_data(workdir, rows, seed)
-    runs = [f"{m}:auto" for m in models] + [f"{m}:raw" for m in models if m in ("gbdt", "logreg")]
-    return {"rows": rows, "seed": seed, "train_rows": bayes["rows"]["train"], "test_rows": bayes["rows"]["test"],
-            "results": [run_task("builtin", arg, workdir) for arg in runs]}
+def seed_config(model: str, workdir: Path) -> dict:
+    """hotleads' seed-configuration fit before and after the Keras reference's, so that both
+    see the machine at the same speed; the recorded reference where Keras is not installed."""
+    ours = [run_task("seed-config", model, workdir)]
+    keras = keras_seed(model)
+    ours.append(run_task("seed-config", model, workdir))
+    return {"model": model, "seconds": [r["seed_config_seconds"] for r in ours], "peak_mb": max(r["peak_mb"] for r in ours),
+            "keras_seconds": keras["seconds"] if keras else KERAS_RECORDED[model], "keras_measured": keras is not None,
+            "keras_peak_mb": keras["peak_mb"] if keras else None}
+
+
+def keras_seed(model: str) -> dict | None:
+    if not KERAS_PYTHON.exists():
+        print(f"... keras reference {model}: {KERAS_PYTHON} is absent, using the recorded figure", file=sys.stderr)
+        return None
+    print(f"... keras reference {model}", file=sys.stderr, flush=True)
+    done = subprocess.run([str(KERAS_PYTHON), str(ROOT / "bench" / "keras_seed.py"), model, str(SHARED / "train.csv")],
+                          capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        raise SystemExit(f"keras reference {model} failed:\n{done.stderr[-3000:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def builtin(models: list[str], workdir: Path, rows: int, seeds: list[int]) -> dict:
+    """Every model with discovered features on the first seed's data, gbdt and logreg also on raw
+    columns there; gbdt and logreg with discovered features on every other seed."""
+    from hotleads import synth
+
+    results = []
+    for i, seed in enumerate(seeds):
+        bayes = synth.write_dataset(workdir / f"builtin-{seed}", rows=rows, seed=seed)
+        runs = [f"{m}:auto" for m in models if i == 0 or m in CHEAP_MODELS]
+        runs += [f"{m}:raw" for m in models if i == 0 and m in CHEAP_MODELS]
+        results += [run_task("builtin", f"{arg}:{seed}", workdir) for arg in runs]
+    return {"rows": rows, "seeds": seeds, "train_rows": bayes["rows"]["train"], "test_rows": bayes["rows"]["test"],
+            "results": results}
 
 
 def markdown(report: dict) -> str:
@@ -284,9 +323,14 @@ def markdown(report: dict) -> str:
         lines += [f"| {name} | {u['oof_f1'].get(name, float('nan')):.4f} | {f1:.4f} |" for name, f1 in u["unseen_f1"].items()]
     if "seed_config" in report:
         lines += ["", "### Seed configuration (20 epochs, batch 32, categorical loss), one fit on 18,000 rows", "",
-                  "| model | seconds | Keras reference s | peak MB |", "| --- | --- | --- | --- |"]
-        keras = {"lstm": 53, "cnn": 25}
-        lines += [f"| {r['model']} | {r['seed_config_seconds']:.1f} | {keras[r['model']]} | {r['peak_mb']:.0f} |" for r in report["seed_config"]]
+                  "hotleads was timed before and after the Keras reference (the seed's own recipe, `bench/keras_seed.py`) in the same run.", "",
+                  "| model | hotleads s (before, after) | Keras reference s | slower hotleads / Keras | peak MB hotleads / Keras |",
+                  "| --- | --- | --- | --- | --- |"]
+        for r in report["seed_config"]:
+            source = "" if r["keras_measured"] else " (recorded, not measured here)"
+            keras_mb = f"{r['keras_peak_mb']:.0f}" if r["keras_peak_mb"] else "780 (recorded)"
+            lines.append(f"| {r['model']} | {r['seconds'][0]:.1f}, {r['seconds'][1]:.1f} | {r['keras_seconds']:.1f}{source} | "
+                         f"{max(r['seconds']) / r['keras_seconds']:.2f} | {r['peak_mb']:.0f} / {keras_mb} |")
     if "builtin" in report:
         lines += builtin_markdown(report["builtin"])
     return "\n".join(lines) + "\n"
@@ -296,20 +340,39 @@ def calibration_row(model: str, c: dict, f1: float) -> str:
     return f"| {model} | {c['method']} | {c['brier_uncalibrated']:.4f} | {c['brier_calibrated']:.4f} | {f1:.4f} |"
 
 
+def split_noise(r: dict) -> float:
+    """How much easier the train split is than the test split (their Bayes F1s' difference):
+    the part of OOF - test that the draw of the rows gives, whatever the model."""
+    return r["train_bayes_f1"] - r["test_bayes_f1"]
+
+
 def builtin_markdown(b: dict) -> list[str]:
-    lines = ["", f"### Built-in data ({b['rows']:,} rows, seed {b['seed']}: {b['train_rows']:,} train, {b['test_rows']:,} test)", "",
-             "OOF F1 is compared with the train split's Bayes-optimal F1, test F1 with the test split's; "
-             "OOF - test is what split noise and any optimism of OOF add together.", "",
-             "| model | features | OOF F1 | test F1 | Bayes F1 train / test | OOF share | test share | OOF - test | fit s |",
-             "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+    lines = ["", f"### Built-in data ({b['rows']:,} rows per seed: {b['train_rows']:,} train, {b['test_rows']:,} test)", "",
+             "OOF F1 is compared with the train split's Bayes-optimal F1, test F1 with the test split's. "
+             "OOF - test adds the split noise (train Bayes F1 - test Bayes F1) to any optimism of OOF; "
+             "the last column takes the split noise out.", "",
+             "| model | features | seed | OOF F1 | test F1 | Bayes F1 train / test | OOF share | test share | OOF - test | less split noise | fit s |",
+             "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
     for r in b["results"]:
-        lines.append(f"| {r['model']} | {r['features']} | {r['oof_f1']:.4f} | {r['test_f1']:.4f} | {r['train_bayes_f1']:.4f} / {r['test_bayes_f1']:.4f} | "
-                     f"{r['oof_share']:.1%} | {r['test_share']:.1%} | {r['oof_f1'] - r['test_f1']:+.4f} | {r['fit_seconds']:.1f} |")
+        gap = r["oof_f1"] - r["test_f1"]
+        lines.append(f"| {r['model']} | {r['features']} | {r['seed']} | {r['oof_f1']:.4f} | {r['test_f1']:.4f} | "
+                     f"{r['train_bayes_f1']:.4f} / {r['test_bayes_f1']:.4f} | {r['oof_share']:.1%} | {r['test_share']:.1%} | "
+                     f"{gap:+.4f} | {gap - split_noise(r):+.4f} | {r['fit_seconds']:.1f} |")
+    lines += ["", "OOF - test per model with discovered features, over the seeds it ran on:", "",
+              "| model | seeds | mean OOF - test | largest OOF - test | mean less split noise | lowest test share |",
+              "| --- | --- | --- | --- | --- | --- |"]
+    for model in dict.fromkeys(r["model"] for r in b["results"]):
+        runs = [r for r in b["results"] if r["model"] == model and r["features"] == "auto"]
+        gaps = np.array([r["oof_f1"] - r["test_f1"] for r in runs])
+        noise = np.array([split_noise(r) for r in runs])
+        lines.append(f"| {model} | {len(runs)} | {gaps.mean():+.4f} | {gaps[np.argmax(np.abs(gaps))]:+.4f} | "
+                     f"{(gaps - noise).mean():+.4f} | {min(r['test_share'] for r in runs):.1%} |")
     lines += ["", "Calibrated final predictor on the built-in data: Brier score on OOF (nested) and on the unseen test split, before -> after.", "",
-              "| model | features | method | OOF Brier | test Brier | final OOF F1 | final test F1 |", "| --- | --- | --- | --- | --- | --- | --- |"]
+              "| model | features | seed | method | OOF Brier | test Brier | final OOF F1 | final test F1 |",
+              "| --- | --- | --- | --- | --- | --- | --- | --- |"]
     for r in b["results"]:
         c, t = r["calibration"], r["test_brier"]
-        lines.append(f"| {r['model']} | {r['features']} | {c['method']} | {c['brier_uncalibrated']:.4f} -> {c['brier_calibrated']:.4f} | "
+        lines.append(f"| {r['model']} | {r['features']} | {r['seed']} | {c['method']} | {c['brier_uncalibrated']:.4f} -> {c['brier_calibrated']:.4f} | "
                      f"{t['uncalibrated']:.4f} -> {t['calibrated']:.4f} | {r['final_oof_f1']:.4f} | {r['final_test_f1']:.4f} |")
     return lines
 
