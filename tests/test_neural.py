@@ -290,22 +290,23 @@ def _torch_schedule(optimizer, config, total_steps):
     return torch.optim.lr_scheduler.LambdaLR(optimizer, cosine)
 
 
+@pytest.mark.parametrize("device", ["cpu", pytest.param("cuda", marks=[needs_cuda, pytest.mark.cuda])])
 @pytest.mark.parametrize("schedule", ["cosine", "onecycle", "constant"])
 @pytest.mark.parametrize("optimizer", ["adam", "adamw"])
-def test_adam_steps_like_torch_optim(schedule, optimizer):
+def test_adam_steps_like_torch_optim(schedule, optimizer, device):
     """The functional Adam with its per-step schedule (one-cycle also cycles beta1)
     lands on the weights torch.optim's optimiser and scheduler give."""
     from hotleads.train_loop import Adam
 
     config = TrainConfig(lr=0.05, optimizer=optimizer, lr_schedule=schedule, weight_decay=0.01)
     torch.manual_seed(0)
-    ours, reference = torch.nn.Linear(5, 1), torch.nn.Linear(5, 1)
+    ours, reference = torch.nn.Linear(5, 1).to(device), torch.nn.Linear(5, 1).to(device)
     reference.load_state_dict(ours.state_dict())
     kind = {"adam": torch.optim.Adam, "adamw": torch.optim.AdamW}[optimizer]
     torch_optimizer = kind(reference.parameters(), lr=config.lr, weight_decay=config.weight_decay)
     torch_schedule = _torch_schedule(torch_optimizer, config, total_steps=37)
     our_optimizer = Adam(list(ours.parameters()), config, total_steps=37)
-    x, target = torch.randn(64, 5), torch.randn(64, 1)
+    x, target = torch.randn(64, 5, device=device), torch.randn(64, 1, device=device)
     for _ in range(37):
         torch_optimizer.zero_grad()
         ((reference(x) - target) ** 2).mean().backward()
@@ -316,6 +317,25 @@ def test_adam_steps_like_torch_optim(schedule, optimizer):
         our_optimizer.step()
     for a, b in zip(ours.parameters(), reference.parameters()):
         torch.testing.assert_close(a, b)
+
+
+@pytest.mark.parametrize("shapes", [[(300,)], [(4, 5), (7,), (2, 3, 2)]])
+@pytest.mark.parametrize("max_norm", [0.1, 1e3])
+def test_clip_grad_norm_matches_torch(shapes, max_norm):
+    """Clipped when the joint norm is above max_norm, untouched below, as torch's own."""
+    from hotleads.train_loop import clip_grad_norm_
+
+    generator = torch.Generator().manual_seed(0)
+    grads = [torch.randn(shape, generator=generator) for shape in shapes]
+    params = [torch.nn.Parameter(torch.zeros(shape)) for shape in shapes]
+    for param, grad in zip(params, grads):
+        param.grad = grad.clone()
+    torch.nn.utils.clip_grad_norm_(params, max_norm)
+    clip_grad_norm_(grads, max_norm)
+    for param, grad in zip(params, grads):
+        torch.testing.assert_close(grad, param.grad)
+    joint = torch.linalg.vector_norm(torch.cat([g.reshape(-1) for g in grads]))
+    assert joint <= max_norm * (1 + 1e-5)
 
 
 def test_fit_does_not_load_the_compiler():
@@ -467,6 +487,7 @@ def test_cuda_fit_predict_and_bundles_move_between_devices(data, name, tmp_path)
     X, y = data
     on_cuda = make(name, categorical_features=[3], device="cuda").fit(X, y)
     assert next(on_cuda.module_.parameters()).is_cuda
+    assert all(p.grad is None for p in on_cuda.module_.parameters())
     assert (on_cuda.predict(X) == y).mean() > 0.8
 
     on_cpu = make(name, categorical_features=[3]).fit(X, y)
