@@ -414,8 +414,8 @@ def _run_epoch(
         if config.grad_clip is not None:
             clip_grad_norm_(optimizer.grads, config.grad_clip)
         optimizer.step()
-    losses, rows = zip(*batch_losses)
-    return float(torch.stack(losses).cpu() @ torch.tensor(rows, dtype=torch.float32)) / len(order)
+    losses, sizes = zip(*batch_losses)
+    return float(torch.stack(losses).cpu() @ torch.tensor(sizes, dtype=torch.float32)) / len(order)
 
 
 # --------------------------------------------------------------------------- the loop
