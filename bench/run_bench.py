@@ -262,7 +262,7 @@ def bench(models: list[str], workdir: Path, *, sections: list[str], builtin_rows
 def seed_config(model: str, workdir: Path, rounds: int = 3) -> dict:
     """hotleads' seed-configuration fit before, between and after the Keras reference's fits, so
     that both see the machine at the same speeds (on this machine one Keras fit of the same
-    recipe took 22 s and 34 s on the same day); the recorded reference where Keras is absent."""
+    recipe took 18 s and 34 s on the same day); the recorded reference where Keras is absent."""
     ours = [run_task("seed-config", model, workdir)]
     keras = []
     for _ in range(rounds):
