@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import doctest
 import json
 import re
 from pathlib import Path
@@ -156,3 +157,165 @@ def test_rows_below_twenty_or_not_int_raise(tmp_path: Path, rows: object) -> Non
 def test_smallest_dataset(tmp_path: Path) -> None:
     report = synth.write_dataset(tmp_path, rows=20, seed=1)
     assert report["rows"] == {"train": 12, "test": 4, "holdout": 4}
+
+
+# ---------------------------------------------------------------- export styles
+# Each style is read back here by plain pandas and a few lines of parsing, not by hotleads.io:
+# these tests pin what the files hold, whatever the reader does with them.
+
+DATE = synth.DATE_COLUMN
+Exports = tuple[pd.DataFrame, dict[str, Path]]
+
+
+@pytest.fixture(scope="module")
+def exports(tmp_path_factory: pytest.TempPathFactory) -> Exports:
+    """A 200-row table with an inf and missing money/percent values, in every style, and the
+    plain file read back."""
+    table, _ = synth.make_companies(200, seed=0)
+    table.loc[3, "funding_per_employee"] = np.inf
+    table.loc[4, ["total_funding", "employee_growth_pct"]] = np.nan
+    out = tmp_path_factory.mktemp("exports")
+    paths = {
+        style: synth.write_export(table, out / f"{style}{suffix}", style)
+        for style, suffix in synth.EXPORT_STYLES.items()
+    }
+    return pd.read_csv(paths["plain"]), paths
+
+
+def us_number(text: str) -> float:
+    """'$1,200.50' -> 1200.5, '($1,200.00)' -> -1200.0, '6.3%' -> 6.3, '1.437M' -> 1437000.0."""
+    negative = text.startswith("(") and text.endswith(")")
+    text = text.strip("()").replace("$", "").replace(",", "").removesuffix("%")
+    scale = {"k": 1e3, "M": 1e6, "B": 1e9}.get(text[-1], 1.0)
+    value = float(text[:-1] if scale != 1.0 else text) * scale
+    return -value if negative else value
+
+
+def numbers(raw: pd.Series, parse) -> np.ndarray:
+    return raw.map(parse, na_action="ignore").to_numpy(dtype=float)
+
+
+def test_plain_export_is_the_dataset_csv(exports: Exports, tmp_path: Path) -> None:
+    plain, paths = exports
+    hotleads_io.write_csv(plain, tmp_path / "plain.csv")
+    assert paths["plain"].read_bytes() == (tmp_path / "plain.csv").read_bytes()
+
+
+def test_us_formatted_round_trips(exports: Exports) -> None:
+    plain, paths = exports
+    raw = pd.read_csv(paths["us-formatted"], dtype=str)
+    money = raw["funding_per_employee"].dropna()
+    assert money.str.fullmatch(r"\(\$[\d,]+\.\d\d\)").any()  # accounting negatives
+    assert money.str.fullmatch(r"\$[\d,]+\.\d\d").any()
+    assert raw["total_funding"].dropna().str.fullmatch(r"\$\d{1,3}(,\d{3})+\.\d\d").all()
+    assert raw["industry_growth_rate"].str.fullmatch(r"-?\d+(\.\d+)?%").all()
+    assert raw["growth_momentum"].str.fullmatch(r"\d+(\.\d+)?[kMB]").all()
+    assert raw["days_since_last_funding"].str.contains(",").any()
+    tolerance = {col: {"atol": 0.0051} for col in (*synth.MONEY_COLUMNS, *synth.PERCENT_COLUMNS)}
+    tolerance["growth_momentum"] = {"rtol": 5e-4}
+    exact = {"rtol": 0}
+    for col in plain.select_dtypes("number").columns:
+        parsed = numbers(raw[col], us_number)
+        np.testing.assert_allclose(parsed, plain[col], **tolerance.get(col, exact), err_msg=col)
+    assert (raw[DATE] == plain[DATE]).all()
+
+
+def test_european_round_trips(exports: Exports) -> None:
+    plain, paths = exports
+    assert paths["european"].read_bytes().startswith(b"\xef\xbb\xbfcompany_id;company_name;")
+    # with thousands=".", 12.6.2023 would read as the number 1262023
+    raw = pd.read_csv(
+        paths["european"], sep=";", decimal=",", thousands=".", encoding="utf-8-sig",
+        dtype={DATE: str},
+    )
+    assert list(raw.columns) == list(plain.columns)
+    assert raw["total_funding"].dropna().str.endswith(" €").all()
+    for col in plain.select_dtypes("number").columns:
+        values = raw[col]
+        if col in synth.MONEY_COLUMNS:
+            euros = values.str.removesuffix(" €").str.replace(".", "").str.replace(",", ".")
+            values = euros.astype(float)
+            np.testing.assert_allclose(values, plain[col], atol=0.0051, err_msg=col)
+        else:
+            np.testing.assert_allclose(values, plain[col], rtol=1e-15, err_msg=col)
+    assert raw[DATE].str.fullmatch(r"\d{1,2}\.\d{1,2}\.\d{4}").all()
+    assert (pd.to_datetime(raw[DATE], format="%d.%m.%Y") == pd.to_datetime(plain[DATE])).all()
+
+
+def test_zoned_timestamps_are_the_same_instants_and_dates(exports: Exports) -> None:
+    plain, paths = exports
+    raw = pd.read_csv(paths["zoned-timestamps"], dtype=str)[DATE]
+    endings = {"-04:00", "-05:00", "Z", "+0000"}
+    assert {next(e for e in endings if t.endswith(e)) for t in raw} == endings
+    instants = pd.to_datetime(raw, format="ISO8601", utc=True)
+    one_pm_utc = pd.to_datetime(plain[DATE]).dt.tz_localize("UTC") + pd.Timedelta(hours=13)
+    assert (instants == one_pm_utc).all()
+    assert (raw.str[:10] == plain[DATE]).all()  # the plain date in whichever zone a row is written
+
+
+def test_us_and_day_first_dates_round_trip(exports: Exports) -> None:
+    plain, paths = exports
+    dates = pd.to_datetime(plain[DATE])
+    us = pd.read_csv(paths["us-dates"], dtype=str)[DATE]
+    timed = us.str.endswith(" 0:00")
+    assert 0 < timed.sum() < len(us)
+    assert (pd.to_datetime(us[timed], format="%m/%d/%Y %H:%M") == dates[timed]).all()
+    assert (pd.to_datetime(us[~timed], format="%m/%d/%Y") == dates[~timed]).all()
+    assert us.str.match(r"\d/").any()  # no leading zeros
+    day_first = pd.read_csv(paths["day-first-dates"], dtype=str)[DATE]
+    assert day_first.str.fullmatch(r"\d\d-\d\d-\d{4}").all()
+    assert (pd.to_datetime(day_first, format="%d-%m-%Y") == dates).all()
+
+
+def accented(plain: pd.DataFrame) -> pd.DataFrame:
+    """The plain table with the renamed companies of the cp1252 and utf16-tab styles."""
+    renamed = plain.copy()
+    rows = renamed.index[:: synth.ACCENTED_EVERY]
+    names = synth.ACCENTED_NAMES
+    renamed.loc[rows, "company_name"] = [names[i % len(names)] for i in range(len(rows))]
+    return renamed
+
+
+def test_cp1252_needs_its_encoding(exports: Exports) -> None:
+    plain, paths = exports
+    data = paths["cp1252"].read_bytes()
+    with pytest.raises(UnicodeDecodeError):
+        data.decode("utf-8")
+    assert "L’Oréal Paris" not in data.decode("latin-1")
+    assert data.count(b"\r\n") == len(plain) + 1
+    read = pd.read_csv(paths["cp1252"], encoding="cp1252")
+    assert {"Société Générale", "Müller GmbH", "L’Oréal Paris"} <= set(read["company_name"])
+    pd.testing.assert_frame_equal(read, accented(plain))
+
+
+def test_utf16_tab_is_excel_unicode_text(exports: Exports) -> None:
+    plain, paths = exports
+    assert paths["utf16-tab"].suffix == ".txt"
+    data = paths["utf16-tab"].read_bytes()
+    assert data[:2] in (b"\xff\xfe", b"\xfe\xff")
+    assert data.decode("utf-16").startswith("company_id\tcompany_name\t")
+    read = pd.read_csv(paths["utf16-tab"], sep="\t", encoding="utf-16")
+    pd.testing.assert_frame_equal(read, accented(plain))
+
+
+def test_excel_first_sheet_is_the_table(exports: Exports) -> None:
+    plain, paths = exports
+    sheets = pd.read_excel(paths["excel"], sheet_name=None)
+    assert list(sheets) == ["companies", "notes"]
+    table = sheets["companies"]
+    assert pd.api.types.is_datetime64_any_dtype(table[DATE])
+    assert (table[DATE] == pd.to_datetime(plain[DATE])).all()
+    pd.testing.assert_frame_equal(table.drop(columns=DATE), plain.drop(columns=DATE))
+
+
+def test_unknown_export_style_raises(tmp_path: Path) -> None:
+    table, _ = synth.make_companies(5)
+    message = r"The 'style' parameter of write_export must be one of plain, .*Got 'csv' instead\."
+    with pytest.raises(ValueError, match=message):
+        synth.write_export(table, tmp_path / "x.csv", "csv")
+    assert not any(tmp_path.iterdir())
+
+
+def test_docstring_examples_run() -> None:
+    results = doctest.testmod(synth)
+    assert results.attempted > 0 and results.failed == 0

@@ -50,6 +50,12 @@ Observed columns:
 * About 1 % of ``employee_growth_pct`` and of ``regional_employment_trend`` is missing.
 * ``company_name`` is built from a built-in list of surnames ("Moreno and Sons",
   "Strickland-Wright", "Cole, Bailey and Bowen", "Sanders Group").
+
+Export styles
+-------------
+:func:`write_export` writes a generated table the way people really export tables (formatted
+numbers, other date formats, delimiters, encodings, Excel), to test reading them: the values
+keep their meaning, only how they are written changes.
 """
 
 from __future__ import annotations
@@ -60,7 +66,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .io import write_csv, write_json
+from .io import atomic_path, write_csv, write_json
 
 GENERATOR = "hotleads.synth v1"
 REFERENCE_DATE = np.datetime64("2025-02-20", "D")
@@ -70,6 +76,32 @@ NOISE = 0.1
 MISSING_SHARE = 0.01
 MISSING_COLUMNS = ("employee_growth_pct", "regional_employment_trend")
 SPLIT = (0.6, 0.2)  # train, test; the holdout gets the rest
+
+# export style -> the suffix such a file has (Excel saves "Unicode text" as .txt)
+EXPORT_STYLES = {
+    "plain": ".csv",
+    "us-formatted": ".csv",
+    "european": ".csv",
+    "zoned-timestamps": ".csv",
+    "us-dates": ".csv",
+    "day-first-dates": ".csv",
+    "cp1252": ".csv",
+    "utf16-tab": ".txt",
+    "excel": ".xlsx",
+}
+MONEY_COLUMNS = ("total_funding", "funding_per_employee")  # USD
+PERCENT_COLUMNS = ("employee_growth_pct", "industry_growth_rate", "regional_employment_trend")
+SUFFIX_COLUMN = "growth_momentum"  # the one column written 1.437M / 350.5k
+DATE_COLUMN = "last_funding_date"
+EXPORT_ZONE = "America/New_York"
+# 13:00 UTC is 08:00 or 09:00 in New York: the same calendar date in both zones
+ZONED_TIME_OF_DAY = pd.Timedelta(hours=13)
+# "’", "Œ" and "–" are in cp1252 but not in Latin-1, so guessing Latin-1 shows
+ACCENTED_NAMES = (
+    "Société Générale", "Müller GmbH", "Nestlé Suisse", "L’Oréal Paris",
+    "Škoda Auto", "Ørsted A/S", "Café Crème – Lyon", "Œnologie Dupré",
+)
+ACCENTED_EVERY = 10
 
 COLUMNS = [
     "company_id",
@@ -242,6 +274,82 @@ def write_dataset(out_dir: str | Path, *, rows: int = 20_000, seed: int = 0) -> 
     return report
 
 
+def write_export(frame: pd.DataFrame, path: str | Path, style: str) -> Path:
+    """Write a generated company table as people export tables, in a named style; atomically.
+
+    A style changes how values are written, never what they mean: read back, every value is
+    the plain table's, up to the rounding stated below. Columns are picked by name (a column
+    the table lacks is skipped): money ``MONEY_COLUMNS`` (USD), percent ``PERCENT_COLUMNS``
+    (in percent, as in the plain table), ``SUFFIX_COLUMN`` and the date ``DATE_COLUMN``; the
+    target stays 0/1. Missing values are written empty and ``inf`` as ``inf`` in every style.
+
+    ================  =======================================================================
+    style             what changes
+    ================  =======================================================================
+    plain             nothing: what :func:`write_dataset` writes
+    us-formatted      money ``$1,437,416.04`` (rounded to cents), negative money as the
+                      accounting ``($1,200.00)``; percent ``6.3%`` (rounded to 0.01 point);
+                      ``growth_momentum`` as ``1.437M``, ``350.5k``, ``2.1B`` (three decimals:
+                      within 0.05 %); other numbers with thousands separators ``1,234`` (exact)
+    european          ``;`` delimiter, UTF-8 with BOM (Excel's "CSV UTF-8"); every number with
+                      a decimal comma and ``.`` thousands (``1.234``, ``2,87``; exact), money
+                      as ``1.437.416,04 €`` (cents); dates ``D.M.YYYY`` (``12.6.2023``)
+    zoned-timestamps  dates as ISO timestamps of 13:00 UTC on the plain date, rows taking turns
+                      at ``2023-06-12T09:00:00-04:00`` (New York; ``-05:00`` in winter),
+                      ``2023-06-12T13:00:00Z`` and ``2023-06-12T13:00:00.000+0000``: one
+                      instant, and the plain date both in UTC and in New York
+    us-dates          dates ``M/D/YYYY``, every other row with a time at midnight
+                      (``6/12/2023``, ``6/13/2023 0:00``)
+    day-first-dates   dates ``DD-MM-YYYY`` (``12-06-2023``)
+    cp1252            encoded cp1252 with Windows line ends; every ``ACCENTED_EVERY``-th
+                      company renamed in turn to one of ``ACCENTED_NAMES`` (``Société
+                      Générale``, ``L’Oréal Paris``), so that the encoding matters
+    utf16-tab         Excel's "Unicode text": UTF-16 with BOM, tab-delimited, Windows line ends,
+                      the same renamed companies
+    excel             an ``.xlsx`` workbook: the table on the first sheet, ``companies``
+                      (numbers as numbers, dates as date cells, money with a ``$`` number
+                      format), and a second sheet, ``notes``
+    ================  =======================================================================
+
+    The renamed companies change only ``company_name``, which is free text, not a feature.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        A table from :func:`make_companies` (or its files), with or without the target.
+    path : str or Path
+        File to write; ``EXPORT_STYLES[style]`` is the suffix such an export has.
+    style : str
+        One of ``EXPORT_STYLES``.
+
+    Returns
+    -------
+    Path
+        ``path``.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> table, _ = make_companies(3, seed=0)
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     path = write_export(table, Path(folder) / "companies.csv", "us-formatted")
+    ...     written = pd.read_csv(path, dtype=str)
+    >>> written.loc[0, ["total_funding", "industry_growth_rate", "growth_momentum"]].tolist()
+    ['$373,048.14', '17.9%', '4.477M']
+    """
+    if style not in EXPORT_STYLES:
+        raise ValueError(
+            f"The 'style' parameter of write_export must be one of {', '.join(EXPORT_STYLES)}. "
+            f"Got {style!r} instead."
+        )
+    if style == "excel":
+        return _write_excel(frame, Path(path))
+    table, options = _CSV_STYLES[style](frame.copy())
+    with atomic_path(path) as tmp:
+        table.to_csv(tmp, index=False, **{"lineterminator": "\n", **options})
+    return Path(path)
+
+
 def _check_int(name: str, func: str, value: object, minimum: int) -> None:
     """Raise ValueError unless ``value`` is an int >= ``minimum`` (bools refused)."""
     if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum:
@@ -347,3 +455,143 @@ def _company_names(n: int, rng: np.random.Generator) -> list[str]:
     kind = rng.choice(len(patterns), size=n, p=shares / shares.sum())
     words = np.array(SURNAMES)[rng.integers(len(SURNAMES), size=(n, 3))]
     return [patterns[k].format(*w) for k, w in zip(kind, words.tolist())]
+
+
+# ---------------------------------------------------------------- export styles
+
+
+def _us_formatted(table: pd.DataFrame) -> tuple[pd.DataFrame, dict]:
+    for name in _numeric_columns(table):
+        table[name] = _each(table[name], _us_writer(name))
+    return table, {}
+
+
+def _us_writer(name: str):
+    """How us-formatted writes one finite value of column ``name``."""
+    if name in MONEY_COLUMNS:
+        return _us_money
+    if name in PERCENT_COLUMNS:
+        return lambda x: f"{round(x, 2) + 0.0:g}%"  # + 0.0 turns -0.0 into 0.0
+    if name == SUFFIX_COLUMN:
+        return _with_suffix
+    return "{:,}".format
+
+
+def _us_money(x: float) -> str:
+    text = f"${abs(x):,.2f}"
+    return f"({text})" if x < 0 else text
+
+
+def _with_suffix(x: float) -> str:
+    for scale, letter in ((1e9, "B"), (1e6, "M"), (1e3, "k")):
+        if abs(x) >= scale:
+            return f"{x / scale:.3f}".rstrip("0").rstrip(".") + letter
+    return f"{x:g}"
+
+
+def _european(table: pd.DataFrame) -> tuple[pd.DataFrame, dict]:
+    swap = str.maketrans(",.", ".,")
+    for name in _numeric_columns(table):
+        if name in MONEY_COLUMNS:
+            table[name] = _each(table[name], lambda x: f"{x:,.2f}".translate(swap) + " €")
+        else:
+            table[name] = _each(table[name], lambda x: f"{x:,}".translate(swap))
+    _rewrite_dates(table, lambda dates: _unpadded(dates, "dmy", "."))
+    return table, {"sep": ";", "encoding": "utf-8-sig"}
+
+
+def _zoned_timestamps(table: pd.DataFrame) -> tuple[pd.DataFrame, dict]:
+    _rewrite_dates(table, _as_zoned)
+    return table, {}
+
+
+def _as_zoned(dates: pd.Series) -> pd.Series:
+    utc = (dates + ZONED_TIME_OF_DAY).dt.tz_localize("UTC")
+    local = utc.dt.tz_convert(EXPORT_ZONE).dt.strftime("%Y-%m-%dT%H:%M:%S%z")
+    ways = [
+        local.str.replace(r"(\d\d)$", r":\1", regex=True),  # -0400 -> -04:00
+        utc.dt.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        utc.dt.strftime("%Y-%m-%dT%H:%M:%S.000+0000"),
+    ]
+    rows = np.arange(len(dates))
+    return pd.Series(np.column_stack(ways)[rows, rows % len(ways)], index=dates.index)
+
+
+def _us_dates(table: pd.DataFrame) -> tuple[pd.DataFrame, dict]:
+    def write(dates: pd.Series) -> pd.Series:
+        text = _unpadded(dates, "mdy", "/")
+        return text.where(np.arange(len(text)) % 2 == 0, text + " 0:00")
+
+    _rewrite_dates(table, write)
+    return table, {}
+
+
+def _day_first_dates(table: pd.DataFrame) -> tuple[pd.DataFrame, dict]:
+    _rewrite_dates(table, lambda dates: dates.dt.strftime("%d-%m-%Y"))
+    return table, {}
+
+
+def _cp1252(table: pd.DataFrame) -> tuple[pd.DataFrame, dict]:
+    _accent_names(table)
+    return table, {"encoding": "cp1252", "lineterminator": "\r\n"}
+
+
+def _utf16_tab(table: pd.DataFrame) -> tuple[pd.DataFrame, dict]:
+    _accent_names(table)
+    return table, {"sep": "\t", "encoding": "utf-16", "lineterminator": "\r\n"}
+
+
+_CSV_STYLES = {
+    "plain": lambda table: (table, {}),
+    "us-formatted": _us_formatted,
+    "european": _european,
+    "zoned-timestamps": _zoned_timestamps,
+    "us-dates": _us_dates,
+    "day-first-dates": _day_first_dates,
+    "cp1252": _cp1252,
+    "utf16-tab": _utf16_tab,
+}
+
+
+def _write_excel(frame: pd.DataFrame, path: Path) -> Path:
+    table = frame.copy()
+    _rewrite_dates(table, lambda dates: dates)  # date cells, not text
+    notes = pd.DataFrame({"note": [f"{len(table):,} companies from {GENERATOR} on sheet 1."]})
+    with atomic_path(path) as tmp:
+        with pd.ExcelWriter(tmp, engine="openpyxl", datetime_format="yyyy-mm-dd") as writer:
+            table.to_excel(writer, sheet_name="companies", index=False)
+            notes.to_excel(writer, sheet_name="notes", index=False)
+            sheet = writer.sheets["companies"]
+            for position, name in enumerate(table.columns, start=1):
+                if name in MONEY_COLUMNS:  # a display format: the cells keep their values
+                    for (cell,) in sheet.iter_rows(min_row=2, min_col=position, max_col=position):
+                        cell.number_format = '"$"#,##0.00'
+    return path
+
+
+def _numeric_columns(table: pd.DataFrame) -> list[str]:
+    return [name for name in table.select_dtypes("number").columns if name != TARGET]
+
+
+def _each(values: pd.Series, write) -> pd.Series:
+    """``write`` applied to each finite value; missing values stay missing, inf is ``inf``."""
+    return values.map(lambda x: None if pd.isna(x) else write(x) if np.isfinite(x) else str(x))
+
+
+def _rewrite_dates(table: pd.DataFrame, write) -> None:
+    if DATE_COLUMN in table:
+        table[DATE_COLUMN] = write(pd.to_datetime(table[DATE_COLUMN], format="ISO8601"))
+
+
+def _unpadded(dates: pd.Series, order: str, sep: str) -> pd.Series:
+    """Dates without leading zeros, fields in ``order``: ``"mdy"``, ``"/"`` gives 6/2/2023."""
+    fields = {"d": dates.dt.day, "m": dates.dt.month, "y": dates.dt.year}
+    first, second, third = (fields[key].astype("Int64").astype("string") for key in order)
+    return first + sep + second + sep + third
+
+
+def _accent_names(table: pd.DataFrame) -> None:
+    if "company_name" in table:
+        renamed = np.arange(len(table)) % ACCENTED_EVERY == 0
+        names = np.resize(np.array(ACCENTED_NAMES, dtype=object), renamed.sum())
+        table.loc[renamed, "company_name"] = names
