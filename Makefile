@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 # The seed's Keras recipe, the bench's speed reference, in a venv of its own (TensorFlow stays out of .venv).
 KERAS_STAMP := .venv-keras/.installed
 
-.PHONY: run test bench install clean
+.PHONY: run test bench install fonts clean
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -16,16 +16,20 @@ $(STAMP): pyproject.toml constraints.txt
 
 install: $(STAMP)
 
+# A font for Chinese, Japanese and Korean column names in the report's figures; never fails (see the script).
+fonts:
+	@bash tests/setup_fonts.sh
+
 $(KERAS_STAMP): bench/keras-requirements.txt
 	$(PYTHON) -m venv .venv-keras
 	.venv-keras/bin/python -m pip install --quiet --upgrade pip
 	.venv-keras/bin/python -m pip install --quiet -r bench/keras-requirements.txt
 	touch $(KERAS_STAMP)
 
-run: $(STAMP)
+run: $(STAMP) fonts
 	$(BIN)/hotleads run --out out
 
-test: $(STAMP)
+test: $(STAMP) fonts
 	bash tests/setup_chromium.sh  # the report's browser test; skipped when chromium cannot be installed
 	$(BIN)/python -m pytest -n 2 --dist loadfile
 

@@ -10,27 +10,33 @@ from __future__ import annotations
 
 import base64
 import functools
+import html
 import re
 import shutil
 import subprocess
+import warnings
 from html.parser import HTMLParser
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
 import pytest
+from matplotlib import font_manager
+from matplotlib.ft2font import FT2Font
+from matplotlib.text import Text
 
-from hotleads import registry
+from hotleads import registry, report
 from hotleads.bundle import load, save
 from hotleads.discovery import Discovery, candidate_features, find_relations
 from hotleads.estimators import GBDTClassifier
 from hotleads.exceptions import DataError
 from hotleads.io import read_table
 from hotleads.pipeline import LeadModel, TrainOptions, evaluate, train
-from hotleads.report import build_report, threshold_sweep, write_report
+from hotleads.report import FontWarning, build_report, column_rows, fallback_fonts, importance_figure, threshold_sweep, write_report
 from hotleads.schema import prepare
 
-SECTIONS = ("summary", "leaderboard", "threshold", "curves", "calibration", "importance", "data", "discovery", "glossary")
+SECTIONS = ("summary", "leaderboard", "threshold", "curves", "calibration", "importance", "columns", "data", "discovery", "glossary")
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 needs_chromium = pytest.mark.skipif(
     CHROMIUM is None, reason="chromium is not installed (tests/setup_chromium.sh installs Debian's package where apt-get can)"
@@ -230,6 +236,112 @@ def test_threshold_sweep_matches_counting() -> None:
         precision = tp / called.sum() if called.sum() else 1.0
         assert sweep["precision"][i] == pytest.approx(precision)
         assert sweep["recall"][i] == pytest.approx(tp / y.sum())
+
+
+def test_columns_section_lists_every_training_column(model: LeadModel, dataset: Path, page: str) -> None:
+    text = section(page, "columns")
+    rows = column_rows(model.schema)
+    assert sorted(row["column"] for row in rows) == sorted(read_table(dataset / "train.csv").columns)  # every column, none cut
+    assert text.count("<tr>") == len(rows) + 1  # and the header
+    for row in rows:
+        missing = "" if row["missing"] is None else f"{100 * row['missing']:.1f} %"
+        cells = [row["column"], row["role"], row["parse"], missing, row["reason"]]
+        assert "".join(f'<td class="text">{html.escape(c)}</td>' if i != 3 else f"<td>{c}</td>" for i, c in enumerate(cells)) in text, row
+
+
+def test_columns_come_from_the_role_lists_of_a_schema_without_rows() -> None:
+    schema = SimpleNamespace(id="company_id", target="is_hot_lead", numeric=["funding"], categorical=["industry"], date=["founded"],
+                             ignored={"notes": "free text"})
+    assert column_rows(schema) == [
+        {"column": "company_id", "role": "id", "parse": "", "missing": None, "reason": ""},
+        {"column": "is_hot_lead", "role": "target", "parse": "", "missing": None, "reason": ""},
+        {"column": "funding", "role": "numeric", "parse": "", "missing": None, "reason": ""},
+        {"column": "industry", "role": "categorical", "parse": "", "missing": None, "reason": ""},
+        {"column": "founded", "role": "date", "parse": "", "missing": None, "reason": ""},
+        {"column": "notes", "role": "ignored", "parse": "", "missing": None, "reason": "free text"},
+    ]
+
+
+def test_training_warnings_are_shown_at_the_top(model: LeadModel, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(model.training, "warnings", [
+        {"kind": "leak", "column": "deal_<won>", "message": "'deal_<won>' alone predicts the target (ROC-AUC 1.00)"},
+        {"kind": "small-class", "column": None, "message": "only 12 hot leads"},
+        {"kind": "degenerate", "column": "industry", "message": "the model gives every company the same score"},
+    ])
+    summary = section(build_report(model), "summary")
+    box = summary[summary.index('<div class="box warning">'):]
+    assert "Training warned about 3 thing(s)" in box
+    assert "<li><b>possible target leak</b>: &#x27;deal_&lt;won&gt;&#x27; alone predicts the target (ROC-AUC 1.00)</li>" in box
+    assert "<li><b>few rows of one class</b>: only 12 hot leads</li>" in box
+    assert "<li><b>degenerate model</b> (column industry): the model gives every company the same score</li>" in box
+    monkeypatch.setitem(model.training, "warnings", [])
+    assert "box warning" not in section(build_report(model), "summary")
+
+
+# ----------------------------------------------------------------------------- names in other scripts
+
+NAMES = {"total_funding": "выручка", "industry_growth_rate": "增长率", "job_postings_30d": "Ωmega", "funding_rounds": "الإيرادات",
+         "employee_growth_pct": "매출 $^$ <b>&"}  # "$^$" is broken matplotlib math unless drawn as plain text
+
+
+@pytest.fixture(scope="module")
+def named_model(dataset: Path, small_gbdt) -> LeadModel:
+    """A model of a table whose columns are named in Cyrillic, Chinese, Greek, Arabic and Korean."""
+    frame = read_table(dataset / "train.csv").rename(columns=NAMES)
+    return train(frame, TrainOptions(models=["gbdt"], folds=3, features="raw", calibration="none"), source="train.csv")
+
+
+def drawn_with(text: Text) -> list[FT2Font]:
+    """The fonts matplotlib draws ``text`` with: one per family of its fallback list that is installed."""
+    fonts = []
+    for family in text.get_fontfamily():
+        prop = text.get_fontproperties().copy()
+        prop.set_family(family)
+        try:
+            fonts.append(FT2Font(font_manager.findfont(prop, fallback_to_default=False)))
+        except ValueError:
+            continue
+    return fonts
+
+
+def test_names_in_other_scripts_are_drawn_in_the_figures(named_model: LeadModel, test_frame: pd.DataFrame) -> None:
+    if fallback_fonts(frozenset("增매"))[1]:
+        pytest.skip("no installed font has Chinese and Korean characters (tests/setup_fonts.sh installs fonts-wqy-microhei)")
+    page = build_report(named_model, test_frame.rename(columns=NAMES), source="данные 数据.csv")  # no warning at all
+    for name in NAMES.values():
+        assert f'<td class="text">{html.escape(name)}</td>' in section(page, "columns")
+    figure = importance_figure(named_model.importance["values"])
+    report._image(figure, "importance")
+    labels = {text.get_text().replace(r"\$", "$"): text for text in figure.findobj(Text)}
+    for name in NAMES.values():
+        fonts = drawn_with(labels[name])
+        assert all(any(font.get_char_index(ord(c)) for font in fonts) for c in name if not c.isspace()), (name, [f.family_name for f in fonts])
+
+
+def test_long_names_are_shortened_in_the_figures(model: LeadModel) -> None:
+    """Long column and file names squeezed the plots away (matplotlib's "axes sizes collapsed" warning)."""
+    twins = {f"{'revenue_of_the_last_quarter_' * 3}{k}{'_in_thousands_of_dollars' * 3}": float(k) for k in (1, 2)}  # alike, shortened
+    figure = importance_figure(twins)
+    report._image(figure, "importance")  # no warning
+    assert len(figure.axes[0].patches) == 2
+    labels = [label.get_text() for label in figure.axes[0].get_yticklabels()]
+    assert len(set(labels)) == 1 and len(labels[0]) == report.MAX_LABEL and "\u2026" in labels[0]
+    confusion = model.oof_metrics()["confusion"]
+    path = "/home/someone/exports/from_the_crm_system/2024/quarterly/final/test_table_final_v2.csv"
+    report._image(report.confusion_figure({"out-of-fold (training)": confusion, path: confusion}), "confusion matrix")  # no warning
+
+
+def test_characters_no_font_has_give_one_hotleads_warning(named_model: LeadModel, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(report, "_installed_fonts", lambda: ())  # a machine without a CJK font
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        page = build_report(named_model)
+    assert [w.category for w in caught] == [FontWarning], [str(w.message) for w in caught]
+    message = str(caught[0].message)
+    assert "'增长率', '매출 $^$ <b>&'; the figures show them as boxes" in message
+    assert "выручка" not in message and "Ωmega" not in message and "الإيرادات" not in message  # DejaVu Sans has those
+    assert "fonts-wqy-microhei" in message
+    assert len(Elements(page).all("img")) == 6
 
 
 # ----------------------------------------------------------------------------- headless chromium

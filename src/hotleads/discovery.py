@@ -39,6 +39,7 @@ MIN_R2 = 0.6  # a noisy count against its clean value reaches ~0.8-0.9; the OOF 
 EXACT_R2 = 1 - 1e-9
 MIN_R2_ADVANTAGE = 0.02  # a two-column quantity must beat the best single column by this much
 MIN_GAIN = 0.002  # OOF F1 a candidate must add to be kept (more on small data: see select_features)
+SELECTION_FOLDS = 3  # fewer when a class has fewer rows (a tiny outer fold): each fold needs one of each
 SEARCH_ROWS = 5000
 INTEGRAL_SHARE = 0.99
 OPS = {
@@ -227,7 +228,10 @@ def candidate_features(base: pd.DataFrame, relations: list[DerivedFeature]) -> l
 
 def select_features(X: np.ndarray, base: pd.DataFrame, candidates: list[DerivedFeature], y: np.ndarray, *, categorical: list[int], seed: int = 0) -> tuple[list, list, float, float]:
     """Greedy forward selection by the OOF F1 of a fast LightGBM; returns (kept, rejected, baseline F1, final F1)."""
-    folds = list(StratifiedKFold(n_splits=3, shuffle=True, random_state=seed).split(X, y))
+    splits = min(SELECTION_FOLDS, int(np.bincount(y, minlength=2).min()))
+    if splits < 2:  # a single row of a class: no out-of-fold F1 to judge a feature by, so none is kept
+        return [], list(candidates), float("nan"), float("nan")
+    folds = list(StratifiedKFold(n_splits=splits, shuffle=True, random_state=seed).split(X, y))
     min_gain = max(MIN_GAIN, 1.0 / max(int(np.sum(y == 1)), 1))  # about one more positive found
     current = _fast_oof_f1(X, y, folds, categorical, seed)
     baseline, kept, rejected = current, [], []

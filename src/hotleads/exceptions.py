@@ -19,3 +19,11 @@ class BundleError(HotleadsError, ValueError):
 
 class ParameterError(HotleadsError, ValueError):
     """An option has a value hotleads cannot work with."""
+
+
+class HotleadsWarning(UserWarning):
+    """Base class of hotleads' own warnings: the command line prints these as ``warning: ...``."""
+
+
+class DataWarning(HotleadsWarning):
+    """Something in a table was handled rather than refused (extra columns, unseen categories, an encoding guessed)."""

@@ -8,27 +8,41 @@ opens offline: CSS is inline, figures are PNG images embedded as base64 ``data:`
 no script and no external link.
 
 Figures use matplotlib's object-oriented API (``Figure`` + the Agg canvas), never ``pyplot``, so
-building a report changes no global plotting state and needs no display.
+building a report changes no global plotting settings and needs no display. Text in figures
+(column and file names) is drawn with DejaVu Sans, matplotlib's own font (Latin, Greek, Cyrillic,
+Arabic, Hebrew), falling back for the characters it lacks (Chinese, Japanese, Korean...) to
+installed fonts that have them; ``make run`` and ``make test`` install Debian's WenQuanYi Micro Hei
+(``tests/setup_fonts.sh``). A font installed after matplotlib cached its font list is added to
+that list when a figure needs it. Characters no installed font has are drawn as boxes and
+reported once per report, as a :class:`FontWarning`.
 """
 
 from __future__ import annotations
 
 import base64
+import functools
 import html
 import io
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from matplotlib import font_manager
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+from matplotlib.ft2font import FT2Font
+from matplotlib.text import Text
 from sklearn.calibration import calibration_curve
 from sklearn.metrics import brier_score_loss, precision_recall_curve, roc_curve
 
 from . import __version__
 from .discovery import DerivedFeature
+from .exceptions import HotleadsWarning
 from .io import atomic_path
 from .metrics import classification_metrics
 from .pipeline import LeadModel, evaluate, score
@@ -47,6 +61,16 @@ THRESHOLD_REASONS = {
     "oof-objective": "it meets the training objective <b>{objective}</b> on the out-of-fold predictions of the training data",
 }
 SEVERITY_ORDER = {"major": 0, "moderate": 1, "none": 2}
+TRAINING_WARNING_KINDS = {"leak": "possible target leak", "small-class": "few rows of one class", "degenerate": "degenerate model"}
+GLYPH_WARNING = r"Glyph \d+ .*missing from"  # matplotlib's, once per character; hotleads says it once per report
+NOT_A_FALLBACK = ("Last Resort",)  # matplotlib's placeholder font: it "has" every character, as a box showing its code
+FONT_HINT = "on Debian or Ubuntu: apt-get install fonts-noto-core fonts-wqy-microhei"
+MAX_NAMED = 5  # texts a warning names
+MAX_LABEL = 40  # characters of a column or file name in a figure (the page's tables show names whole)
+
+
+class FontWarning(HotleadsWarning):
+    """No installed font has some characters of the report's figures (e.g. of column names): they show as boxes there."""
 
 
 @dataclass
@@ -107,17 +131,19 @@ def build_report(
         The HTML page.
     """
     evidence = gather(model, data, source=source, scoring=scoring, scoring_source=scoring_source)
-    sections = [
-        _summary_section(evidence),
-        _leaderboard_section(evidence),
-        _threshold_section(evidence),
-        _curves_section(evidence),
-        _calibration_section(evidence),
-        _importance_section(evidence),
-        _data_section(evidence),
-        _discovery_section(evidence),
-        _glossary_section(),
-    ]
+    with _one_font_warning():
+        sections = [
+            _summary_section(evidence),
+            _leaderboard_section(evidence),
+            _threshold_section(evidence),
+            _curves_section(evidence),
+            _calibration_section(evidence),
+            _importance_section(evidence),
+            _columns_section(evidence),
+            _data_section(evidence),
+            _discovery_section(evidence),
+            _glossary_section(),
+        ]
     return _page(f"Hot-lead model report: {model.final_label}", sections)
 
 
@@ -221,8 +247,11 @@ def _box(kind: str, html_content: str) -> str:
 
 
 def _image(figure: Figure, alt: str) -> str:
+    _add_fallback_fonts(figure)
     buffer = io.BytesIO()
-    FigureCanvasAgg(figure).print_png(buffer)
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", GLYPH_WARNING, UserWarning)  # _add_fallback_fonts has reported those characters
+        FigureCanvasAgg(figure).print_png(buffer)
     encoded = base64.b64encode(buffer.getvalue()).decode("ascii")
     return f'<img alt="{_esc(alt)}" src="data:image/png;base64,{encoded}">'
 
@@ -237,6 +266,118 @@ def _pct(share: float | None) -> str:
 
 def _per100(share: float) -> str:
     return f"{100 * share:.0f}"
+
+
+# ----------------------------------------------------------------------------- fonts of the figures
+
+_UNSHOWN: ContextVar[set[str] | None] = ContextVar("unshown_figure_texts", default=None)
+
+
+def _add_fallback_fonts(figure: Figure) -> None:
+    """Give each text of ``figure`` that its font cannot draw the installed fonts that can (a fallback list).
+
+    Texts with characters no installed font has are reported: once per report inside
+    :func:`build_report`, else at once.
+    """
+    for axes in figure.axes:
+        for axis in (axes.xaxis, axes.yaxis):
+            axis.get_ticklabels()  # makes the tick labels (e.g. column names), which otherwise appear only when drawn
+    lacking = {text: chars for text in figure.findobj(Text) if (chars := _lacking(text))}
+    if not lacking:
+        return
+    families, unshown = fallback_fonts(frozenset().union(*lacking.values()))
+    for text in lacking:
+        text.set_fontfamily([*text.get_fontfamily(), *families])
+    texts = {text.get_text().replace(r"\$", "$") for text, chars in lacking.items() if chars & unshown}  # as written (see _plain)
+    if texts and (collected := _UNSHOWN.get()) is not None:
+        collected.update(texts)
+    elif texts:
+        warnings.warn(_unshown_message(texts), FontWarning, stacklevel=3)
+
+
+def _lacking(text: Text) -> frozenset[str]:
+    """The characters of ``text`` that none of its fonts has."""
+    chars = frozenset(c for c in text.get_text() if c.isprintable() and not c.isspace())
+    for path in _font_files(text.get_fontproperties()):
+        chars -= _covered(path, chars)
+    return chars
+
+
+def _font_files(prop: font_manager.FontProperties) -> list[str]:
+    """The font file of each family in ``prop`` that is installed, as matplotlib picks them."""
+    files = []
+    for family in prop.get_family():
+        one = prop.copy()
+        one.set_family(family)
+        try:
+            files.append(font_manager.findfont(one, fallback_to_default=False))
+        except ValueError:  # not installed; matplotlib skips it too
+            continue
+    return files
+
+
+def fallback_fonts(chars: frozenset[str]) -> tuple[list[str], set[str]]:
+    """Families of installed fonts that together have ``chars`` (the one with most of them first), and the characters none has.
+
+    Fonts installed after matplotlib built its font cache are found too, and registered with it.
+    """
+    families, left = [], set(chars)
+    while left:
+        best, has = max(((entry, _covered(entry.fname, frozenset(left))) for entry in _installed_fonts()),
+                        key=lambda found: len(found[1]), default=(None, frozenset()))
+        if not has:
+            break
+        if best.fname not in {entry.fname for entry in font_manager.fontManager.ttflist}:
+            font_manager.fontManager.addfont(best.fname)
+        families.append(best.name)
+        left -= has
+    return families, left
+
+
+@functools.cache
+def _installed_fonts() -> tuple[font_manager.FontEntry, ...]:
+    """The fonts matplotlib knows and those installed since its cache was built, upright ones first."""
+    known = {entry.fname: entry for entry in font_manager.fontManager.ttflist}
+    for path in font_manager.findSystemFonts():
+        if path not in known:
+            try:
+                known[path] = font_manager.ttfFontProperty(FT2Font(path))
+            except Exception:  # a file FreeType cannot read is no candidate (matplotlib's own font scan skips it the same way)
+                continue
+    fonts = [entry for entry in known.values() if not entry.name.startswith(NOT_A_FALLBACK)]
+    return tuple(sorted(fonts, key=lambda entry: (entry.style != "normal", entry.stretch != "normal", entry.name)))
+
+
+@functools.cache
+def _covered(path: str, chars: frozenset[str]) -> frozenset[str]:
+    """Those of ``chars`` that the font in ``path`` has a glyph for (the first face of a collection, as matplotlib uses)."""
+    try:
+        font = FT2Font(path)
+    except (OSError, RuntimeError):  # gone or unreadable since the font list was made
+        return frozenset()
+    return frozenset(c for c in chars if font.get_char_index(ord(c)))
+
+
+@contextmanager
+def _one_font_warning() -> Iterator[None]:
+    """Collect the figure texts no installed font can draw while a report is built, and warn once about all of them."""
+    token = _UNSHOWN.set(set())
+    try:
+        yield
+        texts = _UNSHOWN.get()
+    finally:
+        _UNSHOWN.reset(token)
+    if texts:
+        warnings.warn(_unshown_message(texts), FontWarning, stacklevel=4)
+
+
+def _unshown_message(texts: set[str]) -> str:
+    ordered = sorted(texts, key=lambda text: (len(text), text))  # the names themselves before labels made of them
+    shown = ", ".join(f"'{text}'" for text in ordered[:MAX_NAMED]) + (f" and {len(texts) - MAX_NAMED} more" if len(texts) > MAX_NAMED else "")
+    return (
+        f"report: no installed font has some characters of {shown}; the figures show them as boxes (the page's text "
+        f"shows them as they are). Install a font that has them ({FONT_HINT}) and write the report again."
+    )
 
 
 # ----------------------------------------------------------------------------- sections
@@ -260,7 +401,20 @@ def _summary_section(ev: Evidence) -> tuple[str, str, str]:
         )
     lines.append(_calibration_sentence(model))
     lines.extend(_drift_sentence(table) for table in ev.tables if table.drift is not None)
-    return "summary", "Summary", _box("summary", "".join(f"<p>{line}</p>" for line in lines))
+    return "summary", "Summary", _box("summary", "".join(f"<p>{line}</p>" for line in lines)) + _training_warnings(model)
+
+
+def _training_warnings(model: LeadModel) -> str:
+    """What training warned about (a possible leak, a tiny class, a model that learnt nothing), in a warning box."""
+    found = (model.training or {}).get("warnings") or []
+    if not found:
+        return ""
+    items = "".join(
+        f"<li><b>{_esc(TRAINING_WARNING_KINDS.get(w['kind'], w['kind']))}</b>"
+        + (f" (column {_esc(w['column'])})" if w.get("column") and w["column"] not in w["message"] else "") + f": {_esc(w['message'])}</li>"
+        for w in found
+    )
+    return _box("warning", f"<p><b>Training warned about {len(found)} thing(s)</b>; check them before trusting the scores:</p><ul>{items}</ul>")
 
 
 def _calibration_sentence(model: LeadModel) -> str:
@@ -412,6 +566,36 @@ def _importance_section(ev: Evidence) -> tuple[str, str, str]:
     return "importance", "Feature importance", text + _image(importance_figure(importance["values"]), "global feature importance")
 
 
+def _columns_section(ev: Evidence) -> tuple[str, str, str]:
+    rows = column_rows(ev.model.schema)
+    used = sum(row["role"] in ("numeric", "categorical", "date") for row in rows)
+    text = (
+        f"<p>The {len(rows)} columns of the training table and how the model reads them: {used} feed the model, the id "
+        "names the companies, the target is what it learns to predict, and ignored columns are not used (the note says why).</p>"
+    )
+    header = ["column", "role", "how values are read", "missing in training", "note"]
+    table = _table(header, [[r["column"], r["role"], r["parse"], _missing(r["missing"]), r["reason"]] for r in rows], text_columns={0, 1, 2, 4})
+    return "columns", "Columns", text + table
+
+
+def column_rows(schema) -> list[dict]:
+    """One dict per training column: ``column``, ``role``, ``parse``, ``missing`` (share or None), ``reason``.
+
+    ``Schema.rows()`` where the schema has it; otherwise the same rows from the schema's role
+    lists, without how values parse or how many are missing.
+    """
+    rows = getattr(schema, "rows", None)
+    if rows is not None:
+        return rows()
+    roles = [(schema.id, "id"), (schema.target, "target"), *((name, role) for role in ("numeric", "categorical", "date") for name in getattr(schema, role))]
+    roles += [(name, "ignored") for name in schema.ignored]
+    return [{"column": name, "role": role, "parse": "", "missing": None, "reason": schema.ignored.get(name, "")} for name, role in roles if name]
+
+
+def _missing(share: float | None) -> str:
+    return "" if share is None else _pct(share)
+
+
 def _data_section(ev: Evidence) -> tuple[str, str, str]:
     profile = ev.model.profile
     parts = []
@@ -549,6 +733,15 @@ def _figure(width: float, height: float, panels: int = 1) -> tuple[Figure, list]
     return figure, list(np.atleast_1d(figure.subplots(1, panels)))
 
 
+def _plain(text: str) -> str:
+    """``text`` (a column or file name) as a figure shows it: '$' a dollar sign, not the start of matplotlib's math,
+    and at most ``MAX_LABEL`` characters, both ends kept (a longer label would squeeze the plot away)."""
+    if len(text) > MAX_LABEL:
+        head = (MAX_LABEL - 1) // 2
+        text = f"{text[:head]}\u2026{text[head + 1 - MAX_LABEL:]}"
+    return text.replace("$", r"\$")
+
+
 def _thin(*arrays: np.ndarray) -> list[np.ndarray]:
     """Every k-th point (and the last), so a curve over a million rows plots as ~MAX_CURVE_POINTS."""
     n = len(arrays[0])
@@ -563,9 +756,9 @@ def pr_roc_figure(sets: list[Scored]) -> Figure:
     figure, (pr_ax, roc_ax) = _figure(10, 4.2, 2)
     for s in sets:
         precision, recall, _ = precision_recall_curve(s.y, s.proba)
-        pr_ax.plot(*_thin(recall, precision), color=s.color, label=s.name, drawstyle="steps-post")
+        pr_ax.plot(*_thin(recall, precision), color=s.color, label=_plain(s.name), drawstyle="steps-post")
         fpr, tpr, _ = roc_curve(s.y, s.proba)
-        roc_ax.plot(*_thin(fpr, tpr), color=s.color, label=s.name)
+        roc_ax.plot(*_thin(fpr, tpr), color=s.color, label=_plain(s.name))
     pr_ax.axhline(float(np.mean(sets[0].y)), color="#999", linestyle=":", label="random guess")
     roc_ax.plot([0, 1], [0, 1], color="#999", linestyle=":", label="random guess")
     pr_ax.set(xlabel="recall (share of hot leads found)", ylabel="precision (share of called-hot that are hot)", title="Precision-recall", xlim=(0, 1), ylim=(0, 1.02))
@@ -595,7 +788,7 @@ def threshold_figure(sets: list[Scored], threshold: float) -> Figure:
     for s, style in zip(sets, ("-", "--"), strict=False):
         sweep = threshold_sweep(np.asarray(s.y), np.asarray(s.proba), grid)
         for key, color in (("f1", "#000"), ("precision", "#2ca02c"), ("recall", "#9467bd")):
-            ax.plot(grid, sweep[key], color=color, linestyle=style, label=f"{'F1' if key == 'f1' else key}, {s.name}")
+            ax.plot(grid, sweep[key], color=color, linestyle=style, label=f"{'F1' if key == 'f1' else key}, {_plain(s.name)}")
     ax.axvline(threshold, color="#d62728", linewidth=2, label=f"chosen {threshold:.3f}")
     for marked, style in zip(MARKED_THRESHOLDS, ("-.", ":"), strict=True):
         ax.axvline(marked, color="#555", linestyle=style, label=f"{marked}")
@@ -615,7 +808,7 @@ def confusion_figure(confusions: dict[str, dict]) -> Figure:
             ax.text(col, row, f"{count:,}", ha="center", va="center", color="white" if dark else "black", fontsize=12)
         ax.set_xticks([0, 1], ["called not hot", "called hot"])
         ax.set_yticks([0, 1], ["not hot", "hot lead"])
-        ax.set(title=name, ylabel="really")
+        ax.set(title=_plain(name), ylabel="really")
     return figure
 
 
@@ -626,7 +819,7 @@ def calibration_figure(sets: list[Scored]) -> Figure:
     for s in sets:
         proba = np.clip(s.proba, 0, 1)
         observed, predicted = calibration_curve(s.y, proba, n_bins=10, strategy="quantile")
-        ax.plot(predicted, observed, marker="o", color=s.color, label=f"{s.name} (Brier {brier_score_loss(s.y, proba):.4f})")
+        ax.plot(predicted, observed, marker="o", color=s.color, label=f"{_plain(s.name)} (Brier {brier_score_loss(s.y, proba):.4f})")
     ax.set(xlabel="mean score", ylabel="share that are hot leads", title="Calibration", xlim=(0, 1), ylim=(0, 1))
     ax.legend(loc="upper left", fontsize=8)
     return figure
@@ -643,7 +836,7 @@ def score_distribution_figure(sets: list[Scored], threshold: float) -> Figure:
             for label, name in ((0, "not hot"), (1, "hot")):
                 ax.hist(s.proba[s.y == label], bins=bins, alpha=0.6, color=CLASS_COLORS[name], label=name, density=True)
         ax.axvline(threshold, color="#000", linestyle="--", label=f"threshold {threshold:.3f}")
-        ax.set(xlabel="score", ylabel="density" if s.y is not None else "companies", title=s.name, xlim=(0, 1))
+        ax.set(xlabel="score", ylabel="density" if s.y is not None else "companies", title=_plain(s.name), xlim=(0, 1))
         ax.legend(fontsize=8)
     return figure
 
@@ -652,6 +845,7 @@ def importance_figure(values: dict[str, float]) -> Figure:
     """Horizontal bars of the ``TOP_IMPORTANCE`` largest importances, largest on top."""
     top = sorted(values.items(), key=lambda item: -abs(item[1]))[:TOP_IMPORTANCE][::-1]
     figure, (ax,) = _figure(8, 0.3 * len(top) + 1.2)
-    ax.barh([name for name, _ in top], [value for _, value in top], color=OOF_COLOR)
+    ax.barh(range(len(top)), [value for _, value in top], color=OOF_COLOR)
+    ax.set_yticks(range(len(top)), [_plain(name) for name, _ in top])  # by position: two names may shorten alike
     ax.set(xlabel="importance (mean size of the column's effect on the score)", title="Global feature importance")
     return figure
