@@ -112,10 +112,10 @@ def bad_training_file(kind: str, dataset: Path, tmp_path: Path) -> tuple[Path, l
         return path, ["header.csv", "no rows", "add at least one data row"]
     if kind == "binary":
         (tmp_path / "blob.csv").write_bytes(np.random.default_rng(0).integers(0, 256, 4096, dtype=np.uint8).tobytes() + b"\x00")
-        return tmp_path / "blob.csv", ["blob.csv", "binary", ".csv or .parquet"]
+        return tmp_path / "blob.csv", ["blob.csv", "binary", ".csv, .parquet or .xlsx"]
     if kind == "spreadsheet":
         (tmp_path / "leads.xlsx").write_bytes(b"PK\x03\x04" + bytes(100))
-        return tmp_path / "leads.xlsx", ["leads.xlsx", "save the sheet as CSV"]
+        return tmp_path / "leads.xlsx", ["leads.xlsx", "not a readable .xlsx workbook", "export CSV"]
     if kind == "too many fields":
         return edited(dataset, "wide.csv", tmp_path, lambda rows: rows[6].append("extra")), ["wide.csv", "line 7 has 16 fields", "header has 15"]
     if kind == "too few fields":
@@ -680,3 +680,28 @@ def test_xlsx_lead_list_keeps_names_as_text_not_formulas(cli_model: Path, datase
     cells = [cell for cell in sheet["B"] if cell.value == "=1+1"]
     assert len(cells) == 1 and cells[0].data_type == "s"  # a name, not a live formula
     assert "=1+1" in read_leads(tmp_path / "leads.xlsx")["name"].tolist()
+
+
+# --- issue 10: other libraries' warnings never reach the user in their words ----------------------
+
+import warnings  # noqa: E402
+
+import typer  # noqa: E402
+
+from hotleads.cli import user_errors  # noqa: E402
+from hotleads.exceptions import DataWarning  # noqa: E402
+
+
+def test_only_hotleads_own_warnings_are_printed() -> None:
+    single = typer.Typer()
+
+    @single.command()
+    @user_errors
+    def command() -> None:
+        warnings.warn("The least populated class in y has only 2 members, which is less than n_splits=3.", UserWarning)
+        warnings.warn("Glyph 22686 (\\N{CJK UNIFIED IDEOGRAPH-589E}) missing from font(s) DejaVu Sans.", UserWarning)
+        for _ in range(2):
+            warnings.warn("table.csv: ignoring column(s) the model does not use: notes", DataWarning)
+
+    result = assert_ok(runner.invoke(single, []))
+    assert result.stderr.splitlines() == ["warning: table.csv: ignoring column(s) the model does not use: notes"]

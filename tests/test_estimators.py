@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from sklearn.base import clone
 
-from hotleads.estimators import GBDTClassifier, LogRegClassifier
+from hotleads.estimators import MIN_INTERACTION_ROWS, GBDTClassifier, LogRegClassifier, auto_min_child_samples, auto_n_knots
 
 CATEGORICAL = 3  # column of category codes 0..3 in the data below
 N_CATEGORIES = 4
@@ -129,6 +129,27 @@ def test_init_only_stores_parameters(cls: type) -> None:
     assert not [name for name in vars(model) if name.endswith("_")]
 
 
+# ---------------------------------------------------------------- gbdt: leaf size adapted to the rows
+
+def test_gbdt_leaf_size_adapts_to_small_tables(data, seed: int, tmp_path: Path) -> None:
+    X, y = data
+    rows = np.r_[np.flatnonzero(y == 1)[:6], np.flatnonzero(y == 0)[:18]]  # a fold of a 30-row table
+    small = GBDTClassifier(categorical_features=[CATEGORICAL], random_state=seed).fit(X[rows], y[rows])
+    assert small.min_child_samples_ == 2
+    assert np.ptp(small.predict_proba(X)[:, 1]) > 0.5  # with 50 rows a leaf, one constant for every row
+    assert GBDTClassifier(n_estimators=5).fit(X, y).min_child_samples_ == min(600 // 20, int(y.sum()) // 2) == 29  # 58 positives
+    restored = GBDTClassifier.load(tmp_path, json.loads(json.dumps(small.save(tmp_path, "m"))))
+    assert (restored.min_child_samples, restored.min_child_samples_) == ("auto", 2)
+
+
+def test_gbdt_keeps_the_leaf_size_of_large_tables_and_a_given_one(data, seed: int) -> None:
+    assert auto_min_child_samples(16_000, 2_388) == 50  # a fold of the 20,000-row challenge table, as before
+    X, y = data
+    assert make_estimator(GBDTClassifier, seed, min_child_samples=7).fit(X, y).min_child_samples_ == 7
+    with pytest.raises(ValueError, match=r"The 'min_child_samples' parameter of GBDTClassifier must be an int >= 1 or 'auto'\. Got 0 instead\."):
+        make_estimator(GBDTClassifier, seed, min_child_samples=0).fit(X, y)
+
+
 # ---------------------------------------------------------------- logreg: splines, shape products, C by CV
 
 def held_out_auc(model, X, y) -> float:
@@ -165,9 +186,25 @@ def test_logreg_chooses_C_by_cross_validation_unless_given(data) -> None:
     assert LogRegClassifier(categorical_features=[CATEGORICAL], C=0.3).fit(X, y).C_ == 0.3
 
 
+def test_logreg_adapts_knots_and_interactions_to_small_tables(data, tmp_path: Path) -> None:
+    X, y = data
+    rows = np.r_[np.flatnonzero(y == 1)[:6], np.flatnonzero(y == 0)[:18]]  # a fold of a 30-row table
+    small = LogRegClassifier(categorical_features=[CATEGORICAL]).fit(X[rows], y[rows])
+    assert (small.n_knots_, small.interactions_, small.pairs_) == (4, False, [])
+    assert max(len(knots) for knots in small.knots_) == 4
+    assert np.ptp(small.predict_proba(X)[:, 1]) > 0.1
+    restored = LogRegClassifier.load(tmp_path, json.loads(json.dumps(small.save(tmp_path, "m"))))
+    assert (restored.n_knots, restored.n_knots_, restored.interactions_) == ("auto", 4, False)
+    assert (auto_n_knots(2_388), 2_388 >= MIN_INTERACTION_ROWS) == (8, True)  # a fold of the challenge table, as before
+    given = LogRegClassifier(categorical_features=[CATEGORICAL], n_knots=6, interactions=True).fit(X[rows], y[rows])
+    assert (given.n_knots_, given.interactions_) == (6, True)
+    with pytest.raises(ValueError, match=r"The 'interactions' parameter of LogRegClassifier must be a bool or 'auto'\. Got 'yes' instead\."):
+        LogRegClassifier(interactions="yes").fit(X, y)
+
+
 def test_logreg_is_saved_as_plain_json(data, tmp_path: Path) -> None:
     X, y = data
-    meta = LogRegClassifier(categorical_features=[CATEGORICAL]).fit(X, y).save(tmp_path, "m")
+    meta = LogRegClassifier(categorical_features=[CATEGORICAL], interactions=True).fit(X, y).save(tmp_path, "m")
     assert meta["files"] == ["m.json"]
     state = json.loads((tmp_path / "m.json").read_text())
     assert len(state["knots"]) == 3 and state["pairs"]  # three numeric columns, shape products kept

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from hotleads.exceptions import DataError, ParameterError
-from hotleads.io import EXCEL_MAX_ROWS, atomic_dir, atomic_path, check_table_target, read_table, write_csv, write_json
+from hotleads.io import EXCEL_MAX_ROWS, atomic_dir, atomic_path, check_table_target, locate, read_table, write_csv, write_json
 
 
 def write(path: Path, text: str | bytes) -> Path:
@@ -32,8 +32,14 @@ def test_csv_values_stay_text(tmp_path: Path) -> None:
 
 
 def test_csv_rows_are_numbered_as_file_lines(tmp_path: Path) -> None:
-    table = read_table(write(tmp_path / "t.csv", "a,b\n1,2\n"))
-    assert table.attrs == {"row_offset": 2, "row_unit": "line"}
+    table = read_table(write(tmp_path / "t.csv", "a,b\n1,2\n3,4\n"))
+    assert [locate(table, i) for i in range(2)] == ["line 2", "line 3"]
+
+
+def test_line_numbers_stay_physical_after_quoted_line_breaks_and_blank_lines(tmp_path: Path) -> None:
+    table = read_table(write(tmp_path / "t.csv", 'a,b\n"two\nlines",1\n\n"x",2\nthree,"a\nb\nc"\nlast,4\n'))
+    assert table["a"].tolist() == ["two\nlines", "x", "three", "last"]
+    assert [locate(table, i) for i in range(4)] == ["line 2", "line 5", "line 6", "line 9"]
 
 
 def test_csv_with_byte_order_mark_has_clean_column_names(tmp_path: Path) -> None:
@@ -68,7 +74,8 @@ def test_corrupt_parquet_is_a_data_error(tmp_path: Path) -> None:
         ("empty.csv", b"", "the file is empty"),
         ("header.csv", "a,b\n", "has a header but no rows"),
         ("binary.csv", bytes(range(256)) * 4, "binary file"),
-        ("sheet.xlsx", b"PK\x03\x04 zipped sheet", "save the sheet as CSV"),
+        ("sheet.xlsx", b"PK\x03\x04 zipped sheet", "not a readable .xlsx workbook"),
+        ("old.xls", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(100), r"legacy Excel 97-2003 \(\.xls\) workbook; save it as \.xlsx"),
         ("blank.csv", "\n\n", "first line is blank"),
         ("repeat.csv", "a,b,a\n1,2,3\n", r"repeats column\(s\) \['a'\]"),
         ("ragged.csv", "a,b\n1,2\n1,2,3\n4\n", r"2 ragged row\(s\): line 3 has 3 fields, line 4 has 1 fields, but the header has 2"),

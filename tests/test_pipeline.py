@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 from sklearn.base import BaseEstimator, ClassifierMixin
 
-from hotleads import registry
+from hotleads import registry, synth
 from hotleads.estimators import GBDTClassifier
 from hotleads.exceptions import DataError, ParameterError
 from hotleads.io import read_table
@@ -69,7 +69,8 @@ class Memorizer(ClassifierMixin, BaseEstimator):
 def test_oof_probabilities_come_from_estimators_that_did_not_see_those_rows(frame: pd.DataFrame, monkeypatch) -> None:
     monkeypatch.setitem(registry.MODELS, "memo", Memorizer)
     monkeypatch.setattr(Memorizer, "fitted_rows", [])
-    model = train(frame, TrainOptions(models=["memo"], folds=3))
+    with pytest.warns(DataWarning, match=r"degenerate: every fold's model gave all its held-out leads the same score"):  # 0.5 for all
+        model = train(frame, TrainOptions(models=["memo"], folds=3))
     X = features_of(model, frame)
     assert len({row.tobytes() for row in X}) == len(X)  # the construction needs distinct rows
     member = model.members["memo"]
@@ -99,6 +100,7 @@ def test_train_file_records_the_source_and_its_checksum(trained: LeadModel, data
     path = dataset / "train.csv"
     assert trained.training == {
         "source": str(path), "rows": 900, "path": str(path), "sha256": hashlib.sha256(path.read_bytes()).hexdigest(),
+        "column_auc": trained.training["column_auc"], "warnings": [],
     }
     assert (trained.seed, trained.folds) == (0, 3)
 
@@ -194,6 +196,11 @@ def test_unseen_categories_are_scored_with_a_warning(trained: LeadModel, dataset
         ({"models": ["gbtd"]}, r"unknown model 'gbtd'; did you mean 'gbdt'\?"),
         ({"models": []}, r"--models is empty"),
         ({"models": ["gbdt", "gbdt"]}, r"--models names a model twice"),
+        ({"seed": -1}, r"--seed must be an integer from 0 to 4294967291 with 5 folds; got -1\."),
+        ({"neural_params": {"epochs": 0}}, r"^--epochs must be an int >= 1; got 0\.$"),  # no neural model, still checked
+        ({"neural_params": {"device": "gpu"}}, r"^--device must be .*; got 'gpu'; did you mean 'cuda'\?$"),
+        ({"neural_params": {"epoch": 3}}, r"neural parameter 'epoch' is unknown to the neural models; choose from .*epochs"),
+        ({"models": ["transformer"], "neural_params": {"n_heads": 3}}, r"The 'n_heads' parameter of TransformerClassifier must divide"),
     ],
 )
 def test_bad_options_are_refused_before_any_work(frame: pd.DataFrame, options: dict, match: str) -> None:
@@ -216,3 +223,54 @@ def test_explaining_the_top_rows_only_leaves_the_others_blank(trained: LeadModel
     best = top["rank"] <= 5
     assert (top.loc[best, "reason_1"] != "").all() and (top.loc[~best, ["reason_1", "reason_2", "reason_3"]] == "").all().all()
     pd.testing.assert_frame_equal(top[best], everyone[best])
+
+
+# ---------------------------------------------------------------- warnings about the run: small tables, leaks
+
+@pytest.fixture(scope="module")
+def thirty() -> pd.DataFrame:
+    """30 generated companies, 9 of them hot: real signal, far too few rows for the old leaf size of 50."""
+    frame, _ = synth.make_companies(30, seed=0)
+    assert frame["is_hot_lead"].sum() == 9
+    return frame
+
+
+def test_thirty_rows_train_a_gbdt_that_ranks(thirty: pd.DataFrame) -> None:
+    with pytest.warns(DataWarning, match=r"only 9 of the 30 labelled rows are hot leads \(1\), fewer than 30: .* label more rows"):
+        model = train(thirty, TrainOptions(models=["gbdt"]))
+    oof = model.members["gbdt"].oof
+    assert np.ptp(oof) > 0.5  # before: 0.5 for every lead
+    assert classification_metrics(model.y, oof, 0.5)["roc_auc"] > 0.8  # measured 0.95
+    assert [w["kind"] for w in model.training["warnings"]] == ["small-class"]
+
+
+def test_degenerate_scores_are_warned_about(thirty: pd.DataFrame, monkeypatch) -> None:
+    monkeypatch.setitem(registry.MODELS, "gbdt", functools.partial(GBDTClassifier, min_child_samples=50))  # the old fixed leaf size
+    with pytest.warns(DataWarning) as caught:
+        model = train(thirty, TrainOptions(models=["gbdt"]))
+    assert [w["kind"] for w in model.training["warnings"]] == ["small-class", "degenerate"]
+    degenerate = model.training["warnings"][1]["message"]
+    assert degenerate.startswith("the out-of-fold scores are degenerate: every fold's model gave all its held-out leads the same score")
+    assert "Add labelled rows (here 30, 9 hot), try --models logreg, or lower --folds" in degenerate
+    assert [str(w.message) for w in caught] == [w["message"] for w in model.training["warnings"]]
+
+
+def test_a_healthy_table_trains_without_warnings(small_gbdt) -> None:
+    frame, _ = synth.make_companies(2000, seed=1)
+    model = train(frame, TrainOptions(models=["gbdt"], folds=3, features="raw"))  # any warning fails the test
+    assert model.training["warnings"] == []
+    assert set(model.training["column_auc"]) == set(model.schema.features)
+    assert 0.6 < max(model.training["column_auc"].values()) < 0.99
+
+
+def test_a_leak_column_is_named_with_the_drop_hint_and_training_completes(frame: pd.DataFrame, small_gbdt) -> None:
+    hot = frame["is_hot_lead"] == "1"
+    leaky = frame.assign(close_value=np.where(hot, np.random.default_rng(0).uniform(5e4, 2e5, len(frame)), 0.0))
+    hint = r"column 'close_value' alone separates hot leads from the rest out of fold \(ROC-AUC 1\.000\); if it is only known after the outcome, drop it with --drop close_value"
+    with pytest.warns(DataWarning, match=hint):
+        model = train(leaky, TrainOptions(models=["gbdt"], folds=3, features="raw"))
+    assert model.training["warnings"] == [{"kind": "leak", "column": "close_value", "message": model.training["warnings"][0]["message"]}]
+    assert model.training["column_auc"]["close_value"] == 1.0
+    assert model.oof_metrics()["f1"] > 0.95  # trained, on the leak
+    dropped = train(leaky, TrainOptions(models=["gbdt"], folds=3, features="raw"), drop=["close_value"])  # no warning now
+    assert "close_value" not in dropped.training["column_auc"]

@@ -10,6 +10,8 @@ import pytest
 from hotleads import pipeline
 from hotleads.cli import write_submission
 from hotleads.io import read_table
+from hotleads.metrics import classification_metrics
+from hotleads.schema import DataWarning
 
 DATA = (Path(__file__).parents[1] / ".." / "shared" / "data" / "hr-leads").resolve()
 
@@ -27,6 +29,21 @@ def model() -> pipeline.LeadModel:
 def test_gbdt_out_of_fold_f1(model: pipeline.LeadModel) -> None:
     assert model.folds == 5 and model.training["rows"] == 20_000
     assert model.oof_metrics()["f1"] >= 0.90
+
+
+def test_no_warnings_on_the_challenge_table(model: pipeline.LeadModel) -> None:
+    """No column leaks: the strongest alone reaches a single-column OOF ROC-AUC of 0.82 (job_postings_30d)."""
+    assert model.training["warnings"] == []
+    assert max(model.training["column_auc"].values()) < 0.9
+
+
+def test_a_30_row_sample_trains_a_gbdt_that_ranks() -> None:
+    if not (DATA / "train.csv").is_file():
+        pytest.skip(f"shared challenge data not found at {DATA}")
+    sample = read_table(DATA / "train.csv").sample(30, random_state=2).reset_index(drop=True)
+    with pytest.warns(DataWarning, match=r"only 5 of the 30 labelled rows are hot leads"):
+        small = pipeline.train(sample, pipeline.TrainOptions(models=["gbdt"]))
+    assert classification_metrics(small.y, small.members["gbdt"].oof, 0.5)["roc_auc"] > 0.7  # measured 0.95; 0.5 (constant) before
 
 
 def test_holdout_scores_into_a_full_submission(model: pipeline.LeadModel, tmp_path: Path) -> None:

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from hotleads.exceptions import DataError
-from hotleads.io import read_table
+from hotleads.io import RowLocations, read_table
 from hotleads.schema import DataWarning, Schema, infer_role, infer_schema, prepare
 
 
@@ -52,9 +52,9 @@ def test_infer_role(values: list, role: str) -> None:
 
 
 def test_a_few_stray_values_do_not_stop_a_numeric_column() -> None:
-    values = pd.Series([str(i) for i in range(99)] + ["n/a"])
+    values = pd.Series([str(i) for i in range(99)] + ["unknown"])
     assert infer_role(values) == "numeric"
-    assert infer_role(pd.Series([str(i) for i in range(90)] + ["n/a"] * 10)) != "numeric"
+    assert infer_role(pd.Series([str(i) for i in range(90)] + ["unknown"] * 10)) != "numeric"
 
 
 def test_challenge_table_roles(challenge: pd.DataFrame) -> None:
@@ -63,7 +63,7 @@ def test_challenge_table_roles(challenge: pd.DataFrame) -> None:
     assert schema.id == "company_id"
     assert schema.categorical == ["industry", "hiring_roles"]
     assert schema.date == ["last_funding_date"]
-    assert schema.ignored == {"company_name": "free text"}
+    assert schema.ignored["company_name"].startswith("free text")
     assert schema.numeric == [
         "funding_rounds", "total_funding", "job_postings_30d", "employee_growth_pct", "industry_growth_rate",
         "regional_employment_trend", "funding_per_employee", "days_since_last_funding", "growth_momentum",
@@ -72,7 +72,8 @@ def test_challenge_table_roles(challenge: pd.DataFrame) -> None:
 
 def test_drop_and_categorical_override_inference(challenge: pd.DataFrame) -> None:
     schema = infer_schema(challenge, drop=["industry", "growth_momentum"], categorical=["funding_rounds"])
-    assert schema.ignored == {"company_name": "free text", "industry": "dropped by --drop", "growth_momentum": "dropped by --drop"}
+    assert schema.ignored["company_name"].startswith("free text")
+    assert {k: v for k, v in schema.ignored.items() if k != "company_name"} == {"industry": "dropped by --drop", "growth_momentum": "dropped by --drop"}
     assert schema.categorical == ["funding_rounds", "hiring_roles"]
     assert "funding_rounds" not in schema.numeric and "growth_momentum" not in schema.features
 
@@ -100,7 +101,7 @@ def test_misspelt_column_names_get_a_suggestion(challenge: pd.DataFrame, option:
 
 def test_missing_default_target_says_how_to_name_it() -> None:
     frame = small_table().drop(columns="is_hot_lead")
-    with pytest.raises(DataError, match=r"t\.csv: no target column 'is_hot_lead'; name the 0/1 column with --target \(columns: company_id, industry"):
+    with pytest.raises(DataError, match=r"t\.csv: no target column 'is_hot_lead'; name the column to predict with --target \(columns: company_id, industry"):
         infer_schema(frame, source="t.csv")
 
 
@@ -143,7 +144,7 @@ def test_binary_target_spellings_are_accepted(labels: list, expected: list[int])
 
 def test_target_with_other_values_names_them_and_their_lines() -> None:
     frame = small_table(is_hot_lead=["0", "1", "7", "1", "0", "2", "1", "0"])
-    frame.attrs.update(row_offset=2, row_unit="line")
+    frame.attrs["rows"] = RowLocations("line", first=2)
     with pytest.raises(DataError, match=r"target 'is_hot_lead' has values \['2', '7'\] \(line 4, line 7\); the target must be binary \(0/1, true/false or yes/no\)"):
         prepare(frame, infer_schema(frame), source="train.csv", labelled=True)
 
@@ -164,7 +165,7 @@ def test_text_in_a_numeric_column_names_column_value_and_line() -> None:
     frame = small_table()
     schema = infer_schema(frame)
     frame.loc[4, "funding_rounds"] = "three"
-    frame.attrs.update(row_offset=2, row_unit="line")
+    frame.attrs["rows"] = RowLocations("line", first=2)
     with pytest.raises(DataError, match=r"t\.csv: column 'funding_rounds' is numeric but has text \('three' at line 6\); fix or blank those cells"):
         prepare(frame, schema, source="t.csv", labelled=True)
 
@@ -173,14 +174,14 @@ def test_bad_dates_are_located() -> None:
     frame = small_table()
     schema = infer_schema(frame)
     frame.loc[1, "last_funding_date"] = "last spring"
-    with pytest.raises(DataError, match=r"column 'last_funding_date' holds dates but has \('last spring' at row 2\); use YYYY-MM-DD"):
+    with pytest.raises(DataError, match=r"column 'last_funding_date' holds dates \(ISO 8601\) but has \('last spring' at row 2\); write them like the others"):
         prepare(frame, schema, labelled=True)
 
 
 def test_duplicate_and_empty_ids_are_refused() -> None:
     frame = small_table(company_id=["a", "b", "a", "c", "d", None, "e", "f"])[["company_id", "funding_rounds", "is_hot_lead"]]
     schema = Schema(target="is_hot_lead", id="company_id", numeric=["funding_rounds"])
-    with pytest.raises(DataError, match=r"id column 'company_id' repeats 2 value\(s\), e\.g\. 'a' \(row 1, row 3\); ids must be unique") as info:
+    with pytest.raises(DataError, match=r"id column 'company_id' repeats 1 value\(s\) in 2 rows, e\.g\. 'a' \(row 1, row 3\); ids must be unique") as info:
         prepare(frame, schema, labelled=True)
     assert "id column 'company_id' is empty (row 6)" in str(info.value)
 

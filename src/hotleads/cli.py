@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import warnings
@@ -10,27 +11,81 @@ from typing import Annotated
 
 import pandas as pd
 import typer
+from typer.core import TyperGroup
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from rich.text import Text
 
 from . import __version__, bundle, pipeline, synth
-from .exceptions import HotleadsError, ParameterError
+from .exceptions import HotleadsError, HotleadsWarning, ParameterError
 from .io import check_file_target, check_table_target, read_table, write_csv, write_json, write_table
+from .neural import check_device
 from .registry import parse_model_names
+from .schema import infer_schema, prepare
 from .report import write_report
 
-app = typer.Typer(add_completion=False, no_args_is_help=True, help="Predict which companies are hot leads for HR services.")
+try:  # recent typer carries its own copy of click
+    from typer._click.exceptions import ClickException
+except ImportError:  # pragma: no cover - older typer uses the click package
+    from click.exceptions import ClickException
+
+
+class _OneLineUsageErrors(TyperGroup):
+    """Typer's group, with typer's own usage errors (an unknown option, a value that is not a number...)
+    printed as one ``error:`` line and exit status 2 like every other user error, not as a framed box."""
+
+    def make_context(self, *args, **kwargs):
+        with _usage_errors():
+            return super().make_context(*args, **kwargs)
+
+    def invoke(self, ctx):  # a command's own options are parsed here
+        with _usage_errors():
+            return super().invoke(ctx)
+
+
+@contextlib.contextmanager
+def _usage_errors():
+    try:
+        yield
+    except ClickException as exc:
+        if type(exc).__name__ == "NoArgsIsHelpError":  # the help text itself (click >= 8.2), which typer prints
+            raise
+        message = " ".join(exc.format_message().split()).rstrip(".")
+        ctx = getattr(exc, "ctx", None)
+        if ctx is not None and ctx.help_option_names:
+            message += f"{'' if message.endswith('?') else ';'} see '{ctx.command_path} {ctx.help_option_names[0]}'"
+        console.print(f"error: {message[:1].lower()}{message[1:]}.", markup=False, highlight=False, soft_wrap=True)
+        raise typer.Exit(exc.exit_code) from None
+
+
+app = typer.Typer(cls=_OneLineUsageErrors, add_completion=False, no_args_is_help=True, help="Predict which companies are hot leads for HR services.")
 console = Console(stderr=True)
 stdout = Console()
 
 Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="No progress display or tables (for scripts).")]
 Seed = Annotated[int, typer.Option(help="Seed that fixes every random choice.")]
-Device = Annotated[str, typer.Option(help="Device of the neural models: auto, cpu or cuda.")]
+Device = Annotated[str, typer.Option(help="Device of the neural models: auto, cpu, cuda or cuda:N.")]
+# How a file is read (every command that reads a table).
+Sep = Annotated[str | None, typer.Option(help="Delimiter of a CSV file: ',', ';', '|' or 'tab' (default: sniffed from the file).")]
+Encoding = Annotated[str | None, typer.Option(help="Encoding of a CSV file, e.g. utf-8, utf-16, cp1252 (default: UTF-8 or UTF-16 by content, else cp1252 with a warning).")]
+Sheet = Annotated[str | None, typer.Option(help="Sheet of an .xlsx workbook: its name or number, 1 = first (default: the first).")]
+# Column roles (train and schema).
+Target = Annotated[str | None, typer.Option(help="Target column (default is_hot_lead).")]
+IdColumn = Annotated[str | None, typer.Option("--id", help="Id column (default company_id, else inferred).")]
+Drop = Annotated[list[str] | None, typer.Option(help="Column to ignore (repeat, or comma-separate).")]
+Categorical = Annotated[list[str] | None, typer.Option(help="Column to treat as categorical (repeat, or comma-separate).")]
+Dates = Annotated[list[str] | None, typer.Option("--date", help="Column to read as dates even when few values parse (repeat, or comma-separate).")]
+Positive = Annotated[list[str] | None, typer.Option(help="Target value(s) that mean a hot lead, e.g. Won (comma-separate several); the rest become 0 unless --negative is given.")]
+Negative = Annotated[list[str] | None, typer.Option(help="With --positive: target value(s) that mean 0; rows in neither list (open deals) are left out.")]
+NaValues = Annotated[list[str] | None, typer.Option("--na-values", help="Token(s) that mean missing in every column, text ones too (comma-separate). NA, N/A, null, -, ? ... are already missing in numeric and date columns.")]
+DayFirst = Annotated[bool | None, typer.Option("--dayfirst/--monthfirst", help="Read ambiguous dates such as 03/04/2024 day first (3 April) or month first (4 March).")]
+DecimalComma = Annotated[list[str] | None, typer.Option("--decimal-comma", help="Numeric column whose ',' is the decimal mark (when its values leave it ambiguous).")]
+DecimalPoint = Annotated[list[str] | None, typer.Option("--decimal-point", help="Numeric column whose '.' is the decimal mark (when its values leave it ambiguous).")]
 
 
 def user_errors(command):
-    """Turn input mistakes into one ``error:`` line and exit status 2; print data warnings."""
+    """Turn input mistakes into one ``error:`` line and exit status 2; print hotleads' warnings."""
 
     @functools.wraps(command)
     def wrapper(*args, **kwargs):
@@ -49,9 +104,12 @@ def user_errors(command):
 
 
 def _unique(caught):
+    """hotleads' own warnings, each once. Other libraries' warnings are never printed in their words: those
+    met so far are prevented where they arise (the report's fonts, feature discovery's folds) and any other
+    is left out, since hotleads could not say what it means for the user's data or what to do about it."""
     seen = set()
     for warning in caught:
-        if issubclass(warning.category, UserWarning) and str(warning.message) not in seen:
+        if issubclass(warning.category, HotleadsWarning) and str(warning.message) not in seen:
             seen.add(str(warning.message))
             yield warning
 
@@ -77,6 +135,9 @@ def generate(
 ) -> None:
     """Write the built-in synthetic company data (challenge schema, known Bayes-optimal F1)."""
     _check_rows(rows)
+    if seed < 0:
+        raise ParameterError(f"--seed must be an integer >= 0; got {seed}.")
+    _check_folder("--out", out)
     report = synth.write_dataset(out, rows=rows, seed=seed)
     if not quiet:
         stdout.print(f"wrote {out}/train.csv, test.csv, holdout.csv ({report['rows']}); test Bayes-optimal F1 {report['test_bayes_f1']:.4f}")
@@ -85,6 +146,28 @@ def generate(
 def _check_rows(rows: int) -> None:
     if rows < synth.MIN_ROWS:
         raise ParameterError(f"--rows must be at least {synth.MIN_ROWS}; got {rows}.")
+
+
+def _check_folder(option: str, path: Path) -> None:
+    if path.exists() and not path.is_dir():
+        raise ParameterError(f"{option} {path}: is a file, not a folder; give the path of a folder to write into.")
+    _check_parents(option, path)
+
+
+def _check_output(option: str, path: Path, *, table: bool = False) -> None:
+    """Refuse, before any work, an output file that is a folder or (``table``) has a suffix hotleads cannot write."""
+    try:
+        check_table_target(path, 0) if table else check_file_target(path)
+    except ParameterError as exc:
+        raise ParameterError(f"{option} {exc}") from None
+    _check_parents(option, path)
+
+
+def _check_parents(option: str, path: Path) -> None:
+    """Missing folders above an output are made when it is written; a file there would fail at the very end."""
+    above = next((parent for parent in path.parents if parent.exists()), None)
+    if above is not None and not above.is_dir():
+        raise ParameterError(f"{option} {path}: {above} is a file, so nothing can be written below it; choose another path.")
 
 
 @app.command()
@@ -96,10 +179,20 @@ def train(
     ensemble: Annotated[str, typer.Option(help="How several models combine: mean, weighted, stack or best.")] = "mean",
     features: Annotated[str, typer.Option(help="auto: discover derived features and keep those that raise OOF F1; raw: the columns as they are.")] = "auto",
     explain_features: Annotated[bool, typer.Option("--explain-features", help="Print the relations found and the features kept, with their evidence.")] = False,
-    target: Annotated[str | None, typer.Option(help="Target column (default is_hot_lead).")] = None,
-    id_column: Annotated[str | None, typer.Option("--id", help="Id column (default company_id, else inferred).")] = None,
-    drop: Annotated[list[str] | None, typer.Option(help="Column to ignore (repeat, or comma-separate).")] = None,
-    categorical: Annotated[list[str] | None, typer.Option(help="Column to treat as categorical (repeat, or comma-separate).")] = None,
+    target: Target = None,
+    id_column: IdColumn = None,
+    drop: Drop = None,
+    categorical: Categorical = None,
+    dates: Dates = None,
+    positive: Positive = None,
+    negative: Negative = None,
+    na_values: NaValues = None,
+    dayfirst: DayFirst = None,
+    decimal_comma: DecimalComma = None,
+    decimal_point: DecimalPoint = None,
+    sep: Sep = None,
+    encoding: Encoding = None,
+    sheet: Sheet = None,
     folds: Annotated[int, typer.Option(help="Stratified folds for out-of-fold predictions.")] = 5,
     seed: Seed = 0,
     threshold: Annotated[float | None, typer.Option(help="Fixed decision threshold instead of the F1-optimal one.")] = None,
@@ -114,22 +207,77 @@ def train(
 ) -> None:
     """Train models with out-of-fold threshold selection and save them to a model directory."""
     bundle.check_target(out)  # before training, not after it
+    _check_parents("--out", out)
     options = pipeline.TrainOptions(
         models=parse_model_names(models), folds=folds, seed=seed, threshold=threshold, ensemble=ensemble, features=features,
         objective=objective, calibration=calibration, neural_params=_neural_params(epochs=epochs, batch_size=batch_size, lr=lr, loss=loss, device=device),
     )
+    roles = _roles(target, id_column, drop, categorical, dates, positive, negative, na_values, dayfirst, decimal_comma, decimal_point)
     with _progress(quiet) as progress:
-        model = pipeline.train_file(
-            data, options, progress=progress, target=target, id_column=id_column,
-            drop=_split(drop), categorical=_split(categorical),
-        )
+        model = pipeline.train_file(data, options, progress=progress, read_options=_reading(sep, encoding, sheet), **roles)
     bundle.save(model, out)
     if explain_features:
         _print_discovery(model.discovery)
     if not quiet:
+        print_schema(model.schema, title=f"Columns of {data}")
         _print_leaderboard(model.leaderboard(), title=f"out-of-fold, {folds} folds, {model.training['rows']} rows")
         _print_thresholds(model)
         stdout.print(f"final: {model.final_label}, threshold {model.threshold:.4f} ({_threshold_origin(model)}); saved to {out}")
+
+
+@app.command("schema")
+@user_errors
+def schema_command(
+    data: Annotated[Path, typer.Argument(help="Company table (CSV, Parquet or Excel).")],
+    target: Target = None,
+    id_column: IdColumn = None,
+    drop: Drop = None,
+    categorical: Categorical = None,
+    dates: Dates = None,
+    positive: Positive = None,
+    negative: Negative = None,
+    na_values: NaValues = None,
+    dayfirst: DayFirst = None,
+    decimal_comma: DecimalComma = None,
+    decimal_point: DecimalPoint = None,
+    sep: Sep = None,
+    encoding: Encoding = None,
+    sheet: Sheet = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print a JSON list of {column, role, parse, missing, reason}.")] = False,
+) -> None:
+    """Show how `train` would read a table: each column's role, how its values parse, missing share, and why a column is ignored."""
+    frame = read_table(data, **_reading(sep, encoding, sheet))
+    roles = _roles(target, id_column, drop, categorical, dates, positive, negative, na_values, dayfirst, decimal_comma, decimal_point)
+    schema = infer_schema(frame, source=str(data), **roles)
+    if as_json:
+        stdout.print_json(json.dumps(schema.rows()))
+    else:
+        print_schema(schema, title=f"Columns of {data} ({len(frame)} rows)")
+    prepare(frame, schema, source=str(data), labelled=True, training=True)  # the values' problems too, as train would say them
+
+
+def _reading(sep: str | None, encoding: str | None, sheet: str | None) -> dict:
+    return {"sep": sep, "encoding": encoding, "sheet": sheet}
+
+
+def _roles(target, id_column, drop, categorical, dates, positive, negative, na_values, dayfirst, decimal_comma, decimal_point) -> dict:
+    """The role options as :func:`hotleads.schema.infer_schema` takes them."""
+    return {
+        "target": target, "id_column": id_column, "drop": _split(drop), "categorical": _split(categorical), "dates": _split(dates),
+        "positive": _split(positive), "negative": _split(negative), "na_values": _split(na_values), "dayfirst": dayfirst,
+        "decimal_comma": _split(decimal_comma), "decimal_point": _split(decimal_point),
+    }
+
+
+def print_schema(schema, *, title: str) -> None:
+    """The table `hotleads schema` prints: column, role, how values parse, missing share, why."""
+    table = Table(title=title)
+    for column in ("column", "role", "parse", "missing", "why"):
+        table.add_column(column, justify="right" if column == "missing" else "left")
+    for row in schema.rows():
+        missing = "" if row["missing"] is None else f"{row['missing']:.1%}"
+        table.add_row(*(Text(str(cell)) for cell in (row["column"], row["role"], row["parse"], missing, row["reason"])))
+    stdout.print(table)
 
 
 def _neural_params(**params) -> dict:
@@ -171,18 +319,24 @@ def predict(
     scores: Annotated[Path | None, typer.Option(help="Also write the ranked lead list (id, name, probability, lead score, tier, reasons): .csv, or Excel when it ends in .xlsx.")] = None,
     top: Annotated[int, typer.Option(help="Print the N best-ranked leads with their reasons (0: none).")] = 0,
     top_k: Annotated[int | None, typer.Option("--top-k", help="Label exactly the K best-scored companies 1 (your calling capacity) instead of using the threshold.")] = None,
+    sep: Sep = None,
+    encoding: Encoding = None,
+    sheet: Sheet = None,
     device: Device = "auto",
     quiet: Quiet = False,
 ) -> None:
     """Score a table and write submission.csv; optionally the explained lead list (--scores, --top)."""
     if top < 0:
         raise ParameterError(f"--top must be 0 or a positive number of leads; got {top}.")
-    for target in (out, scores) if scores else (out,):
-        check_file_target(target)
+    if top_k is not None and top_k < 1:  # pipeline.score says the same, but only after loading and reading
+        raise ParameterError(f"--top-k must be a positive number of companies; got {top_k}.")
+    check_device(device, name="--device")
+    _check_output("--out", out)
     if scores:
+        _check_output("--scores", scores, table=True)
         _check_distinct(scores, out)
     model = bundle.load(model_dir, device=device)
-    frame = read_table(data)
+    frame = read_table(data, **_reading(sep, encoding, sheet))
     if scores:
         check_table_target(scores, len(frame))
     scored, _, _ = pipeline.score(model, frame, source=str(data), top_k=top_k, explain=True if scores else top)
@@ -235,11 +389,15 @@ def evaluate(
     model_dir: Annotated[Path, typer.Argument(help="Model directory from `hotleads train`.")],
     data: Annotated[Path, typer.Argument(help="Labelled company table.")],
     as_json: Annotated[bool, typer.Option("--json", help="Print the metrics as JSON.")] = False,
+    sep: Sep = None,
+    encoding: Encoding = None,
+    sheet: Sheet = None,
     device: Device = "auto",
 ) -> None:
     """Metrics of a trained model on labelled data (each member, and the final predictor)."""
+    check_device(device, name="--device")
     model = bundle.load(model_dir, device=device)
-    result = pipeline.evaluate(model, read_table(data), source=str(data))
+    result = pipeline.evaluate(model, read_table(data, **_reading(sep, encoding, sheet)), source=str(data))
     if as_json:
         stdout.print_json(json.dumps(result))
     else:
@@ -253,14 +411,19 @@ def report(
     data: Annotated[Path | None, typer.Argument(help="Optional labelled table: test metrics and curves, and its drift from training.")] = None,
     scoring: Annotated[Path | None, typer.Option(help="Optional table you will score (e.g. holdout.csv): its drift from training.")] = None,
     out: Annotated[Path, typer.Option(help="HTML file to write (self-contained, opens offline).")] = Path("report.html"),
+    sep: Sep = None,
+    encoding: Encoding = None,
+    sheet: Sheet = None,
     device: Device = "auto",
     quiet: Quiet = False,
 ) -> None:
     """Write a self-contained HTML report: leaderboard, curves, calibration, importance, data and drift."""
-    check_file_target(out)
+    check_device(device, name="--device")
+    _check_output("--out", out)
     model = bundle.load(model_dir, device=device)
-    frame = read_table(data) if data else None
-    to_score = read_table(scoring) if scoring else None
+    reading = _reading(sep, encoding, sheet)
+    frame = read_table(data, **reading) if data else None
+    to_score = read_table(scoring, **reading) if scoring else None
     write_report(model, out, frame, source=str(data), scoring=to_score, scoring_source=str(scoring))
     if not quiet:
         stdout.print(f"wrote {out}")
@@ -279,10 +442,15 @@ def run(
 ) -> None:
     """The main job on built-in data: generate, train, evaluate against the Bayes ceiling, predict."""
     _check_rows(rows)
+    options = pipeline.TrainOptions(models=parse_model_names(models), seed=seed, features=features, neural_params={"device": device})
+    options.check()  # before the data is generated
+    _check_folder("--out", out)
+    _check_folder("--out", out / "data")
+    for name in ("submission.csv", "scores.csv", "metrics.json", "report.html"):
+        _check_output("--out", out / name)
     bundle.check_target(out / "model")
     data = out / "data"
     bayes = synth.write_dataset(data, rows=rows, seed=seed)
-    options = pipeline.TrainOptions(models=parse_model_names(models), seed=seed, features=features, neural_params={"device": device})
     with _progress(quiet) as progress:
         model = pipeline.train_file(data / "train.csv", options, progress=progress)
     bundle.save(model, out / "model")

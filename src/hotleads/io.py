@@ -1,50 +1,110 @@
-"""Where data enters and leaves: reading CSV/Parquet tables and writing outputs atomically.
+"""Where data enters and leaves: reading CSV/Parquet/Excel tables and writing outputs atomically.
 
-CSV columns are read as text so that :mod:`hotleads.schema` decides each column's type and can
-name the exact row of a bad value. Every output goes to a temporary file in the destination
+Tables are read as people export them: the delimiter is sniffed, the encoding found (UTF-8,
+UTF-16, cp1252), Parquet and Excel recognised by content. CSV columns are read as text so that
+:mod:`hotleads.schema` decides each column's type and can name the exact file line of a bad value. Every output goes to a temporary file in the destination
 folder first and is renamed into place, so a failed run never leaves a half-written file nor
 overwrites a good one.
 """
 
 from __future__ import annotations
 
+import codecs
 import contextlib
 import csv
+import datetime
+import io
+import itertools
 import json
 import os
 import shutil
 import tempfile
+import warnings
+import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pa_csv
 import pyarrow.parquet as pa_parquet
 
-from .exceptions import DataError, ParameterError
+from .exceptions import DataError, DataWarning, ParameterError
 
 PARQUET_SUFFIXES = {".parquet", ".pq"}
 SPREADSHEET_SUFFIXES = {".xlsx", ".xls", ".ods"}
+DELIMITERS = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}
+SEP_NAMES = {"comma": ",", "semicolon": ";", "tab": "\t", "pipe": "|", "\\t": "\t"}
+_SNIFF_BYTES = 1 << 16
+_SNIFF_RECORDS = 200
 _MAX_BAD_ROWS_SHOWN = 3
 
 
-def read_table(path: str | Path) -> pd.DataFrame:
-    """Read a CSV or Parquet table; CSV values stay text (``None`` where empty).
+class RowLocations:
+    """Where each row of a table stands in its file, for messages: ``"line 7"`` or ``"row 7"``.
+
+    ``first`` is the file line (or sheet row) of the first data row; ``numbers``, when given,
+    holds each row's own line, for files whose quoted fields span lines or that skip blank
+    lines. Stored in ``DataFrame.attrs["rows"]``; pandas copies attrs with every operation, so
+    a copy is the same object (the array is never changed).
+    """
+
+    def __init__(self, unit: str = "line", first: int = 2, numbers: np.ndarray | None = None) -> None:
+        self.unit, self.first, self.numbers = unit, first, numbers
+
+    def number(self, position: int) -> int:
+        return int(self.numbers[position]) if self.numbers is not None else position + self.first
+
+    def __call__(self, position: int) -> str:
+        return f"{self.unit} {self.number(position)}"
+
+    def __deepcopy__(self, memo: dict) -> RowLocations:
+        return self
+
+    def __eq__(self, other: object) -> bool:  # pandas compares attrs when it combines frames
+        return isinstance(other, RowLocations) and (self.unit, self.first) == (other.unit, other.first) and (
+            self.numbers is other.numbers
+        )
+
+    __hash__ = None
+
+
+def locate(frame: pd.DataFrame, position: int) -> str:
+    """``"line 7"`` (CSV), ``"row 7"`` (sheet or Parquet, 1 = first data row) for the row at ``position``."""
+    rows = frame.attrs.get("rows")
+    return rows(position) if isinstance(rows, RowLocations) else f"row {position + 1}"
+
+
+def read_table(path: str | Path, *, sep: str | None = None, encoding: str | None = None, sheet: str | None = None) -> pd.DataFrame:
+    """Read a CSV, Parquet or Excel (.xlsx) table, recognised by content, not by file name.
+
+    CSV values stay text (``None`` only where a cell is empty) so that :mod:`hotleads.schema`
+    decides each column's type and names the exact line of a bad value. The delimiter (``,``
+    ``;`` tab ``|``) is sniffed unless ``sep`` is given; the encoding is UTF-8 (with or without
+    BOM), UTF-16 (Excel's "Unicode text"), else cp1252 with a warning, unless ``encoding`` is
+    given. An .xlsx workbook is read from its first sheet, or ``sheet`` (a name or a 1-based
+    number); its numbers and dates keep their types.
 
     Raises
     ------
     DataError
-        When the file is missing, empty, binary, not a table, has only a header, or has rows
-        with a different number of fields than the header.
+        When the file is missing, empty, binary, not a table, cannot be decoded, has only a
+        header, or has rows with a different number of fields than the header.
+    ParameterError
+        When ``sep``, ``encoding`` or ``sheet`` is not usable for this file.
     """
     path = Path(path)
     _check_readable(path)
-    if path.suffix.lower() in PARQUET_SUFFIXES:
+    kind = _content_kind(path)
+    if sheet is not None and kind != "xlsx":
+        raise ParameterError(f"--sheet {sheet}: {path} is not an Excel workbook; --sheet applies to .xlsx files only.")
+    if kind == "parquet":
         table = _read_parquet(path)
+    elif kind == "xlsx":
+        table = _read_xlsx(path, sheet)
     else:
-        table = _read_csv(path)
-        table.attrs.update(row_offset=2, row_unit="line")  # messages point at file lines
+        table = _read_csv(path, sep=_check_sep(sep), encoding=encoding)
     if len(table) == 0:
         raise DataError(f"{path}: the file has a header but no rows; add at least one data row.")
     return table
@@ -54,69 +114,309 @@ def _check_readable(path: Path) -> None:
     if not path.exists():
         raise DataError(f"{path}: no such file; check the path (current folder: {Path.cwd()}).")
     if path.is_dir():
-        raise DataError(f"{path}: is a folder, not a table; give the path of a .csv or .parquet file.")
-    if path.suffix.lower() in SPREADSHEET_SUFFIXES:
-        raise DataError(f"{path}: spreadsheets are not read directly; save the sheet as CSV and pass that file.")
+        raise DataError(f"{path}: is a folder, not a table; give the path of a .csv, .parquet or .xlsx file.")
     if path.stat().st_size == 0:
         raise DataError(f"{path}: the file is empty; it needs a header line and data rows.")
 
 
+def _content_kind(path: Path) -> str:
+    """parquet, xlsx or csv, by the file's first bytes (an export's name often lies)."""
+    with path.open("rb") as handle:
+        head = handle.read(8)
+    if head.startswith(b"PAR1"):
+        return "parquet"
+    if head.startswith(b"\xd0\xcf\x11\xe0"):
+        raise DataError(f"{path}: is a legacy Excel 97-2003 (.xls) workbook; save it as .xlsx or CSV (UTF-8) and pass that file.")
+    if head.startswith(b"PK\x03\x04"):
+        names = _zip_names(path)
+        if "xl/workbook.xml" in names:
+            return "xlsx"
+        if "content.xml" in names:
+            raise DataError(f"{path}: is an OpenDocument spreadsheet; save it as .xlsx or CSV and pass that file.")
+        if not names or path.suffix.lower() in SPREADSHEET_SUFFIXES:
+            raise DataError(f"{path}: not a readable .xlsx workbook (a damaged or partial file); re-save it from Excel or export CSV.")
+        raise DataError(f"{path}: is a ZIP archive, not a table; unpack it and pass the .csv, .parquet or .xlsx inside.")
+    if path.suffix.lower() in PARQUET_SUFFIXES:
+        raise DataError(f"{path}: not a readable Parquet file (no Parquet header); re-export it or pass a CSV.")
+    return "csv"
+
+
+def _zip_names(path: Path) -> set[str]:
+    try:
+        with zipfile.ZipFile(path) as archive:
+            return set(archive.namelist())
+    except (zipfile.BadZipFile, OSError):
+        return set()
+
+
 def _read_parquet(path: Path) -> pd.DataFrame:
     try:
-        return pa_parquet.read_table(path).to_pandas()
+        table = pa_parquet.read_table(path).to_pandas()
     except (pa.ArrowException, OSError) as exc:
         raise DataError(f"{path}: not a readable Parquet file ({_first_line(exc)}); re-export it or pass a CSV.") from None
+    table.attrs["rows"] = RowLocations("row", first=1)
+    return table
 
 
-def _read_csv(path: Path) -> pd.DataFrame:
-    header = _csv_header(path)
-    bad_rows: list[str] = []
+# ------------------------------------------------------------------------------------ Excel
+
+
+def _read_xlsx(path: Path, sheet: str | None) -> pd.DataFrame:
+    import openpyxl  # here, not at the top: it costs 0.2 s and most tables are CSV
+
+    with path.open("rb") as handle, warnings.catch_warnings():  # a handle: openpyxl refuses names not ending in .xlsx
+        # openpyxl warns about workbook features it skips (default styles, data validation); the values are read all the same
+        warnings.filterwarnings("ignore", category=UserWarning, module="openpyxl")
+        try:
+            workbook = openpyxl.load_workbook(handle, read_only=True, data_only=True)
+        except Exception as exc:  # openpyxl raises many kinds for a damaged workbook
+            raise DataError(f"{path}: not a readable .xlsx workbook ({_first_line(exc)}); re-save it from Excel or export CSV.") from None
+        try:
+            worksheet = _worksheet(workbook, sheet, path)
+            rows = [(number, row) for number, row in enumerate(worksheet.iter_rows(values_only=True), start=1) if any(_filled(v) for v in row)]
+        finally:
+            workbook.close()
+    if not rows:
+        raise DataError(f"{path}: sheet '{worksheet.title}' is empty; it needs a header row and data rows.")
+    (_, header), body = rows[0], rows[1:]
+    names = _column_names([None if v is None else str(v) for v in header], path)
+    width = len(names)
+    columns = {name: [row[i] if i < len(row) else None for _, row in body] for i, name in enumerate(names)}
+    extra = [number for number, row in body if any(_filled(v) for v in row[width:])]
+    if extra:
+        raise DataError(f"{path}: sheet '{worksheet.title}' has values right of the header in {_count_list('row', extra)}; give those columns a header or delete them.")
+    table = pd.DataFrame({name: _sheet_column(values) for name, values in columns.items()})
+    table.attrs["rows"] = RowLocations("row", numbers=np.array([number for number, _ in body]))
+    return table
+
+
+def _worksheet(workbook, sheet: str | None, path: Path):
+    titles = workbook.sheetnames
+    if sheet is None:
+        return workbook[titles[0]]
+    if sheet in titles:
+        return workbook[sheet]
+    if sheet.isdigit() and 1 <= int(sheet) <= len(titles):
+        return workbook[titles[int(sheet) - 1]]
+    listed = ", ".join(f"'{t}'" for t in titles)
+    raise ParameterError(f"--sheet {sheet}: {path} has no such sheet; its sheets are {listed} (give a name or a number from 1 to {len(titles)}).")
+
+
+def _filled(value: object) -> bool:
+    return value is not None and not (isinstance(value, str) and not value.strip())
+
+
+def _sheet_column(values: list) -> pd.Series:
+    """A sheet column: numbers stay numbers and dates dates when every filled cell is one; else text."""
+    filled = [v for v in values if _filled(v)]
+    if filled and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in filled):
+        return pd.Series([float(v) if _filled(v) else np.nan for v in values], dtype="float64")
+    if filled and all(isinstance(v, (datetime.datetime, datetime.date)) for v in filled):
+        return pd.to_datetime(pd.Series([v if _filled(v) else None for v in values], dtype=object))
+    return pd.Series([_cell_text(v) for v in values], dtype=object)
+
+
+def _cell_text(value: object) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, (datetime.datetime, datetime.date, datetime.time)):
+        return value.isoformat()
+    return str(value)
+
+
+# -------------------------------------------------------------------------------------- CSV
+
+
+def _check_sep(sep: str | None) -> str | None:
+    if sep is None:
+        return None
+    sep = SEP_NAMES.get(sep.lower(), sep)
+    if len(sep) != 1 or sep in "\"\r\n":
+        raise ParameterError(f"--sep must be one character (',', ';', '|') or 'tab'; got {sep!r}.")
+    return sep
+
+
+def _read_csv(path: Path, *, sep: str | None, encoding: str | None) -> pd.DataFrame:
+    data = path.read_bytes()
+    text, used = _decode(path, data, encoding)
+    sep = sep or sniff_delimiter(text[:_SNIFF_BYTES])
+    header = _csv_header(path, text, sep)
+    bad_rows: list[tuple[int, int]] = []
 
     def remember_bad_row(row: pa_csv.InvalidRow) -> str:
-        bad_rows.append(f"line {row.number} has {row.actual_columns} fields")
+        bad_rows.append((row.number, row.actual_columns))
         return "skip"
 
+    source = path if used == "utf-8" else pa.BufferReader(text.encode("utf-8"))
     try:
         table = pa_csv.read_csv(
-            path,
-            read_options=pa_csv.ReadOptions(use_threads=False),
-            parse_options=pa_csv.ParseOptions(invalid_row_handler=remember_bad_row, newlines_in_values=True),
+            source,
+            read_options=pa_csv.ReadOptions(use_threads=False, column_names=header, skip_rows=1),
+            parse_options=pa_csv.ParseOptions(delimiter=sep, invalid_row_handler=remember_bad_row, newlines_in_values=True),
             convert_options=pa_csv.ConvertOptions(
-                column_types={name: pa.string() for name in header}, strings_can_be_null=True
+                column_types={name: pa.string() for name in header}, null_values=[""], strings_can_be_null=True,
             ),
         )
-    except (pa.ArrowException, UnicodeDecodeError) as exc:
-        raise DataError(f"{path}: cannot be read as CSV ({_first_line(exc)}); check the file is a comma-separated table.") from None
+    except pa.ArrowException as exc:
+        raise DataError(f"{path}: cannot be read as a {DELIMITERS.get(sep, repr(sep))}-separated table ({_first_line(exc)}); check the file, or set the delimiter with --sep.") from None
+    records = _record_lines(text, sep, rows=table.num_rows + len(bad_rows))
     if bad_rows:
-        shown = ", ".join(bad_rows[:_MAX_BAD_ROWS_SHOWN])
-        more = f" and {len(bad_rows) - _MAX_BAD_ROWS_SHOWN} more" if len(bad_rows) > _MAX_BAD_ROWS_SHOWN else ""
-        raise DataError(
-            f"{path}: {len(bad_rows)} ragged row(s): {shown}{more}, but the header has {len(header)}; "
-            "fix the rows (quote values that contain commas)."
-        )
-    return table.to_pandas()
+        _refuse_ragged(path, bad_rows, records, len(header), sep)
+    frame = table.to_pandas()
+    frame.attrs["rows"] = RowLocations("line", first=2, numbers=None if records is None else records[1:])
+    frame.attrs["delimiter"] = sep  # a ';' file is a European export: schema leans to decimal commas
+    return frame
 
 
-def _csv_header(path: Path) -> list[str]:
-    with path.open("rb") as handle:
-        head = handle.read(65536)
-    if b"\x00" in head:
-        raise DataError(f"{path}: looks like a binary file, not CSV; pass a .csv or .parquet table.")
+def _refuse_ragged(path: Path, bad_rows: list[tuple[int, int]], records: np.ndarray | None, width: int, sep: str) -> None:
+    # Arrow numbers records (header = 1); a record's file line differs once a quoted field spans lines.
+    shown = [f"line {records[n - 1] if records is not None else n} has {fields} fields" for n, fields in bad_rows[:_MAX_BAD_ROWS_SHOWN]]
+    more = f" and {len(bad_rows) - _MAX_BAD_ROWS_SHOWN} more" if len(bad_rows) > _MAX_BAD_ROWS_SHOWN else ""
+    raise DataError(
+        f"{path}: {len(bad_rows)} ragged row(s): {', '.join(shown)}{more}, but the header has {width} "
+        f"({DELIMITERS.get(sep, repr(sep))}-separated); fix the rows (quote values that contain the delimiter) or set the delimiter with --sep."
+    )
+
+
+def sniff_delimiter(sample: str) -> str:
+    """The delimiter among ``,`` ``;`` tab ``|`` that splits a sample's first lines most consistently.
+
+    Each candidate parses the sample with quoting rules (so ``"Smith, Jones"`` is one field); the
+    winner gives the most records with the header's number of fields (more than one), then the
+    most fields.
+
+    Examples
+    --------
+    >>> sniff_delimiter('id;name;revenue\n1;"Cole, Bailey";1,5\n2;Ann;2,0\n')
+    ';'
+    """
+    cut = sample.rfind("\n")
+    sample = sample[: cut + 1] if cut > 0 else sample
+    best, best_score = ",", (0.0, 0)
+    for sep in DELIMITERS:
+        records = [r for r in itertools.islice(csv.reader(io.StringIO(sample), delimiter=sep), _SNIFF_RECORDS) if r]
+        if not records or len(records[0]) < 2:
+            continue
+        width = len(records[0])
+        score = (sum(len(r) == width for r in records) / len(records), width)
+        if score > best_score:
+            best, best_score = sep, score
+    return best
+
+
+def _decode(path: Path, data: bytes, encoding: str | None) -> tuple[str, str]:
+    """(text, encoding used): the given encoding, else a BOM's, else UTF-8, else cp1252 with a warning."""
+    if encoding:
+        return _decode_as(path, data, encoding), encoding
+    for bom, name in ((codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16")):
+        if data.startswith(bom):
+            return _decode_as(path, data, name), name
+    utf16 = _bomless_utf16(data)
+    if utf16:
+        return _decode_as(path, data, utf16), utf16
+    if b"\x00" in data[:_SNIFF_BYTES]:
+        raise DataError(f"{path}: looks like a binary file, not a table; pass a .csv, .parquet or .xlsx file.")
     try:
-        text = head.decode("utf-8-sig")
+        return data.decode("utf-8"), "utf-8"
+    except UnicodeDecodeError as exc:
+        where = _where(data, exc.start, data[: exc.start].decode("utf-8", errors="replace"))
+        fallback = "cp1252" if _decodes(data, "cp1252") else "latin-1"
+        warnings.warn(
+            f"{path}: is not UTF-8 (byte 0x{data[exc.start]:02x} at {where}); read it as {fallback} "
+            f"(Windows Western European). If letters look wrong, pass --encoding with the file's encoding.",
+            DataWarning, stacklevel=4,
+        )
+        return data.decode(fallback), fallback
+
+
+def _decode_as(path: Path, data: bytes, encoding: str) -> str:
+    try:
+        codecs.lookup(encoding)
+    except LookupError:
+        raise ParameterError(f"--encoding {encoding}: unknown encoding; use e.g. utf-8, utf-16, cp1252 or latin-1.") from None
+    try:
+        return data.decode(encoding)
+    except UnicodeDecodeError as exc:
+        prefix = data[: exc.start].decode(encoding, errors="replace")
+        raise DataError(
+            f"{path}: encoding: the file is not valid {encoding} (byte 0x{data[exc.start]:02x} at {_where(data, exc.start, prefix)}); "
+            "re-export it as UTF-8, or pass the file's real encoding with --encoding (e.g. cp1252)."
+        ) from None
+
+
+def _bomless_utf16(data: bytes) -> str | None:
+    """utf-16-le/-be for text whose every other byte is NUL (UTF-16 without a BOM), else None."""
+    head = data[:4096]
+    if len(head) < 4 or head.count(b"\x00") < len(head) // 3:
+        return None
+    if head[1::2].count(0) > len(head) // 3:
+        return "utf-16-le"
+    if head[0::2].count(0) > len(head) // 3:
+        return "utf-16-be"
+    return None
+
+
+def _decodes(data: bytes, encoding: str) -> bool:
+    try:
+        data.decode(encoding)
     except UnicodeDecodeError:
-        try:
-            text = head.decode("latin-1")
-        except UnicodeDecodeError:  # pragma: no cover - latin-1 decodes every byte
-            raise DataError(f"{path}: is not text; pass a UTF-8 CSV file.") from None
-    first_line = text.splitlines()[0] if text.strip() else ""
+        return False
+    return True
+
+
+def _where(data: bytes, offset: int, decoded_prefix: str) -> str:
+    """``"line 7, column 'city'"`` for a byte offset, from the text decoded before it."""
+    line_start = decoded_prefix.rfind("\n") + 1
+    header_line = decoded_prefix.split("\n", 1)[0] if "\n" in decoded_prefix else ""
+    sep = sniff_delimiter(decoded_prefix[: _SNIFF_BYTES]) if "\n" in decoded_prefix else ","
+    header = next(csv.reader([header_line], delimiter=sep), []) if header_line else []
+    fields = next(csv.reader([decoded_prefix[line_start:] + "x"], delimiter=sep), [""])
+    column = header[len(fields) - 1].strip() if len(fields) - 1 < len(header) else f"field {len(fields)}"
+    return f"line {decoded_prefix.count(chr(10)) + 1}, column '{column}'"
+
+
+def _csv_header(path: Path, text: str, sep: str) -> list[str]:
+    text = text.lstrip("\ufeff")
+    first_line = text.split("\n", 1)[0].rstrip("\r") if text.strip() else ""
     if not first_line.strip():
         raise DataError(f"{path}: the first line is blank; it must be the header with the column names.")
-    header = [name.strip() for name in next(csv.reader([first_line]))]
-    duplicated = sorted({name for name in header if header.count(name) > 1})
+    return _column_names(next(csv.reader([first_line], delimiter=sep)), path)
+
+
+def _column_names(raw: list[str | None], path: Path) -> list[str]:
+    """Stripped header names; a blank one (a saved pandas index) is named ``Unnamed: <position>`` as pandas does."""
+    names = [(name or "").strip().lstrip("\ufeff") or f"Unnamed: {i}" for i, name in enumerate(raw)]
+    duplicated = sorted({name for name in names if names.count(name) > 1})
     if duplicated:
         raise DataError(f"{path}: the header repeats column(s) {duplicated}; give every column a unique name.")
-    return header
+    return names
+
+
+def _record_lines(text: str, sep: str, rows: int) -> np.ndarray | None:
+    """The file line each record (header first) starts on, or None when every record is one line.
+
+    Only files with quoted line breaks or blank lines pay for this Python pass.
+    """
+    lines = text.count("\n") + (0 if text.endswith("\n") else 1)
+    if lines == rows + 1:
+        return None
+    reader = csv.reader(io.StringIO(text), delimiter=sep)
+    starts, line = [], 1
+    for record in reader:
+        if record:
+            starts.append(line)
+        line = reader.line_num + 1
+    return np.asarray(starts, dtype=np.int64)
+
+
+def _count_list(unit: str, numbers: list[int], limit: int = 10) -> str:
+    shown = ", ".join(str(n) for n in numbers[:limit])
+    more = f" and {len(numbers) - limit} more" if len(numbers) > limit else ""
+    return f"{unit}{'s' if len(numbers) > 1 else ''} {shown}{more}"
 
 
 def _first_line(exc: BaseException) -> str:

@@ -29,7 +29,9 @@ Examples
 
 from __future__ import annotations
 
+import difflib
 import os
+import re
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
@@ -47,9 +49,11 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from torch import nn
 
 from hotleads import nn as hnn
+from hotleads.exceptions import ParameterError
 from hotleads.train_loop import (
     MAX_CUDA_BATCH,
     TrainConfig,
+    cuda_problem,
     predict_logits,
     resolve_device,
     torch_session,
@@ -62,6 +66,7 @@ __all__ = [
     "NEURAL_MODELS",
     "NeuralClassifier",
     "TransformerClassifier",
+    "check_device",
 ]
 
 FORMAT_VERSION = 1
@@ -98,7 +103,7 @@ def _float_in(low: float, high: float, *, high_open: bool = True, none_ok: bool 
 
 
 def _device_ok(v: object) -> bool:
-    return isinstance(v, str) and (v in ("auto", "cpu", "cuda") or v.startswith("cuda:"))
+    return isinstance(v, str) and (v in ("auto", "cpu", "cuda") or re.fullmatch(r"cuda:(0|[1-9][0-9]*)", v) is not None)
 
 
 def _jsonable(value: Any) -> Any:
@@ -831,3 +836,35 @@ NEURAL_MODELS: dict[str, type[NeuralClassifier]] = {
     "transformer": TransformerClassifier,
 }
 NEURAL_MODELS_BY_CLASS = {model.__name__: model for model in NEURAL_MODELS.values()}
+
+
+def check_device(device: object, *, name: str = "device") -> None:
+    """Raise :class:`~hotleads.exceptions.ParameterError` unless the neural models can use ``device`` here.
+
+    The value must pass the estimators' own ``device`` rule, and ``"cuda"`` or ``"cuda:N"`` need
+    that CUDA device on this machine. ``name`` is what the message calls the parameter (the
+    command line passes ``"--device"``).
+
+    Examples
+    --------
+    >>> check_device("cpu")
+    >>> check_device("gpu", name="--device")
+    Traceback (most recent call last):
+    ...
+    hotleads.exceptions.ParameterError: --device must be 'auto', 'cpu', 'cuda' or 'cuda:N'; got 'gpu'; did you mean 'cuda'?
+    """
+    ok, expected = NeuralClassifier._parameter_rules["device"]
+    if not ok(device):
+        raise ParameterError(f"{name} must be {expected}; got {device!r}{_device_hint(device)}")
+    problem = cuda_problem(device)
+    if problem and torch.cuda.is_available():
+        raise ParameterError(f"{name} {device}: {problem}; use {name} cuda (the first), cpu or auto.")
+    if problem:
+        raise ParameterError(f"{name} {device}: {problem}; use {name} cpu, or {name} auto to use a GPU only when there is one.")
+
+
+def _device_hint(device: object) -> str:
+    text = str(device).strip().lower()
+    # "gpu" is the usual slip, and difflib would offer "cpu" for it.
+    guesses = ["cuda" + text[3:]] if text.startswith("gpu") else difflib.get_close_matches(text, ["auto", "cpu", "cuda"], n=1)
+    return f"; did you mean {guesses[0]!r}?" if guesses and _device_ok(guesses[0]) else "."

@@ -27,13 +27,14 @@ from .calibration import CHOICES as CALIBRATION_CHOICES
 from .calibration import Calibrator, choose_calibration
 from .discovery import discover, select_within
 from .ensemble import METHODS, Ensemble, fit_ensemble, nested_oof
-from .exceptions import DataError, ParameterError
+from .diagnostics import training_checks
+from .exceptions import DataError, DataWarning, HotleadsWarning, ParameterError
 from .explain import fit_explainer, global_importance, reasons
 from .features import Preprocessor
 from .io import read_table
 from .metrics import classification_metrics
 from .profile import profile_table
-from .neural import NEURAL_MODELS
+from .neural import NEURAL_MODELS, NeuralClassifier, check_device
 from .registry import make_model, parse_model_names
 from .schema import Schema, infer_schema, prepare
 from .threshold import REPORTED_OBJECTIVES, f1_optimal_threshold, objective_threshold, parse_objective
@@ -41,6 +42,8 @@ from .threshold import REPORTED_OBJECTIVES, f1_optimal_threshold, objective_thre
 Progress = Callable[[str, int, int], None]  # (what just finished, steps done, steps in all)
 ENSEMBLE_NAME = "ensemble"
 FEATURE_MODES = ("auto", "raw")
+# The command line's names of the neural parameters it sets; the messages use them.
+NEURAL_OPTIONS = {"epochs": "--epochs", "batch_size": "--batch-size", "lr": "--lr", "loss": "--loss", "device": "--device"}
 
 
 @dataclass
@@ -58,9 +61,12 @@ class TrainOptions:
     neural_params: dict = field(default_factory=dict)
 
     def check(self) -> None:
+        """Raise :class:`~hotleads.exceptions.ParameterError` for the first bad option, before any work."""
         parse_model_names(",".join(self.models))
         if self.folds < 2:
             raise ParameterError(f"--folds must be an integer >= 2; got {self.folds}.")
+        if not 0 <= self.seed <= 2**32 - self.folds:  # fold k seeds its models with seed + k, and numpy takes < 2**32
+            raise ParameterError(f"--seed must be an integer from 0 to {2**32 - self.folds} with {self.folds} folds; got {self.seed}.")
         if self.threshold is not None and not 0.0 < self.threshold < 1.0:
             raise ParameterError(f"--threshold must be between 0 and 1 (exclusive); got {self.threshold}.")
         if self.features not in FEATURE_MODES:
@@ -71,6 +77,26 @@ class TrainOptions:
             raise ParameterError(f"--calibration must be one of {', '.join(CALIBRATION_CHOICES)}; got '{self.calibration}'.")
         if parse_objective(self.objective).metric != "f1" and self.threshold is not None:
             raise ParameterError(f"--threshold and --objective {self.objective} both set the threshold; give one of them.")
+        self._check_neural_params()
+
+    def _check_neural_params(self) -> None:
+        """``neural_params`` by the neural estimators' own rules, also when no neural model is chosen
+        (``--epochs 0`` is a mistake either way); the messages use the command line's option names."""
+        base_rules = NeuralClassifier._parameter_rules
+        known = {name for model in NEURAL_MODELS.values() for name in model._parameter_rules}
+        for name, value in self.neural_params.items():
+            option = NEURAL_OPTIONS.get(name, f"neural parameter {name!r}")
+            if name not in known:
+                raise ParameterError(f"{option} is unknown to the neural models; choose from {', '.join(sorted(known))}.")
+            if name == "device":
+                check_device(value, name=option)
+            elif name in base_rules and not base_rules[name][0](value):
+                raise ParameterError(f"{option} must be {base_rules[name][1]}; got {value!r}.")
+        for name in (name for name in self.models if name in NEURAL_MODELS):
+            try:  # the rules of one model (e.g. the transformer's n_heads must divide d_token), in its own words
+                make_model(name, categorical_features=[], random_state=self.seed, **self.neural_params)._check_params()
+            except ValueError as exc:
+                raise ParameterError(" ".join(str(exc).splitlines())) from None
 
 
 @dataclass
@@ -166,20 +192,30 @@ def file_sha256(path: str | Path) -> str:
     return digest.hexdigest()
 
 
-def train_file(path: str | Path, options: TrainOptions, *, progress: Progress | None = None, **schema_options) -> LeadModel:
-    """Read a labelled table and :func:`train` on it, recording the file's SHA-256 in the model."""
+def train_file(
+    path: str | Path, options: TrainOptions, *, progress: Progress | None = None, read_options: dict | None = None, **schema_options,
+) -> LeadModel:
+    """Read a labelled table (``read_options`` go to :func:`~hotleads.io.read_table`) and :func:`train` on it.
+
+    The file's SHA-256 is recorded in the model.
+    """
     options.check()
-    frame = read_table(path)
+    frame = read_table(path, **(read_options or {}))
     model = train(frame, options, source=str(path), progress=progress, **schema_options)
     model.training.update(path=str(path), sha256=file_sha256(path))
     return model
 
 
 def train(frame: pd.DataFrame, options: TrainOptions, *, source: str = "table", progress: Progress | None = None, **schema_options) -> LeadModel:
-    """Validate, preprocess, cross-fit every model, ensemble, and choose the threshold on OOF output."""
+    """Validate, preprocess, cross-fit every model, ensemble, and choose the threshold on OOF output.
+
+    A leak column, a small class or degenerate OOF scores are warned about (:class:`DataWarning`) and
+    recorded in ``training["warnings"]``, with every column's single-column OOF ROC-AUC in
+    ``training["column_auc"]`` (see :mod:`hotleads.diagnostics`).
+    """
     options.check()
     schema = infer_schema(frame, source=source, **schema_options)
-    prepared = prepare(frame, schema, source=source, labelled=True)
+    prepared = prepare(frame, schema, source=source, labelled=True, training=True)
     preprocessor = Preprocessor().fit(prepared.features, schema)
     X, y = preprocessor.transform(prepared.features), prepared.y
     folds = _folds(y, options, source)
@@ -193,10 +229,13 @@ def train(frame: pd.DataFrame, options: TrainOptions, *, source: str = "table", 
     thresholds = threshold_table(y, oof, options.objective)
     threshold, source_of_threshold = _decide_threshold(options, thresholds)
     objective = parse_objective(options.objective).name if source_of_threshold == "oof-objective" else "f1"
+    checks = training_checks(prepared.features, schema, y, oof, folds)
+    for found in checks["warnings"]:
+        warnings.warn(found["message"], DataWarning, stacklevel=2)
     model = LeadModel(
         schema=schema, preprocessor=preprocessor, members=members, ensemble=ensemble,
         threshold=threshold, threshold_source=source_of_threshold, oof=oof, y=y,
-        seed=options.seed, folds=options.folds, training={"source": source, "rows": int(len(y))}, discovery=discovery,
+        seed=options.seed, folds=options.folds, training={"source": source, "rows": int(len(y)), **checks}, discovery=discovery,
         calibrator=calibrator, calibration=calibration, oof_uncalibrated=raw_oof, objective=objective,
         thresholds=thresholds,
     )
@@ -229,7 +268,7 @@ def _decide_threshold(options: TrainOptions, thresholds: dict[str, dict]) -> tup
     return chosen["threshold"], "oof-f1" if objective.metric == "f1" else "oof-objective"
 
 
-class ObjectiveWarning(UserWarning):
+class ObjectiveWarning(HotleadsWarning):
     """The requested threshold objective cannot be met; the F1-optimal threshold is used."""
 
 
@@ -324,7 +363,8 @@ def score(
     columns = {"Id": prepared.ids.to_numpy()}
     name = find_name_column(frame, model.schema)
     if name:
-        columns["name"] = frame[name].to_numpy()
+        names = frame[name].to_numpy()
+        columns["name"] = names if prepared.rows is None else names[prepared.rows]
     scored = pd.DataFrame({
         **columns,
         "probability": proba,

@@ -156,6 +156,17 @@ def numeric_bins(values: np.ndarray, edges: np.ndarray | list[float]) -> np.ndar
     >>> numeric_bins(np.array([np.nan, -np.inf, 0.0, 1.0, 5.0, np.inf]), [1.0]).round(3).tolist()
     [0.167, 0.167, 0.167, 0.333, 0.167]
     """
+    return _shares(numeric_codes(values, edges), len(edges) + 4)
+
+
+def numeric_codes(values: np.ndarray, edges: np.ndarray | list[float]) -> np.ndarray:
+    """Bin of each value, as :func:`numeric_bins` counts them: 0 missing, 1 -inf, 2.. finite, ``len(edges) + 3`` +inf.
+
+    Examples
+    --------
+    >>> numeric_codes(np.array([np.nan, -np.inf, 0.0, 1.0, 5.0, np.inf]), [1.0]).tolist()
+    [0, 1, 2, 3, 3, 4]
+    """
     edges = np.asarray(edges, dtype=float)
     codes = np.full(values.shape, -1, dtype=np.int64)
     finite = np.isfinite(values)
@@ -163,15 +174,19 @@ def numeric_bins(values: np.ndarray, edges: np.ndarray | list[float]) -> np.ndar
     codes[np.isneginf(values)] = 1
     codes[finite] = 2 + np.searchsorted(edges, values[finite], side="right")
     codes[np.isposinf(values)] = len(edges) + 3
-    return _shares(codes, len(edges) + 4)
+    return codes
 
 
 def category_bins(column: pd.Series, categories: list[str]) -> np.ndarray:
     """Shares of ``column`` in: missing, each of ``categories``, any other value."""
+    return _shares(category_codes(column, categories), len(categories) + 2)
+
+
+def category_codes(column: pd.Series, categories: list[str]) -> np.ndarray:
+    """Bin of each value, as :func:`category_bins` counts them: 0 missing, 1.. ``categories``, ``len(categories) + 1`` other."""
     present = column.notna().to_numpy()
     known = pd.Index(categories, dtype=object).get_indexer(column.astype(object))
-    codes = np.where(~present, 0, np.where(known >= 0, known + 1, len(categories) + 1))
-    return _shares(codes, len(categories) + 2)
+    return np.where(~present, 0, np.where(known >= 0, known + 1, len(categories) + 1))
 
 
 def _shares(codes: np.ndarray, n_bins: int) -> np.ndarray:

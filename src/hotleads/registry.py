@@ -31,7 +31,7 @@ def parse_model_names(text: str) -> list[str]:
         if name not in MODELS:
             guess = difflib.get_close_matches(name, MODELS, n=1)
             hint = f"did you mean '{guess[0]}'? " if guess else ""
-            raise ParameterError(f"unknown model '{name}'; {hint}choose from {', '.join(MODELS)}.")
+            raise ParameterError(f"--models: unknown model '{name}'; {hint}choose from {', '.join(MODELS)}.")
     if len(set(names)) != len(names):
         raise ParameterError(f"--models names a model twice: {text}.")
     return names

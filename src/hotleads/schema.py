@@ -1,40 +1,66 @@
 """Column roles of a company table: inference, validation, and typed columns.
 
 A table has one binary target, at most one id column, and feature columns that are numeric,
-categorical or dates; anything else (free text, id-like, constant columns) is ignored with a
-reason. The public challenge table's roles come out of the same inference; ``--id``,
-``--target``, ``--drop`` and ``--categorical`` override it. Validation collects every problem
-and raises once, so a user fixes a file in one pass.
+categorical or dates; anything else (free text, id-like, row numbers, constant columns) is
+ignored with a reason. Text columns are typed with the formats of :mod:`hotleads.parsing`
+(``$1,437,416``, ``6,3``, ``6/12/2023``...), inferred here once and saved in the schema, so
+scoring reads values the way training did. ``--id``, ``--target``, ``--positive``/``--negative``,
+``--drop``, ``--categorical``, ``--date``, ``--dayfirst``, ``--decimal-comma`` and
+``--na-values`` override the inference. Validation collects every problem and raises once, so a
+user fixes a file in one pass; :meth:`Schema.rows` is what ``hotleads schema`` prints.
 """
 
 from __future__ import annotations
 
 import difflib
+import re
+import shlex
 import warnings
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
-import pyarrow.compute as pc
 
-from .exceptions import DataError
+from .exceptions import DataError, DataWarning, ParameterError
+from .io import locate
+from .parsing import (
+    DateFormat,
+    NumberFormat,
+    has_leading_zero_codes,
+    infer_date_format,
+    infer_number_format,
+    is_missing,
+    parse_dates,
+    parse_numbers,
+    to_utc_naive,
+)
+
+__all__ = ["DataWarning", "Prepared", "Schema", "infer_role", "infer_schema", "prepare"]
 
 DEFAULT_TARGET = "is_hot_lead"
 DEFAULT_ID = "company_id"
 TRUE_LABELS = frozenset({"1", "1.0", "true", "yes", "y", "t"})
 FALSE_LABELS = frozenset({"0", "0.0", "false", "no", "n", "f"})
-TYPED_SHARE = 0.95  # a text column is numeric/date when this share of its values parse
 MAX_SHOWN = 3
-
-
-class DataWarning(UserWarning):
-    """Something in a table was handled rather than refused (extra columns, unseen categories)."""
+NEAR_UNIQUE = 0.95  # a text column this unique (but not fully) looks like an id with repeats
+MIN_ROWS_FOR_ROW_NUMBERS = 20  # a unique run of integers in fewer rows can be a feature by chance
+_ID_NAME = re.compile(r"(?i)^(id|key|uuid|guid)$|(_|\b|(?<=[a-z])(?=[A-Z]))(id|key|number|no|num)$|^(record|row)(_?(id|number|no|num))?$")
+_INDEX_NAME = re.compile(r"(?i)^(unnamed: \d+|index|level_0|#)$")
+ROLES = ("id", "target", "numeric", "categorical", "date", "ignored")
 
 
 @dataclass
 class Schema:
-    """Roles of a table's columns, as learnt from the training table and saved with a model."""
+    """Roles of a table's columns, as learnt from the training table and saved with a model.
+
+    ``formats`` holds each typed text column's format (``{"kind": "number", ...}`` from
+    :class:`~hotleads.parsing.NumberFormat` or ``{"kind": "date", ...}`` from
+    :class:`~hotleads.parsing.DateFormat`); ``missing`` the share of missing values per column in
+    training; ``notes`` a word on columns handled specially; ``positive``/``negative`` the target
+    values read as 1 and 0 (empty: 1/true/yes against 0/false/no); ``na_values`` extra missing
+    markers for every column; ``columns`` the training table's columns in order.
+    """
 
     target: str | None
     id: str | None
@@ -42,6 +68,13 @@ class Schema:
     categorical: list[str] = field(default_factory=list)
     date: list[str] = field(default_factory=list)
     ignored: dict[str, str] = field(default_factory=dict)
+    formats: dict[str, dict] = field(default_factory=dict)
+    missing: dict[str, float] = field(default_factory=dict)
+    notes: dict[str, str] = field(default_factory=dict)
+    positive: list[str] = field(default_factory=list)
+    negative: list[str] = field(default_factory=list)
+    na_values: list[str] = field(default_factory=list)
+    columns: list[str] = field(default_factory=list)
 
     @property
     def features(self) -> list[str]:
@@ -54,14 +87,72 @@ class Schema:
     def from_dict(cls, data: dict) -> Schema:
         return cls(**data)
 
+    def role(self, column: str) -> str:
+        """One of :data:`ROLES` (``ignored`` also for a column the schema does not know)."""
+        if column == self.id:
+            return "id"
+        if column == self.target:
+            return "target"
+        for role in ("numeric", "categorical", "date"):
+            if column in getattr(self, role):
+                return role
+        return "ignored"
+
+    def parse_text(self, column: str) -> str:
+        """How the column's values are read, in words (``"currency '$', thousands ','"``)."""
+        fmt = self.formats.get(column)
+        if column == self.target:
+            return _label_words(self.positive, self.negative)
+        if fmt is None:
+            return {"numeric": "number", "date": "date", "categorical": "text", "id": "text"}.get(self.role(column), "")
+        return _format(fmt).describe()
+
+    def rows(self) -> list[dict]:
+        """One dict per training column: ``column``, ``role``, ``parse``, ``missing`` (share or None), ``reason``."""
+        columns = self.columns or [c for c in (self.id, *self.features, *self.ignored, self.target) if c]
+        return [
+            {
+                "column": name, "role": self.role(name), "parse": self.parse_text(name),
+                "missing": self.missing.get(name), "reason": self.ignored.get(name, self.notes.get(name, "")),
+            }
+            for name in columns
+        ]
+
+
+def _format(fmt: dict) -> NumberFormat | DateFormat:
+    values = {k: v for k, v in fmt.items() if k != "kind"}
+    return NumberFormat.from_dict(values) if fmt["kind"] == "number" else DateFormat.from_dict(values)
+
+
+def _label_words(positive: list[str], negative: list[str]) -> str:
+    if not positive:
+        return "labels 1/true/yes = 1, 0/false/no = 0"
+    zero = ", ".join(f"'{v}'" for v in negative) if negative else "every other value"
+    return f"labels {', '.join(repr(v) for v in positive)} = 1, {zero} = 0"
+
 
 @dataclass
 class Prepared:
-    """A validated table: typed feature columns, target (when labelled) and row ids."""
+    """A validated table: typed feature columns, target (when labelled) and row ids.
+
+    ``rows`` holds the positions (in the table read) of the rows kept, when some were left out
+    (target values in neither ``--positive`` nor ``--negative``); None when every row is kept.
+    """
 
     features: pd.DataFrame
     ids: pd.Series
     y: np.ndarray | None
+    rows: np.ndarray | None = None
+
+
+@dataclass(frozen=True)
+class _Options:
+    na_values: frozenset[str] = frozenset()
+    dates: tuple[str, ...] = ()
+    dayfirst: bool | None = None
+    decimal_comma: tuple[str, ...] = ()
+    decimal_point: tuple[str, ...] = ()
+    european: bool = False  # the file was ';'-separated: an ambiguous '1,234' leans to a decimal comma
 
 
 def infer_schema(
@@ -70,31 +161,60 @@ def infer_schema(
     source: str = "table",
     target: str | None = None,
     id_column: str | None = None,
-    drop: tuple[str, ...] | list[str] = (),
-    categorical: tuple[str, ...] | list[str] = (),
+    drop: Sequence[str] = (),
+    categorical: Sequence[str] = (),
+    dates: Sequence[str] = (),
+    positive: Sequence[str] = (),
+    negative: Sequence[str] = (),
+    na_values: Sequence[str] = (),
+    dayfirst: bool | None = None,
+    decimal_comma: Sequence[str] = (),
+    decimal_point: Sequence[str] = (),
 ) -> Schema:
-    """Decide each column's role; the target must exist (default ``is_hot_lead``)."""
+    """Decide each column's role and format; the target must exist (default ``is_hot_lead``).
+
+    Raises
+    ------
+    DataError
+        When a named column does not exist, no target can be found, or no feature is usable.
+    """
+    if negative and not positive:
+        raise ParameterError("--negative needs --positive: name the hot-lead value(s) too (e.g. --positive Won --negative Lost).")
+    for option, left, right in (("--positive and --negative", positive, negative), ("--decimal-comma and --decimal-point", decimal_comma, decimal_point)):
+        if both := sorted({str(v).strip().lower() for v in left} & {str(v).strip().lower() for v in right}):
+            raise ParameterError(f"{option} both name {', '.join(repr(v) for v in both)}; give each value to one of them.")
     columns = list(frame.columns)
     target = target or (DEFAULT_TARGET if DEFAULT_TARGET in columns else None)
     if target is None:
-        raise DataError(f"{source}: no target column '{DEFAULT_TARGET}'; name the 0/1 column with --target (columns: {_short_list(columns)}).")
-    for option, names in (("--target", [target]), ("--id", [id_column] if id_column else []), ("--drop", drop), ("--categorical", categorical)):
+        raise DataError(f"{source}: no target column '{DEFAULT_TARGET}'; name the column to predict with --target{_target_candidates(frame)} (columns: {_short_list(columns)}).")
+    named = {"--target": [target], "--id": [id_column] if id_column else [], "--drop": drop, "--categorical": categorical,
+             "--date": dates, "--decimal-comma": decimal_comma, "--decimal-point": decimal_point}
+    for option, names in named.items():
         for name in names:
             _require_column(name, columns, source, option)
-    id_column = id_column or (DEFAULT_ID if DEFAULT_ID in columns else None)
-    schema = Schema(target=target, id=id_column)
+    options = _Options(frozenset(na_values), tuple(dates), dayfirst, tuple(decimal_comma), tuple(decimal_point), frame.attrs.get("delimiter") == ";")
+    schema = Schema(target=target, id=id_column or (DEFAULT_ID if DEFAULT_ID in columns else None),
+                    positive=[str(v) for v in positive], negative=[str(v) for v in negative], na_values=sorted(options.na_values), columns=columns)
     for name in columns:
-        if name in (target, id_column):
-            continue
-        if name in drop:
+        if name == target:
+            schema.missing[name] = float(frame[name].isna().mean())
+        elif name in drop:
             schema.ignored[name] = "dropped by --drop"
-        elif name in categorical:
-            schema.categorical.append(name)
-        else:
-            _assign_role(schema, name, frame[name])
+        elif name != schema.id:
+            _assign_role(schema, name, frame[name], options, forced_categorical=name in categorical)
+    _choose_id(schema, frame)
+    if schema.id is not None:
+        schema.missing[schema.id] = float(frame[schema.id].isna().mean())
     if not schema.features:
         raise DataError(f"{source}: no usable feature column besides the target and id; ignored: {schema.ignored}.")
+    if schema.id is None:
+        _warn_near_unique(frame, schema, source)
     return schema
+
+
+def _target_candidates(frame: pd.DataFrame) -> str:
+    two_valued = [str(c) for c in frame.columns if frame[c].dropna().astype(str).str.strip().nunique() == 2]
+    return f" (two-valued columns: {', '.join(two_valued)})" if two_valued else ""
 
 
 def _require_column(name: str, columns: list[str], source: str, option: str) -> None:
@@ -104,151 +224,407 @@ def _require_column(name: str, columns: list[str], source: str, option: str) -> 
         raise DataError(f"{source}: {option} names column '{name}', which the table does not have; {hint}")
 
 
-def _assign_role(schema: Schema, name: str, values: pd.Series) -> None:
-    role = infer_role(values)
+def _assign_role(schema: Schema, name: str, values: pd.Series, options: _Options, *, forced_categorical: bool) -> None:
+    role, fmt, reason = _infer_column(name, values, options, forced_categorical=forced_categorical)
+    schema.missing[name] = _missing_share(values, role, options)
+    if fmt is not None:
+        schema.formats[name] = fmt
     if role in ("numeric", "categorical", "date"):
         getattr(schema, role).append(name)
-    elif role == "id-like" and schema.id is None:
-        schema.id = name
+        if reason:
+            schema.notes[name] = reason
+    elif role == "id-like" and _is_name_column(name):
+        schema.ignored[name] = "names (unique for every row): shown in the lead list, not used as a feature"
+    elif role == "id-like":
+        schema.ignored[name] = "another id-like column (unique for every row)"
+        schema.notes[name] = reason or "unique for every row: used as the id"
     else:
-        schema.ignored[name] = role
+        schema.ignored[name] = reason or role
+
+
+def _is_name_column(name: str) -> bool:
+    lowered = str(name).lower()
+    return lowered == "name" or lowered.endswith("_name") or lowered.endswith(" name")
+
+
+def _choose_id(schema: Schema, frame: pd.DataFrame) -> None:
+    """The id among the id-like columns: codes (``ACC-00001``, ``000123``) first, then whole numbers named like an id."""
+    candidates = [name for name, reason in schema.ignored.items() if reason.startswith("another id-like")]
+    if schema.id is not None or not candidates:
+        for name in candidates:
+            schema.notes.pop(name, None)
+        return
+
+    def rank(name: str) -> tuple[int, int]:
+        text = frame[name].astype("string").str.strip()
+        code = name not in schema.formats and not text.str.contains(" ").fillna(False).any()
+        return (0 if code else 1, 0 if _ID_NAME.search(str(name)) else 1)
+
+    schema.id = min(candidates, key=rank)
+    del schema.ignored[schema.id]
+    for name in candidates:
+        if name != schema.id:
+            schema.notes.pop(name, None)
+
+
+def _missing_share(values: pd.Series, role: str, options: _Options) -> float:
+    if len(values) == 0:
+        return 0.0
+    typed = pd.api.types.is_numeric_dtype(values) or pd.api.types.is_bool_dtype(values) or pd.api.types.is_datetime64_any_dtype(values)
+    if role in ("numeric", "date") and not typed:
+        return float(is_missing(values, options.na_values).mean())
+    text = values.astype("string").str.strip()
+    return float((text.isna() | (text == "") | _is_token(text, options.na_values)).mean())
 
 
 def infer_role(values: pd.Series) -> str:
     """Role of one column: numeric, categorical, date, or an ignore reason (id-like, free text, constant, empty)."""
-    present = values.dropna()
-    if present.empty:
-        return "empty"
-    if present.nunique() == 1:
-        return "constant"
+    role, _, reason = _infer_column(str(values.name), values, _Options(), forced_categorical=False)
+    return role if role in ("numeric", "categorical", "date", "id-like") or not reason else reason.split(" (")[0].split(";")[0]
+
+
+def _infer_column(name: str, values: pd.Series, options: _Options, *, forced_categorical: bool) -> tuple[str, dict | None, str]:
+    """(role, format or None, reason or note) of one column."""
+    if forced_categorical:
+        return "categorical", None, "categorical by --categorical"
     if pd.api.types.is_bool_dtype(values) or pd.api.types.is_numeric_dtype(values):
-        return "numeric"
+        return _numeric_role(name, values.astype("float64"), None)
     if pd.api.types.is_datetime64_any_dtype(values):
-        return "date"
-    text = present.astype(str).str.strip()
-    if pd.to_numeric(text, errors="coerce").notna().mean() >= TYPED_SHARE:
-        return "numeric"
-    if _as_dates(text).notna().mean() >= TYPED_SHARE:
-        return "date"
-    n_unique = text.nunique()
+        return ("date", None, "") if values.dropna().nunique() > 1 else _empty_or_constant(values.dropna())
+    if name in options.dates:
+        fmt = infer_date_format(values.astype(object), dayfirst=options.dayfirst, force=True) or DateFormat()
+        return "date", {"kind": "date", **fmt.to_dict()}, "date by --date"
+    typed = _typed_text_role(name, values, options)
+    return typed if typed is not None else _text_role(name, values, options)
+
+
+def _typed_text_role(name: str, values: pd.Series, options: _Options) -> tuple[str, dict | None, str] | None:
+    """numeric or date when the text column's present values parse as such (codes with leading zeros never do)."""
+    text = values.astype(object)
+    present = ~is_missing(text, options.na_values)
+    if not present.any():
+        return "ignored", None, "empty"
+    if has_leading_zero_codes(text[present]):
+        return None
+    decimal = "," if name in options.decimal_comma else "." if name in options.decimal_point else None
+    number = infer_number_format(text[present], prefer_decimal_comma=options.european, decimal=decimal)
+    if number is not None:
+        fmt = {"kind": "number", **number.to_dict()}
+        role = _numeric_role(name, parse_numbers(text, number, na_values=options.na_values), fmt)
+        _warn_number_format(name, number, role[0])
+        return role
+    date = infer_date_format(text[present], dayfirst=options.dayfirst)
+    if date is not None:
+        if parse_dates(text[present], date).nunique() < 2:
+            return _empty_or_constant(text[present])
+        _warn_date_format(name, date)
+        return "date", {"kind": "date", **date.to_dict()}, ""
+    return None
+
+
+def _numeric_role(name: str, numbers: pd.Series, fmt: dict | None) -> tuple[str, dict | None, str]:
+    present = numbers.dropna()
+    if present.empty or present.nunique() == 1:
+        return _empty_or_constant(present)
+    if _is_row_number(name, numbers):
+        if _ID_NAME.search(name) and not _INDEX_NAME.match(name):
+            return "id-like", fmt, "unique whole numbers named like an id: used as the id, not as a feature"
+        return "ignored", fmt, f"row numbers ({present.min():.0f} to {present.max():.0f}, one per row): they say nothing about a company"
+    return "numeric", fmt, ""
+
+
+def _is_row_number(name: str, numbers: pd.Series) -> bool:
+    """Unique whole numbers that only number the rows: a saved index, a record number, an ``*_id``."""
+    if numbers.isna().any() or not numbers.is_unique or not np.all(numbers == np.round(numbers)):
+        return False
+    if _INDEX_NAME.match(name) or _ID_NAME.search(name):
+        return True
+    n = len(numbers)
+    return n >= MIN_ROWS_FOR_ROW_NUMBERS and numbers.max() - numbers.min() == n - 1
+
+
+def _empty_or_constant(present: pd.Series) -> tuple[str, None, str]:
+    return ("ignored", None, "empty") if present.empty else ("ignored", None, "constant")
+
+
+def _text_role(name: str, values: pd.Series, options: _Options) -> tuple[str, dict | None, str]:
+    text = values.astype("string").str.strip()
+    present = text[text.notna() & (text != "") & ~_is_token(text, options.na_values)]
+    if present.empty:
+        return "ignored", None, "empty"
+    n_unique = present.nunique()
+    if n_unique == 1:
+        return "ignored", None, "constant"
     if n_unique == len(values):
-        return "id-like"
-    if n_unique > max(50, len(text) // 2):
-        return "free text"
-    return "categorical"
+        return "id-like", None, ""
+    codes = has_leading_zero_codes(present.astype(object))
+    if n_unique > max(50, len(present) // 2):
+        kind = "codes with leading zeros" if codes else "free text"
+        example = " (e.g. ZIP codes)" if codes or _looks_like_codes(present) else ""
+        return "ignored", None, f"{kind} ({n_unique} distinct values); if they are categories{example}, pass --categorical {shlex.quote(name)}"
+    return "categorical", None, "codes with leading zeros: read as categories, not numbers" if codes else ""
 
 
-def _as_dates(text: pd.Series) -> pd.Series:
-    return pd.to_datetime(text, errors="coerce", format="ISO8601")
+def _looks_like_codes(present: pd.Series) -> bool:
+    """Digits with a dash or letters, no spaces (``02134-1234``, ``SW1A-1AA``): postal or product codes, not prose."""
+    return bool(present.str.fullmatch(r"[0-9A-Za-z]+(?:-[0-9A-Za-z]+)+").mean() >= 0.9)
 
 
-def prepare(frame: pd.DataFrame, schema: Schema, *, source: str = "table", labelled: bool) -> Prepared:
-    """Validate ``frame`` against ``schema`` and return typed columns; raise once listing every problem."""
+def _warn_number_format(name: str, fmt: NumberFormat, role: str) -> None:
+    if role != "numeric":
+        return
+    if fmt.ambiguous:
+        sep = fmt.thousands or ("," if fmt.decimal == "." else ".")
+        example = f"1{sep if fmt.thousands else fmt.decimal}234"
+        if fmt.decimal == ".":
+            read, fix = f"read '{sep}' as the thousands separator", f"Pass --decimal-comma {shlex.quote(name)} if ',' is the decimal mark there."
+        else:
+            read = f"read ',' as the decimal mark{' and ' + repr(fmt.thousands) + ' as the thousands separator' if fmt.thousands else ''} (a ';'-separated file is a European export)"
+            fix = f"Pass --decimal-point {shlex.quote(name)} if '.' is the decimal mark there."
+        warnings.warn(f"column '{name}': values such as '{example}' can mean 1234 or 1.234 and no value settles it; {read}. {fix}", DataWarning, stacklevel=5)
+    if len(fmt.currency) > 1:
+        warnings.warn(
+            f"column '{name}' mixes currencies ({', '.join(fmt.currency)}); amounts are taken as written, not converted. "
+            "Convert them to one currency in the export if they should be compared.",
+            DataWarning, stacklevel=5,
+        )
+
+
+def _warn_date_format(name: str, fmt: DateFormat) -> None:
+    if fmt.ambiguous:
+        read = "day first" if fmt.order == "dmy" else "month first"
+        option = "--monthfirst" if fmt.order == "dmy" else "--dayfirst"
+        warnings.warn(
+            f"column '{name}': no date settles day-first against month-first (every day and month is 12 or less); "
+            f"read {read} ({fmt.describe()[5:]}). Pass {option} if that is wrong.",
+            DataWarning, stacklevel=5,
+        )
+
+
+def _warn_near_unique(frame: pd.DataFrame, schema: Schema, source: str) -> None:
+    """No id column: name a column that would be one but for a few repeats, and say what happens instead."""
+    for name in schema.ignored:
+        text = frame[name].astype("string").str.strip()
+        if len(text) < MIN_ROWS_FOR_ROW_NUMBERS or text.isna().any():
+            continue
+        repeats = text.duplicated(keep=False)
+        if 0 < repeats.sum() and text.nunique() >= NEAR_UNIQUE * len(text):
+            first = text[repeats].iloc[0]
+            warnings.warn(
+                f"{source}: column '{name}' looks like an id but repeats {int(text.duplicated().sum())} value(s), e.g. '{first}' "
+                f"{_examples(frame, text, text == first, show_value=False)}; without a unique id, submission.csv numbers the rows "
+                f"0 to {len(text) - 1} instead. Make the values unique, or pass --id with a unique column.",
+                DataWarning, stacklevel=3,
+            )
+            return
+
+
+# ---------------------------------------------------------------------------------------- prepare
+
+
+def prepare(frame: pd.DataFrame, schema: Schema, *, source: str = "table", labelled: bool, training: bool = False) -> Prepared:
+    """Validate ``frame`` against ``schema`` and return typed columns; raise once listing every problem.
+
+    ``training`` adds hints that only ``train`` can follow (``--id``).
+
+    Raises
+    ------
+    DataError
+        Listing every missing column, unparseable value, bad target value and duplicate id.
+    """
     problems: list[str] = []
     needed = schema.features + ([schema.target] if labelled else [])
     missing = [name for name in needed if name not in frame.columns]
     if missing:
         raise DataError(f"{source}: missing column(s) {missing} that the model needs; add them (extra columns are fine).")
-    _warn_extra_columns(frame, schema, source, labelled)
+    _warn_extra_columns(frame, schema, source)
+    na_values = frozenset(schema.na_values)
     features = pd.DataFrame(index=frame.index)
     for name in schema.numeric:
-        features[name] = _numeric_column(frame, name, problems)
+        features[name] = _numeric_column(frame, name, schema.formats.get(name), na_values, source, problems)
     for name in schema.categorical:
-        features[name] = _categorical_column(frame[name])
+        features[name] = _categorical_column(frame[name], na_values)
     for name in schema.date:
-        features[name] = _date_column(frame, name, problems)
-    y = _target(frame, schema.target, problems) if labelled else None
-    ids = _ids(frame, schema.id, source, problems)
+        features[name] = _date_column(frame, name, schema.formats.get(name), na_values, source, problems)
+    y = _target(frame, schema, problems, training=training) if labelled else None
+    ids = _ids(frame, schema.id, source, problems, training=training)
     if problems:
         raise DataError(f"{source}: " + "; ".join(problems))
-    return Prepared(features=features.reset_index(drop=True), ids=ids.reset_index(drop=True), y=y)
+    return _kept(features, ids, y, source)
 
 
-def _warn_extra_columns(frame: pd.DataFrame, schema: Schema, source: str, labelled: bool) -> None:
+def _kept(features: pd.DataFrame, ids: pd.Series, y: np.ndarray | None, source: str) -> Prepared:
+    """Leave out rows whose target is in neither --positive nor --negative (NaN in ``y``), with a warning."""
+    if y is None or not np.isnan(y).any():
+        y = None if y is None else y.astype(np.int64)
+        return Prepared(features=features.reset_index(drop=True), ids=ids.reset_index(drop=True), y=y)
+    keep = np.flatnonzero(~np.isnan(y))
+    warnings.warn(f"{source}: left out {len(y) - len(keep)} row(s) whose target is in neither --positive nor --negative.", DataWarning, stacklevel=3)
+    return Prepared(
+        features=features.iloc[keep].reset_index(drop=True), ids=ids.iloc[keep].reset_index(drop=True),
+        y=y[keep].astype(np.int64), rows=keep,
+    )
+
+
+def _is_token(text: pd.Series, tokens: frozenset[str]) -> pd.Series:
+    """Where stripped text is one of the ``--na-values`` tokens, in any case (as in numeric columns)."""
+    return text.str.lower().isin({t.strip().lower() for t in tokens}).fillna(False).astype(bool)
+
+
+def _warn_extra_columns(frame: pd.DataFrame, schema: Schema, source: str) -> None:
     known = set(schema.features) | set(schema.ignored) | {schema.id} | {schema.target}
     extra = [name for name in frame.columns if name not in known]
     if extra:
         warnings.warn(f"{source}: ignoring column(s) the model does not use: {_short_list(extra)}", DataWarning, stacklevel=3)
 
 
-def _numeric_column(frame: pd.DataFrame, name: str, problems: list[str]) -> pd.Series:
+def _numeric_column(frame: pd.DataFrame, name: str, fmt: dict | None, na_values: frozenset[str], source: str, problems: list[str]) -> pd.Series:
     raw = frame[name]
     if pd.api.types.is_bool_dtype(raw) or pd.api.types.is_numeric_dtype(raw):
         return raw.astype("float64")
-    values = _parse_numbers(raw)
-    bad = raw.notna() & values.isna()
+    number = _as_written_here(frame, name, NumberFormat() if fmt is None else _format(fmt), na_values, source)
+    values = parse_numbers(raw, number, na_values=na_values)
+    bad = ~is_missing(raw, na_values) & values.isna()
     if bad.any():
-        problems.append(f"column '{name}' is numeric but has text {_examples(frame, raw, bad)}; fix or blank those cells")
+        written = "" if number.plain else f" ({number.describe()})"
+        problems.append(f"column '{name}' is numeric{written} but has text {_examples(frame, raw, bad)}; fix or blank those cells")
     return values
 
 
-def _parse_numbers(raw: pd.Series) -> pd.Series:
-    """Text -> float64 (NaN where not a number); Arrow's parser first, pandas' only when a value fails it."""
-    try:
-        parsed = pc.cast(pa.array(raw, type=pa.string(), from_pandas=True), pa.float64())
-        return pd.Series(parsed.to_numpy(zero_copy_only=False), index=raw.index, dtype="float64")
-    except (pa.ArrowInvalid, pa.ArrowTypeError):
-        return pd.to_numeric(raw.astype("string").str.strip(), errors="coerce").astype("float64")
+def _as_written_here(frame: pd.DataFrame, name: str, trained: NumberFormat, na_values: frozenset[str], source: str) -> NumberFormat:
+    """The training format, unless this table plainly writes the column another way (``1.234,5`` where training had ``1,234.5``).
+
+    A value such as ``37.466`` reads under both conventions, so the recorded format alone could
+    silently turn 37,466 employees into 37.466; the column's own values (and a ``;`` delimiter)
+    decide when they settle it.
+    """
+    raw = frame[name]
+    present = raw[~is_missing(raw, na_values)].astype(object)
+    own = infer_number_format(present, prefer_decimal_comma=frame.attrs.get("delimiter") == ";")
+    if own is None or own.ambiguous or (own.decimal, own.thousands) == (trained.decimal, trained.thousands):
+        return trained
+    if parse_numbers(present, own).equals(parse_numbers(present, trained)):
+        return trained
+    warnings.warn(
+        f"{source}: column '{name}' is written differently here ({own.describe()}) than in training ({trained.describe()}); read as written here.",
+        DataWarning, stacklevel=5,
+    )
+    return own
 
 
-def _categorical_column(raw: pd.Series) -> pd.Series:
+def _categorical_column(raw: pd.Series, na_values: frozenset[str]) -> pd.Series:
     text = raw.astype("string").str.strip()
-    return text.where(text != "", pd.NA).astype(object).where(text.notna(), None)
+    blank = text.isna() | (text == "") | _is_token(text, na_values)
+    return text.astype(object).where(~blank.to_numpy(dtype=bool), None)
 
 
-def _date_column(frame: pd.DataFrame, name: str, problems: list[str]) -> pd.Series:
+def _date_column(frame: pd.DataFrame, name: str, fmt: dict | None, na_values: frozenset[str], source: str, problems: list[str]) -> pd.Series:
     raw = frame[name]
     if pd.api.types.is_datetime64_any_dtype(raw):
-        return pd.to_datetime(raw).dt.tz_localize(None) if getattr(raw.dt, "tz", None) else pd.to_datetime(raw)
-    values = _as_dates(raw.astype("string").str.strip())
-    bad = raw.notna() & values.isna()
+        return to_utc_naive(raw).astype("datetime64[ns]")
+    date = DateFormat() if fmt is None else _format(fmt)
+    values = parse_dates(raw, date, na_values=na_values)
+    bad = ~is_missing(raw, na_values) & values.isna()
     if bad.any():
-        problems.append(f"column '{name}' holds dates but has {_examples(frame, raw, bad)}; use YYYY-MM-DD or blank those cells")
+        own = infer_date_format(raw[~is_missing(raw, na_values)].astype(object))
+        if own is not None and own != date:
+            again = parse_dates(raw, own, na_values=na_values)
+            if again.notna().sum() > values.notna().sum():
+                warnings.warn(f"{source}: column '{name}' is written differently here ({own.describe()}) than in training ({date.describe()}); read as written here.", DataWarning, stacklevel=4)
+                values, bad = again, ~is_missing(raw, na_values) & again.isna()
+    if bad.any():
+        problems.append(f"column '{name}' holds dates ({date.describe()[5:]}) but has {_examples(frame, raw, bad)}; write them like the others or blank those cells")
     return values
 
 
-def _target(frame: pd.DataFrame, name: str, problems: list[str]) -> np.ndarray | None:
+# ----------------------------------------------------------------------------------------- target
+
+
+def _target(frame: pd.DataFrame, schema: Schema, problems: list[str], *, training: bool) -> np.ndarray | None:
+    """0/1 per row, NaN for rows left out (in neither --positive nor --negative); None after a problem."""
+    name = schema.target
     raw = frame[name]
-    text = raw.astype("string").str.strip().str.lower()
-    y = pd.Series(np.nan, index=raw.index)
-    y[text.isin(TRUE_LABELS).fillna(False).astype(bool)] = 1.0
-    y[text.isin(FALSE_LABELS).fillna(False).astype(bool)] = 0.0
-    if raw.isna().any():
-        problems.append(f"target '{name}' is empty {_examples(frame, raw, raw.isna(), show_value=False)}; label those rows or remove them")
+    text = raw.astype("string").str.strip()
+    blank = text.isna() | (text == "")
+    found = len(problems)
+    if blank.any():
+        problems.append(f"target '{name}' is empty {_examples(frame, raw, blank, show_value=False)}; label those rows or remove them")
+    y = _labels(frame, text, schema, problems, training=training)
+    if len(problems) > found or y is None:
         return None
-    bad = y.isna()
-    if bad.any():
-        found = sorted(set(raw[bad].astype(str)))[:MAX_SHOWN]
-        problems.append(f"target '{name}' has values {found} {_examples(frame, raw, bad, show_value=False)}; the target must be binary (0/1, true/false or yes/no)")
+    if np.unique(y[~np.isnan(y)]).size < 2:
+        only = int(np.nanmax(y)) if (~np.isnan(y)).any() else 0
+        problems.append(f"target '{name}' has only the class {only}; training needs both hot leads (1) and others (0)")
         return None
-    if y.nunique() < 2:
-        problems.append(f"target '{name}' has only the class {int(y.iloc[0])}; training needs both hot leads (1) and others (0)")
-        return None
-    return y.to_numpy(dtype=np.int64)
+    return y
 
 
-def _ids(frame: pd.DataFrame, name: str | None, source: str, problems: list[str]) -> pd.Series:
+def _labels(frame: pd.DataFrame, text: pd.Series, schema: Schema, problems: list[str], *, training: bool) -> np.ndarray | None:
+    name, lowered = schema.target, text.str.lower()
+    present = text[text.notna() & (text != "")]
+    if schema.positive:
+        positive = {v.strip().lower() for v in schema.positive}
+        negative = {v.strip().lower() for v in schema.negative}
+        unknown = [v for v in (*schema.positive, *schema.negative) if v.strip().lower() not in set(present.str.lower())]
+        if unknown and training:
+            problems.append(f"--positive/--negative name value(s) {unknown} that target '{name}' does not have; its values are {_value_counts(present)}")
+            return None
+        y = np.where(lowered.isin(positive).fillna(False), 1.0, np.where(lowered.isin(negative).fillna(False) | (not negative), 0.0, np.nan))
+        return y
+    y = np.where(lowered.isin(TRUE_LABELS).fillna(False), 1.0, np.where(lowered.isin(FALSE_LABELS).fillna(False), 0.0, np.nan))
+    known = ~np.isnan(y) | lowered.isna().to_numpy() | (lowered == "").fillna(True).to_numpy()
+    if not known.all():
+        problems.append(_target_values_problem(name, present, training=training, where=_examples(frame, lowered, pd.Series(~known, index=lowered.index), show_value=False)))
+        return None
+    return y
+
+
+def _target_values_problem(name: str, present: pd.Series, *, training: bool, where: str) -> str:
+    values = sorted(set(present))
+    if not training:
+        unknown = sorted(set(present[~present.str.lower().isin(TRUE_LABELS | FALSE_LABELS)]))
+        return f"target '{name}' has values {unknown} {where}; the target must be binary (0/1, true/false or yes/no), as in the training table"
+    if len(values) == 2:
+        a, b = sorted(present.value_counts().index, key=str)
+        return (f"target '{name}' has the values {_value_counts(present)}, not 0/1, true/false or yes/no {where}; "
+                f"say which one is a hot lead with --positive (e.g. --positive '{a}'; the other becomes 0)")
+    return (f"target '{name}' has {len(values)} values {_value_counts(present)}, but the target must be binary (0/1, true/false or yes/no) "
+            f"and other values stand at {where[1:-1]}; "
+            "pass --positive A[,B] for the hot-lead values (the rest become 0), and --negative C[,D] to train only on those "
+            "(rows in neither list, such as open deals, are then left out)")
+
+
+def _value_counts(values: pd.Series) -> str:
+    counts = values.value_counts()
+    return ", ".join(f"'{value}' ({count})" for value, count in sorted(counts.items(), key=lambda item: (-item[1], str(item[0]))))
+
+
+# --------------------------------------------------------------------------------------------- ids
+
+
+def _ids(frame: pd.DataFrame, name: str | None, source: str, problems: list[str], *, training: bool) -> pd.Series:
     if name is None or name not in frame.columns:
         if name is not None:
             warnings.warn(f"{source}: no id column '{name}'; using 0-based row numbers as Id", DataWarning, stacklevel=3)
         return pd.Series(np.arange(len(frame)), name="Id")
-    ids = frame[name].astype("string")
+    ids = frame[name].astype("string").str.strip()
+    ids = ids.where(ids != "")
     duplicated = ids.duplicated(keep=False) & ids.notna()
+    hint = " (or pass --id with another column)" if training else ""
     if duplicated.any():
         first = ids[duplicated].iloc[0]
         rows = _examples(frame, ids, ids == first, show_value=False)
-        problems.append(f"id column '{name}' repeats {duplicated.sum()} value(s), e.g. '{first}' {rows}; ids must be unique (or pass --id with another column)")
+        problems.append(f"id column '{name}' repeats {ids[duplicated].nunique()} value(s) in {int(duplicated.sum())} rows, e.g. '{first}' {rows}; ids must be unique{hint}")
     if ids.isna().any():
         problems.append(f"id column '{name}' is empty {_examples(frame, ids, ids.isna(), show_value=False)}; fill in the ids")
     return ids.astype(object)
 
 
 def _examples(frame: pd.DataFrame, values: pd.Series, mask: pd.Series, *, show_value: bool = True) -> str:
-    """Locations of the first few flagged rows, as file lines for CSV or row numbers otherwise."""
-    offset, unit = frame.attrs.get("row_offset", 1), frame.attrs.get("row_unit", "row")
-    positions = np.flatnonzero(mask.to_numpy(dtype=bool, na_value=False))  # NA (e.g. an empty id) is not flagged
+    """Locations of the first few flagged rows (file lines for CSV, sheet rows for Excel), and how many more."""
+    positions = np.flatnonzero(np.asarray(pd.Series(mask).fillna(False), dtype=bool))
     shown = [
-        f"'{values.iloc[i]}' at {unit} {i + offset}" if show_value else f"{unit} {i + offset}"
+        f"'{values.iloc[i]}' at {locate(frame, i)}" if show_value else locate(frame, i)
         for i in positions[:MAX_SHOWN]
     ]
     more = f" and {len(positions) - MAX_SHOWN} more" if len(positions) > MAX_SHOWN else ""
@@ -256,5 +632,5 @@ def _examples(frame: pd.DataFrame, values: pd.Series, mask: pd.Series, *, show_v
 
 
 def _short_list(names: list[str], limit: int = 12) -> str:
-    shown = ", ".join(names[:limit])
+    shown = ", ".join(str(n) for n in names[:limit])
     return shown + (f", ... ({len(names)} in all)" if len(names) > limit else "")

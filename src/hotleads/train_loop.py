@@ -47,6 +47,7 @@ __all__ = [
     "TrainConfig",
     "TrainResult",
     "clip_grad_norm_",
+    "cuda_problem",
     "default_n_threads",
     "predict_logits",
     "resolve_device",
@@ -113,13 +114,24 @@ def resolve_device(device: str) -> torch.device:
     """``"auto"`` -> cuda when available, else cpu; ``"cpu"``/``"cuda"``/``"cuda:N"`` as given."""
     if device == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    resolved = torch.device(device)
-    if resolved.type == "cuda" and not torch.cuda.is_available():
-        raise ValueError(
-            f"device={device!r} was asked for, but torch sees no CUDA device "
-            f"(torch {torch.__version__}); use device='auto' or device='cpu'."
-        )
-    return resolved
+    problem = cuda_problem(device)
+    if problem:
+        raise ValueError(f"device={device!r} was asked for, but {problem}; use device='auto' or device='cpu'.")
+    return torch.device(device)
+
+
+def cuda_problem(device: str) -> str | None:
+    """Why torch cannot use ``device`` (``"cuda"`` or ``"cuda:N"``) on this machine, or None (also for ``"cpu"``)."""
+    kind, _, index = device.partition(":")
+    if kind != "cuda":
+        return None
+    if not torch.cuda.is_available():
+        return f"torch sees no CUDA device (torch {torch.__version__})"
+    count = torch.cuda.device_count()
+    if index.isdecimal() and int(index) >= count:  # read here: torch.device("cuda:200") wraps around to index -56
+        names = "cuda:0" if count == 1 else f"cuda:0 to cuda:{count - 1}"
+        return f"torch sees {count} CUDA device{'s' if count > 1 else ''} ({names})"
+    return None
 
 
 def _use_deterministic_algorithms(mode: bool) -> None:

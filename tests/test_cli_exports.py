@@ -1,0 +1,332 @@
+"""Tables as people export them, through `schema`, `train`, `predict` and `evaluate` (issue: real CRM exports).
+
+One small labelled table is written plain and in each export style (formatted numbers, other date
+layouts, time zones, delimiters, encodings, Excel). Every style must be read to the same values as
+the plain file: the model trained on it then scores every company exactly as the plain model
+does, which is asserted on the submissions, beside the roles and parses `schema --json` reports.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from hotleads.cli import app
+
+runner = CliRunner()
+ROWS = 150
+FAST = ["--models", "gbdt", "--features", "raw", "--folds", "3", "--calibration", "none", "-q"]
+
+
+def invoke(*args: object):
+    return runner.invoke(app, [str(arg) for arg in args])
+
+
+def ok(result):
+    assert result.exit_code == 0, f"exit {result.exit_code}\nstdout: {result.stdout}\nstderr: {result.stderr}\n{result.exception!r}"
+    return result
+
+
+def one_error(result, *fragments: str) -> str:
+    assert result.exit_code == 2, f"exit {result.exit_code}\nstderr: {result.stderr}\n{result.exception!r}"
+    lines = [line for line in result.stderr.splitlines() if not line.startswith("warning: ")]
+    assert len(lines) == 1 and lines[0].startswith("error: "), result.stderr
+    for fragment in fragments:
+        assert fragment in lines[0], f"{fragment!r} not in {lines[0]!r}"
+    return lines[0]
+
+
+def warnings_of(result) -> list[str]:
+    return [line for line in result.stderr.splitlines() if line.startswith("warning: ")]
+
+
+@pytest.fixture(scope="module")
+def table() -> pd.DataFrame:
+    """150 companies: revenue and growth carry the signal; region has 'NA' (North America) as a value."""
+    rng = np.random.default_rng(7)
+    revenue = np.round(np.exp(rng.normal(13, 1.2, ROWS)), 2)
+    revenue[rng.choice(ROWS, 12, replace=False)] = -np.round(rng.uniform(100, 5000, 12), 2)  # refunds: negative
+    growth = np.round(rng.normal(5, 8, ROWS), 1)
+    region = rng.choice(["NA", "EMEA", "APAC"], ROWS)
+    headcount = rng.integers(5, 40_000, ROWS)
+    signup = pd.Timestamp("2021-01-01") + pd.to_timedelta(rng.integers(0, 1000, ROWS), unit="D")
+    score = 0.8 * np.log(np.abs(revenue)) + 0.12 * growth + 0.6 * (region == "NA") - 11.0 + rng.normal(0, 0.8, ROWS)
+    frame = pd.DataFrame({
+        "company_id": [f"C{i:04d}" for i in range(ROWS)],
+        "company_name": [f"Company {i}" for i in range(ROWS)],
+        "revenue": revenue, "growth_pct": growth, "headcount": headcount, "region": region, "signup": signup,
+        "is_hot_lead": (score > np.quantile(score, 0.6)).astype(int),
+    })
+    frame.loc[[3, 17, 40], "revenue"] = np.nan
+    return frame
+
+
+def write_plain(frame: pd.DataFrame, path: Path) -> Path:
+    out = frame.copy()
+    out["signup"] = out["signup"].dt.strftime("%Y-%m-%d")
+    out.to_csv(path, index=False)
+    return path
+
+
+def _us_money(x: float) -> str:
+    if np.isnan(x):
+        return "N/A"
+    return f"(${-x:,.2f})" if x < 0 else f"${x:,.2f}"
+
+
+def _eu_number(x: float, decimals: int) -> str:
+    text = f"{x:,.{decimals}f}"
+    return text.replace(",", "\u2009").replace(".", ",").replace("\u2009", ".")
+
+
+def _zoned(day: pd.Timestamp) -> str:
+    """The same instant as midnight UTC, written in New York local time with its DST offset, or in UTC."""
+    local = day.tz_localize("UTC").tz_convert("America/New_York")
+    if day.day % 3 == 0:
+        return day.strftime("%Y-%m-%dT%H:%M:%S.000+0000")
+    if day.day % 3 == 1:
+        return day.strftime("%Y-%m-%dT%H:%M:%SZ")
+    return local.isoformat()
+
+
+def styled(frame: pd.DataFrame, style: str, path: Path) -> Path:
+    """``frame`` written the way one kind of export writes it (same values, other spelling)."""
+    out = frame.copy()
+    dates = out["signup"]
+    out["signup"] = dates.dt.strftime("%Y-%m-%d")
+    if style == "us-money":
+        out["revenue"] = out["revenue"].map(_us_money)
+        out["growth_pct"] = out["growth_pct"].map(lambda x: f"{x:.1f}%")
+        out["headcount"] = out["headcount"].map(lambda x: f"{x:,}")
+        out.to_csv(path, index=False)
+    elif style == "european":
+        out["revenue"] = out["revenue"].map(lambda x: "" if np.isnan(x) else _eu_number(x, 2) + " €")
+        out["growth_pct"] = out["growth_pct"].map(lambda x: _eu_number(x, 1))
+        out["headcount"] = out["headcount"].map(lambda x: _eu_number(x, 0))
+        out["signup"] = dates.map(lambda d: f"{d.day}.{d.month}.{d.year}")
+        out["company_name"] = out["company_name"].str.replace("Company", "Firma; GmbH")  # the delimiter inside quotes
+        out.to_csv(path, index=False, sep=";", encoding="utf-8-sig")
+    elif style == "zoned":
+        out["signup"] = dates.map(_zoned)
+        out.to_csv(path, index=False)
+    elif style == "us-dates":
+        out["signup"] = dates.map(lambda d: f"{d.month}/{d.day}/{d.year}" + (" 12:00 AM" if d.day % 2 else ""))
+        out.to_csv(path, index=False)
+    elif style == "day-first":
+        out["signup"] = dates.dt.strftime("%d-%m-%Y")
+        out.to_csv(path, index=False)
+    elif style == "missing-markers":
+        markers = ["N/A", " ", "-"]
+        revenue = out["revenue"].astype(object)
+        for marker, row in zip(markers, [3, 17, 40]):
+            revenue[row] = marker
+        out["revenue"] = revenue
+        out.to_csv(path, index=False)
+    elif style == "cp1252":
+        out["company_name"] = out["company_name"].str.replace("Company", "Société")
+        out.to_csv(path, index=False, encoding="cp1252")
+    elif style == "utf16-tab":
+        out.to_csv(path, index=False, sep="\t", encoding="utf-16")
+    elif style == "pipe-bom":
+        out.to_csv(path, index=False, sep="|", encoding="utf-8-sig")
+    elif style == "xlsx-named-csv":
+        out["signup"] = dates
+        with pd.ExcelWriter(path, engine="openpyxl") as writer:
+            pd.DataFrame({"note": ["exported 2024"]}).to_excel(writer, sheet_name="About", index=False)
+            out.to_excel(writer, sheet_name="Leads", index=False)
+    return path
+
+
+STYLES = {
+    # style: (extra options for reading, {column: expected parse fragment})
+    "us-money": ([], {"revenue": "currency '$', thousands ',', (negatives) in parentheses", "growth_pct": "percent", "headcount": "thousands ','"}),
+    "european": ([], {"revenue": "currency '€', thousands '.', decimal ','", "growth_pct": "decimal ','", "signup": "date D.M.YYYY"}),
+    "zoned": ([], {"signup": "offsets converted to UTC"}),
+    "us-dates": ([], {"signup": "date M/D/YYYY"}),
+    "day-first": ([], {"signup": "date D-M-YYYY"}),
+    "missing-markers": ([], {"revenue": "number"}),
+    "cp1252": ([], {}),
+    "utf16-tab": ([], {}),
+    "pipe-bom": ([], {}),
+    "xlsx-named-csv": (["--sheet", "Leads"], {"signup": "date"}),
+}
+
+
+@pytest.fixture(scope="module")
+def plain(table: pd.DataFrame, tmp_path_factory: pytest.TempPathFactory) -> dict:
+    """The plain table, its model, submission and evaluation: what every style must reproduce."""
+    folder = tmp_path_factory.mktemp("plain")
+    data = write_plain(table, folder / "plain.csv")
+    ok(invoke("train", data, "--out", folder / "model", *FAST))
+    ok(invoke("predict", folder / "model", data, "--out", folder / "submission.csv", "-q"))
+    metrics = json.loads(ok(invoke("evaluate", folder / "model", data, "--json")).stdout)
+    return {"data": data, "submission": (folder / "submission.csv").read_text(), "metrics": metrics}
+
+
+def schema_rows(path: Path, *options: str) -> dict[str, dict]:
+    result = ok(invoke("schema", path, "--json", *options))
+    return {row["column"]: row for row in json.loads(result.stdout)}
+
+
+@pytest.mark.parametrize("style", list(STYLES))
+def test_every_export_style_reads_to_the_plain_values(style: str, table: pd.DataFrame, plain: dict, tmp_path: Path) -> None:
+    options, parses = STYLES[style]
+    data = styled(table, style, tmp_path / f"{style}.csv")
+    rows = schema_rows(data, *options)
+    roles = {name: row["role"] for name, row in rows.items()}
+    assert roles == {
+        "company_id": "id", "company_name": "ignored", "revenue": "numeric", "growth_pct": "numeric", "headcount": "numeric",
+        "region": "categorical", "signup": "date", "is_hot_lead": "target",
+    }
+    for column, fragment in parses.items():
+        assert fragment in rows[column]["parse"], rows[column]
+    assert rows["revenue"]["missing"] == pytest.approx(3 / ROWS)
+    assert rows["region"]["missing"] == 0.0  # 'NA' is North America here, not a missing marker
+
+    trained = ok(invoke("train", data, "--out", tmp_path / "model", *FAST, *options))
+    if style == "cp1252":
+        assert any("read it as cp1252" in w for w in warnings_of(trained))
+    else:
+        assert warnings_of(trained) == []
+    ok(invoke("predict", tmp_path / "model", data, "--out", tmp_path / "submission.csv", "-q", *options))
+    assert (tmp_path / "submission.csv").read_text() == plain["submission"]
+    metrics = json.loads(ok(invoke("evaluate", tmp_path / "model", data, "--json", *options)).stdout)
+    assert metrics["metrics"] == plain["metrics"]["metrics"]
+
+
+def test_a_model_trained_on_one_style_scores_another(table: pd.DataFrame, plain: dict, tmp_path: Path) -> None:
+    data = styled(table, "us-money", tmp_path / "us.csv")
+    ok(invoke("train", data, "--out", tmp_path / "model", *FAST))
+    european = styled(table, "european", tmp_path / "eu.csv")
+    result = ok(invoke("predict", tmp_path / "model", european, "--out", tmp_path / "submission.csv", "-q"))
+    assert any("is written differently here" in w and "'revenue'" in w for w in warnings_of(result))
+    assert (tmp_path / "submission.csv").read_text() == plain["submission"]
+
+
+def test_magnitude_suffixes_and_currency_codes(tmp_path: Path) -> None:
+    frame = pd.DataFrame({
+        "company_id": [f"A{i}" for i in range(40)],
+        "funding": ["1.2M", "350k", "2B", "900", "1.5bn"] * 8,
+        "deal": ["USD 1,200", "USD 3,400.50", "USD 15", "USD 1,000,000", "USD 7"] * 8,
+        "is_hot_lead": [1, 0, 1, 0, 0] * 8,
+    })
+    frame.to_csv(tmp_path / "t.csv", index=False)
+    rows = schema_rows(tmp_path / "t.csv")
+    assert rows["funding"]["parse"] == "suffixes k/M/B"
+    assert rows["deal"]["parse"] == "currency 'USD', thousands ','"
+
+
+def test_an_ambiguous_thousands_column_is_read_and_named_in_a_warning(tmp_path: Path) -> None:
+    frame = pd.DataFrame({"amount": ["1,234", "2,500", "3,999", "4,001"] * 10, "x": range(40), "is_hot_lead": [0, 1] * 20})
+    frame.to_csv(tmp_path / "t.csv", index=False)
+    result = ok(invoke("schema", tmp_path / "t.csv"))
+    assert any("'amount'" in w and "--decimal-comma amount" in w for w in warnings_of(result))
+    settled = ok(invoke("schema", tmp_path / "t.csv", "--json", "--decimal-comma", "amount"))
+    assert warnings_of(settled) == []
+    assert {r["column"]: r["parse"] for r in json.loads(settled.stdout)}["amount"] == "decimal ','"
+
+
+def test_ambiguous_dates_follow_dayfirst_and_date_forces_a_column(tmp_path: Path) -> None:
+    frame = pd.DataFrame({
+        "company_id": [f"A{i}" for i in range(30)],
+        "signed": [f"0{d}/0{m}/2023" for d, m in zip([1, 2, 3, 4, 5, 6] * 5, [2, 3, 4, 5, 6, 7] * 5)],
+        "seen": ["2023-01-05", "soon", "2023-02-01"] * 10,
+        "x": range(30), "is_hot_lead": [0, 1, 1] * 10,
+    })
+    frame.to_csv(tmp_path / "t.csv", index=False)
+    result = ok(invoke("schema", tmp_path / "t.csv"))
+    assert any("'signed'" in w and "--dayfirst" in w for w in warnings_of(result))
+    rows = schema_rows(tmp_path / "t.csv", "--dayfirst")
+    assert rows["signed"]["parse"] == "date D/M/YYYY"
+    assert rows["seen"]["role"] == "categorical"
+    forced = invoke("schema", tmp_path / "t.csv", "--dayfirst", "--date", "seen")
+    one_error(forced, "column 'seen' holds dates", "'soon' at line 3")
+
+
+def test_targets_other_than_0_1_need_positive(tmp_path: Path) -> None:
+    frame = pd.DataFrame({"company_id": [f"A{i}" for i in range(60)], "x": np.arange(60) % 7, "stage": ["Won", "Lost", "Lost"] * 20})
+    frame.to_csv(tmp_path / "t.csv", index=False)
+    one_error(invoke("train", tmp_path / "t.csv", "--out", tmp_path / "m", "--target", "stage", *FAST), "'Lost' (40)", "'Won' (20)", "--positive")
+    assert not (tmp_path / "m").exists()
+    ok(invoke("train", tmp_path / "t.csv", "--out", tmp_path / "m", "--target", "stage", "--positive", "Won", *FAST))
+    assert json.loads(ok(invoke("evaluate", tmp_path / "m", tmp_path / "t.csv", "--json")).stdout)["metrics"]["rows"] == 60
+
+
+def test_several_target_values_are_all_listed_and_open_deals_left_out(tmp_path: Path) -> None:
+    stages = ["Won", "Lost", "Lost", "Open", "Closed Won", "Lost"] * 12
+    frame = pd.DataFrame({"company_id": [f"A{i}" for i in range(72)], "x": np.arange(72) % 5, "stage": stages})
+    frame.to_csv(tmp_path / "t.csv", index=False)
+    one_error(
+        invoke("schema", tmp_path / "t.csv", "--target", "stage"),
+        "4 values 'Lost' (36), 'Closed Won' (12), 'Open' (12), 'Won' (12)", "--positive A[,B]", "--negative C[,D]",
+    )
+    result = ok(invoke("train", tmp_path / "t.csv", "--out", tmp_path / "m", "--target", "stage", "--positive", "Won,Closed Won", "--negative", "Lost", *FAST))
+    assert any("left out 12 row(s)" in w for w in warnings_of(result))
+    rows = schema_rows(tmp_path / "t.csv", "--target", "stage", "--positive", "Won,Closed Won", "--negative", "Lost")
+    assert rows["stage"]["parse"] == "labels 'Won', 'Closed Won' = 1, 'Lost' = 0"
+
+
+def test_a_blank_label_and_three_classes_are_one_message(tmp_path: Path) -> None:
+    frame = pd.DataFrame({"company_id": [f"A{i}" for i in range(30)], "x": [str(i) for i in range(30)], "is_hot_lead": ["0", "1", "2"] * 10})
+    frame.loc[4, "is_hot_lead"] = None
+    frame.loc[6, "x"] = "lots"
+    frame.to_csv(tmp_path / "t.csv", index=False)
+    line = one_error(invoke("train", tmp_path / "t.csv", "--out", tmp_path / "m", *FAST), "is empty (line 6)", "'2' (10)", "'lots' at line 8")
+    assert "--positive" in line
+
+
+def test_codes_row_numbers_and_record_numbers_are_not_features(table: pd.DataFrame, tmp_path: Path) -> None:
+    frame = table.drop(columns="company_id").assign(account=[f"{i:06d}" for i in range(ROWS)], record_number=np.arange(1000, 1000 + ROWS))
+    frame["zip4"] = [f"{2000 + k * 37:05d}-{k:04d}" for k in (i if i < 100 else i - 50 for i in range(ROWS))]  # 100 distinct
+    write_plain(frame, tmp_path / "t.csv")
+    pd.read_csv(tmp_path / "t.csv", dtype=str, keep_default_na=False).to_csv(tmp_path / "indexed.csv")  # a saved pandas index: blank header, 0..n-1
+    rows = schema_rows(tmp_path / "indexed.csv")
+    assert rows["account"]["role"] == "id"
+    assert rows["Unnamed: 0"]["role"] == "ignored" and rows["Unnamed: 0"]["reason"].startswith("row numbers")
+    assert rows["record_number"]["role"] == "ignored" and "id" in rows["record_number"]["reason"]
+    assert rows["zip4"]["role"] == "ignored" and "--categorical zip4" in rows["zip4"]["reason"]
+
+
+def test_a_near_unique_column_is_named_when_it_cannot_be_the_id(table: pd.DataFrame, tmp_path: Path) -> None:
+    frame = table.drop(columns="company_id").assign(account=[f"ACC-{i:05d}" for i in range(ROWS)])
+    frame.loc[9, "account"] = "ACC-00001"
+    write_plain(frame, tmp_path / "t.csv")
+    result = ok(invoke("schema", tmp_path / "t.csv"))
+    assert any("'account' looks like an id but repeats 1 value(s), e.g. 'ACC-00001' (line 3, line 11)" in w and "numbers the rows" in w for w in warnings_of(result))
+
+
+def test_predict_hints_are_ones_predict_can_follow(plain: dict, table: pd.DataFrame, tmp_path: Path) -> None:
+    model = Path(plain["data"]).parent / "model"
+    frame = table.drop(columns="is_hot_lead")
+    frame.loc[5, "company_id"] = "C0001"
+    write_plain(frame, tmp_path / "new.csv")
+    line = one_error(invoke("predict", model, tmp_path / "new.csv", "--out", tmp_path / "s.csv"), "repeats 1 value(s)", "line 3, line 7")
+    assert "--id" not in line
+
+
+def test_lines_are_file_lines_after_quoted_line_breaks(table: pd.DataFrame, tmp_path: Path) -> None:
+    frame = table.copy()
+    frame["company_name"] = frame["company_name"].astype(object)
+    frame.loc[2, "company_name"] = "Two\nline name"
+    frame["growth_pct"] = frame["growth_pct"].astype(object)
+    frame.loc[5, "growth_pct"] = "lots"
+    write_plain(frame, tmp_path / "t.csv")
+    one_error(invoke("train", tmp_path / "t.csv", "--out", tmp_path / "m", *FAST), "'lots' at line 8")
+
+
+def test_an_undecodable_file_names_the_encoding_line_and_column(table: pd.DataFrame, tmp_path: Path) -> None:
+    frame = table.copy()
+    frame["company_name"] = frame["company_name"].str.replace("Company 4", "Müller 4")
+    frame.to_csv(tmp_path / "t.csv", index=False, encoding="cp1252")
+    one_error(invoke("schema", tmp_path / "t.csv", "--encoding", "utf-8"), "encoding", "not valid utf-8", "line 6, column 'company_name'", "--encoding")
+
+
+def test_sep_overrides_the_sniffed_delimiter(table: pd.DataFrame, tmp_path: Path) -> None:
+    write_plain(table, tmp_path / "t.csv")
+    one_error(invoke("schema", tmp_path / "t.csv", "--sep", ";"), "no target column")
+    assert schema_rows(tmp_path / "t.csv", "--sep", "comma")["revenue"]["role"] == "numeric"
