@@ -330,3 +330,41 @@ def test_sep_overrides_the_sniffed_delimiter(table: pd.DataFrame, tmp_path: Path
     write_plain(table, tmp_path / "t.csv")
     one_error(invoke("schema", tmp_path / "t.csv", "--sep", ";"), "no target column")
     assert schema_rows(tmp_path / "t.csv", "--sep", "comma")["revenue"]["role"] == "numeric"
+
+
+def test_old_mac_line_endings_excel_sep_line_and_a_stray_windows_byte(tmp_path: Path) -> None:
+    rows = [f"C{i},{i * 1.5},{'Île' if i % 2 else 'Bretagne'},{i % 2}" for i in range(40)]
+    (tmp_path / "mac.csv").write_bytes(("company_id,x,region,is_hot_lead\r" + "\r".join(rows) + "\r").encode())
+    assert schema_rows(tmp_path / "mac.csv")["x"]["role"] == "numeric"
+    (tmp_path / "sep.csv").write_bytes(("sep=;\ncompany_id;x;region;is_hot_lead\n" + "\n".join(r.replace(",", ";") for r in rows) + "\n").encode())
+    assert {name: row["role"] for name, row in schema_rows(tmp_path / "sep.csv").items()} == {
+        "company_id": "id", "x": "numeric", "region": "categorical", "is_hot_lead": "target"}
+    data = ("company_id,x,region,is_hot_lead\n" + "\n".join(rows) + "\n").encode().replace(b"C7,", b"C7\xe9,", 1)
+    (tmp_path / "stray.csv").write_bytes(data)
+    result = ok(invoke("schema", tmp_path / "stray.csv", "--json"))
+    assert any("read those bytes as cp1252" in w and "line 9" in w for w in warnings_of(result))
+    ok(invoke("train", tmp_path / "stray.csv", "--out", tmp_path / "m", *FAST))
+    (tmp_path / "clean.csv").write_bytes(data.replace(b"C7\xe9,", b"C7,"))
+    ok(invoke("predict", tmp_path / "m", tmp_path / "clean.csv", "--out", tmp_path / "s.csv", "-q"))  # 'Île' is one category in both
+
+
+def test_sap_trailing_minus_and_checkbox_targets(tmp_path: Path) -> None:
+    values = [f"{abs(v):,.2f}{'-' if v < 0 else ''}" for v in np.linspace(-5000, 5000, 60)]
+    frame = pd.DataFrame({"customer": [f"K{i % 7}" for i in range(60)], "net_value": values, "ticked": ["x" if i % 3 == 0 else "" for i in range(60)]})
+    frame.to_csv(tmp_path / "sap.csv", index=False)
+    one_error(invoke("schema", tmp_path / "sap.csv", "--target", "ticked"), "one value 'x' (20)", "--positive x")
+    rows = schema_rows(tmp_path / "sap.csv", "--target", "ticked", "--positive", "x")
+    assert rows["net_value"]["role"] == "numeric"
+
+
+def test_scoring_warns_on_percent_scale_and_reads_new_thousands_separators(table: pd.DataFrame, tmp_path: Path) -> None:
+    data = styled(table, "us-money", tmp_path / "us.csv")  # growth_pct as 6.3%
+    ok(invoke("train", data, "--out", tmp_path / "model", *FAST))
+    plain = write_plain(table.assign(growth_pct=table["growth_pct"] / 100), tmp_path / "plain.csv")
+    result = ok(invoke("predict", tmp_path / "model", plain, "--out", tmp_path / "s.csv", "-q"))
+    assert any("'growth_pct' is written without percent signs here" in w for w in warnings_of(result))
+    model = tmp_path / "plain-model"
+    ok(invoke("train", write_plain(table, tmp_path / "p.csv"), "--out", model, *FAST))
+    grouped = table.assign(headcount=table["headcount"].map(lambda x: f"{x:,}"))
+    result = ok(invoke("predict", model, write_plain(grouped, tmp_path / "g.csv"), "--out", tmp_path / "s2.csv", "-q"))
+    assert any("'headcount' is written differently here" in w for w in warnings_of(result))

@@ -176,3 +176,24 @@ def test_a_table_too_long_for_excel_is_refused_before_writing(tmp_path: Path) ->
     with pytest.raises(ParameterError, match=r"leads\.xls: hotleads writes spreadsheets as \.xlsx only"):
         check_table_target(tmp_path / "leads.xls", 10)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_excel_by_content_keeps_types_and_reads_percent_cells_as_shown(tmp_path: Path) -> None:
+    import openpyxl
+
+    workbook = openpyxl.Workbook()
+    workbook.active.title = "About"
+    sheet = workbook.create_sheet("Leads")
+    sheet.append(["id", "conversion", "flag", "signed"])
+    for i in range(3):
+        sheet.append([f"{i:04d}", 0.05 * i, i == 1, pd.Timestamp("2024-01-01") + pd.Timedelta(days=i)])
+        sheet.cell(row=i + 2, column=2).number_format = "0.0%"
+    workbook.save(tmp_path / "leads.csv")  # an .xlsx whatever its name
+    table = read_table(tmp_path / "leads.csv", sheet="Leads")
+    assert table["id"].tolist() == ["0000", "0001", "0002"]
+    assert table["conversion"].round(6).tolist() == [0.0, 5.0, 10.0]  # as a CSV export writes 5.0%
+    assert table["flag"].tolist() == ["FALSE", "TRUE", "FALSE"]
+    assert pd.api.types.is_datetime64_any_dtype(table["signed"])
+    assert locate(table, 2) == "row 4"
+    with pytest.raises(ParameterError, match=r"--sheet Nope: .* its sheets are 'About', 'Leads'"):
+        read_table(tmp_path / "leads.csv", sheet="Nope")

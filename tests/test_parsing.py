@@ -96,6 +96,7 @@ EUR = NumberFormat(decimal=",", thousands=".", currency=("€",))
         ("$-1,200", USD, -1200.0),
         ("($1,200)", USD, -1200.0),
         ("(1,200)", USD, -1200.0),
+        ("1,200.50-", USD, -1200.5),  # SAP writes the minus last
         ("$(1,200.50)", USD, -1200.5),  # Excel's accounting format
         (" $ (1,200.00) ", USD, -1200.0),
         ("USD 1,200", NumberFormat(thousands=",", currency=("USD",)), 1200.0),
@@ -166,7 +167,7 @@ ANYTHING = NumberFormat(thousands=",", currency=("$", "€", "USD"), percent=Tru
 @pytest.mark.parametrize(
     "value",
     ["1,2,3", "1.2.3", "12,34,56", "1..5", "1.5.", "1e3k", "2.5e", "e5", "USD", "$", "%", "()", "(5", "5)",
-     "((5))", "--5", "+-5", "$5€", "$$5", "5-", "1_000", "0x10", "12:30", "2023-06-12", "6/12/2023", "5 apples", "abc", "k"],
+     "((5))", "--5", "+-5", "$5€", "$$5", "-5-", "1_000", "0x10", "12:30", "2023-06-12", "6/12/2023", "5 apples", "abc", "k"],
 )
 def test_values_that_are_not_numbers(value: str) -> None:
     assert np.isnan(numbers([value], ANYTHING)).all()

@@ -17,6 +17,7 @@ import io
 import itertools
 import json
 import os
+import re
 import shutil
 import tempfile
 import warnings
@@ -173,7 +174,7 @@ def _read_xlsx(path: Path, sheet: str | None) -> pd.DataFrame:
             raise DataError(f"{path}: not a readable .xlsx workbook ({_first_line(exc)}); re-save it from Excel or export CSV.") from None
         try:
             worksheet = _worksheet(workbook, sheet, path)
-            rows = [(number, row) for number, row in enumerate(worksheet.iter_rows(values_only=True), start=1) if any(_filled(v) for v in row)]
+            rows = [(number, cells) for number, cells in enumerate(map(_cell_values, worksheet.iter_rows()), start=1) if any(_filled(v) for v in cells)]
         finally:
             workbook.close()
     if not rows:
@@ -188,6 +189,19 @@ def _read_xlsx(path: Path, sheet: str | None) -> pd.DataFrame:
     table = pd.DataFrame({name: _sheet_column(values) for name, values in columns.items()})
     table.attrs["rows"] = RowLocations("row", numbers=np.array([number for number, _ in body]))
     return table
+
+
+def _cell_values(cells) -> tuple:
+    """A sheet row's values; a number shown as a percentage (0.063 shown as 6.3%) as the 6.3 it shows.
+
+    A CSV export of the same sheet writes ``6.3%``, which :mod:`hotleads.parsing` reads as 6.3, so
+    a workbook and its CSV give the model the same numbers.
+    """
+    return tuple(
+        cell.value * 100 if isinstance(cell.value, (int, float)) and not isinstance(cell.value, bool) and "%" in (getattr(cell, "number_format", None) or "")
+        else cell.value
+        for cell in cells
+    )
 
 
 def _worksheet(workbook, sheet: str | None, path: Path):
@@ -220,7 +234,7 @@ def _cell_text(value: object) -> str | None:
     if value is None:
         return None
     if isinstance(value, bool):
-        return "true" if value else "false"
+        return "TRUE" if value else "FALSE"  # as Excel shows them and writes them to CSV
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     if isinstance(value, (datetime.datetime, datetime.date, datetime.time)):
@@ -243,7 +257,10 @@ def _check_sep(sep: str | None) -> str | None:
 def _read_csv(path: Path, *, sep: str | None, encoding: str | None) -> pd.DataFrame:
     data = path.read_bytes()
     text, used = _decode(path, data, encoding)
-    sep = sep or sniff_delimiter(text[:_SNIFF_BYTES])
+    hint = _EXCEL_SEP_LINE.match(text.lstrip("\ufeff"))
+    if hint:  # Excel's "sep=;" first line names the delimiter; the header follows it
+        text = text.lstrip("\ufeff")[hint.end():]
+    sep = sep or (hint.group(1) if hint else None) or sniff_delimiter(text[:_SNIFF_BYTES])
     header = _csv_header(path, text, sep)
     bad_rows: list[tuple[int, int]] = []
 
@@ -251,7 +268,7 @@ def _read_csv(path: Path, *, sep: str | None, encoding: str | None) -> pd.DataFr
         bad_rows.append((row.number, row.actual_columns))
         return "skip"
 
-    source = path if used == "utf-8" else pa.BufferReader(text.encode("utf-8"))
+    source = path if used == "utf-8" and not hint else pa.BufferReader(text.encode("utf-8"))
     try:
         table = pa_csv.read_csv(
             source,
@@ -264,6 +281,8 @@ def _read_csv(path: Path, *, sep: str | None, encoding: str | None) -> pd.DataFr
     except pa.ArrowException as exc:
         raise DataError(f"{path}: cannot be read as a {DELIMITERS.get(sep, repr(sep))}-separated table ({_first_line(exc)}); check the file, or set the delimiter with --sep.") from None
     records = _record_lines(text, sep, rows=table.num_rows + len(bad_rows))
+    if hint:
+        records = (records if records is not None else np.arange(1, table.num_rows + len(bad_rows) + 2)) + 1
     if bad_rows:
         _refuse_ragged(path, bad_rows, records, len(header), sep)
     frame = table.to_pandas()
@@ -298,7 +317,7 @@ def sniff_delimiter(sample: str) -> str:
     sample = sample[: cut + 1] if cut > 0 else sample
     best, best_score = ",", (0.0, 0)
     for sep in DELIMITERS:
-        records = [r for r in itertools.islice(csv.reader(io.StringIO(sample), delimiter=sep), _SNIFF_RECORDS) if r]
+        records = [r for r in itertools.islice(csv.reader(io.StringIO(sample, newline=""), delimiter=sep), _SNIFF_RECORDS) if r]
         if not records or len(records[0]) < 2:
             continue
         width = len(records[0])
@@ -324,6 +343,15 @@ def _decode(path: Path, data: bytes, encoding: str | None) -> tuple[str, str]:
         return data.decode("utf-8"), "utf-8"
     except UnicodeDecodeError as exc:
         where = _where(data, exc.start, data[: exc.start].decode("utf-8", errors="replace"))
+        mixed = data.decode("utf-8", errors="surrogateescape")
+        if any(ord(c) > 127 and not 0xDC80 <= ord(c) <= 0xDCFF for c in mixed):
+            # Real UTF-8 letters elsewhere: a few bytes pasted from a Windows program, not a cp1252 file.
+            warnings.warn(
+                f"{path}: is UTF-8 but has bytes that are not (the first, 0x{data[exc.start]:02x}, at {where}); "
+                "read those bytes as cp1252 (Windows Western European) and the rest as UTF-8.",
+                DataWarning, stacklevel=4,
+            )
+            return _SURROGATE.sub(lambda m: bytes([ord(m.group()) - 0xDC00]).decode("cp1252", errors="replace"), mixed), "utf-8+cp1252"
         fallback = "cp1252" if _decodes(data, "cp1252") else "latin-1"
         warnings.warn(
             f"{path}: is not UTF-8 (byte 0x{data[exc.start]:02x} at {where}); read it as {fallback} "
@@ -331,6 +359,10 @@ def _decode(path: Path, data: bytes, encoding: str | None) -> tuple[str, str]:
             DataWarning, stacklevel=4,
         )
         return data.decode(fallback), fallback
+
+
+_EXCEL_SEP_LINE = re.compile(r"sep=(.)\r?\n")
+_SURROGATE = re.compile("[\udc80-\udcff]")
 
 
 def _decode_as(path: Path, data: bytes, encoding: str) -> str:
@@ -381,7 +413,7 @@ def _where(data: bytes, offset: int, decoded_prefix: str) -> str:
 
 def _csv_header(path: Path, text: str, sep: str) -> list[str]:
     text = text.lstrip("\ufeff")
-    first_line = text.split("\n", 1)[0].rstrip("\r") if text.strip() else ""
+    first_line = text.splitlines()[0] if text.strip() else ""  # \n, \r\n or an old Mac's bare \r
     if not first_line.strip():
         raise DataError(f"{path}: the first line is blank; it must be the header with the column names.")
     return _column_names(next(csv.reader([first_line], delimiter=sep)), path)
@@ -404,7 +436,7 @@ def _record_lines(text: str, sep: str, rows: int) -> np.ndarray | None:
     lines = text.count("\n") + (0 if text.endswith("\n") else 1)
     if lines == rows + 1:
         return None
-    reader = csv.reader(io.StringIO(text), delimiter=sep)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=sep)
     starts, line = [], 1
     for record in reader:
         if record:

@@ -56,7 +56,7 @@ _NUMBER = re.compile(
     (?P<body>\d(?:[\d.,' ]*\d)?\.?|[.,]\d+)
     (?:[eE](?P<exp>[-+]?\d+))?\s*
     (?P<suffix>bn|mn|[kKmMbBtT](?![a-zA-Z]))?\s*(?P<pct>%)?\s*
-    (?P<cur2>[{CURRENCY_SYMBOLS}]|(?:{_CODES}))?\s*(?P<close>\))?$""",
+    (?P<cur2>[{CURRENCY_SYMBOLS}]|(?:{_CODES}))?\s*(?P<close>\))?(?P<sign4>[-\u2212])?$""",
     re.VERBOSE,
 )
 SUFFIXES = {"k": 1e3, "K": 1e3, "m": 1e6, "M": 1e6, "mn": 1e6, "b": 1e9, "B": 1e9, "bn": 1e9, "t": 1e12, "T": 1e12}
@@ -197,7 +197,7 @@ def _split(value: str) -> dict | None:
         return None
     if (match["cur1"] and match["cur2"]) or (match["exp"] and match["suffix"]):
         return None
-    signs = [s for s in (match["sign"], match["sign2"], match["sign3"]) if s]
+    signs = [s for s in (match["sign"], match["sign2"], match["sign3"], match["sign4"]) if s]  # sign4: SAP's trailing minus, 1.200,00-
     if len(signs) > 1:
         return None
     return {

@@ -36,7 +36,7 @@ from .metrics import classification_metrics
 from .profile import profile_table
 from .neural import NEURAL_MODELS, NeuralClassifier, check_device
 from .registry import make_model, parse_model_names
-from .schema import Schema, infer_schema, prepare
+from .schema import Schema, infer_schema, is_name_column, prepare
 from .threshold import REPORTED_OBJECTIVES, f1_optimal_threshold, objective_threshold, parse_objective
 
 Progress = Callable[[str, int, int], None]  # (what just finished, steps done, steps in all)
@@ -400,8 +400,7 @@ def _rank(proba: np.ndarray, raw: np.ndarray) -> np.ndarray:
 def find_name_column(frame: pd.DataFrame, schema: Schema) -> str | None:
     """A company-name column the schema does not use as a feature (e.g. ``company_name``), if any."""
     for column in frame.columns:
-        lowered = str(column).lower()
-        if (lowered == "name" or lowered.endswith("_name")) and column not in (*schema.features, schema.id, schema.target):
+        if is_name_column(column) and column not in (*schema.features, schema.id, schema.target):
             return column
     return None
 

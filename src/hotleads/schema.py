@@ -36,7 +36,7 @@ from .parsing import (
     to_utc_naive,
 )
 
-__all__ = ["DataWarning", "Prepared", "Schema", "infer_role", "infer_schema", "prepare"]
+__all__ = ["DataWarning", "Prepared", "Schema", "infer_role", "infer_schema", "is_name_column", "prepare"]
 
 DEFAULT_TARGET = "is_hot_lead"
 DEFAULT_ID = "company_id"
@@ -233,7 +233,7 @@ def _assign_role(schema: Schema, name: str, values: pd.Series, options: _Options
         getattr(schema, role).append(name)
         if reason:
             schema.notes[name] = reason
-    elif role == "id-like" and _is_name_column(name):
+    elif role == "id-like" and is_name_column(name):
         schema.ignored[name] = "names (unique for every row): shown in the lead list, not used as a feature"
     elif role == "id-like":
         schema.ignored[name] = "another id-like column (unique for every row)"
@@ -242,7 +242,8 @@ def _assign_role(schema: Schema, name: str, values: pd.Series, options: _Options
         schema.ignored[name] = reason or role
 
 
-def _is_name_column(name: str) -> bool:
+def is_name_column(name: str) -> bool:
+    """``name``, ``company_name``, ``Account Name``: a column of names, shown in the lead list, never the id."""
     lowered = str(name).lower()
     return lowered == "name" or lowered.endswith("_name") or lowered.endswith(" name")
 
@@ -487,7 +488,9 @@ def _numeric_column(frame: pd.DataFrame, name: str, fmt: dict | None, na_values:
     bad = ~is_missing(raw, na_values) & values.isna()
     if bad.any():
         written = "" if number.plain else f" ({number.describe()})"
-        problems.append(f"column '{name}' is numeric{written} but has text {_examples(frame, raw, bad)}; fix or blank those cells")
+        tokens = ",".join(sorted(set(raw[bad].astype(str).str.strip()))[:3])
+        problems.append(f"column '{name}' is numeric{written} but has text {_examples(frame, raw, bad)}; fix or blank those cells, "
+                        f"or pass --na-values {shlex.quote(tokens)} if they mean 'unknown'")
     return values
 
 
@@ -501,9 +504,20 @@ def _as_written_here(frame: pd.DataFrame, name: str, trained: NumberFormat, na_v
     raw = frame[name]
     present = raw[~is_missing(raw, na_values)].astype(object)
     own = infer_number_format(present, prefer_decimal_comma=frame.attrs.get("delimiter") == ";")
-    if own is None or own.ambiguous or (own.decimal, own.thousands) == (trained.decimal, trained.thousands):
+    if own is None:
         return trained
-    if parse_numbers(present, own).equals(parse_numbers(present, trained)):
+    if own.percent != trained.percent:  # 9.0% in training is 9.0: a plain 0.090 here is on another scale
+        written, other = ("with", "without") if own.percent else ("without", "with")
+        warnings.warn(
+            f"{source}: column '{name}' is written {written} percent signs here but {other} them in training "
+            f"(training read '9.0%' as 9.0); check the values are on the same scale, e.g. 9.0 and not 0.09.",
+            DataWarning, stacklevel=5,
+        )
+    if (own.decimal, own.thousands) == (trained.decimal, trained.thousands):
+        return trained
+    as_trained, as_written = parse_numbers(present, trained), parse_numbers(present, own)
+    unreadable = int(as_trained.isna().sum()) > int(as_written.isna().sum())  # 587,963 where training wrote 587963
+    if as_written.equals(as_trained) or (own.ambiguous and not unreadable):
         return trained
     warnings.warn(
         f"{source}: column '{name}' is written differently here ({own.describe()}) than in training ({trained.describe()}); read as written here.",
@@ -547,7 +561,8 @@ def _target(frame: pd.DataFrame, schema: Schema, problems: list[str], *, trainin
     text = raw.astype("string").str.strip()
     blank = text.isna() | (text == "")
     found = len(problems)
-    if blank.any():
+    rest_is_zero = bool(schema.positive) and not schema.negative  # "--positive x: the rest become 0", an unticked checkbox too
+    if blank.any() and not rest_is_zero:
         problems.append(f"target '{name}' is empty {_examples(frame, raw, blank, show_value=False)}; label those rows or remove them")
     y = _labels(frame, text, schema, problems, training=training)
     if len(problems) > found or y is None:
@@ -585,13 +600,24 @@ def _target_values_problem(name: str, present: pd.Series, *, training: bool, whe
         unknown = sorted(set(present[~present.str.lower().isin(TRUE_LABELS | FALSE_LABELS)]))
         return f"target '{name}' has values {unknown} {where}; the target must be binary (0/1, true/false or yes/no), as in the training table"
     if len(values) == 2:
-        a, b = sorted(present.value_counts().index, key=str)
         return (f"target '{name}' has the values {_value_counts(present)}, not 0/1, true/false or yes/no {where}; "
-                f"say which one is a hot lead with --positive (e.g. --positive '{a}'; the other becomes 0)")
+                f"say which one is a hot lead with --positive{_positive_example(values)} (the other becomes 0)")
+    if len(values) == 1:
+        return (f"target '{name}' has one value {_value_counts(present)} beside blank cells {where}; if it marks the hot leads, "
+                f"pass --positive {shlex.quote(values[0])} (blank cells then become 0)")
     return (f"target '{name}' has {len(values)} values {_value_counts(present)}, but the target must be binary (0/1, true/false or yes/no) "
             f"and other values stand at {where[1:-1]}; "
             "pass --positive A[,B] for the hot-lead values (the rest become 0), and --negative C[,D] to train only on those "
             "(rows in neither list, such as open deals, are then left out)")
+
+
+_POSITIVE_WORDS = re.compile(r"(?i)^(closed[ _-]?)?(won|win|yes|ja|oui|si|sí|wahr|vrai|true|hot|converted|qualified|signed|active|churned|1|100 ?%)$")
+
+
+def _positive_example(values: list[str]) -> str:
+    """`` (e.g. --positive Won)`` when exactly one value reads as the positive one; never a guess."""
+    positive = [v for v in values if _POSITIVE_WORDS.match(v.strip())]
+    return f" (e.g. --positive {shlex.quote(positive[0])})" if len(positive) == 1 else " VALUE"
 
 
 def _value_counts(values: pd.Series) -> str:
