@@ -25,6 +25,8 @@ the drift check at scoring time; everything here needs the labels and the traini
 
 from __future__ import annotations
 
+import shlex
+
 import numpy as np
 import pandas as pd
 from scipy.stats import rankdata
@@ -175,7 +177,7 @@ def leak_warnings(column_auc: dict[str, float]) -> list[dict]:
             "column": name,
             "message": (
                 f"column '{name}' alone separates hot leads from the rest out of fold (ROC-AUC {auc:.3f}); "
-                f"if it is only known after the outcome, drop it with --drop {name}"
+                f"if it is only known after the outcome, drop it with --drop {shlex.quote(str(name))}"
             ),
         }
         for auc, name in reversed(leaks)
