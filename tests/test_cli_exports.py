@@ -368,3 +368,23 @@ def test_scoring_warns_on_percent_scale_and_reads_new_thousands_separators(table
     grouped = table.assign(headcount=table["headcount"].map(lambda x: f"{x:,}"))
     result = ok(invoke("predict", model, write_plain(grouped, tmp_path / "g.csv"), "--out", tmp_path / "s2.csv", "-q"))
     assert any("'headcount' is written differently here" in w for w in warnings_of(result))
+
+
+def test_month_name_dates_currency_changes_and_totals_rows(table: pd.DataFrame, tmp_path: Path) -> None:
+    named = table.copy()
+    named["signup"] = named["signup"].map(lambda d: d.strftime("%d-%b-%Y") if d.day % 2 else d.strftime("%b %d, %Y"))
+    named.to_csv(tmp_path / "named.csv", index=False)
+    assert schema_rows(tmp_path / "named.csv")["signup"]["parse"].startswith("date with month names")
+    ok(invoke("train", tmp_path / "named.csv", "--out", tmp_path / "m", *FAST))
+    plain = write_plain(table, tmp_path / "plain.csv")
+    ok(invoke("predict", tmp_path / "m", plain, "--out", tmp_path / "s.csv", "-q"))  # read as written, same dates
+    us = styled(table, "us-money", tmp_path / "us.csv")
+    ok(invoke("train", us, "--out", tmp_path / "m2", *FAST))
+    euros = pd.read_csv(us, dtype=str, keep_default_na=False)
+    euros["revenue"] = euros["revenue"].str.replace("$", "€", regex=False)
+    euros.to_csv(tmp_path / "eur.csv", index=False)
+    result = ok(invoke("predict", tmp_path / "m2", tmp_path / "eur.csv", "--out", tmp_path / "s2.csv", "-q"))
+    assert any("'revenue' is in € here but was in $ in training" in w for w in warnings_of(result))
+    totals = pd.concat([pd.read_csv(plain, dtype=str, keep_default_na=False), pd.DataFrame([{"company_id": "X", "revenue": "1", "growth_pct": "Total"}])])
+    totals.to_csv(tmp_path / "totals.csv", index=False)
+    one_error(invoke("predict", tmp_path / "m", tmp_path / "totals.csv", "--out", tmp_path / "s3.csv"), "'Total' (line 152)", "totals row; delete that row")

@@ -670,3 +670,14 @@ def test_a_semicolon_file_reads_ambiguous_values_the_european_way(tmp_path: Path
     features = prepare(frame, schema, labelled=True).features
     assert features["revenue"].tolist() == [1234, 2345, 12500]
     assert features["growth"].tolist() == pytest.approx([6.3, -1.2, np.nan], nan_ok=True)
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [("28-Feb-2022", "2022-02-28"), ("Feb 28, 2022", "2022-02-28"), ("3 September 2021 10:30", "2021-09-03 10:30"), ("March 3rd, 2021", "2021-03-03")],
+)
+def test_english_month_names(value: str, expected: str) -> None:
+    values = pd.Series([value, "1-Jan-2020", "Dec 31, 2019"])
+    fmt = infer_date_format(values)
+    assert fmt is not None and fmt.month_names
+    assert parse_dates(values, fmt).iloc[0] == pd.Timestamp(expected)

@@ -386,6 +386,33 @@ _DATE = re.compile(
     re.VERBOSE,
 )
 DATE_LAYOUTS = {"ymd": "YYYY-MM-DD", "mdy": "M/D/YYYY", "dmy": "D/M/YYYY"}
+MONTHS = {name: number for number, names in enumerate(
+    ("jan january", "feb february", "mar march", "apr april", "may", "jun june", "jul july", "aug august",
+     "sep sept september", "oct october", "nov november", "dec december"), start=1) for name in names.split()}
+_NAMED_DATE = re.compile(
+    r"""^(?:(?P<d>\d{1,2})[-\s./]+(?P<m>[A-Za-z]{3,9})\.?[-\s./,]+(?P<y>\d{2,4})
+    |(?P<m2>[A-Za-z]{3,9})\.?\s+(?P<d2>\d{1,2})(?:st|nd|rd|th)?,?\s+(?P<y2>\d{4}))
+    (?P<rest>(?:,?(?:T|\s+)\d.*)?)$""",
+    re.VERBOSE,
+)
+
+
+def with_month_numbers(values: pd.Series) -> pd.Series:
+    """``28-Feb-2022 1:00 PM`` and ``Feb 28, 2022`` -> ``28/2/2022 1:00 PM``; other values unchanged.
+
+    Examples
+    --------
+    >>> with_month_numbers(pd.Series(["28-Feb-2022", "March 3rd, 2021 13:05", "soon"])).tolist()
+    ['28/2/2022', '3/3/2021 13:05', 'soon']
+    """
+    def numeric(match: re.Match) -> str:
+        month = MONTHS.get((match["m"] or match["m2"]).lower())
+        if month is None:
+            return match.group()
+        rest = match["rest"].lstrip(",")
+        return f"{match['d'] or match['d2']}/{month}/{match['y'] or match['y2']}{rest}"
+
+    return values.astype(str).str.replace(_NAMED_DATE, numeric, regex=True)
 
 
 @dataclass(frozen=True)
@@ -396,10 +423,13 @@ class DateFormat:
     separator: str = "-"
     zoned: bool = False
     ambiguous: bool = False  # no value settled day-first against month-first
+    month_names: bool = False  # 28-Feb-2022, Feb 28, 2022 (English month names)
 
     def describe(self) -> str:
         layout = DATE_LAYOUTS[self.order].replace("/", self.separator).replace("-", self.separator)
         words = "ISO 8601" if (self.order, self.separator) == ("ymd", "-") else layout
+        if self.month_names:
+            words = "with month names (28-Feb-2022, Feb 28, 2022)"
         return f"date {words}" + (", offsets converted to UTC" if self.zoned else "")
 
     def to_dict(self) -> dict:
@@ -424,7 +454,12 @@ def infer_date_format(text: pd.Series, *, dayfirst: bool | None = None, force: b
     'date ISO 8601, offsets converted to UTC'
     """
     present = text[~is_missing(text)].astype(str).str.strip()
-    if present.empty or not (force or _mostly(present.unique(), _DATE.match)):
+    if present.empty:
+        return None
+    if not _mostly(present.unique(), _DATE.match) and _mostly(present.unique(), _NAMED_DATE.match):
+        fmt = infer_date_format(with_month_numbers(present), force=force)
+        return None if fmt is None else DateFormat(order="dmy", separator="/", zoned=fmt.zoned, month_names=True)
+    if not (force or _mostly(present.unique(), _DATE.match)):
         return None
     counts = present.value_counts()
     if len(counts) > _LAYOUT_SAMPLE:  # the layout shows in any large sample; every value is parsed below
@@ -473,7 +508,8 @@ def parse_dates(text: pd.Series, fmt: DateFormat, *, na_values: frozenset[str] =
     """
     missing = is_missing(text, na_values)
     codes, uniques = pd.factorize(text.where(~missing).astype("string").str.strip(), use_na_sentinel=True)
-    parsed = _parse_unique_dates(pd.Series(np.asarray(uniques, dtype=object), dtype=object), fmt)
+    uniques = pd.Series(np.asarray(uniques, dtype=object), dtype=object)
+    parsed = _parse_unique_dates(with_month_numbers(uniques) if fmt.month_names else uniques, fmt)
     values = parsed.to_numpy(dtype="datetime64[ns]")
     out = np.where(codes >= 0, values[np.maximum(codes, 0)] if len(values) else np.datetime64("NaT"), np.datetime64("NaT"))
     return pd.Series(out.astype("datetime64[ns]"), index=text.index)

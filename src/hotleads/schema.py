@@ -488,9 +488,15 @@ def _numeric_column(frame: pd.DataFrame, name: str, fmt: dict | None, na_values:
     bad = ~is_missing(raw, na_values) & values.isna()
     if bad.any():
         written = "" if number.plain else f" ({number.describe()})"
-        tokens = ",".join(sorted(set(raw[bad].astype(str).str.strip()))[:3])
-        problems.append(f"column '{name}' is numeric{written} but has text {_examples(frame, raw, bad)}; fix or blank those cells, "
-                        f"or pass --na-values {shlex.quote(tokens)} if they mean 'unknown'")
+        texts = raw[bad].astype(str).str.strip()
+        totals = texts.str.fullmatch(r"(?i)(grand )?(totals?|sum|summe|gesamt|total général)")
+        if totals.any():  # a report's totals row exported with the data: a row to delete, not a cell to blank
+            problems.append(f"column '{name}' has '{texts[totals].iloc[0]}' {_examples(frame, raw, bad & raw.astype(str).str.strip().isin(set(texts[totals])), show_value=False)}: "
+                            "it looks like a totals row; delete that row from the file")
+        else:
+            tokens = ",".join(sorted(set(texts))[:3])
+            problems.append(f"column '{name}' is numeric{written} but has text {_examples(frame, raw, bad)}; fix or blank those cells, "
+                            f"or pass --na-values {shlex.quote(tokens)} if they mean 'unknown'")
     return values
 
 
@@ -511,6 +517,12 @@ def _as_written_here(frame: pd.DataFrame, name: str, trained: NumberFormat, na_v
         warnings.warn(
             f"{source}: column '{name}' is written {written} percent signs here but {other} them in training "
             f"(training read '9.0%' as 9.0); check the values are on the same scale, e.g. 9.0 and not 0.09.",
+            DataWarning, stacklevel=5,
+        )
+    if own.currency and trained.currency and set(own.currency) != set(trained.currency):
+        warnings.warn(
+            f"{source}: column '{name}' is in {'/'.join(own.currency)} here but was in {'/'.join(trained.currency)} in training; "
+            "amounts are taken as written, not converted: convert them to the training currency if they differ in value.",
             DataWarning, stacklevel=5,
         )
     if (own.decimal, own.thousands) == (trained.decimal, trained.thousands):
