@@ -388,3 +388,24 @@ def test_month_name_dates_currency_changes_and_totals_rows(table: pd.DataFrame, 
     totals = pd.concat([pd.read_csv(plain, dtype=str, keep_default_na=False), pd.DataFrame([{"company_id": "X", "revenue": "1", "growth_pct": "Total"}])])
     totals.to_csv(tmp_path / "totals.csv", index=False)
     one_error(invoke("predict", tmp_path / "m", tmp_path / "totals.csv", "--out", tmp_path / "s3.csv"), "'Total' (line 152)", "totals row; delete that row")
+
+
+def test_a_decimal_mark_given_by_the_user_is_kept_at_training_and_scoring(tmp_path: Path) -> None:
+    frame = pd.DataFrame({"company_id": [f"A{i}" for i in range(40)], "x": ["1,234", "5", "2,500", "7,25"] * 10, "is_hot_lead": [0, 1] * 20})
+    frame.to_csv(tmp_path / "t.csv", index=False)
+    result = ok(invoke("train", tmp_path / "t.csv", "--out", tmp_path / "m", "--decimal-comma", "x", *FAST))
+    assert not any("written differently" in w for w in warnings_of(result))
+    ok(invoke("predict", tmp_path / "m", tmp_path / "t.csv", "--out", tmp_path / "s.csv", "--scores", tmp_path / "leads.csv", "-q"))
+    from hotleads import load
+    from hotleads.schema import prepare
+
+    prepared = prepare(pd.read_csv(tmp_path / "t.csv", dtype=str), load(tmp_path / "m").schema, labelled=False)
+    assert prepared.features["x"].tolist()[:4] == [1.234, 5.0, 2.5, 7.25]
+
+
+def test_whole_number_ids_from_a_workbook_stay_whole(tmp_path: Path) -> None:
+    frame = pd.DataFrame({"company_id": np.arange(1001, 1041), "x": np.arange(40) % 7, "is_hot_lead": [0, 1] * 20})
+    frame.to_excel(tmp_path / "t.xlsx", index=False)
+    ok(invoke("train", tmp_path / "t.xlsx", "--out", tmp_path / "m", *FAST))
+    ok(invoke("predict", tmp_path / "m", tmp_path / "t.xlsx", "--out", tmp_path / "s.csv", "-q"))
+    assert (tmp_path / "s.csv").read_text().splitlines()[1].startswith("1001,")

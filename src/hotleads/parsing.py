@@ -104,6 +104,7 @@ class NumberFormat:
     suffixes: bool = False
     accounting: bool = False
     ambiguous: bool = False  # the values did not settle the decimal mark (reported, not saved as a problem)
+    given: bool = False  # the decimal mark was set by the user (--decimal-comma/--decimal-point): never re-guessed
 
     @property
     def plain(self) -> bool:
@@ -264,6 +265,7 @@ def infer_number_format(text: pd.Series, *, prefer_decimal_comma: bool = False, 
         suffixes=any(p["suffix"] for p in parts if p is not None),
         accounting=any(p["accounting"] for p in parts if p is not None),
         ambiguous=ambiguous and decimal is None,
+        given=decimal is not None,
     )
     parsed = parse_numbers(pd.Series(uniques), fmt)
     if counts[parsed.notna().to_numpy()].sum() < TYPED_SHARE * counts.sum():

@@ -442,7 +442,7 @@ def prepare(frame: pd.DataFrame, schema: Schema, *, source: str = "table", label
     na_values = frozenset(schema.na_values)
     features = pd.DataFrame(index=frame.index)
     for name in schema.numeric:
-        features[name] = _numeric_column(frame, name, schema.formats.get(name), na_values, source, problems)
+        features[name] = _numeric_column(frame, name, schema.formats.get(name), na_values, source, problems, training=training)
     for name in schema.categorical:
         features[name] = _categorical_column(frame[name], na_values)
     for name in schema.date:
@@ -479,11 +479,15 @@ def _warn_extra_columns(frame: pd.DataFrame, schema: Schema, source: str) -> Non
         warnings.warn(f"{source}: ignoring column(s) the model does not use: {_short_list(extra)}", DataWarning, stacklevel=3)
 
 
-def _numeric_column(frame: pd.DataFrame, name: str, fmt: dict | None, na_values: frozenset[str], source: str, problems: list[str]) -> pd.Series:
+def _numeric_column(
+    frame: pd.DataFrame, name: str, fmt: dict | None, na_values: frozenset[str], source: str, problems: list[str], *, training: bool,
+) -> pd.Series:
     raw = frame[name]
     if pd.api.types.is_bool_dtype(raw) or pd.api.types.is_numeric_dtype(raw):
         return raw.astype("float64")
-    number = _as_written_here(frame, name, NumberFormat() if fmt is None else _format(fmt), na_values, source)
+    number = NumberFormat() if fmt is None else _format(fmt)
+    if not training:  # the training table's format was inferred from this very column (or set by the user)
+        number = _as_written_here(frame, name, number, na_values, source)
     values = parse_numbers(raw, number, na_values=na_values)
     bad = ~is_missing(raw, na_values) & values.isna()
     if bad.any():
@@ -525,7 +529,7 @@ def _as_written_here(frame: pd.DataFrame, name: str, trained: NumberFormat, na_v
             "amounts are taken as written, not converted: convert them to the training currency if they differ in value.",
             DataWarning, stacklevel=5,
         )
-    if (own.decimal, own.thousands) == (trained.decimal, trained.thousands):
+    if trained.given or (own.decimal, own.thousands) == (trained.decimal, trained.thousands):
         return trained
     as_trained, as_written = parse_numbers(present, trained), parse_numbers(present, own)
     unreadable = int(as_trained.isna().sum()) > int(as_written.isna().sum())  # 587,963 where training wrote 587963
@@ -645,7 +649,10 @@ def _ids(frame: pd.DataFrame, name: str | None, source: str, problems: list[str]
         if name is not None:
             warnings.warn(f"{source}: no id column '{name}'; using 0-based row numbers as Id", DataWarning, stacklevel=3)
         return pd.Series(np.arange(len(frame)), name="Id")
-    ids = frame[name].astype("string").str.strip()
+    raw = frame[name]
+    if pd.api.types.is_float_dtype(raw) and np.all(raw.dropna() == np.round(raw.dropna())):
+        raw = raw.astype("Int64")  # 1001, not 1001.0: a sheet or Parquet file stores whole ids as floats
+    ids = raw.astype("string").str.strip()
     ids = ids.where(ids != "")
     duplicated = ids.duplicated(keep=False) & ids.notna()
     hint = " (or pass --id with another column)" if training else ""
