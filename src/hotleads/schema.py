@@ -275,7 +275,7 @@ def _missing_share(values: pd.Series, role: str, options: _Options) -> float:
     if role in ("numeric", "date") and not typed:
         return float(is_missing(values, options.na_values).mean())
     text = values.astype("string").str.strip()
-    return float((text.isna() | (text == "") | _is_token(text, options.na_values)).mean())
+    return float(_blank(text, options.na_values).mean())
 
 
 def infer_role(values: pd.Series) -> str:
@@ -350,7 +350,7 @@ def _empty_or_constant(present: pd.Series) -> tuple[str, None, str]:
 
 def _text_role(name: str, values: pd.Series, options: _Options) -> tuple[str, dict | None, str]:
     text = values.astype("string").str.strip()
-    present = text[text.notna() & (text != "") & ~_is_token(text, options.na_values)]
+    present = text[~_blank(text, options.na_values)]
     if present.empty:
         return "ignored", None, "empty"
     n_unique = present.nunique()
@@ -467,9 +467,10 @@ def _kept(features: pd.DataFrame, ids: pd.Series, y: np.ndarray | None, source: 
     )
 
 
-def _is_token(text: pd.Series, tokens: frozenset[str]) -> pd.Series:
-    """Where stripped text is one of the ``--na-values`` tokens, in any case (as in numeric columns)."""
-    return text.str.lower().isin({t.strip().lower() for t in tokens}).fillna(False).astype(bool)
+def _blank(text: pd.Series, tokens: frozenset[str] = frozenset()) -> pd.Series:
+    """Where stripped text is missing, empty or one of the ``--na-values`` tokens (any case): a text column's missing rule."""
+    marked = text.str.lower().isin({t.strip().lower() for t in tokens}) if tokens else False
+    return (text.isna() | (text == "") | marked).fillna(True).astype(bool)
 
 
 def _warn_extra_columns(frame: pd.DataFrame, schema: Schema, source: str) -> None:
@@ -544,7 +545,7 @@ def _as_written_here(frame: pd.DataFrame, name: str, trained: NumberFormat, na_v
 
 def _categorical_column(raw: pd.Series, na_values: frozenset[str]) -> pd.Series:
     text = raw.astype("string").str.strip()
-    blank = text.isna() | (text == "") | _is_token(text, na_values)
+    blank = _blank(text, na_values)
     return text.astype(object).where(~blank.to_numpy(dtype=bool), None)
 
 
@@ -575,7 +576,7 @@ def _target(frame: pd.DataFrame, schema: Schema, problems: list[str], *, trainin
     name = schema.target
     raw = frame[name]
     text = raw.astype("string").str.strip()
-    blank = text.isna() | (text == "")
+    blank = _blank(text)
     found = len(problems)
     rest_is_zero = bool(schema.positive) and not schema.negative  # "--positive x: the rest become 0", an unticked checkbox too
     if blank.any() and not rest_is_zero:
@@ -592,7 +593,7 @@ def _target(frame: pd.DataFrame, schema: Schema, problems: list[str], *, trainin
 
 def _labels(frame: pd.DataFrame, text: pd.Series, schema: Schema, problems: list[str], *, training: bool) -> np.ndarray | None:
     name, lowered = schema.target, text.str.lower()
-    present = text[text.notna() & (text != "")]
+    present = text[~_blank(text)]
     if schema.positive:
         positive = {v.strip().lower() for v in schema.positive}
         negative = {v.strip().lower() for v in schema.negative}
