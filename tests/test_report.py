@@ -17,7 +17,6 @@ import subprocess
 import warnings
 from html.parser import HTMLParser
 from pathlib import Path
-from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
@@ -33,7 +32,7 @@ from hotleads.estimators import GBDTClassifier
 from hotleads.exceptions import DataError
 from hotleads.io import read_table
 from hotleads.pipeline import LeadModel, TrainOptions, evaluate, train
-from hotleads.report import FontWarning, build_report, column_rows, fallback_fonts, importance_figure, threshold_sweep, write_report
+from hotleads.report import FontWarning, build_report, fallback_fonts, importance_figure, threshold_sweep, write_report
 from hotleads.schema import prepare
 
 SECTIONS = ("summary", "leaderboard", "threshold", "curves", "calibration", "importance", "columns", "data", "discovery", "glossary")
@@ -240,26 +239,13 @@ def test_threshold_sweep_matches_counting() -> None:
 
 def test_columns_section_lists_every_training_column(model: LeadModel, dataset: Path, page: str) -> None:
     text = section(page, "columns")
-    rows = column_rows(model.schema)
+    rows = model.schema.rows()
     assert sorted(row["column"] for row in rows) == sorted(read_table(dataset / "train.csv").columns)  # every column, none cut
     assert text.count("<tr>") == len(rows) + 1  # and the header
     for row in rows:
         missing = "" if row["missing"] is None else f"{100 * row['missing']:.1f} %"
         cells = [row["column"], row["role"], row["parse"], missing, row["reason"]]
         assert "".join(f'<td class="text">{html.escape(c)}</td>' if i != 3 else f"<td>{c}</td>" for i, c in enumerate(cells)) in text, row
-
-
-def test_columns_come_from_the_role_lists_of_a_schema_without_rows() -> None:
-    schema = SimpleNamespace(id="company_id", target="is_hot_lead", numeric=["funding"], categorical=["industry"], date=["founded"],
-                             ignored={"notes": "free text"})
-    assert column_rows(schema) == [
-        {"column": "company_id", "role": "id", "parse": "", "missing": None, "reason": ""},
-        {"column": "is_hot_lead", "role": "target", "parse": "", "missing": None, "reason": ""},
-        {"column": "funding", "role": "numeric", "parse": "", "missing": None, "reason": ""},
-        {"column": "industry", "role": "categorical", "parse": "", "missing": None, "reason": ""},
-        {"column": "founded", "role": "date", "parse": "", "missing": None, "reason": ""},
-        {"column": "notes", "role": "ignored", "parse": "", "missing": None, "reason": "free text"},
-    ]
 
 
 def test_training_warnings_are_shown_at_the_top(model: LeadModel, monkeypatch: pytest.MonkeyPatch) -> None:

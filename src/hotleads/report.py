@@ -567,7 +567,7 @@ def _importance_section(ev: Evidence) -> tuple[str, str, str]:
 
 
 def _columns_section(ev: Evidence) -> tuple[str, str, str]:
-    rows = column_rows(ev.model.schema)
+    rows = ev.model.schema.rows()
     used = sum(row["role"] in ("numeric", "categorical", "date") for row in rows)
     text = (
         f"<p>The {len(rows)} columns of the training table and how the model reads them: {used} feed the model, the id "
@@ -576,20 +576,6 @@ def _columns_section(ev: Evidence) -> tuple[str, str, str]:
     header = ["column", "role", "how values are read", "missing in training", "note"]
     table = _table(header, [[r["column"], r["role"], r["parse"], _missing(r["missing"]), r["reason"]] for r in rows], text_columns={0, 1, 2, 4})
     return "columns", "Columns", text + table
-
-
-def column_rows(schema) -> list[dict]:
-    """One dict per training column: ``column``, ``role``, ``parse``, ``missing`` (share or None), ``reason``.
-
-    ``Schema.rows()`` where the schema has it; otherwise the same rows from the schema's role
-    lists, without how values parse or how many are missing.
-    """
-    rows = getattr(schema, "rows", None)
-    if rows is not None:
-        return rows()
-    roles = [(schema.id, "id"), (schema.target, "target"), *((name, role) for role in ("numeric", "categorical", "date") for name in getattr(schema, role))]
-    roles += [(name, "ignored") for name in schema.ignored]
-    return [{"column": name, "role": role, "parse": "", "missing": None, "reason": schema.ignored.get(name, "")} for name, role in roles if name]
 
 
 def _missing(share: float | None) -> str:
