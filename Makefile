@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 # The seed's Keras recipe, the bench's speed reference, in a venv of its own (TensorFlow stays out of .venv).
 KERAS_STAMP := .venv-keras/.installed
 
-.PHONY: run test bench install fonts clean
+.PHONY: run test bench install fonts lint format clean
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -29,9 +29,18 @@ $(KERAS_STAMP): bench/keras-requirements.txt
 run: $(STAMP) fonts
 	$(BIN)/hotleads run --out out
 
-test: $(STAMP) fonts
+test: $(STAMP) fonts lint
 	bash tests/setup_chromium.sh  # the report's browser test; skipped when chromium cannot be installed
 	$(BIN)/python -m pytest -n 2 --dist loadfile
+
+# The formatter and the linter (configured in pyproject.toml); `make format` applies both.
+lint: $(STAMP)
+	$(BIN)/ruff format --check src tests bench
+	$(BIN)/ruff check src tests bench
+
+format: $(STAMP)
+	$(BIN)/ruff format src tests bench
+	$(BIN)/ruff check --fix src tests bench
 
 bench: $(STAMP) $(KERAS_STAMP)
 	$(BIN)/python bench/run_bench.py

@@ -19,20 +19,21 @@ import numpy as np
 import pandas as pd
 import torch
 
-from hotleads import bundle, pipeline
+from hotleads import bundle, training
 from hotleads.io import read_table
 from hotleads.schema import prepare
 
 
 def measure(model_name: str, frame: pd.DataFrame, workdir: Path) -> dict:
     started = time.perf_counter()
-    trained = pipeline.train(frame, pipeline.TrainOptions(models=[model_name], neural_params={"device": "cuda"}))
+    trained = training.train(frame, training.TrainOptions(models=[model_name], neural_params={"device": "cuda"}))
     fit_seconds = time.perf_counter() - started
-    board = trained.leaderboard()[0]
+    board = trained.evidence.leaderboard[0]
     big = pd.concat([frame] * (1_000_000 // len(frame)), ignore_index=True)
     big["company_id"] = [f"C{i}" for i in range(len(big))]
-    X = trained.preprocessor.transform(prepare(big, trained.schema, labelled=False).features)
-    estimator = trained.members[model_name].estimator
+    predictor = trained.predictor
+    X = predictor.preprocessor.transform(prepare(big, predictor.schema, labelled=False).features)
+    estimator = predictor.members[model_name]
     estimator.predict_proba(X[:10_000])  # warm-up
     torch.cuda.synchronize()
     started = time.perf_counter()
@@ -42,18 +43,24 @@ def measure(model_name: str, frame: pd.DataFrame, workdir: Path) -> dict:
     bundle.save(trained, workdir / model_name)
     sample = X[:20_000]
     on_cuda = estimator.predict_proba(sample)[:, 1]
-    on_cpu = bundle.load(workdir / model_name, device="cpu").members[model_name].estimator.predict_proba(sample)[:, 1]
-    return {"model": model_name, "oof_f1": board["f1"], "threshold": board["threshold"], "fit_s": fit_seconds,
-            "predict_rows_s": rows_s, "cuda_vs_cpu_max_diff": float(np.abs(on_cuda - on_cpu).max())}
+    on_cpu = bundle.load_predictor(workdir / model_name, device="cpu").members[model_name].predict_proba(sample)[:, 1]
+    return {
+        "model": model_name,
+        "oof_f1": board["f1"],
+        "threshold": board["threshold"],
+        "fit_s": fit_seconds,
+        "predict_rows_s": rows_s,
+        "cuda_vs_cpu_max_diff": float(np.abs(on_cuda - on_cpu).max()),
+    }
 
 
 def cpu_bundle_on_cuda(frame: pd.DataFrame, workdir: Path) -> float:
     small = frame.iloc[:3000].reset_index(drop=True)
-    trained = pipeline.train(small, pipeline.TrainOptions(models=["transformer"], folds=2, features="raw", neural_params={"device": "cpu", "epochs": 2}))
+    trained = training.train(small, training.TrainOptions(models=["transformer"], folds=2, features="raw", neural_params={"device": "cpu", "epochs": 2}))
     bundle.save(trained, workdir / "cpu-model")
-    X = trained.preprocessor.transform(prepare(small, trained.schema, labelled=False).features)
-    on_cpu = trained.members["transformer"].estimator.predict_proba(X)[:, 1]
-    on_cuda = bundle.load(workdir / "cpu-model", device="cuda").members["transformer"].estimator.predict_proba(X)[:, 1]
+    X = trained.predictor.preprocessor.transform(prepare(small, trained.predictor.schema, labelled=False).features)
+    on_cpu = trained.predictor.members["transformer"].predict_proba(X)[:, 1]
+    on_cuda = bundle.load_predictor(workdir / "cpu-model", device="cuda").members["transformer"].predict_proba(X)[:, 1]
     return float(np.abs(on_cpu - on_cuda).max())
 
 

@@ -26,9 +26,17 @@ import pandas as pd  # noqa: E402
 from sklearn.preprocessing import StandardScaler  # noqa: E402
 from sklearn.utils.class_weight import compute_class_weight  # noqa: E402
 
-NUMERIC = ["funding_rounds", "total_funding", "job_postings_30d", "employee_growth_pct",
-           "industry_growth_rate", "regional_employment_trend", "funding_per_employee",
-           "days_since_last_funding", "growth_momentum"]
+NUMERIC = [
+    "funding_rounds",
+    "total_funding",
+    "job_postings_30d",
+    "employee_growth_pct",
+    "industry_growth_rate",
+    "regional_employment_trend",
+    "funding_per_employee",
+    "days_since_last_funding",
+    "growth_momentum",
+]
 
 
 def features(frame: pd.DataFrame) -> np.ndarray:
@@ -63,8 +71,7 @@ def main() -> None:
     keras.utils.set_random_seed(0)
     model = build(kind, X.shape[1])
     started = time.perf_counter()
-    model.fit(X, keras.utils.to_categorical(y, 2), epochs=20, batch_size=32,
-              class_weight={0: weights[0], 1: weights[1]}, verbose=0)
+    model.fit(X, keras.utils.to_categorical(y, 2), epochs=20, batch_size=32, class_weight={0: weights[0], 1: weights[1]}, verbose=0)
     seconds = time.perf_counter() - started
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(json.dumps({"model": kind, "seconds": seconds, "peak_mb": peak_mb, "features": int(X.shape[1])}))

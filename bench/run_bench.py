@@ -1,9 +1,13 @@
 """Benchmark hotleads on the public challenge data and on the built-in data; print Markdown tables.
 
-    .venv/bin/python bench/run_bench.py [--models gbdt,lstm] [--only train,unseen,seed-config,builtin,formats] [--out bench/results]
+    .venv/bin/python bench/run_bench.py [--models gbdt,lstm] [--only startup,train,unseen,seed-config,builtin,formats] [--out bench/results]
 
 Each measurement runs in its own process (``--task``), so peak memory (max RSS) and threads are
 per model. Figures:
+
+- start-up (``startup``): wall seconds of fresh ``hotleads --version``, ``--help`` and a 100-row
+  ``predict`` (gbdt and logreg bundles trained on built-in data), median of five, and which heavy
+  libraries (torch, matplotlib, LightGBM, scikit-learn, pandas) that ``predict`` imports;
 
 - ``train.csv`` 5-fold OOF F1, threshold, PR-AUC, fit seconds (5 folds + refit on all 20,000 rows,
   incl. threshold choice), model-only predict rows/s and end-to-end ``score`` rows/s on 1,000,000
@@ -51,6 +55,11 @@ BUILTIN_ROWS = 100_000  # 60,000 train and 20,000 test rows
 BUILTIN_SEEDS = "0,1,2"
 FORMATS_ROWS = 6_000
 FORMATS_TOLERANCE = 0.01  # issue 10: every export style within 0.01 F1 of the plain table
+HOTLEADS = ROOT / ".venv" / "bin" / "hotleads"
+STARTUP_RUNS = 5  # each command's median of this many runs
+STARTUP_LIMIT = 0.5  # issue 11: --version and --help in under half a second
+STARTUP_ROWS = 100  # rows of the end-to-end predict
+HEAVY = ("torch", "matplotlib", "lightgbm", "sklearn", "pandas")
 
 
 def peak_mb() -> float:
@@ -59,55 +68,68 @@ def peak_mb() -> float:
 
 # ---------------------------------------------------------------- tasks (each in its own process)
 
+
 def task_train(model: str, workdir: Path) -> dict:
     """5-fold OOF on train.csv + refit, then predict speed on 1 M replicated rows."""
-    from hotleads import bundle, pipeline
+    from hotleads import bundle, scoring, training
     from hotleads.io import read_table
 
     frame = read_table(SHARED / "train.csv")
     started = time.perf_counter()
-    trained = pipeline.train(frame, pipeline.TrainOptions(models=[model]), source="train.csv")
+    trained = training.train(frame, training.TrainOptions(models=[model]), source="train.csv")
     fit_seconds = time.perf_counter() - started
     train_peak = peak_mb()
     bundle.save(trained, workdir / f"model-{model}")
-    board = trained.leaderboard()[0]
+    board = trained.evidence.leaderboard[0]
     big = pd.concat([frame] * (PREDICT_ROWS // len(frame)), ignore_index=True)
     big["company_id"] = [f"C{i}" for i in range(len(big))]
-    X = trained.preprocessor.transform(_features(trained, big))
+    X = trained.predictor.preprocessor.transform(_features(trained, big))
     started = time.perf_counter()
-    trained.members[model].predict_proba(X)
+    trained.predictor.members[model].predict_proba(X)
     model_rows_s = len(X) / (time.perf_counter() - started)
     started = time.perf_counter()
-    pipeline.score(trained, big)
+    scoring.score(trained.predictor, big)
     score_rows_s = len(big) / (time.perf_counter() - started)
     return {
-        "model": model, "oof_f1": board["f1"], "threshold": board["threshold"], "pr_auc": board["pr_auc"],
-        "f1_at_0_5": board["f1_at_0_5"], "fit_seconds": fit_seconds, "predict_rows_s": model_rows_s,
-        "score_rows_s": score_rows_s, "train_peak_mb": train_peak, "peak_mb": peak_mb(),
-        "final_oof_f1": trained.oof_metrics()["f1"], "calibration": trained.calibration,
+        "model": model,
+        "oof_f1": board["f1"],
+        "threshold": board["threshold"],
+        "pr_auc": board["pr_auc"],
+        "f1_at_0_5": board["f1_at_0_5"],
+        "fit_seconds": fit_seconds,
+        "predict_rows_s": model_rows_s,
+        "score_rows_s": score_rows_s,
+        "train_peak_mb": train_peak,
+        "peak_mb": peak_mb(),
+        "final_oof_f1": trained.oof_metrics()["f1"],
+        "calibration": _calibration(trained),
     }
+
+
+def _calibration(trained) -> dict:
+    return {"method": trained.predictor.calibrator.method, **trained.evidence.calibration}
 
 
 def _features(trained, frame):
     from hotleads.schema import prepare
 
-    return prepare(frame, trained.schema, labelled=False).features
+    return prepare(frame, trained.predictor.schema, labelled=False).features
 
 
 def task_unseen(models: str, workdir: Path) -> dict:
     """Train on 80 % of train.csv (its own OOF threshold), score the unseen 20 %."""
     from sklearn.model_selection import train_test_split
 
-    from hotleads import pipeline
+    from hotleads import scoring, training
     from hotleads.io import read_table
 
     frame = read_table(SHARED / "train.csv")
     fit_part, unseen = train_test_split(frame, test_size=0.2, stratify=frame["is_hot_lead"], random_state=0)
-    trained = pipeline.train(fit_part.reset_index(drop=True), pipeline.TrainOptions(models=models.split(",")))
-    result = pipeline.evaluate(trained, unseen.reset_index(drop=True))
+    trained = training.train(fit_part.reset_index(drop=True), training.TrainOptions(models=models.split(",")))
+    result = scoring.evaluate(trained, scoring.score(trained.predictor, unseen.reset_index(drop=True), labelled=True))
     rows = {name: m["f1"] for name, m in result["members"].items()}
-    rows[trained.final_name] = result["metrics"]["f1"]
-    return {"models": models, "unseen_f1": rows, "oof_f1": {r["model"]: r["f1"] for r in trained.leaderboard()}}
+    rows[trained.predictor.name] = result["metrics"]["f1"]
+    return {"models": models, "unseen_f1": rows, "oof_f1": {r["model"]: r["f1"] for r in trained.evidence.leaderboard}}
 
 
 def task_seed_config(model: str, workdir: Path) -> dict:
@@ -122,8 +144,7 @@ def task_seed_config(model: str, workdir: Path) -> dict:
     prepared = prepare(frame, schema, labelled=True)
     pre = Preprocessor().fit(prepared.features, schema)
     X = pre.transform(prepared.features)
-    estimator = make_model(model, categorical_features=pre.categorical_indices, random_state=0,
-                           epochs=20, batch_size=32, loss="categorical", patience=None)
+    estimator = make_model(model, categorical_features=pre.categorical_indices, random_state=0, epochs=20, batch_size=32, loss="categorical", patience=None)
     started = time.perf_counter()
     estimator.fit(X, prepared.y)
     return {"model": model, "seed_config_seconds": time.perf_counter() - started, "peak_mb": peak_mb()}
@@ -135,50 +156,55 @@ def task_builtin(arg: str, workdir: Path) -> dict:
     The data was written by the driver (:func:`builtin`); both Bayes F1s come from the
     generator, so OOF F1 is compared with the train split's ceiling and test F1 with the test's.
     """
-    from hotleads import pipeline
+    from hotleads import scoring, training
     from hotleads.io import read_table
 
     model, features, seed = arg.split(":")
     data = workdir / f"builtin-{seed}"
     bayes = json.loads((data / "bayes.json").read_text())
     started = time.perf_counter()
-    trained = pipeline.train(read_table(data / "train.csv"), pipeline.TrainOptions(models=[model], features=features))
+    trained = training.train(read_table(data / "train.csv"), training.TrainOptions(models=[model], features=features))
     fit_seconds = time.perf_counter() - started
-    test = read_table(data / "test.csv")
-    result = pipeline.evaluate(trained, test)
+    test = scoring.score(trained.predictor, read_table(data / "test.csv"), labelled=True)
+    result = scoring.evaluate(trained, test)
     test_f1 = result["members"][model]["f1"]
-    oof_f1 = trained.leaderboard()[0]["f1"]
+    oof_f1 = trained.evidence.leaderboard[0]["f1"]
     return {
-        "final_oof_f1": trained.oof_metrics()["f1"], "final_test_f1": result["metrics"]["f1"],
-        "calibration": trained.calibration, "test_brier": test_brier(trained, test),
-        "model": model, "features": features, "seed": int(seed), "oof_f1": oof_f1, "test_f1": test_f1,
-        "train_bayes_f1": bayes["train_bayes_f1"], "test_bayes_f1": bayes["test_bayes_f1"],
-        "oof_share": oof_f1 / bayes["train_bayes_f1"], "test_share": test_f1 / bayes["test_bayes_f1"],
-        "fit_seconds": fit_seconds, "peak_mb": peak_mb(),
+        "final_oof_f1": trained.oof_metrics()["f1"],
+        "final_test_f1": result["metrics"]["f1"],
+        "calibration": _calibration(trained),
+        "test_brier": test_brier(test),
+        "model": model,
+        "features": features,
+        "seed": int(seed),
+        "oof_f1": oof_f1,
+        "test_f1": test_f1,
+        "train_bayes_f1": bayes["train_bayes_f1"],
+        "test_bayes_f1": bayes["test_bayes_f1"],
+        "oof_share": oof_f1 / bayes["train_bayes_f1"],
+        "test_share": test_f1 / bayes["test_bayes_f1"],
+        "fit_seconds": fit_seconds,
+        "peak_mb": peak_mb(),
     }
 
 
-def test_brier(trained, test) -> dict:
-    """Brier score on labelled rows the model never saw, before and after calibration."""
+def test_brier(test) -> dict:
+    """Brier score on labelled rows the model never saw (a ScoredTable), before and after calibration."""
     from sklearn.metrics import brier_score_loss
 
-    from hotleads import pipeline
-
-    _, member_probas, y = pipeline.score(trained, test, labelled=True)
-    raw = trained.final_proba(member_probas)
-    return {"uncalibrated": float(brier_score_loss(y, raw)), "calibrated": float(brier_score_loss(y, trained.calibrator.transform(raw)))}
+    return {"uncalibrated": float(brier_score_loss(test.y, test.raw)), "calibrated": float(brier_score_loss(test.y, test.probability))}
 
 
 def task_discovery(model: str, workdir: Path) -> dict:
     """What --features auto costs: the same training with raw and with discovered features."""
-    from hotleads import pipeline
+    from hotleads import training
     from hotleads.io import read_table
 
     frame = read_table(SHARED / "train.csv")
     seconds = {}
     for features in ("raw", "auto"):
         started = time.perf_counter()
-        pipeline.train(frame, pipeline.TrainOptions(models=[model], features=features))
+        training.train(frame, training.TrainOptions(models=[model], features=features))
         seconds[features] = time.perf_counter() - started
     return {"model": model, **seconds}
 
@@ -203,7 +229,7 @@ def task_formats(rows: str, workdir: Path) -> dict:
 def format_run(style: str, path: Path) -> dict:
     """Column roles and gbdt's OOF F1 (raw columns, 5 folds, seed 0) on one export; an error is kept
     as the row's result. ``read_table`` gets the path only: its options are for people."""
-    from hotleads import pipeline
+    from hotleads import training
     from hotleads.io import read_table
     from hotleads.schema import infer_schema
 
@@ -213,8 +239,8 @@ def format_run(style: str, path: Path) -> dict:
         frame = read_table(path)
         schema = infer_schema(frame, source=path.name)
         row["roles"], row["ignored"] = column_roles(schema), schema.ignored
-        options = pipeline.TrainOptions(models=["gbdt"], features="raw", folds=5, seed=0)
-        row["oof_f1"] = pipeline.train(frame, options, source=path.name).leaderboard()[0]["f1"]
+        options = training.TrainOptions(models=["gbdt"], features="raw", folds=5, seed=0)
+        row["oof_f1"] = training.train(frame, options, source=path.name).evidence.leaderboard[0]["f1"]
     except Exception as exc:  # a style hotleads cannot read yet is a result, not the bench's end
         text = str(exc).strip()
         row["error"] = f"{type(exc).__name__}: {text.splitlines()[0] if text else ''}"
@@ -233,10 +259,32 @@ def column_roles(schema) -> dict[str, str]:
     return roles
 
 
-TASKS = {"formats": task_formats, "discovery": task_discovery, "train": task_train, "unseen": task_unseen, "seed-config": task_seed_config, "builtin": task_builtin}
+def task_startup_modules(model_dir: str, workdir: Path) -> dict:
+    """The heavy libraries a 100-row ``hotleads predict`` with the bundle ``model_dir`` imports, in this process."""
+    from hotleads.cli import app
+
+    table = workdir / "startup" / "rows.csv"
+    try:
+        app(["predict", model_dir, str(table), "--out", str(workdir / "startup" / "modules.csv"), "--quiet"])
+    except SystemExit as done:
+        if done.code:
+            raise
+    return {"imported": [name for name in HEAVY if name in sys.modules]}
+
+
+TASKS = {
+    "startup-modules": task_startup_modules,
+    "formats": task_formats,
+    "discovery": task_discovery,
+    "train": task_train,
+    "unseen": task_unseen,
+    "seed-config": task_seed_config,
+    "builtin": task_builtin,
+}
 
 
 # ---------------------------------------------------------------- driver
+
 
 def run_task(task: str, arg: str, workdir: Path) -> dict:
     command = [sys.executable, __file__, "--task", task, arg, "--workdir", str(workdir)]
@@ -249,16 +297,15 @@ def run_task(task: str, arg: str, workdir: Path) -> dict:
 
 def ensemble_rows(workdir: Path, members: list[str]) -> list[dict]:
     """Each ensemble method on the members' saved OOF output, with its nested OOF threshold."""
-    from sklearn.model_selection import StratifiedKFold
-
+    from hotleads.bundle import load
     from hotleads.ensemble import METHODS, nested_oof
+    from hotleads.folds import stratified_folds
     from hotleads.threshold import f1_optimal_threshold
-    from safetensors.numpy import load_file
 
-    arrays = [load_file(workdir / f"model-{name}" / "oof.safetensors") for name in members]
-    y = arrays[0]["y"]
-    oof = np.column_stack([a[f"member.{name}"] for a, name in zip(arrays, members)])
-    folds = list(StratifiedKFold(5, shuffle=True, random_state=0).split(oof, y))
+    evidence = [load(workdir / f"model-{name}").evidence for name in members]
+    y = evidence[0].y
+    oof = np.column_stack([e.member_oof[name] for e, name in zip(evidence, members, strict=True)])
+    folds = stratified_folds(y, 5, seed=0)
     rows = []
     for method in METHODS:
         combined = nested_oof(method, members, oof, y, folds)
@@ -266,8 +313,8 @@ def ensemble_rows(workdir: Path, members: list[str]) -> list[dict]:
     return rows
 
 
-SECTIONS = ("train", "unseen", "seed-config", "builtin", "formats")
-BUILTIN_ONLY = {"builtin", "formats"}  # sections that run without the challenge data
+SECTIONS = ("startup", "train", "unseen", "seed-config", "builtin", "formats")
+BUILTIN_ONLY = {"startup", "builtin", "formats"}  # sections that run without the challenge data
 
 
 def main() -> None:
@@ -275,9 +322,11 @@ def main() -> None:
     parser.add_argument("--task", nargs=2, metavar=("TASK", "ARG"), help=argparse.SUPPRESS)
     parser.add_argument("--workdir", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--models", default=",".join(ALL_MODELS))
-    parser.add_argument("--only", default=",".join(SECTIONS),
-                        help=f"comma-separated sections to run, of {', '.join(SECTIONS)} (default: all); "
-                             "train includes --features auto's cost and the ensembles")
+    parser.add_argument(
+        "--only",
+        default=",".join(SECTIONS),
+        help=f"comma-separated sections to run, of {', '.join(SECTIONS)} (default: all); train includes --features auto's cost and the ensembles",
+    )
     parser.add_argument("--builtin-rows", type=int, default=BUILTIN_ROWS, help="rows of the built-in data (60 %% train, 20 %% test)")
     parser.add_argument("--builtin-seeds", default=BUILTIN_SEEDS, help="comma-separated generator seeds")
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results")
@@ -303,6 +352,8 @@ def main() -> None:
 
 def bench(models: list[str], workdir: Path, *, sections: list[str], builtin_rows: int, builtin_seeds: list[int]) -> dict:
     report = {"cores": len(os.sched_getaffinity(0))}
+    if "startup" in sections:
+        report["startup"] = startup(workdir)
     if "train" in sections:
         report["train"] = [run_task("train", m, workdir) for m in models]
         report["discovery"] = run_task("discovery", "gbdt", workdir)
@@ -319,6 +370,37 @@ def bench(models: list[str], workdir: Path, *, sections: list[str], builtin_rows
     return report
 
 
+def startup(workdir: Path) -> dict:
+    """Wall seconds of ``hotleads --version``, ``--help`` and a 100-row ``predict`` (gbdt and logreg bundles
+    trained on built-in data), each the median of ``STARTUP_RUNS`` fresh processes, and what predict imports."""
+    folder = workdir / "startup"
+    _hotleads("generate", "--out", str(folder / "data"), "--rows", "2000", "--quiet")
+    pd.read_csv(folder / "data" / "holdout.csv", dtype=str).head(STARTUP_ROWS).to_csv(folder / "rows.csv", index=False)
+    commands = {"--version": ["--version"], "--help": ["--help"]}
+    imported = {}
+    for model in ("gbdt", "logreg"):
+        bundle_dir = str(folder / f"model-{model}")
+        _hotleads("train", str(folder / "data" / "train.csv"), "--out", bundle_dir, "--models", model, "--quiet")
+        commands[f"predict, {STARTUP_ROWS} rows, {model}"] = ["predict", bundle_dir, str(folder / "rows.csv"), "--out", str(folder / "sub.csv"), "--quiet"]
+        imported[model] = run_task("startup-modules", bundle_dir, workdir)["imported"]
+    return {"seconds": {name: _median_seconds(args) for name, args in commands.items()}, "imported": imported, "limit": STARTUP_LIMIT}
+
+
+def _hotleads(*args: str) -> None:
+    done = subprocess.run([str(HOTLEADS), *args], capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        raise SystemExit(f"hotleads {' '.join(args)} failed:\n{done.stderr[-3000:]}")
+
+
+def _median_seconds(args: list[str]) -> float:
+    seconds = []
+    for _ in range(STARTUP_RUNS):
+        started = time.perf_counter()
+        _hotleads(*args)
+        seconds.append(time.perf_counter() - started)
+    return float(np.median(seconds))
+
+
 def seed_config(model: str, workdir: Path, rounds: int = 3) -> dict:
     """hotleads' seed-configuration fit before, between and after the Keras reference's fits, so
     that both see the machine at the same speeds (on this machine one Keras fit of the same
@@ -329,9 +411,14 @@ def seed_config(model: str, workdir: Path, rounds: int = 3) -> dict:
         keras.append(keras_seed(model))
         ours.append(run_task("seed-config", model, workdir))
     measured = [k for k in keras if k is not None]
-    return {"model": model, "seconds": [r["seed_config_seconds"] for r in ours], "peak_mb": max(r["peak_mb"] for r in ours),
-            "keras_seconds": [k["seconds"] for k in measured] or [KERAS_RECORDED[model]], "keras_measured": bool(measured),
-            "keras_peak_mb": max((k["peak_mb"] for k in measured), default=None)}
+    return {
+        "model": model,
+        "seconds": [r["seed_config_seconds"] for r in ours],
+        "peak_mb": max(r["peak_mb"] for r in ours),
+        "keras_seconds": [k["seconds"] for k in measured] or [KERAS_RECORDED[model]],
+        "keras_measured": bool(measured),
+        "keras_peak_mb": max((k["peak_mb"] for k in measured), default=None),
+    }
 
 
 def keras_seed(model: str) -> dict | None:
@@ -339,8 +426,9 @@ def keras_seed(model: str) -> dict | None:
         print(f"... keras reference {model}: {KERAS_PYTHON} is absent, using the recorded figure", file=sys.stderr)
         return None
     print(f"... keras reference {model}", file=sys.stderr, flush=True)
-    done = subprocess.run([str(KERAS_PYTHON), str(ROOT / "bench" / "keras_seed.py"), model, str(SHARED / "train.csv")],
-                          capture_output=True, text=True, check=False)
+    done = subprocess.run(
+        [str(KERAS_PYTHON), str(ROOT / "bench" / "keras_seed.py"), model, str(SHARED / "train.csv")], capture_output=True, text=True, check=False
+    )
     if done.returncode != 0:
         raise SystemExit(f"keras reference {model} failed:\n{done.stderr[-3000:]}")
     return json.loads(done.stdout.strip().splitlines()[-1])
@@ -357,8 +445,7 @@ def builtin(models: list[str], workdir: Path, rows: int, seeds: list[int]) -> di
         runs = [f"{m}:auto" for m in models]
         runs += [f"{m}:raw" for m in models if i == 0 and m in ("gbdt", "logreg")]
         results += [run_task("builtin", f"{arg}:{seed}", workdir) for arg in runs]
-    return {"rows": rows, "seeds": seeds, "train_rows": bayes["rows"]["train"], "test_rows": bayes["rows"]["test"],
-            "results": results}
+    return {"rows": rows, "seeds": seeds, "train_rows": bayes["rows"]["train"], "test_rows": bayes["rows"]["test"], "results": results}
 
 
 def formats(workdir: Path, rows: int = FORMATS_ROWS) -> dict:
@@ -393,45 +480,89 @@ def format_verdict(r: dict) -> tuple[bool, str]:
 
 
 def markdown(report: dict) -> str:
-    lines = []
+    lines = startup_markdown(report["startup"]) if "startup" in report else []
     if "train" in report:
-        lines += [f"### train.csv, 5-fold out-of-fold ({report['cores']} cores)", "",
-                  "| model | OOF F1 | threshold | F1 @0.5 | PR-AUC | fit s (discovery + 5 folds + refit) | peak MB (fit) | predict rows/s (model) | score rows/s (end to end) | peak MB (1 M rows) |",
-                  "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+        lines += [
+            f"### train.csv, 5-fold out-of-fold ({report['cores']} cores)",
+            "",
+            "| model | OOF F1 | threshold | F1 @0.5 | PR-AUC | fit s (discovery + 5 folds + refit) | peak MB (fit) | predict rows/s (model) | score rows/s (end to end) | peak MB (1 M rows) |",
+            "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+        ]
     for r in report.get("train", []):
-        lines.append(f"| {r['model']} | {r['oof_f1']:.4f} | {r['threshold']:.3f} | {r['f1_at_0_5']:.4f} | {r['pr_auc']:.4f} | "
-                     f"{r['fit_seconds']:.1f} | {r['train_peak_mb']:.0f} | {r['predict_rows_s']:,.0f} | {r['score_rows_s']:,.0f} | {r['peak_mb']:.0f} |")
+        lines.append(
+            f"| {r['model']} | {r['oof_f1']:.4f} | {r['threshold']:.3f} | {r['f1_at_0_5']:.4f} | {r['pr_auc']:.4f} | "
+            f"{r['fit_seconds']:.1f} | {r['train_peak_mb']:.0f} | {r['predict_rows_s']:,.0f} | {r['score_rows_s']:,.0f} | {r['peak_mb']:.0f} |"
+        )
     if report.get("train"):
-        lines += ["", "Calibration of the final predictor (OOF Brier score, nested; lower is better) and its OOF F1 at the threshold tuned on the calibrated output:", "",
-                  "| model | method | Brier before | Brier after | final OOF F1 |", "| --- | --- | --- | --- | --- |"]
+        lines += [
+            "",
+            "Calibration of the final predictor (OOF Brier score, nested; lower is better) and its OOF F1 at the threshold tuned on the calibrated output:",
+            "",
+            "| model | method | Brier before | Brier after | final OOF F1 |",
+            "| --- | --- | --- | --- | --- |",
+        ]
         lines += [calibration_row(r["model"], r["calibration"], r["final_oof_f1"]) for r in report["train"]]
     if "discovery" in report:
         d = report["discovery"]
-        lines += ["", f"`--features auto` costs {d['auto'] - d['raw']:.1f} s over `raw` for `{d['model']}` on 20,000 rows ({d['raw']:.1f} s -> {d['auto']:.1f} s)."]
+        lines += [
+            "",
+            f"`--features auto` costs {d['auto'] - d['raw']:.1f} s over `raw` for `{d['model']}` on 20,000 rows ({d['raw']:.1f} s -> {d['auto']:.1f} s).",
+        ]
     if "ensembles" in report:
         lines += ["", f"### Ensembles of {', '.join(ENSEMBLE_MEMBERS)} (nested OOF F1)", "", "| method | OOF F1 |", "| --- | --- |"]
         lines += [f"| {r['method']} | {r['oof_f1']:.4f} |" for r in report["ensembles"]]
     if "unseen" in report:
         u = report["unseen"]
-        lines += ["", "### Unseen rows: fit on 80 % of train.csv, F1 on the other 20 %", "", "| model | OOF F1 (on the 80 %) | unseen F1 |", "| --- | --- | --- |"]
+        lines += [
+            "",
+            "### Unseen rows: fit on 80 % of train.csv, F1 on the other 20 %",
+            "",
+            "| model | OOF F1 (on the 80 %) | unseen F1 |",
+            "| --- | --- | --- |",
+        ]
         lines += [f"| {name} | {u['oof_f1'].get(name, float('nan')):.4f} | {f1:.4f} |" for name, f1 in u["unseen_f1"].items()]
     if "seed_config" in report:
-        lines += ["", "### Seed configuration (20 epochs, batch 32, categorical loss), one fit on 18,000 rows", "",
-                  "hotleads was timed before, between and after fits of the Keras reference (the seed's own recipe, "
-                  "`bench/keras_seed.py`) in the same run; the ratio is of the medians.", "",
-                  "| model | hotleads s | Keras reference s | median hotleads / median Keras | peak MB hotleads / Keras |",
-                  "| --- | --- | --- | --- | --- |"]
+        lines += [
+            "",
+            "### Seed configuration (20 epochs, batch 32, categorical loss), one fit on 18,000 rows",
+            "",
+            "hotleads was timed before, between and after fits of the Keras reference (the seed's own recipe, "
+            "`bench/keras_seed.py`) in the same run; the ratio is of the medians.",
+            "",
+            "| model | hotleads s | Keras reference s | median hotleads / median Keras | peak MB hotleads / Keras |",
+            "| --- | --- | --- | --- | --- |",
+        ]
         for r in report["seed_config"]:
             source = "" if r["keras_measured"] else " (recorded, not measured here)"
             keras_mb = f"{r['keras_peak_mb']:.0f}" if r["keras_peak_mb"] else "780 (recorded)"
-            lines.append(f"| {r['model']} | {', '.join(f'{s:.1f}' for s in r['seconds'])} | "
-                         f"{', '.join(f'{s:.1f}' for s in r['keras_seconds'])}{source} | "
-                         f"{np.median(r['seconds']) / np.median(r['keras_seconds']):.2f} | {r['peak_mb']:.0f} / {keras_mb} |")
+            lines.append(
+                f"| {r['model']} | {', '.join(f'{s:.1f}' for s in r['seconds'])} | "
+                f"{', '.join(f'{s:.1f}' for s in r['keras_seconds'])}{source} | "
+                f"{np.median(r['seconds']) / np.median(r['keras_seconds']):.2f} | {r['peak_mb']:.0f} / {keras_mb} |"
+            )
     if "builtin" in report:
         lines += builtin_markdown(report["builtin"])
     if "formats" in report:
         lines += formats_markdown(report["formats"])
     return "\n".join(lines) + "\n"
+
+
+def startup_markdown(s: dict) -> list[str]:
+    lines = [
+        f"### Start-up: wall seconds of a fresh `hotleads` process (median of {STARTUP_RUNS})",
+        "",
+        f"Target (issue 11): `--version` and `--help` under {s['limit']} s; `predict` with a gbdt model imports neither torch nor matplotlib.",
+        "",
+        "| command | seconds |",
+        "| --- | --- |",
+    ]
+    lines += [f"| `hotleads {name}` | {seconds:.2f} |" for name, seconds in s["seconds"].items()]
+    lines += [
+        "",
+        "Heavy libraries a 100-row `predict` imports: " + "; ".join(f"{model}: {', '.join(names) or 'none'}" for model, names in s["imported"].items()) + ".",
+        "",
+    ]
+    return lines
 
 
 def calibration_row(model: str, c: dict, f1: float) -> str:
@@ -445,47 +576,71 @@ def split_noise(r: dict) -> float:
 
 
 def builtin_markdown(b: dict) -> list[str]:
-    lines = ["", f"### Built-in data ({b['rows']:,} rows per seed: {b['train_rows']:,} train, {b['test_rows']:,} test)", "",
-             "OOF F1 is compared with the train split's Bayes-optimal F1, test F1 with the test split's. "
-             "OOF - test adds the split noise (train Bayes F1 - test Bayes F1) to any optimism of OOF; "
-             "the last column takes the split noise out.", "",
-             "| model | features | seed | OOF F1 | test F1 | Bayes F1 train / test | OOF share | test share | OOF - test | less split noise | fit s |",
-             "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+    lines = [
+        "",
+        f"### Built-in data ({b['rows']:,} rows per seed: {b['train_rows']:,} train, {b['test_rows']:,} test)",
+        "",
+        "OOF F1 is compared with the train split's Bayes-optimal F1, test F1 with the test split's. "
+        "OOF - test adds the split noise (train Bayes F1 - test Bayes F1) to any optimism of OOF; "
+        "the last column takes the split noise out.",
+        "",
+        "| model | features | seed | OOF F1 | test F1 | Bayes F1 train / test | OOF share | test share | OOF - test | less split noise | fit s |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+    ]
     for r in b["results"]:
         gap = r["oof_f1"] - r["test_f1"]
-        lines.append(f"| {r['model']} | {r['features']} | {r['seed']} | {r['oof_f1']:.4f} | {r['test_f1']:.4f} | "
-                     f"{r['train_bayes_f1']:.4f} / {r['test_bayes_f1']:.4f} | {r['oof_share']:.1%} | {r['test_share']:.1%} | "
-                     f"{gap:+.4f} | {gap - split_noise(r):+.4f} | {r['fit_seconds']:.1f} |")
-    lines += ["", "OOF - test per model with discovered features, over the seeds it ran on:", "",
-              "| model | seeds | mean OOF - test | largest OOF - test | mean less split noise | lowest test share |",
-              "| --- | --- | --- | --- | --- | --- |"]
+        lines.append(
+            f"| {r['model']} | {r['features']} | {r['seed']} | {r['oof_f1']:.4f} | {r['test_f1']:.4f} | "
+            f"{r['train_bayes_f1']:.4f} / {r['test_bayes_f1']:.4f} | {r['oof_share']:.1%} | {r['test_share']:.1%} | "
+            f"{gap:+.4f} | {gap - split_noise(r):+.4f} | {r['fit_seconds']:.1f} |"
+        )
+    lines += [
+        "",
+        "OOF - test per model with discovered features, over the seeds it ran on:",
+        "",
+        "| model | seeds | mean OOF - test | largest OOF - test | mean less split noise | lowest test share |",
+        "| --- | --- | --- | --- | --- | --- |",
+    ]
     for model in dict.fromkeys(r["model"] for r in b["results"]):
         runs = [r for r in b["results"] if r["model"] == model and r["features"] == "auto"]
         gaps = np.array([r["oof_f1"] - r["test_f1"] for r in runs])
         noise = np.array([split_noise(r) for r in runs])
-        lines.append(f"| {model} | {len(runs)} | {gaps.mean():+.4f} | {gaps[np.argmax(np.abs(gaps))]:+.4f} | "
-                     f"{(gaps - noise).mean():+.4f} | {min(r['test_share'] for r in runs):.1%} |")
-    lines += ["", "Calibrated final predictor on the built-in data: Brier score on OOF (nested) and on the unseen test split, before -> after.", "",
-              "| model | features | seed | method | OOF Brier | test Brier | final OOF F1 | final test F1 |",
-              "| --- | --- | --- | --- | --- | --- | --- | --- |"]
+        lines.append(
+            f"| {model} | {len(runs)} | {gaps.mean():+.4f} | {gaps[np.argmax(np.abs(gaps))]:+.4f} | "
+            f"{(gaps - noise).mean():+.4f} | {min(r['test_share'] for r in runs):.1%} |"
+        )
+    lines += [
+        "",
+        "Calibrated final predictor on the built-in data: Brier score on OOF (nested) and on the unseen test split, before -> after.",
+        "",
+        "| model | features | seed | method | OOF Brier | test Brier | final OOF F1 | final test F1 |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- |",
+    ]
     for r in b["results"]:
         c, t = r["calibration"], r["test_brier"]
-        lines.append(f"| {r['model']} | {r['features']} | {r['seed']} | {c['method']} | {c['brier_uncalibrated']:.4f} -> {c['brier_calibrated']:.4f} | "
-                     f"{t['uncalibrated']:.4f} -> {t['calibrated']:.4f} | {r['final_oof_f1']:.4f} | {r['final_test_f1']:.4f} |")
+        lines.append(
+            f"| {r['model']} | {r['features']} | {r['seed']} | {c['method']} | {c['brier_uncalibrated']:.4f} -> {c['brier_calibrated']:.4f} | "
+            f"{t['uncalibrated']:.4f} -> {t['calibrated']:.4f} | {r['final_oof_f1']:.4f} | {r['final_test_f1']:.4f} |"
+        )
     return lines
 
 
 def formats_markdown(f: dict) -> list[str]:
-    lines = ["", f"### Export styles: one built-in table ({f['rows']:,} rows, seed 0), gbdt on raw columns, 5-fold OOF F1", "",
-             "Each file is read by `hotleads.io.read_table` (path only) and trained on. Target (issue 10): every style within "
-             f"{f['tolerance']} F1 of the plain file, with the plain file's column roles. {f['seconds']:.0f} s in all.", "",
-             "| style | roles found | OOF F1 | - plain | status | why | s |", "| --- | --- | --- | --- | --- | --- | --- |"]
+    lines = [
+        "",
+        f"### Export styles: one built-in table ({f['rows']:,} rows, seed 0), gbdt on raw columns, 5-fold OOF F1",
+        "",
+        "Each file is read by `hotleads.io.read_table` (path only) and trained on. Target (issue 10): every style within "
+        f"{f['tolerance']} F1 of the plain file, with the plain file's column roles. {f['seconds']:.0f} s in all.",
+        "",
+        "| style | roles found | OOF F1 | - plain | status | why | s |",
+        "| --- | --- | --- | --- | --- | --- | --- |",
+    ]
     for r in f["results"]:
         f1 = "" if r["oof_f1"] is None else f"{r['oof_f1']:.4f}"
         difference = "" if r["f1_difference"] is None else f"{r['f1_difference']:+.4f}"
         why = r["why"] if len(r["why"]) <= 200 else r["why"][:199] + "…"
-        lines.append(f"| {r['style']} | {roles_text(r)} | {f1} | {difference} | {'ok' if r['ok'] else 'FAIL'} | "
-                     f"{why.replace('|', '/')} | {r['seconds']:.1f} |")
+        lines.append(f"| {r['style']} | {roles_text(r)} | {f1} | {difference} | {'ok' if r['ok'] else 'FAIL'} | {why.replace('|', '/')} | {r['seconds']:.1f} |")
     return lines
 
 

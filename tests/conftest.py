@@ -22,9 +22,10 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 import torch  # noqa: E402
 
-from hotleads import pipeline, synth  # noqa: E402
+from hotleads import synth, training  # noqa: E402
 from hotleads.bundle import save  # noqa: E402
 from hotleads.io import read_table  # noqa: E402
+from hotleads.model import LeadModel  # noqa: E402
 
 SEED = 0
 TRAIN_ROWS = 1500  # 900 train, 300 test, 300 holdout rows
@@ -61,14 +62,14 @@ def holdout_frame(dataset: Path):
 
 
 @pytest.fixture(scope="session")
-def trained(dataset: Path) -> pipeline.LeadModel:
+def trained(dataset: Path) -> LeadModel:
     """A gbdt model trained on the dataset's train.csv (3 folds); do not modify it."""
-    options = pipeline.TrainOptions(models=["gbdt"], folds=BUNDLE_FOLDS, seed=SEED)
-    return pipeline.train_file(dataset / "train.csv", options)
+    options = training.TrainOptions(models=["gbdt"], folds=BUNDLE_FOLDS, seed=SEED)
+    return training.train_file(dataset / "train.csv", options)
 
 
 @pytest.fixture(scope="session")
-def model_dir(trained: pipeline.LeadModel, tmp_path_factory: pytest.TempPathFactory) -> Path:
+def model_dir(trained: LeadModel, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The bundle of ``trained``, saved once; copy it (``copy_bundle``) before changing anything."""
     return save(trained, tmp_path_factory.mktemp("bundle") / "model")
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import hashlib
 import json
@@ -12,11 +13,13 @@ import pandas as pd
 import pytest
 
 from hotleads import __version__, bundle, registry
-from hotleads.bundle import FORMAT_VERSION, load, read_manifest, save
+from hotleads.bundle import FORMAT_VERSION, load, load_predictor, read_manifest, save
 from hotleads.estimators import GBDTClassifier
 from hotleads.exceptions import BundleError
 from hotleads.io import read_table
-from hotleads.pipeline import LeadModel, TrainOptions, score, train
+from hotleads.model import LeadModel
+from hotleads.scoring import score
+from hotleads.training import TrainOptions, train
 
 
 @pytest.fixture(scope="module")
@@ -31,32 +34,55 @@ def edit_manifest(directory: Path, **changes) -> None:
     path.write_text(json.dumps(manifest))
 
 
-def assert_same_scores(restored: LeadModel, original: LeadModel, frame: pd.DataFrame) -> None:
-    expected, expected_members, _ = score(original, frame)
-    actual, actual_members, _ = score(restored, frame)
-    pd.testing.assert_frame_equal(actual, expected)
-    for name in expected_members:
-        np.testing.assert_array_equal(actual_members[name], expected_members[name])
+def assert_same_scores(restored, original, frame: pd.DataFrame) -> None:
+    """Two predictors (or models) score ``frame`` identically."""
+    expected, actual = (score(getattr(m, "predictor", m), frame, explain=True) for m in (original, restored))
+    pd.testing.assert_frame_equal(actual.leads, expected.leads)
+    for name in expected.member_probas:
+        np.testing.assert_array_equal(actual.member_probas[name], expected.member_probas[name])
+
+
+def edit_json(directory: Path, name: str, edit) -> None:
+    """Change ``name`` (a bundle file) with ``edit(data)`` and record its new checksum, so only the content is wrong."""
+    path = directory / name
+    data = json.loads(path.read_text())
+    edit(data)
+    path.write_text(json.dumps(data))
+    edit_manifest(directory, files=read_manifest(directory)["files"] | {name: hashlib.sha256(path.read_bytes()).hexdigest()})
 
 
 def test_round_trip_gives_identical_predictions(trained: LeadModel, model_dir: Path, holdout: pd.DataFrame) -> None:
     restored = load(model_dir)
     assert_same_scores(restored, trained, holdout)
-    assert restored.schema == trained.schema
-    assert restored.preprocessor == trained.preprocessor
-    assert (restored.threshold, restored.threshold_source) == (trained.threshold, trained.threshold_source)
-    np.testing.assert_array_equal(restored.oof, trained.oof)
-    np.testing.assert_array_equal(restored.y, trained.y)
-    assert restored.leaderboard() == trained.leaderboard()
-    assert restored.training == trained.training
+    predictor, original = restored.predictor, trained.predictor
+    assert predictor.schema == original.schema
+    assert predictor.preprocessor == original.preprocessor
+    assert (predictor.threshold, predictor.calibrator, predictor.explainer) == (original.threshold, original.calibrator, original.explainer)
+    for field in dataclasses.fields(restored.evidence):  # every field of the evidence, whatever is added later
+        saved, kept = getattr(restored.evidence, field.name), getattr(trained.evidence, field.name)
+        if isinstance(kept, np.ndarray):
+            np.testing.assert_array_equal(saved, kept)
+        elif field.name == "member_oof":
+            assert saved.keys() == kept.keys() and all(np.array_equal(saved[k], kept[k]) for k in kept)
+        else:
+            assert saved == kept, field.name
+
+
+def test_the_predictor_loads_alone_from_its_own_files(trained: LeadModel, copy_bundle, holdout: pd.DataFrame) -> None:
+    target = copy_bundle()
+    (target / "evidence.json").unlink()  # a scoring service needs none of the evidence
+    (target / "evidence.safetensors").unlink()
+    assert_same_scores(load_predictor(target), trained.predictor, holdout)
+    with pytest.raises(BundleError, match="model file evidence.json is missing"):
+        load(target)
 
 
 def test_ensemble_round_trip(dataset: Path, holdout: pd.DataFrame, tmp_path: Path, monkeypatch) -> None:
     monkeypatch.setitem(registry.MODELS, "gbdt", functools.partial(GBDTClassifier, n_estimators=30))
     model = train(read_table(dataset / "train.csv"), TrainOptions(models=["logreg", "gbdt"], folds=2, ensemble="stack"))
     restored = load(save(model, tmp_path / "model"))
-    assert restored.ensemble == model.ensemble
-    assert restored.final_name == "ensemble"
+    assert restored.predictor.combiner == model.predictor.combiner
+    assert restored.predictor.name == "ensemble"
     assert_same_scores(restored, model, holdout)
 
 
@@ -65,18 +91,20 @@ def test_manifest_describes_the_model(trained: LeadModel, model_dir: Path) -> No
     assert manifest["format"] == "hotleads-model"
     assert manifest["format_version"] == FORMAT_VERSION
     assert manifest["hotleads_version"] == __version__
-    assert manifest["threshold"] == trained.threshold
-    assert manifest["final"] == "gbdt"
-    assert manifest["schema"]["target"] == "is_hot_lead"
-    assert manifest["training"]["sha256"] == trained.training["sha256"]
-    assert manifest["oof_metrics"]["f1"] == pytest.approx(trained.oof_metrics()["f1"])
+    predictor = json.loads((model_dir / "predictor.json").read_text())
+    assert predictor["threshold"] == {"value": trained.predictor.threshold.value, "source": "oof-f1", "objective": "f1"}
+    assert list(predictor["members"]) == ["gbdt"] and predictor["combiner"] is None
+    assert predictor["schema"]["target"] == "is_hot_lead"
+    evidence = json.loads((model_dir / "evidence.json").read_text())
+    assert evidence["training"]["sha256"] == trained.evidence.training["sha256"]
+    assert evidence["leaderboard"] == trained.evidence.leaderboard
 
 
 def test_every_file_is_listed_with_its_sha256(model_dir: Path) -> None:
     manifest = read_manifest(model_dir)
     on_disk = {p.relative_to(model_dir).as_posix() for p in model_dir.rglob("*") if p.is_file()}
     assert set(manifest["files"]) == on_disk - {"manifest.json"}
-    assert "oof.safetensors" in manifest["files"]
+    assert {"predictor.json", "evidence.json", "evidence.safetensors"} <= set(manifest["files"])
     assert any(name.startswith("models/") for name in manifest["files"])
     for name, digest in manifest["files"].items():
         assert hashlib.sha256((model_dir / name).read_bytes()).hexdigest() == digest
@@ -140,15 +168,17 @@ def test_an_edited_model_file_fails_its_checksum(copy_bundle) -> None:
 
 def test_a_missing_model_file_is_named(copy_bundle) -> None:
     target = copy_bundle()
-    (target / "oof.safetensors").unlink()
-    with pytest.raises(BundleError, match="model file oof.safetensors is missing"):
+    (target / "evidence.safetensors").unlink()
+    with pytest.raises(BundleError, match="model file evidence.safetensors is missing"):
         load(target)
 
 
 def test_another_format_version_is_refused(copy_bundle) -> None:
     target = copy_bundle()
     edit_manifest(target, format_version=FORMAT_VERSION + 1)
-    with pytest.raises(BundleError, match=rf"model format {FORMAT_VERSION + 1} is not supported by hotleads {__version__} \(reads format {FORMAT_VERSION}\); retrain"):
+    with pytest.raises(
+        BundleError, match=rf"model format {FORMAT_VERSION + 1} is not supported by hotleads {__version__} \(reads format {FORMAT_VERSION}\); retrain"
+    ):
         load(target)
 
 
@@ -173,7 +203,7 @@ def test_a_missing_folder_is_refused(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("content", "match"),
     [
-        ("{not json", r"corrupt manifest"),
+        ("{not json", r"manifest\.json: corrupt JSON"),
         ('{"format": "something-else", "format_version": 1}', r"not a hotleads model manifest"),
         ("[1, 2, 3]", r"not a hotleads model manifest"),
     ],
@@ -185,10 +215,16 @@ def test_a_foreign_or_broken_manifest_is_refused(copy_bundle, content: str, matc
         load(target)
 
 
-def test_a_manifest_missing_entries_is_refused(copy_bundle) -> None:
+def test_a_predictor_missing_entries_is_refused(copy_bundle) -> None:
     target = copy_bundle()
-    manifest = json.loads((target / "manifest.json").read_text())
-    del manifest["schema"]
-    (target / "manifest.json").write_text(json.dumps(manifest))
-    with pytest.raises(BundleError, match=r"the manifest does not describe a loadable model \(KeyError: 'schema'\); retrain"):
-        load(target)
+    edit_json(target, "predictor.json", lambda data: data.pop("schema"))
+    with pytest.raises(BundleError, match=r"the bundle does not describe a loadable model \(TypeError: .*'schema'\); retrain"):
+        load_predictor(target)
+
+
+def test_an_edited_predictor_fails_its_checksum(copy_bundle) -> None:
+    target = copy_bundle()
+    path = target / "predictor.json"
+    path.write_text(path.read_text().replace('"oof-f1"', '"user"'))
+    with pytest.raises(BundleError, match=r"model file predictor\.json does not match its checksum"):
+        load_predictor(target)

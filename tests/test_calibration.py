@@ -143,18 +143,20 @@ def test_each_fold_is_calibrated_by_a_map_fitted_without_its_rows(monkeypatch) -
     folds = kfolds(len(y), 3)
     calibrate_oof("isotonic", y, raw, folds)
     assert len(fitted_on) == 3
-    for seen, (train_rows, valid_rows) in zip(fitted_on, folds):
+    for seen, (train_rows, valid_rows) in zip(fitted_on, folds, strict=True):
         assert seen == set(raw[train_rows].tolist())
         assert seen.isdisjoint(raw[valid_rows].tolist())
 
 
 def test_trained_model_tunes_its_threshold_on_nested_output(trained) -> None:
     """The model's calibrated OOF output is the nested one, not the final map applied to the rows it was fitted on."""
-    assert trained.calibrator.method in ("isotonic", "platt")
-    assert trained.calibration["method"] == trained.calibrator.method
-    assert brier_score_loss(trained.y, trained.oof) == pytest.approx(trained.calibration["brier_calibrated"])
-    assert brier_score_loss(trained.y, trained.oof_uncalibrated) == pytest.approx(trained.calibration["brier_uncalibrated"])
-    assert not np.allclose(trained.oof, trained.calibrator.transform(trained.oof_uncalibrated))
+    calibrator, evidence = trained.predictor.calibrator, trained.evidence
+    assert calibrator.method in ("isotonic", "platt")
+    assert "method" not in evidence.calibration  # the predictor's calibrator is the one record of the method
+    assert evidence.calibration["brier_calibrated"] == min(evidence.calibration["candidates"].values())
+    assert brier_score_loss(evidence.y, evidence.oof) == pytest.approx(evidence.calibration["brier_calibrated"])
+    assert brier_score_loss(evidence.y, evidence.oof_uncalibrated) == pytest.approx(evidence.calibration["brier_uncalibrated"])
+    assert not np.allclose(evidence.oof, calibrator.transform(evidence.oof_uncalibrated))
 
 
 def test_unknown_choice_is_refused() -> None:

@@ -8,6 +8,7 @@ output. The runner keeps stdout and stderr apart (``result.stdout`` / ``result.s
 from __future__ import annotations
 
 import csv
+import itertools
 import json
 import subprocess
 import sys
@@ -58,7 +59,7 @@ def snapshot(folder: Path) -> dict[str, bytes]:
 def read_rows(path: Path, n: int = 150) -> list[list[str]]:
     """The header and the first ``n`` data rows; row i of the list is line i + 1 of the file."""
     with path.open(newline="") as handle:
-        return [row for _, row in zip(range(n + 1), csv.reader(handle))]
+        return list(itertools.islice(csv.reader(handle), n + 1))
 
 
 def write_rows(path: Path, rows: list[list[str]]) -> Path:
@@ -130,6 +131,7 @@ def bad_training_file(kind: str, dataset: Path, tmp_path: Path) -> tuple[Path, l
         path = edited(dataset, "words.csv", tmp_path, set_cell(12, "funding_rounds", "three"))
         return path, ["words.csv", "'funding_rounds'", "'three'", "line 13", "fix or blank"]
     if kind == "duplicate ids":
+
         def duplicate(rows: list[list[str]]) -> None:
             rows[20][0] = rows[10][0]
 
@@ -142,8 +144,18 @@ def bad_training_file(kind: str, dataset: Path, tmp_path: Path) -> tuple[Path, l
 
 
 TRAINING_ERRORS = [
-    "missing", "empty", "header only", "binary", "spreadsheet", "too many fields", "too few fields",
-    "target not binary", "one class", "text in a number column", "duplicate ids", "no target column",
+    "missing",
+    "empty",
+    "header only",
+    "binary",
+    "spreadsheet",
+    "too many fields",
+    "too few fields",
+    "target not binary",
+    "one class",
+    "text in a number column",
+    "duplicate ids",
+    "no target column",
 ]
 
 
@@ -175,7 +187,9 @@ def test_train_refuses_to_replace_a_folder_that_is_not_a_model(dataset: Path, tm
 def test_a_misspelt_target_gets_a_suggestion(dataset: Path, tmp_path: Path) -> None:
     assert_user_error(
         invoke("train", dataset / "train.csv", "--out", tmp_path / "model", "--target", "is_hot_leed"),
-        "train.csv", "--target names column 'is_hot_leed'", "did you mean 'is_hot_lead'?",
+        "train.csv",
+        "--target names column 'is_hot_leed'",
+        "did you mean 'is_hot_lead'?",
     )
     assert not (tmp_path / "model").exists()
 
@@ -224,7 +238,9 @@ def test_prediction_data_missing_columns_lists_them(model_dir: Path, dataset: Pa
     out.write_text(GOOD_SUBMISSION)
     assert_user_error(
         invoke("predict", model_dir, data, "--out", out, "--scores", tmp_path / "scores.csv"),
-        "partial.csv", "missing column(s) ['total_funding', 'industry']", "add them",
+        "partial.csv",
+        "missing column(s) ['total_funding', 'industry']",
+        "add them",
     )
     assert out.read_text() == GOOD_SUBMISSION
     assert not (tmp_path / "scores.csv").exists()
@@ -338,10 +354,15 @@ def predicted(cli_model: Path, dataset: Path) -> tuple[pd.DataFrame, pd.DataFram
     return pd.read_csv(out / "submission.csv", **read), pd.read_csv(out / "scores.csv", **read), out / "scores.csv"
 
 
+def saved(model_dir: Path, part: str) -> dict:
+    """``predictor`` or ``evidence``: that part of a bundle, as saved."""
+    return json.loads((model_dir / f"{part}.json").read_text())
+
+
 def test_train_saves_the_model_with_its_options(cli_model: Path) -> None:
-    manifest = json.loads((cli_model / "manifest.json").read_text())
-    assert manifest["folds"] == 2 and manifest["seed"] == 3
-    assert manifest["threshold_source"] == "oof-f1"
+    evidence = saved(cli_model, "evidence")
+    assert evidence["folds"] == 2 and evidence["seed"] == 3
+    assert saved(cli_model, "predictor")["threshold"]["source"] == "oof-f1"
 
 
 def test_submission_has_one_prediction_per_input_row(predicted, dataset: Path) -> None:
@@ -360,7 +381,7 @@ def test_scores_file_ranks_the_companies(predicted, cli_model: Path) -> None:
     assert scores["probability"].is_monotonic_decreasing
     assert scores["lead_score"].between(0, 100).all()
     np.testing.assert_array_equal(scores["lead_score"], np.rint(scores["probability"] * 100))
-    threshold = json.loads((cli_model / "manifest.json").read_text())["threshold"]
+    threshold = saved(cli_model, "predictor")["threshold"]["value"]
     by_id = submission.set_index("Id")["Prediction"]
     np.testing.assert_array_equal(by_id[scores["company_id"]].to_numpy(), (scores["probability"] >= threshold).astype(int))
 
@@ -387,9 +408,9 @@ def test_same_seed_gives_identical_predictions(predicted, dataset: Path, tmp_pat
 
 def test_stacked_ensemble_lists_members_and_ensemble(dataset: Path, tmp_path: Path) -> None:
     result = assert_ok(invoke("train", dataset / "train.csv", "--out", tmp_path / "model", "--models", "gbdt,logreg", "--ensemble", "stack", "--folds", 2))
-    manifest = json.loads((tmp_path / "model" / "manifest.json").read_text())
-    assert [row["model"] for row in manifest["leaderboard"]] == ["gbdt", "logreg", "ensemble"]
-    assert manifest["ensemble"]["method"] == "stack" and manifest["final"] == "ensemble"
+    board = saved(tmp_path / "model", "evidence")["leaderboard"]
+    assert [(row["model"], row["final"]) for row in board] == [("gbdt", False), ("logreg", False), ("ensemble", True)]
+    assert saved(tmp_path / "model", "predictor")["combiner"]["method"] == "stack"
     for name in ("gbdt", "logreg", "ensemble"):
         assert name in result.stdout
     assert "final: ensemble" in result.stdout
@@ -397,8 +418,7 @@ def test_stacked_ensemble_lists_members_and_ensemble(dataset: Path, tmp_path: Pa
 
 def test_a_fixed_threshold_is_honoured(dataset: Path, tmp_path: Path) -> None:
     assert_ok(invoke("train", dataset / "train.csv", "--out", tmp_path / "model", "--models", "logreg", "--threshold", 0.3, "--folds", 2, "--quiet"))
-    manifest = json.loads((tmp_path / "model" / "manifest.json").read_text())
-    assert (manifest["threshold"], manifest["threshold_source"]) == (0.3, "user")
+    assert saved(tmp_path / "model", "predictor")["threshold"] == {"value": 0.3, "source": "user", "objective": None}
     assert_ok(invoke("predict", tmp_path / "model", dataset / "test.csv", "--out", tmp_path / "s.csv", "--scores", tmp_path / "scores.csv", "--quiet"))
     scores = pd.read_csv(tmp_path / "scores.csv", dtype={"company_id": str})
     submission = pd.read_csv(tmp_path / "s.csv", dtype={"Id": str}).set_index("Id")
@@ -449,7 +469,11 @@ def test_installed_command_reports_a_user_error_in_one_line(tmp_path: Path) -> N
     command = Path(sys.executable).parent / "hotleads"
     completed = subprocess.run(
         [str(command), "train", "missing.csv", "--out", "model"],
-        cwd=tmp_path, capture_output=True, text=True, timeout=120, check=False,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
     )
     assert completed.returncode == 2, completed.stderr
     assert completed.stdout == ""
@@ -462,7 +486,7 @@ def test_installed_command_reports_a_user_error_in_one_line(tmp_path: Path) -> N
 import openpyxl  # noqa: E402  (imports of this section kept with it: the file is appended to)
 from sklearn.metrics import precision_score, recall_score  # noqa: E402
 
-from hotleads import bundle, pipeline  # noqa: E402
+from hotleads import bundle, scoring  # noqa: E402
 from hotleads.io import read_table  # noqa: E402
 
 FAST_TRAIN = [*TRAIN_ARGS, "--features", "raw"]  # feature discovery is not what these tests are about
@@ -513,7 +537,7 @@ def test_the_lead_list_has_names_tiers_and_reasons_best_first(lead_list, cli_mod
     _, leads, _ = lead_list
     assert list(leads.columns) == ["company_id", "name", "probability", "lead_score", "rank", "tier", "prediction", "reason_1", "reason_2", "reason_3"]
     assert leads["rank"].tolist() == list(range(1, 301))
-    threshold = json.loads((cli_model / "manifest.json").read_text())["threshold"]
+    threshold = saved(cli_model, "predictor")["threshold"]["value"]
     expected_tier = np.select([leads["probability"] >= threshold, leads["probability"] >= threshold / 2], ["hot", "warm"], "cold")
     assert leads["tier"].tolist() == expected_tier.tolist()
     assert set(leads["tier"]) == {"hot", "warm", "cold"}
@@ -583,26 +607,30 @@ def test_scores_onto_the_submission_is_refused_and_overwrites_nothing(spelling: 
     out.write_text("keep me\n")
     scores = out if spelling == "same" else tmp_path / "sub" / ".." / "s.csv"
     before = snapshot(tmp_path)
-    assert_user_error(invoke("predict", cli_model, dataset / "holdout.csv", "--out", out, "--scores", scores), "--scores and --out are both", "give the lead list its own file")
+    assert_user_error(
+        invoke("predict", cli_model, dataset / "holdout.csv", "--out", out, "--scores", scores),
+        "--scores and --out are both",
+        "give the lead list its own file",
+    )
     assert snapshot(tmp_path) == before
 
 
 @pytest.mark.parametrize("objective", ["precision>=0.9", "recall>=0.8"])
 def test_train_objective_sets_a_threshold_that_meets_it_out_of_fold(objective: str, dataset: Path, tmp_path: Path) -> None:
     result = assert_ok(invoke("train", dataset / "train.csv", "--out", tmp_path / "model", *FAST_TRAIN, "--objective", objective))
-    manifest = json.loads((tmp_path / "model" / "manifest.json").read_text())
-    assert (manifest["threshold_source"], manifest["objective"]) == ("oof-objective", objective)
-    chosen = manifest["thresholds"][objective]
-    assert chosen["attainable"] and manifest["threshold"] == chosen["threshold"]
+    threshold = saved(tmp_path / "model", "predictor")["threshold"]
+    assert (threshold["source"], threshold["objective"]) == ("oof-objective", objective)
+    chosen = saved(tmp_path / "model", "evidence")["thresholds"][objective]
+    assert chosen["attainable"] and threshold["value"] == chosen["threshold"]
     words = " ".join(result.stdout.split())  # rich wraps long lines
-    assert f"meets {objective} on out-of-fold data" in words and f"{objective} (chosen)" in words
+    assert f"meets the training objective {objective} on the out-of-fold predictions" in words and f"{objective} (chosen)" in words
     model = bundle.load(tmp_path / "model")
-    predicted = (model.oof >= model.threshold).astype(int)
-    precision, recall = precision_score(model.y, predicted), recall_score(model.y, predicted)
+    predicted = (model.evidence.oof >= model.predictor.threshold.value).astype(int)
+    precision, recall = precision_score(model.evidence.y, predicted), recall_score(model.evidence.y, predicted)
     assert (precision, recall) == (pytest.approx(chosen["precision"]), pytest.approx(chosen["recall"]))
     metric, floor = objective.split(">=")
     assert {"precision": precision, "recall": recall}[metric] >= float(floor)
-    assert manifest["oof_metrics"]["threshold"] == model.threshold
+    assert model.evidence.final_row["threshold"] == threshold["value"]
 
 
 def test_an_unreachable_objective_warns_and_keeps_the_f1_threshold(dataset: Path, tmp_path: Path) -> None:
@@ -611,10 +639,10 @@ def test_an_unreachable_objective_warns_and_keeps_the_f1_threshold(dataset: Path
     model_dir = tmp_path / "model"
     result = assert_ok(invoke("train", dataset / "train.csv", "--out", model_dir, *FAST_TRAIN, "--objective", "precision>=0.999", "--calibration", "isotonic"))
     assert "warning: --objective precision>=0.999: no threshold reaches it on the out-of-fold predictions" in " ".join(result.stderr.split())
-    manifest = json.loads((model_dir / "manifest.json").read_text())
-    assert (manifest["threshold_source"], manifest["objective"]) == ("oof-f1", "f1")
-    assert manifest["threshold"] == manifest["thresholds"]["f1"]["threshold"]
-    assert manifest["thresholds"]["precision>=0.999"]["attainable"] is False
+    threshold, thresholds = saved(model_dir, "predictor")["threshold"], saved(model_dir, "evidence")["thresholds"]
+    assert (threshold["source"], threshold["objective"]) == ("oof-f1", "f1")
+    assert threshold["value"] == thresholds["f1"]["threshold"]
+    assert thresholds["precision>=0.999"]["attainable"] is False
 
 
 def test_a_threshold_and_an_objective_together_are_a_user_error(dataset: Path, tmp_path: Path) -> None:
@@ -641,24 +669,23 @@ def test_calibration_none_keeps_the_raw_probabilities(dataset: Path, tmp_path: P
     result = assert_ok(invoke("train", dataset / "train.csv", "--out", tmp_path / "model", *FAST_TRAIN, "--calibration", "none"))
     assert "calibration: none" in result.stdout
     model = bundle.load(tmp_path / "model")
-    assert model.calibrator.method == "none"
-    np.testing.assert_array_equal(model.oof, model.oof_uncalibrated)
-    np.testing.assert_array_equal(model.oof, model.members["gbdt"].oof)
+    assert model.predictor.calibrator.method == "none" and not model.predictor.calibrated
+    np.testing.assert_array_equal(model.evidence.oof, model.evidence.oof_uncalibrated)
+    np.testing.assert_array_equal(model.evidence.oof, model.evidence.member_oof["gbdt"])
 
 
 def test_a_reloaded_model_keeps_calibration_thresholds_and_explanations(trained, model_dir: Path, dataset: Path, tmp_path: Path) -> None:
-    manifest = json.loads((model_dir / "manifest.json").read_text())
-    assert manifest["format_version"] == 2
+    assert json.loads((model_dir / "manifest.json").read_text())["format_version"] == 3
     loaded = bundle.load(model_dir)
-    assert loaded.calibrator == trained.calibrator and loaded.calibrator.method != "none"
-    assert loaded.calibration == trained.calibration
-    assert (loaded.objective, loaded.thresholds) == (trained.objective, trained.thresholds)
-    assert loaded.explainer == trained.explainer and loaded.importance == trained.importance
-    np.testing.assert_array_equal(loaded.oof_uncalibrated, trained.oof_uncalibrated)
-    np.testing.assert_array_equal(loaded.oof, trained.oof)
+    assert loaded.predictor.calibrator == trained.predictor.calibrator and loaded.predictor.calibrated
+    assert loaded.evidence.calibration == trained.evidence.calibration
+    assert (loaded.predictor.threshold, loaded.evidence.thresholds) == (trained.predictor.threshold, trained.evidence.thresholds)
+    assert loaded.predictor.explainer == trained.predictor.explainer and loaded.evidence.importance == trained.evidence.importance
+    np.testing.assert_array_equal(loaded.evidence.oof_uncalibrated, trained.evidence.oof_uncalibrated)
+    np.testing.assert_array_equal(loaded.evidence.oof, trained.evidence.oof)
     # the reloaded model, through the command line, scores and explains exactly as the original in memory
     assert_ok(invoke("predict", model_dir, dataset / "holdout.csv", "--out", tmp_path / "s.csv", "--scores", tmp_path / "leads.csv", "--quiet"))
-    original, _, _ = pipeline.score(trained, read_table(dataset / "holdout.csv"), explain=True)
+    original = scoring.score(trained.predictor, read_table(dataset / "holdout.csv"), explain=True).leads
     original = original.sort_values("rank").rename(columns={"Id": "company_id"}).reset_index(drop=True)
     pd.testing.assert_frame_equal(read_leads(tmp_path / "leads.csv"), original.fillna(""), check_dtype=False, rtol=0, atol=1e-15)
 
@@ -698,10 +725,37 @@ def test_only_hotleads_own_warnings_are_printed() -> None:
     @single.command()
     @user_errors
     def command() -> None:
-        warnings.warn("The least populated class in y has only 2 members, which is less than n_splits=3.", UserWarning)
-        warnings.warn("Glyph 22686 (\\N{CJK UNIFIED IDEOGRAPH-589E}) missing from font(s) DejaVu Sans.", UserWarning)
+        warnings.warn("The least populated class in y has only 2 members, which is less than n_splits=3.", UserWarning, stacklevel=1)
+        warnings.warn("Glyph 22686 (\\N{CJK UNIFIED IDEOGRAPH-589E}) missing from font(s) DejaVu Sans.", UserWarning, stacklevel=1)
         for _ in range(2):
-            warnings.warn("table.csv: ignoring column(s) the model does not use: notes", DataWarning)
+            warnings.warn("table.csv: ignoring column(s) the model does not use: notes", DataWarning, stacklevel=1)
 
     result = assert_ok(runner.invoke(single, []))
     assert result.stderr.splitlines() == ["warning: table.csv: ignoring column(s) the model does not use: notes"]
+
+
+# --- issue 11: a command line that starts at once --------------------------------------------------
+
+
+HEAVY = ("torch", "matplotlib", "lightgbm", "sklearn", "pandas", "numpy")
+
+
+def imported_by(*args: str) -> list[str]:
+    """The heavy libraries a fresh process imports to run ``hotleads ARGS``."""
+    code = (
+        "import sys\nfrom hotleads.cli import app\ntry:\n    app(sys.argv[1:])\nexcept SystemExit as done:\n"
+        f"    assert not done.code, done.code\nprint('imported:' + ','.join(m for m in {HEAVY!r} if m in sys.modules))"
+    )
+    completed = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True, check=True)
+    return [name for name in completed.stdout.splitlines()[-1].removeprefix("imported:").split(",") if name]
+
+
+@pytest.mark.parametrize("args", [["--version"], ["--help"], ["predict", "--help"]])
+def test_version_and_help_import_no_numerical_library(args: list[str]) -> None:
+    assert imported_by(*args) == []
+
+
+def test_predict_with_a_gbdt_model_imports_neither_torch_nor_matplotlib(model_dir: Path, dataset: Path, tmp_path: Path) -> None:
+    imported = imported_by("predict", str(model_dir), str(dataset / "holdout.csv"), "--out", str(tmp_path / "s.csv"), "--quiet")
+    assert "lightgbm" in imported and "torch" not in imported and "matplotlib" not in imported
+    assert (tmp_path / "s.csv").is_file()

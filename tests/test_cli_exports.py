@@ -56,12 +56,18 @@ def table() -> pd.DataFrame:
     headcount = rng.integers(5, 40_000, ROWS)
     signup = pd.Timestamp("2021-01-01") + pd.to_timedelta(rng.integers(0, 1000, ROWS), unit="D")
     score = 0.8 * np.log(np.abs(revenue)) + 0.12 * growth + 0.6 * (region == "NA") - 11.0 + rng.normal(0, 0.8, ROWS)
-    frame = pd.DataFrame({
-        "company_id": [f"C{i:04d}" for i in range(ROWS)],
-        "company_name": [f"Company {i}" for i in range(ROWS)],
-        "revenue": revenue, "growth_pct": growth, "headcount": headcount, "region": region, "signup": signup,
-        "is_hot_lead": (score > np.quantile(score, 0.6)).astype(int),
-    })
+    frame = pd.DataFrame(
+        {
+            "company_id": [f"C{i:04d}" for i in range(ROWS)],
+            "company_name": [f"Company {i}" for i in range(ROWS)],
+            "revenue": revenue,
+            "growth_pct": growth,
+            "headcount": headcount,
+            "region": region,
+            "signup": signup,
+            "is_hot_lead": (score > np.quantile(score, 0.6)).astype(int),
+        }
+    )
     frame.loc[[3, 17, 40], "revenue"] = np.nan
     return frame
 
@@ -123,7 +129,7 @@ def styled(frame: pd.DataFrame, style: str, path: Path) -> Path:
     elif style == "missing-markers":
         markers = ["N/A", " ", "-"]
         revenue = out["revenue"].astype(object)
-        for marker, row in zip(markers, [3, 17, 40]):
+        for marker, row in zip(markers, [3, 17, 40], strict=True):
             revenue[row] = marker
         out["revenue"] = revenue
         out.to_csv(path, index=False)
@@ -180,8 +186,14 @@ def test_every_export_style_reads_to_the_plain_values(style: str, table: pd.Data
     rows = schema_rows(data, *options)
     roles = {name: row["role"] for name, row in rows.items()}
     assert roles == {
-        "company_id": "id", "company_name": "ignored", "revenue": "numeric", "growth_pct": "numeric", "headcount": "numeric",
-        "region": "categorical", "signup": "date", "is_hot_lead": "target",
+        "company_id": "id",
+        "company_name": "ignored",
+        "revenue": "numeric",
+        "growth_pct": "numeric",
+        "headcount": "numeric",
+        "region": "categorical",
+        "signup": "date",
+        "is_hot_lead": "target",
     }
     for column, fragment in parses.items():
         assert fragment in rows[column]["parse"], rows[column]
@@ -209,12 +221,14 @@ def test_a_model_trained_on_one_style_scores_another(table: pd.DataFrame, plain:
 
 
 def test_magnitude_suffixes_and_currency_codes(tmp_path: Path) -> None:
-    frame = pd.DataFrame({
-        "company_id": [f"A{i}" for i in range(40)],
-        "funding": ["1.2M", "350k", "2B", "900", "1.5bn"] * 8,
-        "deal": ["USD 1,200", "USD 3,400.50", "USD 15", "USD 1,000,000", "USD 7"] * 8,
-        "is_hot_lead": [1, 0, 1, 0, 0] * 8,
-    })
+    frame = pd.DataFrame(
+        {
+            "company_id": [f"A{i}" for i in range(40)],
+            "funding": ["1.2M", "350k", "2B", "900", "1.5bn"] * 8,
+            "deal": ["USD 1,200", "USD 3,400.50", "USD 15", "USD 1,000,000", "USD 7"] * 8,
+            "is_hot_lead": [1, 0, 1, 0, 0] * 8,
+        }
+    )
     frame.to_csv(tmp_path / "t.csv", index=False)
     rows = schema_rows(tmp_path / "t.csv")
     assert rows["funding"]["parse"] == "suffixes k/M/B"
@@ -232,12 +246,15 @@ def test_an_ambiguous_thousands_column_is_read_and_named_in_a_warning(tmp_path: 
 
 
 def test_ambiguous_dates_follow_dayfirst_and_date_forces_a_column(tmp_path: Path) -> None:
-    frame = pd.DataFrame({
-        "company_id": [f"A{i}" for i in range(30)],
-        "signed": [f"0{d}/0{m}/2023" for d, m in zip([1, 2, 3, 4, 5, 6] * 5, [2, 3, 4, 5, 6, 7] * 5)],
-        "seen": ["2023-01-05", "soon", "2023-02-01"] * 10,
-        "x": range(30), "is_hot_lead": [0, 1, 1] * 10,
-    })
+    frame = pd.DataFrame(
+        {
+            "company_id": [f"A{i}" for i in range(30)],
+            "signed": [f"0{d}/0{m}/2023" for d, m in zip([1, 2, 3, 4, 5, 6] * 5, [2, 3, 4, 5, 6, 7] * 5, strict=True)],
+            "seen": ["2023-01-05", "soon", "2023-02-01"] * 10,
+            "x": range(30),
+            "is_hot_lead": [0, 1, 1] * 10,
+        }
+    )
     frame.to_csv(tmp_path / "t.csv", index=False)
     result = ok(invoke("schema", tmp_path / "t.csv"))
     assert any("'signed'" in w and "--dayfirst" in w for w in warnings_of(result))
@@ -263,7 +280,9 @@ def test_several_target_values_are_all_listed_and_open_deals_left_out(tmp_path: 
     frame.to_csv(tmp_path / "t.csv", index=False)
     one_error(
         invoke("schema", tmp_path / "t.csv", "--target", "stage"),
-        "4 values 'Lost' (36), 'Closed Won' (12), 'Open' (12), 'Won' (12)", "--positive A[,B]", "--negative C[,D]",
+        "4 values 'Lost' (36), 'Closed Won' (12), 'Open' (12), 'Won' (12)",
+        "--positive A[,B]",
+        "--negative C[,D]",
     )
     result = ok(invoke("train", tmp_path / "t.csv", "--out", tmp_path / "m", "--target", "stage", "--positive", "Won,Closed Won", "--negative", "Lost", *FAST))
     assert any("left out 12 row(s)" in w for w in warnings_of(result))
@@ -297,7 +316,9 @@ def test_a_near_unique_column_is_named_when_it_cannot_be_the_id(table: pd.DataFr
     frame.loc[9, "account"] = "ACC-00001"
     write_plain(frame, tmp_path / "t.csv")
     result = ok(invoke("schema", tmp_path / "t.csv"))
-    assert any("'account' looks like an id but repeats 1 value(s), e.g. 'ACC-00001' (line 3, line 11)" in w and "numbers the rows" in w for w in warnings_of(result))
+    assert any(
+        "'account' looks like an id but repeats 1 value(s), e.g. 'ACC-00001' (line 3, line 11)" in w and "numbers the rows" in w for w in warnings_of(result)
+    )
 
 
 def test_predict_hints_are_ones_predict_can_follow(plain: dict, table: pd.DataFrame, tmp_path: Path) -> None:
@@ -338,7 +359,11 @@ def test_old_mac_line_endings_excel_sep_line_and_a_stray_windows_byte(tmp_path: 
     assert schema_rows(tmp_path / "mac.csv")["x"]["role"] == "numeric"
     (tmp_path / "sep.csv").write_bytes(("sep=;\ncompany_id;x;region;is_hot_lead\n" + "\n".join(r.replace(",", ";") for r in rows) + "\n").encode())
     assert {name: row["role"] for name, row in schema_rows(tmp_path / "sep.csv").items()} == {
-        "company_id": "id", "x": "numeric", "region": "categorical", "is_hot_lead": "target"}
+        "company_id": "id",
+        "x": "numeric",
+        "region": "categorical",
+        "is_hot_lead": "target",
+    }
     data = ("company_id,x,region,is_hot_lead\n" + "\n".join(rows) + "\n").encode().replace(b"C7,", b"C7\xe9,", 1)
     (tmp_path / "stray.csv").write_bytes(data)
     result = ok(invoke("schema", tmp_path / "stray.csv", "--json"))
@@ -399,7 +424,7 @@ def test_a_decimal_mark_given_by_the_user_is_kept_at_training_and_scoring(tmp_pa
     from hotleads import load
     from hotleads.schema import prepare
 
-    prepared = prepare(pd.read_csv(tmp_path / "t.csv", dtype=str), load(tmp_path / "m").schema, labelled=False)
+    prepared = prepare(pd.read_csv(tmp_path / "t.csv", dtype=str), load(tmp_path / "m").predictor.schema, labelled=False)
     assert prepared.features["x"].tolist()[:4] == [1.234, 5.0, 2.5, 7.25]
 
 

@@ -27,15 +27,17 @@ def planted() -> tuple[pd.DataFrame, Schema, np.ndarray]:
     rng = np.random.default_rng(0)
     y = (rng.random(ROWS) < 0.15).astype(int)
     signal = rng.normal(size=ROWS) + y
-    frame = pd.DataFrame({
-        "close_value": np.where(y == 1, rng.uniform(5e4, 2e5, ROWS), 0.0),  # filled in once a deal closes
-        "u_shaped": np.where(y == 1, rng.choice([-1, 1], ROWS) * rng.uniform(2, 3, ROWS), rng.uniform(-1, 1, ROWS)),  # hot at both ends
-        "lost_reason": np.where(y == 1, None, rng.choice(["price", "timing"], ROWS)).astype(object),  # missing exactly when hot
-        "signal": signal,
-        "noise": rng.normal(size=ROWS),
-        "stage": rng.choice(["a", "b", "c"], ROWS).astype(object),
-        "signed": pd.Timestamp("2024-01-01") + pd.to_timedelta(np.where(y == 1, 400, 0) + rng.integers(0, 300, ROWS), unit="D"),
-    })
+    frame = pd.DataFrame(
+        {
+            "close_value": np.where(y == 1, rng.uniform(5e4, 2e5, ROWS), 0.0),  # filled in once a deal closes
+            "u_shaped": np.where(y == 1, rng.choice([-1, 1], ROWS) * rng.uniform(2, 3, ROWS), rng.uniform(-1, 1, ROWS)),  # hot at both ends
+            "lost_reason": np.where(y == 1, None, rng.choice(["price", "timing"], ROWS)).astype(object),  # missing exactly when hot
+            "signal": signal,
+            "noise": rng.normal(size=ROWS),
+            "stage": rng.choice(["a", "b", "c"], ROWS).astype(object),
+            "signed": pd.Timestamp("2024-01-01") + pd.to_timedelta(np.where(y == 1, 400, 0) + rng.integers(0, 300, ROWS), unit="D"),
+        }
+    )
     schema = Schema(target="y", id=None, numeric=["close_value", "u_shaped", "signal", "noise"], categorical=["lost_reason", "stage"], date=["signed"])
     return frame, schema, y
 

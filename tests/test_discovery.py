@@ -4,7 +4,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from hotleads.discovery import DerivedFeature, candidate_features, discover, find_relations, select_features
+from hotleads.discovery import candidate_features, discover, find_relations, select_features
+from hotleads.features import DerivedFeature
 
 
 @pytest.fixture(scope="module")
@@ -14,13 +15,15 @@ def table():
     n = 3000
     postings = rng.poisson(10, n).astype(float) + 1
     funding = rng.lognormal(14, 0.5, n).round(2)
-    frame = pd.DataFrame({
-        "funding": funding,
-        "postings_noisy": postings * (1 + rng.normal(0, 0.15, n)),
-        "momentum": funding * postings,
-        "twice_funding_plus_3": 2 * funding + 3,
-        "noise": rng.normal(size=n),
-    })
+    frame = pd.DataFrame(
+        {
+            "funding": funding,
+            "postings_noisy": postings * (1 + rng.normal(0, 0.15, n)),
+            "momentum": funding * postings,
+            "twice_funding_plus_3": 2 * funding + 3,
+            "noise": rng.normal(size=n),
+        }
+    )
     y = (rng.random(n) < 1 / (1 + np.exp(-3 * (postings - 13)))).astype(int)
     return frame, y
 
@@ -89,27 +92,29 @@ def test_derived_feature_round_trip_and_missing_inputs():
 
 def test_an_unrelated_schema_trains_and_scores_with_auto_features(tmp_path):
     """A table that is not the challenge's: other names, a yes/no target, a date, no id column."""
-    from hotleads import bundle, pipeline
+    from hotleads import bundle, scoring, training
 
     rng = np.random.default_rng(5)
     n = 800
     rooms = rng.integers(1, 6, n).astype(float)
     area = rooms * 20 + rng.normal(0, 3, n)
-    frame = pd.DataFrame({
-        "area_m2": area.round(1),
-        "price": (area * 3000 * rng.lognormal(0, 0.1, n)).round(0),
-        "price_per_m2": np.nan,
-        "district": rng.choice(["north", "south", "east"], n),
-        "listed": pd.Timestamp("2024-01-01") + pd.to_timedelta(rng.integers(0, 300, n), unit="D"),
-        "sold_fast": np.where(rng.random(n) < 0.25 + 0.1 * (rooms > 3), "yes", "no"),
-    })
+    frame = pd.DataFrame(
+        {
+            "area_m2": area.round(1),
+            "price": (area * 3000 * rng.lognormal(0, 0.1, n)).round(0),
+            "price_per_m2": np.nan,
+            "district": rng.choice(["north", "south", "east"], n),
+            "listed": pd.Timestamp("2024-01-01") + pd.to_timedelta(rng.integers(0, 300, n), unit="D"),
+            "sold_fast": np.where(rng.random(n) < 0.25 + 0.1 * (rooms > 3), "yes", "no"),
+        }
+    )
     frame["price_per_m2"] = frame["price"] / frame["area_m2"]
     frame["listed"] = frame["listed"].dt.strftime("%Y-%m-%d")
-    model = pipeline.train(frame, pipeline.TrainOptions(folds=3, features="auto"), target="sold_fast")
-    assert all("sold_fast" not in r["relation"] for r in model.discovery["relations"])  # no leakage of the target
-    assert any(r["target"] == "price_per_m2" for r in model.discovery["relations"])
+    model = training.train(frame, training.TrainOptions(folds=3, features="auto"), target="sold_fast")
+    assert all("sold_fast" not in r["relation"] for r in model.evidence.discovery["relations"])  # no leakage of the target
+    assert any(r["target"] == "price_per_m2" for r in model.evidence.discovery["relations"])
     bundle.save(model, tmp_path / "m")
-    scored, _, _ = pipeline.score(bundle.load(tmp_path / "m"), frame.drop(columns="sold_fast"))
+    scored = scoring.score(bundle.load_predictor(tmp_path / "m"), frame.drop(columns="sold_fast")).leads
     assert len(scored) == n and scored["Id"].tolist() == list(range(n))
 
 

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 from sklearn.base import clone
 
+from hotleads.base import fit_seed
 from hotleads.estimators import MIN_INTERACTION_ROWS, GBDTClassifier, LogRegClassifier, auto_min_child_samples, auto_n_knots
 
 CATEGORICAL = 3  # column of category codes 0..3 in the data below
@@ -110,7 +111,7 @@ def test_string_labels_are_kept(cls: type, data, seed: int) -> None:
 @pytest.mark.parametrize("cls", ESTIMATORS)
 def test_more_than_two_classes_are_refused(cls: type, data, seed: int) -> None:
     X, y = data
-    with pytest.raises(ValueError, match=rf"{cls.__name__} is a binary classifier; y has 3 class\(es\): \[0, 1, 2\]"):
+    with pytest.raises(ValueError, match=r"Only binary classification is supported\. The type of the target is multiclass: y has 3 classes \(\[0, 1, 2\]\)"):
         make_estimator(cls, seed).fit(X, np.arange(len(y)) % 3)
 
 
@@ -129,7 +130,38 @@ def test_init_only_stores_parameters(cls: type) -> None:
     assert not [name for name in vars(model) if name.endswith("_")]
 
 
+@pytest.mark.parametrize("cls", ESTIMATORS)
+@pytest.mark.parametrize(
+    "listed, problem",
+    [([4], r"\[0, 4\) for X with 4 columns.*Got \[4\] instead; remove \[4\]"), ([1.5], r"Got \[1\.5\] instead"), ([3, -1], "lists a column twice")],
+)
+def test_bad_categorical_features_are_refused_with_the_fix(cls: type, data, seed: int, listed, problem) -> None:
+    X, y = data
+    with pytest.raises(ValueError, match=problem):
+        cls(categorical_features=listed, random_state=seed).fit(X, y)
+
+
+@pytest.mark.parametrize("cls", ESTIMATORS)
+def test_an_int_random_state_is_the_seed_and_none_draws_one(cls: type, data) -> None:
+    X, y = data
+    assert cls().random_state is None
+    with_zero = make_estimator(cls, 0).fit(X, y).predict_proba(X)
+    assert fit_seed(0) == 0  # LightGBM's rule: an int seeds the library as it is
+    np.testing.assert_array_equal(make_estimator(cls, 0).fit(X, y).predict_proba(X), with_zero)
+
+
+@pytest.mark.parametrize("cls", ESTIMATORS)
+def test_load_refuses_parameters_it_does_not_know(cls: type, data, seed: int, tmp_path: Path) -> None:
+    X, y = data
+    meta = json.loads(json.dumps(make_estimator(cls, seed).fit(X, y).save(tmp_path, "m")))
+    assert {"hotleads", "numpy", "scikit-learn"} <= set(meta["versions"])
+    meta["params"]["learning_speed"] = 3
+    with pytest.raises(ValueError, match=r"parameters \['learning_speed'\] that this version of hotleads does not know"):
+        cls.load(tmp_path, meta)
+
+
 # ---------------------------------------------------------------- gbdt: leaf size adapted to the rows
+
 
 def test_gbdt_leaf_size_adapts_to_small_tables(data, seed: int, tmp_path: Path) -> None:
     X, y = data
@@ -146,11 +178,15 @@ def test_gbdt_keeps_the_leaf_size_of_large_tables_and_a_given_one(data, seed: in
     assert auto_min_child_samples(16_000, 2_388) == 50  # a fold of the 20,000-row challenge table, as before
     X, y = data
     assert make_estimator(GBDTClassifier, seed, min_child_samples=7).fit(X, y).min_child_samples_ == 7
-    with pytest.raises(ValueError, match=r"The 'min_child_samples' parameter of GBDTClassifier must be an int >= 1 or 'auto'\. Got 0 instead\."):
+    with pytest.raises(
+        ValueError,
+        match=r"^The 'min_child_samples' parameter of GBDTClassifier must be an int in the range \[1, inf\) or a str among \{'auto'\}\. Got 0 instead\.$",
+    ):
         make_estimator(GBDTClassifier, seed, min_child_samples=0).fit(X, y)
 
 
 # ---------------------------------------------------------------- logreg: splines, shape products, C by CV
+
 
 def held_out_auc(model, X, y) -> float:
     from sklearn.metrics import roc_auc_score
@@ -198,7 +234,9 @@ def test_logreg_adapts_knots_and_interactions_to_small_tables(data, tmp_path: Pa
     assert (auto_n_knots(2_388), 2_388 >= MIN_INTERACTION_ROWS) == (8, True)  # a fold of the challenge table, as before
     given = LogRegClassifier(categorical_features=[CATEGORICAL], n_knots=6, interactions=True).fit(X[rows], y[rows])
     assert (given.n_knots_, given.interactions_) == (6, True)
-    with pytest.raises(ValueError, match=r"The 'interactions' parameter of LogRegClassifier must be a bool or 'auto'\. Got 'yes' instead\."):
+    with pytest.raises(
+        ValueError, match=r"^The 'interactions' parameter of LogRegClassifier must be an instance of 'bool' .* or a str among \{'auto'\}\. Got 'yes' instead\.$"
+    ):
         LogRegClassifier(interactions="yes").fit(X, y)
 
 

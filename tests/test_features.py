@@ -18,12 +18,14 @@ SCHEMA = Schema(target=None, id=None, numeric=["x", "money"], categorical=["indu
 
 def features(**overrides) -> pd.DataFrame:
     """Six typed rows, as :func:`hotleads.schema.prepare` returns them."""
-    frame = pd.DataFrame({
-        "x": [1.0, 5.0, np.inf, -np.inf, 3.0, np.nan],
-        "money": [1e3, 2e3, 5e3, 1e4, 3e9, -2e3],
-        "industry": ["Tech", "SaaS", "Tech", None, "Retail", "Tech"],
-        "funded": pd.to_datetime(["2024-01-01", "2024-03-01", None, "2023-12-31", "2024-02-29", "2024-01-31"]),
-    })
+    frame = pd.DataFrame(
+        {
+            "x": [1.0, 5.0, np.inf, -np.inf, 3.0, np.nan],
+            "money": [1e3, 2e3, 5e3, 1e4, 3e9, -2e3],
+            "industry": ["Tech", "SaaS", "Tech", None, "Retail", "Tech"],
+            "funded": pd.to_datetime(["2024-01-01", "2024-03-01", None, "2023-12-31", "2024-02-29", "2024-01-31"]),
+        }
+    )
     for name, values in overrides.items():
         frame[name] = values
     return frame

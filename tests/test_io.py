@@ -49,12 +49,14 @@ def test_csv_with_byte_order_mark_has_clean_column_names(tmp_path: Path) -> None
 
 
 def test_parquet_keeps_its_types(tmp_path: Path) -> None:
-    frame = pd.DataFrame({
-        "id": ["a", "b", "c"],
-        "x": [1.5, np.nan, -2.0],
-        "n": [1, 2, 3],
-        "day": pd.to_datetime(["2024-01-01", "2024-02-01", None]),
-    })
+    frame = pd.DataFrame(
+        {
+            "id": ["a", "b", "c"],
+            "x": [1.5, np.nan, -2.0],
+            "n": [1, 2, 3],
+            "day": pd.to_datetime(["2024-01-01", "2024-02-01", None]),
+        }
+    )
     frame.to_parquet(tmp_path / "t.parquet")
     table = read_table(tmp_path / "t.parquet")
     pd.testing.assert_frame_equal(table, frame, check_dtype=False)

@@ -16,6 +16,12 @@ from hotleads.nn import (
 )
 
 B, D = 5, 8
+# Every setting, as the modules take no defaults; a test overrides what it is about.
+SETTINGS = {
+    LSTMEncoder: dict(d_in=D, hidden_size=4, n_layers=1, bidirectional=True, dropout=0.0, pooling="last"),
+    CNNEncoder: dict(d_in=D, n_channels=4, kernel_size=3, n_layers=1, dropout=0.0, pooling="max"),
+    TransformerEncoder: dict(d_model=D, n_heads=2, n_layers=1, d_ffn=None, dropout=0.0, pooling="cls"),
+}
 
 
 @pytest.fixture(autouse=True)
@@ -91,14 +97,14 @@ def test_lstm_encoder_output_width(bidirectional, width, n_layers, pooling, per_
 
 
 def test_lstm_last_pooling_is_last_step_of_forward_direction():
-    encoder = LSTMEncoder(d_in=D, hidden_size=6, bidirectional=False, pooling="last").eval()
+    encoder = LSTMEncoder(d_in=D, hidden_size=6, n_layers=1, bidirectional=False, dropout=0.0, pooling="last").eval()
     x = tokens(4)
     out, _ = encoder.lstm(x)
     torch.testing.assert_close(encoder(x), out[:, -1])
 
 
 def test_lstm_flatten_keeps_every_step_apart():
-    encoder = LSTMEncoder(d_in=D, hidden_size=3, pooling="flatten", seq_len=4).eval()
+    encoder = LSTMEncoder(d_in=D, hidden_size=3, n_layers=1, bidirectional=True, dropout=0.0, pooling="flatten", seq_len=4).eval()
     x = tokens(4)
     out, _ = encoder.lstm(x)
     torch.testing.assert_close(encoder(x), out.reshape(B, 4 * 6))
@@ -106,26 +112,25 @@ def test_lstm_flatten_keeps_every_step_apart():
 
 @pytest.mark.parametrize("encoder_class", [LSTMEncoder, CNNEncoder])
 def test_flatten_needs_the_sequence_length(encoder_class):
-    sizes = {"hidden_size": 4} if encoder_class is LSTMEncoder else {"n_channels": 4}
     with pytest.raises(ValueError, match="pooling='flatten' needs the sequence length"):
-        encoder_class(d_in=D, pooling="flatten", **sizes)
+        encoder_class(**SETTINGS[encoder_class] | {"pooling": "flatten"})
 
 
 def test_unknown_pooling_lists_the_options():
     with pytest.raises(ValueError, match="pooling must be one of 'flatten', 'mean', 'max'"):
-        CNNEncoder(d_in=D, n_channels=4, pooling="last")
+        CNNEncoder(**SETTINGS[CNNEncoder] | {"pooling": "last"})
 
 
 @pytest.mark.parametrize("t", [1, 3, 12])
 @pytest.mark.parametrize("pooling", ["mean", "max"])
 def test_cnn_encoder_with_pooling_takes_any_length(t, pooling):
-    encoder = CNNEncoder(d_in=D, n_channels=10, kernel_size=3, n_layers=2, pooling=pooling)
+    encoder = CNNEncoder(d_in=D, n_channels=10, kernel_size=3, n_layers=2, dropout=0.0, pooling=pooling)
     assert encoder.d_out == 10
     assert encoder(tokens(t)).shape == (B, 10)
 
 
 def test_cnn_encoder_flatten_width():
-    encoder = CNNEncoder(d_in=D, n_channels=10, pooling="flatten", seq_len=12)
+    encoder = CNNEncoder(**SETTINGS[CNNEncoder] | {"n_channels": 10, "pooling": "flatten", "seq_len": 12})
     assert encoder.d_out == 120
     assert encoder(tokens(12)).shape == (B, 120)
 
@@ -144,7 +149,7 @@ def test_token_conv_is_a_same_padded_conv1d_over_the_token_axis(kernel_size, t):
 
 
 def test_cnn_encoder_keeps_conv1d_weight_names():
-    encoder = CNNEncoder(d_in=D, n_channels=4, n_layers=2)
+    encoder = CNNEncoder(**SETTINGS[CNNEncoder] | {"n_layers": 2})
     assert {k: tuple(v.shape) for k, v in encoder.state_dict().items()} == {
         "convs.0.weight": (4, D, 3), "convs.0.bias": (4,),
         "convs.3.weight": (4, 4, 3), "convs.3.bias": (4,),
@@ -154,13 +159,13 @@ def test_cnn_encoder_keeps_conv1d_weight_names():
 @pytest.mark.parametrize("pooling", ["cls", "mean"])
 @pytest.mark.parametrize("t", [1, 12, 30])
 def test_transformer_encoder_takes_any_length(pooling, t):
-    encoder = TransformerEncoder(d_model=D, n_heads=2, n_layers=2, pooling=pooling)
+    encoder = TransformerEncoder(**SETTINGS[TransformerEncoder] | {"n_layers": 2, "pooling": pooling})
     assert encoder.d_out == D
     assert encoder(tokens(t)).shape == (B, D)
 
 
 def test_transformer_encoder_in_eval_mode_is_the_same_per_row_and_per_batch():
-    encoder = TransformerEncoder(d_model=D, n_heads=2, n_layers=1).eval()
+    encoder = TransformerEncoder(**SETTINGS[TransformerEncoder]).eval()
     x = tokens(6)
     with torch.inference_mode():
         torch.testing.assert_close(encoder(x)[:1], encoder(x[:1]))
@@ -168,20 +173,20 @@ def test_transformer_encoder_in_eval_mode_is_the_same_per_row_and_per_batch():
 
 def test_transformer_heads_must_divide_width():
     with pytest.raises(ValueError, match="d_model must be divisible by n_heads"):
-        TransformerEncoder(d_model=D, n_heads=3, n_layers=1)
+        TransformerEncoder(**SETTINGS[TransformerEncoder] | {"n_heads": 3})
 
 
 def test_transformer_rejects_unknown_pooling():
     with pytest.raises(ValueError, match="pooling must be one of 'cls', 'mean'"):
-        TransformerEncoder(d_model=D, n_heads=2, n_layers=1, pooling="max")
+        TransformerEncoder(**SETTINGS[TransformerEncoder] | {"pooling": "max"})
 
 
 @pytest.mark.parametrize(
     "encoder",
     [
-        LSTMEncoder(d_in=D, hidden_size=4),
-        CNNEncoder(d_in=D, n_channels=4),
-        TransformerEncoder(d_model=D, n_heads=2, n_layers=1),
+        LSTMEncoder(**SETTINGS[LSTMEncoder]),
+        CNNEncoder(**SETTINGS[CNNEncoder]),
+        TransformerEncoder(**SETTINGS[TransformerEncoder]),
     ],
     ids=["lstm", "cnn", "transformer"],
 )
@@ -203,10 +208,25 @@ def test_head_gives_one_or_two_logits(n_outputs, d_hidden):
 
 def test_token_net_end_to_end_shapes():
     tokenizer = FeatureTokenizer(n_numeric=3, cat_cardinalities=[4], d_token=D)
-    encoder = CNNEncoder(d_in=D, n_channels=6, pooling="flatten", seq_len=4)
-    net = TokenNet(tokenizer=tokenizer, encoder=encoder, head=Head(d_in=24, n_outputs=2))
+    encoder = CNNEncoder(**SETTINGS[CNNEncoder] | {"n_channels": 6, "pooling": "flatten", "seq_len": 4})
+    net = TokenNet(tokenizer=tokenizer, encoder=encoder, head=Head(d_in=24, n_outputs=2, d_hidden=None, dropout=0.0))
     x_num = torch.randn(B, 3)
     x_num[0, 1] = float("nan")
     logits = net(x_num, torch.randint(0, 5, (B, 1)))
     assert logits.shape == (B, 2)
     assert torch.isfinite(logits).all()
+
+
+def test_transformer_feed_forward_width_none_is_the_token_width():
+    encoder = TransformerEncoder(**SETTINGS[TransformerEncoder] | {"d_ffn": None})
+    assert encoder.layers.layers[0].linear1.out_features == D
+    assert TransformerEncoder(**SETTINGS[TransformerEncoder] | {"d_ffn": 24}).layers.layers[0].linear1.out_features == 24
+
+
+@pytest.mark.parametrize("module", [LSTMEncoder, CNNEncoder, TransformerEncoder])
+def test_modules_have_no_defaults_of_their_own(module):
+    """The estimators declare each default once (hotleads.neural_params); a module left without one refuses."""
+    settings = dict(SETTINGS[module])
+    settings.pop("dropout")
+    with pytest.raises(TypeError, match="dropout"):
+        module(**settings)

@@ -67,7 +67,9 @@ CASES = [
     case("train --device cuda:x", TRAIN + ["--models", "cnn", "--device", "cuda:x"], ["--device", "'cuda:x'", "'cuda:N'"]),
     case("train --device cuda:99", TRAIN + ["--device", "cuda:99"], ["--device cuda:99", "torch sees", "--device cpu", "auto"]),
     case(
-        "train --device cuda", TRAIN + ["--device", "cuda"], ["--device cuda", "no CUDA device", "--device cpu", "auto"],
+        "train --device cuda",
+        TRAIN + ["--device", "cuda"],
+        ["--device cuda", "no CUDA device", "--device cpu", "auto"],
         marks=pytest.mark.skipif(not NO_CUDA, reason="this machine has CUDA"),
     ),
     # train: the other options
@@ -155,8 +157,12 @@ CASES = [
 def test_a_bad_option_value_is_one_error_line_and_nothing_written(args: list[str], fragments: list[str], inputs: Path, tmp_path: Path) -> None:
     (tmp_path / "afile").write_text("not a folder\n")
     paths = {
-        "train": inputs / "data" / "train.csv", "test": inputs / "data" / "test.csv", "holdout": inputs / "data" / "holdout.csv",
-        "model": inputs / "model", "tmp": tmp_path, "file": tmp_path / "afile",
+        "train": inputs / "data" / "train.csv",
+        "test": inputs / "data" / "test.csv",
+        "holdout": inputs / "data" / "holdout.csv",
+        "model": inputs / "model",
+        "tmp": tmp_path,
+        "file": tmp_path / "afile",
     }
     before, inputs_before = snapshot(tmp_path), snapshot(inputs)
 
@@ -177,13 +183,15 @@ def test_the_installed_command_refuses_device_gpu_in_one_line(inputs: Path, tmp_
     command = Path(sys.executable).parent / "hotleads"
     completed = subprocess.run(
         [str(command), "train", str(inputs / "data" / "train.csv"), "--out", "model", "--models", "logreg", "--device", "gpu"],
-        cwd=tmp_path, capture_output=True, text=True, timeout=120, check=False,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
     )
     assert completed.returncode == 2, completed.stderr
     assert completed.stdout == ""
-    assert completed.stderr.splitlines() == [
-        "error: --device must be 'auto', 'cpu', 'cuda' or 'cuda:N'; got 'gpu'; did you mean 'cuda'?"
-    ]
+    assert completed.stderr.splitlines() == ["error: --device must be 'auto', 'cpu', 'cuda' or 'cuda:N'; got 'gpu'; did you mean 'cuda'?"]
     assert list(tmp_path.iterdir()) == []
 
 
@@ -192,5 +200,7 @@ def test_a_cuda_index_beyond_the_gpus_is_refused_and_cuda_is_not(monkeypatch: py
     monkeypatch.setattr(torch.cuda, "device_count", lambda: 2)
     check_device("cuda", name="--device")
     check_device("cuda:1", name="--device")
-    with pytest.raises(ParameterError, match=r"^--device cuda:2: torch sees 2 CUDA devices \(cuda:0 to cuda:1\); use --device cuda \(the first\), cpu or auto\.$"):
+    with pytest.raises(
+        ParameterError, match=r"^--device cuda:2: torch sees 2 CUDA devices \(cuda:0 to cuda:1\); use --device cuda \(the first\), cpu or auto\.$"
+    ):
         check_device("cuda:2", name="--device")

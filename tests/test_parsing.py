@@ -56,8 +56,33 @@ def ts(text: str) -> pd.Timestamp:
 
 @pytest.mark.parametrize(
     "value",
-    ["NA", "na", "Na", "N/A", "n/a", "#N/A", "null", "NULL", "None", "none", "NaN", "nan", "NAN", "-", "--", "?",
-     "", " ", "\t", "  N/A  ", None, np.nan, "#DIV/0!", "#VALUE!", "nil"],
+    [
+        "NA",
+        "na",
+        "Na",
+        "N/A",
+        "n/a",
+        "#N/A",
+        "null",
+        "NULL",
+        "None",
+        "none",
+        "NaN",
+        "nan",
+        "NAN",
+        "-",
+        "--",
+        "?",
+        "",
+        " ",
+        "\t",
+        "  N/A  ",
+        None,
+        np.nan,
+        "#DIV/0!",
+        "#VALUE!",
+        "nil",
+    ],
 )
 def test_missing_markers_in_any_case(value: object) -> None:
     assert is_missing(column(value, "7")).tolist() == [True, False]
@@ -166,8 +191,36 @@ ANYTHING = NumberFormat(thousands=",", currency=("$", "€", "USD"), percent=Tru
 
 @pytest.mark.parametrize(
     "value",
-    ["1,2,3", "1.2.3", "12,34,56", "1..5", "1.5.", "1e3k", "2.5e", "e5", "USD", "$", "%", "()", "(5", "5)",
-     "((5))", "--5", "+-5", "$5€", "$$5", "-5-", "1_000", "0x10", "12:30", "2023-06-12", "6/12/2023", "5 apples", "abc", "k"],
+    [
+        "1,2,3",
+        "1.2.3",
+        "12,34,56",
+        "1..5",
+        "1.5.",
+        "1e3k",
+        "2.5e",
+        "e5",
+        "USD",
+        "$",
+        "%",
+        "()",
+        "(5",
+        "5)",
+        "((5))",
+        "--5",
+        "+-5",
+        "$5€",
+        "$$5",
+        "-5-",
+        "1_000",
+        "0x10",
+        "12:30",
+        "2023-06-12",
+        "6/12/2023",
+        "5 apples",
+        "abc",
+        "k",
+    ],
 )
 def test_values_that_are_not_numbers(value: str) -> None:
     assert np.isnan(numbers([value], ANYTHING)).all()
@@ -565,11 +618,13 @@ def test_to_utc_naive() -> None:
 def table(**columns: list) -> pd.DataFrame:
     """A text table as read from a CSV: an id, the given columns and an alternating target."""
     n = len(next(iter(columns.values())))
-    return pd.DataFrame({
-        "company_id": [f"C{i}" for i in range(n)],
-        **{name: pd.Series(values, dtype=object) for name, values in columns.items()},
-        "is_hot_lead": [str(i % 2) for i in range(n)],
-    })
+    return pd.DataFrame(
+        {
+            "company_id": [f"C{i}" for i in range(n)],
+            **{name: pd.Series(values, dtype=object) for name, values in columns.items()},
+            "is_hot_lead": [str(i % 2) for i in range(n)],
+        }
+    )
 
 
 def test_na_is_a_region_in_a_text_column() -> None:

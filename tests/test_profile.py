@@ -21,12 +21,14 @@ SCHEMA = Schema(target="y", id=None, numeric=["amount", "count"], categorical=["
 
 def table(n: int, rng: np.random.Generator, *, shift: float = 0.0, whole_counts: bool = False) -> pd.DataFrame:
     count = rng.poisson(8.0, n) * (1.0 if whole_counts else 1.0 + 0.05 * rng.standard_normal(n))
-    return pd.DataFrame({
-        "amount": rng.lognormal(10.0 + shift, 1.0, n),
-        "count": count,
-        "kind": rng.choice(["a", "b", "c"], n, p=[0.5, 0.3, 0.2]).astype(object),
-        "day": pd.Timestamp("2024-01-01") + pd.to_timedelta(rng.integers(0, 365, n), unit="D"),
-    })
+    return pd.DataFrame(
+        {
+            "amount": rng.lognormal(10.0 + shift, 1.0, n),
+            "count": count,
+            "kind": rng.choice(["a", "b", "c"], n, p=[0.5, 0.3, 0.2]).astype(object),
+            "day": pd.Timestamp("2024-01-01") + pd.to_timedelta(rng.integers(0, 365, n), unit="D"),
+        }
+    )
 
 
 @pytest.fixture(scope="module")
@@ -39,12 +41,14 @@ def by_column(results: list[dict]) -> dict[str, dict]:
 
 
 def test_profile_counts_missing_infinite_and_whole_numbers() -> None:
-    frame = pd.DataFrame({
-        "amount": [1.5, np.nan, np.inf, -np.inf, 2.0, 4.0],
-        "count": [1.0, 2.0, 3.0, 4.0, 5.0, 6.5],
-        "kind": ["a", None, "b", "a", "a", None],
-        "day": pd.to_datetime(["2024-01-01", None, "2024-03-01", "2024-02-01", "2024-01-15", "2024-01-02"]),
-    })
+    frame = pd.DataFrame(
+        {
+            "amount": [1.5, np.nan, np.inf, -np.inf, 2.0, 4.0],
+            "count": [1.0, 2.0, 3.0, 4.0, 5.0, 6.5],
+            "kind": ["a", None, "b", "a", "a", None],
+            "day": pd.to_datetime(["2024-01-01", None, "2024-03-01", "2024-02-01", "2024-01-15", "2024-01-02"]),
+        }
+    )
     profile = profile_table(frame, SCHEMA, np.array([1, 0, 0, 0, 1, 0]))
     amount, count, kind, day = (profile["columns"][name] for name in ("amount", "count", "kind", "day"))
     assert (profile["rows"], profile["positive_rate"]) == (6, pytest.approx(1 / 3))

@@ -18,7 +18,6 @@ import warnings
 from html.parser import HTMLParser
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 import pytest
 from matplotlib import font_manager
@@ -29,17 +28,16 @@ from hotleads import registry, report
 from hotleads.bundle import load, save
 from hotleads.discovery import Discovery, candidate_features, find_relations
 from hotleads.estimators import GBDTClassifier
-from hotleads.exceptions import DataError
 from hotleads.io import read_table
-from hotleads.pipeline import LeadModel, TrainOptions, evaluate, train
-from hotleads.report import FontWarning, build_report, fallback_fonts, importance_figure, threshold_sweep, write_report
+from hotleads.model import LeadModel
+from hotleads.report import FontWarning, build_report, fallback_fonts, importance_figure, write_report
 from hotleads.schema import prepare
+from hotleads.scoring import evaluate, score
+from hotleads.training import TrainOptions, train
 
 SECTIONS = ("summary", "leaderboard", "threshold", "curves", "calibration", "importance", "columns", "data", "discovery", "glossary")
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-needs_chromium = pytest.mark.skipif(
-    CHROMIUM is None, reason="chromium is not installed (tests/setup_chromium.sh installs Debian's package where apt-get can)"
-)
+needs_chromium = pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed (tests/setup_chromium.sh installs Debian's package where apt-get can)")
 
 
 @pytest.fixture(scope="module")
@@ -59,25 +57,34 @@ def model(dataset: Path, small_gbdt) -> LeadModel:
     """
     frame = read_table(dataset / "train.csv")
     model = train(frame, TrainOptions(models=["gbdt", "logreg"], folds=3, features="raw"), source="train.csv")
-    base = model.preprocessor.base_frame(prepare(frame, model.schema, labelled=False).features)
+    base = model.predictor.preprocessor.base_frame(prepare(frame, model.predictor.schema, labelled=False).features)
     relations = find_relations(base)
     candidates = candidate_features(base, relations)
     candidates[0].evidence["oof_gain"] = 0.0123
-    model.discovery = Discovery([r.evidence | {"feature": r.name, "formula": r.formula()} for r in relations], candidates[:1], candidates[1:], 0.7, 0.71).to_dict()
+    model.evidence.discovery = Discovery(
+        [r.evidence | {"feature": r.name, "formula": r.formula()} for r in relations], candidates[:1], candidates[1:], 0.7, 0.71
+    ).to_dict()
     return model
 
 
 @pytest.fixture(scope="module")
-def page(model: LeadModel, test_frame: pd.DataFrame) -> str:
+def test_table(model: LeadModel, test_frame: pd.DataFrame):
+    """test.csv scored once, with its labels."""
+    return score(model.predictor, test_frame, source="test.csv", labelled=True)
+
+
+@pytest.fixture(scope="module")
+def page(model: LeadModel, test_table) -> str:
     """The report with labelled data: test metrics, and no drift (same distribution as training)."""
-    return build_report(model, test_frame, source="test.csv")
+    return build_report(model, test_table)
 
 
 @pytest.fixture(scope="module")
 def holdout_report(model: LeadModel, test_frame: pd.DataFrame, holdout_frame: pd.DataFrame, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """As `hotleads run` writes it: labelled test.csv, and the holdout to score (clean integers where training is noisy)."""
     path = tmp_path_factory.mktemp("report") / "report.html"
-    return write_report(model, path, test_frame, source="test.csv", scoring=holdout_frame, scoring_source="holdout.csv")
+    holdout = score(model.predictor, holdout_frame, source="holdout.csv")
+    return write_report(model, path, score(model.predictor, test_frame, source="test.csv", labelled=True), scoring=holdout)
 
 
 class Elements(HTMLParser):
@@ -117,27 +124,27 @@ def test_summary_states_recall_and_precision_in_plain_words(model: LeadModel, pa
     summary = section(page, "summary")
     assert f"finds {100 * oof['recall']:.0f} of every 100 hot leads" in summary
     assert f"{100 * oof['precision']:.0f} in 100 are hot leads" in summary
-    assert f"at least <b>{model.threshold:.3f}</b>" in summary
+    assert f"at least <b>{model.predictor.threshold.value:.3f}</b>" in summary
     assert f"F1 {oof['f1']:.4f}" in summary
 
 
-def test_leaderboard_matches_the_model_and_evaluate(model: LeadModel, test_frame: pd.DataFrame, page: str) -> None:
+def test_leaderboard_matches_the_model_and_evaluate(model: LeadModel, test_table, page: str) -> None:
     board = section(page, "leaderboard")
-    for row in model.leaderboard():  # what `hotleads run` writes to metrics.json ("leaderboard", "oof")
+    for row in model.evidence.leaderboard:  # what `hotleads run` writes to metrics.json ("leaderboard", "oof")
         cells = [row["model"], f"{row['f1']:.4f}", f"{row['threshold']:.3f}", f"{row['precision']:.4f}", f"{row['recall']:.4f}", f"{row['pr_auc']:.4f}"]
         assert "</td><td>".join(cells) in board.replace('<td class="text">', "<td>"), row
-    test = evaluate(model, test_frame, source="test.csv")  # metrics.json "test"
+    test = evaluate(model, test_table)  # metrics.json "test"
     assert f"{test['metrics']['f1']:.4f}" in board
     for name, metrics in test["members"].items():
-        assert f"<td class=\"text\">{name}</td><td>{metrics['f1']:.4f}</td>" in board
+        assert f'<td class="text">{name}</td><td>{metrics["f1"]:.4f}</td>' in board
     assert f"{test['metrics']['rows']:,} labelled companies" in board
 
 
 def test_threshold_section_explains_the_choice_and_other_objectives(model: LeadModel, page: str) -> None:
     text = section(page, "threshold")
-    assert f"The chosen threshold is <b>{model.threshold:.3f}</b> because it gives the highest F1" in text
-    assert {"f1", "precision>=0.9", "recall>=0.8"} <= set(model.thresholds)
-    for name, found in model.thresholds.items():
+    assert f"The chosen threshold is <b>{model.predictor.threshold.value:.3f}</b> because it gives the highest F1" in text
+    assert {"f1", "precision>=0.9", "recall>=0.8"} <= set(model.evidence.thresholds)
+    for name, found in model.evidence.thresholds.items():
         assert f"{name.replace('>', '&gt;')}</td>" in text
         if found["attainable"]:
             assert f"{found['threshold']:.3f}" in text
@@ -146,7 +153,7 @@ def test_threshold_section_explains_the_choice_and_other_objectives(model: LeadM
 
 def test_calibration_shows_brier_before_and_after(model: LeadModel, page: str) -> None:
     text = section(page, "calibration")
-    calibration = model.calibration
+    calibration = model.evidence.calibration
     assert f"{calibration['brier_uncalibrated']:.4f}" in text and f"{calibration['brier_calibrated']:.4f}" in text
     for brier in calibration["candidates"].values():
         assert f"{brier:.4f}" in text
@@ -159,7 +166,7 @@ def test_every_image_is_an_inline_png(page: str) -> None:
         assert attrs["alt"]
         prefix = "data:image/png;base64,"
         assert attrs["src"].startswith(prefix)
-        assert base64.b64decode(attrs["src"][len(prefix):], validate=True).startswith(b"\x89PNG\r\n\x1a\n")
+        assert base64.b64decode(attrs["src"][len(prefix) :], validate=True).startswith(b"\x89PNG\r\n\x1a\n")
 
 
 def test_nothing_is_fetched_from_outside(page: str) -> None:
@@ -188,21 +195,22 @@ def test_drift_warns_on_the_holdout_whole_numbers_only(holdout_report: Path, pag
 
 def test_training_profile_and_discovery_are_described(model: LeadModel, page: str) -> None:
     data = section(page, "data")
-    assert f"The training data: {model.profile['rows']:,} companies, {100 * model.profile['positive_rate']:.1f} % of them hot leads" in data
-    for column in model.schema.features:
+    assert f"The training data: {model.evidence.profile['rows']:,} companies, {100 * model.evidence.profile['positive_rate']:.1f} % of them hot leads" in data
+    for column in model.predictor.schema.features:
         assert f'<td class="text">{column}</td>' in data
     discovery = section(page, "discovery")
-    for relation in model.discovery["relations"]:
+    for relation in model.evidence.discovery["relations"]:
         assert relation["relation"] in discovery
-    assert model.discovery["relations"] and model.discovery["kept"]
-    for feature in model.discovery["kept"]:
+    assert model.evidence.discovery["relations"] and model.evidence.discovery["kept"]
+    for feature in model.evidence.discovery["kept"]:
         assert feature["name"] in discovery
     assert "(F1 0.7000 without them, 0.7100 with them)" in discovery and "0.0123" in discovery
 
 
 def test_a_loaded_bundle_gives_the_same_report(model: LeadModel, test_frame: pd.DataFrame, page: str, tmp_path: Path) -> None:
     loaded = load(save(model, tmp_path / "model"))
-    assert build_report(loaded, test_frame, source="test.csv") == page  # everything the report shows survives the bundle
+    rescored = score(loaded.predictor, test_frame, source="test.csv", labelled=True)
+    assert build_report(loaded, rescored) == page  # everything the report shows survives the bundle
 
 
 def test_single_model_with_a_user_threshold_and_no_data(dataset: Path, small_gbdt) -> None:
@@ -216,30 +224,20 @@ def test_single_model_with_a_user_threshold_and_no_data(dataset: Path, small_gbd
     assert "box warning" not in text and "labelled companies" not in text and "box ok" not in text
 
 
-def test_write_report_replaces_the_file_only_on_success(model: LeadModel, holdout_report: Path, holdout_frame: pd.DataFrame, tmp_path: Path) -> None:
+def test_write_report_replaces_the_file_only_on_success(
+    model: LeadModel, holdout_report: Path, holdout_frame: pd.DataFrame, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     path = Path(shutil.copy(holdout_report, tmp_path / "report.html"))
-    with pytest.raises(DataError, match="missing column"):
-        write_report(model, path, holdout_frame.drop(columns=["industry"]), source="bad.csv")
+    monkeypatch.setattr(report, "_glossary_section", lambda: 1 / 0)  # the last section fails, after the page was half built
+    with pytest.raises(ZeroDivisionError):
+        write_report(model, path, score(model.predictor, holdout_frame, source="holdout.csv"))
     assert path.read_bytes() == holdout_report.read_bytes()
     assert [p.name for p in tmp_path.iterdir()] == ["report.html"]  # no temporary file left
 
 
-def test_threshold_sweep_matches_counting() -> None:
-    rng = np.random.default_rng(0)
-    y, proba = rng.integers(0, 2, 500), rng.random(500)
-    grid = np.array([0.0, 0.25, 0.5, 0.9, 1.0])
-    sweep = threshold_sweep(y, proba, grid)
-    for i, t in enumerate(grid):
-        called = proba >= t
-        tp = int(np.sum(called & (y == 1)))
-        precision = tp / called.sum() if called.sum() else 1.0
-        assert sweep["precision"][i] == pytest.approx(precision)
-        assert sweep["recall"][i] == pytest.approx(tp / y.sum())
-
-
 def test_columns_section_lists_every_training_column(model: LeadModel, dataset: Path, page: str) -> None:
     text = section(page, "columns")
-    rows = model.schema.rows()
+    rows = model.predictor.schema.rows()
     assert sorted(row["column"] for row in rows) == sorted(read_table(dataset / "train.csv").columns)  # every column, none cut
     assert text.count("<tr>") == len(rows) + 1  # and the header
     for row in rows:
@@ -249,25 +247,34 @@ def test_columns_section_lists_every_training_column(model: LeadModel, dataset: 
 
 
 def test_training_warnings_are_shown_at_the_top(model: LeadModel, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setitem(model.training, "warnings", [
-        {"kind": "leak", "column": "deal_<won>", "message": "'deal_<won>' alone predicts the target (ROC-AUC 1.00)"},
-        {"kind": "small-class", "column": None, "message": "only 12 hot leads"},
-        {"kind": "degenerate", "column": "industry", "message": "the model gives every company the same score"},
-    ])
+    monkeypatch.setitem(
+        model.evidence.training,
+        "warnings",
+        [
+            {"kind": "leak", "column": "deal_<won>", "message": "'deal_<won>' alone predicts the target (ROC-AUC 1.00)"},
+            {"kind": "small-class", "column": None, "message": "only 12 hot leads"},
+            {"kind": "degenerate", "column": "industry", "message": "the model gives every company the same score"},
+        ],
+    )
     summary = section(build_report(model), "summary")
-    box = summary[summary.index('<div class="box warning">'):]
+    box = summary[summary.index('<div class="box warning">') :]
     assert "Training warned about 3 thing(s)" in box
     assert "<li><b>possible target leak</b>: &#x27;deal_&lt;won&gt;&#x27; alone predicts the target (ROC-AUC 1.00)</li>" in box
     assert "<li><b>few rows of one class</b>: only 12 hot leads</li>" in box
     assert "<li><b>degenerate model</b> (column industry): the model gives every company the same score</li>" in box
-    monkeypatch.setitem(model.training, "warnings", [])
+    monkeypatch.setitem(model.evidence.training, "warnings", [])
     assert "box warning" not in section(build_report(model), "summary")
 
 
 # ----------------------------------------------------------------------------- names in other scripts
 
-NAMES = {"total_funding": "выручка", "industry_growth_rate": "增长率", "job_postings_30d": "Ωmega", "funding_rounds": "الإيرادات",
-         "employee_growth_pct": "매출 $^$ <b>&"}  # "$^$" is broken matplotlib math unless drawn as plain text
+NAMES = {
+    "total_funding": "выручка",
+    "industry_growth_rate": "增长率",
+    "job_postings_30d": "Ωmega",
+    "funding_rounds": "الإيرادات",
+    "employee_growth_pct": "매출 $^$ <b>&",
+}  # "$^$" is broken matplotlib math unless drawn as plain text
 
 
 @pytest.fixture(scope="module")
@@ -293,10 +300,11 @@ def drawn_with(text: Text) -> list[FT2Font]:
 def test_names_in_other_scripts_are_drawn_in_the_figures(named_model: LeadModel, test_frame: pd.DataFrame) -> None:
     if fallback_fonts(frozenset("增매"))[1]:
         pytest.skip("no installed font has Chinese and Korean characters (tests/setup_fonts.sh installs fonts-wqy-microhei)")
-    page = build_report(named_model, test_frame.rename(columns=NAMES), source="данные 数据.csv")  # no warning at all
+    renamed = score(named_model.predictor, test_frame.rename(columns=NAMES), source="данные 数据.csv", labelled=True)
+    page = build_report(named_model, renamed)  # no warning at all
     for name in NAMES.values():
         assert f'<td class="text">{html.escape(name)}</td>' in section(page, "columns")
-    figure = importance_figure(named_model.importance["values"])
+    figure = importance_figure(named_model.evidence.importance["values"])
     report._image(figure, "importance")
     labels = {text.get_text().replace(r"\$", "$"): text for text in figure.findobj(Text)}
     for name in NAMES.values():
@@ -344,9 +352,23 @@ window.addEventListener("load", () => {
 def open_in_chromium(path: Path, profile_dir: Path) -> tuple[str, list[str]]:
     """Load ``path`` in headless chromium: (the DOM after loading, every console message)."""
     result = subprocess.run(
-        [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run",
-         f"--user-data-dir={profile_dir}", "--enable-logging=stderr", "--v=0", "--dump-dom", path.as_uri()],
-        capture_output=True, text=True, timeout=120, check=False,
+        [
+            CHROMIUM,
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-dev-shm-usage",
+            "--no-first-run",
+            f"--user-data-dir={profile_dir}",
+            "--enable-logging=stderr",
+            "--v=0",
+            "--dump-dom",
+            path.as_uri(),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
     )
     assert result.returncode == 0, result.stderr[-2000:]
     # e.g. [123:123:1126/110333.992269:INFO:CONSOLE:1] "message", source: file:///... (1)

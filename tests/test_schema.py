@@ -21,13 +21,15 @@ def challenge(dataset: Path) -> pd.DataFrame:
 
 def small_table(**overrides) -> pd.DataFrame:
     """Eight rows in the challenge layout, as text (like a CSV read), with column overrides."""
-    frame = pd.DataFrame({
-        "company_id": [f"C{i}" for i in range(8)],
-        "industry": ["Tech", "SaaS", "Tech", "Retail", "SaaS", "Tech", "Retail", "SaaS"],
-        "funding_rounds": ["1", "2", "3", "1.5", "2", "4", "1", "2"],
-        "last_funding_date": ["2024-01-0" + str(d) for d in range(1, 9)],
-        "is_hot_lead": ["0", "1", "0", "1", "0", "0", "1", "0"],
-    })
+    frame = pd.DataFrame(
+        {
+            "company_id": [f"C{i}" for i in range(8)],
+            "industry": ["Tech", "SaaS", "Tech", "Retail", "SaaS", "Tech", "Retail", "SaaS"],
+            "funding_rounds": ["1", "2", "3", "1.5", "2", "4", "1", "2"],
+            "last_funding_date": ["2024-01-0" + str(d) for d in range(1, 9)],
+            "is_hot_lead": ["0", "1", "0", "1", "0", "0", "1", "0"],
+        }
+    )
     for name, values in overrides.items():
         frame[name] = values
     return frame
@@ -65,8 +67,15 @@ def test_challenge_table_roles(challenge: pd.DataFrame) -> None:
     assert schema.date == ["last_funding_date"]
     assert schema.ignored["company_name"].startswith("free text")
     assert schema.numeric == [
-        "funding_rounds", "total_funding", "job_postings_30d", "employee_growth_pct", "industry_growth_rate",
-        "regional_employment_trend", "funding_per_employee", "days_since_last_funding", "growth_momentum",
+        "funding_rounds",
+        "total_funding",
+        "job_postings_30d",
+        "employee_growth_pct",
+        "industry_growth_rate",
+        "regional_employment_trend",
+        "funding_per_employee",
+        "days_since_last_funding",
+        "growth_momentum",
     ]
 
 
@@ -145,7 +154,9 @@ def test_binary_target_spellings_are_accepted(labels: list, expected: list[int])
 def test_target_with_other_values_names_them_and_their_lines() -> None:
     frame = small_table(is_hot_lead=["0", "1", "7", "1", "0", "2", "1", "0"])
     frame.attrs["rows"] = RowLocations("line", first=2)
-    with pytest.raises(DataError, match=r"target 'is_hot_lead' has values \['2', '7'\] \(line 4, line 7\); the target must be binary \(0/1, true/false or yes/no\)"):
+    with pytest.raises(
+        DataError, match=r"target 'is_hot_lead' has values \['2', '7'\] \(line 4, line 7\); the target must be binary \(0/1, true/false or yes/no\)"
+    ):
         prepare(frame, infer_schema(frame), source="train.csv", labelled=True)
 
 
@@ -228,12 +239,14 @@ def test_missing_id_column_falls_back_to_row_numbers() -> None:
 
 
 def test_typed_columns_from_parquet_are_accepted() -> None:
-    frame = pd.DataFrame({
-        "company_id": [f"C{i}" for i in range(6)],
-        "x": [1.0, 2.0, np.nan, 4.0, 5.0, 6.0],
-        "day": pd.to_datetime(["2024-01-01", "2024-01-02", None, "2024-01-04", "2024-01-05", "2024-01-06"]).tz_localize("UTC"),
-        "is_hot_lead": [0, 1, 0, 1, 0, 1],
-    })
+    frame = pd.DataFrame(
+        {
+            "company_id": [f"C{i}" for i in range(6)],
+            "x": [1.0, 2.0, np.nan, 4.0, 5.0, 6.0],
+            "day": pd.to_datetime(["2024-01-01", "2024-01-02", None, "2024-01-04", "2024-01-05", "2024-01-06"]).tz_localize("UTC"),
+            "is_hot_lead": [0, 1, 0, 1, 0, 1],
+        }
+    )
     schema = infer_schema(frame)
     assert (schema.numeric, schema.date) == (["x"], ["day"])
     prepared = prepare(frame, schema, labelled=True)

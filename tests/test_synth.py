@@ -131,9 +131,7 @@ def test_bayes_f1_small_cases() -> None:
     assert synth.bayes_f1(np.ones(3), np.full(3, 0.5)) == (1.0, 0.5)
 
 
-def test_write_is_atomic_and_leaves_no_temp_files(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_write_is_atomic_and_leaves_no_temp_files(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     synth.write_dataset(tmp_path / "ok", rows=50)
     assert sorted(p.name for p in (tmp_path / "ok").iterdir()) == sorted(FILES)
 
@@ -175,10 +173,7 @@ def exports(tmp_path_factory: pytest.TempPathFactory) -> Exports:
     table.loc[3, "funding_per_employee"] = np.inf
     table.loc[4, ["total_funding", "employee_growth_pct"]] = np.nan
     out = tmp_path_factory.mktemp("exports")
-    paths = {
-        style: synth.write_export(table, out / f"{style}{suffix}", style)
-        for style, suffix in synth.EXPORT_STYLES.items()
-    }
+    paths = {style: synth.write_export(table, out / f"{style}{suffix}", style) for style, suffix in synth.EXPORT_STYLES.items()}
     return pd.read_csv(paths["plain"]), paths
 
 
@@ -225,7 +220,11 @@ def test_european_round_trips(exports: Exports) -> None:
     assert paths["european"].read_bytes().startswith(b"\xef\xbb\xbfcompany_id;company_name;")
     # with thousands=".", 12.6.2023 would read as the number 1262023
     raw = pd.read_csv(
-        paths["european"], sep=";", decimal=",", thousands=".", encoding="utf-8-sig",
+        paths["european"],
+        sep=";",
+        decimal=",",
+        thousands=".",
+        encoding="utf-8-sig",
         dtype={DATE: str},
     )
     assert list(raw.columns) == list(plain.columns)

@@ -6,10 +6,10 @@ import re
 
 import numpy as np
 import pytest
-from sklearn.metrics import f1_score, precision_score, recall_score
+from sklearn.metrics import f1_score, precision_recall_curve, precision_score, recall_score
 
 from hotleads.exceptions import ParameterError
-from hotleads.threshold import REPORTED_OBJECTIVES, f1_optimal_threshold, objective_threshold, parse_objective
+from hotleads.threshold import REPORTED_OBJECTIVES, f1_optimal_threshold, objective_threshold, parse_objective, sweep
 
 
 def brute_force_best_f1(y: np.ndarray, proba: np.ndarray) -> float:
@@ -160,12 +160,37 @@ def test_objective_threshold_matches_an_exhaustive_search(objective: str, trial:
 
 
 def test_the_trained_model_keeps_every_reported_threshold(trained) -> None:
-    assert list(trained.thresholds) == list(REPORTED_OBJECTIVES) == ["f1", "precision>=0.9", "recall>=0.8"]
-    for name, row in trained.thresholds.items():
-        assert row == objective_threshold(trained.y, trained.oof, parse_objective(name))
+    evidence = trained.evidence
+    assert list(evidence.thresholds) == list(REPORTED_OBJECTIVES) == ["f1", "precision>=0.9", "recall>=0.8"]
+    for name, row in evidence.thresholds.items():
+        assert row == objective_threshold(evidence.y, evidence.oof, parse_objective(name))
         if not row["attainable"]:
             continue
-        predicted = (trained.oof >= row["threshold"]).astype(int)
-        assert precision_score(trained.y, predicted) == pytest.approx(row["precision"])
-        assert recall_score(trained.y, predicted) == pytest.approx(row["recall"])
-    assert trained.thresholds["f1"]["threshold"] == trained.threshold
+        predicted = (evidence.oof >= row["threshold"]).astype(int)
+        assert precision_score(evidence.y, predicted) == pytest.approx(row["precision"])
+        assert recall_score(evidence.y, predicted) == pytest.approx(row["recall"])
+    assert evidence.thresholds["f1"]["threshold"] == trained.predictor.threshold.value
+
+
+def test_sweep_matches_counting_on_any_grid() -> None:
+    rng = np.random.default_rng(0)
+    y, proba = rng.integers(0, 2, 500), rng.random(500)
+    grid = np.array([0.0, 0.25, 0.5, 0.9, 1.0, 1.5])
+    curve = sweep(y, proba, grid)
+    for i, t in enumerate(grid):
+        called = proba >= t
+        tp = int(np.sum(called & (y == 1)))
+        precision = tp / called.sum() if called.sum() else 1.0
+        assert curve["precision"][i] == pytest.approx(precision)
+        assert curve["recall"][i] == pytest.approx(tp / y.sum())
+        assert (curve["called"][i], curve["tp"][i]) == (called.sum(), tp)
+
+
+def test_sweep_at_each_score_is_sklearns_precision_recall_curve() -> None:
+    rng = np.random.default_rng(1)
+    y, proba = rng.integers(0, 2, 300), rng.random(300).round(2)  # ties too
+    precision, recall, thresholds = precision_recall_curve(y, proba)
+    curve = sweep(y, proba)
+    np.testing.assert_array_equal(curve["threshold"], thresholds)
+    np.testing.assert_allclose(curve["precision"], precision[:-1])
+    np.testing.assert_allclose(curve["recall"], recall[:-1])

@@ -2,15 +2,48 @@
 
 The command line (``hotleads``) is a thin layer over these calls::
 
-    from hotleads import TrainOptions, train_file, save, load, score
+    from hotleads import TrainOptions, evaluate, load, read_table, save, score, train_file
     model = train_file("train.csv", TrainOptions(models=["gbdt"]))
     save(model, "model/")
-    scored, _, _ = score(load("model/"), frame)
+    scored = score(load("model/").predictor, read_table("holdout.csv"))
+
+The names below are imported on first use (PEP 562), so ``import hotleads`` and the command
+line's ``--version`` and ``--help`` stay fast: the numerical libraries load only when a call
+needs them.
 """
+
+import importlib
 
 __version__ = "0.1.0"
 
-from .bundle import load, save  # noqa: E402
-from .pipeline import LeadModel, TrainOptions, evaluate, score, train, train_file  # noqa: E402
+_EXPORTS = {
+    "LeadModel": "model",
+    "Predictor": "model",
+    "TrainingEvidence": "model",
+    "Threshold": "model",
+    "TrainOptions": "training",
+    "train": "training",
+    "train_file": "training",
+    "ScoredTable": "scoring",
+    "score": "scoring",
+    "evaluate": "scoring",
+    "write_submission": "scoring",
+    "write_lead_list": "scoring",
+    "load": "bundle",
+    "load_predictor": "bundle",
+    "save": "bundle",
+    "read_table": "io",
+    "run": "workflow",
+}
 
-__all__ = ["LeadModel", "TrainOptions", "__version__", "evaluate", "load", "save", "score", "train", "train_file"]
+__all__ = ["__version__", *_EXPORTS]
+
+
+def __getattr__(name: str):
+    if name in _EXPORTS:
+        return getattr(importlib.import_module(f".{_EXPORTS[name]}", __name__), name)
+    raise AttributeError(f"module 'hotleads' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_EXPORTS])

@@ -18,10 +18,11 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import brier_score_loss
 
 from .exceptions import ParameterError
+from .folds import out_of_fold
+from .metrics import logit, sigmoid
 
 METHODS = ("isotonic", "platt")  # "auto" also keeps the raw scores ("none") when neither beats them
 CHOICES = ("auto", *METHODS, "none")
-_EPS = 1e-6
 
 
 @dataclass
@@ -37,7 +38,7 @@ class Calibrator:
         if self.method == "isotonic":
             return np.interp(proba, self.params["x"], self.params["y"])
         if self.method == "platt":
-            return 1.0 / (1.0 + np.exp(-(self.params["slope"] * _logit(proba) + self.params["intercept"])))
+            return sigmoid(self.params["slope"] * logit(proba) + self.params["intercept"])
         return proba
 
     def to_dict(self) -> dict:
@@ -55,7 +56,7 @@ def fit_calibrator(method: str, y, proba) -> Calibrator:
         iso = IsotonicRegression(y_min=0.0, y_max=1.0, out_of_bounds="clip").fit(proba, y)
         return Calibrator("isotonic", {"x": iso.X_thresholds_.tolist(), "y": iso.y_thresholds_.tolist()})
     if method == "platt":
-        lr = LogisticRegression(C=1e4).fit(_logit(proba)[:, None], y)
+        lr = LogisticRegression(C=1e4).fit(logit(proba)[:, None], y)
         return Calibrator("platt", {"slope": float(lr.coef_[0, 0]), "intercept": float(lr.intercept_[0])})
     return Calibrator()
 
@@ -63,10 +64,11 @@ def fit_calibrator(method: str, y, proba) -> Calibrator:
 def calibrate_oof(method: str, y, oof, folds) -> np.ndarray:
     """Nested out-of-fold calibration: each fold calibrated by a map fitted on the other folds."""
     y, oof = np.asarray(y), np.asarray(oof, dtype=float)
-    calibrated = np.empty_like(oof)
-    for train_rows, valid_rows in folds:
-        calibrated[valid_rows] = fit_calibrator(method, y[train_rows], oof[train_rows]).transform(oof[valid_rows])
-    return calibrated
+
+    def calibrate_fold(_k, train_rows, valid_rows):
+        return fit_calibrator(method, y[train_rows], oof[train_rows]).transform(oof[valid_rows])
+
+    return out_of_fold(folds, calibrate_fold, len(y))
 
 
 def choose_calibration(choice: str, y, oof, folds) -> tuple[Calibrator, np.ndarray, dict]:
@@ -97,8 +99,3 @@ def choose_calibration(choice: str, y, oof, folds) -> tuple[Calibrator, np.ndarr
         "candidates": candidates,
     }
     return fit_calibrator(method, y, oof), calibrated, report
-
-
-def _logit(proba: np.ndarray) -> np.ndarray:
-    clipped = np.clip(proba, _EPS, 1 - _EPS)
-    return np.log(clipped / (1 - clipped))

@@ -1,4 +1,9 @@
-"""The ``hotleads`` command line: parse, call the library, print. No modelling here."""
+"""The ``hotleads`` command line: parse, call the library, print. No modelling here.
+
+Start-up stays fast (``hotleads --version`` and ``--help`` import no numerical library): each
+command imports the library modules it calls when it runs, so ``predict`` with a gbdt model never
+imports torch or matplotlib.
+"""
 
 from __future__ import annotations
 
@@ -9,21 +14,15 @@ import warnings
 from pathlib import Path
 from typing import Annotated
 
-import pandas as pd
 import typer
-from typer.core import TyperGroup
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 from rich.text import Text
+from typer.core import TyperGroup
 
-from . import __version__, bundle, pipeline, synth
+from . import __version__
 from .exceptions import HotleadsError, HotleadsWarning, ParameterError
-from .io import check_file_target, check_table_target, read_table, write_csv, write_json, write_table
-from .neural import check_device
-from .registry import parse_model_names
-from .schema import infer_schema, prepare
-from .report import write_report
 
 try:  # recent typer carries its own copy of click
     from typer._click.exceptions import ClickException
@@ -68,7 +67,9 @@ Seed = Annotated[int, typer.Option(help="Seed that fixes every random choice.")]
 Device = Annotated[str, typer.Option(help="Device of the neural models: auto, cpu, cuda or cuda:N.")]
 # How a file is read (every command that reads a table).
 Sep = Annotated[str | None, typer.Option(help="Delimiter of a CSV file: ',', ';', '|' or 'tab' (default: sniffed from the file).")]
-Encoding = Annotated[str | None, typer.Option(help="Encoding of a CSV file, e.g. utf-8, utf-16, cp1252 (default: UTF-8 or UTF-16 by content, else cp1252 with a warning).")]
+Encoding = Annotated[
+    str | None, typer.Option(help="Encoding of a CSV file, e.g. utf-8, utf-16, cp1252 (default: UTF-8 or UTF-16 by content, else cp1252 with a warning).")
+]
 Sheet = Annotated[str | None, typer.Option(help="Sheet of an .xlsx workbook: its name or number, 1 = first (default: the first).")]
 # Column roles (train and schema).
 Target = Annotated[str | None, typer.Option(help="Target column (default is_hot_lead).")]
@@ -76,12 +77,27 @@ IdColumn = Annotated[str | None, typer.Option("--id", help="Id column (default c
 Drop = Annotated[list[str] | None, typer.Option(help="Column to ignore (repeat, or comma-separate).")]
 Categorical = Annotated[list[str] | None, typer.Option(help="Column to treat as categorical (repeat, or comma-separate).")]
 Dates = Annotated[list[str] | None, typer.Option("--date", help="Column to read as dates even when few values parse (repeat, or comma-separate).")]
-Positive = Annotated[list[str] | None, typer.Option(help="Target value(s) that mean a hot lead, e.g. Won (comma-separate several); the rest become 0 unless --negative is given.")]
+Positive = Annotated[
+    list[str] | None,
+    typer.Option(help="Target value(s) that mean a hot lead, e.g. Won (comma-separate several); the rest become 0 unless --negative is given."),
+]
 Negative = Annotated[list[str] | None, typer.Option(help="With --positive: target value(s) that mean 0; rows in neither list (open deals) are left out.")]
-NaValues = Annotated[list[str] | None, typer.Option("--na-values", help="Token(s) that mean missing in every column, text ones too (comma-separate). NA, N/A, null, -, ? ... are already missing in numeric and date columns.")]
-DayFirst = Annotated[bool | None, typer.Option("--dayfirst/--monthfirst", help="Read ambiguous dates such as 03/04/2024 day first (3 April) or month first (4 March).")]
-DecimalComma = Annotated[list[str] | None, typer.Option("--decimal-comma", help="Numeric column whose ',' is the decimal mark (when its values leave it ambiguous).")]
-DecimalPoint = Annotated[list[str] | None, typer.Option("--decimal-point", help="Numeric column whose '.' is the decimal mark (when its values leave it ambiguous).")]
+NaValues = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--na-values",
+        help="Token(s) that mean missing in every column, text ones too (comma-separate). NA, N/A, null, -, ? ... are already missing in numeric and date columns.",
+    ),
+]
+DayFirst = Annotated[
+    bool | None, typer.Option("--dayfirst/--monthfirst", help="Read ambiguous dates such as 03/04/2024 day first (3 April) or month first (4 March).")
+]
+DecimalComma = Annotated[
+    list[str] | None, typer.Option("--decimal-comma", help="Numeric column whose ',' is the decimal mark (when its values leave it ambiguous).")
+]
+DecimalPoint = Annotated[
+    list[str] | None, typer.Option("--decimal-point", help="Numeric column whose '.' is the decimal mark (when its values leave it ambiguous).")
+]
 
 
 def user_errors(command):
@@ -134,18 +150,16 @@ def generate(
     quiet: Quiet = False,
 ) -> None:
     """Write the built-in synthetic company data (challenge schema, known Bayes-optimal F1)."""
-    _check_rows(rows)
+    from . import synth
+
+    if rows < synth.MIN_ROWS:
+        raise ParameterError(f"--rows must be at least {synth.MIN_ROWS}; got {rows}.")
     if seed < 0:
         raise ParameterError(f"--seed must be an integer >= 0; got {seed}.")
     _check_folder("--out", out)
     report = synth.write_dataset(out, rows=rows, seed=seed)
     if not quiet:
         stdout.print(f"wrote {out}/train.csv, test.csv, holdout.csv ({report['rows']}); test Bayes-optimal F1 {report['test_bayes_f1']:.4f}")
-
-
-def _check_rows(rows: int) -> None:
-    if rows < synth.MIN_ROWS:
-        raise ParameterError(f"--rows must be at least {synth.MIN_ROWS}; got {rows}.")
 
 
 def _check_folder(option: str, path: Path) -> None:
@@ -156,6 +170,8 @@ def _check_folder(option: str, path: Path) -> None:
 
 def _check_output(option: str, path: Path, *, table: bool = False) -> None:
     """Refuse, before any work, an output file that is a folder or (``table``) has a suffix hotleads cannot write."""
+    from .io import check_file_target, check_table_target
+
     try:
         check_table_target(path, 0) if table else check_file_target(path)
     except ParameterError as exc:
@@ -196,8 +212,12 @@ def train(
     folds: Annotated[int, typer.Option(help="Stratified folds for out-of-fold predictions.")] = 5,
     seed: Seed = 0,
     threshold: Annotated[float | None, typer.Option(help="Fixed decision threshold instead of the F1-optimal one.")] = None,
-    objective: Annotated[str, typer.Option(help="What the threshold optimises on out-of-fold data: f1, precision>=P (most recall at that precision) or recall>=R.")] = "f1",
-    calibration: Annotated[str, typer.Option(help="Probability calibration on out-of-fold data: auto (isotonic or platt, lower Brier score), isotonic, platt or none.")] = "auto",
+    objective: Annotated[
+        str, typer.Option(help="What the threshold optimises on out-of-fold data: f1, precision>=P (most recall at that precision) or recall>=R.")
+    ] = "f1",
+    calibration: Annotated[
+        str, typer.Option(help="Probability calibration on out-of-fold data: auto (isotonic or platt, lower Brier score), isotonic, platt or none.")
+    ] = "auto",
     epochs: Annotated[int | None, typer.Option(help="Neural models: maximum epochs.")] = None,
     batch_size: Annotated[int | None, typer.Option(help="Neural models: batch size.")] = None,
     lr: Annotated[float | None, typer.Option(help="Neural models: learning rate.")] = None,
@@ -206,23 +226,34 @@ def train(
     quiet: Quiet = False,
 ) -> None:
     """Train models with out-of-fold threshold selection and save them to a model directory."""
+    from . import bundle, training
+    from .registry import parse_model_names
+
     bundle.check_target(out)  # before training, not after it
     _check_parents("--out", out)
-    options = pipeline.TrainOptions(
-        models=parse_model_names(models), folds=folds, seed=seed, threshold=threshold, ensemble=ensemble, features=features,
-        objective=objective, calibration=calibration, neural_params=_neural_params(epochs=epochs, batch_size=batch_size, lr=lr, loss=loss, device=device),
+    options = training.TrainOptions(
+        models=parse_model_names(models),
+        folds=folds,
+        seed=seed,
+        threshold=threshold,
+        ensemble=ensemble,
+        features=features,
+        objective=objective,
+        calibration=calibration,
+        neural_params=_neural_params(epochs=epochs, batch_size=batch_size, lr=lr, loss=loss, device=device),
     )
     roles = _roles(target, id_column, drop, categorical, dates, positive, negative, na_values, dayfirst, decimal_comma, decimal_point)
     with _progress(quiet) as progress:
-        model = pipeline.train_file(data, options, progress=progress, read_options=_reading(sep, encoding, sheet), **roles)
+        model = training.train_file(data, options, progress=progress, read_options=_reading(sep, encoding, sheet), **roles)
     bundle.save(model, out)
+    predictor, evidence = model.predictor, model.evidence
     if explain_features:
-        _print_discovery(model.discovery)
+        _print_discovery(evidence.discovery)
     if not quiet:
-        print_schema(model.schema, title=f"Columns of {data}")
-        _print_leaderboard(model.leaderboard(), title=f"out-of-fold, {folds} folds, {model.training['rows']} rows")
+        print_schema(predictor.schema, title=f"Columns of {data}")
+        _print_leaderboard(evidence.leaderboard, title=f"out-of-fold, {folds} folds, {evidence.training['rows']} rows")
         _print_thresholds(model)
-        stdout.print(f"final: {model.final_label}, threshold {model.threshold:.4f} ({_threshold_origin(model)}); saved to {out}")
+        stdout.print(f"final: {predictor.label}, threshold {predictor.threshold.value:.4f} ({predictor.threshold.reason()}); saved to {out}")
 
 
 @app.command("schema")
@@ -246,6 +277,9 @@ def schema_command(
     as_json: Annotated[bool, typer.Option("--json", help="Print a JSON list of {column, role, parse, missing, reason}.")] = False,
 ) -> None:
     """Show how `train` would read a table: each column's role, how its values parse, missing share, and why a column is ignored."""
+    from .io import read_table
+    from .schema import infer_schema, prepare
+
     frame = read_table(data, **_reading(sep, encoding, sheet))
     roles = _roles(target, id_column, drop, categorical, dates, positive, negative, na_values, dayfirst, decimal_comma, decimal_point)
     schema = infer_schema(frame, source=str(data), **roles)
@@ -263,9 +297,17 @@ def _reading(sep: str | None, encoding: str | None, sheet: str | None) -> dict:
 def _roles(target, id_column, drop, categorical, dates, positive, negative, na_values, dayfirst, decimal_comma, decimal_point) -> dict:
     """The role options as :func:`hotleads.schema.infer_schema` takes them."""
     return {
-        "target": target, "id_column": id_column, "drop": _split(drop), "categorical": _split(categorical), "dates": _split(dates),
-        "positive": _split(positive), "negative": _split(negative), "na_values": _split(na_values), "dayfirst": dayfirst,
-        "decimal_comma": _split(decimal_comma), "decimal_point": _split(decimal_point),
+        "target": target,
+        "id_column": id_column,
+        "drop": _split(drop),
+        "categorical": _split(categorical),
+        "dates": _split(dates),
+        "positive": _split(positive),
+        "negative": _split(negative),
+        "na_values": _split(na_values),
+        "dayfirst": dayfirst,
+        "decimal_comma": _split(decimal_comma),
+        "decimal_point": _split(decimal_point),
     }
 
 
@@ -288,25 +330,18 @@ def _split(values: list[str] | None) -> list[str]:
     return [part.strip() for value in values or [] for part in value.split(",") if part.strip()]
 
 
-def _threshold_origin(model: pipeline.LeadModel) -> str:
-    if model.threshold_source == "user":
-        return "set by --threshold"
-    if model.threshold_source == "oof-objective":
-        return f"meets {model.objective} on out-of-fold data"
-    return "maximises out-of-fold F1"
-
-
-def _print_thresholds(model: pipeline.LeadModel) -> None:
-    calibration = model.calibration
+def _print_thresholds(model) -> None:
+    calibration, threshold = model.evidence.calibration, model.predictor.threshold
     stdout.print(
-        f"calibration: {calibration['method']} (out-of-fold Brier score {calibration['brier_uncalibrated']:.4f} -> {calibration['brier_calibrated']:.4f})"
+        f"calibration: {model.predictor.calibrator.method} "
+        f"(out-of-fold Brier score {calibration['brier_uncalibrated']:.4f} -> {calibration['brier_calibrated']:.4f})"
     )
     table = Table(title="Thresholds by objective (out-of-fold, calibrated)")
     for column in ("objective", "threshold", "precision", "recall", "F1"):
         table.add_column(column, justify="left" if column == "objective" else "right")
-    for name, row in model.thresholds.items():
+    for name, row in model.evidence.thresholds.items():
         cells = (f"{row[k]:.4f}" for k in ("threshold", "precision", "recall", "f1")) if row["attainable"] else ["not reachable"] + [""] * 3
-        table.add_row(name + (" (chosen)" if name == model.objective and model.threshold_source != "user" else ""), *cells)
+        table.add_row(name + (" (chosen)" if threshold.chose(name) else ""), *cells)
     stdout.print(table)
 
 
@@ -316,9 +351,14 @@ def predict(
     model_dir: Annotated[Path, typer.Argument(help="Model directory from `hotleads train`.")],
     data: Annotated[Path, typer.Argument(help="Company table to score (CSV or Parquet).")],
     out: Annotated[Path, typer.Option(help="submission.csv to write (Id,Prediction).")] = Path("submission.csv"),
-    scores: Annotated[Path | None, typer.Option(help="Also write the ranked lead list (id, name, probability, lead score, tier, reasons): .csv, or Excel when it ends in .xlsx.")] = None,
+    scores: Annotated[
+        Path | None,
+        typer.Option(help="Also write the ranked lead list (id, name, probability, lead score, tier, reasons): .csv, or Excel when it ends in .xlsx."),
+    ] = None,
     top: Annotated[int, typer.Option(help="Print the N best-ranked leads with their reasons (0: none).")] = 0,
-    top_k: Annotated[int | None, typer.Option("--top-k", help="Label exactly the K best-scored companies 1 (your calling capacity) instead of using the threshold.")] = None,
+    top_k: Annotated[
+        int | None, typer.Option("--top-k", help="Label exactly the K best-scored companies 1 (your calling capacity) instead of using the threshold.")
+    ] = None,
     sep: Sep = None,
     encoding: Encoding = None,
     sheet: Sheet = None,
@@ -326,28 +366,33 @@ def predict(
     quiet: Quiet = False,
 ) -> None:
     """Score a table and write submission.csv; optionally the explained lead list (--scores, --top)."""
+    from . import bundle, scoring
+    from .io import check_table_target, read_table
+    from .neural_params import check_device
+
     if top < 0:
         raise ParameterError(f"--top must be 0 or a positive number of leads; got {top}.")
-    if top_k is not None and top_k < 1:  # pipeline.score says the same, but only after loading and reading
+    if top_k is not None and top_k < 1:  # scoring.score says the same, but only after loading and reading
         raise ParameterError(f"--top-k must be a positive number of companies; got {top_k}.")
     check_device(device, name="--device")
     _check_output("--out", out)
     if scores:
         _check_output("--scores", scores, table=True)
         _check_distinct(scores, out)
-    model = bundle.load(model_dir, device=device)
+    predictor = bundle.load_predictor(model_dir, device=device)
     frame = read_table(data, **_reading(sep, encoding, sheet))
     if scores:
         check_table_target(scores, len(frame))
-    scored, _, _ = pipeline.score(model, frame, source=str(data), top_k=top_k, explain=True if scores else top)
+    scored = scoring.score(predictor, frame, source=str(data), top_k=top_k, explain=True if scores else top)
     if scores:
-        write_scores(scored, model, scores)
-    write_submission(scored, out)
+        scoring.write_lead_list(scored, predictor.schema, scores)
+    scoring.write_submission(scored, out)
     if top and not quiet:
-        print_leads(scored, model, top)
+        print_leads(scored.leads, predictor, top)
     if not quiet:
-        rule = f"the {top_k} best-ranked" if top_k is not None else f"threshold {model.threshold:.4f}"
-        stdout.print(f"wrote {out}: {len(scored)} rows, {int(scored['prediction'].sum())} hot leads ({rule})" + (f"; lead list in {scores}" if scores else ""))
+        rule = f"the {top_k} best-ranked" if top_k is not None else f"threshold {predictor.threshold.value:.4f}"
+        hot = int(scored.leads["prediction"].sum())
+        stdout.print(f"wrote {out}: {len(scored.leads)} rows, {hot} hot leads ({rule})" + (f"; lead list in {scores}" if scores else ""))
 
 
 def _check_distinct(scores: Path, out: Path) -> None:
@@ -355,30 +400,23 @@ def _check_distinct(scores: Path, out: Path) -> None:
         raise ParameterError(f"--scores and --out are both {out}; give the lead list its own file (e.g. --scores leads.xlsx).")
 
 
-def write_submission(scored: pd.DataFrame, path: Path) -> None:
-    write_csv(scored[["Id", "prediction"]].rename(columns={"prediction": "Prediction"}), path)
+def print_leads(leads, predictor, top: int) -> None:
+    """The ``top`` best-ranked rows of a lead list (``ScoredTable.leads``) with their reasons."""
+    from .scoring import TIER_HELP
 
-
-def write_scores(scored: pd.DataFrame, model: pipeline.LeadModel, path: Path) -> None:
-    """The full lead list, best first: CSV, or Excel for a path ending in .xlsx."""
-    id_name = model.schema.id or "Id"
-    write_table(scored.sort_values("rank").rename(columns={"Id": id_name}), path)
-
-
-def print_leads(scored: pd.DataFrame, model: pipeline.LeadModel, top: int) -> None:
-    kind = "probability" if model.calibrator.method == "none" else "calibrated probability"
-    table = Table(title=f"Top {min(top, len(scored))} of {len(scored)} companies", caption=f"lead score = {kind} x 100; {pipeline.TIER_HELP}", show_lines=True)
+    kind = "calibrated probability" if predictor.calibrated else "probability"
+    table = Table(title=f"Top {min(top, len(leads))} of {len(leads)} companies", caption=f"lead score = {kind} x 100; {TIER_HELP}", show_lines=True)
     table.add_column("rank", justify="right", no_wrap=True)
     table.add_column("id", no_wrap=True)
-    if "name" in scored:
+    if "name" in leads:
         table.add_column("name", max_width=24)
     table.add_column("score", justify="right", no_wrap=True)
     table.add_column("tier", no_wrap=True)
     table.add_column("why", ratio=1)
     colours = {"hot": "bold red", "warm": "yellow", "cold": "blue"}
-    for row in scored.nsmallest(top, "rank").itertuples(index=False):
+    for row in leads.nsmallest(top, "rank").itertuples(index=False):
         why = "\n".join(reason for reason in (row.reason_1, row.reason_2, row.reason_3) if reason)
-        name = [str(row.name)] if "name" in scored else []
+        name = [str(row.name)] if "name" in leads else []
         table.add_row(str(row.rank), str(row.Id), *name, str(row.lead_score), f"[{colours[row.tier]}]{row.tier}[/]", why)
     stdout.print(table)
 
@@ -395,9 +433,14 @@ def evaluate(
     device: Device = "auto",
 ) -> None:
     """Metrics of a trained model on labelled data (each member, and the final predictor)."""
+    from . import bundle, scoring
+    from .io import read_table
+    from .neural_params import check_device
+
     check_device(device, name="--device")
     model = bundle.load(model_dir, device=device)
-    result = pipeline.evaluate(model, read_table(data, **_reading(sep, encoding, sheet)), source=str(data))
+    frame = read_table(data, **_reading(sep, encoding, sheet))
+    result = scoring.evaluate(model, scoring.score(model.predictor, frame, source=str(data), labelled=True))
     if as_json:
         stdout.print_json(json.dumps(result))
     else:
@@ -418,13 +461,19 @@ def report(
     quiet: Quiet = False,
 ) -> None:
     """Write a self-contained HTML report: leaderboard, curves, calibration, importance, data and drift."""
+    from . import bundle
+    from .io import read_table
+    from .neural_params import check_device
+    from .report import write_report
+    from .scoring import score
+
     check_device(device, name="--device")
     _check_output("--out", out)
     model = bundle.load(model_dir, device=device)
     reading = _reading(sep, encoding, sheet)
-    frame = read_table(data, **reading) if data else None
-    to_score = read_table(scoring, **reading) if scoring else None
-    write_report(model, out, frame, source=str(data), scoring=to_score, scoring_source=str(scoring))
+    checked = score(model.predictor, read_table(data, **reading), source=str(data), labelled=None) if data else None
+    to_score = score(model.predictor, read_table(scoring, **reading), source=str(scoring)) if scoring else None
+    write_report(model, out, checked, scoring=to_score)
     if not quiet:
         stdout.print(f"wrote {out}")
 
@@ -441,54 +490,36 @@ def run(
     quiet: Quiet = False,
 ) -> None:
     """The main job on built-in data: generate, train, evaluate against the Bayes ceiling, predict."""
-    _check_rows(rows)
-    options = pipeline.TrainOptions(models=parse_model_names(models), seed=seed, features=features, neural_params={"device": device})
-    options.check()  # before the data is generated
-    _check_folder("--out", out)
-    _check_folder("--out", out / "data")
-    for name in ("submission.csv", "scores.csv", "metrics.json", "report.html"):
-        _check_output("--out", out / name)
-    bundle.check_target(out / "model")
-    data = out / "data"
-    bayes = synth.write_dataset(data, rows=rows, seed=seed)
+    from .registry import parse_model_names
+    from .training import TrainOptions
+    from .workflow import run as run_job
+
+    options = TrainOptions(models=parse_model_names(models), seed=seed, features=features, neural_params={"device": device})
     with _progress(quiet) as progress:
-        model = pipeline.train_file(data / "train.csv", options, progress=progress)
-    bundle.save(model, out / "model")
-    test = pipeline.evaluate(model, read_table(data / "test.csv"), source=str(data / "test.csv"))
-    holdout = read_table(data / "holdout.csv")
-    scored, _, _ = pipeline.score(model, holdout, source=str(data / "holdout.csv"), explain=True)
-    write_submission(scored, out / "submission.csv")
-    write_scores(scored, model, out / "scores.csv")
-    summary = _run_summary(model, test, bayes)
-    write_json(summary, out / "metrics.json")
-    write_report(model, out / "report.html", read_table(data / "test.csv"), source=str(data / "test.csv"), scoring=holdout, scoring_source=str(data / "holdout.csv"))
+        result = run_job(out, rows=rows, options=options, progress=progress)
     if not quiet:
-        _print_leaderboard(model.leaderboard(), title="out-of-fold on train.csv")
-        _print_metrics(test, title="test.csv", bayes_f1=bayes["test_bayes_f1"])
-        print_leads(scored, model, 5)
+        _print_leaderboard(result.model.evidence.leaderboard, title="out-of-fold on train.csv")
+        _print_metrics(result.test, title="test.csv", bayes_f1=result.summary["bayes"]["test_f1"])
+        print_leads(result.holdout.leads, result.model.predictor, 5)
         stdout.print(f"wrote {out}/submission.csv, scores.csv (ranked, with reasons), metrics.json, report.html, model/")
 
 
-def _run_summary(model: pipeline.LeadModel, test: dict, bayes: dict) -> dict:
-    return {
-        "final": model.final_name,
-        "threshold": model.threshold,
-        "oof": model.oof_metrics(),
-        "leaderboard": model.leaderboard(),
-        "test": test,
-        "bayes": {"test_f1": bayes["test_bayes_f1"], "test_threshold": bayes["test_bayes_threshold"]},
-        "test_f1_share_of_bayes": test["metrics"]["f1"] / bayes["test_bayes_f1"],
-    }
-
-
 class _progress:
-    """Rich progress bar on stderr, fed by the pipeline's (label, done, total) callback."""
+    """Rich progress bar on stderr, fed by training's (label, done, total) callback."""
 
     def __init__(self, quiet: bool) -> None:
         # Off the terminal (pipes, logs) rich would still print a blank line when the bar stops.
-        self.bar = None if quiet or not console.is_terminal else Progress(
-            TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"), TimeElapsedColumn(),
-            console=console, transient=True,
+        self.bar = (
+            None
+            if quiet or not console.is_terminal
+            else Progress(
+                TextColumn("{task.description}"),
+                BarColumn(),
+                TextColumn("{task.completed}/{task.total}"),
+                TimeElapsedColumn(),
+                console=console,
+                transient=True,
+            )
         )
         self.task = None
 
@@ -538,9 +569,8 @@ def _print_discovery(discovery: dict | None) -> None:
 
 
 def _print_metrics(result: dict, *, title: str, bayes_f1: float | None = None) -> None:
-    columns = {**result["members"], f"{result['final']} (final)": result["metrics"]}
-    if result["final"] in result["members"]:
-        columns.pop(result["final"])
+    """``evaluate``'s leaderboard as one column per row, the final predictor marked."""
+    columns = {f"{row['model']} (final)" if row["final"] else row["model"]: row for row in result["leaderboard"]}
     table = Table(title=f"Metrics on {title}")
     table.add_column("metric")
     for name in columns:
@@ -554,6 +584,13 @@ def _print_metrics(result: dict, *, title: str, bayes_f1: float | None = None) -
 
 
 METRIC_LABELS = {
-    "f1": "F1", "threshold": "threshold", "precision": "precision", "recall": "recall", "accuracy": "accuracy",
-    "pr_auc": "PR-AUC", "roc_auc": "ROC-AUC", "f1_at_0_5": "F1 at 0.5", "positive_rate": "predicted positive rate",
+    "f1": "F1",
+    "threshold": "threshold",
+    "precision": "precision",
+    "recall": "recall",
+    "accuracy": "accuracy",
+    "pr_auc": "PR-AUC",
+    "roc_auc": "ROC-AUC",
+    "f1_at_0_5": "F1 at 0.5",
+    "positive_rate": "predicted positive rate",
 }

@@ -1,7 +1,7 @@
 """Warnings about a training run that its figures alone would hide: a leak, a small class, degenerate scores.
 
 :func:`training_checks` runs after the models are cross-fitted and returns plain JSON that is saved
-with the model (``LeadModel.training``) and shown in the report:
+with the model (``TrainingEvidence.training``) and shown in the report:
 
 - ``column_auc``: per feature column, its single-column out-of-fold ROC-AUC (:func:`column_oof_auc`);
 - ``warnings``: a list of ``{"kind", "column", "message"}``, ``kind`` one of
@@ -18,7 +18,7 @@ with the model (``LeadModel.training``) and shown in the report:
     held-out rows the same score, or the OOF ROC-AUC is at most 0.5 (chance).
 
 These are findings about the data and the fit, not errors: training completes and the caller
-(``hotleads.pipeline.train``) emits each message as a :class:`~hotleads.schema.DataWarning`.
+(``hotleads.training.train``) emits each message as a :class:`~hotleads.schema.DataWarning`.
 (Kept apart from :mod:`hotleads.profile`, which describes the feature columns without labels for
 the drift check at scoring time; everything here needs the labels and the training folds.)
 """
@@ -31,6 +31,7 @@ import numpy as np
 import pandas as pd
 from scipy.stats import rankdata
 
+from .folds import out_of_fold
 from .profile import category_codes, date_days, numeric_codes
 from .schema import Schema
 
@@ -96,12 +97,12 @@ def column_oof_auc(features: pd.DataFrame, schema: Schema, y: np.ndarray, folds:
 
     Examples
     --------
-    >>> from sklearn.model_selection import StratifiedKFold
+    >>> from hotleads.folds import stratified_folds
     >>> rng = np.random.default_rng(0)
     >>> y = rng.integers(0, 2, size=400)
     >>> close_value = np.where(y == 1, rng.uniform(5e4, 2e5, size=400), 0.0)  # known once a deal is won
     >>> features = pd.DataFrame({"close_value": close_value, "noise": rng.normal(size=400)})
-    >>> folds = list(StratifiedKFold(5, shuffle=True, random_state=0).split(features, y))
+    >>> folds = stratified_folds(y, 5, seed=0)
     >>> auc = column_oof_auc(features, Schema(target="y", id=None, numeric=["close_value", "noise"]), y, folds)
     >>> auc["close_value"], auc["noise"] < 0.6
     (1.0, True)
@@ -111,11 +112,12 @@ def column_oof_auc(features: pd.DataFrame, schema: Schema, y: np.ndarray, folds:
     aucs = {}
     for name in schema.features:
         values = _column_values(features[name], roles[name])
-        scores = np.empty(len(y))
-        for train_rows, valid_rows in folds:
+
+        def bin_rates(_k, train_rows, valid_rows, values=values):
             codes, n_codes = _fold_codes(values, train_rows)
-            scores[valid_rows] = _bin_rates(codes[train_rows], y[train_rows], n_codes)[codes[valid_rows]]
-        aucs[name] = round(roc_auc(y, scores), 4)
+            return _bin_rates(codes[train_rows], y[train_rows], n_codes)[codes[valid_rows]]
+
+        aucs[name] = round(roc_auc(y, out_of_fold(folds, bin_rates, len(y))), 4)
     return aucs
 
 

@@ -24,15 +24,16 @@ it holds on, OOF gain) is returned for the model manifest and ``train --explain-
 from __future__ import annotations
 
 import copy
-
 import itertools
 import math
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from sklearn.model_selection import StratifiedKFold
 
+from .estimators import GBDTClassifier
+from .features import OPS, DerivedFeature
+from .folds import out_of_fold, stratified_folds
 from .threshold import f1_optimal_threshold
 
 MIN_R2 = 0.6  # a noisy count against its clean value reaches ~0.8-0.9; the OOF gate weeds out the rest
@@ -42,57 +43,6 @@ MIN_GAIN = 0.002  # OOF F1 a candidate must add to be kept (more on small data: 
 SELECTION_FOLDS = 3  # fewer when a class has fewer rows (a tiny outer fold): each fold needs one of each
 SEARCH_ROWS = 5000
 INTEGRAL_SHARE = 0.99
-OPS = {
-    "product": lambda a, b: a * b,
-    "ratio": lambda a, b: a / b,
-    "sum": lambda a, b: a + b,
-    "difference": lambda a, b: a - b,
-}
-SYMBOLS = {"product": "*", "ratio": "/", "sum": "+", "difference": "-"}
-
-
-@dataclass
-class DerivedFeature:
-    """A column computed as ``round?(scale * op(inputs) + offset)``, with the evidence behind it."""
-
-    name: str
-    op: str  # identity, product, ratio, sum, difference, round, log
-    inputs: list[str]
-    scale: float = 1.0
-    offset: float = 0.0
-    rounded: bool = False
-    evidence: dict = field(default_factory=dict)
-
-    def compute(self, base: pd.DataFrame) -> pd.Series:
-        """The feature on ``base`` (raw numeric values, inf as NaN, dates as ages in days)."""
-        values = [base[name].to_numpy(dtype=float) for name in self.inputs]
-        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-            if self.op == "log":
-                q = np.sign(values[0]) * np.log1p(np.abs(values[0]))
-            elif self.op in ("identity", "round"):
-                q = values[0]
-            else:
-                q = OPS[self.op](values[0], values[1])
-            result = self.scale * q + self.offset
-        result = np.where(np.isfinite(result), result, np.nan)
-        return pd.Series(np.round(result) if self.rounded else result, index=base.index, name=self.name)
-
-    def formula(self) -> str:
-        if self.op == "log":
-            return f"sign*log1p(|{self.inputs[0]}|)"
-        text = self.inputs[0] if len(self.inputs) == 1 else f"{self.inputs[0]} {SYMBOLS[self.op]} {self.inputs[1]}"
-        if self.scale != 1.0:
-            text = f"{_fmt(self.scale)} * ({text})"
-        if self.offset != 0.0:
-            text = f"{text} {'+' if self.offset > 0 else '-'} {_fmt(abs(self.offset))}"
-        return f"round({text})" if self.rounded else text
-
-    def to_dict(self) -> dict:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, data: dict) -> DerivedFeature:
-        return cls(**data)
 
 
 @dataclass
@@ -180,8 +130,13 @@ def _relation_feature(base: pd.DataFrame, target: str, op: str, inputs: list[str
         "integral_share": round(integral, 4),
     }
     return DerivedFeature(
-        name=f"{target}__recovered", op=op, inputs=inputs, scale=scale, offset=offset,
-        rounded=integral >= INTEGRAL_SHARE and not np.allclose(d[ok], np.round(d[ok])), evidence=evidence,
+        name=f"{target}__recovered",
+        op=op,
+        inputs=inputs,
+        scale=scale,
+        offset=offset,
+        rounded=integral >= INTEGRAL_SHARE and not np.allclose(d[ok], np.round(d[ok])),
+        evidence=evidence,
     )
 
 
@@ -205,10 +160,6 @@ def _describe(op: str, inputs: list[str], scale: float, offset: float) -> str:
     return DerivedFeature("", op, inputs, scale, offset).formula()
 
 
-def _fmt(value: float) -> str:
-    return f"{value:.6g}"
-
-
 def candidate_features(base: pd.DataFrame, relations: list[DerivedFeature]) -> list[DerivedFeature]:
     """Recovered quantities (not pure functions), rounded noisy counts, and logs of heavy-tailed columns."""
     candidates = [r for r in relations if not r.evidence["pure_function"]]
@@ -226,12 +177,14 @@ def candidate_features(base: pd.DataFrame, relations: list[DerivedFeature]) -> l
     return candidates
 
 
-def select_features(X: np.ndarray, base: pd.DataFrame, candidates: list[DerivedFeature], y: np.ndarray, *, categorical: list[int], seed: int = 0) -> tuple[list, list, float, float]:
+def select_features(
+    X: np.ndarray, base: pd.DataFrame, candidates: list[DerivedFeature], y: np.ndarray, *, categorical: list[int], seed: int = 0
+) -> tuple[list, list, float, float]:
     """Greedy forward selection by the OOF F1 of a fast LightGBM; returns (kept, rejected, baseline F1, final F1)."""
     splits = min(SELECTION_FOLDS, int(np.bincount(y, minlength=2).min()))
     if splits < 2:  # a single row of a class: no out-of-fold F1 to judge a feature by, so none is kept
         return [], list(candidates), float("nan"), float("nan")
-    folds = list(StratifiedKFold(n_splits=splits, shuffle=True, random_state=seed).split(X, y))
+    folds = stratified_folds(y, splits, seed=seed)
     min_gain = max(MIN_GAIN, 1.0 / max(int(np.sum(y == 1)), 1))  # about one more positive found
     current = _fast_oof_f1(X, y, folds, categorical, seed)
     baseline, kept, rejected = current, [], []
@@ -248,13 +201,11 @@ def select_features(X: np.ndarray, base: pd.DataFrame, candidates: list[DerivedF
 
 
 def _fast_oof_f1(X, y, folds, categorical, seed) -> float:
-    from .estimators import GBDTClassifier  # estimators import features; keep this module importable alone
-
-    oof = np.empty(len(y))
-    for train_rows, valid_rows in folds:
+    def fit_predict(_k, train_rows, valid_rows):
         model = GBDTClassifier(categorical_features=categorical, n_estimators=60, learning_rate=0.25, random_state=seed)
-        oof[valid_rows] = model.fit(X[train_rows], y[train_rows]).predict_proba(X[valid_rows])[:, 1]
-    return f1_optimal_threshold(y, oof)[1]
+        return model.fit(X[train_rows], y[train_rows]).predict_proba(X[valid_rows])[:, 1]
+
+    return f1_optimal_threshold(y, out_of_fold(folds, fit_predict, len(y)))[1]
 
 
 def discover(base: pd.DataFrame, X: np.ndarray, y: np.ndarray, *, categorical: list[int], seed: int = 0) -> Discovery:
@@ -265,7 +216,9 @@ def discover(base: pd.DataFrame, X: np.ndarray, y: np.ndarray, *, categorical: l
     return Discovery([r.evidence | {"feature": r.name, "formula": r.formula()} for r in relations], kept, rejected, baseline, final, candidates)
 
 
-def select_within(rows: np.ndarray, found: Discovery, base: pd.DataFrame, X: np.ndarray, y: np.ndarray, *, categorical: list[int], seed: int = 0) -> list[DerivedFeature]:
+def select_within(
+    rows: np.ndarray, found: Discovery, base: pd.DataFrame, X: np.ndarray, y: np.ndarray, *, categorical: list[int], seed: int = 0
+) -> list[DerivedFeature]:
     """The features selection keeps when it sees only ``rows`` (one outer fold's training rows).
 
     Relations and candidates need no labels and come from all training rows; the label-driven

@@ -13,11 +13,12 @@ import numpy as np
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import average_precision_score
 
+from .folds import out_of_fold
+from .metrics import logit, sigmoid
 from .threshold import f1_optimal_threshold
 
 METHODS = ("mean", "weighted", "stack", "best")
 WEIGHT_TEMPERATURE = 0.01  # a member 0.01 PR-AUC behind the best gets e^-1 of its weight
-_EPS = 1e-6
 
 
 @dataclass
@@ -32,8 +33,7 @@ class Ensemble:
     def combine(self, probas: np.ndarray) -> np.ndarray:
         """(n_rows, n_members) member probabilities -> (n_rows,) ensemble probability."""
         if self.method == "stack":
-            logits = _logit(probas) @ np.asarray(self.weights) + self.intercept
-            return 1.0 / (1.0 + np.exp(-logits))
+            return sigmoid(logit(probas) @ np.asarray(self.weights) + self.intercept)
         return probas @ np.asarray(self.weights)
 
     def to_dict(self) -> dict:
@@ -49,7 +49,7 @@ def fit_ensemble(method: str, members: list[str], oof: np.ndarray, y: np.ndarray
     if method == "mean":
         return Ensemble(method, members, [1.0 / len(members)] * len(members))
     if method == "stack":
-        stacker = LogisticRegression(C=1.0, random_state=seed).fit(_logit(oof), y)
+        stacker = LogisticRegression(C=1.0, random_state=seed).fit(logit(oof), y)
         return Ensemble(method, members, stacker.coef_[0].tolist(), float(stacker.intercept_[0]))
     quality = np.array([_quality(method, y, oof[:, j]) for j in range(oof.shape[1])])
     if method == "best":
@@ -61,19 +61,14 @@ def fit_ensemble(method: str, members: list[str], oof: np.ndarray, y: np.ndarray
 
 def nested_oof(method: str, members: list[str], oof: np.ndarray, y: np.ndarray, folds: list, *, seed: int = 0) -> np.ndarray:
     """Ensemble out-of-fold probabilities: each fold combined by a combiner fitted on the other folds."""
-    combined = np.empty(len(y))
-    for train_rows, valid_rows in folds:
-        inner = fit_ensemble(method, members, oof[train_rows], y[train_rows], seed=seed)
-        combined[valid_rows] = inner.combine(oof[valid_rows])
-    return combined
+
+    def combine_fold(_k, train_rows, valid_rows):
+        return fit_ensemble(method, members, oof[train_rows], y[train_rows], seed=seed).combine(oof[valid_rows])
+
+    return out_of_fold(folds, combine_fold, len(y))
 
 
 def _quality(method: str, y: np.ndarray, proba: np.ndarray) -> float:
     if method == "best":
         return f1_optimal_threshold(y, proba)[1]
     return float(average_precision_score(y, proba))
-
-
-def _logit(p: np.ndarray) -> np.ndarray:
-    p = np.clip(p, _EPS, 1 - _EPS)
-    return np.log(p / (1 - p))

@@ -3,8 +3,10 @@
 Every model of the registry reads the same input: a float matrix from
 :class:`hotleads.features.Preprocessor`, whose ``categorical_features`` columns hold integer
 category codes (NaN = unknown) and whose other columns are numeric with NaN for missing values.
-Each one weights the classes with ``compute_class_weight("balanced")`` and saves itself as files
+Each one weights the classes with ``compute_sample_weight("balanced")`` and saves itself as files
 in the libraries' own formats plus JSON (``save``/``load``), so a bundle never unpickles code.
+Fitting, predicting, parameter checks and saving follow :class:`hotleads.base.LeadClassifier`,
+the conventions shared with the neural models.
 """
 
 from __future__ import annotations
@@ -12,19 +14,20 @@ from __future__ import annotations
 import itertools
 import json
 import numbers
-import os
 from pathlib import Path
 
 import lightgbm as lgb
 import numpy as np
-from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import log_loss
 from sklearn.model_selection import StratifiedKFold
 from sklearn.preprocessing import SplineTransformer
+from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.class_weight import compute_sample_weight
-from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import check_is_fitted, validate_data
+from threadpoolctl import threadpool_limits
+
+from .base import LeadClassifier, resolve_n_jobs
+from .io import jsonable
 
 PREDICT_CHUNK = 65_536
 MIN_LEAF_ROWS, MAX_LEAF_ROWS = 2, 50  # bounds of GBDTClassifier's automatic min_child_samples
@@ -36,74 +39,65 @@ MIN_INTERACTION_ROWS = 100
 SPLINE_DEGREE = 3  # cubic: smooth shapes; a numeric column with k knots gets k + 2 terms
 
 
-def default_n_jobs() -> int:
-    """Cores this process may use (respects CPU affinity and container limits)."""
-    return len(os.sched_getaffinity(0))
-
-
-class TabularClassifier(ClassifierMixin, BaseEstimator):
-    """Shared input checks and label handling; subclasses implement ``_fit`` and ``_positive_proba``."""
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.input_tags.allow_nan = True
-        return tags
-
-    def fit(self, X, y):
-        X, y = validate_data(self, X, y, ensure_all_finite="allow-nan", dtype=np.float64)
-        check_classification_targets(y)
-        self.classes_, y_encoded = np.unique(y, return_inverse=True)
-        if len(self.classes_) != 2:
-            raise ValueError(f"{type(self).__name__} is a binary classifier; y has {len(self.classes_)} class(es): {self.classes_.tolist()}.")
-        self._fit(X, y_encoded, compute_sample_weight("balanced", y_encoded))
-        return self
-
-    def predict_proba(self, X) -> np.ndarray:
-        check_is_fitted(self)
-        X = validate_data(self, X, reset=False, ensure_all_finite="allow-nan", dtype=np.float64)
-        positive = self._positive_proba(X)
-        return np.column_stack([1.0 - positive, positive])
-
-    def predict(self, X) -> np.ndarray:
-        return self.classes_[(self.predict_proba(X)[:, 1] >= 0.5).astype(int)]
-
-    def _meta(self, files: list[str], **extra) -> dict:
-        return {
-            "class": type(self).__name__,
-            "params": self.get_params(),
-            "classes": self.classes_.tolist(),
-            "n_features_in": int(self.n_features_in_),
-            "files": files,
-            **extra,
-        }
-
-    @classmethod
-    def _restore(cls, meta: dict):
-        model = cls(**meta["params"])
-        model.classes_ = np.asarray(meta["classes"])
-        model.n_features_in_ = meta["n_features_in"]
-        return model
-
-
-class GBDTClassifier(TabularClassifier):
+class GBDTClassifier(LeadClassifier):
     """LightGBM gradient-boosted trees with balanced class weights and native categoricals.
 
     ``min_child_samples`` (the fewest rows in a leaf) is ``"auto"`` by default: 50 on tables of
     thousands of rows, less on small ones (see :func:`auto_min_child_samples`), so a 24-row fold
     still grows trees instead of scoring every row alike. The value used is ``min_child_samples_``.
 
+    Parameters
+    ----------
+    categorical_features : sequence of int or None, default=None
+        Indices of the columns of X that hold category codes (LightGBM's native categoricals).
+    n_estimators : int, default=200
+        Boosting rounds.
+    learning_rate : float, default=0.1
+        Shrinkage of each tree.
+    num_leaves : int, default=15
+        Leaves per tree.
+    min_child_samples : int or "auto", default="auto"
+        The fewest rows in a leaf; "auto" = :func:`auto_min_child_samples`.
+    subsample : float, default=0.8
+        Share of the rows each tree sees (bagging every round when below 1).
+    colsample_bytree : float, default=0.8
+        Share of the columns each tree sees.
+    reg_lambda : float, default=1.0
+        L2 penalty on the leaf values.
+    random_state : int, RandomState or None, default=None
+        Seed of the bagging and column sampling (:func:`hotleads.base.fit_seed`: an int as it is).
+    n_jobs : int or None, default=None
+        LightGBM threads; None or -1 = every core this process may use.
+
+    Attributes
+    ----------
+    booster_ : lightgbm.Booster
+        The trained trees.
+    min_child_samples_ : int
+        The leaf size used.
+
     Examples
     --------
     >>> import numpy as np
     >>> X = np.random.default_rng(0).normal(size=(200, 3)); y = (X[:, 0] > 0).astype(int)
-    >>> GBDTClassifier(n_estimators=20).fit(X, y).score(X, y) > 0.9
+    >>> GBDTClassifier(n_estimators=20, random_state=0).fit(X, y).score(X, y) > 0.9
     True
     """
+
+    _parameter_constraints = LeadClassifier._parameter_constraints | {
+        "n_estimators": [Interval(numbers.Integral, 1, None, closed="left")],
+        "learning_rate": [Interval(numbers.Real, 0, None, closed="neither")],
+        "num_leaves": [Interval(numbers.Integral, 2, None, closed="left")],
+        "min_child_samples": [Interval(numbers.Integral, 1, None, closed="left"), StrOptions({"auto"})],
+        "subsample": [Interval(numbers.Real, 0, 1, closed="right")],
+        "colsample_bytree": [Interval(numbers.Real, 0, 1, closed="right")],
+        "reg_lambda": [Interval(numbers.Real, 0, None, closed="left")],
+    }
 
     def __init__(
         self,
         *,
-        categorical_features=(),
+        categorical_features=None,
         n_estimators: int = 200,
         learning_rate: float = 0.1,
         num_leaves: int = 15,
@@ -111,7 +105,7 @@ class GBDTClassifier(TabularClassifier):
         subsample: float = 0.8,
         colsample_bytree: float = 0.8,
         reg_lambda: float = 1.0,
-        random_state: int = 0,
+        random_state=None,
         n_jobs: int | None = None,
     ):
         self.categorical_features = categorical_features
@@ -125,7 +119,7 @@ class GBDTClassifier(TabularClassifier):
         self.random_state = random_state
         self.n_jobs = n_jobs
 
-    def _lgb_params(self) -> dict:
+    def _lgb_params(self, seed: int) -> dict:
         return {
             "objective": "binary",
             "learning_rate": self.learning_rate,
@@ -135,39 +129,35 @@ class GBDTClassifier(TabularClassifier):
             "bagging_freq": 1 if self.subsample < 1 else 0,
             "feature_fraction": self.colsample_bytree,
             "lambda_l2": self.reg_lambda,
-            "seed": self.random_state,
+            "seed": seed,
             "deterministic": True,
             "force_row_wise": True,
-            "num_threads": self.n_jobs or default_n_jobs(),
+            "num_threads": resolve_n_jobs(self.n_jobs),
             "verbosity": -1,
         }
 
-    def _fit(self, X, y, sample_weight):
-        self.min_child_samples_ = self._resolve_min_child_samples(y)
-        categorical = [i for i in self.categorical_features if i < X.shape[1]]
-        data = lgb.Dataset(X, y, weight=sample_weight, categorical_feature=categorical, free_raw_data=True)
-        self.booster_ = lgb.train(self._lgb_params(), data, num_boost_round=self.n_estimators)
+    def _fit(self, X, y, seed):
+        smaller = int(np.bincount(y).min())
+        auto = isinstance(self.min_child_samples, str)  # "auto", the one string its constraint allows
+        self.min_child_samples_ = auto_min_child_samples(len(y), smaller) if auto else int(self.min_child_samples)
+        weight = compute_sample_weight("balanced", y)
+        data = lgb.Dataset(X, y, weight=weight, categorical_feature=self.categorical_features_.tolist(), free_raw_data=True)
+        self.booster_ = lgb.train(self._lgb_params(seed), data, num_boost_round=self.n_estimators)
 
-    def _resolve_min_child_samples(self, y: np.ndarray) -> int:
-        value = self.min_child_samples
-        if isinstance(value, str) and value == "auto":
-            return auto_min_child_samples(len(y), int(np.bincount(y).min()))
-        if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
-            raise ValueError(f"The 'min_child_samples' parameter of GBDTClassifier must be an int >= 1 or 'auto'. Got {value!r} instead.")
-        return int(value)
-
-    def _positive_proba(self, X):
-        return self.booster_.predict(X, num_threads=self.n_jobs or default_n_jobs())
+    def _predict_proba(self, X):
+        positive = self.booster_.predict(X, num_threads=resolve_n_jobs(self.n_jobs))
+        return np.column_stack([1.0 - positive, positive])
 
     def save(self, directory: Path, stem: str) -> dict:
-        """Write the booster in LightGBM's text format; return JSON-able meta."""
+        """Write the booster in LightGBM's text format to ``directory/f"{stem}.lgb.txt"``; return JSON-able meta."""
         name = f"{stem}.lgb.txt"
         self.booster_.save_model(Path(directory) / name)
-        return self._meta([name], lightgbm=lgb.__version__, min_child_samples=self.min_child_samples_)
+        return self._meta([name], libraries=("lightgbm",), min_child_samples=self.min_child_samples_)
 
     @classmethod
-    def load(cls, directory: Path, meta: dict, **_) -> GBDTClassifier:
-        model = cls._restore(meta)
+    def load(cls, directory: Path, meta: dict, *, device: str = "auto") -> GBDTClassifier:
+        """Rebuild the fitted model from :meth:`save`'s meta and file (``device`` is for the neural models' sake)."""
+        model = cls._from_meta(meta)
         model.booster_ = lgb.Booster(model_file=str(Path(directory) / meta["files"][0]))
         model.min_child_samples_ = meta.get("min_child_samples", model.min_child_samples)  # older bundles: the int parameter
         return model
@@ -188,7 +178,7 @@ def auto_min_child_samples(n_rows: int, n_smaller: int) -> int:
     return int(np.clip(min(n_rows // 20, n_smaller // 2), MIN_LEAF_ROWS, MAX_LEAF_ROWS))
 
 
-class LogRegClassifier(TabularClassifier):
+class LogRegClassifier(LeadClassifier):
     """Logistic regression on per-feature spline expansions (a GAM), optionally with shape products.
 
     A transparent linear model that still bends: every numeric column is expanded into cubic
@@ -206,6 +196,38 @@ class LogRegClassifier(TabularClassifier):
     tables, fewer knots and no products when the smaller class is small (see :func:`auto_n_knots`
     and ``MIN_INTERACTION_ROWS``); the values used are ``n_knots_`` and ``interactions_``.
 
+    Parameters
+    ----------
+    categorical_features : sequence of int or None, default=None
+        Indices of the columns of X that hold category codes (one-hot encoded).
+    n_knots : int or "auto", default="auto"
+        Spline knots per numeric column, at its training quantiles (fewer than 3 distinct: linear).
+    interactions : bool or "auto", default="auto"
+        Refit with products of the strongest column shapes.
+    max_interaction_features : int, default=12
+        Columns whose shapes are multiplied pairwise.
+    C : float or None, default=None
+        Inverse L2 strength; None = the best of ``Cs`` by cross-validated log-loss.
+    Cs : sequence of float, default=(0.01, 0.1, 1.0)
+        The candidates for ``C``.
+    cv : int, default=3
+        Stratified folds that choose ``C``.
+    max_iter : int, default=2000
+        Iterations of the lbfgs solver.
+    random_state : int, RandomState or None, default=None
+        Seed of the folds that choose ``C`` (:func:`hotleads.base.fit_seed`: an int as it is).
+    n_jobs : int or None, default=None
+        BLAS threads of the fit; None = the libraries' own choice (every core).
+
+    Attributes
+    ----------
+    C_ : float
+        The L2 strength used.
+    n_knots_, interactions_ : int, bool
+        The values "auto" resolved to.
+    n_iter_ : int
+        Iterations of the final solver run.
+
     Examples
     --------
     >>> import numpy as np
@@ -214,10 +236,20 @@ class LogRegClassifier(TabularClassifier):
     True
     """
 
+    _parameter_constraints = LeadClassifier._parameter_constraints | {
+        "n_knots": [Interval(numbers.Integral, 0, None, closed="left"), StrOptions({"auto"})],
+        "interactions": ["boolean", StrOptions({"auto"})],
+        "max_interaction_features": [Interval(numbers.Integral, 0, None, closed="left")],
+        "C": [Interval(numbers.Real, 0, None, closed="neither"), None],
+        "Cs": ["array-like"],
+        "cv": [Interval(numbers.Integral, 2, None, closed="left")],
+        "max_iter": [Interval(numbers.Integral, 1, None, closed="left")],
+    }
+
     def __init__(
         self,
         *,
-        categorical_features=(),
+        categorical_features=None,
         n_knots: int | str = "auto",
         interactions: bool | str = "auto",
         max_interaction_features: int = 12,
@@ -225,7 +257,8 @@ class LogRegClassifier(TabularClassifier):
         Cs=(0.01, 0.1, 1.0),
         cv: int = 3,
         max_iter: int = 2000,
-        random_state: int = 0,
+        random_state=None,
+        n_jobs: int | None = None,
     ):
         self.categorical_features = categorical_features
         self.n_knots = n_knots
@@ -236,14 +269,19 @@ class LogRegClassifier(TabularClassifier):
         self.cv = cv
         self.max_iter = max_iter
         self.random_state = random_state
+        self.n_jobs = n_jobs
 
-    def _fit(self, X, y, sample_weight):
+    def _fit(self, X, y, seed):
+        with threadpool_limits(limits=None if self.n_jobs is None else resolve_n_jobs(self.n_jobs), user_api="blas"):
+            self._fit_design(X, y, compute_sample_weight("balanced", y), seed)
+
+    def _fit_design(self, X, y, sample_weight, seed):
         self._resolve_auto(int(np.bincount(y).min()))
-        categorical = [i for i in self.categorical_features if i < X.shape[1]]
+        categorical = self.categorical_features_.tolist()
         self.numeric_ = [i for i in range(X.shape[1]) if i not in categorical]
         numeric = X[:, self.numeric_]
         self.medians_ = np.nan_to_num(np.nanmedian(numeric, axis=0)) if numeric.size else np.zeros(0)
-        self.missing_ = [i for i, column in zip(self.numeric_, numeric.T) if np.isnan(column).any()]
+        self.missing_ = [i for i, column in zip(self.numeric_, numeric.T, strict=True) if np.isnan(column).any()]
         self.levels_ = {i: np.unique(X[~np.isnan(X[:, i]), i]).tolist() for i in categorical}
         filled = np.where(np.isnan(numeric), self.medians_, numeric)
         self.knots_ = [_quantile_knots(column, self.n_knots_) for column in filled.T]
@@ -252,25 +290,16 @@ class LogRegClassifier(TabularClassifier):
         self.mean_, self.scale_ = basis.mean(axis=0), basis.std(axis=0)
         self.scale_[self.scale_ == 0] = 1.0
         design = (basis - self.mean_) / self.scale_
-        self.C_ = self._choose_C(design, y, sample_weight) if self.C is None else float(self.C)
+        self.C_ = self._choose_C(design, y, sample_weight, seed) if self.C is None else float(self.C)
         self.coef_, self.intercept_ = self._logistic(design, y, sample_weight)
         if self.interactions_:
             self._fit_interactions(design, y, sample_weight)
 
     def _resolve_auto(self, n_smaller: int) -> None:
         """Set ``n_knots_`` and ``interactions_`` from the parameters, "auto" by the rows of the smaller class."""
-        if isinstance(self.n_knots, str) and self.n_knots == "auto":
-            self.n_knots_ = auto_n_knots(n_smaller)
-        elif isinstance(self.n_knots, numbers.Integral) and not isinstance(self.n_knots, bool) and self.n_knots >= 0:
-            self.n_knots_ = int(self.n_knots)
-        else:
-            raise ValueError(f"The 'n_knots' parameter of LogRegClassifier must be an int >= 0 or 'auto'. Got {self.n_knots!r} instead.")
-        if isinstance(self.interactions, str) and self.interactions == "auto":
-            self.interactions_ = n_smaller >= MIN_INTERACTION_ROWS
-        elif isinstance(self.interactions, (bool, np.bool_)):
-            self.interactions_ = bool(self.interactions)
-        else:
-            raise ValueError(f"The 'interactions' parameter of LogRegClassifier must be a bool or 'auto'. Got {self.interactions!r} instead.")
+        # "auto" is the one string either constraint allows
+        self.n_knots_ = auto_n_knots(n_smaller) if isinstance(self.n_knots, str) else int(self.n_knots)
+        self.interactions_ = n_smaller >= MIN_INTERACTION_ROWS if isinstance(self.interactions, str) else bool(self.interactions)
 
     def _fit_interactions(self, design, y, sample_weight):
         """Refit with products of the additive fit's standardised column shapes for the strongest pairs."""
@@ -282,19 +311,21 @@ class LogRegClassifier(TabularClassifier):
         self.pairs_ = [[int(a), int(b)] for a, b in itertools.combinations(sorted(strongest), 2)]
         extended = np.hstack([design, self._products(shapes)])
         coef, self.intercept_ = self._logistic(extended, y, sample_weight)
-        self.coef_, self.pair_coef_ = coef[: design.shape[1]], coef[design.shape[1]:]
+        self.coef_, self.pair_coef_ = coef[: design.shape[1]], coef[design.shape[1] :]
 
     def _logistic(self, design, y, sample_weight, C=None) -> tuple[np.ndarray, float]:
+        """(coefficients, intercept) of one weighted fit; ``n_iter_`` is its solver's iterations."""
         model = LogisticRegression(C=C or self.C_, max_iter=self.max_iter)
         model.fit(design, y, sample_weight=sample_weight)
+        self.n_iter_ = int(model.n_iter_[0])
         return model.coef_[0], float(model.intercept_[0])
 
-    def _choose_C(self, design, y, sample_weight) -> float:
+    def _choose_C(self, design, y, sample_weight, seed: int) -> float:
         """The C of ``Cs`` with the lowest weighted log-loss over ``cv`` stratified folds (the middle one on tiny data)."""
         Cs = sorted(self.Cs)
         if np.bincount(y).min() < self.cv:
             return float(Cs[len(Cs) // 2])
-        folds = StratifiedKFold(n_splits=self.cv, shuffle=True, random_state=self.random_state).split(design, y)
+        folds = StratifiedKFold(n_splits=self.cv, shuffle=True, random_state=seed).split(design, y)
         losses = np.zeros(len(Cs))
         for train_rows, valid_rows in folds:
             model = LogisticRegression(max_iter=self.max_iter, tol=1e-3, warm_start=True)  # each C starts from the last
@@ -308,7 +339,7 @@ class LogRegClassifier(TabularClassifier):
         """Unscaled design: spline (or linear) terms per numeric, missing indicators, one-hot categoricals."""
         numeric = X[:, self.numeric_]
         filled = np.where(np.isnan(numeric), self.medians_, numeric)
-        parts = [_spline_basis(column, knots) for column, knots in zip(filled.T, self.knots_)]
+        parts = [_spline_basis(column, knots) for column, knots in zip(filled.T, self.knots_, strict=True)]
         parts += [np.isnan(X[:, [i]]).astype(float) for i in self.missing_]
         parts += [(X[:, [i]] == np.asarray(levels)).astype(float) for i, levels in self.levels_.items()]
         return np.hstack(parts) if parts else np.zeros((len(X), 0))
@@ -318,10 +349,10 @@ class LogRegClassifier(TabularClassifier):
         sizes = [len(knots) + SPLINE_DEGREE - 1 if len(knots) else 1 for knots in self.knots_]
         sizes += [1] * len(self.missing_) + [len(levels) for levels in self.levels_.values()]
         starts = np.cumsum([0, *sizes])
-        groups = [np.arange(a, b) for a, b in zip(starts[:-1], starts[1:])]
+        groups = [np.arange(a, b) for a, b in zip(starts[:-1], starts[1:], strict=True)]
         owners = self.numeric_ + self.missing_ + list(self.levels_)
         merged: dict[int, list] = {}
-        for owner, group in zip(owners, groups):
+        for owner, group in zip(owners, groups, strict=True):
             merged.setdefault(owner, []).extend(group.tolist())
         return [np.asarray(cols) for cols in merged.values()]
 
@@ -333,6 +364,10 @@ class LogRegClassifier(TabularClassifier):
         scaled = (shapes - self.shape_mean_) / self.shape_scale_
         return np.column_stack([scaled[:, a] * scaled[:, b] for a, b in self.pairs_]) if self.pairs_ else np.zeros((len(shapes), 0))
 
+    def _predict_proba(self, X):
+        positive = self._positive_proba(X)
+        return np.column_stack([1.0 - positive, positive])
+
     def _positive_proba(self, X):
         if len(X) > PREDICT_CHUNK:  # the design is ~200 floats a row: bound its memory on big tables
             return np.concatenate([self._positive_proba(X[i : i + PREDICT_CHUNK]) for i in range(0, len(X), PREDICT_CHUNK)])
@@ -343,22 +378,38 @@ class LogRegClassifier(TabularClassifier):
         return _sigmoid(logits)
 
     STATE = (
-        "numeric", "medians", "missing", "knots", "mean", "scale", "coef", "intercept", "C", "pairs",
-        "shape_coef", "shape_mean", "shape_scale", "pair_coef", "n_knots", "interactions",
+        "numeric",
+        "medians",
+        "missing",
+        "knots",
+        "mean",
+        "scale",
+        "coef",
+        "intercept",
+        "C",
+        "pairs",
+        "shape_coef",
+        "shape_mean",
+        "shape_scale",
+        "pair_coef",
+        "n_knots",
+        "interactions",
+        "n_iter",
     )
 
     def save(self, directory: Path, stem: str) -> dict:
-        """Write the fitted arrays as JSON; return JSON-able meta."""
+        """Write the fitted arrays as JSON to ``directory/f"{stem}.json"``; return JSON-able meta."""
         name = f"{stem}.json"
-        state = {key: _jsonable(getattr(self, f"{key}_", None)) for key in self.STATE}
+        state = {key: jsonable(getattr(self, f"{key}_", None)) for key in self.STATE}
         state["levels"] = {str(i): levels for i, levels in self.levels_.items()}
         (Path(directory) / name).write_text(json.dumps(state))
         return self._meta([name])
 
     @classmethod
-    def load(cls, directory: Path, meta: dict, **_) -> LogRegClassifier:
+    def load(cls, directory: Path, meta: dict, *, device: str = "auto") -> LogRegClassifier:
+        """Rebuild the fitted model from :meth:`save`'s meta and file (``device`` is for the neural models' sake)."""
+        model = cls._from_meta(meta)
         params = meta["params"]
-        model = cls._restore({**meta, "params": {**params, "Cs": tuple(params["Cs"])}})  # JSON made it a list
         state = json.loads((Path(directory) / meta["files"][0]).read_text())
         model.numeric_, model.missing_, model.pairs_ = state["numeric"], state["missing"], state["pairs"]
         model.knots_ = [np.asarray(knots, dtype=float) for knots in state["knots"]]
@@ -366,6 +417,7 @@ class LogRegClassifier(TabularClassifier):
         model.intercept_, model.C_ = float(state["intercept"]), float(state["C"])
         model.n_knots_ = state.get("n_knots", params["n_knots"])  # older bundles: the int parameter
         model.interactions_ = state.get("interactions", bool(model.pairs_))
+        model.n_iter_ = state.get("n_iter", 1)  # older bundles did not keep it
         for key in ("medians", "mean", "scale", "coef", "shape_coef", "shape_mean", "shape_scale", "pair_coef"):
             if state[key] is not None:
                 setattr(model, f"{key}_", np.asarray(state[key], dtype=float))
@@ -403,11 +455,3 @@ def _spline_basis(column: np.ndarray, knots: np.ndarray) -> np.ndarray:
 
 def _sigmoid(logits: np.ndarray) -> np.ndarray:
     return 1.0 / (1.0 + np.exp(-np.clip(logits, -500, 500)))
-
-
-def _jsonable(value):
-    if isinstance(value, np.ndarray):
-        return value.tolist()
-    if isinstance(value, list):
-        return [_jsonable(v) for v in value]
-    return value

@@ -26,6 +26,7 @@ import numpy as np
 import pandas as pd
 
 from .estimators import GBDTClassifier
+from .metrics import logit
 from .profile import date_days
 from .schema import DataWarning
 
@@ -37,7 +38,6 @@ REASONS = 3
 IMPORTANCE_ROWS = 2000
 CHUNK_ROWS = 4096  # occlusion predicts (columns + 1) copies of a chunk at once
 _PERCENTILES = np.arange(1, 100)
-_EPS = 1e-6
 
 
 @dataclass
@@ -56,9 +56,9 @@ class Explainer:
         return cls(**data)
 
 
-def fit_explainer(model, features: pd.DataFrame) -> Explainer:
-    """Reference values and percentiles from the training feature columns of ``model``."""
-    schema = model.schema
+def fit_explainer(predictor, features: pd.DataFrame) -> Explainer:
+    """Reference values and percentiles from the training feature columns of ``predictor`` (a :class:`~hotleads.model.Predictor`)."""
+    schema = predictor.schema
     reference, percentiles = {}, {}
     for column in schema.numeric:
         finite = features[column][np.isfinite(features[column])]
@@ -72,39 +72,39 @@ def fit_explainer(model, features: pd.DataFrame) -> Explainer:
         days = days[~np.isnan(days)]
         reference[column] = str(pd.Timestamp(np.median(days), unit="D").date()) if len(days) else None
         percentiles[column] = _percentiles(days)
-    return Explainer(_method(model), reference, percentiles)
+    return Explainer(_method(predictor), reference, percentiles)
 
 
-def _method(model) -> str:
-    only = next(iter(model.members.values())).estimator
-    return "tree-shap" if len(model.members) == 1 and isinstance(only, GBDTClassifier) else "occlusion"
+def _method(predictor) -> str:
+    only = next(iter(predictor.members.values()))
+    return "tree-shap" if len(predictor.members) == 1 and isinstance(only, GBDTClassifier) else "occlusion"
 
 
 def _percentiles(values) -> list[float]:
     return np.percentile(values, _PERCENTILES).tolist() if len(values) else []
 
 
-def contributions(model, features: pd.DataFrame) -> pd.DataFrame:
+def contributions(predictor, features: pd.DataFrame) -> pd.DataFrame:
     """Signed contribution of each source column to each row's score, shape (n_rows, n_columns)."""
-    if model.explainer.method == "tree-shap":
-        return _tree_shap(model, features)
-    parts = [_occlusion(model, features.iloc[start:start + CHUNK_ROWS]) for start in range(0, len(features), CHUNK_ROWS)]
-    return pd.concat(parts) if parts else pd.DataFrame(columns=model.schema.features, dtype=float)
+    if predictor.explainer.method == "tree-shap":
+        return _tree_shap(predictor, features)
+    parts = [_occlusion(predictor, features.iloc[start : start + CHUNK_ROWS]) for start in range(0, len(features), CHUNK_ROWS)]
+    return pd.concat(parts) if parts else pd.DataFrame(columns=predictor.schema.features, dtype=float)
 
 
-def _tree_shap(model, features: pd.DataFrame) -> pd.DataFrame:
-    booster = next(iter(model.members.values())).estimator.booster_
-    X = _quiet_transform(model, features)
+def _tree_shap(predictor, features: pd.DataFrame) -> pd.DataFrame:
+    booster = next(iter(predictor.members.values())).booster_
+    X = _quiet_transform(predictor, features)
     contrib = booster.predict(X, pred_contrib=True)[:, :-1]  # last column: the expected value
-    return pd.DataFrame(contrib @ _source_matrix(model), index=features.index, columns=model.schema.features)
+    return pd.DataFrame(contrib @ _source_matrix(predictor), index=features.index, columns=predictor.schema.features)
 
 
-def _source_matrix(model) -> np.ndarray:
+def _source_matrix(predictor) -> np.ndarray:
     """(n_model_features, n_source_columns): how each model feature's contribution is shared."""
-    sources = source_columns(model.preprocessor)
-    columns = model.schema.features
-    matrix = np.zeros((len(model.preprocessor.feature_names_), len(columns)))
-    for i, feature in enumerate(model.preprocessor.feature_names_):
+    sources = source_columns(predictor.preprocessor)
+    columns = predictor.schema.features
+    matrix = np.zeros((len(predictor.preprocessor.feature_names_), len(columns)))
+    for i, feature in enumerate(predictor.preprocessor.feature_names_):
         for source in sources[feature]:
             matrix[i, columns.index(source)] = 1.0 / len(sources[feature])
     return matrix
@@ -122,10 +122,10 @@ def source_columns(preprocessor) -> dict[str, list[str]]:
     return sources
 
 
-def _occlusion(model, features: pd.DataFrame) -> pd.DataFrame:
-    columns = model.schema.features
-    copies = [features] + [_with_reference(features, column, model.explainer.reference[column]) for column in columns]
-    logits = _raw_logit(model, pd.concat(copies, ignore_index=True)).reshape(len(copies), len(features))
+def _occlusion(predictor, features: pd.DataFrame) -> pd.DataFrame:
+    columns = predictor.schema.features
+    copies = [features] + [_with_reference(features, column, predictor.explainer.reference[column]) for column in columns]
+    logits = _raw_logit(predictor, pd.concat(copies, ignore_index=True)).reshape(len(copies), len(features))
     return pd.DataFrame((logits[0] - logits[1:]).T, index=features.index, columns=columns)
 
 
@@ -140,31 +140,30 @@ def _with_reference(features: pd.DataFrame, column: str, value) -> pd.DataFrame:
     return occluded
 
 
-def _quiet_transform(model, features: pd.DataFrame) -> np.ndarray:
+def _quiet_transform(predictor, features: pd.DataFrame) -> np.ndarray:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DataWarning)  # scoring the same rows has reported them
-        return model.preprocessor.transform(features)
+        return predictor.preprocessor.transform(features)
 
 
-def _raw_logit(model, features: pd.DataFrame) -> np.ndarray:
-    X = _quiet_transform(model, features)
-    proba = np.clip(model.final_proba(model.member_probas(X)), _EPS, 1 - _EPS)
-    return np.log(proba / (1 - proba))
+def _raw_logit(predictor, features: pd.DataFrame) -> np.ndarray:
+    X = _quiet_transform(predictor, features)
+    return logit(predictor.combine(predictor.member_probas(X)))
 
 
-def global_importance(model, features: pd.DataFrame, *, rows: int = IMPORTANCE_ROWS) -> dict:
-    """Mean absolute contribution per source column on up to ``rows`` rows (sampled with the model's seed)."""
-    sample = features.sample(n=min(rows, len(features)), random_state=model.seed) if len(features) > rows else features
-    values = contributions(model, sample).abs().mean().sort_values(ascending=False)
-    return {"method": METHODS[model.explainer.method], "rows": int(len(sample)), "values": {k: float(v) for k, v in values.items()}}
+def global_importance(predictor, features: pd.DataFrame, *, seed: int, rows: int = IMPORTANCE_ROWS) -> dict:
+    """Mean absolute contribution per source column on up to ``rows`` rows (sampled with ``seed``)."""
+    sample = features.sample(n=min(rows, len(features)), random_state=seed) if len(features) > rows else features
+    values = contributions(predictor, sample).abs().mean().sort_values(ascending=False)
+    return {"method": METHODS[predictor.explainer.method], "rows": int(len(sample)), "values": {k: float(v) for k, v in values.items()}}
 
 
-def reasons(model, features: pd.DataFrame, contrib: pd.DataFrame | None = None, *, k: int = REASONS) -> pd.DataFrame:
+def reasons(predictor, features: pd.DataFrame, contrib: pd.DataFrame | None = None, *, k: int = REASONS) -> pd.DataFrame:
     """``reason_1..k``: each row's largest contributions in words, strongest first.
 
     Example: ``"Job postings (last 30 days): 18, top 10 % — raises the score"``.
     """
-    contrib = contributions(model, features) if contrib is None else contrib
+    contrib = contributions(predictor, features) if contrib is None else contrib
     values = contrib.to_numpy()
     order = np.argsort(-np.abs(values), axis=1, kind="stable")[:, :k]
     out = pd.DataFrame("", index=features.index, columns=[f"reason_{i + 1}" for i in range(k)], dtype=object)
@@ -172,25 +171,25 @@ def reasons(model, features: pd.DataFrame, contrib: pd.DataFrame | None = None, 
         for j, column in enumerate(contrib.columns):
             rows = np.flatnonzero((order[:, position] == j) & (np.abs(values[:, j]) > 1e-9))
             if len(rows):
-                words = describe(model, column, features[column].iloc[rows])
+                words = describe(predictor, column, features[column].iloc[rows])
                 direction = np.where(values[rows, j] > 0, "raises the score", "lowers the score")
-                out.iloc[rows, position] = [f"{w} — {d}" for w, d in zip(words, direction)]
+                out.iloc[rows, position] = [f"{w} — {d}" for w, d in zip(words, direction, strict=True)]
     return out
 
 
-def describe(model, column: str, values: pd.Series) -> list[str]:
+def describe(predictor, column: str, values: pd.Series) -> list[str]:
     """``"<label>: <value>[, <position among training rows>]"`` for each value of ``column``."""
     label = humanise(column)
-    schema = model.schema
+    schema = predictor.schema
     if column in schema.categorical:
         return [f"{label}: {'unknown' if pd.isna(v) else v}" for v in values]
     if column in schema.date:
         stamps = pd.to_datetime(values)
-        positions = _positions(date_days(values), model.explainer.percentiles.get(column, []), ("latest", "earliest"))
-        return [f"{label}: {'missing' if pd.isna(s) else s.date()}{p}" for s, p in zip(stamps, positions)]
+        positions = _positions(date_days(values), predictor.explainer.percentiles.get(column, []), ("latest", "earliest"))
+        return [f"{label}: {'missing' if pd.isna(s) else s.date()}{p}" for s, p in zip(stamps, positions, strict=True)]
     numbers = values.to_numpy(dtype=float)
-    positions = _positions(numbers, model.explainer.percentiles.get(column, []), ("top", "bottom"))
-    return [f"{label}: {_number(v)}{p}" for v, p in zip(numbers, positions)]
+    positions = _positions(numbers, predictor.explainer.percentiles.get(column, []), ("top", "bottom"))
+    return [f"{label}: {_number(v)}{p}" for v, p in zip(numbers, positions, strict=True)]
 
 
 def _positions(values: np.ndarray, percentiles: list[float], words: tuple[str, str]) -> list[str]:
@@ -203,7 +202,8 @@ def _positions(values: np.ndarray, percentiles: list[float], words: tuple[str, s
     high, low = words
     labels = np.select(
         [~np.isfinite(values), at_or_above >= 90, at_or_above >= 75, below < 10, below < 25],
-        ["", f", {high} 10 %", f", {high} 25 %", f", {low} 10 %", f", {low} 25 %"], ", mid-range",
+        ["", f", {high} 10 %", f", {high} 25 %", f", {low} 10 %", f", {low} 25 %"],
+        ", mid-range",
     )
     return labels.tolist()
 

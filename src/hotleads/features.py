@@ -10,6 +10,9 @@ Fitted on training rows only, saved as JSON with the model, applied unchanged at
   frequent); missing, rare and unseen values become NaN, the "unknown" category.
 - dates: age in days before the reference date, the latest date in the training data (so the
   same company gets the same value whenever it is scored).
+- derived features (:class:`DerivedFeature`): arithmetic of the columns above, as chosen by
+  :mod:`hotleads.discovery` (which imports this module, never the other way round: preprocessing
+  does not depend on modelling).
 
 Scaling is left to the models that need it (the linear and neural models scale internally).
 """
@@ -22,10 +25,65 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 import pandas as pd
 
-from .discovery import DerivedFeature
 from .schema import DataWarning, Schema
 
 HEAVY_TAIL_RATIO = 100.0  # |p99| / median(|x|) above this: the column spans orders of magnitude
+
+OPS = {
+    "product": lambda a, b: a * b,
+    "ratio": lambda a, b: a / b,
+    "sum": lambda a, b: a + b,
+    "difference": lambda a, b: a - b,
+}
+SYMBOLS = {"product": "*", "ratio": "/", "sum": "+", "difference": "-"}
+
+
+@dataclass
+class DerivedFeature:
+    """A column computed as ``round?(scale * op(inputs) + offset)``, with the evidence behind it."""
+
+    name: str
+    op: str  # identity, product, ratio, sum, difference, round, log
+    inputs: list[str]
+    scale: float = 1.0
+    offset: float = 0.0
+    rounded: bool = False
+    evidence: dict = field(default_factory=dict)
+
+    def compute(self, base: pd.DataFrame) -> pd.Series:
+        """The feature on ``base`` (raw numeric values, inf as NaN, dates as ages in days)."""
+        values = [base[name].to_numpy(dtype=float) for name in self.inputs]
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            if self.op == "log":
+                q = np.sign(values[0]) * np.log1p(np.abs(values[0]))
+            elif self.op in ("identity", "round"):
+                q = values[0]
+            else:
+                q = OPS[self.op](values[0], values[1])
+            result = self.scale * q + self.offset
+        result = np.where(np.isfinite(result), result, np.nan)
+        return pd.Series(np.round(result) if self.rounded else result, index=base.index, name=self.name)
+
+    def formula(self) -> str:
+        if self.op == "log":
+            return f"sign*log1p(|{self.inputs[0]}|)"
+        text = self.inputs[0] if len(self.inputs) == 1 else f"{self.inputs[0]} {SYMBOLS[self.op]} {self.inputs[1]}"
+        if self.scale != 1.0:
+            text = f"{_format_number(self.scale)} * ({text})"
+        if self.offset != 0.0:
+            text = f"{text} {'+' if self.offset > 0 else '-'} {_format_number(abs(self.offset))}"
+        return f"round({text})" if self.rounded else text
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> DerivedFeature:
+        return cls(**data)
+
+
+def _format_number(value: float) -> str:
+    return f"{value:.6g}"
 
 
 @dataclass
@@ -50,11 +108,15 @@ class Preprocessor:
         self.feature_names_ = self._output_names()
         return self
 
-    def add_derived(self, derived: list[DerivedFeature]) -> Preprocessor:
-        """Append discovered features (computed from :meth:`base_frame`) to the output."""
-        self.derived_ = [feature.to_dict() for feature in derived]
-        self.feature_names_ = self._output_names()
-        return self
+    def with_derived(self, derived: list[DerivedFeature]) -> Preprocessor:
+        """A copy of this fitted preprocessor whose output ends with ``derived`` (computed from :meth:`base_frame`).
+
+        The preprocessor itself is left as it is: nested feature selection makes one copy per fold.
+        """
+        copy = Preprocessor.from_dict(self.to_dict())
+        copy.derived_ = [feature.to_dict() for feature in derived]
+        copy.feature_names_ = copy._output_names()
+        return copy
 
     def base_frame(self, features: pd.DataFrame) -> pd.DataFrame:
         """Raw numeric values (inf as NaN) and date ages: the quantities relations are found between."""
@@ -65,10 +127,7 @@ class Preprocessor:
         return pd.DataFrame(columns | ages, index=features.index)
 
     def _date_ages(self, features: pd.DataFrame) -> dict[str, pd.Series]:
-        return {
-            name: (pd.Timestamp(reference) - pd.to_datetime(features[name])).dt.days.astype("float64")
-            for name, reference in self.reference_dates_.items()
-        }
+        return {name: (pd.Timestamp(reference) - pd.to_datetime(features[name])).dt.days.astype("float64") for name, reference in self.reference_dates_.items()}
 
     def _output_names(self) -> list[str]:
         names = []

@@ -13,6 +13,7 @@ import codecs
 import contextlib
 import csv
 import datetime
+import hashlib
 import io
 import itertools
 import json
@@ -64,9 +65,7 @@ class RowLocations:
         return self
 
     def __eq__(self, other: object) -> bool:  # pandas compares attrs when it combines frames
-        return isinstance(other, RowLocations) and (self.unit, self.first) == (other.unit, other.first) and (
-            self.numbers is other.numbers
-        )
+        return isinstance(other, RowLocations) and (self.unit, self.first) == (other.unit, other.first) and (self.numbers is other.numbers)
 
     __hash__ = None
 
@@ -185,7 +184,9 @@ def _read_xlsx(path: Path, sheet: str | None) -> pd.DataFrame:
     columns = {name: [row[i] if i < len(row) else None for _, row in body] for i, name in enumerate(names)}
     extra = [number for number, row in body if any(_filled(v) for v in row[width:])]
     if extra:
-        raise DataError(f"{path}: sheet '{worksheet.title}' has values right of the header in {_count_list('row', extra)}; give those columns a header or delete them.")
+        raise DataError(
+            f"{path}: sheet '{worksheet.title}' has values right of the header in {_count_list('row', extra)}; give those columns a header or delete them."
+        )
     table = pd.DataFrame({name: _sheet_column(values) for name, values in columns.items()})
     table.attrs["rows"] = RowLocations("row", numbers=np.array([number for number, _ in body]))
     return table
@@ -198,7 +199,8 @@ def _cell_values(cells) -> tuple:
     a workbook and its CSV give the model the same numbers.
     """
     return tuple(
-        cell.value * 100 if isinstance(cell.value, (int, float)) and not isinstance(cell.value, bool) and "%" in (getattr(cell, "number_format", None) or "")
+        cell.value * 100
+        if isinstance(cell.value, (int, float)) and not isinstance(cell.value, bool) and "%" in (getattr(cell, "number_format", None) or "")
         else cell.value
         for cell in cells
     )
@@ -249,7 +251,7 @@ def _check_sep(sep: str | None) -> str | None:
     if sep is None:
         return None
     sep = SEP_NAMES.get(sep.lower(), sep)
-    if len(sep) != 1 or sep in "\"\r\n":
+    if len(sep) != 1 or sep in '"\r\n':
         raise ParameterError(f"--sep must be one character (',', ';', '|') or 'tab'; got {sep!r}.")
     return sep
 
@@ -259,7 +261,7 @@ def _read_csv(path: Path, *, sep: str | None, encoding: str | None) -> pd.DataFr
     text, used = _decode(path, data, encoding)
     hint = _EXCEL_SEP_LINE.match(text.lstrip("\ufeff"))
     if hint:  # Excel's "sep=;" first line names the delimiter; the header follows it
-        text = text.lstrip("\ufeff")[hint.end():]
+        text = text.lstrip("\ufeff")[hint.end() :]
     sep = sep or (hint.group(1) if hint else None) or sniff_delimiter(text[:_SNIFF_BYTES])
     header = _csv_header(path, text, sep)
     bad_rows: list[tuple[int, int]] = []
@@ -275,11 +277,15 @@ def _read_csv(path: Path, *, sep: str | None, encoding: str | None) -> pd.DataFr
             read_options=pa_csv.ReadOptions(use_threads=False, column_names=header, skip_rows=1),
             parse_options=pa_csv.ParseOptions(delimiter=sep, invalid_row_handler=remember_bad_row, newlines_in_values=True),
             convert_options=pa_csv.ConvertOptions(
-                column_types={name: pa.string() for name in header}, null_values=[""], strings_can_be_null=True,
+                column_types={name: pa.string() for name in header},
+                null_values=[""],
+                strings_can_be_null=True,
             ),
         )
     except pa.ArrowException as exc:
-        raise DataError(f"{path}: cannot be read as a {DELIMITERS.get(sep, repr(sep))}-separated table ({_first_line(exc)}); check the file, or set the delimiter with --sep.") from None
+        raise DataError(
+            f"{path}: cannot be read as a {DELIMITERS.get(sep, repr(sep))}-separated table ({_first_line(exc)}); check the file, or set the delimiter with --sep."
+        ) from None
     records = _record_lines(text, sep, rows=table.num_rows + len(bad_rows))
     if hint:
         records = (records if records is not None else np.arange(1, table.num_rows + len(bad_rows) + 2)) + 1
@@ -302,7 +308,7 @@ def _refuse_ragged(path: Path, bad_rows: list[tuple[int, int]], records: np.ndar
 
 
 def sniff_delimiter(sample: str) -> str:
-    """The delimiter among ``,`` ``;`` tab ``|`` that splits a sample's first lines most consistently.
+    r"""The delimiter among ``,`` ``;`` tab ``|`` that splits a sample's first lines most consistently.
 
     Each candidate parses the sample with quoting rules (so ``"Smith, Jones"`` is one field); the
     winner gives the most records with the header's number of fields (more than one), then the
@@ -349,14 +355,16 @@ def _decode(path: Path, data: bytes, encoding: str | None) -> tuple[str, str]:
             warnings.warn(
                 f"{path}: is UTF-8 but has bytes that are not (the first, 0x{data[exc.start]:02x}, at {where}); "
                 "read those bytes as cp1252 (Windows Western European) and the rest as UTF-8.",
-                DataWarning, stacklevel=4,
+                DataWarning,
+                stacklevel=4,
             )
             return _SURROGATE.sub(lambda m: bytes([ord(m.group()) - 0xDC00]).decode("cp1252", errors="replace"), mixed), "utf-8+cp1252"
         fallback = "cp1252" if _decodes(data, "cp1252") else "latin-1"
         warnings.warn(
             f"{path}: is not UTF-8 (byte 0x{data[exc.start]:02x} at {where}); read it as {fallback} "
             f"(Windows Western European). If letters look wrong, pass --encoding with the file's encoding.",
-            DataWarning, stacklevel=4,
+            DataWarning,
+            stacklevel=4,
         )
         return data.decode(fallback), fallback
 
@@ -404,7 +412,7 @@ def _where(data: bytes, offset: int, decoded_prefix: str) -> str:
     """``"line 7, column 'city'"`` for a byte offset, from the text decoded before it."""
     line_start = decoded_prefix.rfind("\n") + 1
     header_line = decoded_prefix.split("\n", 1)[0] if "\n" in decoded_prefix else ""
-    sep = sniff_delimiter(decoded_prefix[: _SNIFF_BYTES]) if "\n" in decoded_prefix else ","
+    sep = sniff_delimiter(decoded_prefix[:_SNIFF_BYTES]) if "\n" in decoded_prefix else ","
     header = next(csv.reader([header_line], delimiter=sep), []) if header_line else []
     fields = next(csv.reader([decoded_prefix[line_start:] + "x"], delimiter=sep), [""])
     column = header[len(fields) - 1].strip() if len(fields) - 1 < len(header) else f"field {len(fields)}"
@@ -548,13 +556,38 @@ def check_file_target(path: str | Path) -> None:
 
 
 def write_json(obj: object, path: str | Path) -> Path:
-    """Write ``obj`` as indented JSON, atomically."""
+    """Write ``obj`` as indented JSON (through :func:`jsonable`), atomically."""
     with atomic_path(path) as tmp:
-        tmp.write_text(json.dumps(obj, indent=2, sort_keys=False, default=_json_default) + "\n")
+        tmp.write_text(json.dumps(jsonable(obj), indent=2, sort_keys=False) + "\n")
     return Path(path)
 
 
-def _json_default(value: object) -> object:
+def jsonable(value: object) -> object:
+    """``value`` with numpy scalars and arrays as Python numbers and lists, tuples as lists, recursively.
+
+    The one converter for everything hotleads writes as JSON (manifests, estimator parameters,
+    metrics). Dictionary keys are kept as they are; anything else JSON cannot hold is returned
+    unchanged, so ``json.dumps`` names it.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> jsonable({"w": np.array([1.5, 2.0]), "n": np.int64(3), "pair": (np.float32(0.5), None)})
+    {'w': [1.5, 2.0], 'n': 3, 'pair': [0.5, None]}
+    """
+    if isinstance(value, dict):
+        return {key: jsonable(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [jsonable(item) for item in value]
     if hasattr(value, "tolist"):  # numpy scalars and arrays (an array's .item() fails unless size 1)
-        return value.tolist()
-    raise TypeError(f"cannot write {type(value).__name__} as JSON")
+        return jsonable(value.tolist())
+    return value
+
+
+def sha256_file(path: str | Path) -> str:
+    """Hex SHA-256 of a file's bytes, read in 1 MiB blocks (a training table may not fit in memory twice)."""
+    digest = hashlib.sha256()
+    with Path(path).open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()

@@ -10,13 +10,16 @@ pooled vector before the head.
 
 Shapes: ``B`` batch, ``T`` sequence length (tokens), ``d`` token width.
 
+Sizes and settings are keyword-only and have no defaults (as in tabm): the neural estimators
+declare each default once, in :mod:`hotleads.neural_params`, and pass every one.
+
 Examples
 --------
 >>> import torch
 >>> tokenizer = FeatureTokenizer(n_numeric=3, cat_cardinalities=[4], d_token=8)
->>> encoder = TransformerEncoder(d_model=8, n_heads=2, n_layers=1)
+>>> encoder = TransformerEncoder(d_model=8, n_heads=2, n_layers=1, d_ffn=None, dropout=0.0, pooling="cls")
 >>> net = TokenNet(
-...     tokenizer=tokenizer, encoder=encoder, head=Head(d_in=8, n_outputs=1)
+...     tokenizer=tokenizer, encoder=encoder, head=Head(d_in=8, n_outputs=1, d_hidden=None, dropout=0.0)
 ... )
 >>> x_num = torch.tensor([[0.1, float("nan"), -1.0]])
 >>> x_cat = torch.tensor([[2]])
@@ -51,9 +54,7 @@ def _check_positive_int(name: str, value: object) -> None:
 
 def _check_non_negative_int(name: str, value: object) -> None:
     if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise ValueError(
-            f"{name} must be a non-negative integer, however: {name}={value!r}"
-        )
+        raise ValueError(f"{name} must be a non-negative integer, however: {name}={value!r}")
 
 
 def _check_dropout(value: float) -> None:
@@ -87,9 +88,7 @@ class FeatureTokenizer(nn.Module):
         Width of each token.
     """
 
-    def __init__(
-        self, *, n_numeric: int, cat_cardinalities: Sequence[int], d_token: int
-    ) -> None:
+    def __init__(self, *, n_numeric: int, cat_cardinalities: Sequence[int], d_token: int) -> None:
         super().__init__()
         _check_non_negative_int("n_numeric", n_numeric)
         _check_positive_int("d_token", d_token)
@@ -140,13 +139,8 @@ def _check_pooling(pooling: str, allowed: tuple[str, ...], seq_len: int | None) 
     if pooling not in allowed:
         options = ", ".join(repr(p) for p in allowed)
         raise ValueError(f"pooling must be one of {options}, however: pooling={pooling!r}")
-    if pooling == "flatten" and (
-        isinstance(seq_len, bool) or not isinstance(seq_len, int) or seq_len < 1
-    ):
-        raise ValueError(
-            "pooling='flatten' needs the sequence length, a positive integer, "
-            f"however: seq_len={seq_len!r}"
-        )
+    if pooling == "flatten" and (isinstance(seq_len, bool) or not isinstance(seq_len, int) or seq_len < 1):
+        raise ValueError(f"pooling='flatten' needs the sequence length, a positive integer, however: seq_len={seq_len!r}")
 
 
 def _pool(h: Tensor, pooling: str) -> Tensor:
@@ -177,10 +171,10 @@ class LSTMEncoder(nn.Module):
         *,
         d_in: int,
         hidden_size: int,
-        n_layers: int = 1,
-        bidirectional: bool = True,
-        dropout: float = 0.0,
-        pooling: str = "last",
+        n_layers: int,
+        bidirectional: bool,
+        dropout: float,
+        pooling: str,
         seq_len: int | None = None,
     ) -> None:
         super().__init__()
@@ -247,10 +241,10 @@ class CNNEncoder(nn.Module):
         *,
         d_in: int,
         n_channels: int,
-        kernel_size: int = 3,
-        n_layers: int = 2,
-        dropout: float = 0.0,
-        pooling: str = "max",
+        kernel_size: int,
+        n_layers: int,
+        dropout: float,
+        pooling: str,
         seq_len: int | None = None,
     ) -> None:
         super().__init__()
@@ -276,8 +270,8 @@ class CNNEncoder(nn.Module):
 class TransformerEncoder(nn.Module):
     """Pre-norm self-attention over ``(B, T, d_model)``, pooled to ``(B, d_model)``.
 
-    ``pooling="cls"`` prepends a learned CLS token and returns its final
-    state; ``pooling="mean"`` averages the tokens.
+    ``d_ffn`` is the feed-forward width (None = ``d_model``). ``pooling="cls"`` prepends a
+    learned CLS token and returns its final state; ``pooling="mean"`` averages the tokens.
     """
 
     def __init__(
@@ -286,9 +280,9 @@ class TransformerEncoder(nn.Module):
         d_model: int,
         n_heads: int,
         n_layers: int,
-        d_ffn: int | None = None,
-        dropout: float = 0.1,
-        pooling: str = "cls",
+        d_ffn: int | None,
+        dropout: float,
+        pooling: str,
     ) -> None:
         super().__init__()
         _check_positive_int("d_model", d_model)
@@ -296,12 +290,9 @@ class TransformerEncoder(nn.Module):
         _check_positive_int("n_layers", n_layers)
         _check_dropout(dropout)
         if d_model % n_heads:
-            raise ValueError(
-                "d_model must be divisible by n_heads, however: "
-                f"d_model={d_model}, n_heads={n_heads}"
-            )
+            raise ValueError(f"d_model must be divisible by n_heads, however: d_model={d_model}, n_heads={n_heads}")
         _check_pooling(pooling, ("cls", "mean"), None)
-        d_ffn = 2 * d_model if d_ffn is None else d_ffn
+        d_ffn = d_model if d_ffn is None else d_ffn
         _check_positive_int("d_ffn", d_ffn)
         layer = nn.TransformerEncoderLayer(
             d_model,
@@ -314,9 +305,7 @@ class TransformerEncoder(nn.Module):
         )
         # Nested tensors only serve padding masks, and norm_first disables them
         # anyway (with a warning unless switched off here).
-        self.layers = nn.TransformerEncoder(
-            layer, n_layers, norm=nn.LayerNorm(d_model), enable_nested_tensor=False
-        )
+        self.layers = nn.TransformerEncoder(layer, n_layers, norm=nn.LayerNorm(d_model), enable_nested_tensor=False)
         self.pooling = pooling
         self.cls = nn.Parameter(_uniform_(torch.empty(1, 1, d_model), d_model))
         self.d_out = d_model
@@ -341,8 +330,8 @@ class Head(nn.Module):
         *,
         d_in: int,
         n_outputs: int,
-        d_hidden: int | None = None,
-        dropout: float = 0.0,
+        d_hidden: int | None,
+        dropout: float,
     ) -> None:
         super().__init__()
         _check_positive_int("d_in", d_in)

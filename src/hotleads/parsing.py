@@ -39,15 +39,31 @@ import pyarrow.compute as pc
 
 TYPED_SHARE = 0.95  # a text column is numeric/date when this share of its present values parse
 
-NA_MARKERS = frozenset({
-    "", "na", "n/a", "#n/a", "null", "none", "nan", "-", "--", "?", "<na>", "nil",
-    "#div/0!", "#value!", "#ref!", "#num!", "#null!", "#name?",  # Excel's error values
-})
+NA_MARKERS = frozenset(
+    {
+        "",
+        "na",
+        "n/a",
+        "#n/a",
+        "null",
+        "none",
+        "nan",
+        "-",
+        "--",
+        "?",
+        "<na>",
+        "nil",
+        "#div/0!",
+        "#value!",
+        "#ref!",
+        "#num!",
+        "#null!",
+        "#name?",  # Excel's error values
+    }
+)
 
 CURRENCY_SYMBOLS = "$€£¥₹₩₽₺₪"
-CURRENCY_CODES = frozenset(
-    "USD EUR GBP JPY CNY INR CHF CAD AUD NZD SEK NOK DKK PLN CZK HUF BRL MXN ZAR SGD HKD KRW RUB TRY AED SAR ILS".split()
-)
+CURRENCY_CODES = frozenset("USD EUR GBP JPY CNY INR CHF CAD AUD NZD SEK NOK DKK PLN CZK HUF BRL MXN ZAR SGD HKD KRW RUB TRY AED SAR ILS".split())
 _CODES = "|".join(sorted(CURRENCY_CODES))
 _SPACES = "\u00a0\u202f\u2009"  # no-break, narrow no-break and thin spaces group digits in French/Swiss exports
 _NUMBER = re.compile(
@@ -202,8 +218,12 @@ def _split(value: str) -> dict | None:
     if len(signs) > 1:
         return None
     return {
-        "body": match["body"], "exp": match["exp"], "suffix": match["suffix"], "percent": bool(match["pct"]),
-        "currency": match["cur1"] or match["cur2"], "accounting": bool(opened),
+        "body": match["body"],
+        "exp": match["exp"],
+        "suffix": match["suffix"],
+        "percent": bool(match["pct"]),
+        "currency": match["cur1"] or match["cur2"],
+        "accounting": bool(opened),
         "negative": bool(opened) or (bool(signs) and signs[0] in "-\u2212"),
     }
 
@@ -388,9 +408,27 @@ _DATE = re.compile(
     re.VERBOSE,
 )
 DATE_LAYOUTS = {"ymd": "YYYY-MM-DD", "mdy": "M/D/YYYY", "dmy": "D/M/YYYY"}
-MONTHS = {name: number for number, names in enumerate(
-    ("jan january", "feb february", "mar march", "apr april", "may", "jun june", "jul july", "aug august",
-     "sep sept september", "oct october", "nov november", "dec december"), start=1) for name in names.split()}
+MONTHS = {
+    name: number
+    for number, names in enumerate(
+        (
+            "jan january",
+            "feb february",
+            "mar march",
+            "apr april",
+            "may",
+            "jun june",
+            "jul july",
+            "aug august",
+            "sep sept september",
+            "oct october",
+            "nov november",
+            "dec december",
+        ),
+        start=1,
+    )
+    for name in names.split()
+}
 _NAMED_DATE = re.compile(
     r"""^(?:(?P<d>\d{1,2})[-\s./]+(?P<m>[A-Za-z]{3,9})\.?[-\s./,]+(?P<y>\d{2,4})
     |(?P<m2>[A-Za-z]{3,9})\.?\s+(?P<d2>\d{1,2})(?:st|nd|rd|th)?,?\s+(?P<y2>\d{4}))
@@ -407,6 +445,7 @@ def with_month_numbers(values: pd.Series) -> pd.Series:
     >>> with_month_numbers(pd.Series(["28-Feb-2022", "March 3rd, 2021 13:05", "soon"])).tolist()
     ['28/2/2022', '3/3/2021 13:05', 'soon']
     """
+
     def numeric(match: re.Match) -> str:
         month = MONTHS.get((match["m"] or match["m2"]).lower())
         if month is None:
@@ -551,10 +590,16 @@ def _parse_by_parts(values: pd.Series, fmt: DateFormat) -> pd.Series:
     hour = parts["hour"].fillna("0").astype(int)
     ampm = parts["ampm"].fillna("").str.lower().str[0]
     hour = np.where((ampm == "p") & (hour < 12), hour + 12, np.where((ampm == "a") & (hour == 12), 0, hour))
-    components = pd.DataFrame({
-        "year": year, "month": month, "day": day, "hour": hour,
-        "minute": parts["minute"].fillna("0").astype(int), "second": parts["second"].fillna("0").astype(int),
-    })
+    components = pd.DataFrame(
+        {
+            "year": year,
+            "month": month,
+            "day": day,
+            "hour": hour,
+            "minute": parts["minute"].fillna("0").astype(int),
+            "second": parts["second"].fillna("0").astype(int),
+        }
+    )
     bad = parts["a"].isna() | _impossible(components)
     stamps = pd.to_datetime(components.where(~bad, 1970).astype(int), errors="coerce")
     fraction = pd.to_timedelta(parts["fraction"].fillna("0").str.ljust(9, "0").astype(np.int64), unit="ns")
@@ -590,4 +635,3 @@ def to_utc_naive(values: pd.Series) -> pd.Series:
     if getattr(stamps.dt, "tz", None) is not None:
         stamps = stamps.dt.tz_convert("UTC").dt.tz_localize(None)
     return stamps
-

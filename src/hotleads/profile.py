@@ -227,7 +227,7 @@ def psi_noise(expected: np.ndarray | list[float], actual: np.ndarray | list[floa
 
 
 def psi_severity(value: float) -> str:
-    """"none" below 0.1, "moderate" up to 0.25, "major" above."""
+    """ "none" below 0.1, "moderate" up to 0.25, "major" above."""
     return "major" if value > PSI_MAJOR else "moderate" if value >= PSI_MODERATE else "none"
 
 
@@ -279,9 +279,23 @@ def _column_drift(name: str, trained: dict, column: pd.Series) -> dict:
 
 
 _DRIFT_KEYS = (
-    "column", "role", "rows", "psi", "psi_noise", "severity", "flags", "missing_train", "missing_scored",
-    "integral_train", "integral_scored", "outside_range", "unseen_share", "median_train", "median_scored",
-    "top_change", "message",
+    "column",
+    "role",
+    "rows",
+    "psi",
+    "psi_noise",
+    "severity",
+    "flags",
+    "missing_train",
+    "missing_scored",
+    "integral_train",
+    "integral_scored",
+    "outside_range",
+    "unseen_share",
+    "median_train",
+    "median_scored",
+    "top_change",
+    "message",
 )
 
 
@@ -330,8 +344,12 @@ def _categorical_drift(trained: dict, column: pd.Series) -> dict:
         "psi_noise": psi_noise(expected, shares, trained["rows"], len(column)),
         "flags": ["unseen-categories"] if unseen > OUTSIDE_SHARE else [],
         "unseen_share": unseen,
-        "top_change": None if biggest is None else {
-            "category": categories[biggest], "train": float(expected[biggest + 1]), "scored": float(shares[biggest + 1]),
+        "top_change": None
+        if biggest is None
+        else {
+            "category": categories[biggest],
+            "train": float(expected[biggest + 1]),
+            "scored": float(shares[biggest + 1]),
         },
     }
     return result
@@ -365,7 +383,9 @@ def _num(value: float) -> str:
 
 _FLAG_TEXT = {
     "whole-numbers": lambda r: f"values are whole numbers here ({_pct(r['integral_scored'])} of values) but not in training ({_pct(r['integral_train'])})",
-    "decimals": lambda r: f"values have decimals here (whole numbers on {_pct(r['integral_scored'])}) but were whole numbers in training ({_pct(r['integral_train'])})",
+    "decimals": lambda r: (
+        f"values have decimals here (whole numbers on {_pct(r['integral_scored'])}) but were whole numbers in training ({_pct(r['integral_train'])})"
+    ),
     "missing": lambda r: f"{_pct(r['missing_scored'])} of values are missing here, {_pct(r['missing_train'])} in training",
     "outside-range": lambda r: f"{_pct(r['outside_range'])} of values lie outside the training range",
     "unseen-categories": lambda r: f"{_pct(r['unseen_share'])} of values are categories never seen in training (scored as unknown)",

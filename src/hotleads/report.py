@@ -1,9 +1,11 @@
 """The model report: one self-contained HTML page a newcomer can read without help.
 
-:func:`build_report` gathers what a trained :class:`~hotleads.pipeline.LeadModel` knows about
-itself (out-of-fold predictions, leaderboard, calibration, thresholds for each objective, feature
-importance, the training data profile, discovered features) and, when a table is given, how the
-model does on it (labelled) and how that table differs from the training data (drift). The page
+:func:`build_report` renders what a trained :class:`~hotleads.model.LeadModel` knows about
+itself (its training evidence: out-of-fold predictions, leaderboard, calibration, thresholds for
+each objective, feature importance, the training data profile, discovered features) and, for
+tables already scored (:class:`~hotleads.scoring.ScoredTable`), how the model does on a labelled
+one and how each differs from the training data (drift). It computes no model output itself:
+every score it shows was computed once, by training or by :func:`hotleads.scoring.score`. The page
 opens offline: CSS is inline, figures are PNG images embedded as base64 ``data:`` URLs, there is
 no script and no external link.
 
@@ -31,7 +33,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 from matplotlib import font_manager
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
@@ -41,13 +42,14 @@ from sklearn.calibration import calibration_curve
 from sklearn.metrics import brier_score_loss, precision_recall_curve, roc_curve
 
 from . import __version__
-from .discovery import DerivedFeature
 from .exceptions import HotleadsWarning
+from .features import DerivedFeature
 from .io import atomic_path
 from .metrics import classification_metrics
-from .pipeline import LeadModel, evaluate, score
+from .model import LeadModel
 from .profile import drift
-from .schema import DataWarning, prepare
+from .scoring import ScoredTable, evaluate
+from .threshold import sweep
 
 MARKED_THRESHOLDS = (0.5, 0.3)
 MAX_CURVE_POINTS = 2000  # curves are thinned to this many points: same picture, small file
@@ -55,11 +57,6 @@ TOP_IMPORTANCE = 20
 DPI = 96
 OOF_COLOR, DATA_COLOR, SCORING_COLOR, UNCALIBRATED_COLOR = "#1f77b4", "#d62728", "#ff7f0e", "#7f7f7f"
 CLASS_COLORS = {"not hot": "#1f77b4", "hot": "#d62728"}
-THRESHOLD_REASONS = {
-    "oof-f1": "it gives the highest F1 on the out-of-fold predictions of the training data",
-    "user": "it was set by hand when the model was trained (--threshold)",
-    "oof-objective": "it meets the training objective <b>{objective}</b> on the out-of-fold predictions of the training data",
-}
 SEVERITY_ORDER = {"major": 0, "moderate": 1, "none": 2}
 TRAINING_WARNING_KINDS = {"leak": "possible target leak", "small-class": "few rows of one class", "degenerate": "degenerate model"}
 GLYPH_WARNING = r"Glyph \d+ .*missing from"  # matplotlib's, once per character; hotleads says it once per report
@@ -92,101 +89,78 @@ class Checked:
 
 
 @dataclass
-class Evidence:
+class ReportData:
     """Everything the page shows, computed once."""
 
     model: LeadModel
     oof: Scored
     tables: list[Checked]
-    evaluation: dict | None = None  # pipeline.evaluate on the labelled table
+    evaluation: dict | None = None  # scoring.evaluate on the labelled table
 
     @property
     def labelled(self) -> Scored | None:
         return next((t.scored for t in self.tables if t.scored.y is not None), None)
 
 
-def build_report(
-    model: LeadModel, data: pd.DataFrame | None = None, *, source: str = "table",
-    scoring: pd.DataFrame | None = None, scoring_source: str = "scoring table",
-) -> str:
+def build_report(model: LeadModel, data: ScoredTable | None = None, *, scoring: ScoredTable | None = None) -> str:
     """The report of ``model`` as one self-contained HTML page.
 
     Parameters
     ----------
     model : LeadModel
         A trained (or loaded) model.
-    data : DataFrame, optional
-        A table to check the model against: with the target column it is scored and evaluated
-        (test metrics and curves); with or without it, its columns are compared with the training
-        data (drift).
-    source : str, default "table"
-        The table's name in the page and in error messages (e.g. its file path).
-    scoring, scoring_source : DataFrame and str, optional
-        A second table, typically the unlabelled one to be scored (``holdout.csv``), shown with
-        its score distribution and drift beside ``data``.
+    data : ScoredTable, optional
+        A table the model scored (:func:`hotleads.scoring.score`), shown by its ``source`` name:
+        when scored with labels it is evaluated (test metrics and curves); either way its columns
+        are compared with the training data (drift).
+    scoring : ScoredTable, optional
+        A second scored table, typically the unlabelled one to be scored (``holdout.csv``), shown
+        with its score distribution and drift beside ``data``.
 
     Returns
     -------
     str
         The HTML page.
     """
-    evidence = gather(model, data, source=source, scoring=scoring, scoring_source=scoring_source)
+    shown = gather(model, data, scoring=scoring)
     with _one_font_warning():
         sections = [
-            _summary_section(evidence),
-            _leaderboard_section(evidence),
-            _threshold_section(evidence),
-            _curves_section(evidence),
-            _calibration_section(evidence),
-            _importance_section(evidence),
-            _columns_section(evidence),
-            _data_section(evidence),
-            _discovery_section(evidence),
+            _summary_section(shown),
+            _leaderboard_section(shown),
+            _threshold_section(shown),
+            _curves_section(shown),
+            _calibration_section(shown),
+            _importance_section(shown),
+            _columns_section(shown),
+            _data_section(shown),
+            _discovery_section(shown),
             _glossary_section(),
         ]
-    return _page(f"Hot-lead model report: {model.final_label}", sections)
+    return _page(f"Hot-lead model report: {model.predictor.label}", sections)
 
 
-def write_report(
-    model: LeadModel, path: str | Path, data: pd.DataFrame | None = None, *, source: str = "table",
-    scoring: pd.DataFrame | None = None, scoring_source: str = "scoring table",
-) -> Path:
+def write_report(model: LeadModel, path: str | Path, data: ScoredTable | None = None, *, scoring: ScoredTable | None = None) -> Path:
     """Write :func:`build_report` to ``path`` atomically (a failure leaves any earlier file as it was)."""
-    page = build_report(model, data, source=source, scoring=scoring, scoring_source=scoring_source)
+    page = build_report(model, data, scoring=scoring)
     with atomic_path(path) as tmp:
         tmp.write_text(page, encoding="utf-8")
     return Path(path)
 
 
-def gather(
-    model: LeadModel, data: pd.DataFrame | None, *, source: str,
-    scoring: pd.DataFrame | None = None, scoring_source: str = "scoring table",
-) -> Evidence:
-    """Score ``data`` and ``scoring`` (when given), evaluate a labelled ``data``, compare both with the training profile."""
-    oof = Scored("out-of-fold (training)", np.asarray(model.oof), np.asarray(model.y), OOF_COLOR)
-    evidence = Evidence(model=model, oof=oof, tables=[])
-    for frame, name, color, may_be_labelled in ((data, source, DATA_COLOR, True), (scoring, scoring_source, SCORING_COLOR, False)):
-        if frame is None:
+def gather(model: LeadModel, data: ScoredTable | None, *, scoring: ScoredTable | None = None) -> ReportData:
+    """The training OOF output, the given scored tables with their drift, and the evaluation of a labelled ``data``."""
+    evidence = model.evidence
+    oof = Scored("out-of-fold (training)", np.asarray(evidence.oof), np.asarray(evidence.y), OOF_COLOR)
+    shown = ReportData(model=model, oof=oof, tables=[])
+    for table, color in ((data, DATA_COLOR), (scoring, SCORING_COLOR)):
+        if table is None:
             continue
-        labelled = may_be_labelled and model.schema.target in frame.columns
-        evidence.tables.append(check_table(model, frame, name, color, labelled=labelled))
-        if labelled:
-            with warnings.catch_warnings():  # check_table already warned about this table
-                warnings.simplefilter("ignore", DataWarning)
-                evidence.evaluation = evaluate(model, frame, source=name)
-    return evidence
-
-
-def check_table(model: LeadModel, frame: pd.DataFrame, source: str, color: str, *, labelled: bool) -> Checked:
-    """Scores of ``frame`` (with labels when ``labelled``) and its drift from the training profile."""
-    scored, _, y = score(model, frame, source=source, labelled=labelled)
-    found = None
-    if model.profile is not None:
-        with warnings.catch_warnings():  # score() above already warned about this table
-            warnings.simplefilter("ignore", DataWarning)
-            features = prepare(frame, model.schema, source=source, labelled=False).features
-        found = drift(model.profile, features, model.schema)
-    return Checked(Scored(source, scored["probability"].to_numpy(dtype=float), y, color), found)
+        labels = table.y if table is data else None
+        found = None if evidence.profile is None else drift(evidence.profile, table.features, model.predictor.schema)
+        shown.tables.append(Checked(Scored(table.source, table.probability, labels, color), found))
+        if labels is not None:
+            shown.evaluation = evaluate(model, table)
+    return shown
 
 
 # ----------------------------------------------------------------------------- page and HTML helpers
@@ -217,7 +191,7 @@ def _page(title: str, sections: list[tuple[str, str, str]]) -> str:
         '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
         '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
         f"<title>{_esc(title)}</title>\n<style>{CSS}</style>\n</head>\n<body>\n"
-        f"<h1>{_esc(title)}</h1>\n<p class=\"meta\">hotleads {_esc(__version__)}</p>\n<nav>{nav}</nav>\n{body}\n</body>\n</html>\n"
+        f'<h1>{_esc(title)}</h1>\n<p class="meta">hotleads {_esc(__version__)}</p>\n<nav>{nav}</nav>\n{body}\n</body>\n</html>\n'
     )
 
 
@@ -236,8 +210,7 @@ def _table(header: list[str], rows: list[list[object]], *, text_columns: int | s
     head = "<tr>" + "".join(cell("th", i, h) for i, h in enumerate(header)) + "</tr>"
     classes = row_classes or [""] * len(rows)
     body = "".join(
-        (f'<tr class="{c}">' if c else "<tr>") + "".join(cell("td", i, v) for i, v in enumerate(row)) + "</tr>"
-        for row, c in zip(rows, classes, strict=True)
+        (f'<tr class="{c}">' if c else "<tr>") + "".join(cell("td", i, v) for i, v in enumerate(row)) + "</tr>" for row, c in zip(rows, classes, strict=True)
     )
     return f"<table>{head}{body}</table>"
 
@@ -323,8 +296,9 @@ def fallback_fonts(chars: frozenset[str]) -> tuple[list[str], set[str]]:
     """
     families, left = [], set(chars)
     while left:
-        best, has = max(((entry, _covered(entry.fname, frozenset(left))) for entry in _installed_fonts()),
-                        key=lambda found: len(found[1]), default=(None, frozenset()))
+        best, has = max(
+            ((entry, _covered(entry.fname, frozenset(left))) for entry in _installed_fonts()), key=lambda found: len(found[1]), default=(None, frozenset())
+        )
         if not has:
             break
         if best.fname not in {entry.fname for entry in font_manager.fontManager.ttflist}:
@@ -383,12 +357,13 @@ def _unshown_message(texts: set[str]) -> str:
 # ----------------------------------------------------------------------------- sections
 
 
-def _summary_section(ev: Evidence) -> tuple[str, str, str]:
+def _summary_section(ev: ReportData) -> tuple[str, str, str]:
     model, oof = ev.model, ev.model.oof_metrics()
-    rows, base_rate = len(model.y), float(np.mean(model.y))
+    predictor, y = model.predictor, model.evidence.y
+    rows, base_rate = len(y), float(np.mean(y))
     lines = [
-        f"This model (<b>{_esc(model.final_label)}</b>) gives each company a score from 0 to 1, the chance that it is a "
-        f"hot lead, and calls it <b>hot</b> when the score is at least <b>{_f(model.threshold, 3)}</b>.",
+        f"This model (<b>{_esc(predictor.label)}</b>) gives each company a score from 0 to 1, the chance that it is a "
+        f"hot lead, and calls it <b>hot</b> when the score is at least <b>{_f(predictor.threshold.value, 3)}</b>.",
         f"It learnt from {rows:,} companies, {_pct(base_rate)} of them hot leads. Checked on those same companies, each "
         f"scored by a model that had not seen it (out-of-fold), it <b>finds {_per100(oof['recall'])} of every 100 hot leads</b>; "
         f"of the companies it calls hot, <b>{_per100(oof['precision'])} in 100 are hot leads</b> (F1 {_f(oof['f1'])}).",
@@ -406,23 +381,24 @@ def _summary_section(ev: Evidence) -> tuple[str, str, str]:
 
 def _training_warnings(model: LeadModel) -> str:
     """What training warned about (a possible leak, a tiny class, a model that learnt nothing), in a warning box."""
-    found = (model.training or {}).get("warnings") or []
+    found = model.evidence.training.get("warnings") or []
     if not found:
         return ""
     items = "".join(
         f"<li><b>{_esc(TRAINING_WARNING_KINDS.get(w['kind'], w['kind']))}</b>"
-        + (f" (column {_esc(w['column'])})" if w.get("column") and w["column"] not in w["message"] else "") + f": {_esc(w['message'])}</li>"
+        + (f" (column {_esc(w['column'])})" if w.get("column") and w["column"] not in w["message"] else "")
+        + f": {_esc(w['message'])}</li>"
         for w in found
     )
     return _box("warning", f"<p><b>Training warned about {len(found)} thing(s)</b>; check them before trusting the scores:</p><ul>{items}</ul>")
 
 
 def _calibration_sentence(model: LeadModel) -> str:
-    calibration = model.calibration or {}
-    if calibration.get("method", "none") == "none":
+    calibration = model.evidence.calibration
+    if not model.predictor.calibrated:
         return "Scores are not calibrated: rank companies by them, but read them as rough chances only."
     return (
-        f"Scores are calibrated ({_esc(calibration['method'])}): a score of 0.7 means about 70 % of such companies are hot "
+        f"Scores are calibrated ({_esc(model.predictor.calibrator.method)}): a score of 0.7 means about 70 % of such companies are hot "
         f"leads (Brier score {_f(calibration['brier_uncalibrated'])} before, {_f(calibration['brier_calibrated'])} after; lower is better)."
     )
 
@@ -430,59 +406,63 @@ def _calibration_sentence(model: LeadModel) -> str:
 def _drift_sentence(table: Checked) -> str:
     drifted = [d["column"] for d in table.drift if d["severity"] != "none"]
     if not drifted:
-        return f"The columns of {_esc(table.scored.name)} look like the training data (see <a href=\"#data\">Data</a>)."
+        return f'The columns of {_esc(table.scored.name)} look like the training data (see <a href="#data">Data</a>).'
     return (
         f"<b>Warning:</b> {len(drifted)} column(s) of {_esc(table.scored.name)} differ from the training data "
-        f"({_esc(', '.join(drifted))}); scores there may be less reliable (see <a href=\"#data\">Data</a>)."
+        f'({_esc(", ".join(drifted))}); scores there may be less reliable (see <a href="#data">Data</a>).'
     )
 
 
-def _leaderboard_section(ev: Evidence) -> tuple[str, str, str]:
-    header = ["model", "F1", "threshold", "precision", "recall", "PR-AUC", "ROC-AUC", "F1 at 0.5", "fit seconds"]
-    board = ev.model.leaderboard()
-    rows = [[r["model"], _f(r["f1"]), _f(r["threshold"], 3), _f(r["precision"]), _f(r["recall"]), _f(r["pr_auc"]),
-             _f(r["roc_auc"]), _f(r["f1_at_0_5"]), f"{r['fit_seconds']:.1f}"] for r in board]
-    classes = ["final" if r["model"] == ev.model.final_label else "" for r in board]
+def _leaderboard_section(ev: ReportData) -> tuple[str, str, str]:
+    predictor = ev.model.predictor
     parts = [
         "<p>Every model trained, scored on the training companies out-of-fold (each company by a model fitted without it), "
         "each at its own best-F1 threshold; the row in bold is the model that scores new companies, at its chosen threshold.</p>",
-        _table(header, rows, row_classes=classes),
+        _board_table(ev.model.evidence.leaderboard, fit_seconds=True),
     ]
-    if ev.model.final_label != ev.model.final_name:
-        parts.append(f"<p class=\"note\">{_esc(ev.model.final_label)}: the same model with its scores rescaled so that they "
-                     "read as chances (see <a href=\"#calibration\">Calibration</a>).</p>")
+    if predictor.label != predictor.name:
+        parts.append(
+            f'<p class="note">{_esc(predictor.label)}: the same model with its scores rescaled so that they '
+            'read as chances (see <a href="#calibration">Calibration</a>).</p>'
+        )
     if ev.evaluation is not None:
-        parts.append(_test_table(ev))
+        parts.append(
+            f"<p>On <b>{_esc(ev.labelled.name)}</b> ({ev.evaluation['metrics']['rows']:,} labelled companies), each model at the threshold "
+            "chosen on the training data:</p>" + _board_table(ev.evaluation["leaderboard"], fit_seconds=False)
+        )
     return "leaderboard", "Leaderboard", "\n".join(parts)
 
 
-def _test_table(ev: Evidence) -> str:
-    header = ["model", "F1", "threshold", "precision", "recall", "PR-AUC", "ROC-AUC", "accuracy"]
-    results = list(ev.evaluation["members"].items())
-    if ev.model.final_label not in ev.evaluation["members"]:  # an ensemble, or a calibrated single model
-        results.append((ev.model.final_label, ev.evaluation["metrics"]))
-    elif ev.model.threshold_source != "oof-f1":  # the single member, at the user's or the objective's threshold
-        results = [(name, ev.evaluation["metrics"] if name == ev.model.final_label else m) for name, m in results]
-    rows = [[name, _f(m["f1"]), _f(m["threshold"], 3), _f(m["precision"]), _f(m["recall"]), _f(m["pr_auc"]),
-             _f(m["roc_auc"]), _f(m["accuracy"])] for name, m in results]
-    classes = ["final" if name == ev.model.final_label else "" for name, _ in results]
-    return (
-        f"<p>On <b>{_esc(ev.labelled.name)}</b> ({ev.evaluation['metrics']['rows']:,} labelled companies), each model at the threshold "
-        "chosen on the training data:</p>" + _table(header, rows, row_classes=classes)
-    )
+def _board_table(board: list[dict], *, fit_seconds: bool) -> str:
+    """A leaderboard (:func:`hotleads.metrics.leaderboard` rows), the final row in bold."""
+    header = ["model", "F1", "threshold", "precision", "recall", "PR-AUC", "ROC-AUC", "F1 at 0.5"] + (["fit seconds"] if fit_seconds else ["accuracy"])
+    rows = [
+        [
+            r["model"],
+            _f(r["f1"]),
+            _f(r["threshold"], 3),
+            _f(r["precision"]),
+            _f(r["recall"]),
+            _f(r["pr_auc"]),
+            _f(r["roc_auc"]),
+            _f(r["f1_at_0_5"]),
+            f"{r['fit_seconds']:.1f}" if fit_seconds else _f(r["accuracy"]),
+        ]
+        for r in board
+    ]
+    return _table(header, rows, row_classes=["final" if r["final"] else "" for r in board])
 
 
-def _threshold_section(ev: Evidence) -> tuple[str, str, str]:
-    model = ev.model
-    reason = THRESHOLD_REASONS.get(model.threshold_source, "{objective}").format(objective=_esc(model.objective))
+def _threshold_section(ev: ReportData) -> tuple[str, str, str]:
+    model, threshold = ev.model, ev.model.predictor.threshold
     oof = model.oof_metrics()
-    at = {t: classification_metrics(model.y, model.oof, t) for t in MARKED_THRESHOLDS}
+    at = {t: classification_metrics(model.evidence.y, model.evidence.oof, t) for t in MARKED_THRESHOLDS}
     parts = [
-        f"<p>The chosen threshold is <b>{_f(model.threshold, 3)}</b> because {reason}. A company scoring at least "
+        f"<p>The chosen threshold is <b>{_f(threshold.value, 3)}</b> because {_esc(threshold.reason())}. A company scoring at least "
         "this is called hot. A lower threshold finds more hot leads but calls more companies hot that are not.</p>",
         f"<p>Out-of-fold F1 at the chosen threshold: <b>{_f(oof['f1'])}</b>; at 0.5: {_f(at[0.5]['f1'])}; at 0.3: {_f(at[0.3]['f1'])}.</p>",
     ]
-    if model.thresholds:
+    if model.evidence.thresholds:
         parts.append("<p>What other goals would choose (on the same out-of-fold predictions):</p>" + _objectives_table(model))
     return "threshold", "Threshold", "\n".join(parts)
 
@@ -496,67 +476,65 @@ OBJECTIVE_TEXT = {
 
 def _objectives_table(model: LeadModel) -> str:
     rows, classes = [], []
-    for name, found in model.thresholds.items():
+    for name, found in model.evidence.thresholds.items():
         metric, _, floor = name.partition(">=")
         meaning = OBJECTIVE_TEXT.get(metric, name).format(pct=_pct(float(floor)) if floor else "")
         if not found["attainable"]:
             rows.append([name, meaning, "not reachable", "", "", ""])
         else:
             rows.append([name, meaning, _f(found["threshold"], 3), _f(found["precision"]), _f(found["recall"]), _f(found["f1"])])
-        chosen = found["attainable"] and model.threshold_source != "user" and np.isclose(found["threshold"], model.threshold)
-        classes.append("final" if chosen else "")
+        classes.append("final" if model.predictor.threshold.chose(name) else "")
     return _table(["objective", "meaning", "threshold", "precision", "recall", "F1"], rows, text_columns=2, row_classes=classes)
 
 
-def _labelled_sets(ev: Evidence) -> list[Scored]:
+def _labelled_sets(ev: ReportData) -> list[Scored]:
     return [ev.oof] if ev.labelled is None else [ev.oof, ev.labelled]
 
 
-def _curves_section(ev: Evidence) -> tuple[str, str, str]:
+def _curves_section(ev: ReportData) -> tuple[str, str, str]:
     sets = _labelled_sets(ev)
-    confusions = {s.name: classification_metrics(s.y, s.proba, ev.model.threshold)["confusion"] for s in sets}
+    threshold = ev.model.predictor.threshold.value
+    confusions = {s.name: classification_metrics(s.y, s.proba, threshold)["confusion"] for s in sets}
     parts = [
         "<p>How well the scores separate hot leads from the rest, whatever the threshold: the closer the curves come to "
         "the top-right (precision-recall) and top-left (ROC) corners, the better.</p>",
         _image(pr_roc_figure(sets), "precision-recall and ROC curves"),
         "<p>F1, precision and recall if the threshold were moved, with the chosen threshold, 0.5 and 0.3 marked.</p>",
-        _image(threshold_figure(sets, ev.model.threshold), "F1, precision and recall against the threshold"),
-        f"<p>Confusion matrix at the chosen threshold {_f(ev.model.threshold, 3)}: how many companies were called hot or "
-        "not, against what they really were.</p>",
+        _image(threshold_figure(sets, threshold), "F1, precision and recall against the threshold"),
+        f"<p>Confusion matrix at the chosen threshold {_f(threshold, 3)}: how many companies were called hot or not, against what they really were.</p>",
         _image(confusion_figure(confusions), "confusion matrix"),
         "<p>Scores of hot leads and of the other companies: the less the two overlap, the better the model tells them apart.</p>",
-        _image(score_distribution_figure(_distribution_sets(ev), ev.model.threshold), "score distribution per class"),
+        _image(score_distribution_figure(_distribution_sets(ev), threshold), "score distribution per class"),
     ]
     return "curves", "Curves", "\n".join(parts)
 
 
-def _distribution_sets(ev: Evidence) -> list[Scored]:
+def _distribution_sets(ev: ReportData) -> list[Scored]:
     return [ev.oof, *(table.scored for table in ev.tables)]
 
 
-def _calibration_section(ev: Evidence) -> tuple[str, str, str]:
+def _calibration_section(ev: ReportData) -> tuple[str, str, str]:
     model = ev.model
-    calibration = model.calibration or {}
+    calibration = model.evidence.calibration
     text = (
-        "<p>Calibration asks: of the companies scored about 0.7, are about 70 % hot leads? Points on the diagonal mean yes. "
-        f"{_calibration_sentence(model)}</p>"
+        f"<p>Calibration asks: of the companies scored about 0.7, are about 70 % hot leads? Points on the diagonal mean yes. {_calibration_sentence(model)}</p>"
     )
     candidates = calibration.get("candidates") or {}
     if candidates:
         rows = [[method, _f(brier)] for method, brier in candidates.items() if method != "none"]
         rows.append(["none (raw scores)", _f(calibration.get("brier_uncalibrated"))])
         text += "<p>Out-of-fold Brier score of each calibration tried (the lowest is used):</p>" + _table(["method", "Brier score"], rows)
-    calibrated = calibration.get("method", "none") != "none"
+    calibrated = model.predictor.calibrated
     curves = [Scored("out-of-fold, calibrated" if calibrated else "out-of-fold", ev.oof.proba, ev.oof.y, OOF_COLOR)]
-    if model.oof_uncalibrated is not None and calibrated:
-        curves.insert(0, Scored("out-of-fold, before calibration", np.asarray(model.oof_uncalibrated), ev.oof.y, UNCALIBRATED_COLOR))
+    if calibrated:
+        curves.insert(0, Scored("out-of-fold, before calibration", np.asarray(model.evidence.oof_uncalibrated), ev.oof.y, UNCALIBRATED_COLOR))
     if ev.labelled is not None:
         curves.append(ev.labelled)
     return "calibration", "Calibration", text + _image(calibration_figure(curves), "calibration (reliability) curve")
 
 
-def _importance_section(ev: Evidence) -> tuple[str, str, str]:
-    importance = ev.model.importance
+def _importance_section(ev: ReportData) -> tuple[str, str, str]:
+    importance = ev.model.evidence.importance
     if not importance or not importance.get("values"):
         return "importance", "Feature importance", "<p>This model was saved without feature importance.</p>"
     text = (
@@ -566,8 +544,8 @@ def _importance_section(ev: Evidence) -> tuple[str, str, str]:
     return "importance", "Feature importance", text + _image(importance_figure(importance["values"]), "global feature importance")
 
 
-def _columns_section(ev: Evidence) -> tuple[str, str, str]:
-    rows = ev.model.schema.rows()
+def _columns_section(ev: ReportData) -> tuple[str, str, str]:
+    rows = ev.model.predictor.schema.rows()
     used = sum(row["role"] in ("numeric", "categorical", "date") for row in rows)
     text = (
         f"<p>The {len(rows)} columns of the training table and how the model reads them: {used} feed the model, the id "
@@ -582,8 +560,8 @@ def _missing(share: float | None) -> str:
     return "" if share is None else _pct(share)
 
 
-def _data_section(ev: Evidence) -> tuple[str, str, str]:
-    profile = ev.model.profile
+def _data_section(ev: ReportData) -> tuple[str, str, str]:
+    profile = ev.model.evidence.profile
     parts = []
     if profile is None:
         parts.append("<p>This model was saved without a profile of its training data.</p>")
@@ -591,14 +569,16 @@ def _data_section(ev: Evidence) -> tuple[str, str, str]:
         rate = "" if profile.get("positive_rate") is None else f", {_pct(profile['positive_rate'])} of them hot leads"
         parts.append(f"<p>The training data: {profile['rows']:,} companies{rate}. Per column:</p>")
         parts.append(_profile_table(profile))
-    parts.extend(_drift_html(table, ev.model.threshold) for table in ev.tables)
+    parts.extend(_drift_html(table, ev.model.predictor.threshold.value) for table in ev.tables)
     return "data", "Data", "\n".join(parts)
 
 
 def _profile_table(profile: dict) -> str:
     header = ["column", "role", "missing", "infinite", "min", "median", "max", "whole numbers", "values"]
-    rows = [[name, p["role"], f"{p['missing']:,}", _infinite(p), *_range(p), _pct(p.get("integral_share")) if p["role"] == "numeric" else "",
-             _values_text(p)] for name, p in profile["columns"].items()]
+    rows = [
+        [name, p["role"], f"{p['missing']:,}", _infinite(p), *_range(p), _pct(p.get("integral_share")) if p["role"] == "numeric" else "", _values_text(p)]
+        for name, p in profile["columns"].items()
+    ]
     return _table(header, rows, text_columns={0, 1, len(header) - 1}) + (
         '<p class="note">"whole numbers": share of values without decimals. "values": most frequent categories, or the date range.</p>'
     )
@@ -641,23 +621,39 @@ def _drift_html(table: Checked, threshold: float) -> str:
     drifted = [d for d in table.drift if d["severity"] != "none"]
     if drifted:
         items = "".join(f"<li>{_esc(d['message'])}</li>" for d in sorted(drifted, key=lambda d: (SEVERITY_ORDER[d["severity"]], -d["psi"])))
-        box = _box("warning", f"<p><b>This data differs from what the model learnt from</b> in {len(drifted)} column(s). "
-                   f"Scores may be less reliable; check how the data was produced.</p><ul>{items}</ul>")
+        box = _box(
+            "warning",
+            f"<p><b>This data differs from what the model learnt from</b> in {len(drifted)} column(s). "
+            f"Scores may be less reliable; check how the data was produced.</p><ul>{items}</ul>",
+        )
     else:
         box = _box("ok", "<p>This data looks like the training data: no column has shifted.</p>")
-    return rows_text + box + _drift_table(table.drift) + (
-        '<p class="note">PSI (population stability index) compares the share of values in each training decile (or '
-        "category): below 0.1 no shift, 0.1 to 0.25 moderate, above 0.25 major. Two samples of the same data differ a little "
-        "by chance, more so when small; that part (\"PSI by chance\") is subtracted before judging.</p>"
+    return (
+        rows_text
+        + box
+        + _drift_table(table.drift)
+        + (
+            '<p class="note">PSI (population stability index) compares the share of values in each training decile (or '
+            "category): below 0.1 no shift, 0.1 to 0.25 moderate, above 0.25 major. Two samples of the same data differ a little "
+            'by chance, more so when small; that part ("PSI by chance") is subtracted before judging.</p>'
+        )
     )
 
 
 def _drift_table(results: list[dict]) -> str:
     header = ["column", "severity", "PSI", "PSI by chance", "whole numbers (training / here)", "missing (training / here)", "outside training range"]
-    rows = [[d["column"], d["severity"], _f(d["psi"], 3), _f(d["psi_noise"], 3),
-             _pair(d.get("integral_train"), d.get("integral_scored")) if d["role"] == "numeric" else "",
-             _pair(d["missing_train"], d["missing_scored"]), _pct(d["outside_range"]) if "outside_range" in d else ""]
-            for d in results]
+    rows = [
+        [
+            d["column"],
+            d["severity"],
+            _f(d["psi"], 3),
+            _f(d["psi_noise"], 3),
+            _pair(d.get("integral_train"), d.get("integral_scored")) if d["role"] == "numeric" else "",
+            _pair(d["missing_train"], d["missing_scored"]),
+            _pct(d["outside_range"]) if "outside_range" in d else "",
+        ]
+        for d in results
+    ]
     return _table(header, rows, text_columns=2)
 
 
@@ -665,19 +661,22 @@ def _pair(train: float | None, scored: float | None) -> str:
     return "" if train is None and scored is None else f"{_pct(train)} / {_pct(scored)}"
 
 
-def _discovery_section(ev: Evidence) -> tuple[str, str, str]:
-    found = ev.model.discovery
+def _discovery_section(ev: ReportData) -> tuple[str, str, str]:
+    found = ev.model.evidence.discovery
     if not found:
         return "discovery", "Discovered features", "<p>Feature discovery was off (--features raw): the model uses the columns as they are.</p>"
     parts = [
         "<p>Relations found between columns (a column that is, nearly exactly, a formula of others):</p>",
-        _table(["relation", "R\u00b2", "exact", "whole numbers"],
-               [[r["relation"], _f(r["r2"]), "yes" if r["pure_function"] else "no", _pct(r["integral_share"])] for r in found["relations"]])
-        if found["relations"] else "<p>None.</p>",
+        _table(
+            ["relation", "R\u00b2", "exact", "whole numbers"],
+            [[r["relation"], _f(r["r2"]), "yes" if r["pure_function"] else "no", _pct(r["integral_share"])] for r in found["relations"]],
+        )
+        if found["relations"]
+        else "<p>None.</p>",
         "<p>Derived features kept because they raise the out-of-fold F1 of a quick model "
         f"(F1 {_f(found['baseline_oof_f1'])} without them, {_f(found['final_oof_f1'])} with them):</p>",
         _feature_list(found["kept"]),
-        f"<p class=\"note\">{len(found['rejected'])} other candidate(s) were tried and rejected.</p>",
+        f'<p class="note">{len(found["rejected"])} other candidate(s) were tried and rejected.</p>',
     ]
     return "discovery", "Discovered features", "\n".join(parts)
 
@@ -703,7 +702,7 @@ def _glossary_section() -> tuple[str, str, str]:
         "F1": "one number balancing precision and recall (their harmonic mean); 1 is perfect.",
         "PR-AUC, ROC-AUC": "how well the scores rank hot leads above the others, over all thresholds; 1 is perfect.",
         "out-of-fold": "the training companies split into folds; each fold scored by a model fitted on the others, so "
-                       "every company gets a score from a model that never saw it.",
+        "every company gets a score from a model that never saw it.",
         "Brier score": "mean squared difference between score and outcome (0 or 1); lower is better.",
         "PSI": "population stability index: how much a column's distribution moved since training.",
     }
@@ -724,7 +723,7 @@ def _plain(text: str) -> str:
     and at most ``MAX_LABEL`` characters, both ends kept (a longer label would squeeze the plot away)."""
     if len(text) > MAX_LABEL:
         head = (MAX_LABEL - 1) // 2
-        text = f"{text[:head]}\u2026{text[head + 1 - MAX_LABEL:]}"
+        text = f"{text[:head]}\u2026{text[head + 1 - MAX_LABEL :]}"
     return text.replace("$", r"\$")
 
 
@@ -747,34 +746,23 @@ def pr_roc_figure(sets: list[Scored]) -> Figure:
         roc_ax.plot(*_thin(fpr, tpr), color=s.color, label=_plain(s.name))
     pr_ax.axhline(float(np.mean(sets[0].y)), color="#999", linestyle=":", label="random guess")
     roc_ax.plot([0, 1], [0, 1], color="#999", linestyle=":", label="random guess")
-    pr_ax.set(xlabel="recall (share of hot leads found)", ylabel="precision (share of called-hot that are hot)", title="Precision-recall", xlim=(0, 1), ylim=(0, 1.02))
+    pr_ax.set(
+        xlabel="recall (share of hot leads found)", ylabel="precision (share of called-hot that are hot)", title="Precision-recall", xlim=(0, 1), ylim=(0, 1.02)
+    )
     roc_ax.set(xlabel="false positive rate", ylabel="true positive rate (recall)", title="ROC", xlim=(0, 1), ylim=(0, 1.02))
     pr_ax.legend(loc="lower left", fontsize=8)
     roc_ax.legend(loc="lower right", fontsize=8)
     return figure
 
 
-def threshold_sweep(y: np.ndarray, proba: np.ndarray, grid: np.ndarray) -> dict[str, np.ndarray]:
-    """Precision, recall and F1 when ``proba >= t`` is called hot, for each ``t`` in ``grid`` (vectorised)."""
-    order = np.sort(proba)
-    positives_sorted = np.r_[0, np.cumsum(y[np.argsort(proba, kind="stable")])]
-    below = np.searchsorted(order, grid, side="left")  # rows scored < t
-    called = len(proba) - below
-    tp = positives_sorted[-1] - positives_sorted[below]
-    precision = np.divide(tp, called, out=np.ones(len(grid)), where=called > 0)
-    recall = tp / max(positives_sorted[-1], 1)
-    f1 = np.divide(2 * precision * recall, precision + recall, out=np.zeros(len(grid)), where=precision + recall > 0)
-    return {"precision": precision, "recall": recall, "f1": f1}
-
-
 def threshold_figure(sets: list[Scored], threshold: float) -> Figure:
     """F1, precision and recall against the threshold (solid: first set, dashed: second), chosen, 0.5 and 0.3 marked."""
     figure, (ax,) = _figure(8, 4.4)
     grid = np.linspace(0, 1, 401)
-    for s, style in zip(sets, ("-", "--"), strict=False):
-        sweep = threshold_sweep(np.asarray(s.y), np.asarray(s.proba), grid)
+    for s, style in zip(sets, ("-", "--"), strict=False):  # one or two sets
+        curve = sweep(s.y, s.proba, grid)
         for key, color in (("f1", "#000"), ("precision", "#2ca02c"), ("recall", "#9467bd")):
-            ax.plot(grid, sweep[key], color=color, linestyle=style, label=f"{'F1' if key == 'f1' else key}, {_plain(s.name)}")
+            ax.plot(grid, curve[key], color=color, linestyle=style, label=f"{'F1' if key == 'f1' else key}, {_plain(s.name)}")
     ax.axvline(threshold, color="#d62728", linewidth=2, label=f"chosen {threshold:.3f}")
     for marked, style in zip(MARKED_THRESHOLDS, ("-.", ":"), strict=True):
         ax.axvline(marked, color="#555", linestyle=style, label=f"{marked}")

@@ -112,8 +112,11 @@ class Schema:
         columns = self.columns or [c for c in (self.id, *self.features, *self.ignored, self.target) if c]
         return [
             {
-                "column": name, "role": self.role(name), "parse": self.parse_text(name),
-                "missing": self.missing.get(name), "reason": self.ignored.get(name, self.notes.get(name, "")),
+                "column": name,
+                "role": self.role(name),
+                "parse": self.parse_text(name),
+                "missing": self.missing.get(name),
+                "reason": self.ignored.get(name, self.notes.get(name, "")),
             }
             for name in columns
         ]
@@ -186,15 +189,30 @@ def infer_schema(
     columns = list(frame.columns)
     target = target or (DEFAULT_TARGET if DEFAULT_TARGET in columns else None)
     if target is None:
-        raise DataError(f"{source}: no target column '{DEFAULT_TARGET}'; name the column to predict with --target{_target_candidates(frame)} (columns: {_short_list(columns)}).")
-    named = {"--target": [target], "--id": [id_column] if id_column else [], "--drop": drop, "--categorical": categorical,
-             "--date": dates, "--decimal-comma": decimal_comma, "--decimal-point": decimal_point}
+        raise DataError(
+            f"{source}: no target column '{DEFAULT_TARGET}'; name the column to predict with --target{_target_candidates(frame)} (columns: {_short_list(columns)})."
+        )
+    named = {
+        "--target": [target],
+        "--id": [id_column] if id_column else [],
+        "--drop": drop,
+        "--categorical": categorical,
+        "--date": dates,
+        "--decimal-comma": decimal_comma,
+        "--decimal-point": decimal_point,
+    }
     for option, names in named.items():
         for name in names:
             _require_column(name, columns, source, option)
     options = _Options(frozenset(na_values), tuple(dates), dayfirst, tuple(decimal_comma), tuple(decimal_point), frame.attrs.get("delimiter") == ";")
-    schema = Schema(target=target, id=id_column or (DEFAULT_ID if DEFAULT_ID in columns else None),
-                    positive=[str(v) for v in positive], negative=[str(v) for v in negative], na_values=sorted(options.na_values), columns=columns)
+    schema = Schema(
+        target=target,
+        id=id_column or (DEFAULT_ID if DEFAULT_ID in columns else None),
+        positive=[str(v) for v in positive],
+        negative=[str(v) for v in negative],
+        na_values=sorted(options.na_values),
+        columns=columns,
+    )
     for name in columns:
         if name == target:
             schema.missing[name] = float(frame[name].isna().mean())
@@ -387,7 +405,8 @@ def _warn_number_format(name: str, fmt: NumberFormat, role: str) -> None:
         warnings.warn(
             f"column '{name}' mixes currencies ({', '.join(fmt.currency)}); amounts are taken as written, not converted. "
             "Convert them to one currency in the export if they should be compared.",
-            DataWarning, stacklevel=5,
+            DataWarning,
+            stacklevel=5,
         )
 
 
@@ -398,7 +417,8 @@ def _warn_date_format(name: str, fmt: DateFormat) -> None:
         warnings.warn(
             f"column '{name}': no date settles day-first against month-first (every day and month is 12 or less); "
             f"read {read} ({fmt.describe()[5:]}). Pass {option} if that is wrong.",
-            DataWarning, stacklevel=5,
+            DataWarning,
+            stacklevel=5,
         )
 
 
@@ -415,7 +435,8 @@ def _warn_near_unique(frame: pd.DataFrame, schema: Schema, source: str) -> None:
                 f"{source}: column '{name}' looks like an id but repeats {int(text.duplicated().sum())} value(s), e.g. '{first}' "
                 f"{_examples(frame, text, text == first, show_value=False)}; without a unique id, submission.csv numbers the rows "
                 f"0 to {len(text) - 1} instead. Make the values unique, or pass --id with a unique column.",
-                DataWarning, stacklevel=3,
+                DataWarning,
+                stacklevel=3,
             )
             return
 
@@ -462,8 +483,10 @@ def _kept(features: pd.DataFrame, ids: pd.Series, y: np.ndarray | None, source: 
     keep = np.flatnonzero(~np.isnan(y))
     warnings.warn(f"{source}: left out {len(y) - len(keep)} row(s) whose target is in neither --positive nor --negative.", DataWarning, stacklevel=3)
     return Prepared(
-        features=features.iloc[keep].reset_index(drop=True), ids=ids.iloc[keep].reset_index(drop=True),
-        y=y[keep].astype(np.int64), rows=keep,
+        features=features.iloc[keep].reset_index(drop=True),
+        ids=ids.iloc[keep].reset_index(drop=True),
+        y=y[keep].astype(np.int64),
+        rows=keep,
     )
 
 
@@ -481,7 +504,14 @@ def _warn_extra_columns(frame: pd.DataFrame, schema: Schema, source: str) -> Non
 
 
 def _numeric_column(
-    frame: pd.DataFrame, name: str, fmt: dict | None, na_values: frozenset[str], source: str, problems: list[str], *, training: bool,
+    frame: pd.DataFrame,
+    name: str,
+    fmt: dict | None,
+    na_values: frozenset[str],
+    source: str,
+    problems: list[str],
+    *,
+    training: bool,
 ) -> pd.Series:
     raw = frame[name]
     if pd.api.types.is_bool_dtype(raw) or pd.api.types.is_numeric_dtype(raw):
@@ -496,12 +526,16 @@ def _numeric_column(
         texts = raw[bad].astype(str).str.strip()
         totals = texts.str.fullmatch(r"(?i)(grand )?(totals?|sum|summe|gesamt|total général)")
         if totals.any():  # a report's totals row exported with the data: a row to delete, not a cell to blank
-            problems.append(f"column '{name}' has '{texts[totals].iloc[0]}' {_examples(frame, raw, bad & raw.astype(str).str.strip().isin(set(texts[totals])), show_value=False)}: "
-                            "it looks like a totals row; delete that row from the file")
+            problems.append(
+                f"column '{name}' has '{texts[totals].iloc[0]}' {_examples(frame, raw, bad & raw.astype(str).str.strip().isin(set(texts[totals])), show_value=False)}: "
+                "it looks like a totals row; delete that row from the file"
+            )
         else:
             tokens = ",".join(sorted(set(texts))[:3])
-            problems.append(f"column '{name}' is numeric{written} but has text {_examples(frame, raw, bad)}; fix or blank those cells, "
-                            f"or pass --na-values {shlex.quote(tokens)} if they mean 'unknown'")
+            problems.append(
+                f"column '{name}' is numeric{written} but has text {_examples(frame, raw, bad)}; fix or blank those cells, "
+                f"or pass --na-values {shlex.quote(tokens)} if they mean 'unknown'"
+            )
     return values
 
 
@@ -522,13 +556,15 @@ def _as_written_here(frame: pd.DataFrame, name: str, trained: NumberFormat, na_v
         warnings.warn(
             f"{source}: column '{name}' is written {written} percent signs here but {other} them in training "
             f"(training read '9.0%' as 9.0); check the values are on the same scale, e.g. 9.0 and not 0.09.",
-            DataWarning, stacklevel=5,
+            DataWarning,
+            stacklevel=5,
         )
     if own.currency and trained.currency and set(own.currency) != set(trained.currency):
         warnings.warn(
             f"{source}: column '{name}' is in {'/'.join(own.currency)} here but was in {'/'.join(trained.currency)} in training; "
             "amounts are taken as written, not converted: convert them to the training currency if they differ in value.",
-            DataWarning, stacklevel=5,
+            DataWarning,
+            stacklevel=5,
         )
     if trained.given or (own.decimal, own.thousands) == (trained.decimal, trained.thousands):
         return trained
@@ -538,7 +574,8 @@ def _as_written_here(frame: pd.DataFrame, name: str, trained: NumberFormat, na_v
         return trained
     warnings.warn(
         f"{source}: column '{name}' is written differently here ({own.describe()}) than in training ({trained.describe()}); read as written here.",
-        DataWarning, stacklevel=5,
+        DataWarning,
+        stacklevel=5,
     )
     return own
 
@@ -561,10 +598,16 @@ def _date_column(frame: pd.DataFrame, name: str, fmt: dict | None, na_values: fr
         if own is not None and own != date:
             again = parse_dates(raw, own, na_values=na_values)
             if again.notna().sum() > values.notna().sum():
-                warnings.warn(f"{source}: column '{name}' is written differently here ({own.describe()}) than in training ({date.describe()}); read as written here.", DataWarning, stacklevel=4)
+                warnings.warn(
+                    f"{source}: column '{name}' is written differently here ({own.describe()}) than in training ({date.describe()}); read as written here.",
+                    DataWarning,
+                    stacklevel=4,
+                )
                 values, bad = again, ~is_missing(raw, na_values) & again.isna()
     if bad.any():
-        problems.append(f"column '{name}' holds dates ({date.describe()[5:]}) but has {_examples(frame, raw, bad)}; write them like the others or blank those cells")
+        problems.append(
+            f"column '{name}' holds dates ({date.describe()[5:]}) but has {_examples(frame, raw, bad)}; write them like the others or blank those cells"
+        )
     return values
 
 
@@ -606,7 +649,9 @@ def _labels(frame: pd.DataFrame, text: pd.Series, schema: Schema, problems: list
     y = np.where(lowered.isin(TRUE_LABELS).fillna(False), 1.0, np.where(lowered.isin(FALSE_LABELS).fillna(False), 0.0, np.nan))
     known = ~np.isnan(y) | lowered.isna().to_numpy() | (lowered == "").fillna(True).to_numpy()
     if not known.all():
-        problems.append(_target_values_problem(name, present, training=training, where=_examples(frame, lowered, pd.Series(~known, index=lowered.index), show_value=False)))
+        problems.append(
+            _target_values_problem(name, present, training=training, where=_examples(frame, lowered, pd.Series(~known, index=lowered.index), show_value=False))
+        )
         return None
     return y
 
@@ -617,15 +662,21 @@ def _target_values_problem(name: str, present: pd.Series, *, training: bool, whe
         unknown = sorted(set(present[~present.str.lower().isin(TRUE_LABELS | FALSE_LABELS)]))
         return f"target '{name}' has values {unknown} {where}; the target must be binary (0/1, true/false or yes/no), as in the training table"
     if len(values) == 2:
-        return (f"target '{name}' has the values {_value_counts(present)}, not 0/1, true/false or yes/no {where}; "
-                f"say which one is a hot lead with --positive{_positive_example(values)} (the other becomes 0)")
+        return (
+            f"target '{name}' has the values {_value_counts(present)}, not 0/1, true/false or yes/no {where}; "
+            f"say which one is a hot lead with --positive{_positive_example(values)} (the other becomes 0)"
+        )
     if len(values) == 1:
-        return (f"target '{name}' has one value {_value_counts(present)} beside blank cells {where}; if it marks the hot leads, "
-                f"pass --positive {shlex.quote(values[0])} (blank cells then become 0)")
-    return (f"target '{name}' has {len(values)} values {_value_counts(present)}, but the target must be binary (0/1, true/false or yes/no) "
-            f"and other values stand at {where[1:-1]}; "
-            "pass --positive A[,B] for the hot-lead values (the rest become 0), and --negative C[,D] to train only on those "
-            "(rows in neither list, such as open deals, are then left out)")
+        return (
+            f"target '{name}' has one value {_value_counts(present)} beside blank cells {where}; if it marks the hot leads, "
+            f"pass --positive {shlex.quote(values[0])} (blank cells then become 0)"
+        )
+    return (
+        f"target '{name}' has {len(values)} values {_value_counts(present)}, but the target must be binary (0/1, true/false or yes/no) "
+        f"and other values stand at {where[1:-1]}; "
+        "pass --positive A[,B] for the hot-lead values (the rest become 0), and --negative C[,D] to train only on those "
+        "(rows in neither list, such as open deals, are then left out)"
+    )
 
 
 _POSITIVE_WORDS = re.compile(r"(?i)^(closed[ _-]?)?(won|win|yes|ja|oui|si|sí|wahr|vrai|true|hot|converted|qualified|signed|active|churned|1|100 ?%)$")
@@ -660,7 +711,9 @@ def _ids(frame: pd.DataFrame, name: str | None, source: str, problems: list[str]
     if duplicated.any():
         first = ids[duplicated].iloc[0]
         rows = _examples(frame, ids, ids == first, show_value=False)
-        problems.append(f"id column '{name}' repeats {ids[duplicated].nunique()} value(s) in {int(duplicated.sum())} rows, e.g. '{first}' {rows}; ids must be unique{hint}")
+        problems.append(
+            f"id column '{name}' repeats {ids[duplicated].nunique()} value(s) in {int(duplicated.sum())} rows, e.g. '{first}' {rows}; ids must be unique{hint}"
+        )
     if ids.isna().any():
         problems.append(f"id column '{name}' is empty {_examples(frame, ids, ids.isna(), show_value=False)}; fill in the ids")
     return ids.astype(object)
@@ -669,10 +722,7 @@ def _ids(frame: pd.DataFrame, name: str | None, source: str, problems: list[str]
 def _examples(frame: pd.DataFrame, values: pd.Series, mask: pd.Series, *, show_value: bool = True) -> str:
     """Locations of the first few flagged rows (file lines for CSV, sheet rows for Excel), and how many more."""
     positions = np.flatnonzero(np.asarray(pd.Series(mask).fillna(False), dtype=bool))
-    shown = [
-        f"'{values.iloc[i]}' at {locate(frame, i)}" if show_value else locate(frame, i)
-        for i in positions[:MAX_SHOWN]
-    ]
+    shown = [f"'{values.iloc[i]}' at {locate(frame, i)}" if show_value else locate(frame, i) for i in positions[:MAX_SHOWN]]
     more = f" and {len(positions) - MAX_SHOWN} more" if len(positions) > MAX_SHOWN else ""
     return "(" + ", ".join(shown) + more + ")"
 

@@ -67,6 +67,7 @@ import numpy as np
 import pandas as pd
 
 from .io import atomic_path, write_csv, write_json
+from .threshold import sweep
 
 GENERATOR = "hotleads.synth v1"
 REFERENCE_DATE = np.datetime64("2025-02-20", "D")
@@ -98,8 +99,14 @@ EXPORT_ZONE = "America/New_York"
 ZONED_TIME_OF_DAY = pd.Timedelta(hours=13)
 # "’", "Œ" and "–" are in cp1252 but not in Latin-1, so guessing Latin-1 shows
 ACCENTED_NAMES = (
-    "Société Générale", "Müller GmbH", "Nestlé Suisse", "L’Oréal Paris",
-    "Škoda Auto", "Ørsted A/S", "Café Crème – Lyon", "Œnologie Dupré",
+    "Société Générale",
+    "Müller GmbH",
+    "Nestlé Suisse",
+    "L’Oréal Paris",
+    "Škoda Auto",
+    "Ørsted A/S",
+    "Café Crème – Lyon",
+    "Œnologie Dupré",
 )
 ACCENTED_EVERY = 10
 
@@ -157,9 +164,7 @@ NAME_PATTERNS = {
 }
 
 
-def make_companies(
-    n_rows: int, *, seed: int = 0, clean_counts: bool = False
-) -> tuple[pd.DataFrame, np.ndarray]:
+def make_companies(n_rows: int, *, seed: int = 0, clean_counts: bool = False) -> tuple[pd.DataFrame, np.ndarray]:
     """Generate a labelled company table from the model in the module docstring.
 
     Parameters
@@ -206,18 +211,11 @@ def bayes_f1(y_true: np.ndarray, true_proba: np.ndarray) -> tuple[float, float]:
     p = np.asarray(true_proba, dtype=float).ravel()
     if y.shape != p.shape:
         raise ValueError(f"y_true and true_proba differ in length: {y.size} != {p.size}.")
-    n_pos = int(y.sum())
-    if n_pos == 0:
+    if not y.any():
         return 0.0, 1.0
-    order = np.argsort(-p, kind="stable")
-    p_sorted = p[order]
-    tp = np.cumsum(y[order])
-    predicted = np.arange(1, p.size + 1)
-    # cut only after the last of a run of equal probabilities
-    last = np.r_[p_sorted[1:] != p_sorted[:-1], True]
-    f1 = np.where(last, 2 * tp / (predicted + n_pos), -1.0)
-    best = int(np.argmax(f1))
-    return float(f1[best]), float(p_sorted[best])
+    curve = sweep(y, p)
+    best = len(curve["f1"]) - 1 - int(np.argmax(curve["f1"][::-1]))  # of equal F1s, the highest threshold
+    return float(curve["f1"][best]), float(curve["threshold"][best])
 
 
 def write_dataset(out_dir: str | Path, *, rows: int = 20_000, seed: int = 0) -> dict:
@@ -338,10 +336,7 @@ def write_export(frame: pd.DataFrame, path: str | Path, style: str) -> Path:
     ['$373,048.14', '17.9%', '4.477M']
     """
     if style not in EXPORT_STYLES:
-        raise ValueError(
-            f"The 'style' parameter of write_export must be one of {', '.join(EXPORT_STYLES)}. "
-            f"Got {style!r} instead."
-        )
+        raise ValueError(f"The 'style' parameter of write_export must be one of {', '.join(EXPORT_STYLES)}. Got {style!r} instead.")
     if style == "excel":
         return _write_excel(frame, Path(path))
     table, options = _CSV_STYLES[style](frame.copy())
@@ -353,14 +348,10 @@ def write_export(frame: pd.DataFrame, path: str | Path, style: str) -> Path:
 def _check_int(name: str, func: str, value: object, minimum: int) -> None:
     """Raise ValueError unless ``value`` is an int >= ``minimum`` (bools refused)."""
     if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum:
-        raise ValueError(
-            f"The {name!r} parameter of {func} must be an int >= {minimum}. Got {value!r} instead."
-        )
+        raise ValueError(f"The {name!r} parameter of {func} must be an int >= {minimum}. Got {value!r} instead.")
 
 
-def _generate(
-    n: int, rng: np.random.Generator, *, clean_counts: bool
-) -> tuple[pd.DataFrame, np.ndarray]:
+def _generate(n: int, rng: np.random.Generator, *, clean_counts: bool) -> tuple[pd.DataFrame, np.ndarray]:
     """Draw ``n`` companies from ``rng``: the table and the true probabilities."""
     latent = _draw_latent(n, rng)
     proba = _true_proba(latent)
@@ -411,10 +402,7 @@ def _true_proba(lat: dict[str, np.ndarray]) -> np.ndarray:
     f = (np.log10(lat["funding"]) - 6.5) / 0.4
     stage = (lat["rounds"] >= 2) & (lat["rounds"] <= 4)
     role = np.array([ROLE_EFFECT[x] for x in lat["role"]])
-    z = (
-        -6.43 + 4.4 * r + 2.0 * j + 2.8 * np.tanh(g) + 3.2 * r * j
-        + 1.2 * t + 0.7 * e + 0.6 * f + 1.0 * stage + role
-    )
+    z = -6.43 + 4.4 * r + 2.0 * j + 2.8 * np.tanh(g) + 3.2 * r * j + 1.2 * t + 0.7 * e + 0.6 * f + 1.0 * stage + role
     return 1.0 / (1.0 + np.exp(-z))
 
 
@@ -454,7 +442,7 @@ def _company_names(n: int, rng: np.random.Generator) -> list[str]:
     shares = np.array(list(NAME_PATTERNS.values()))
     kind = rng.choice(len(patterns), size=n, p=shares / shares.sum())
     words = np.array(SURNAMES)[rng.integers(len(SURNAMES), size=(n, 3))]
-    return [patterns[k].format(*w) for k, w in zip(kind, words.tolist())]
+    return [patterns[k].format(*w) for k, w in zip(kind, words.tolist(), strict=True)]
 
 
 # ---------------------------------------------------------------- export styles

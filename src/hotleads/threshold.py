@@ -15,7 +15,6 @@ import re
 from dataclasses import dataclass
 
 import numpy as np
-from sklearn.metrics import precision_recall_curve
 
 from .exceptions import ParameterError
 
@@ -80,11 +79,10 @@ def objective_threshold(y_true, proba, objective: Objective) -> dict:
     >>> objective_threshold(y, p, parse_objective("precision>=0.9"))["recall"]
     0.6666666666666666
     """
-    precision, recall, thresholds = _curve(y_true, proba)
-    precision, recall = precision[:-1], recall[:-1]  # the last point is "nothing positive"
+    curve = sweep(y_true, proba)
+    thresholds, precision, recall, f1 = curve["threshold"], curve["precision"], curve["recall"], curve["f1"]
     if objective.metric == "f1":
-        candidates = np.arange(len(thresholds))
-        best = candidates[np.argmax(_f1(precision, recall))]
+        best = int(np.argmax(f1))
     else:
         achieved, other = (precision, recall) if objective.metric == "precision" else (recall, precision)
         candidates = np.flatnonzero(achieved >= objective.floor)
@@ -92,19 +90,54 @@ def objective_threshold(y_true, proba, objective: Objective) -> dict:
             return {"objective": objective.name, "attainable": False, "threshold": None, "precision": None, "recall": None, "f1": None}
         best = candidates[np.lexsort((-achieved[candidates], -other[candidates]))[0]]
     return {
-        "objective": objective.name, "attainable": True, "threshold": _midpoint(thresholds, best),
-        "precision": float(precision[best]), "recall": float(recall[best]), "f1": float(_f1(precision[best], recall[best])),
+        "objective": objective.name,
+        "attainable": True,
+        "threshold": _midpoint(thresholds, best),
+        "precision": float(precision[best]),
+        "recall": float(recall[best]),
+        "f1": float(f1[best]),
     }
 
 
-def _curve(y_true, proba) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    return precision_recall_curve(np.asarray(y_true), np.asarray(proba, dtype=float))
+def sweep(y_true, proba, cuts=None) -> dict[str, np.ndarray]:
+    """Precision, recall and F1 when ``proba >= t`` is called positive, for every cut ``t``.
 
+    The one "F1 at every threshold" of the package (thresholds, the report's curves, the Bayes F1
+    of the built-in data). ``cuts`` defaults to each distinct score, ascending (as
+    ``sklearn.metrics.precision_recall_curve`` gives them); any grid may be passed instead. One
+    sort and a cumulative count: O(n log n) for any number of cuts. With no row called positive,
+    precision is 1.
 
-def _f1(precision, recall):
-    precision, recall = np.asarray(precision, dtype=float), np.asarray(recall, dtype=float)
+    Parameters
+    ----------
+    y_true : array of 0/1, shape (n_rows,)
+    proba : array of float, shape (n_rows,)
+    cuts : array of float, shape (n_cuts,), optional
+
+    Returns
+    -------
+    dict
+        ``threshold``, ``precision``, ``recall``, ``f1``, ``called`` (rows called positive) and
+        ``tp``, each of shape (n_cuts,).
+
+    Examples
+    --------
+    >>> curve = sweep([0, 0, 1, 1], [0.1, 0.4, 0.35, 0.8])
+    >>> curve["threshold"].tolist(), curve["f1"].round(3).tolist()
+    ([0.1, 0.35, 0.4, 0.8], [0.667, 0.8, 0.5, 0.667])
+    """
+    y, proba = np.asarray(y_true, dtype=np.int64), np.asarray(proba, dtype=float)
+    order = np.argsort(proba, kind="stable")
+    positives_below = np.r_[0, np.cumsum(y[order])]  # positives among the k lowest scores
+    cuts = np.unique(proba) if cuts is None else np.asarray(cuts, dtype=float)
+    below = np.searchsorted(proba[order], cuts, side="left")  # rows scored < t
+    called = len(proba) - below
+    tp = positives_below[-1] - positives_below[below]
+    precision = np.divide(tp, called, out=np.ones(len(cuts)), where=called > 0)
+    recall = tp / max(int(positives_below[-1]), 1)
     total = precision + recall
-    return np.divide(2 * precision * recall, total, out=np.zeros_like(total), where=total > 0)
+    f1 = np.divide(2 * precision * recall, total, out=np.zeros(len(cuts)), where=total > 0)
+    return {"threshold": cuts, "precision": precision, "recall": recall, "f1": f1, "called": called, "tp": tp}
 
 
 def _midpoint(thresholds: np.ndarray, index: int) -> float:

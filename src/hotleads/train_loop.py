@@ -2,12 +2,23 @@
 
 :func:`train` reads top to bottom in phases: session (seed, threads,
 device), build, split, class weights, optimiser and schedule, epochs with
-early stopping, restore the best weights. :class:`TrainConfig` holds every
-knob with a typed default.
+early stopping, restore the best weights. :class:`TrainConfig` (declared in
+the torch-free :mod:`hotleads.neural_params`) holds every setting with its
+one default.
 
 Inputs are a tuple of tensors sharing their first axis (one row per sample);
 the module is called as ``module(*batch)`` and returns logits ``(B, 1)``
 (loss "binary") or ``(B, 2)`` (loss "categorical").
+
+Where the loop does not use torch's own piece, a measurement at the seed
+configuration (batch 32, ``bench/train_loop_pieces.py``) says why: the
+optimiser steps through torch's functional ``torch.optim.adam.adam`` along
+a precomputed schedule (:class:`Adam`; ``torch.optim.AdamW`` with
+``OneCycleLR`` costs 11-23 % more per step, and building it imports
+torch's compiler, 1.2-2.0 s per process), on the CPU the parameters train
+as flat tensors (:func:`_flatten`; 7-8 % per step), and gradients are
+clipped by :func:`clip_grad_norm_` (3-6 %). No deterministic mode is
+switched on (see :func:`torch_session`).
 
 Examples
 --------
@@ -15,7 +26,7 @@ Examples
 >>> from torch import nn
 >>> x = torch.randn(200, 3)
 >>> y = (x[:, 0] > 0).long().numpy()
->>> config = TrainConfig(epochs=5, batch_size=32, device="cpu", seed=0, n_threads=1)
+>>> config = TrainConfig(epochs=5, batch_size=32, device="cpu", random_state=0, n_jobs=1)
 >>> result = train(lambda: nn.Linear(3, 1), (x,), y, config)
 >>> result.history[-1]["epoch"] <= 5
 True
@@ -25,12 +36,9 @@ from __future__ import annotations
 
 import contextlib
 import math
-import os
-import sys
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Literal
 
 import numpy as np
 import torch
@@ -41,6 +49,9 @@ from sklearn.utils.class_weight import compute_class_weight
 from torch import Tensor, nn
 from torch.optim.adam import adam
 
+from .base import fit_seed, resolve_n_jobs
+from .neural_params import TrainConfig
+
 __all__ = [
     "MAX_CUDA_BATCH",
     "Adam",
@@ -48,7 +59,7 @@ __all__ = [
     "TrainResult",
     "clip_grad_norm_",
     "cuda_problem",
-    "default_n_threads",
+    "decay_groups",
     "predict_logits",
     "resolve_device",
     "schedule",
@@ -63,33 +74,6 @@ __all__ = [
 MAX_CUDA_BATCH = 32_768
 
 
-@dataclass(frozen=True)
-class TrainConfig:
-    """Everything the training loop needs besides the module and the data."""
-
-    epochs: int = 20
-    batch_size: int = 256
-    lr: float = 1e-3
-    weight_decay: float = 1e-4
-    optimizer: Literal["adam", "adamw"] = "adamw"
-    # Stepped per batch over all `epochs`: "onecycle" warms up for 30 % of the
-    # steps to `lr` then anneals to ~0; "cosine" warms up for `warmup_fraction`.
-    lr_schedule: Literal["cosine", "onecycle", "constant"] = "onecycle"
-    warmup_fraction: float = 0.05
-    grad_clip: float | None = 1.0  # max gradient norm; None = no clipping
-    patience: int | None = 8  # epochs without improvement; None = no early stopping
-    validation_fraction: float = 0.15
-    monitor: Literal["loss", "average_precision"] = "loss"
-    loss: Literal["binary", "categorical"] = "binary"
-    # "balanced" = compute_class_weight("balanced"); (w0, w1) as given; None = all 1.
-    class_weight: Literal["balanced"] | tuple[float, float] | None = "balanced"
-    device: str = "auto"
-    seed: int = 0
-    n_threads: int | None = None  # None = the cores available to this process
-    predict_batch_size: int = 1024  # rows per forward pass when evaluating
-    verbose: int = 0
-
-
 @dataclass
 class TrainResult:
     """The trained module (best weights restored) and what happened per epoch."""
@@ -100,14 +84,6 @@ class TrainResult:
 
 
 # --------------------------------------------------------------------------- helpers
-
-
-def default_n_threads() -> int:
-    """The number of cores this process may run on."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        return os.cpu_count() or 1
 
 
 def resolve_device(device: str) -> torch.device:
@@ -134,46 +110,26 @@ def cuda_problem(device: str) -> str | None:
     return None
 
 
-def _use_deterministic_algorithms(mode: bool) -> None:
-    """``torch.use_deterministic_algorithms(mode)`` without importing the compiler.
-
-    The public function also sets ``torch._inductor.config.deterministic``, and
-    importing that module takes 1 s on 2 cores although nothing here is
-    compiled (the reason :class:`Adam` avoids torch.optim's classes too). When
-    the compiler is already loaded, the public function keeps it in step.
-    """
-    if "torch._inductor.config" in sys.modules:
-        torch.use_deterministic_algorithms(mode)
-    else:
-        torch._C._set_deterministic_algorithms(mode)
-
-
 @contextlib.contextmanager
-def torch_session(*, seed: int, n_threads: int | None, device: torch.device) -> Iterator[None]:
-    """Seed torch, set the thread count and (on CPU) deterministic algorithms;
-    restore the caller's RNG state, thread count and determinism afterwards."""
+def torch_session(*, seed: int, n_jobs: int | None, device: torch.device) -> Iterator[None]:
+    """Seed torch and set its thread count (``n_jobs``, see :func:`hotleads.base.resolve_n_jobs`);
+    restore the caller's RNG state and thread count afterwards.
+
+    No deterministic mode: on the CPU every op these models run is deterministic for a fixed
+    thread count (fits with and without ``torch.use_deterministic_algorithms(True)`` are
+    bit-identical, and the tests check that a seed gives the same model), while that function
+    imports torch's compiler (1.2-1.8 s per process). On CUDA, cuDNN and cuBLAS choose their own
+    kernels: CUDA runs are fast but not bit-reproducible.
+    """
     threads_before = torch.get_num_threads()
-    deterministic_before = torch.are_deterministic_algorithms_enabled()
-    fill_before = torch.utils.deterministic.fill_uninitialized_memory
     cuda_devices = [device] if device.type == "cuda" else []
     with torch.random.fork_rng(devices=cuda_devices):
         try:
             torch.manual_seed(seed)
-            torch.set_num_threads(n_threads or default_n_threads())
-            # On CUDA this would also need CUBLAS_WORKSPACE_CONFIG set before
-            # start-up; CUDA runs are therefore fast but not bit-reproducible.
-            if device.type == "cpu":
-                _use_deterministic_algorithms(True)
-                # Deterministic mode also fills every new tensor with NaN, a guard
-                # against ops that read memory they did not write. No op here
-                # does, and the fills cost 7 % of an LSTM step at batch 32
-                # (mkldnn's workspaces); results are the same without them.
-                torch.utils.deterministic.fill_uninitialized_memory = False
+            torch.set_num_threads(resolve_n_jobs(n_jobs))
             yield
         finally:
             torch.set_num_threads(threads_before)
-            _use_deterministic_algorithms(deterministic_before)
-            torch.utils.deterministic.fill_uninitialized_memory = fill_before
 
 
 def _batch_limit(device: torch.device) -> int:
@@ -187,28 +143,27 @@ def weighted_loss_sum(logits: Tensor, y: Tensor, class_weights: Tensor, loss: st
     after it): at batch 32 every op counts.
     """
     if loss == "binary":
-        return F.binary_cross_entropy_with_logits(
-            logits[:, 0], y.to(logits.dtype), weight=class_weights[y], reduction="sum"
-        )
+        return F.binary_cross_entropy_with_logits(logits[:, 0], y.to(logits.dtype), weight=class_weights[y], reduction="sum")
     return F.cross_entropy(logits, y, weight=class_weights, reduction="sum")
 
 
 @torch.inference_mode()
-def predict_logits(
-    module: nn.Module, inputs: Sequence[Tensor], *, batch_size: int, device: torch.device
-) -> Tensor:
-    """Logits ``(n, n_outputs)`` on CPU, computed in eval mode, batch by batch."""
+def predict_logits(module: nn.Module, inputs: Sequence[Tensor], *, batch_size: int | None, device: torch.device) -> Tensor:
+    """Logits ``(n, n_outputs)`` on CPU, computed in eval mode, ``batch_size`` rows at a time.
+
+    ``batch_size=None``: 1,024 rows on the CPU (a forward pass stays in cache; measured faster
+    than 8,192), the largest batch CUDA takes (:data:`MAX_CUDA_BATCH`) on a GPU.
+    """
     module.eval()
     n = inputs[0].shape[0]
+    if batch_size is None:
+        batch_size = MAX_CUDA_BATCH if device.type == "cuda" else 1024
     step = max(1, min(batch_size, _batch_limit(device)))
-    chunks = [
-        module(*(x[start : start + step].to(device) for x in inputs)).float().cpu()
-        for start in range(0, n, step)
-    ]
+    chunks = [module(*(x[start : start + step].to(device) for x in inputs)).float().cpu() for start in range(0, n, step)]
     return torch.cat(chunks) if chunks else torch.empty(0, 1)
 
 
-def _split(y: np.ndarray, config: TrainConfig) -> tuple[np.ndarray, np.ndarray | None]:
+def _split(y: np.ndarray, config: TrainConfig, seed: int) -> tuple[np.ndarray, np.ndarray | None]:
     """Row indices for training and (stratified) validation; no validation
     when the fraction is 0 or the data is too small to stratify."""
     rows = np.arange(len(y))
@@ -216,22 +171,20 @@ def _split(y: np.ndarray, config: TrainConfig) -> tuple[np.ndarray, np.ndarray |
     too_small = np.bincount(y, minlength=2).min() < 2 or not 2 <= n_val <= len(y) - 2
     if config.validation_fraction <= 0 or too_small:
         return rows, None
-    fit_rows, val_rows = train_test_split(
-        rows, test_size=n_val, stratify=y, random_state=config.seed
-    )
+    fit_rows, val_rows = train_test_split(rows, test_size=n_val, stratify=y, random_state=seed)
     if len(np.unique(y[val_rows])) < 2:  # too few of a class to validate on
         return rows, None
     return np.sort(fit_rows), np.sort(val_rows)
 
 
-def _class_weights(y: np.ndarray, class_weight: object) -> Tensor:
-    """Weights ``(2,)`` for the classes 0 and 1."""
+def _class_weights(y: np.ndarray, class_weight: str | dict | None) -> Tensor:
+    """Weights ``(2,)`` for the classes 0 and 1: "balanced", ``{0: w0, 1: w1}`` (a missing class weighs 1) or None (all 1)."""
     if class_weight is None:
         return torch.ones(2)
-    if class_weight == "balanced":
+    if isinstance(class_weight, str):  # "balanced", the one string TrainConfig allows
         balanced = compute_class_weight("balanced", classes=np.array([0, 1]), y=y)
         return torch.as_tensor(balanced, dtype=torch.float32)
-    return torch.as_tensor(class_weight, dtype=torch.float32)
+    return torch.tensor([class_weight.get(0, 1.0), class_weight.get(1, 1.0)], dtype=torch.float32)
 
 
 def _one_cycle(step: np.ndarray, total_steps: int, lr: float) -> tuple[np.ndarray, np.ndarray]:
@@ -277,30 +230,56 @@ def schedule(config: TrainConfig, total_steps: int) -> tuple[list[float], list[f
     return lrs.tolist(), beta1.tolist()
 
 
-class Adam:
-    """Adam (``weight_decay`` added to the gradient) or AdamW (decoupled), stepped
-    along a per-step learning-rate and beta1 :func:`schedule`.
+def decay_groups(module: nn.Module) -> tuple[list[nn.Parameter], list[nn.Parameter]]:
+    """``(decayed, not decayed)``: the trainable parameters of ``module`` that weight decay pulls
+    towards 0, and the others. Every one is decayed.
 
-    The arithmetic of ``torch.optim.Adam``/``AdamW`` with fused kernels, through
-    their functional form :func:`torch.optim.adam.adam` rather than the optimiser
-    class: building the class imports torch's compiler (1 s on 2 cores although
-    nothing is compiled), and at batch 32 its step wrapper and the scheduler cost
-    as much as the update itself.
+    nanoGPT decays only the weight matrices (not biases, norms, embeddings or, in rtdl, the
+    feature tokens). On the challenge data that rule scored lower for the LSTM in each of 6 seeds
+    (best F1 on unseen rows 0.9063 against 0.9100, PR-AUC 0.8961 against 0.8983) and the same for
+    the CNN (0.9323 against 0.9319), so it is not used; ``bench/weight_decay.py`` carries it, to
+    measure again.
     """
+    return [p for p in module.parameters() if p.requires_grad], []
 
-    def __init__(self, params: Sequence[Tensor], config: TrainConfig, total_steps: int) -> None:
-        self.params = list(params)
-        self.grads = []
-        for p in params:
+
+@dataclass
+class _Group:
+    """Parameters that share a weight decay, with their gradients and Adam's moment estimates."""
+
+    params: list[Tensor]
+    weight_decay: float
+    grads: list[Tensor] = field(init=False)
+    exp_avgs: list[Tensor] = field(init=False)
+    exp_avg_sqs: list[Tensor] = field(init=False)
+    steps: list[Tensor] = field(init=False)
+
+    def __post_init__(self) -> None:
+        for p in self.params:
             if p.grad is None:  # backward accumulates into it from the first step
                 p.grad = torch.zeros_like(p)
-            self.grads.append(p.grad)
+        self.grads = [p.grad for p in self.params]
         self.exp_avgs = [torch.zeros_like(p) for p in self.params]
         self.exp_avg_sqs = [torch.zeros_like(p) for p in self.params]
         self.steps = [torch.zeros((), device=p.device) for p in self.params]
+
+
+class Adam:
+    """Adam (``weight_decay`` added to the gradient) or AdamW (decoupled), stepped along a
+    per-step learning-rate and beta1 :func:`schedule`, over groups of parameters that each
+    have their own weight decay (see :func:`decay_groups`).
+
+    The arithmetic of ``torch.optim.Adam``/``AdamW`` with fused kernels, through their
+    functional form :func:`torch.optim.adam.adam`: ``torch.optim.AdamW`` with ``OneCycleLR``
+    costs 11 % (LSTM) to 23 % (CNN) more per step at batch 32, and building it imports torch's
+    compiler (1.2-2.0 s per process on 2 cores although nothing is compiled).
+    """
+
+    def __init__(self, groups: Sequence[tuple[Sequence[Tensor], float]], config: TrainConfig, total_steps: int) -> None:
+        self.groups = [_Group(list(params), weight_decay) for params, weight_decay in groups if len(params)]
+        self.grads = [grad for group in self.groups for grad in group.grads]
         self.lrs, self.beta1s = schedule(config, total_steps)
         self.decoupled = config.optimizer == "adamw"
-        self.weight_decay = config.weight_decay
         self.n_steps = 0
 
     @property
@@ -309,27 +288,28 @@ class Adam:
         return self.lrs[max(0, self.n_steps - 1)]
 
     def zero_grad(self) -> None:
-        for grad in self.grads:
+        for grad in self.grads:  # in place: backward accumulates into these tensors (views on the CPU)
             grad.zero_()
 
     @torch.no_grad()
     def step(self) -> None:
         at = min(self.n_steps, len(self.lrs) - 1)
-        adam(
-            self.params, self.grads, self.exp_avgs, self.exp_avg_sqs, [], self.steps,
-            fused=True, decoupled_weight_decay=self.decoupled, amsgrad=False,
-            beta1=self.beta1s[at], beta2=0.999, lr=self.lrs[at],
-            weight_decay=self.weight_decay, eps=1e-8, maximize=False,
-        )  # fmt: skip
+        for group in self.groups:
+            adam(
+                group.params, group.grads, group.exp_avgs, group.exp_avg_sqs, [], group.steps,
+                fused=True, decoupled_weight_decay=self.decoupled, amsgrad=False,
+                beta1=self.beta1s[at], beta2=0.999, lr=self.lrs[at],
+                weight_decay=group.weight_decay, eps=1e-8, maximize=False,
+            )  # fmt: skip
         self.n_steps += 1
 
 
 def clip_grad_norm_(grads: Sequence[Tensor], max_norm: float) -> None:
     """Scale ``grads`` in place so that their joint norm is at most ``max_norm``.
 
-    The arithmetic of ``torch.nn.utils.clip_grad_norm_``, without its grouping of
-    the tensors by device and dtype, which costs more than the clipping itself
-    on the CPU's one flat gradient (40 of a batch-32 step's 1,000 us).
+    The arithmetic of ``torch.nn.utils.clip_grad_norm_``, without its grouping of the tensors by
+    device and dtype, which at batch 32 costs 3 % (LSTM) to 6 % (CNN) of a CPU step on the one
+    flat gradient (``bench/train_loop_pieces.py``).
     """
     norms = [torch.linalg.vector_norm(grad) for grad in grads]
     total = norms[0] if len(norms) == 1 else torch.linalg.vector_norm(torch.stack(norms))
@@ -338,16 +318,16 @@ def clip_grad_norm_(grads: Sequence[Tensor], max_norm: float) -> None:
         grad.mul_(scale)
 
 
-def _flatten_parameters(module: nn.Module) -> list[Tensor]:
-    """Store every trainable parameter of ``module`` in one tensor; return ``[it]``.
+def _flatten(params: Sequence[nn.Parameter]) -> list[nn.Parameter]:
+    """Store ``params`` in one tensor; return ``[it]`` (``[]`` for no parameters).
 
     The parameters become views of the flat tensor and their gradients views of
     its gradient, which backward accumulates into. At batch 32 on the CPU the
     optimiser step, the gradient clipping and the zeroing cost a fixed time per
-    tensor (0.2 ms of a 2 ms step for the 13-17 tensors of a model); on one
-    tensor they cost a few ops. Undone by :func:`_unflatten_parameters`.
+    tensor; on one tensor they cost a few ops. Undone by :func:`_unflatten_parameters`.
     """
-    params = [p for p in module.parameters() if p.requires_grad]
+    if not params:
+        return []
     flat = nn.Parameter(torch.cat([p.detach().reshape(-1) for p in params]))
     flat.grad = torch.zeros_like(flat)
     offset = 0
@@ -426,7 +406,7 @@ def _run_epoch(
         if config.grad_clip is not None:
             clip_grad_norm_(optimizer.grads, config.grad_clip)
         optimizer.step()
-    losses, sizes = zip(*batch_losses)
+    losses, sizes = zip(*batch_losses, strict=True)
     return float(torch.stack(losses).cpu() @ torch.tensor(sizes, dtype=torch.float32)) / len(order)
 
 
@@ -443,17 +423,19 @@ def train(
     binary labels ``y (n,)`` in {0, 1}.
 
     The module is built inside the seeded session, so its initial weights
-    depend on ``config.seed`` only. Returns the module in eval mode, on
+    depend on the seed only (``config.random_state``, an int as it is, see
+    :func:`hotleads.base.fit_seed`). Returns the module in eval mode, on
     ``config.device``, with the weights of its best validation epoch.
     """
     device = resolve_device(config.device)
+    seed = fit_seed(config.random_state)
     y = np.asarray(y, dtype=np.int64)
-    with torch_session(seed=config.seed, n_threads=config.n_threads, device=device):
+    with torch_session(seed=seed, n_jobs=config.n_jobs, device=device):
         # -- build: initial weights from the seed
         module = build_module().to(device)
 
         # -- split: early-stopping rows carved out of the training rows
-        fit_rows, val_rows = _split(y, config)
+        fit_rows, val_rows = _split(y, config, seed)
         fit_inputs = [x[fit_rows].to(device) for x in inputs]
         fit_y = torch.as_tensor(y[fit_rows], device=device)
         if val_rows is not None:
@@ -462,14 +444,16 @@ def train(
         # -- class weights ("balanced" by default), applied per sample in the loss
         weights = _class_weights(y[fit_rows], config.class_weight)
 
-        # -- optimiser and learning-rate schedule (stepped once per batch); on the
-        #    CPU it steps one flat tensor (cuDNN's LSTM wants its own weight layout)
+        # -- optimiser and learning-rate schedule (stepped once per batch); on the CPU each
+        #    weight-decay group is one flat tensor (cuDNN's LSTM wants its own weight layout)
         n_fit = len(fit_rows)
         steps_per_epoch = math.ceil(n_fit / config.batch_size)
         on_cpu = device.type == "cpu"
-        params = _flatten_parameters(module) if on_cpu else list(module.parameters())
-        optimizer = Adam(params, config, config.epochs * steps_per_epoch)
-        shuffler = torch.Generator().manual_seed(config.seed)
+        decayed, kept = decay_groups(module)
+        if on_cpu:
+            decayed, kept = _flatten(decayed), _flatten(kept)
+        optimizer = Adam([(decayed, config.weight_decay), (kept, 0.0)], config, config.epochs * steps_per_epoch)
+        shuffler = torch.Generator().manual_seed(seed)
 
         # -- epochs, with early stopping on the validation rows
         history: list[dict[str, float]] = []
@@ -477,9 +461,7 @@ def train(
         for epoch in range(1, config.epochs + 1):
             started = time.perf_counter()
             order = torch.randperm(n_fit, generator=shuffler).to(device)
-            train_loss = _run_epoch(
-                module, optimizer, fit_inputs, fit_y, weights.to(device), order, config
-            )
+            train_loss = _run_epoch(module, optimizer, fit_inputs, fit_y, weights.to(device), order, config)
             record = {
                 "epoch": epoch,
                 "train_loss": train_loss,

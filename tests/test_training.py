@@ -1,4 +1,4 @@
-"""Tests of train / score / evaluate orchestration (hotleads.pipeline)."""
+"""Tests of training (hotleads.training): cross-fitting, thresholds, evidence, warnings; and scoring what it trained."""
 
 from __future__ import annotations
 
@@ -16,9 +16,11 @@ from hotleads.estimators import GBDTClassifier
 from hotleads.exceptions import DataError, ParameterError
 from hotleads.io import read_table
 from hotleads.metrics import classification_metrics
-from hotleads.pipeline import LeadModel, TrainOptions, evaluate, score, train, train_file
+from hotleads.model import LeadModel, ThresholdSource
 from hotleads.schema import DataWarning, prepare
+from hotleads.scoring import evaluate, score
 from hotleads.threshold import f1_optimal_threshold
+from hotleads.training import TrainOptions, train, train_file
 
 SMALL_GBDT = functools.partial(GBDTClassifier, n_estimators=30)
 
@@ -43,7 +45,8 @@ def pair(frame: pd.DataFrame, small_gbdt) -> LeadModel:
 
 
 def features_of(model: LeadModel, frame: pd.DataFrame) -> np.ndarray:
-    return model.preprocessor.transform(prepare(frame, model.schema, labelled=False).features)
+    predictor = model.predictor
+    return predictor.preprocessor.transform(prepare(frame, predictor.schema, labelled=False).features)
 
 
 class Memorizer(ClassifierMixin, BaseEstimator):
@@ -73,64 +76,73 @@ def test_oof_probabilities_come_from_estimators_that_did_not_see_those_rows(fram
         model = train(frame, TrainOptions(models=["memo"], folds=3))
     X = features_of(model, frame)
     assert len({row.tobytes() for row in X}) == len(X)  # the construction needs distinct rows
-    member = model.members["memo"]
-    assert (member.oof == 0.5).all()  # no row was scored by an estimator fitted on it
-    np.testing.assert_array_equal(member.predict_proba(X), model.y)  # the kept estimator saw every row
+    assert (model.evidence.member_oof["memo"] == 0.5).all()  # no row was scored by an estimator fitted on it
+    np.testing.assert_array_equal(model.predictor.members["memo"].predict_proba(X)[:, 1], model.evidence.y)  # the kept estimator saw every row
     n = len(frame)
     assert sorted(Memorizer.fitted_rows[:3]) == pytest.approx([n * 2 / 3] * 3, abs=1)
     assert Memorizer.fitted_rows[3:] == [n]
 
 
 def test_single_model_threshold_is_chosen_on_its_oof_output(trained: LeadModel) -> None:
-    assert trained.final_name == "gbdt" and trained.ensemble is None
-    np.testing.assert_array_equal(trained.oof_uncalibrated, trained.members["gbdt"].oof)
-    assert trained.threshold == f1_optimal_threshold(trained.y, trained.oof)[0]
-    assert trained.threshold_source == "oof-f1"
-    assert trained.oof_metrics()["f1"] == pytest.approx(f1_optimal_threshold(trained.y, trained.oof)[1])
+    predictor, evidence = trained.predictor, trained.evidence
+    assert predictor.name == "gbdt" and predictor.combiner is None
+    np.testing.assert_array_equal(evidence.oof_uncalibrated, evidence.member_oof["gbdt"])
+    assert predictor.threshold.value == f1_optimal_threshold(evidence.y, evidence.oof)[0]
+    assert (predictor.threshold.source, predictor.threshold.objective) == (ThresholdSource.OOF_F1, "f1")
+    assert trained.oof_metrics()["f1"] == pytest.approx(f1_optimal_threshold(evidence.y, evidence.oof)[1])
 
 
 def test_oof_output_is_honest(trained: LeadModel, dataset: Path) -> None:
     """Scores of the training rows by the final model are better than their OOF scores."""
     X = features_of(trained, read_table(dataset / "train.csv"))
-    in_sample = classification_metrics(trained.y, trained.members["gbdt"].predict_proba(X), 0.5)["roc_auc"]
+    in_sample = classification_metrics(trained.evidence.y, trained.predictor.members["gbdt"].predict_proba(X)[:, 1], 0.5)["roc_auc"]
     assert trained.oof_metrics()["roc_auc"] < in_sample
 
 
 def test_train_file_records_the_source_and_its_checksum(trained: LeadModel, dataset: Path) -> None:
     path = dataset / "train.csv"
-    assert trained.training == {
-        "source": str(path), "rows": 900, "path": str(path), "sha256": hashlib.sha256(path.read_bytes()).hexdigest(),
-        "column_auc": trained.training["column_auc"], "warnings": [],
+    training = trained.evidence.training
+    assert training == {
+        "source": str(path),
+        "rows": 900,
+        "path": str(path),
+        "sha256": hashlib.sha256(path.read_bytes()).hexdigest(),
+        "column_auc": training["column_auc"],
+        "warnings": [],
     }
-    assert (trained.seed, trained.folds) == (0, 3)
+    assert (trained.evidence.seed, trained.evidence.folds) == (0, 3)
 
 
 def test_ensemble_threshold_and_leaderboard_come_from_oof(pair: LeadModel) -> None:
-    assert pair.final_name == "ensemble" and pair.ensemble.method == "weighted"
-    assert pair.threshold == f1_optimal_threshold(pair.y, pair.oof)[0]
-    board = {row["model"]: row for row in pair.leaderboard()}
+    predictor, evidence = pair.predictor, pair.evidence
+    assert predictor.name == "ensemble" and predictor.combiner.method == "weighted"
+    assert predictor.threshold.value == f1_optimal_threshold(evidence.y, evidence.oof)[0]
+    board = {row["model"]: row for row in evidence.leaderboard}
     assert list(board) == ["gbdt", "logreg", "ensemble"]
-    for name, member in pair.members.items():
-        threshold, f1 = f1_optimal_threshold(pair.y, member.oof)
-        assert board[name]["threshold"] == threshold
+    assert [row["final"] for row in board.values()] == [False, False, True]
+    for name, oof in evidence.member_oof.items():
+        threshold, f1 = f1_optimal_threshold(evidence.y, oof)
+        assert board[name]["threshold"] == threshold == evidence.member_threshold(name)
         assert board[name]["f1"] == pytest.approx(f1)
-    assert board["ensemble"]["threshold"] == pair.threshold
+    assert board["ensemble"]["threshold"] == predictor.threshold.value
     assert board["ensemble"]["f1"] == pytest.approx(pair.oof_metrics()["f1"])
 
 
 def test_score_combines_members_and_applies_the_threshold(pair: LeadModel, dataset: Path) -> None:
     holdout = read_table(dataset / "holdout.csv")
-    scored, member_probas, y = score(pair, holdout)
-    assert y is None
+    table = score(pair.predictor, holdout)
+    scored, member_probas, predictor = table.leads, table.member_probas, pair.predictor
+    assert table.y is None
     assert list(scored.columns) == ["Id", "name", "probability", "lead_score", "rank", "tier", "prediction"]
     assert scored["name"].tolist() == holdout["company_name"].tolist()
     assert scored["Id"].tolist() == holdout["company_id"].tolist()
     X = features_of(pair, holdout)
-    for name, member in pair.members.items():
-        np.testing.assert_array_equal(member_probas[name], member.predict_proba(X))
-    expected = pair.calibrator.transform(pair.ensemble.combine(np.column_stack([member_probas["gbdt"], member_probas["logreg"]])))
+    for name, member in predictor.members.items():
+        np.testing.assert_array_equal(member_probas[name], member.predict_proba(X)[:, 1])
+    expected = predictor.calibrator.transform(predictor.combiner.combine(np.column_stack([member_probas["gbdt"], member_probas["logreg"]])))
     np.testing.assert_allclose(scored["probability"], expected)
-    np.testing.assert_array_equal(scored["prediction"], (scored["probability"] >= pair.threshold).astype(int))
+    np.testing.assert_array_equal(table.raw, predictor.combine(member_probas))
+    np.testing.assert_array_equal(scored["prediction"], (scored["probability"] >= predictor.threshold.value).astype(int))
     np.testing.assert_array_equal(scored["lead_score"], np.rint(scored["probability"] * 100).astype(int))
     assert scored["lead_score"].between(0, 100).all()
     assert sorted(scored["rank"]) == list(range(1, len(holdout) + 1))
@@ -138,27 +150,36 @@ def test_score_combines_members_and_applies_the_threshold(pair: LeadModel, datas
 
 
 def test_evaluate_reports_the_final_predictor_and_every_member(pair: LeadModel, test_frame: pd.DataFrame) -> None:
-    result = evaluate(pair, test_frame, source="test.csv")
-    assert result["final"] == "ensemble"
+    table = score(pair.predictor, test_frame, source="test.csv", labelled=True)
+    result = evaluate(pair, table)
+    assert (result["source"], result["final"]) == ("test.csv", "ensemble")
     assert set(result["members"]) == {"gbdt", "logreg"}
-    scored, member_probas, y = score(pair, test_frame, labelled=True)
+    y = table.y
     np.testing.assert_array_equal(y, test_frame["is_hot_lead"].astype(int))
-    assert result["metrics"] == classification_metrics(y, scored["probability"], pair.threshold)
-    for name, member in pair.members.items():
-        own_threshold = f1_optimal_threshold(pair.y, member.oof)[0]
-        assert result["members"][name] == classification_metrics(y, member_probas[name], own_threshold)
+    assert result["metrics"] == classification_metrics(y, table.probability, pair.predictor.threshold.value)
+    for name, oof in pair.evidence.member_oof.items():
+        own_threshold = f1_optimal_threshold(pair.evidence.y, oof)[0]
+        assert result["members"][name] == classification_metrics(y, table.member_probas[name], own_threshold)
+    rows = {row["model"]: row for row in result["leaderboard"]}
+    assert rows["ensemble"]["final"] and rows["ensemble"]["f1"] == result["metrics"]["f1"]
+    assert rows["gbdt"]["f1"] == result["members"]["gbdt"]["f1"]
     assert result["metrics"]["f1"] > 0.5  # the generated data has signal; a broken pipeline scores near 0.3
 
 
 def test_evaluate_needs_labels(trained: LeadModel, dataset: Path) -> None:
     with pytest.raises(DataError, match=r"holdout\.csv: missing column\(s\) \['is_hot_lead'\]"):
-        evaluate(trained, read_table(dataset / "holdout.csv"), source="holdout.csv")
+        score(trained.predictor, read_table(dataset / "holdout.csv"), source="holdout.csv", labelled=True)
+    unlabelled = score(trained.predictor, read_table(dataset / "holdout.csv"), source="holdout.csv")
+    with pytest.raises(ParameterError, match=r"holdout\.csv: scored without labels; score it with labelled=True to evaluate\."):
+        evaluate(trained, unlabelled)
 
 
 def test_a_user_threshold_is_kept(frame: pd.DataFrame) -> None:
     model = train(frame, TrainOptions(models=["logreg"], folds=3, threshold=0.3))
-    assert (model.threshold, model.threshold_source) == (0.3, "user")
-    assert model.leaderboard()[-1]["threshold"] == 0.3
+    threshold = model.predictor.threshold
+    assert (threshold.value, threshold.source, threshold.objective) == (0.3, ThresholdSource.USER, None)
+    assert not threshold.chose("f1")
+    assert model.evidence.final_row["threshold"] == 0.3
     assert model.oof_metrics()["threshold"] == 0.3
 
 
@@ -166,9 +187,9 @@ def test_same_seed_same_model_other_seed_other_folds(frame: pd.DataFrame, small_
     first = train(frame, TrainOptions(models=["gbdt"], folds=3, seed=5))
     again = train(frame, TrainOptions(models=["gbdt"], folds=3, seed=5))
     other = train(frame, TrainOptions(models=["gbdt"], folds=3, seed=6))
-    np.testing.assert_array_equal(first.oof, again.oof)
-    assert first.threshold == again.threshold
-    assert not np.array_equal(first.oof, other.oof)
+    np.testing.assert_array_equal(first.evidence.oof, again.evidence.oof)
+    assert first.predictor.threshold == again.predictor.threshold
+    assert not np.array_equal(first.evidence.oof, other.evidence.oof)
 
 
 def test_progress_reports_every_step(frame: pd.DataFrame) -> None:
@@ -182,8 +203,8 @@ def test_unseen_categories_are_scored_with_a_warning(trained: LeadModel, dataset
     holdout = read_table(dataset / "holdout.csv")
     holdout.loc[:4, "industry"] = "Biotech"
     with pytest.warns(DataWarning, match=r"column 'industry': 5 row\(s\) have categories not seen in training \(\['Biotech'\]\)"):
-        scored, _, _ = score(trained, holdout)
-    assert scored["probability"].notna().all()
+        scored = score(trained.predictor, holdout)
+    assert scored.leads["probability"].notna().all()
 
 
 @pytest.mark.parametrize(
@@ -218,14 +239,15 @@ def test_too_few_minority_rows_for_the_folds(frame: pd.DataFrame) -> None:
 
 
 def test_explaining_the_top_rows_only_leaves_the_others_blank(trained: LeadModel, holdout_frame: pd.DataFrame) -> None:
-    everyone, _, _ = score(trained, holdout_frame, explain=True)
-    top, _, _ = score(trained, holdout_frame, explain=5)
+    everyone = score(trained.predictor, holdout_frame, explain=True).leads
+    top = score(trained.predictor, holdout_frame, explain=5).leads
     best = top["rank"] <= 5
     assert (top.loc[best, "reason_1"] != "").all() and (top.loc[~best, ["reason_1", "reason_2", "reason_3"]] == "").all().all()
     pd.testing.assert_frame_equal(top[best], everyone[best])
 
 
 # ---------------------------------------------------------------- warnings about the run: small tables, leaks
+
 
 @pytest.fixture(scope="module")
 def thirty() -> pd.DataFrame:
@@ -238,29 +260,29 @@ def thirty() -> pd.DataFrame:
 def test_thirty_rows_train_a_gbdt_that_ranks(thirty: pd.DataFrame) -> None:
     with pytest.warns(DataWarning, match=r"only 9 of the 30 labelled rows are hot leads \(1\), fewer than 30: .* label more rows"):
         model = train(thirty, TrainOptions(models=["gbdt"]))
-    oof = model.members["gbdt"].oof
+    oof = model.evidence.member_oof["gbdt"]
     assert np.ptp(oof) > 0.5  # before: 0.5 for every lead
-    assert classification_metrics(model.y, oof, 0.5)["roc_auc"] > 0.8  # measured 0.95
-    assert [w["kind"] for w in model.training["warnings"]] == ["small-class"]
+    assert classification_metrics(model.evidence.y, oof, 0.5)["roc_auc"] > 0.8  # measured 0.95
+    assert [w["kind"] for w in model.evidence.training["warnings"]] == ["small-class"]
 
 
 def test_degenerate_scores_are_warned_about(thirty: pd.DataFrame, monkeypatch) -> None:
     monkeypatch.setitem(registry.MODELS, "gbdt", functools.partial(GBDTClassifier, min_child_samples=50))  # the old fixed leaf size
     with pytest.warns(DataWarning) as caught:
         model = train(thirty, TrainOptions(models=["gbdt"]))
-    assert [w["kind"] for w in model.training["warnings"]] == ["small-class", "degenerate"]
-    degenerate = model.training["warnings"][1]["message"]
+    assert [w["kind"] for w in model.evidence.training["warnings"]] == ["small-class", "degenerate"]
+    degenerate = model.evidence.training["warnings"][1]["message"]
     assert degenerate.startswith("the out-of-fold scores are degenerate: every fold's model gave all its held-out leads the same score")
     assert "Add labelled rows (here 30, 9 hot), try --models logreg, or lower --folds" in degenerate
-    assert [str(w.message) for w in caught] == [w["message"] for w in model.training["warnings"]]
+    assert [str(w.message) for w in caught] == [w["message"] for w in model.evidence.training["warnings"]]
 
 
 def test_a_healthy_table_trains_without_warnings(small_gbdt) -> None:
     frame, _ = synth.make_companies(2000, seed=1)
     model = train(frame, TrainOptions(models=["gbdt"], folds=3, features="raw"))  # any warning fails the test
-    assert model.training["warnings"] == []
-    assert set(model.training["column_auc"]) == set(model.schema.features)
-    assert 0.6 < max(model.training["column_auc"].values()) < 0.99
+    assert model.evidence.training["warnings"] == []
+    assert set(model.evidence.training["column_auc"]) == set(model.predictor.schema.features)
+    assert 0.6 < max(model.evidence.training["column_auc"].values()) < 0.99
 
 
 def test_a_leak_column_is_named_with_the_drop_hint_and_training_completes(frame: pd.DataFrame, small_gbdt) -> None:
@@ -269,8 +291,8 @@ def test_a_leak_column_is_named_with_the_drop_hint_and_training_completes(frame:
     hint = r"column 'close_value' alone separates hot leads from the rest out of fold \(ROC-AUC 1\.000\); if it is only known after the outcome, drop it with --drop close_value"
     with pytest.warns(DataWarning, match=hint):
         model = train(leaky, TrainOptions(models=["gbdt"], folds=3, features="raw"))
-    assert model.training["warnings"] == [{"kind": "leak", "column": "close_value", "message": model.training["warnings"][0]["message"]}]
-    assert model.training["column_auc"]["close_value"] == 1.0
+    assert model.evidence.training["warnings"] == [{"kind": "leak", "column": "close_value", "message": model.evidence.training["warnings"][0]["message"]}]
+    assert model.evidence.training["column_auc"]["close_value"] == 1.0
     assert model.oof_metrics()["f1"] > 0.95  # trained, on the leak
     dropped = train(leaky, TrainOptions(models=["gbdt"], folds=3, features="raw"), drop=["close_value"])  # no warning now
-    assert "close_value" not in dropped.training["column_auc"]
+    assert "close_value" not in dropped.evidence.training["column_auc"]

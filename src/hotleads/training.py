@@ -1,0 +1,318 @@
+"""Training: cross-fit, ensemble, calibrate, choose the threshold, all on out-of-fold output.
+
+Training cross-fits every model on the same stratified folds: each fold's model is fitted on the
+other folds and predicts its own, which gives honest out-of-fold (OOF) probabilities for every
+training row. Ensemble weights, calibration, thresholds and the leaderboard all come from those
+OOF probabilities, never from rows that are scored later; where one choice is tuned on the output
+of another (a threshold on calibrated ensemble output), the earlier one is cross-fitted on the
+same folds, so the printed OOF F1 stays a fair estimate for unseen rows. The predictor that is saved is then refitted
+on all rows (neural models for the number of epochs early stopping chose in the folds), so
+scoring costs one model per member.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .calibration import CHOICES as CALIBRATION_CHOICES
+from .calibration import choose_calibration
+from .diagnostics import training_checks
+from .discovery import discover, select_within
+from .ensemble import METHODS, Ensemble, fit_ensemble, nested_oof
+from .exceptions import DataError, DataWarning, HotleadsWarning, ParameterError
+from .explain import fit_explainer, global_importance
+from .features import Preprocessor
+from .folds import Fold, out_of_fold, stratified_folds
+from .io import read_table, sha256_file
+from .metrics import leaderboard
+from .model import LeadModel, Predictor, Threshold, ThresholdSource, TrainingEvidence
+from .neural_params import check_device
+from .profile import profile_table
+from .registry import NEURAL, check_params, make_model, param_names, parse_model_names
+from .schema import infer_schema, prepare
+from .threshold import REPORTED_OBJECTIVES, f1_optimal_threshold, objective_threshold, parse_objective
+
+Progress = Callable[[str, int, int], None]  # (what just finished, steps done, steps in all)
+FEATURE_MODES = ("auto", "raw")
+# The command line's names of the neural parameters it sets; the messages use them.
+NEURAL_OPTIONS = {"epochs": "--epochs", "batch_size": "--batch-size", "lr": "--lr", "loss": "--loss", "device": "--device"}
+
+
+@dataclass
+class TrainOptions:
+    """What to train and how; ``neural_params`` go to the neural models only (epochs, lr, device...)."""
+
+    models: list[str] = field(default_factory=lambda: ["gbdt"])
+    folds: int = 5
+    seed: int = 0
+    threshold: float | None = None
+    ensemble: str = "mean"
+    features: str = "auto"
+    objective: str = "f1"
+    calibration: str = "auto"
+    neural_params: dict = field(default_factory=dict)
+
+    def check(self) -> None:
+        """Raise :class:`~hotleads.exceptions.ParameterError` for the first bad option, before any work."""
+        parse_model_names(",".join(self.models))
+        if self.folds < 2:
+            raise ParameterError(f"--folds must be an integer >= 2; got {self.folds}.")
+        if not 0 <= self.seed <= 2**32 - self.folds:  # fold k seeds its models with seed + k, and numpy takes < 2**32
+            raise ParameterError(f"--seed must be an integer from 0 to {2**32 - self.folds} with {self.folds} folds; got {self.seed}.")
+        if self.threshold is not None and not 0.0 < self.threshold < 1.0:
+            raise ParameterError(f"--threshold must be between 0 and 1 (exclusive); got {self.threshold}.")
+        if self.features not in FEATURE_MODES:
+            raise ParameterError(f"--features must be one of {', '.join(FEATURE_MODES)}; got '{self.features}'.")
+        if self.ensemble not in METHODS:
+            raise ParameterError(f"--ensemble must be one of {', '.join(METHODS)}; got '{self.ensemble}'.")
+        if self.calibration not in CALIBRATION_CHOICES:
+            raise ParameterError(f"--calibration must be one of {', '.join(CALIBRATION_CHOICES)}; got '{self.calibration}'.")
+        if parse_objective(self.objective).metric != "f1" and self.threshold is not None:
+            raise ParameterError(f"--threshold and --objective {self.objective} both set the threshold; give one of them.")
+        self._check_neural_params()
+
+    def _check_neural_params(self) -> None:
+        """``neural_params`` by the neural estimators' own rules, also when no neural model is chosen
+        (``--epochs 0`` is a mistake either way), without importing torch; the messages use the
+        command line's option names."""
+        known = {name: model for model in sorted(NEURAL) for name in param_names(model)}
+        for name, value in self.neural_params.items():
+            option = NEURAL_OPTIONS.get(name, f"neural parameter {name!r}")
+            if name not in known:
+                raise ParameterError(f"{option} is unknown to the neural models; choose from {', '.join(sorted(known))}.")
+            if name == "device":
+                check_device(value, name=option)
+                continue
+            try:
+                check_params(known[name], {name: value})
+            except ValueError as exc:  # "The 'lr' parameter of CNNClassifier must be X. Got Y instead." -> "--lr must be X; got Y."
+                rule = re.match(r"The '\w+' parameter of \w+ must be (.*)\. Got .* instead\.", str(exc), re.S)
+                raise ParameterError(f"{option} must be {_plain_rule(rule.group(1))}; got {value!r}." if rule else str(exc)) from None
+        for model in (name for name in self.models if name in NEURAL):
+            try:  # the rules of one model (e.g. the transformer's n_heads must divide d_token), in its own words
+                check_params(model, {name: value for name, value in self.neural_params.items() if name in param_names(model)})
+            except ValueError as exc:
+                raise ParameterError(" ".join(str(exc).splitlines())) from None
+
+
+def _plain_rule(rule: str) -> str:
+    """scikit-learn's wording of a constraint, as a command-line user reads it.
+
+    Examples
+    --------
+    >>> _plain_rule("an int in the range [1, inf)"), _plain_rule("a float in the range (0.0, inf)")
+    ('an int >= 1', 'a float > 0.0')
+    >>> _plain_rule("a str among {'categorical', 'binary'}")  # scikit-learn lists a set: in any order
+    "'binary' or 'categorical'"
+    """
+    if options := re.fullmatch(r"a str among \{(.*)\}", rule):
+        return " or ".join(sorted(part.strip() for part in options.group(1).split(",")))
+    if bound := re.fullmatch(r"(an? \w+) in the range ([\[(])(.+?), inf\)", rule):
+        kind, bracket, low = bound.groups()
+        return f"{kind} {'>=' if bracket == '[' else '>'} {low}"
+    return rule
+
+
+@dataclass
+class _Member:
+    """One model during training: the estimator refitted on all rows, its OOF probabilities and fit time."""
+
+    estimator: object
+    oof: np.ndarray
+    fit_seconds: float
+
+
+def train_file(
+    path: str | Path,
+    options: TrainOptions,
+    *,
+    progress: Progress | None = None,
+    read_options: dict | None = None,
+    **schema_options,
+) -> LeadModel:
+    """Read a labelled table (``read_options`` go to :func:`~hotleads.io.read_table`) and :func:`train` on it.
+
+    The file's path and SHA-256 are recorded in ``evidence.training``.
+    """
+    options.check()
+    frame = read_table(path, **(read_options or {}))
+    model = train(frame, options, source=str(path), progress=progress, **schema_options)
+    model.evidence.training.update(path=str(path), sha256=sha256_file(path))
+    return model
+
+
+def train(frame: pd.DataFrame, options: TrainOptions, *, source: str = "table", progress: Progress | None = None, **schema_options) -> LeadModel:
+    """Validate, preprocess, cross-fit every model, ensemble, calibrate and choose the threshold on OOF output.
+
+    ``schema_options`` go to :func:`~hotleads.schema.infer_schema` (``target``, ``id_column``,
+    ``drop``...). A leak column, a small class or degenerate OOF scores are warned about
+    (:class:`DataWarning`) and recorded in ``evidence.training["warnings"]``, with every column's
+    single-column OOF ROC-AUC in ``evidence.training["column_auc"]`` (see :mod:`hotleads.diagnostics`).
+
+    Raises
+    ------
+    DataError
+        The table cannot be used (columns, values, too few rows of a class for the folds).
+    ParameterError
+        An option is invalid (checked before any work).
+    """
+    options.check()
+    schema = infer_schema(frame, source=source, **schema_options)
+    prepared = prepare(frame, schema, source=source, labelled=True, training=True)
+    preprocessor = Preprocessor().fit(prepared.features, schema)
+    X, y = preprocessor.transform(prepared.features), prepared.y
+    folds = _folds(y, options, source)
+    fold_matrices, discovery = [X] * len(folds), None
+    if options.features == "auto":
+        preprocessor, fold_matrices, discovery = _discover_nested(preprocessor, prepared.features, X, y, folds, options.seed)
+        X = preprocessor.transform(prepared.features)
+    members = _cross_fit_all(X, fold_matrices, y, folds, preprocessor.categorical_indices, options, progress)
+    combiner, oof_uncalibrated = _combine(members, y, folds, options)
+    calibrator, oof, calibration = choose_calibration(options.calibration, y, oof_uncalibrated, folds)
+    thresholds = threshold_table(y, oof, options.objective)
+    predictor = Predictor(
+        schema=schema,
+        preprocessor=preprocessor,
+        members={name: m.estimator for name, m in members.items()},
+        combiner=combiner,
+        calibrator=calibrator,
+        threshold=_decide_threshold(options, thresholds),
+    )
+    checks = training_checks(prepared.features, schema, y, oof, folds)
+    for found in checks["warnings"]:
+        warnings.warn(found["message"], DataWarning, stacklevel=2)
+    predictor.explainer = fit_explainer(predictor, prepared.features)
+    evidence = TrainingEvidence(
+        y=y,
+        oof=oof,
+        oof_uncalibrated=oof_uncalibrated,
+        member_oof={name: m.oof for name, m in members.items()},
+        seed=options.seed,
+        folds=options.folds,
+        leaderboard=_leaderboard(y, members, predictor, oof),
+        thresholds=thresholds,
+        calibration={key: value for key, value in calibration.items() if key != "method"},
+        training={"source": source, "rows": int(len(y)), **checks},
+        discovery=discovery,
+        profile=profile_table(prepared.features, schema, y),
+        importance=global_importance(predictor, prepared.features, seed=options.seed),
+    )
+    return LeadModel(predictor, evidence)
+
+
+def _leaderboard(y: np.ndarray, members: dict[str, _Member], predictor: Predictor, oof: np.ndarray) -> list[dict]:
+    """Each member at its own OOF F1-optimal threshold, and the final predictor at its threshold (one builder: metrics.leaderboard)."""
+    rows = {name: (m.oof, f1_optimal_threshold(y, m.oof)[0]) for name, m in members.items()}
+    seconds = {name: m.fit_seconds for name, m in members.items()}
+    keys = ("model", "final", "f1", "threshold", "precision", "recall", "pr_auc", "roc_auc", "f1_at_0_5", "fit_seconds")
+    board = leaderboard(y, rows, (predictor.label, oof, predictor.threshold.value), fit_seconds=seconds)
+    return [{key: row[key] for key in keys} for row in board]
+
+
+def threshold_table(y: np.ndarray, oof: np.ndarray, objective: str = "f1") -> dict[str, dict]:
+    """What each reported objective (and ``objective``) would choose on the OOF probabilities."""
+    names = dict.fromkeys([*REPORTED_OBJECTIVES, parse_objective(objective).name])
+    return {name: objective_threshold(y, oof, parse_objective(name)) for name in names}
+
+
+def _decide_threshold(options: TrainOptions, thresholds: dict[str, dict]) -> Threshold:
+    if options.threshold is not None:
+        return Threshold(options.threshold, ThresholdSource.USER, None)
+    objective = parse_objective(options.objective)
+    chosen = thresholds[objective.name]
+    if not chosen["attainable"]:
+        best = thresholds["f1"]
+        warnings.warn(
+            f"--objective {objective.name}: no threshold reaches it on the out-of-fold predictions "
+            f"(at the F1-optimal threshold precision is {best['precision']:.3f} and recall {best['recall']:.3f}); "
+            "the model uses the F1-optimal threshold instead; retrain with a lower target to change it.",
+            ObjectiveWarning,
+            stacklevel=3,
+        )
+        return Threshold(best["threshold"], ThresholdSource.OOF_F1, "f1")
+    if objective.metric == "f1":
+        return Threshold(chosen["threshold"], ThresholdSource.OOF_F1, "f1")
+    return Threshold(chosen["threshold"], ThresholdSource.OOF_OBJECTIVE, objective.name)
+
+
+class ObjectiveWarning(HotleadsWarning):
+    """The requested threshold objective cannot be met; the F1-optimal threshold is used."""
+
+
+def _folds(y: np.ndarray, options: TrainOptions, source: str) -> list[Fold]:
+    smallest = int(np.bincount(y).min())
+    if smallest < options.folds:
+        raise DataError(f"{source}: the smaller class has {smallest} row(s), fewer than --folds {options.folds}; add labelled rows or lower --folds.")
+    return stratified_folds(y, options.folds, seed=options.seed)
+
+
+def _discover_nested(
+    preprocessor: Preprocessor, features: pd.DataFrame, X: np.ndarray, y: np.ndarray, folds, seed: int
+) -> tuple[Preprocessor, list[np.ndarray], dict]:
+    """Feature discovery for the saved predictor (all rows) and, nested, for each fold.
+
+    Fold *k*'s models read the features chosen without fold *k*'s labels, so their OOF output
+    stays a fair estimate for unseen rows. Returns (the preprocessor with the all-rows choice, one
+    matrix per fold, the all-rows evidence); ``preprocessor`` itself is not changed.
+    """
+    base, categorical = preprocessor.base_frame(features), preprocessor.categorical_indices
+    found = discover(base, X, y, categorical=categorical, seed=seed)
+    matrices = []
+    for train_rows, _ in folds:
+        kept = select_within(train_rows, found, base, X, y, categorical=categorical, seed=seed)
+        matrices.append(preprocessor.with_derived(kept).transform(features))
+    evidence = found.to_dict() | {"kept_per_fold": [m.shape[1] - X.shape[1] for m in matrices]}
+    return preprocessor.with_derived(found.kept), matrices, evidence
+
+
+def _cross_fit_all(X, fold_matrices, y, folds, categorical, options: TrainOptions, progress: Progress | None) -> dict[str, _Member]:
+    """Fit each model on every fold (fold k reads ``fold_matrices[k]``) for OOF output, then on all of ``X``."""
+    steps = len(folds) + 1
+    members = {}
+    for m, name in enumerate(options.models):
+        params = options.neural_params if name in NEURAL else {}
+        fold_estimators, started = [], time.perf_counter()
+
+        def fit_predict(k, train_rows, valid_rows, name=name, params=params, fold_estimators=fold_estimators, m=m):
+            estimator = make_model(name, categorical_features=categorical, random_state=options.seed + k, **params)
+            estimator.fit(fold_matrices[k][train_rows], y[train_rows])
+            fold_estimators.append(estimator)
+            _report(progress, f"{name}: fold {k + 1}/{len(folds)}", m * steps + k + 1, len(options.models) * steps)
+            return estimator.predict_proba(fold_matrices[k][valid_rows])[:, 1]
+
+        oof = out_of_fold(folds, fit_predict, len(y))
+        refit = {**params, **refit_params(fold_estimators)}
+        final = make_model(name, categorical_features=categorical, random_state=options.seed, **refit).fit(X, y)
+        _report(progress, f"{name}: refit on all rows", (m + 1) * steps, len(options.models) * steps)
+        members[name] = _Member(final, oof, time.perf_counter() - started)
+    return members
+
+
+def refit_params(fold_estimators: list) -> dict:
+    """Parameters for the all-rows refit: neural models train for the median early-stopped epoch count."""
+    epochs = [getattr(estimator, "best_epoch_", None) for estimator in fold_estimators]
+    if None in epochs:
+        return {}
+    return {"epochs": max(1, int(np.median(epochs))), "patience": None, "validation_fraction": 0.0}
+
+
+def _report(progress: Progress | None, label: str, done: int, total: int) -> None:
+    if progress:
+        progress(label, done, total)
+
+
+def _combine(members: dict[str, _Member], y, folds, options: TrainOptions) -> tuple[Ensemble | None, np.ndarray]:
+    if len(members) == 1:
+        return None, next(iter(members.values())).oof
+    names = list(members)
+    oof_matrix = np.column_stack([members[name].oof for name in names])
+    ensemble = fit_ensemble(options.ensemble, names, oof_matrix, y, seed=options.seed)
+    return ensemble, nested_oof(options.ensemble, names, oof_matrix, y, folds, seed=options.seed)

@@ -1,0 +1,60 @@
+"""Tests of the main job as a library call (hotleads.workflow.run)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from hotleads import run
+from hotleads.exceptions import ParameterError
+from hotleads.model import Predictor
+from hotleads.training import TrainOptions
+
+ROWS = 1000  # 600 train, 200 test, 200 holdout
+
+
+@pytest.fixture(scope="module")
+def done(tmp_path_factory: pytest.TempPathFactory):
+    """``run`` on built-in data, counting the rows each predictor call scored."""
+    scored_rows = []
+    original = Predictor.member_probas
+
+    def counting(self, X):
+        scored_rows.append(len(X))
+        return original(self, X)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(Predictor, "member_probas", counting)
+        result = run(tmp_path_factory.mktemp("run") / "out", rows=ROWS, options=TrainOptions(folds=3, features="raw"))
+    return result, scored_rows
+
+
+def test_run_writes_every_output_from_one_scoring_of_each_table(done) -> None:
+    result, scored_rows = done
+    out = result.out
+    for name in ("submission.csv", "scores.csv", "metrics.json", "report.html", "model/manifest.json", "data/train.csv"):
+        assert (out / name).is_file(), name
+    # a single gbdt explains by TreeSHAP (no predictor call), so the predictor's calls are the scorings of
+    # test.csv (200 rows) and holdout.csv (200 rows): each table once, none twice
+    assert scored_rows == [200, 200]
+    submission = pd.read_csv(out / "submission.csv")
+    assert submission["Id"].tolist() == result.holdout.leads["Id"].tolist()
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics == json.loads(json.dumps(result.summary))
+    assert metrics["test"]["metrics"] == result.test["metrics"]
+    assert metrics["leaderboard"] == result.model.evidence.leaderboard
+
+
+def test_a_bad_output_folder_is_refused_before_any_work(tmp_path: Path) -> None:
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(ParameterError, match=r"--out .*file: is a file, not a folder"):
+        run(tmp_path / "file", rows=ROWS)
+    with pytest.raises(ParameterError, match=r"--rows must be at least"):
+        run(tmp_path / "out", rows=5)
+    (tmp_path / "out" / "report.html").mkdir(parents=True)
+    with pytest.raises(ParameterError, match=r"--out .*report\.html: is a folder"):
+        run(tmp_path / "out", rows=ROWS)
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["report.html"]  # nothing generated
