@@ -18,7 +18,6 @@ from hotleads.io import read_table
 from hotleads.metrics import classification_metrics
 from hotleads.model import LeadModel, ThresholdSource
 from hotleads.schema import DataWarning, prepare
-from hotleads.scoring import evaluate, score
 from hotleads.threshold import f1_optimal_threshold
 from hotleads.training import TrainOptions, train, train_file
 
@@ -128,52 +127,6 @@ def test_ensemble_threshold_and_leaderboard_come_from_oof(pair: LeadModel) -> No
     assert board["ensemble"]["f1"] == pytest.approx(pair.oof_metrics()["f1"])
 
 
-def test_score_combines_members_and_applies_the_threshold(pair: LeadModel, dataset: Path) -> None:
-    holdout = read_table(dataset / "holdout.csv")
-    table = score(pair.predictor, holdout)
-    scored, member_probas, predictor = table.leads, table.member_probas, pair.predictor
-    assert table.y is None
-    assert list(scored.columns) == ["Id", "name", "probability", "lead_score", "rank", "tier", "prediction"]
-    assert scored["name"].tolist() == holdout["company_name"].tolist()
-    assert scored["Id"].tolist() == holdout["company_id"].tolist()
-    X = features_of(pair, holdout)
-    for name, member in predictor.members.items():
-        np.testing.assert_array_equal(member_probas[name], member.predict_proba(X)[:, 1])
-    expected = predictor.calibrator.transform(predictor.combiner.combine(np.column_stack([member_probas["gbdt"], member_probas["logreg"]])))
-    np.testing.assert_allclose(scored["probability"], expected)
-    np.testing.assert_array_equal(table.raw, predictor.combine(member_probas))
-    np.testing.assert_array_equal(scored["prediction"], (scored["probability"] >= predictor.threshold.value).astype(int))
-    np.testing.assert_array_equal(scored["lead_score"], np.rint(scored["probability"] * 100).astype(int))
-    assert scored["lead_score"].between(0, 100).all()
-    assert sorted(scored["rank"]) == list(range(1, len(holdout) + 1))
-    assert scored["probability"].iloc[scored["rank"].to_numpy().argsort()].is_monotonic_decreasing
-
-
-def test_evaluate_reports_the_final_predictor_and_every_member(pair: LeadModel, test_frame: pd.DataFrame) -> None:
-    table = score(pair.predictor, test_frame, source="test.csv", labelled=True)
-    result = evaluate(pair, table)
-    assert (result["source"], result["final"]) == ("test.csv", "ensemble")
-    assert set(result["members"]) == {"gbdt", "logreg"}
-    y = table.y
-    np.testing.assert_array_equal(y, test_frame["is_hot_lead"].astype(int))
-    assert result["metrics"] == classification_metrics(y, table.probability, pair.predictor.threshold.value)
-    for name, oof in pair.evidence.member_oof.items():
-        own_threshold = f1_optimal_threshold(pair.evidence.y, oof)[0]
-        assert result["members"][name] == classification_metrics(y, table.member_probas[name], own_threshold)
-    rows = {row["model"]: row for row in result["leaderboard"]}
-    assert rows["ensemble"]["final"] and rows["ensemble"]["f1"] == result["metrics"]["f1"]
-    assert rows["gbdt"]["f1"] == result["members"]["gbdt"]["f1"]
-    assert result["metrics"]["f1"] > 0.5  # the generated data has signal; a broken pipeline scores near 0.3
-
-
-def test_evaluate_needs_labels(trained: LeadModel, dataset: Path) -> None:
-    with pytest.raises(DataError, match=r"holdout\.csv: missing column\(s\) \['is_hot_lead'\]"):
-        score(trained.predictor, read_table(dataset / "holdout.csv"), source="holdout.csv", labelled=True)
-    unlabelled = score(trained.predictor, read_table(dataset / "holdout.csv"), source="holdout.csv")
-    with pytest.raises(ParameterError, match=r"holdout\.csv: scored without labels; score it with labelled=True to evaluate\."):
-        evaluate(trained, unlabelled)
-
-
 def test_a_user_threshold_is_kept(frame: pd.DataFrame) -> None:
     model = train(frame, TrainOptions(models=["logreg"], folds=3, threshold=0.3))
     threshold = model.predictor.threshold
@@ -197,14 +150,6 @@ def test_progress_reports_every_step(frame: pd.DataFrame) -> None:
     train(frame, TrainOptions(models=["logreg"], folds=3), progress=lambda label, done, total: calls.append((done, total)))
     assert [done for done, _ in calls] == list(range(1, len(calls) + 1))
     assert calls[-1][0] == calls[-1][1] >= 3
-
-
-def test_unseen_categories_are_scored_with_a_warning(trained: LeadModel, dataset: Path) -> None:
-    holdout = read_table(dataset / "holdout.csv")
-    holdout.loc[:4, "industry"] = "Biotech"
-    with pytest.warns(DataWarning, match=r"column 'industry': 5 row\(s\) have categories not seen in training \(\['Biotech'\]\)"):
-        scored = score(trained.predictor, holdout)
-    assert scored.leads["probability"].notna().all()
 
 
 @pytest.mark.parametrize(
@@ -236,14 +181,6 @@ def test_too_few_minority_rows_for_the_folds(frame: pd.DataFrame) -> None:
     small = frame.drop(index=positives[3:])
     with pytest.raises(DataError, match=r"t\.csv: the smaller class has 3 row\(s\), fewer than --folds 5; add labelled rows or lower --folds\."):
         train(small, TrainOptions(models=["logreg"], folds=5), source="t.csv")
-
-
-def test_explaining_the_top_rows_only_leaves_the_others_blank(trained: LeadModel, holdout_frame: pd.DataFrame) -> None:
-    everyone = score(trained.predictor, holdout_frame, explain=True).leads
-    top = score(trained.predictor, holdout_frame, explain=5).leads
-    best = top["rank"] <= 5
-    assert (top.loc[best, "reason_1"] != "").all() and (top.loc[~best, ["reason_1", "reason_2", "reason_3"]] == "").all().all()
-    pd.testing.assert_frame_equal(top[best], everyone[best])
 
 
 # ---------------------------------------------------------------- warnings about the run: small tables, leaks

@@ -28,6 +28,7 @@ from threadpoolctl import threadpool_limits
 
 from .base import LeadClassifier, resolve_n_jobs
 from .io import jsonable
+from .metrics import sigmoid
 
 PREDICT_CHUNK = 65_536
 MIN_LEAF_ROWS, MAX_LEAF_ROWS = 2, 50  # bounds of GBDTClassifier's automatic min_child_samples
@@ -375,7 +376,7 @@ class LogRegClassifier(LeadClassifier):
         logits = design @ self.coef_ + self.intercept_
         if self.pairs_:
             logits = logits + self._products(self._shapes(design)) @ self.pair_coef_
-        return _sigmoid(logits)
+        return sigmoid(logits)
 
     STATE = (
         "numeric",
@@ -451,7 +452,3 @@ def _spline_basis(column: np.ndarray, knots: np.ndarray) -> np.ndarray:
         return column[:, None]
     transformer = SplineTransformer(knots=knots[:, None], degree=SPLINE_DEGREE, extrapolation="linear")
     return transformer.fit(knots[:, None]).transform(column[:, None])
-
-
-def _sigmoid(logits: np.ndarray) -> np.ndarray:
-    return 1.0 / (1.0 + np.exp(-np.clip(logits, -500, 500)))

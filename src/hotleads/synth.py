@@ -67,6 +67,7 @@ import numpy as np
 import pandas as pd
 
 from .io import atomic_path, write_csv, write_json
+from .metrics import sigmoid
 from .threshold import sweep
 
 GENERATOR = "hotleads.synth v1"
@@ -403,7 +404,7 @@ def _true_proba(lat: dict[str, np.ndarray]) -> np.ndarray:
     stage = (lat["rounds"] >= 2) & (lat["rounds"] <= 4)
     role = np.array([ROLE_EFFECT[x] for x in lat["role"]])
     z = -6.43 + 4.4 * r + 2.0 * j + 2.8 * np.tanh(g) + 3.2 * r * j + 1.2 * t + 0.7 * e + 0.6 * f + 1.0 * stage + role
-    return 1.0 / (1.0 + np.exp(-z))
+    return sigmoid(z)
 
 
 def _observe(lat: dict[str, np.ndarray], noise: dict[str, np.ndarray], clean: bool) -> pd.DataFrame:
