@@ -60,6 +60,9 @@ STARTUP_RUNS = 5  # each command's median of this many runs
 STARTUP_LIMIT = 0.5  # issue 11: --version and --help in under half a second
 STARTUP_ROWS = 100  # rows of the end-to-end predict
 HEAVY = ("torch", "matplotlib", "lightgbm", "sklearn", "pandas")
+TUNE_BUDGETS = {"gbdt": 40, "logreg": 20, "lstm": 15, "cnn": 15, "transformer": 15}  # trials per model (issue 12)
+TUNE_TIMEOUT = 1200  # seconds per neural model: 15 trials or 20 minutes, whichever ends first
+TUNE_SPEED_TRIALS = 12  # gbdt trials of the 1-vs-2-worker and pruning on/off comparisons
 
 
 def peak_mb() -> float:
@@ -313,7 +316,7 @@ def ensemble_rows(workdir: Path, members: list[str]) -> list[dict]:
     return rows
 
 
-SECTIONS = ("startup", "train", "unseen", "seed-config", "builtin", "formats")
+SECTIONS = ("startup", "train", "unseen", "seed-config", "builtin", "formats", "tune")
 BUILTIN_ONLY = {"startup", "builtin", "formats"}  # sections that run without the challenge data
 
 
@@ -367,7 +370,49 @@ def bench(models: list[str], workdir: Path, *, sections: list[str], builtin_rows
         report["builtin"] = builtin(models, workdir, builtin_rows, builtin_seeds)
     if "formats" in sections:
         report["formats"] = formats(workdir)
+    if "tune" in sections:
+        report["tune"] = tune_section(models, workdir)
     return report
+
+
+def tune_section(models: list[str], workdir: Path) -> dict:
+    """Each model tuned on train.csv (budget ``TUNE_BUDGETS``): default and tuned F1 on the set-aside rows; on the
+    built-in data also the test split's F1 against its Bayes F1; then gbdt's trials per minute with 1 and 2 workers,
+    and with the pruner on and off."""
+    from hotleads import synth
+
+    builtin = workdir / "tune-builtin"
+    bayes = synth.write_dataset(builtin, rows=20_000, seed=0)
+    rows = []
+    for model in models:
+        rows.append(tune_run(model, SHARED / "train.csv", workdir / f"tune-{model}", trials=TUNE_BUDGETS[model]) | {"data": "train.csv"})
+        run = tune_run(model, builtin / "train.csv", workdir / f"tune-builtin-{model}", trials=TUNE_BUDGETS[model], test=builtin / "test.csv")
+        rows.append(run | {"data": "built-in (20,000 rows, seed 0)", "test_bayes_f1": bayes["test_bayes_f1"]})
+    speed = [
+        tune_run("gbdt", SHARED / "train.csv", workdir / f"tune-speed-{workers}-{pruner}", trials=TUNE_SPEED_TRIALS, workers=workers, pruner=pruner)
+        | {"workers": workers, "pruner": pruner}
+        for workers, pruner in ((1, "median"), (2, "median"), (1, "none"))
+    ]
+    return {"runs": rows, "speed": speed}
+
+
+def tune_run(model: str, data: Path, folder: Path, *, trials: int, workers: int = 1, pruner: str = "median", test: Path | None = None) -> dict:
+    """One `hotleads tune` (wall seconds, trials, pruned, best OOF, set-aside F1s); with ``test``, the chosen configuration's test F1."""
+    folder.mkdir(parents=True, exist_ok=True)
+    timeout = ["--timeout", str(TUNE_TIMEOUT)] if model in ("lstm", "cnn", "transformer") else []
+    started = time.perf_counter()
+    _hotleads("tune", str(data), "--models", model, "--trials", str(trials), "--workers", str(workers), "--pruner", pruner,
+              "--out", str(folder / "best.json"), *timeout, "--quiet")  # fmt: skip
+    seconds = time.perf_counter() - started
+    found = json.loads((folder / "best.json").read_text())["models"][model]
+    result = {"model": model, "seconds": seconds, "trials": len(found["search"]["trials"]), "pruned": found["search"]["pruned"], "oof": found["oof"],
+              **{key: found["holdout"][key] for key in ("default_f1", "tuned_f1", "chosen", "rows")}}  # fmt: skip
+    if test is not None:
+        for label, params in (("default", []), ("tuned", ["--params", str(folder / "best.json")])):
+            _hotleads("train", str(data), "--out", str(folder / f"model-{label}"), "--models", model, *params, "--quiet")
+            done = subprocess.run([str(HOTLEADS), "evaluate", str(folder / f"model-{label}"), str(test), "--json"], capture_output=True, text=True, check=True)
+            result[f"test_{label}_f1"] = json.loads(done.stdout)["metrics"]["f1"]
+    return result
 
 
 def startup(workdir: Path) -> dict:
@@ -544,7 +589,28 @@ def markdown(report: dict) -> str:
         lines += builtin_markdown(report["builtin"])
     if "formats" in report:
         lines += formats_markdown(report["formats"])
+    if "tune" in report:
+        lines += tune_markdown(report["tune"])
     return "\n".join(lines) + "\n"
+
+
+def tune_markdown(t: dict) -> list[str]:
+    lines = ["", "### Tuning (`hotleads tune`): default and tuned, scored on the 20 % set aside before the search", "",
+             "| model | data | trials (pruned) | minutes | best OOF F1 | set-aside F1 default / tuned | kept | test F1 default / tuned / Bayes |",
+             "| --- | --- | --- | --- | --- | --- | --- | --- |"]  # fmt: skip
+    for r in t["runs"]:
+        test = f"{r['test_default_f1']:.4f} / {r['test_tuned_f1']:.4f} / {r['test_bayes_f1']:.4f}" if "test_tuned_f1" in r else ""
+        lines.append(f"| {r['model']} | {r['data']} | {r['trials']} ({r['pruned']}) | {r['seconds'] / 60:.1f} | {r['oof']:.4f} | "
+                     f"{r['default_f1']:.4f} / {r['tuned_f1']:.4f} | {r['chosen']} | {test} |")  # fmt: skip
+    lines += [
+        "",
+        f"gbdt on train.csv, {TUNE_SPEED_TRIALS} trials:",
+        "",
+        "| workers | pruner | minutes | trials per minute | pruned |",
+        "| --- | --- | --- | --- | --- |",
+    ]
+    lines += [f"| {r['workers']} | {r['pruner']} | {r['seconds'] / 60:.1f} | {r['trials'] / (r['seconds'] / 60):.1f} | {r['pruned']} |" for r in t["speed"]]
+    return lines
 
 
 def startup_markdown(s: dict) -> list[str]:

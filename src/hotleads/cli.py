@@ -223,6 +223,7 @@ def train(
     lr: Annotated[float | None, typer.Option(help="Neural models: learning rate.")] = None,
     loss: Annotated[str | None, typer.Option(help="Neural models: binary or categorical.")] = None,
     device: Device = "auto",
+    params: Annotated[Path | None, typer.Option(help="best.json of `hotleads tune`: each model's chosen parameters.")] = None,
     quiet: Quiet = False,
 ) -> None:
     """Train models with out-of-fold threshold selection and save them to a model directory."""
@@ -231,6 +232,7 @@ def train(
 
     bundle.check_target(out)  # before training, not after it
     _check_parents("--out", out)
+    model_params, search = _tuned(params)
     options = training.TrainOptions(
         models=parse_model_names(models),
         folds=folds,
@@ -241,10 +243,11 @@ def train(
         objective=objective,
         calibration=calibration,
         neural_params=_neural_params(epochs=epochs, batch_size=batch_size, lr=lr, loss=loss, device=device),
+        model_params=model_params,
     )
     roles = _roles(target, id_column, drop, categorical, dates, positive, negative, na_values, dayfirst, decimal_comma, decimal_point)
     with _progress(quiet) as progress:
-        model = training.train_file(data, options, progress=progress, read_options=_reading(sep, encoding, sheet), **roles)
+        model = training.train_file(data, options, progress=progress, read_options=_reading(sep, encoding, sheet), search=search, **roles)
     bundle.save(model, out)
     predictor, evidence = model.predictor, model.evidence
     if explain_features:
@@ -254,6 +257,137 @@ def train(
         _print_leaderboard(evidence.leaderboard, title=f"out-of-fold, {folds} folds, {evidence.training['rows']} rows")
         _print_thresholds(model)
         stdout.print(f"final: {predictor.label}, threshold {predictor.threshold.value:.4f} ({predictor.threshold.reason()}); saved to {out}")
+
+
+def _tuned(params: Path | None) -> tuple[dict, dict | None]:
+    """(model parameters, search evidence) of ``--params best.json``; nothing without it."""
+    if params is None:
+        return {}, None
+    from .tune import read_params
+
+    return read_params(params)
+
+
+@app.command()
+@user_errors
+def tune(
+    data: Annotated[Path, typer.Argument(help="Labelled company table (CSV, Parquet or Excel).")],
+    models: Annotated[str, typer.Option(help="Comma-separated models to tune, each in its own study: gbdt, logreg, lstm, cnn, transformer.")] = "gbdt",
+    trials: Annotated[int | None, typer.Option(help="Trials this run adds to each model's study (shared by --workers).")] = 20,
+    timeout: Annotated[float | None, typer.Option(help="Seconds of search per model (with --trials: whichever ends first).")] = None,
+    storage: Annotated[
+        str | None, typer.Option(help="Where studies live: a journal file (default: beside --out) or a database URL, postgresql://user@host/db.")
+    ] = None,
+    study: Annotated[str | None, typer.Option(help="Study name (the model is appended); default from the data's checksum.")] = None,
+    out: Annotated[Path, typer.Option(help="best.json to write: chosen parameters per model with the evidence.")] = Path("best.json"),
+    model_out: Annotated[Path | None, typer.Option(help="Also train the chosen configuration on all rows and save the model here.")] = None,
+    holdout_share: Annotated[float, typer.Option(help="Stratified share of rows set aside, never searched, to compare tuned and default.")] = 0.2,
+    pruner: Annotated[str, typer.Option(help="Stop poor trials after a fold or two: median, halving (successive halving) or none.")] = "median",
+    workers: Annotated[int, typer.Option(help="Processes searching each study at once, on this machine.")] = 1,
+    features: Annotated[str, typer.Option(help="auto or raw (see `train --help`).")] = "auto",
+    folds: Annotated[int, typer.Option(help="Stratified folds of each trial.")] = 5,
+    seed: Seed = 0,
+    objective: Annotated[
+        str, typer.Option(help="What a trial maximises: f1 (at the F1-optimal threshold), or the recall at precision>=P, the precision at recall>=R.")
+    ] = "f1",
+    target: Target = None,
+    id_column: IdColumn = None,
+    drop: Drop = None,
+    categorical: Categorical = None,
+    dates: Dates = None,
+    positive: Positive = None,
+    negative: Negative = None,
+    na_values: NaValues = None,
+    dayfirst: DayFirst = None,
+    decimal_comma: DecimalComma = None,
+    decimal_point: DecimalPoint = None,
+    sep: Sep = None,
+    encoding: Encoding = None,
+    sheet: Sheet = None,
+    device: Device = "auto",
+    quiet: Quiet = False,
+) -> None:
+    """Search each model's hyper-parameters (Optuna), compare tuned and default on set-aside rows, write best.json."""
+    from . import tune as tuning
+    from .io import read_table, sha256_file, write_json
+    from .registry import parse_model_names
+    from .training import TrainOptions
+
+    options = tuning.TuneOptions(
+        train=TrainOptions(models=parse_model_names(models), folds=folds, seed=seed, features=features, objective=objective, neural_params={"device": device}),
+        trials=trials, timeout=timeout, storage=storage, study=study, holdout_share=holdout_share, pruner=pruner,
+    )  # fmt: skip
+    options.check()
+    if workers < 1:
+        raise ParameterError(f"--workers must be a positive number of processes; got {workers}.")
+    _check_output("--out", out)
+    if model_out is not None:
+        from . import bundle
+
+        bundle.check_target(model_out)
+    roles = _roles(target, id_column, drop, categorical, dates, positive, negative, na_values, dayfirst, decimal_comma, decimal_point)
+    job = tuning.SearchJob(options, storage or tuning.default_storage(out), str(data), sha256_file(data), _reading(sep, encoding, sheet), roles)
+    frame = read_table(data, **job.read_options)
+    mine, *theirs = tuning.split_trials(options.trials, workers)
+    try:
+        with _tune_progress(quiet) as progress, tuning.worker_processes(job, theirs) as others:
+            result = job.worker(0, mine).run(frame, progress=progress, run_trials=options.trials, wait=others.wait)
+    except KeyboardInterrupt:
+        console.print(
+            f"stopped: every finished trial is kept in {tuning.redacted(job.storage)}; run the same command to continue.", markup=False, highlight=False
+        )
+        raise typer.Exit(130) from None
+    write_json(result.to_dict(), out)
+    if model_out is not None:
+        from . import bundle, training
+
+        chosen = TrainOptions(**{**vars(options.train), "model_params": result.chosen_params()})
+        trained = training.train_file(data, chosen, read_options=_reading(sep, encoding, sheet), search=result.to_dict()["models"], **roles)
+        bundle.save(trained, model_out)
+    if not quiet:
+        _print_search(result, out, model_out)
+
+
+def _print_search(result, out: Path, model_out: Path | None) -> None:
+    table = Table(title=f"Tuned and default configurations on the {result.data['set_aside']} set-aside rows ({result.objective})")
+    for column in ("model", "trials", "pruned", "best OOF", "default F1", "tuned F1", "kept"):
+        table.add_column(column, justify="left" if column in ("model", "kept") else "right")
+    for name, found in result.models.items():
+        holdout, search = found["holdout"], found["search"]
+        table.add_row(name, str(len(search["trials"])), str(search["pruned"]), f"{found['oof']:.4f}", f"{holdout['default_f1']:.4f}",
+                      f"{holdout['tuned_f1']:.4f}", holdout["chosen"])  # fmt: skip
+    stdout.print(table)
+    for name, found in result.models.items():
+        if found["holdout"]["chosen"] == "default":
+            stdout.print(f"{name}: the tuned configuration did not beat the default on the set-aside rows; best.json keeps the default.")
+    stdout.print(f"wrote {out}" + (f" and the model {model_out}" if model_out else "") + f"; train with it: hotleads train DATA --params {out}")
+
+
+class _tune_progress:
+    """A progress bar per model: trials done, best so far, pruned, time left (rich, on stderr)."""
+
+    def __init__(self, quiet: bool) -> None:
+        self.bar = None if quiet or not console.is_terminal else Progress(
+            TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"), TimeElapsedColumn(), console=console, transient=True,
+        )  # fmt: skip
+        self.tasks: dict[str, object] = {}
+
+    def __enter__(self):
+        if self.bar is None:
+            return None
+        self.bar.start()
+        return self.update
+
+    def update(self, done) -> None:
+        if done.model not in self.tasks:
+            self.tasks[done.model] = self.bar.add_task(done.model, total=done.target)
+        best = "-" if done.best is None else f"{done.best:.4f}"
+        left = "" if done.seconds_left is None else f", ~{done.seconds_left / 60:.0f} min left"
+        self.bar.update(self.tasks[done.model], completed=done.finished, description=f"{done.model}: best {best}, {done.pruned} pruned{left}")
+
+    def __exit__(self, *exc) -> None:
+        if self.bar is not None:
+            self.bar.stop()
 
 
 @app.command("schema")

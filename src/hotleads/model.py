@@ -151,7 +151,8 @@ class TrainingEvidence:
     member is its own final row). ``thresholds`` holds what each objective of
     :data:`~hotleads.threshold.REPORTED_OBJECTIVES` (and the training one) would choose;
     ``calibration`` the Brier scores of each calibration tried. ``training`` holds the source
-    table, its rows and SHA-256, and :func:`~hotleads.diagnostics.training_checks`' findings.
+    table, its rows and SHA-256, and :func:`~hotleads.diagnostics.training_checks`' findings;
+    ``search`` the evidence of the ``hotleads tune`` run whose parameters were used, if any.
     """
 
     y: np.ndarray
@@ -167,6 +168,7 @@ class TrainingEvidence:
     discovery: dict | None = None
     profile: dict | None = None
     importance: dict | None = None
+    search: dict | None = None  # {model: hotleads tune's trials, best so far, importance, set-aside comparison}
 
     @property
     def final_row(self) -> dict:

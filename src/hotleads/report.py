@@ -134,6 +134,7 @@ def build_report(model: LeadModel, data: ScoredTable | None = None, *, scoring: 
             _columns_section(shown),
             _data_section(shown),
             _discovery_section(shown),
+            *([_search_section(shown)] if model.evidence.search else []),
             _glossary_section(),
         ]
     return _page(f"Hot-lead model report: {model.predictor.label}", sections)
@@ -661,6 +662,39 @@ def _pair(train: float | None, scored: float | None) -> str:
     return "" if train is None and scored is None else f"{_pct(train)} / {_pct(scored)}"
 
 
+def _search_section(ev: ReportData) -> tuple[str, str, str]:
+    """What ``hotleads tune`` tried for each model, what won, and which parameters mattered."""
+    parts = [
+        "<p>The parameters of this model were chosen by <code>hotleads tune</code>: each trial was cross-fitted on the same "
+        "folds as training and scored out-of-fold; a share of the rows was set aside, never searched, and the tuned and default "
+        "configurations were each scored there. The tuned one is used only if it won there.</p>"
+    ]
+    for name, found in ev.model.evidence.search.items():
+        holdout, trials = found["holdout"], found["trials"]
+        pruned = sum(t["state"] == "pruned" for t in trials)
+        parts.append(
+            f"<p><b>{_esc(name)}</b>: {len(trials)} trials ({pruned} stopped early by the pruner), study <code>{_esc(found['study'])}</code>. "
+            f"On the {holdout['rows']:,} set-aside rows: default F1 {_f(holdout['default_f1'])}, tuned F1 {_f(holdout['tuned_f1'])}; "
+            f"<b>{'tuned' if holdout['chosen'] == 'tuned' else 'default'}</b> kept.</p>"
+        )
+        parts.append(_image(search_figure(trials, found["best_so_far"], name), f"objective by trial, {name}"))
+        if found.get("importance"):
+            rows = [[param, _pct(share)] for param, share in found["importance"].items()]
+            parts.append(
+                "<p>Which parameters mattered (Optuna's fANOVA importance, share of the objective's variance):</p>" + _table(["parameter", "importance"], rows)
+            )
+        if found.get("best"):
+            rows = [[param, _value(value)] for param, value in found["best"]["params"].items()]
+            parts.append(
+                f"<p>Best trial (number {found['best']['number']}, out-of-fold {_f(found['best']['value'])}):</p>" + _table(["parameter", "value"], rows)
+            )
+    return "search", "Hyper-parameter search", "\n".join(parts)
+
+
+def _value(value: object) -> str:
+    return f"{value:.4g}" if isinstance(value, float) else str(value)
+
+
 def _discovery_section(ev: ReportData) -> tuple[str, str, str]:
     found = ev.model.evidence.discovery
     if not found:
@@ -812,6 +846,23 @@ def score_distribution_figure(sets: list[Scored], threshold: float) -> Figure:
         ax.axvline(threshold, color="#000", linestyle="--", label=f"threshold {threshold:.3f}")
         ax.set(xlabel="score", ylabel="density" if s.y is not None else "companies", title=_plain(s.name), xlim=(0, 1))
         ax.legend(fontsize=8)
+    return figure
+
+
+def search_figure(trials: list[dict], best_so_far: list[float | None], name: str) -> Figure:
+    """Each finished trial's objective (pruned trials at their last reported fold are not shown) and the best so far."""
+    figure, (ax,) = _figure(8, 3.8)
+    done = [(t["number"], t["value"]) for t in trials if t["state"] == "complete"]
+    if done:
+        ax.scatter(*zip(*done, strict=True), color=OOF_COLOR, s=14, label="trial (out-of-fold)")
+    pruned = [t["number"] for t in trials if t["state"] == "pruned"]
+    for number in pruned:
+        ax.axvline(number, color="#ddd", linewidth=1)
+    kept = [(t["number"], best) for t, best in zip(trials, best_so_far, strict=True) if best is not None]
+    if kept:
+        ax.step(*zip(*kept, strict=True), where="post", color="#d62728", label="best so far")
+    ax.set(xlabel="trial (grey lines: stopped early)", ylabel="objective", title=f"Search: {_plain(name)}")
+    ax.legend(loc="lower right", fontsize=8)
     return figure
 
 

@@ -37,7 +37,7 @@ from .model import LeadModel, Predictor, Threshold, ThresholdSource, TrainingEvi
 from .neural_params import check_device
 from .profile import profile_table
 from .registry import NEURAL, check_params, make_model, param_names, parse_model_names
-from .schema import infer_schema, prepare
+from .schema import Prepared, Schema, infer_schema, prepare
 from .threshold import REPORTED_OBJECTIVES, f1_optimal_threshold, objective_threshold, parse_objective
 
 Progress = Callable[[str, int, int], None]  # (what just finished, steps done, steps in all)
@@ -48,7 +48,12 @@ NEURAL_OPTIONS = {"epochs": "--epochs", "batch_size": "--batch-size", "lr": "--l
 
 @dataclass
 class TrainOptions:
-    """What to train and how; ``neural_params`` go to the neural models only (epochs, lr, device...)."""
+    """What to train and how.
+
+    ``neural_params`` go to every neural model (epochs, lr, device...); ``model_params`` to one
+    model each (``{"gbdt": {"num_leaves": 31}}``, as ``hotleads tune`` writes them in ``best.json``)
+    and win over ``neural_params``.
+    """
 
     models: list[str] = field(default_factory=lambda: ["gbdt"])
     folds: int = 5
@@ -59,6 +64,12 @@ class TrainOptions:
     objective: str = "f1"
     calibration: str = "auto"
     neural_params: dict = field(default_factory=dict)
+    model_params: dict[str, dict] = field(default_factory=dict)
+
+    def params(self, name: str) -> dict:
+        """The parameters model ``name`` is built with (beyond ``categorical_features`` and ``random_state``)."""
+        shared = self.neural_params if name in NEURAL else {}
+        return {**shared, **self.model_params.get(name, {})}
 
     def check(self) -> None:
         """Raise :class:`~hotleads.exceptions.ParameterError` for the first bad option, before any work."""
@@ -78,6 +89,16 @@ class TrainOptions:
         if parse_objective(self.objective).metric != "f1" and self.threshold is not None:
             raise ParameterError(f"--threshold and --objective {self.objective} both set the threshold; give one of them.")
         self._check_neural_params()
+        self._check_model_params()
+
+    def _check_model_params(self) -> None:
+        for name in self.model_params:
+            if name not in self.models:
+                raise ParameterError(f"--params has parameters for {name}, which --models does not train ({', '.join(self.models)}).")
+            try:
+                check_params(name, self.params(name))
+            except ValueError as exc:
+                raise ParameterError(f"--params, {name}: " + " ".join(str(exc).splitlines())) from None
 
     def _check_neural_params(self) -> None:
         """``neural_params`` by the neural estimators' own rules, also when no neural model is chosen
@@ -136,6 +157,7 @@ def train_file(
     *,
     progress: Progress | None = None,
     read_options: dict | None = None,
+    search: dict | None = None,
     **schema_options,
 ) -> LeadModel:
     """Read a labelled table (``read_options`` go to :func:`~hotleads.io.read_table`) and :func:`train` on it.
@@ -144,16 +166,19 @@ def train_file(
     """
     options.check()
     frame = read_table(path, **(read_options or {}))
-    model = train(frame, options, source=str(path), progress=progress, **schema_options)
+    model = train(frame, options, source=str(path), progress=progress, search=search, **schema_options)
     model.evidence.training.update(path=str(path), sha256=sha256_file(path))
     return model
 
 
-def train(frame: pd.DataFrame, options: TrainOptions, *, source: str = "table", progress: Progress | None = None, **schema_options) -> LeadModel:
+def train(
+    frame: pd.DataFrame, options: TrainOptions, *, source: str = "table", progress: Progress | None = None, search: dict | None = None, **schema_options
+) -> LeadModel:
     """Validate, preprocess, cross-fit every model, ensemble, calibrate and choose the threshold on OOF output.
 
     ``schema_options`` go to :func:`~hotleads.schema.infer_schema` (``target``, ``id_column``,
-    ``drop``...). A leak column, a small class or degenerate OOF scores are warned about
+    ``drop``...). ``search`` is the evidence of the ``hotleads tune`` run that chose
+    ``options.model_params`` (:func:`hotleads.tune.read_params`), kept for the report. A leak column, a small class or degenerate OOF scores are warned about
     (:class:`DataWarning`) and recorded in ``evidence.training["warnings"]``, with every column's
     single-column OOF ROC-AUC in ``evidence.training["column_auc"]`` (see :mod:`hotleads.diagnostics`).
 
@@ -165,16 +190,9 @@ def train(frame: pd.DataFrame, options: TrainOptions, *, source: str = "table", 
         An option is invalid (checked before any work).
     """
     options.check()
-    schema = infer_schema(frame, source=source, **schema_options)
-    prepared = prepare(frame, schema, source=source, labelled=True, training=True)
-    preprocessor = Preprocessor().fit(prepared.features, schema)
-    X, y = preprocessor.transform(prepared.features), prepared.y
-    folds = _folds(y, options, source)
-    fold_matrices, discovery = [X] * len(folds), None
-    if options.features == "auto":
-        preprocessor, fold_matrices, discovery = _discover_nested(preprocessor, prepared.features, X, y, folds, options.seed)
-        X = preprocessor.transform(prepared.features)
-    members = _cross_fit_all(X, fold_matrices, y, folds, preprocessor.categorical_indices, options, progress)
+    inputs = cross_fit_inputs(frame, options, source=source, **schema_options)
+    schema, prepared, preprocessor, y, folds = inputs.schema, inputs.prepared, inputs.preprocessor, inputs.y, inputs.folds
+    members = _cross_fit_all(inputs, options, progress)
     combiner, oof_uncalibrated = _combine(members, y, folds, options)
     calibrator, oof, calibration = choose_calibration(options.calibration, y, oof_uncalibrated, folds)
     thresholds = threshold_table(y, oof, options.objective)
@@ -201,9 +219,10 @@ def train(frame: pd.DataFrame, options: TrainOptions, *, source: str = "table", 
         thresholds=thresholds,
         calibration={key: value for key, value in calibration.items() if key != "method"},
         training={"source": source, "rows": int(len(y)), **checks},
-        discovery=discovery,
+        discovery=inputs.discovery,
         profile=profile_table(prepared.features, schema, y),
         importance=global_importance(predictor, prepared.features, seed=options.seed),
+        search=search,
     )
     return LeadModel(predictor, evidence)
 
@@ -273,24 +292,65 @@ def _discover_nested(
     return preprocessor.with_derived(found.kept), matrices, evidence
 
 
-def _cross_fit_all(X, fold_matrices, y, folds, categorical, options: TrainOptions, progress: Progress | None) -> dict[str, _Member]:
-    """Fit each model on every fold (fold k reads ``fold_matrices[k]``) for OOF output, then on all of ``X``."""
-    steps = len(folds) + 1
+@dataclass
+class CrossFitInputs:
+    """What every model's cross-fitting reads: typed table, fitted preprocessing, the folds and one matrix per fold.
+
+    ``fold_matrices[k]`` holds the features fold ``k``'s models read (discovered without fold
+    ``k``'s labels); ``X`` the all-rows matrix the saved predictor is refitted on. Built once per
+    training run, and once per ``hotleads tune`` worker for all its trials.
+    """
+
+    schema: Schema
+    prepared: Prepared
+    preprocessor: Preprocessor
+    X: np.ndarray
+    y: np.ndarray
+    folds: list[Fold]
+    fold_matrices: list[np.ndarray]
+    discovery: dict | None
+
+    def fold_estimator(self, name: str, params: dict, k: int, *, seed: int):
+        """Model ``name`` fitted on fold ``k``'s training rows, and its probabilities on fold ``k``'s held-out rows."""
+        train_rows, valid_rows = self.folds[k]
+        matrix = self.fold_matrices[k]
+        estimator = make_model(name, categorical_features=self.preprocessor.categorical_indices, random_state=seed + k, **params)
+        estimator.fit(matrix[train_rows], self.y[train_rows])
+        return estimator, estimator.predict_proba(matrix[valid_rows])[:, 1]
+
+
+def cross_fit_inputs(frame: pd.DataFrame, options: TrainOptions, *, source: str = "table", **schema_options) -> CrossFitInputs:
+    """Validate and type ``frame``, fit the preprocessing, make the folds and (``features="auto"``) discover features, nested."""
+    schema = infer_schema(frame, source=source, **schema_options)
+    prepared = prepare(frame, schema, source=source, labelled=True, training=True)
+    preprocessor = Preprocessor().fit(prepared.features, schema)
+    X, y = preprocessor.transform(prepared.features), prepared.y
+    folds = _folds(y, options, source)
+    fold_matrices, discovery = [X] * len(folds), None
+    if options.features == "auto":
+        preprocessor, fold_matrices, discovery = _discover_nested(preprocessor, prepared.features, X, y, folds, options.seed)
+        X = preprocessor.transform(prepared.features)
+    return CrossFitInputs(schema, prepared, preprocessor, X, y, folds, fold_matrices, discovery)
+
+
+def _cross_fit_all(inputs: CrossFitInputs, options: TrainOptions, progress: Progress | None) -> dict[str, _Member]:
+    """Fit each model on every fold (fold k reads ``inputs.fold_matrices[k]``) for OOF output, then on all of ``inputs.X``."""
+    steps = len(inputs.folds) + 1
     members = {}
     for m, name in enumerate(options.models):
-        params = options.neural_params if name in NEURAL else {}
+        params = options.params(name)
         fold_estimators, started = [], time.perf_counter()
 
-        def fit_predict(k, train_rows, valid_rows, name=name, params=params, fold_estimators=fold_estimators, m=m):
-            estimator = make_model(name, categorical_features=categorical, random_state=options.seed + k, **params)
-            estimator.fit(fold_matrices[k][train_rows], y[train_rows])
+        def fit_predict(k, _train_rows, _valid_rows, name=name, params=params, fold_estimators=fold_estimators, m=m):
+            estimator, proba = inputs.fold_estimator(name, params, k, seed=options.seed)
             fold_estimators.append(estimator)
-            _report(progress, f"{name}: fold {k + 1}/{len(folds)}", m * steps + k + 1, len(options.models) * steps)
-            return estimator.predict_proba(fold_matrices[k][valid_rows])[:, 1]
+            _report(progress, f"{name}: fold {k + 1}/{len(inputs.folds)}", m * steps + k + 1, len(options.models) * steps)
+            return proba
 
-        oof = out_of_fold(folds, fit_predict, len(y))
+        oof = out_of_fold(inputs.folds, fit_predict, len(inputs.y))
         refit = {**params, **refit_params(fold_estimators)}
-        final = make_model(name, categorical_features=categorical, random_state=options.seed, **refit).fit(X, y)
+        categorical = inputs.preprocessor.categorical_indices
+        final = make_model(name, categorical_features=categorical, random_state=options.seed, **refit).fit(inputs.X, inputs.y)
         _report(progress, f"{name}: refit on all rows", (m + 1) * steps, len(options.models) * steps)
         members[name] = _Member(final, oof, time.perf_counter() - started)
     return members
