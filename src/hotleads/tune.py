@@ -38,7 +38,6 @@ import numpy as np
 import pandas as pd
 
 from .exceptions import DataError, ParameterError
-from .io import sha256_file
 from .metrics import classification_metrics
 from .schema import infer_schema, prepare
 from .scoring import score
@@ -407,7 +406,7 @@ def run_trial(trial, model: str, search: Search, options: TuneOptions) -> float:
 
 
 @dataclass
-class Progress:
+class TrialProgress:
     """What the progress display shows after each trial of one model's search."""
 
     model: str
@@ -429,7 +428,7 @@ class Progress:
 
 
 def search_model(
-    model: str, search: Search, options: TuneOptions, storage, *, progress: Callable[[Progress], None] | None = None, run_trials: int | None = None
+    model: str, search: Search, options: TuneOptions, storage, *, progress: Callable[[TrialProgress], None] | None = None, run_trials: int | None = None
 ):
     """Run this process's ``options.trials`` trials of ``model``'s study (or until ``options.timeout``); return the study.
 
@@ -447,7 +446,7 @@ def search_model(
         trials = study.get_trials(deepcopy=False, states=finished)
         best = max((t.value for t in trials if t.state == optuna.trial.TrialState.COMPLETE), default=None)
         pruned = sum(t.state == optuna.trial.TrialState.PRUNED for t in trials)
-        progress(Progress(model, len(trials), target, best, pruned, time.perf_counter() - started, options.timeout))
+        progress(TrialProgress(model, len(trials), target, best, pruned, time.perf_counter() - started, options.timeout))
 
     study.optimize(
         lambda trial: run_trial(trial, model, search, options), n_trials=options.trials, timeout=options.timeout,
@@ -529,10 +528,6 @@ def default_storage(out: Path) -> str:
     return str(out.with_suffix(".journal"))
 
 
-def data_checksum(path: str | Path) -> str:
-    return sha256_file(path)
-
-
 # ----------------------------------------------------------------------------- the whole search
 
 
@@ -566,7 +561,7 @@ def tune(
     storage: str,
     source: str = "table",
     data_sha256: str | None = None,
-    progress: Callable[[Progress], None] | None = None,
+    progress: Callable[[TrialProgress], None] | None = None,
     run_trials: int | None = None,
     compare: bool = True,
     wait: Callable[[], None] | None = None,
