@@ -1,6 +1,6 @@
 """Benchmark hotleads on the public challenge data and on the built-in data; print Markdown tables.
 
-    .venv/bin/python bench/run_bench.py [--models gbdt,lstm] [--only startup,train,unseen,seed-config,builtin,formats] [--out bench/results]
+    .venv/bin/python bench/run_bench.py [--models gbdt,lstm] [--only startup,train,unseen,seed-config,formats,builtin,tune,tune-speed] [--out bench/results]
 
 Each measurement runs in its own process (``--task``), so peak memory (max RSS) and threads are
 per model. Figures:
@@ -26,7 +26,14 @@ per model. Figures:
   ``hotleads.synth.EXPORT_STYLES`` (formatted numbers, other date formats, delimiters, encodings,
   Excel), each read by ``hotleads.io.read_table`` and trained on (gbdt, raw columns, 5 folds): the
   roles found, OOF F1 and its difference to the plain file's, against issue 10's target of 0.01;
-  a style that cannot be read or trained on is a row with the error, not the end of the bench.
+  a style that cannot be read or trained on is a row with the error, not the end of the bench;
+- tuning (``tune``): ``hotleads tune`` per model (``TUNE_BUDGETS`` trials, neural models at most
+  ``TUNE_TIMEOUT`` s) on ``train.csv`` and on built-in data: default and tuned F1 on the rows set aside
+  before the search, and on the built-in data their test F1 against the test split's Bayes F1;
+- tuning speed (``tune-speed``): gbdt trials per minute with 1 and 2 workers, and with pruning off.
+
+Each finished section is merged into ``latest.json`` / ``latest.md`` at once (with when it ran), so
+sections can be measured in separate runs and a stopped run keeps what it measured.
 """
 
 from __future__ import annotations
@@ -60,9 +67,10 @@ STARTUP_RUNS = 5  # each command's median of this many runs
 STARTUP_LIMIT = 0.5  # issue 11: --version and --help in under half a second
 STARTUP_ROWS = 100  # rows of the end-to-end predict
 HEAVY = ("torch", "matplotlib", "lightgbm", "sklearn", "pandas")
-TUNE_BUDGETS = {"gbdt": 40, "logreg": 20, "lstm": 15, "cnn": 15, "transformer": 15}  # trials per model (issue 12)
-TUNE_TIMEOUT = 1200  # seconds per neural model: 15 trials or 20 minutes, whichever ends first
-TUNE_SPEED_TRIALS = 12  # gbdt trials of the 1-vs-2-worker and pruning on/off comparisons
+TUNE_BUDGETS = {"gbdt": 40, "logreg": 16, "lstm": 8, "cnn": 8, "transformer": 8}  # trials per model and table (issue 12)
+TUNE_TIMEOUT = 900  # seconds per neural model and table: its trials or 15 minutes, whichever ends first
+TUNE_BUILTIN_ROWS = 10_000  # 6,000 train and 2,000 test rows
+TUNE_SPEED_TRIALS = 16  # gbdt trials of the 1-vs-2-worker and pruning on/off comparisons
 
 
 def peak_mb() -> float:
@@ -316,7 +324,7 @@ def ensemble_rows(workdir: Path, members: list[str]) -> list[dict]:
     return rows
 
 
-SECTIONS = ("startup", "train", "unseen", "seed-config", "builtin", "formats", "tune")
+SECTIONS = ("startup", "train", "unseen", "seed-config", "formats", "builtin", "tune", "tune-speed")
 BUILTIN_ONLY = {"startup", "builtin", "formats"}  # sections that run without the challenge data
 
 
@@ -345,70 +353,94 @@ def main() -> None:
         return
     models = args.models.split(",")
     seeds = [int(seed) for seed in args.builtin_seeds.split(",")]
-    with tempfile.TemporaryDirectory() as tmp:
-        report = bench(models, Path(tmp), sections=sections, builtin_rows=args.builtin_rows, builtin_seeds=seeds)
     args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "latest.json").write_text(json.dumps(report, indent=2))
-    (args.out / "latest.md").write_text(markdown(report))
+    with tempfile.TemporaryDirectory() as tmp:
+        for section, figures in bench(models, Path(tmp), sections=sections, builtin_rows=args.builtin_rows, builtin_seeds=seeds):
+            report = save(args.out, section, figures)
     print(markdown(report))
 
 
-def bench(models: list[str], workdir: Path, *, sections: list[str], builtin_rows: int, builtin_seeds: list[int]) -> dict:
-    report = {"cores": len(os.sched_getaffinity(0))}
-    if "startup" in sections:
-        report["startup"] = startup(workdir)
-    if "train" in sections:
-        report["train"] = [run_task("train", m, workdir) for m in models]
-        report["discovery"] = run_task("discovery", "gbdt", workdir)
-        if all(m in models for m in ENSEMBLE_MEMBERS):
-            report["ensembles"] = ensemble_rows(workdir, ENSEMBLE_MEMBERS)
-    if "unseen" in sections:
-        report["unseen"] = run_task("unseen", ",".join(ENSEMBLE_MEMBERS), workdir)
-    if "seed-config" in sections:
-        report["seed_config"] = [seed_config(m, workdir) for m in ("lstm", "cnn")]
-    if "builtin" in sections:
-        report["builtin"] = builtin(models, workdir, builtin_rows, builtin_seeds)
-    if "formats" in sections:
-        report["formats"] = formats(workdir)
-    if "tune" in sections:
-        report["tune"] = tune_section(models, workdir)
+def save(out: Path, section: str, figures: dict) -> dict:
+    """Merge one finished section into ``latest.json`` (a section's figures replace that section's earlier ones),
+    so that a long bench that stops keeps what it measured and sections measured on different runs sit together;
+    each section carries when it was measured and on how many cores."""
+    path = out / "latest.json"
+    report = json.loads(path.read_text()) if path.exists() else {}
+    report.pop("cores", None)  # written by bench runs before sections carried their own
+    report.update(figures)
+    report.setdefault("measured", {})[section] = {"at": time.strftime("%Y-%m-%d %H:%M"), "cores": len(os.sched_getaffinity(0))}
+    for name, text in (("latest.json", json.dumps(report, indent=2)), ("latest.md", markdown(report))):
+        (out / f".{name}.tmp").write_text(text)
+        os.replace(out / f".{name}.tmp", out / name)
     return report
+
+
+def bench(models: list[str], workdir: Path, *, sections: list[str], builtin_rows: int, builtin_seeds: list[int]):
+    """Yield (section, its figures) as each requested section finishes, in ``SECTIONS`` order."""
+    if "startup" in sections:
+        yield "startup", {"startup": startup(workdir)}
+    if "train" in sections:
+        figures = {"train": [run_task("train", m, workdir) for m in models], "discovery": run_task("discovery", "gbdt", workdir)}
+        if all(m in models for m in ENSEMBLE_MEMBERS):
+            figures["ensembles"] = ensemble_rows(workdir, ENSEMBLE_MEMBERS)
+        yield "train", figures
+    if "unseen" in sections:
+        yield "unseen", {"unseen": run_task("unseen", ",".join(ENSEMBLE_MEMBERS), workdir)}
+    if "seed-config" in sections:
+        yield "seed-config", {"seed_config": [seed_config(m, workdir) for m in ("lstm", "cnn")]}
+    if "formats" in sections:
+        yield "formats", {"formats": formats(workdir)}
+    if "builtin" in sections:
+        yield "builtin", {"builtin": builtin(models, workdir, builtin_rows, builtin_seeds)}
+    if "tune" in sections:
+        yield "tune", {"tune": tune_section(models, workdir)}
+    if "tune-speed" in sections:
+        yield "tune-speed", {"tune_speed": tune_speed_section(workdir)}
 
 
 def tune_section(models: list[str], workdir: Path) -> dict:
     """Each model tuned on train.csv (budget ``TUNE_BUDGETS``): default and tuned F1 on the set-aside rows; on the
-    built-in data also the test split's F1 against its Bayes F1; then gbdt's trials per minute with 1 and 2 workers,
-    and with the pruner on and off."""
+    built-in data (``TUNE_BUILTIN_ROWS``) also the test split's F1 of the default, the tuned and the kept configuration
+    against its Bayes F1."""
     from hotleads import synth
 
     builtin = workdir / "tune-builtin"
-    bayes = synth.write_dataset(builtin, rows=20_000, seed=0)
+    bayes = synth.write_dataset(builtin, rows=TUNE_BUILTIN_ROWS, seed=0)
     rows = []
     for model in models:
         rows.append(tune_run(model, SHARED / "train.csv", workdir / f"tune-{model}", trials=TUNE_BUDGETS[model]) | {"data": "train.csv"})
         run = tune_run(model, builtin / "train.csv", workdir / f"tune-builtin-{model}", trials=TUNE_BUDGETS[model], test=builtin / "test.csv")
-        rows.append(run | {"data": "built-in (20,000 rows, seed 0)", "test_bayes_f1": bayes["test_bayes_f1"]})
-    speed = [
+        rows.append(run | {"data": f"built-in ({TUNE_BUILTIN_ROWS:,} rows, seed 0)", "test_bayes_f1": bayes["test_bayes_f1"]})
+    return {"runs": rows, "budgets": TUNE_BUDGETS, "timeout": TUNE_TIMEOUT}
+
+
+def tune_speed_section(workdir: Path) -> dict:
+    """gbdt on train.csv, ``TUNE_SPEED_TRIALS`` trials: 1 worker against 2 (each on its share of the cores), pruner on against off."""
+    runs = [
         tune_run("gbdt", SHARED / "train.csv", workdir / f"tune-speed-{workers}-{pruner}", trials=TUNE_SPEED_TRIALS, workers=workers, pruner=pruner)
         | {"workers": workers, "pruner": pruner}
         for workers, pruner in ((1, "median"), (2, "median"), (1, "none"))
     ]
-    return {"runs": rows, "speed": speed}
+    return {"runs": runs, "trials": TUNE_SPEED_TRIALS}
 
 
 def tune_run(model: str, data: Path, folder: Path, *, trials: int, workers: int = 1, pruner: str = "median", test: Path | None = None) -> dict:
-    """One `hotleads tune` (wall seconds, trials, pruned, best OOF, set-aside F1s); with ``test``, the chosen configuration's test F1."""
+    """One `hotleads tune` (wall seconds, trials, pruned, best OOF, set-aside F1s); with ``test``, the test F1 of the
+    default, of the tuned configuration (whether or not it was kept) and so of the kept one."""
     folder.mkdir(parents=True, exist_ok=True)
     timeout = ["--timeout", str(TUNE_TIMEOUT)] if model in ("lstm", "cnn", "transformer") else []
     started = time.perf_counter()
     _hotleads("tune", str(data), "--models", model, "--trials", str(trials), "--workers", str(workers), "--pruner", pruner,
               "--out", str(folder / "best.json"), *timeout, "--quiet")  # fmt: skip
     seconds = time.perf_counter() - started
-    found = json.loads((folder / "best.json").read_text())["models"][model]
+    best = json.loads((folder / "best.json").read_text())
+    found = best["models"][model]
     result = {"model": model, "seconds": seconds, "trials": len(found["search"]["trials"]), "pruned": found["search"]["pruned"], "oof": found["oof"],
-              **{key: found["holdout"][key] for key in ("default_f1", "tuned_f1", "chosen", "rows")}}  # fmt: skip
+              "params": found["params"], **{key: found["holdout"][key] for key in ("default_f1", "tuned_f1", "chosen", "rows")}}  # fmt: skip
     if test is not None:
-        for label, params in (("default", []), ("tuned", ["--params", str(folder / "best.json")])):
+        found["holdout"]["chosen"] = "tuned"  # the tuned configuration's test F1 also where the set-aside rows kept the default
+        (folder / "tuned.json").write_text(json.dumps(best))
+        for label, params in (("default", []), ("tuned", ["--params", str(folder / "tuned.json")])):
             _hotleads("train", str(data), "--out", str(folder / f"model-{label}"), "--models", model, *params, "--quiet")
             done = subprocess.run([str(HOTLEADS), "evaluate", str(folder / f"model-{label}"), str(test), "--json"], capture_output=True, text=True, check=True)
             result[f"test_{label}_f1"] = json.loads(done.stdout)["metrics"]["f1"]
@@ -525,10 +557,12 @@ def format_verdict(r: dict) -> tuple[bool, str]:
 
 
 def markdown(report: dict) -> str:
-    lines = startup_markdown(report["startup"]) if "startup" in report else []
+    measured = report.get("measured", {})
+    lines = ["Sections measured: " + "; ".join(f"{name} {m['at']} ({m['cores']} cores)" for name, m in measured.items()), ""]
+    lines += startup_markdown(report["startup"]) if "startup" in report else []
     if "train" in report:
         lines += [
-            f"### train.csv, 5-fold out-of-fold ({report['cores']} cores)",
+            "### train.csv, 5-fold out-of-fold",
             "",
             "| model | OOF F1 | threshold | F1 @0.5 | PR-AUC | fit s (discovery + 5 folds + refit) | peak MB (fit) | predict rows/s (model) | score rows/s (end to end) | peak MB (1 M rows) |",
             "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
@@ -591,26 +625,34 @@ def markdown(report: dict) -> str:
         lines += formats_markdown(report["formats"])
     if "tune" in report:
         lines += tune_markdown(report["tune"])
+    if "tune_speed" in report:
+        lines += tune_speed_markdown(report["tune_speed"])
     return "\n".join(lines) + "\n"
 
 
 def tune_markdown(t: dict) -> list[str]:
     lines = ["", "### Tuning (`hotleads tune`): default and tuned, scored on the 20 % set aside before the search", "",
+             f"Budget per model and table: {', '.join(f'{m} {n} trials' for m, n in t['budgets'].items())}; neural models at most {t['timeout'] / 60:.0f} minutes.", "",
              "| model | data | trials (pruned) | minutes | best OOF F1 | set-aside F1 default / tuned | kept | test F1 default / tuned / Bayes |",
              "| --- | --- | --- | --- | --- | --- | --- | --- |"]  # fmt: skip
     for r in t["runs"]:
         test = f"{r['test_default_f1']:.4f} / {r['test_tuned_f1']:.4f} / {r['test_bayes_f1']:.4f}" if "test_tuned_f1" in r else ""
         lines.append(f"| {r['model']} | {r['data']} | {r['trials']} ({r['pruned']}) | {r['seconds'] / 60:.1f} | {r['oof']:.4f} | "
                      f"{r['default_f1']:.4f} / {r['tuned_f1']:.4f} | {r['chosen']} | {test} |")  # fmt: skip
-    lines += [
+    return lines
+
+
+def tune_speed_markdown(t: dict) -> list[str]:
+    lines = [
         "",
-        f"gbdt on train.csv, {TUNE_SPEED_TRIALS} trials:",
+        f"### Tuning speed: gbdt on train.csv, {t['trials']} trials",
         "",
         "| workers | pruner | minutes | trials per minute | pruned |",
         "| --- | --- | --- | --- | --- |",
     ]
-    lines += [f"| {r['workers']} | {r['pruner']} | {r['seconds'] / 60:.1f} | {r['trials'] / (r['seconds'] / 60):.1f} | {r['pruned']} |" for r in t["speed"]]
-    return lines
+    return lines + [
+        f"| {r['workers']} | {r['pruner']} | {r['seconds'] / 60:.1f} | {r['trials'] / (r['seconds'] / 60):.1f} | {r['pruned']} |" for r in t["runs"]
+    ]
 
 
 def startup_markdown(s: dict) -> list[str]:

@@ -185,6 +185,30 @@ def test_gbdt_keeps_the_leaf_size_of_large_tables_and_a_given_one(data, seed: in
         make_estimator(GBDTClassifier, seed, min_child_samples=0).fit(X, y)
 
 
+# ---------------------------------------------------------------- gbdt: early stopping
+
+
+def test_gbdt_early_stopping_keeps_the_best_round_and_is_seeded(data, seed: int, tmp_path: Path) -> None:
+    X, y = data
+    stopped = make_estimator(GBDTClassifier, seed, n_estimators=2000, learning_rate=0.3, n_iter_no_change=10)
+    stopped.fit(X, y)
+    assert 1 <= stopped.n_estimators_ < 2000 and stopped.booster_.best_iteration == stopped.n_estimators_
+    again = clone(stopped).fit(X, y)
+    assert again.n_estimators_ == stopped.n_estimators_ and np.array_equal(again.predict_proba(X), stopped.predict_proba(X))
+    restored = GBDTClassifier.load(tmp_path, json.loads(json.dumps(stopped.save(tmp_path, "m"))))
+    assert restored.n_estimators_ == stopped.n_estimators_ and np.array_equal(restored.predict_proba(X), stopped.predict_proba(X))
+    assert make_estimator(GBDTClassifier, seed).fit(X, y).n_estimators_ == 30  # off by default: every round
+
+
+def test_gbdt_early_stopping_needs_a_validation_row_of_each_class(data, seed: int) -> None:
+    X, y = data
+    rows = np.r_[np.flatnonzero(y == 1)[:5], np.flatnonzero(y == 0)[:40]]  # 5 positives: a tenth is not one row
+    model = make_estimator(GBDTClassifier, seed, n_estimators=40, n_iter_no_change=5).fit(X[rows], y[rows])
+    assert model.booster_.best_iteration == 0  # fitted on every row, without a validation set
+    with pytest.raises(ValueError, match=r"'validation_fraction' parameter of GBDTClassifier must be a float in the range \(0\.0, 1\.0\)\. Got 1\.0 instead"):
+        make_estimator(GBDTClassifier, seed, n_iter_no_change=5, validation_fraction=1.0).fit(X, y)
+
+
 # ---------------------------------------------------------------- logreg: splines, shape products, C by CV
 
 

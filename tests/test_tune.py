@@ -55,7 +55,8 @@ def test_a_search_records_its_trials_best_parameters_and_the_set_aside_compariso
     result, _ = searched
     found = result.models["gbdt"]
     assert len(found["search"]["trials"]) == 6
-    assert found["params"].keys() == {"learning_rate", "num_leaves", "min_child_samples", "colsample_bytree", "subsample", "reg_lambda", "n_estimators"}
+    searched = {"learning_rate", "num_leaves", "min_child_samples", "colsample_bytree", "subsample", "reg_lambda"}
+    assert found["params"] == {name: found["search"]["best"]["params"][name] for name in searched} | {"n_estimators": 5000, "n_iter_no_change": 50}
     assert found["oof"] == max(t["value"] for t in found["search"]["trials"] if t["state"] == "complete")
     holdout = found["holdout"]
     assert holdout["rows"] == 180  # 20 % of 900, stratified
@@ -114,7 +115,7 @@ class Fold:
         return low
 
     def suggest_int(self, name, low, high, log=False):
-        return max(low, 20) if name == "n_estimators" else low
+        return low
 
     def suggest_categorical(self, name, choices):
         return choices[0]
@@ -140,6 +141,28 @@ def test_a_trial_reports_every_fold_and_the_pruner_stops_it_after_the_first(fram
     with pytest.raises(optuna.TrialPruned):
         run_trial(stopped, "gbdt", search, options)
     assert [step for step, _ in stopped.reports] == [0]
+
+
+def test_a_neural_trial_reports_every_epoch_and_is_pruned_within_its_first_fold(frame: pd.DataFrame) -> None:
+    train_options = TrainOptions(models=["cnn"], folds=3, features="raw", model_params={"cnn": {"epochs": 3}})
+    options = TuneOptions(train=train_options, trials=1)
+    search = prepare_search(frame, options, source="t.csv")
+    kept = Fold(prune=False)
+    run_trial(kept, "cnn", search, options)
+    assert [step for step, _ in kept.reports] == list(range(9))  # fold k, epoch e (from 1) at step 3k + e - 1
+    assert all(0.0 <= value <= 1.0 for _, value in kept.reports)  # validation PR-AUC
+    stopped = Fold(prune=True)
+    with pytest.raises(optuna.TrialPruned):
+        run_trial(stopped, "cnn", search, options)
+    assert [step for step, _ in stopped.reports] == [0]
+
+
+def test_a_network_is_not_judged_in_the_first_half_of_its_first_fold() -> None:
+    from hotleads.tune import warmup_steps
+
+    assert warmup_steps("lstm", TuneOptions()) == 8  # 16 epochs by default
+    assert warmup_steps("cnn", TuneOptions(train=TrainOptions(models=["cnn"], model_params={"cnn": {"epochs": 6}}))) == 3
+    assert warmup_steps("gbdt", TuneOptions()) == 0
 
 
 def test_a_trial_left_running_by_a_dead_process_is_failed_when_the_study_is_opened(frame: pd.DataFrame, tmp_path: Path) -> None:

@@ -316,6 +316,7 @@ def tune(
     options = tuning.TuneOptions(
         train=TrainOptions(models=parse_model_names(models), folds=folds, seed=seed, features=features, objective=objective, neural_params={"device": device}),
         trials=trials, timeout=timeout, storage=storage, study=study, holdout_share=holdout_share, pruner=pruner,
+        n_jobs=tuning.threads_per_worker(max(1, workers)),
     )  # fmt: skip
     options.check()
     if workers < 1:

@@ -20,7 +20,7 @@ import lightgbm as lgb
 import numpy as np
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import log_loss
-from sklearn.model_selection import StratifiedKFold
+from sklearn.model_selection import StratifiedKFold, train_test_split
 from sklearn.preprocessing import SplineTransformer
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.class_weight import compute_sample_weight
@@ -65,8 +65,16 @@ class GBDTClassifier(LeadClassifier):
         Share of the columns each tree sees.
     reg_lambda : float, default=1.0
         L2 penalty on the leaf values.
+    n_iter_no_change : int or None, default=None
+        Early stopping (scikit-learn's ``HistGradientBoostingClassifier`` names): with an int, a
+        stratified ``validation_fraction`` of the rows is set aside and boosting stops once their
+        weighted log-loss has not improved for this many rounds; the trees up to the best round are
+        kept (``n_estimators`` is then the most rounds). None: all ``n_estimators`` rounds on all rows.
+        A table whose smaller class cannot spare a validation row is fitted without it.
+    validation_fraction : float, default=0.1
+        Share of the rows that early stopping watches (only with ``n_iter_no_change``).
     random_state : int, RandomState or None, default=None
-        Seed of the bagging and column sampling (:func:`hotleads.base.fit_seed`: an int as it is).
+        Seed of the bagging, column sampling and validation split (:func:`hotleads.base.fit_seed`: an int as it is).
     n_jobs : int or None, default=None
         LightGBM threads; None or -1 = every core this process may use.
 
@@ -76,6 +84,8 @@ class GBDTClassifier(LeadClassifier):
         The trained trees.
     min_child_samples_ : int
         The leaf size used.
+    n_estimators_ : int
+        The boosting rounds kept (fewer than ``n_estimators`` when early stopping ended them).
 
     Examples
     --------
@@ -93,6 +103,8 @@ class GBDTClassifier(LeadClassifier):
         "subsample": [Interval(numbers.Real, 0, 1, closed="right")],
         "colsample_bytree": [Interval(numbers.Real, 0, 1, closed="right")],
         "reg_lambda": [Interval(numbers.Real, 0, None, closed="left")],
+        "n_iter_no_change": [Interval(numbers.Integral, 1, None, closed="left"), None],
+        "validation_fraction": [Interval(numbers.Real, 0, 1, closed="neither")],
     }
 
     def __init__(
@@ -106,6 +118,8 @@ class GBDTClassifier(LeadClassifier):
         subsample: float = 0.8,
         colsample_bytree: float = 0.8,
         reg_lambda: float = 1.0,
+        n_iter_no_change: int | None = None,
+        validation_fraction: float = 0.1,
         random_state=None,
         n_jobs: int | None = None,
     ):
@@ -117,6 +131,8 @@ class GBDTClassifier(LeadClassifier):
         self.subsample = subsample
         self.colsample_bytree = colsample_bytree
         self.reg_lambda = reg_lambda
+        self.n_iter_no_change = n_iter_no_change
+        self.validation_fraction = validation_fraction
         self.random_state = random_state
         self.n_jobs = n_jobs
 
@@ -142,8 +158,26 @@ class GBDTClassifier(LeadClassifier):
         auto = isinstance(self.min_child_samples, str)  # "auto", the one string its constraint allows
         self.min_child_samples_ = auto_min_child_samples(len(y), smaller) if auto else int(self.min_child_samples)
         weight = compute_sample_weight("balanced", y)
-        data = lgb.Dataset(X, y, weight=weight, categorical_feature=self.categorical_features_.tolist(), free_raw_data=True)
-        self.booster_ = lgb.train(self._lgb_params(seed), data, num_boost_round=self.n_estimators)
+        categorical = self.categorical_features_.tolist()
+        fit_rows, val_rows = self._validation_split(y, smaller, seed)
+        if val_rows is None:
+            data = lgb.Dataset(X, y, weight=weight, categorical_feature=categorical, free_raw_data=True)
+            self.booster_ = lgb.train(self._lgb_params(seed), data, num_boost_round=self.n_estimators)
+        else:
+            data = lgb.Dataset(X[fit_rows], y[fit_rows], weight=weight[fit_rows], categorical_feature=categorical, free_raw_data=True)
+            valid = lgb.Dataset(X[val_rows], y[val_rows], weight=weight[val_rows], reference=data)
+            stop = lgb.early_stopping(self.n_iter_no_change, first_metric_only=True, verbose=False)
+            params = self._lgb_params(seed) | {"metric": "binary_logloss"}
+            self.booster_ = lgb.train(params, data, num_boost_round=self.n_estimators, valid_sets=[valid], callbacks=[stop])
+        self.n_estimators_ = self.booster_.best_iteration or self.booster_.current_iteration()
+
+    def _validation_split(self, y: np.ndarray, smaller: int, seed: int) -> tuple[np.ndarray | None, np.ndarray | None]:
+        """(fitted rows, early-stopping rows), or (None, None) for all rows: a stratified ``validation_fraction``
+        when early stopping is on and both classes can spare rows."""
+        if self.n_iter_no_change is None or smaller * self.validation_fraction < 1 or smaller * (1 - self.validation_fraction) < 1:
+            return None, None
+        fit_rows, val_rows = train_test_split(np.arange(len(y)), test_size=self.validation_fraction, stratify=y, random_state=seed)
+        return np.sort(fit_rows), np.sort(val_rows)
 
     def _predict_proba(self, X):
         positive = self.booster_.predict(X, num_threads=resolve_n_jobs(self.n_jobs))
@@ -153,7 +187,7 @@ class GBDTClassifier(LeadClassifier):
         """Write the booster in LightGBM's text format to ``directory/f"{stem}.lgb.txt"``; return JSON-able meta."""
         name = f"{stem}.lgb.txt"
         self.booster_.save_model(Path(directory) / name)
-        return self._meta([name], libraries=("lightgbm",), min_child_samples=self.min_child_samples_)
+        return self._meta([name], libraries=("lightgbm",), min_child_samples=self.min_child_samples_, n_estimators=self.n_estimators_)
 
     @classmethod
     def load(cls, directory: Path, meta: dict, *, device: str = "auto") -> GBDTClassifier:
@@ -161,6 +195,7 @@ class GBDTClassifier(LeadClassifier):
         model = cls._from_meta(meta)
         model.booster_ = lgb.Booster(model_file=str(Path(directory) / meta["files"][0]))
         model.min_child_samples_ = meta.get("min_child_samples", model.min_child_samples)  # older bundles: the int parameter
+        model.n_estimators_ = meta.get("n_estimators", model.booster_.current_iteration())
         return model
 
 

@@ -37,6 +37,7 @@ from __future__ import annotations
 import inspect
 import os
 import warnings
+from collections.abc import Callable
 from dataclasses import fields
 from pathlib import Path
 from typing import ClassVar
@@ -197,11 +198,23 @@ class NeuralClassifier(LeadClassifier):
 
     # ------------------------------------------------------------------ fit / predict
 
+    def fit(self, X, y, *, on_epoch: Callable[[dict[str, float]], None] | None = None):
+        """Fit on ``X (n, d)`` (floats, NaN = missing; ``categorical_features`` columns hold codes) and binary ``y (n,)``.
+
+        ``on_epoch``, if given, is called with each epoch's ``history_`` record as the epoch ends
+        (see :func:`hotleads.train_loop.train`); an exception it raises stops the fit and propagates.
+        """
+        self._on_epoch = on_epoch
+        try:
+            return super().fit(X, y)
+        finally:
+            del self._on_epoch
+
     def _fit(self, X: np.ndarray, y: np.ndarray, seed: int) -> None:
         """Fit preprocessing and network; a stratified ``validation_fraction`` of the rows chooses
         the best epoch (its weights are kept) and stops training early."""
         self._fit_preprocessing(X, seed)
-        result = train(self._build_module, self._transform(X), y, self._train_config(seed))
+        result = train(self._build_module, self._transform(X), y, self._train_config(seed), on_epoch=self._on_epoch)
         self.module_ = result.module
         self.device_ = str(resolve_device(self.device))
         self.history_ = result.history

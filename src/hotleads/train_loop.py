@@ -418,9 +418,16 @@ def train(
     inputs: Sequence[Tensor],
     y: np.ndarray,
     config: TrainConfig,
+    *,
+    on_epoch: Callable[[dict[str, float]], None] | None = None,
 ) -> TrainResult:
     """Build a module and train it on ``inputs`` (tensors of ``n`` rows) and
     binary labels ``y (n,)`` in {0, 1}.
+
+    ``on_epoch`` is called with each epoch's record (the ``history`` entry: epoch, train_loss,
+    lr, seconds and, with validation rows, val_loss and val_average_precision) as the epoch
+    ends; an exception it raises stops training and propagates (``hotleads tune`` prunes a
+    trial this way).
 
     The module is built inside the seeded session, so its initial weights
     depend on the seed only (``config.random_state``, an int as it is, see
@@ -479,6 +486,8 @@ def train(
                 stop = config.patience is not None and epoch - best_epoch >= config.patience
             record["seconds"] = time.perf_counter() - started
             history.append(record)
+            if on_epoch is not None:
+                on_epoch(record)
             if config.verbose:
                 print(" ".join(f"{k}={v:.4g}" for k, v in record.items()), flush=True)
             if stop:

@@ -310,12 +310,12 @@ class CrossFitInputs:
     fold_matrices: list[np.ndarray]
     discovery: dict | None
 
-    def fold_estimator(self, name: str, params: dict, k: int, *, seed: int):
-        """Model ``name`` fitted on fold ``k``'s training rows, and its probabilities on fold ``k``'s held-out rows."""
+    def fold_estimator(self, name: str, params: dict, k: int, *, seed: int, **fit_params):
+        """Model ``name`` fitted on fold ``k``'s training rows (``fit_params`` go to its ``fit``), and its probabilities on fold ``k``'s held-out rows."""
         train_rows, valid_rows = self.folds[k]
         matrix = self.fold_matrices[k]
         estimator = make_model(name, categorical_features=self.preprocessor.categorical_indices, random_state=seed + k, **params)
-        estimator.fit(matrix[train_rows], self.y[train_rows])
+        estimator.fit(matrix[train_rows], self.y[train_rows], **fit_params)
         return estimator, estimator.predict_proba(matrix[valid_rows])[:, 1]
 
 

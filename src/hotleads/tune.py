@@ -37,8 +37,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from . import neural_params
 from .exceptions import DataError, ParameterError
 from .metrics import classification_metrics
+from .registry import NEURAL
 from .schema import infer_schema, prepare
 from .scoring import score
 from .threshold import Objective, objective_threshold, parse_objective
@@ -58,9 +60,14 @@ Space = Callable[[Trial], dict]
 # ----------------------------------------------------------------------------- search spaces
 
 
+GBDT_MAX_ROUNDS = 5_000  # early stopping ends a trial's boosting long before, as AutoGluon's 10,000 rounds do
+GBDT_STOPPING_ROUNDS = 50
+
+
 def gbdt_space(trial) -> dict:
     """LightGBM: AutoGluon's search space for LightGBM (learning rate 5e-3-0.2 log, 16-96 leaves, 2-60
-    rows per leaf, feature fraction 0.75-1), plus row bagging, L2 and the number of trees (50-1,000 log)."""
+    rows per leaf, feature fraction 0.75-1), plus row bagging and L2; the number of trees is not
+    searched but found by early stopping (on a tenth of each fold's training rows, 50 rounds)."""
     return {
         "learning_rate": trial.suggest_float("learning_rate", 5e-3, 0.2, log=True),
         "num_leaves": trial.suggest_int("num_leaves", 16, 96),
@@ -68,7 +75,8 @@ def gbdt_space(trial) -> dict:
         "colsample_bytree": trial.suggest_float("colsample_bytree", 0.75, 1.0),
         "subsample": trial.suggest_float("subsample", 0.5, 1.0),
         "reg_lambda": trial.suggest_float("reg_lambda", 1e-3, 10.0, log=True),
-        "n_estimators": trial.suggest_int("n_estimators", 50, 1000, log=True),
+        "n_estimators": GBDT_MAX_ROUNDS,
+        "n_iter_no_change": GBDT_STOPPING_ROUNDS,
     }
 
 
@@ -139,6 +147,7 @@ class TuneOptions:
     holdout_share: float = HOLDOUT_SHARE
     pruner: str = "median"
     worker: int = 0  # this process's number among --workers: its sampler draws from seed + worker
+    n_jobs: int | None = None  # threads of each trial's fits; None: every core (see threads_per_worker)
 
     def check(self) -> None:
         """Raise :class:`~hotleads.exceptions.ParameterError` for the first bad option, before any work."""
@@ -317,7 +326,14 @@ def open_study(storage, name: str, attrs: dict, options: TuneOptions):
     """
     optuna = _optuna()
     sampler = optuna.samplers.TPESampler(seed=sampler_seed(options, storage))
-    study = optuna.create_study(study_name=name, storage=storage, direction="maximize", sampler=sampler, pruner=_pruner(options.pruner), load_if_exists=True)
+    study = optuna.create_study(
+        study_name=name,
+        storage=storage,
+        direction="maximize",
+        sampler=sampler,
+        pruner=_pruner(options.pruner, warmup_steps(attrs["model"], options)),
+        load_if_exists=True,
+    )
     saved = study.user_attrs
     if saved:
         differs = {key: (saved.get(key), value) for key, value in attrs.items() if saved.get(key) != value}
@@ -343,13 +359,21 @@ def sampler_seed(options: TuneOptions, storage) -> int:
     return (seed + zlib.crc32(f"{socket.gethostname()}:{os.getpid()}".encode())) % 2**32
 
 
-def _pruner(name: str):
+def _pruner(name: str, warmup: int):
+    """Optuna's pruner ``name``; no trial is judged before step ``warmup`` (see :func:`warmup_steps`)."""
     optuna = _optuna()
-    if name == "median":  # after the first fold of 5 trials, a trial below their median at the same fold stops
-        return optuna.pruners.MedianPruner(n_startup_trials=5, n_warmup_steps=0)
+    if name == "median":  # once 5 trials finished, a trial below their median at the same step stops
+        return optuna.pruners.MedianPruner(n_startup_trials=5, n_warmup_steps=warmup)
     if name == "halving":
-        return optuna.pruners.SuccessiveHalvingPruner(min_resource=1, reduction_factor=3)
+        return optuna.pruners.SuccessiveHalvingPruner(min_resource=warmup + 1, reduction_factor=3)
     return optuna.pruners.NopPruner()
+
+
+def warmup_steps(model: str, options: TuneOptions) -> int:
+    """Steps before a trial may be pruned: none for fold-wise reports (the first fold decides); half the first
+    fold's epochs for a network, whose one-cycle learning rate peaks at 30 % of training, so its early
+    epochs say little about where it ends."""
+    return epochs_of(model, options) // 2 if model in NEURAL else 0
 
 
 def fail_orphans(study) -> list[int]:
@@ -389,20 +413,48 @@ def objective_value(y: np.ndarray, proba: np.ndarray, objective: Objective) -> f
 
 
 def run_trial(trial, model: str, search: Search, options: TuneOptions) -> float:
-    """Cross-fit ``model`` with the trial's parameters; report each fold's running score so the pruner can stop it."""
+    """Cross-fit ``model`` with the trial's parameters, reporting as it goes so the pruner can stop it.
+
+    Tree and linear models report the running out-of-fold objective after each fold (step = fold).
+    Neural models report after every epoch their validation rows' PR-AUC (step = fold x epochs +
+    epoch; see :func:`epoch_reporter`), so a poor network stops within its first fold.
+    """
     optuna = _optuna()
     trial.set_user_attr("host", socket.gethostname())
     trial.set_user_attr("pid", os.getpid())
-    params = {**options.train.params(model), **SPACES[model](trial)}
+    params = {**options.train.params(model), **SPACES[model](trial)} | ({} if options.n_jobs is None else {"n_jobs": options.n_jobs})
     inputs, objective = search.inputs, parse_objective(options.train.objective)
+    per_epoch = model in NEURAL
     oof, done = np.zeros(len(inputs.y)), np.zeros(len(inputs.y), dtype=bool)
     for k, (_, valid_rows) in enumerate(inputs.folds):
-        _, oof[valid_rows] = inputs.fold_estimator(model, params, k, seed=options.train.seed)
+        fit_params = {"on_epoch": epoch_reporter(trial, k, epochs_of(model, options))} if per_epoch else {}
+        _, oof[valid_rows] = inputs.fold_estimator(model, params, k, seed=options.train.seed, **fit_params)
         done[valid_rows] = True
-        trial.report(objective_value(inputs.y[done], oof[done], objective), step=k)
-        if k + 1 < len(inputs.folds) and trial.should_prune():
-            raise optuna.TrialPruned()
+        if not per_epoch:
+            trial.report(objective_value(inputs.y[done], oof[done], objective), step=k)
+            if k + 1 < len(inputs.folds) and trial.should_prune():
+                raise optuna.TrialPruned()
     return objective_value(inputs.y, oof, objective)
+
+
+def epochs_of(model: str, options: TuneOptions) -> int:
+    """The epochs each fold of a neural trial trains (``--epochs`` or the model's default; not searched)."""
+    return int(options.train.params(model).get("epochs", neural_params.defaults(model)["epochs"]))
+
+
+def epoch_reporter(trial, fold: int, epochs: int) -> Callable[[dict], None]:
+    """A neural estimator's ``on_epoch``: report the epoch's validation PR-AUC at step ``fold * epochs + epoch - 1``
+    and raise ``optuna.TrialPruned`` when the pruner says so (an epoch without validation rows reports nothing)."""
+    optuna = _optuna()
+
+    def report(record: dict) -> None:
+        if "val_average_precision" not in record:
+            return
+        trial.report(record["val_average_precision"], step=fold * epochs + int(record["epoch"]) - 1)
+        if trial.should_prune():
+            raise optuna.TrialPruned()
+
+    return report
 
 
 @dataclass
@@ -453,6 +505,21 @@ def search_model(
         callbacks=[after_trial] if progress else [], catch=(), gc_after_trial=False,
     )  # fmt: skip
     return study
+
+
+def threads_per_worker(workers: int) -> int | None:
+    """Threads each of ``workers`` processes on this machine fits with: its share of the cores (None for one
+    worker: every core). Two processes each fitting on every core of a 2-core machine would share them
+    at a switching cost instead of adding trials.
+
+    Examples
+    --------
+    >>> threads_per_worker(1) is None
+    True
+    """
+    from .base import default_n_jobs
+
+    return None if workers == 1 else max(1, default_n_jobs() // workers)
 
 
 def split_trials(trials: int | None, workers: int) -> list[int | None]:
@@ -516,11 +583,9 @@ def _importance(study) -> dict[str, float]:
 
 
 def best_params(study, model: str) -> dict:
-    """The best trial's parameters as the estimator takes them (the class-weight switch mapped back)."""
-    params = dict(study.best_params)
-    if "class_weight" in params:
-        params["class_weight"] = {"balanced": "balanced", "none": None}[params["class_weight"]]
-    return params
+    """The best trial's parameters as the estimator takes them: its space replayed on the trial's draws
+    (so fixed settings such as early stopping, and the class-weight switch, come out as in the trial)."""
+    return SPACES[model](_optuna().trial.FixedTrial(study.best_params))
 
 
 def default_storage(out: Path) -> str:
