@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import json
+import os
 import warnings
 from pathlib import Path
 from typing import Annotated
@@ -554,6 +555,42 @@ def print_leads(leads, predictor, top: int) -> None:
         name = [str(row.name)] if "name" in leads else []
         table.add_row(str(row.rank), str(row.Id), *name, str(row.lead_score), f"[{colours[row.tier]}]{row.tier}[/]", why)
     stdout.print(table)
+
+
+@app.command()
+@user_errors
+def serve(
+    model_dir: Annotated[Path, typer.Argument(help="Model directory from `hotleads train`.")],
+    host: Annotated[str, typer.Option(help="Address to listen on (0.0.0.0: every interface).")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port to listen on.")] = 8000,
+    workers: Annotated[int, typer.Option(help="Processes, each with the model loaded and one numeric thread.")] = 1,
+    max_rows: Annotated[int, typer.Option(help="Most companies in one request; more get 413.")] = 10_000,
+    max_body: Annotated[str, typer.Option(help="Largest request body, e.g. 10MB or 512KB; a larger one gets 413 before it is read whole.")] = "10MB",
+    api_key_env: Annotated[
+        str | None, typer.Option(help="Environment variable holding the key clients must send in X-API-Key (else 401); /healthz stays open.")
+    ] = None,
+    limit_concurrency: Annotated[int, typer.Option(help="Requests in flight per worker; the next gets 503 with Retry-After.")] = 16,
+    device: Device = "auto",
+) -> None:
+    """Serve the model over HTTP: POST /v1/score (JSON) and /v1/score.csv (the lead list), GET /v1/model; docs at /docs."""
+    # Before numpy, LightGBM and torch load: their thread pools are sized from these. A worker is one
+    # core's worth of work; --workers adds processes rather than threads fighting over the same cores.
+    for variable in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
+        os.environ[variable] = "1"
+    from . import serve as service  # ParameterError with the install hint when the serve extra is missing
+    from .neural_params import check_device
+
+    check_device(device, name="--device")
+
+    settings = service.Settings(
+        model_dir=str(model_dir),
+        device=device,
+        max_rows=max_rows,
+        max_body=service.parse_size(max_body),
+        api_key_env=api_key_env,
+        limit_concurrency=limit_concurrency,
+    )
+    service.run(settings, host=host, port=port, workers=workers)
 
 
 @app.command()

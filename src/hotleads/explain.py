@@ -163,18 +163,54 @@ def reasons(predictor, features: pd.DataFrame, contrib: pd.DataFrame | None = No
 
     Example: ``"Job postings (last 30 days): 18, top 10 % — raises the score"``.
     """
+    out = pd.DataFrame("", index=features.index, columns=[f"reason_{i + 1}" for i in range(k)], dtype=object)
+    for position, column, rows, raises in _strongest(predictor, features, contrib, k):
+        out.iloc[rows, position] = _sentences(predictor, column, features[column].iloc[rows], raises)
+    return out
+
+
+def reason_records(predictor, features: pd.DataFrame, contrib: pd.DataFrame | None = None, *, k: int = REASONS) -> list[list[dict]]:
+    """The reasons of :func:`reasons` as records, per row a list of up to ``k``, strongest first.
+
+    Each record has ``column``, ``value`` (as the model read it: a number, a category, an ISO
+    date, or None when missing or infinite), ``direction`` (``"raises"`` or ``"lowers"``) and
+    ``words``, the very text :func:`reasons` writes in that row's ``reason_i`` (what the scoring
+    service returns beside the lead list's columns).
+    """
+    records: list[list[dict]] = [[] for _ in range(len(features))]
+    for _, column, rows, raises in _strongest(predictor, features, contrib, k):  # position by position: each row's list stays in order
+        values = features[column].iloc[rows]
+        sentences = _sentences(predictor, column, values, raises)
+        for row, value, up, words in zip(rows, _plain(values), raises, sentences, strict=True):
+            records[row].append({"column": column, "value": value, "direction": "raises" if up else "lowers", "words": words})
+    return records
+
+
+def _strongest(predictor, features: pd.DataFrame, contrib: pd.DataFrame | None, k: int):
+    """(position, column, rows, raises) for each reason slot filled: the rows whose ``position``-th largest
+    absolute contribution comes from ``column`` (a contribution of zero is no reason) and its sign."""
     contrib = contributions(predictor, features) if contrib is None else contrib
     values = contrib.to_numpy()
     order = np.argsort(-np.abs(values), axis=1, kind="stable")[:, :k]
-    out = pd.DataFrame("", index=features.index, columns=[f"reason_{i + 1}" for i in range(k)], dtype=object)
     for position in range(order.shape[1]):
         for j, column in enumerate(contrib.columns):
             rows = np.flatnonzero((order[:, position] == j) & (np.abs(values[:, j]) > 1e-9))
             if len(rows):
-                words = describe(predictor, column, features[column].iloc[rows])
-                direction = np.where(values[rows, j] > 0, "raises the score", "lowers the score")
-                out.iloc[rows, position] = [f"{w} — {d}" for w, d in zip(words, direction, strict=True)]
-    return out
+                yield position, column, rows, values[rows, j] > 0
+
+
+def _sentences(predictor, column: str, values: pd.Series, raises: np.ndarray) -> list[str]:
+    words = describe(predictor, column, values)
+    return [f"{w} — {'raises the score' if up else 'lowers the score'}" for w, up in zip(words, raises, strict=True)]
+
+
+def _plain(values: pd.Series) -> list:
+    """JSON-able values: floats (None for missing or infinite), categories, dates as ISO ``YYYY-MM-DD``."""
+    if pd.api.types.is_datetime64_any_dtype(values):
+        return [None if pd.isna(v) else v.date().isoformat() for v in values]
+    if pd.api.types.is_numeric_dtype(values):
+        return [float(v) if np.isfinite(v) else None for v in values.to_numpy(dtype=float)]
+    return [None if pd.isna(v) else str(v) for v in values]
 
 
 def describe(predictor, column: str, values: pd.Series) -> list[str]:
