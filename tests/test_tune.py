@@ -56,7 +56,7 @@ def test_a_search_records_its_trials_best_parameters_and_the_set_aside_compariso
     found = result.models["gbdt"]
     assert len(found["search"]["trials"]) == 6
     searched = {"learning_rate", "num_leaves", "min_child_samples", "colsample_bytree", "subsample", "reg_lambda"}
-    assert found["params"] == {name: found["search"]["best"]["params"][name] for name in searched} | {"n_estimators": 5000, "n_iter_no_change": 50}
+    assert found["params"] == {name: found["search"]["best"]["params"][name] for name in searched} | {"n_estimators": 2000, "n_iter_no_change": 50}
     assert found["oof"] == max(t["value"] for t in found["search"]["trials"] if t["state"] == "complete")
     holdout = found["holdout"]
     assert holdout["rows"] == 180  # 20 % of 900, stratified

@@ -60,7 +60,7 @@ Space = Callable[[Trial], dict]
 # ----------------------------------------------------------------------------- search spaces
 
 
-GBDT_MAX_ROUNDS = 5_000  # early stopping ends a trial's boosting long before, as AutoGluon's 10,000 rounds do
+GBDT_MAX_ROUNDS = 2_000  # early stopping usually ends boosting before; a cap keeps a slow-learning trial to minutes (AutoGluon: 10,000)
 GBDT_STOPPING_ROUNDS = 50
 
 
