@@ -84,17 +84,21 @@ def _percentiles(values) -> list[float]:
     return np.percentile(values, _PERCENTILES).tolist() if len(values) else []
 
 
-def contributions(predictor, features: pd.DataFrame) -> pd.DataFrame:
-    """Signed contribution of each source column to each row's score, shape (n_rows, n_columns)."""
+def contributions(predictor, features: pd.DataFrame, *, matrix: np.ndarray | None = None) -> pd.DataFrame:
+    """Signed contribution of each source column to each row's score, shape (n_rows, n_columns).
+
+    ``matrix`` is ``predictor.preprocessor.transform(features)`` when the caller has it (scoring
+    does): tree SHAP then reads it instead of transforming the rows again.
+    """
     if predictor.explainer.method == "tree-shap":
-        return _tree_shap(predictor, features)
+        return _tree_shap(predictor, features, matrix)
     parts = [_occlusion(predictor, features.iloc[start : start + CHUNK_ROWS]) for start in range(0, len(features), CHUNK_ROWS)]
     return pd.concat(parts) if parts else pd.DataFrame(columns=predictor.schema.features, dtype=float)
 
 
-def _tree_shap(predictor, features: pd.DataFrame) -> pd.DataFrame:
+def _tree_shap(predictor, features: pd.DataFrame, matrix: np.ndarray | None) -> pd.DataFrame:
     booster = next(iter(predictor.members.values())).booster_
-    X = _quiet_transform(predictor, features)
+    X = _quiet_transform(predictor, features) if matrix is None else matrix
     contrib = booster.predict(X, pred_contrib=True)[:, :-1]  # last column: the expected value
     return pd.DataFrame(contrib @ _source_matrix(predictor), index=features.index, columns=predictor.schema.features)
 

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from .exceptions import ParameterError
-from .explain import reasons
+from .explain import contributions, reasons
 from .io import write_csv, write_table
 from .metrics import classification_metrics, leaderboard
 from .model import LeadModel, Predictor
@@ -32,7 +32,8 @@ class ScoredTable:
     a company-name column), the calibrated ``probability``, ``lead_score`` 0-100, ``rank`` (1 =
     best), ``tier``, ``prediction`` and, when explained, ``reason_1..3``. ``raw`` is the final
     score before calibration, ``member_probas`` each member's probability, ``y`` the labels of a
-    labelled table (else None) and ``features`` its validated feature columns (drift reads them).
+    labelled table (else None), ``features`` its validated feature columns (drift reads them) and
+    ``matrix`` those features as the members read them.
     """
 
     source: str
@@ -41,6 +42,7 @@ class ScoredTable:
     member_probas: dict[str, np.ndarray]
     y: np.ndarray | None
     features: pd.DataFrame
+    matrix: np.ndarray  # (n_rows, n_model_features): the preprocessed features the members read (explanations reuse it)
 
     @property
     def probability(self) -> np.ndarray:
@@ -96,7 +98,8 @@ def score(
     if labelled is None:
         labelled = predictor.schema.target in frame.columns
     prepared = prepare(frame, predictor.schema, source=source, labelled=labelled)
-    member_probas = predictor.member_probas(predictor.preprocessor.transform(prepared.features))
+    matrix = predictor.preprocessor.transform(prepared.features)
+    member_probas = predictor.member_probas(matrix)
     raw = predictor.combine(member_probas)
     proba = predictor.calibrator.transform(raw)
     rank = _rank(proba, raw)
@@ -113,12 +116,14 @@ def score(
         }
     )
     if explain is True:
-        leads = pd.concat([leads, reasons(predictor, prepared.features).reset_index(drop=True)], axis=1)
+        contrib = contributions(predictor, prepared.features, matrix=matrix)
+        leads = pd.concat([leads, reasons(predictor, prepared.features, contrib).reset_index(drop=True)], axis=1)
     elif explain:
         best = np.flatnonzero(rank <= explain)
-        explained = reasons(predictor, prepared.features.iloc[best]).set_axis(best)
+        contrib = contributions(predictor, prepared.features.iloc[best], matrix=matrix[best])
+        explained = reasons(predictor, prepared.features.iloc[best], contrib).set_axis(best)
         leads = leads.join(explained).fillna({column: "" for column in explained.columns})
-    return ScoredTable(source, leads, raw, member_probas, prepared.y, prepared.features)
+    return ScoredTable(source, leads, raw, member_probas, prepared.y, prepared.features, matrix)
 
 
 def _names(frame: pd.DataFrame, schema: Schema, rows: np.ndarray | None) -> dict[str, np.ndarray]:

@@ -64,7 +64,7 @@ except ImportError as exc:
 import pandas as pd  # after the optional imports: a missing extra is reported before anything heavy loads
 
 from . import __version__, bundle, scoring
-from .explain import reason_records
+from .explain import contributions, reason_records
 from .io import RowLocations, read_table
 from .model import Predictor
 from .schema import Schema, is_name_column
@@ -437,7 +437,8 @@ class ScoringService:
         with self._lock, _captured() as caught:
             try:
                 scored = scoring.score(self.predictor, frame, source="body", explain=False)
-                records = reason_records(self.predictor, scored.features) if reasons else None
+                contrib = contributions(self.predictor, scored.features, matrix=scored.matrix) if reasons else None
+                records = reason_records(self.predictor, scored.features, contrib) if reasons else None
             except (DataError, ParameterError) as exc:
                 raise RequestProblem(422, [problem(["body"], str(exc), "data_error")], rows=len(frame)) from None
         return {
