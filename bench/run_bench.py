@@ -1,6 +1,6 @@
 """Benchmark hotleads on the public challenge data and on the built-in data; print Markdown tables.
 
-    .venv/bin/python bench/run_bench.py [--models gbdt,lstm] [--only startup,train,unseen,seed-config,formats,builtin,tune,tune-speed] [--out bench/results]
+    .venv/bin/python bench/run_bench.py [--models gbdt,lstm] [--only startup,train,unseen,seed-config,formats,builtin,tune,tune-speed,serve] [--out bench/results]
 
 Each measurement runs in its own process (``--task``), so peak memory (max RSS) and threads are
 per model. Figures:
@@ -30,7 +30,10 @@ per model. Figures:
 - tuning (``tune``): ``hotleads tune`` per model (``TUNE_BUDGETS`` trials, neural models at most
   ``TUNE_TIMEOUT`` s) on ``train.csv`` and on built-in data: default and tuned F1 on the rows set aside
   before the search, and on the built-in data their test F1 against the test split's Bayes F1;
-- tuning speed (``tune-speed``): gbdt trials per minute with 1 and 2 workers, and with pruning off.
+- tuning speed (``tune-speed``): gbdt trials per minute with 1 and 2 workers, and with pruning off;
+- the scoring service (``serve``, ``bench/serve_load.py``): ``hotleads serve`` on loopback with gbdt and a
+  gbdt+logreg ensemble, 1 and 2 workers: latency of one company per request, companies per second in
+  batches of 100 and 10,000, worker memory at rest and under load.
 
 Each finished section is merged into ``latest.json`` / ``latest.md`` at once (with when it ran), so
 sections can be measured in separate runs and a stopped run keeps what it measured.
@@ -324,7 +327,7 @@ def ensemble_rows(workdir: Path, members: list[str]) -> list[dict]:
     return rows
 
 
-SECTIONS = ("startup", "train", "unseen", "seed-config", "formats", "builtin", "tune", "tune-speed")
+SECTIONS = ("startup", "train", "unseen", "seed-config", "formats", "builtin", "tune", "tune-speed", "serve")
 BUILTIN_ONLY = {"startup", "builtin", "formats"}  # sections that run without the challenge data
 
 
@@ -396,6 +399,10 @@ def bench(models: list[str], workdir: Path, *, sections: list[str], builtin_rows
         yield "tune", {"tune": tune_section(models, workdir)}
     if "tune-speed" in sections:
         yield "tune-speed", {"tune_speed": tune_speed_section(workdir)}
+    if "serve" in sections:
+        from serve_load import serve_section  # bench/serve_load.py, beside this file
+
+        yield "serve", {"serve": serve_section(workdir / "serve", SHARED / "train.csv")}
 
 
 def tune_section(models: list[str], workdir: Path) -> dict:
@@ -627,6 +634,10 @@ def markdown(report: dict) -> str:
         lines += tune_markdown(report["tune"])
     if "tune_speed" in report:
         lines += tune_speed_markdown(report["tune_speed"])
+    if "serve" in report:
+        from serve_load import serve_markdown
+
+        lines += serve_markdown(report["serve"])
     return "\n".join(lines) + "\n"
 
 
