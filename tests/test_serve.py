@@ -518,6 +518,19 @@ def test_real_server_scores_like_predict_over_http(server: Server, model_dir: Pa
     assert KEY not in log and companies[0]["company_name"] not in log
 
 
+def test_two_workers_answer_a_kept_open_connection_without_waiting_for_the_delayed_ack(server: Server) -> None:
+    # uvicorn's shared socket lacked IPPROTO_TCP, so asyncio never set TCP_NODELAY: each answer waited ~40 ms for the client's ACK.
+    with httpx.Client(base_url=server.url) as http:
+        for _ in range(5):
+            http.get("/healthz")
+        seconds = []
+        for _ in range(30):
+            started = time.perf_counter()
+            assert http.get("/healthz").status_code == 200
+            seconds.append(time.perf_counter() - started)
+    assert sorted(seconds)[len(seconds) // 2] < 0.02, f"median {sorted(seconds)[15] * 1000:.1f} ms on a kept-open connection"
+
+
 def test_sigterm_lets_requests_in_flight_finish(model_dir: Path, holdout_text: list[str], app, tmp_path: Path) -> None:
     server = Server(model_dir, tmp_path / "log.txt", "--limit-concurrency", "1")
     try:

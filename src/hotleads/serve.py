@@ -49,6 +49,7 @@ from .exceptions import BundleError, DataError, HotleadsWarning, ParameterError
 
 try:  # the serve extra; a plain install has none of these
     import uvicorn
+    import uvicorn.supervisors
     from fastapi import FastAPI, Query, Request, Security
     from fastapi.exceptions import RequestValidationError
     from fastapi.responses import JSONResponse, Response
@@ -971,7 +972,20 @@ def run(settings: Settings, *, host: str = "127.0.0.1", port: int = 8000, worker
         return
     del app, predictor  # each worker loads its own
     os.environ[SETTINGS_ENV] = json.dumps(asdict(settings))
-    uvicorn.run(f"{__name__}:app_from_environment", factory=True, workers=workers, **options)
+    config = uvicorn.Config(f"{__name__}:app_from_environment", factory=True, workers=workers, **options)
+    uvicorn.supervisors.Multiprocess(config, sockets=[_tcp_socket(config.bind_socket())]).run()
+
+
+def _tcp_socket(sock: socket.socket) -> socket.socket:
+    """``sock`` reopened with its protocol read back from the kernel (IPPROTO_TCP).
+
+    uvicorn's shared socket for ``--workers`` is made with protocol 0, and asyncio sets TCP_NODELAY
+    only on connections accepted from a socket whose protocol is IPPROTO_TCP: without it every
+    response on a kept-open connection waited for the client's delayed ACK, 40 ms (uvicorn issue 3149).
+    """
+    tcp = socket.socket(fileno=sock.detach())
+    tcp.set_inheritable(True)
+    return tcp
 
 
 def _stopped(signum, frame) -> None:
