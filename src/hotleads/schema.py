@@ -461,13 +461,10 @@ def prepare(frame: pd.DataFrame, schema: Schema, *, source: str = "table", label
         raise DataError(f"{source}: missing column(s) {missing} that the model needs; add them (extra columns are fine).")
     _warn_extra_columns(frame, schema, source)
     na_values = frozenset(schema.na_values)
-    features = pd.DataFrame(index=frame.index)
-    for name in schema.numeric:
-        features[name] = _numeric_column(frame, name, schema.formats.get(name), na_values, source, problems, training=training)
-    for name in schema.categorical:
-        features[name] = _categorical_column(frame[name], na_values)
-    for name in schema.date:
-        features[name] = _date_column(frame, name, schema.formats.get(name), na_values, source, problems)
+    columns = {name: _numeric_column(frame, name, schema.formats.get(name), na_values, source, problems, training=training) for name in schema.numeric}
+    columns |= {name: _categorical_column(frame[name], na_values) for name in schema.categorical}
+    columns |= {name: _date_column(frame, name, schema.formats.get(name), na_values, source, problems) for name in schema.date}
+    features = pd.DataFrame(columns, index=frame.index)  # built once: inserting column by column costs per column
     y = _target(frame, schema, problems, training=training) if labelled else None
     ids = _ids(frame, schema.id, source, problems, training=training)
     if problems:
