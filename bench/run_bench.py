@@ -73,7 +73,7 @@ HEAVY = ("torch", "matplotlib", "lightgbm", "sklearn", "pandas")
 TUNE_BUDGETS = {"gbdt": 40, "logreg": 16, "lstm": 8, "cnn": 8, "transformer": 8}  # trials per model and table (issue 12)
 TUNE_TIMEOUT = 900  # seconds per neural model and table: its trials or 15 minutes, whichever ends first
 TUNE_BUILTIN_ROWS = 10_000  # 6,000 train and 2,000 test rows
-TUNE_SPEED_TRIALS = 16  # gbdt trials of the 1-vs-2-worker and pruning on/off comparisons
+TUNE_SPEED_TRIALS = 12  # gbdt trials of the 1-vs-2-worker and pruning on/off comparisons
 
 
 def peak_mb() -> float:
@@ -370,6 +370,10 @@ def save(out: Path, section: str, figures: dict) -> dict:
     path = out / "latest.json"
     report = json.loads(path.read_text()) if path.exists() else {}
     report.pop("cores", None)  # written by bench runs before sections carried their own
+    if "tune" in figures and "tune" in report:  # models tuned in separate runs (--models) sit together
+        fresh = {(r["model"], r["data"]) for r in figures["tune"]["runs"]}
+        kept = [r for r in report["tune"]["runs"] if (r["model"], r["data"]) not in fresh]
+        figures = {"tune": figures["tune"] | {"runs": kept + figures["tune"]["runs"], "budgets": report["tune"]["budgets"] | figures["tune"]["budgets"]}}
     report.update(figures)
     report.setdefault("measured", {})[section] = {"at": time.strftime("%Y-%m-%d %H:%M"), "cores": len(os.sched_getaffinity(0))}
     for name, text in (("latest.json", json.dumps(report, indent=2)), ("latest.md", markdown(report))):
@@ -418,7 +422,7 @@ def tune_section(models: list[str], workdir: Path) -> dict:
         rows.append(tune_run(model, SHARED / "train.csv", workdir / f"tune-{model}", trials=TUNE_BUDGETS[model]) | {"data": "train.csv"})
         run = tune_run(model, builtin / "train.csv", workdir / f"tune-builtin-{model}", trials=TUNE_BUDGETS[model], test=builtin / "test.csv")
         rows.append(run | {"data": f"built-in ({TUNE_BUILTIN_ROWS:,} rows, seed 0)", "test_bayes_f1": bayes["test_bayes_f1"]})
-    return {"runs": rows, "budgets": TUNE_BUDGETS, "timeout": TUNE_TIMEOUT}
+    return {"runs": rows, "budgets": {model: TUNE_BUDGETS[model] for model in models}, "timeout": TUNE_TIMEOUT}
 
 
 def tune_speed_section(workdir: Path) -> dict:
