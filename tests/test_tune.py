@@ -143,6 +143,13 @@ def test_a_trial_reports_every_fold_and_the_pruner_stops_it_after_the_first(fram
     assert [step for step, _ in stopped.reports] == [0]
 
 
+class LateFold(Fold):
+    """Prunes only once a step of the last of 3 folds x 3 epochs has been reported."""
+
+    def should_prune(self):
+        return self.prune and self.reports[-1][0] >= 6
+
+
 def test_a_neural_trial_reports_every_epoch_and_is_pruned_within_its_first_fold(frame: pd.DataFrame) -> None:
     train_options = TrainOptions(models=["cnn"], folds=3, features="raw", model_params={"cnn": {"epochs": 3}})
     options = TuneOptions(train=train_options, trials=1)
@@ -155,6 +162,9 @@ def test_a_neural_trial_reports_every_epoch_and_is_pruned_within_its_first_fold(
     with pytest.raises(optuna.TrialPruned):
         run_trial(stopped, "cnn", search, options)
     assert [step for step, _ in stopped.reports] == [0]
+    finishing = LateFold(prune=True)  # would prune from the last fold's first epoch on (step 6): that fold only reports
+    assert run_trial(finishing, "cnn", search, options) >= 0.0
+    assert [step for step, _ in finishing.reports] == list(range(9))
 
 
 def test_a_network_is_not_judged_in_the_first_half_of_its_first_fold() -> None:

@@ -427,12 +427,13 @@ def run_trial(trial, model: str, search: Search, options: TuneOptions) -> float:
     per_epoch = model in NEURAL
     oof, done = np.zeros(len(inputs.y)), np.zeros(len(inputs.y), dtype=bool)
     for k, (_, valid_rows) in enumerate(inputs.folds):
-        fit_params = {"on_epoch": epoch_reporter(trial, k, epochs_of(model, options))} if per_epoch else {}
+        last = k + 1 == len(inputs.folds)  # a trial in its last fold has paid for its value: report, never prune
+        fit_params = {"on_epoch": epoch_reporter(trial, k, epochs_of(model, options), prune=not last)} if per_epoch else {}
         _, oof[valid_rows] = inputs.fold_estimator(model, params, k, seed=options.train.seed, **fit_params)
         done[valid_rows] = True
         if not per_epoch:
             trial.report(objective_value(inputs.y[done], oof[done], objective), step=k)
-            if k + 1 < len(inputs.folds) and trial.should_prune():
+            if not last and trial.should_prune():
                 raise optuna.TrialPruned()
     return objective_value(inputs.y, oof, objective)
 
@@ -442,16 +443,17 @@ def epochs_of(model: str, options: TuneOptions) -> int:
     return int(options.train.params(model).get("epochs", neural_params.defaults(model)["epochs"]))
 
 
-def epoch_reporter(trial, fold: int, epochs: int) -> Callable[[dict], None]:
+def epoch_reporter(trial, fold: int, epochs: int, *, prune: bool = True) -> Callable[[dict], None]:
     """A neural estimator's ``on_epoch``: report the epoch's validation PR-AUC at step ``fold * epochs + epoch - 1``
-    and raise ``optuna.TrialPruned`` when the pruner says so (an epoch without validation rows reports nothing)."""
+    and (with ``prune``) raise ``optuna.TrialPruned`` when the pruner says so (an epoch without validation rows
+    reports nothing)."""
     optuna = _optuna()
 
     def report(record: dict) -> None:
         if "val_average_precision" not in record:
             return
         trial.report(record["val_average_precision"], step=fold * epochs + int(record["epoch"]) - 1)
-        if trial.should_prune():
+        if prune and trial.should_prune():
             raise optuna.TrialPruned()
 
     return report
