@@ -52,7 +52,11 @@ class DerivedFeature:
 
     def compute(self, base: pd.DataFrame) -> pd.Series:
         """The feature on ``base`` (raw numeric values, inf as NaN, dates as ages in days)."""
-        values = [base[name].to_numpy(dtype=float) for name in self.inputs]
+        return pd.Series(self.values(base), index=base.index, name=self.name)
+
+    def values(self, base: pd.DataFrame | dict[str, np.ndarray]) -> np.ndarray:
+        """:meth:`compute` as a float array of shape (n_rows,); ``base`` may be a dict of columns."""
+        values = [np.asarray(base[name], dtype=float) for name in self.inputs]
         with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
             if self.op == "log":
                 q = np.sign(values[0]) * np.log1p(np.abs(values[0]))
@@ -62,7 +66,7 @@ class DerivedFeature:
                 q = OPS[self.op](values[0], values[1])
             result = self.scale * q + self.offset
         result = np.where(np.isfinite(result), result, np.nan)
-        return pd.Series(np.round(result) if self.rounded else result, index=base.index, name=self.name)
+        return np.round(result) if self.rounded else result
 
     def formula(self) -> str:
         if self.op == "log":
@@ -120,14 +124,18 @@ class Preprocessor:
 
     def base_frame(self, features: pd.DataFrame) -> pd.DataFrame:
         """Raw numeric values (inf as NaN) and date ages: the quantities relations are found between."""
-        return self._base(features, self._date_ages(features))
+        return pd.DataFrame(self._base(features, self._date_ages(features)), index=features.index)
 
-    def _base(self, features: pd.DataFrame, ages: dict[str, pd.Series]) -> pd.DataFrame:
-        columns = {name: features[name].replace([np.inf, -np.inf], np.nan).astype("float64") for name in self.numeric_}
-        return pd.DataFrame(columns | ages, index=features.index)
+    # The transforms work on numpy arrays, not Series: they run per column on every scored row,
+    # and a one-company request to the scoring service spent most of its time in pandas' per-call
+    # overhead (Series.replace, .map, .dt and frame building), not in arithmetic.
 
-    def _date_ages(self, features: pd.DataFrame) -> dict[str, pd.Series]:
-        return {name: (pd.Timestamp(reference) - pd.to_datetime(features[name])).dt.days.astype("float64") for name, reference in self.reference_dates_.items()}
+    def _base(self, features: pd.DataFrame, ages: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        columns = {name: _finite_or_nan(features[name].to_numpy(dtype=np.float64)) for name in self.numeric_}
+        return columns | ages
+
+    def _date_ages(self, features: pd.DataFrame) -> dict[str, np.ndarray]:
+        return {name: _age_days(features[name], reference) for name, reference in self.reference_dates_.items()}
 
     def _output_names(self) -> list[str]:
         names = []
@@ -142,10 +150,15 @@ class Preprocessor:
 
     def transform(self, features: pd.DataFrame) -> np.ndarray:
         """Float matrix (n_rows, n_features) in ``feature_names_`` order."""
-        return self.transform_frame(features).to_numpy(dtype=np.float64)
+        columns = self._columns(features)
+        return np.column_stack(list(columns.values())) if columns else np.empty((len(features), 0))
 
     def transform_frame(self, features: pd.DataFrame) -> pd.DataFrame:
-        columns: dict[str, pd.Series] = {}
+        """:meth:`transform` as a frame: ``feature_names_`` as columns, the index of ``features``."""
+        return pd.DataFrame(self._columns(features), index=features.index)
+
+    def _columns(self, features: pd.DataFrame) -> dict[str, np.ndarray]:
+        columns: dict[str, np.ndarray] = {}
         for name, params in self.numeric_.items():
             columns.update(_transform_numeric(name, features[name], params))
         for name, categories in self.categories_.items():
@@ -154,8 +167,8 @@ class Preprocessor:
         columns.update(ages)
         if self.derived_:
             base = self._base(features, ages)  # reuses the ages: this runs on every scored row
-            columns.update({spec["name"]: DerivedFeature.from_dict(spec).compute(base) for spec in self.derived_})
-        return pd.DataFrame(columns, index=features.index)
+            columns.update({spec["name"]: DerivedFeature.from_dict(spec).values(base) for spec in self.derived_})
+        return columns
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -175,17 +188,27 @@ def _fit_numeric(values: pd.Series) -> dict:
     return {"low": low, "high": high, "inf_flag": has_inf, "log": heavy}
 
 
-def _transform_numeric(name: str, values: pd.Series, params: dict) -> dict[str, pd.Series]:
-    # numpy, not Series.replace/where: this runs per column on every scored row, and a one-row
-    # request to the scoring service spent most of its time in pandas' per-call overhead.
+def _transform_numeric(name: str, values: pd.Series, params: dict) -> dict[str, np.ndarray]:
     raw = values.to_numpy(dtype=np.float64)
     clipped = np.where(np.isposinf(raw), params["high"], np.where(np.isneginf(raw), params["low"], raw))
     if params["log"]:
         clipped = np.sign(clipped) * np.log1p(np.abs(clipped))
-    out = {name: pd.Series(clipped, index=values.index, dtype="float64")}
+    out = {name: clipped}
     if params["inf_flag"]:
-        out[f"{name}__inf"] = pd.Series(np.sign(np.where(np.isinf(raw), raw, 0.0)), index=values.index, dtype="float64")
+        out[f"{name}__inf"] = np.sign(np.where(np.isinf(raw), raw, 0.0))
     return out
+
+
+def _finite_or_nan(values: np.ndarray) -> np.ndarray:
+    return np.where(np.isinf(values), np.nan, values)
+
+
+def _age_days(dates: pd.Series, reference: str) -> np.ndarray:
+    """Whole days from each date to ``reference`` (floored, as ``Timedelta.days``); NaN where the date is missing."""
+    stamps = dates.to_numpy(dtype="datetime64[ns]")
+    with np.errstate(invalid="ignore"):  # NaT // 1 day
+        days = (np.datetime64(reference, "ns") - stamps) // np.timedelta64(1, "D")
+    return np.where(np.isnat(stamps), np.nan, days.astype(np.float64))
 
 
 def _fit_categories(values: pd.Series, max_categories: int) -> tuple[list[str], list[str]]:
@@ -195,17 +218,22 @@ def _fit_categories(values: pd.Series, max_categories: int) -> tuple[list[str], 
     return sorted(str(category) for category in kept), sorted(str(category) for category in rare)
 
 
-def _encode(name: str, values: pd.Series, categories: list[str], rare: list[str]) -> pd.Series:
-    codes = values.map({category: float(code) for code, category in enumerate(categories)}).astype("float64")
-    unseen = values.notna() & codes.isna() & ~values.isin(rare)
-    if unseen.any():
-        examples = sorted(set(values[unseen].astype(str)))[:3]
+def _encode(name: str, values: pd.Series, categories: list[str], rare: list[str]) -> np.ndarray:
+    """Codes 0..len(categories)-1 as floats; NaN for missing, rare and unseen values (unseen ones warned about)."""
+    given = values.to_numpy(dtype=object)
+    lookup = {category: code for code, category in enumerate(categories)}
+    codes = np.fromiter((lookup.get(value, -1) for value in given), dtype=np.int64, count=len(given))
+    rare_ones = set(rare)
+    unseen = np.flatnonzero((codes < 0) & ~pd.isna(given))
+    unseen = unseen[[given[i] not in rare_ones for i in unseen]]
+    if len(unseen):
+        examples = sorted({str(value) for value in given[unseen]})[:3]
         warnings.warn(
-            f"column '{name}': {int(unseen.sum())} row(s) have categories not seen in training ({examples}); scored as unknown",
+            f"column '{name}': {len(unseen)} row(s) have categories not seen in training ({examples}); scored as unknown",
             DataWarning,
             stacklevel=4,
         )
-    return codes
+    return np.where(codes >= 0, codes, np.nan).astype(np.float64)
 
 
 def _fit_reference_date(values: pd.Series) -> str:

@@ -489,8 +489,16 @@ def _kept(features: pd.DataFrame, ids: pd.Series, y: np.ndarray | None, source: 
 
 def _blank(text: pd.Series, tokens: frozenset[str] = frozenset()) -> pd.Series:
     """Where stripped text is missing, empty or one of the ``--na-values`` tokens (any case): a text column's missing rule."""
-    marked = text.str.lower().isin({t.strip().lower() for t in tokens}) if tokens else False
-    return (text.isna() | (text == "") | marked).fillna(True).astype(bool)
+    return pd.Series(_blank_values(text.to_numpy(dtype=object, na_value=None), tokens), index=text.index)
+
+
+def _blank_values(values: np.ndarray, tokens: frozenset[str] = frozenset()) -> np.ndarray:
+    """:func:`_blank` on an object array of stripped text (None where missing); numpy, as it runs on every scored row."""
+    blank = pd.isna(values) | (values == "")
+    if tokens:
+        lowered = {t.strip().lower() for t in tokens}
+        blank |= np.fromiter((isinstance(v, str) and v.lower() in lowered for v in values), dtype=bool, count=len(values))
+    return blank
 
 
 def _warn_extra_columns(frame: pd.DataFrame, schema: Schema, source: str) -> None:
@@ -578,9 +586,9 @@ def _as_written_here(frame: pd.DataFrame, name: str, trained: NumberFormat, na_v
 
 
 def _categorical_column(raw: pd.Series, na_values: frozenset[str]) -> pd.Series:
-    text = raw.astype("string").str.strip()
-    blank = _blank(text, na_values)
-    return text.astype(object).where(~blank.to_numpy(dtype=bool), None)
+    values = raw.astype("string").str.strip().to_numpy(dtype=object, na_value=None)
+    values[_blank_values(values, na_values)] = None
+    return pd.Series(values, index=raw.index, dtype=object)
 
 
 def _date_column(frame: pd.DataFrame, name: str, fmt: dict | None, na_values: frozenset[str], source: str, problems: list[str]) -> pd.Series:
@@ -701,19 +709,21 @@ def _ids(frame: pd.DataFrame, name: str | None, source: str, problems: list[str]
     raw = frame[name]
     if pd.api.types.is_float_dtype(raw) and np.all(raw.dropna() == np.round(raw.dropna())):
         raw = raw.astype("Int64")  # 1001, not 1001.0: a sheet or Parquet file stores whole ids as floats
-    ids = raw.astype("string").str.strip()
-    ids = ids.where(ids != "")
-    duplicated = ids.duplicated(keep=False) & ids.notna()
+    values = raw.astype("string").str.strip().to_numpy(dtype=object, na_value=None)
+    values[_blank_values(values)] = None
+    ids = pd.Series(values, index=raw.index, dtype=object)
+    empty = pd.isna(values)
+    duplicated = ids.duplicated(keep=False).to_numpy() & ~empty
     hint = " (or pass --id with another column)" if training else ""
     if duplicated.any():
-        first = ids[duplicated].iloc[0]
+        first = values[duplicated][0]
         rows = _examples(frame, ids, ids == first, show_value=False)
         problems.append(
-            f"id column '{name}' repeats {ids[duplicated].nunique()} value(s) in {int(duplicated.sum())} rows, e.g. '{first}' {rows}; ids must be unique{hint}"
+            f"id column '{name}' repeats {len(set(values[duplicated]))} value(s) in {int(duplicated.sum())} rows, e.g. '{first}' {rows}; ids must be unique{hint}"
         )
-    if ids.isna().any():
-        problems.append(f"id column '{name}' is empty {_examples(frame, ids, ids.isna(), show_value=False)}; fill in the ids")
-    return ids.astype(object)
+    if empty.any():
+        problems.append(f"id column '{name}' is empty {_examples(frame, ids, pd.Series(empty, index=ids.index), show_value=False)}; fill in the ids")
+    return ids
 
 
 def _examples(frame: pd.DataFrame, values: pd.Series, mask: pd.Series, *, show_value: bool = True) -> str:
