@@ -17,7 +17,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
 from rich.text import Text
 from typer.core import TyperGroup
@@ -485,50 +485,43 @@ def _print_thresholds(model) -> None:
 @user_errors
 def predict(
     model_dir: Annotated[Path, typer.Argument(help="Model directory from `hotleads train`.")],
-    data: Annotated[Path, typer.Argument(help="Company table to score (CSV or Parquet).")],
-    out: Annotated[Path, typer.Option(help="submission.csv to write (Id,Prediction).")] = Path("submission.csv"),
+    data: Annotated[Path, typer.Argument(help="Company table to score (CSV, Parquet, .xlsx), a folder of CSV/Parquet files, or a pattern ('exports/*.csv').")],
+    out: Annotated[Path, typer.Option(help="submission.csv to write (Id,Prediction) in input order; Parquet if it ends in .parquet.")] = Path("submission.csv"),
     scores: Annotated[
         Path | None,
-        typer.Option(help="Also write the ranked lead list (id, name, probability, lead score, tier, reasons): .csv, or Excel when it ends in .xlsx."),
+        typer.Option(help="Also write the ranked lead list (id, name, probability, lead score, tier, reasons): .csv, .parquet or .xlsx."),
     ] = None,
     top: Annotated[int, typer.Option(help="Print the N best-ranked leads with their reasons (0: none).")] = 0,
     top_k: Annotated[
         int | None, typer.Option("--top-k", help="Label exactly the K best-scored companies 1 (your calling capacity) instead of using the threshold.")
     ] = None,
+    chunk_rows: Annotated[int, typer.Option("--chunk-rows", help="Rows read and scored at a time: memory grows with this, not with the table.")] = 100_000,
     sep: Sep = None,
     encoding: Encoding = None,
     sheet: Sheet = None,
     device: Device = "auto",
     quiet: Quiet = False,
 ) -> None:
-    """Score a table and write submission.csv; optionally the explained lead list (--scores, --top)."""
-    from . import bundle, scoring
-    from .io import check_table_target, read_table
+    """Score a table of any size in chunks and write submission.csv; optionally the explained lead list (--scores, --top)."""
+    from . import bundle, stream
     from .neural_params import check_device
 
-    if top < 0:
-        raise ParameterError(f"--top must be 0 or a positive number of leads; got {top}.")
-    if top_k is not None and top_k < 1:  # scoring.score says the same, but only after loading and reading
-        raise ParameterError(f"--top-k must be a positive number of companies; got {top_k}.")
+    stream.check_counts(chunk_rows=chunk_rows, top=top, top_k=top_k)  # before the model loads
     check_device(device, name="--device")
     _check_output("--out", out)
     if scores:
         _check_output("--scores", scores, table=True)
         _check_distinct(scores, out)
     predictor = bundle.load_predictor(model_dir, device=device)
-    frame = read_table(data, **_reading(sep, encoding, sheet))
-    if scores:
-        check_table_target(scores, len(frame))
-    scored = scoring.score(predictor, frame, source=str(data), top_k=top_k, explain=True if scores else top)
-    if scores:
-        scoring.write_lead_list(scored, predictor.schema, scores)
-    scoring.write_submission(scored, out)
+    with _rows_progress(quiet) as progress:
+        result = stream.score_file(
+            predictor, data, out, scores=scores, top=top, top_k=top_k, chunk_rows=chunk_rows, read_options=_reading(sep, encoding, sheet), progress=progress
+        )
     if top and not quiet:
-        print_leads(scored.leads, predictor, top)
+        print_leads(result.top, predictor, top, total=result.rows)
     if not quiet:
         rule = f"the {top_k} best-ranked" if top_k is not None else f"threshold {predictor.threshold.value:.4f}"
-        hot = int(scored.leads["prediction"].sum())
-        stdout.print(f"wrote {out}: {len(scored.leads)} rows, {hot} hot leads ({rule})" + (f"; lead list in {scores}" if scores else ""))
+        stdout.print(f"wrote {out}: {result.rows} rows, {result.hot} hot leads ({rule})" + (f"; lead list in {scores}" if scores else ""))
 
 
 def _check_distinct(scores: Path, out: Path) -> None:
@@ -536,12 +529,13 @@ def _check_distinct(scores: Path, out: Path) -> None:
         raise ParameterError(f"--scores and --out are both {out}; give the lead list its own file (e.g. --scores leads.xlsx).")
 
 
-def print_leads(leads, predictor, top: int) -> None:
-    """The ``top`` best-ranked rows of a lead list (``ScoredTable.leads``) with their reasons."""
+def print_leads(leads, predictor, top: int, *, total: int | None = None) -> None:
+    """The ``top`` best-ranked rows of lead rows (``ScoredTable.leads``, or its best ``top`` of ``total``) with their reasons."""
     from .scoring import TIER_HELP
 
     kind = "calibrated probability" if predictor.calibrated else "probability"
-    table = Table(title=f"Top {min(top, len(leads))} of {len(leads)} companies", caption=f"lead score = {kind} x 100; {TIER_HELP}", show_lines=True)
+    total = len(leads) if total is None else total
+    table = Table(title=f"Top {min(top, total)} of {total} companies", caption=f"lead score = {kind} x 100; {TIER_HELP}", show_lines=True)
     table.add_column("rank", justify="right", no_wrap=True)
     table.add_column("id", no_wrap=True)
     if "name" in leads:
@@ -676,23 +670,17 @@ def run(
         stdout.print(f"wrote {out}/submission.csv, scores.csv (ranked, with reasons), metrics.json, report.html, model/")
 
 
+def _progress_bar(quiet: bool, *columns) -> Progress | None:
+    """A transient rich progress bar on stderr with these columns; None when quiet or off a terminal."""
+    # Off the terminal (pipes, logs) rich would still print a blank line when the bar stops.
+    return None if quiet or not console.is_terminal else Progress(*columns, console=console, transient=True)
+
+
 class _progress:
     """Rich progress bar on stderr, fed by training's (label, done, total) callback."""
 
     def __init__(self, quiet: bool) -> None:
-        # Off the terminal (pipes, logs) rich would still print a blank line when the bar stops.
-        self.bar = (
-            None
-            if quiet or not console.is_terminal
-            else Progress(
-                TextColumn("{task.description}"),
-                BarColumn(),
-                TextColumn("{task.completed}/{task.total}"),
-                TimeElapsedColumn(),
-                console=console,
-                transient=True,
-            )
-        )
+        self.bar = _progress_bar(quiet, TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"), TimeElapsedColumn())
         self.task = None
 
     def __enter__(self):
@@ -709,6 +697,30 @@ class _progress:
     def __exit__(self, *exc) -> None:
         if self.bar is not None:
             self.bar.stop()
+
+
+class _rows_progress(_progress):
+    """Scoring's progress on stderr: rows scored, rows per second, time left; fed by (rows, share of the input read)."""
+
+    def __init__(self, quiet: bool) -> None:
+        self.bar = _progress_bar(
+            quiet,
+            TextColumn("scoring"),
+            BarColumn(),
+            TextColumn("{task.fields[rows]:,} rows, {task.fields[rate]:,.0f} rows/s"),
+            TimeRemainingColumn(),
+        )
+        self.task = None
+
+    def __enter__(self):
+        update = super().__enter__()
+        if self.bar is not None:  # started now, so that rows/s counts from the first row read
+            self.task = self.bar.add_task("scoring", total=1.0, rows=0, rate=0.0)
+        return update
+
+    def update(self, rows: int, share: float) -> None:
+        elapsed = self.bar.tasks[0].elapsed or 0.0
+        self.bar.update(self.task, completed=share, rows=rows, rate=rows / elapsed if elapsed else 0.0)
 
 
 def _print_leaderboard(rows: list[dict], *, title: str) -> None:

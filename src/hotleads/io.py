@@ -2,7 +2,9 @@
 
 Tables are read as people export them: the delimiter is sniffed, the encoding found (UTF-8,
 UTF-16, cp1252), Parquet and Excel recognised by content. CSV columns are read as text so that
-:mod:`hotleads.schema` decides each column's type and can name the exact file line of a bad value. Every output goes to a temporary file in the destination
+:mod:`hotleads.schema` decides each column's type and can name the exact file line of a bad value.
+A table too large for memory, or a folder of them, is read in chunks (:func:`read_chunks`), each
+the frame :func:`read_table` would give for its rows. Every output goes to a temporary file in the destination
 folder first and is renamed into place, so a failed run never leaves a half-written file nor
 overwrites a good one.
 """
@@ -95,10 +97,7 @@ def read_table(path: str | Path, *, sep: str | None = None, encoding: str | None
         When ``sep``, ``encoding`` or ``sheet`` is not usable for this file.
     """
     path = Path(path)
-    _check_readable(path)
-    kind = _content_kind(path)
-    if sheet is not None and kind != "xlsx":
-        raise ParameterError(f"--sheet {sheet}: {path} is not an Excel workbook; --sheet applies to .xlsx files only.")
+    kind = _table_kind(path, sheet)
     if kind == "parquet":
         table = _read_parquet(path)
     elif kind == "xlsx":
@@ -108,6 +107,15 @@ def read_table(path: str | Path, *, sep: str | None = None, encoding: str | None
     if len(table) == 0:
         raise DataError(f"{path}: the file has a header but no rows; add at least one data row.")
     return table
+
+
+def _table_kind(path: Path, sheet: str | None) -> str:
+    """parquet, xlsx or csv, after checking the file can be read (and ``sheet`` applies to it)."""
+    _check_readable(path)
+    kind = _content_kind(path)
+    if sheet is not None and kind != "xlsx":
+        raise ParameterError(f"--sheet {sheet}: {path} is not an Excel workbook; --sheet applies to .xlsx files only.")
+    return kind
 
 
 def _check_readable(path: Path) -> None:
@@ -259,33 +267,13 @@ def _check_sep(sep: str | None) -> str | None:
 def _read_csv(path: Path, *, sep: str | None, encoding: str | None) -> pd.DataFrame:
     data = path.read_bytes()
     text, used = _decode(path, data, encoding)
-    hint = _EXCEL_SEP_LINE.match(text.lstrip("\ufeff"))
-    if hint:  # Excel's "sep=;" first line names the delimiter; the header follows it
-        text = text.lstrip("\ufeff")[hint.end() :]
-    sep = sep or (hint.group(1) if hint else None) or sniff_delimiter(text[:_SNIFF_BYTES])
-    header = _csv_header(path, text, sep)
+    hint, text, sep, header = _csv_layout(path, text, sep)
     bad_rows: list[tuple[int, int]] = []
-
-    def remember_bad_row(row: pa_csv.InvalidRow) -> str:
-        bad_rows.append((row.number, row.actual_columns))
-        return "skip"
-
     source = path if used == "utf-8" and not hint else pa.BufferReader(text.encode("utf-8"))
     try:
-        table = pa_csv.read_csv(
-            source,
-            read_options=pa_csv.ReadOptions(use_threads=False, column_names=header, skip_rows=1),
-            parse_options=pa_csv.ParseOptions(delimiter=sep, invalid_row_handler=remember_bad_row, newlines_in_values=True),
-            convert_options=pa_csv.ConvertOptions(
-                column_types={name: pa.string() for name in header},
-                null_values=[""],
-                strings_can_be_null=True,
-            ),
-        )
+        table = pa_csv.read_csv(source, **_arrow_csv_options(header, sep, bad_rows, skip_rows=1))
     except pa.ArrowException as exc:
-        raise DataError(
-            f"{path}: cannot be read as a {DELIMITERS.get(sep, repr(sep))}-separated table ({_first_line(exc)}); check the file, or set the delimiter with --sep."
-        ) from None
+        raise _unreadable_csv(path, sep, exc) from None
     records = _record_lines(text, sep, rows=table.num_rows + len(bad_rows))
     if hint:
         records = (records if records is not None else np.arange(1, table.num_rows + len(bad_rows) + 2)) + 1
@@ -295,6 +283,39 @@ def _read_csv(path: Path, *, sep: str | None, encoding: str | None) -> pd.DataFr
     frame.attrs["rows"] = RowLocations("line", first=2, numbers=None if records is None else records[1:])
     frame.attrs["delimiter"] = sep  # a ';' file is a European export: schema leans to decimal commas
     return frame
+
+
+def _csv_layout(path: Path, text: str, sep: str | None) -> tuple[re.Match | None, str, str, list[str]]:
+    """(Excel's ``sep=`` line, the text after it, delimiter, header names) of a CSV file's decoded text (or its first part)."""
+    hint = _EXCEL_SEP_LINE.match(text.lstrip("\ufeff"))
+    if hint:  # Excel's "sep=;" first line names the delimiter; the header follows it
+        text = text.lstrip("\ufeff")[hint.end() :]
+    sep = sep or (hint.group(1) if hint else None) or sniff_delimiter(text[:_SNIFF_BYTES])
+    return hint, text, sep, _csv_header(path, text, sep)
+
+
+def _arrow_csv_options(header: list[str], sep: str, bad_rows: list[tuple[int, int]], *, skip_rows: int, **read: object) -> dict:
+    """Arrow's options for hotleads' CSV reading: every column text, empty cells None, ragged rows noted in ``bad_rows``.
+
+    ``bad_rows`` receives (record number, fields) of each row whose field count differs from the
+    header's (header = record 1); ``read`` adds reading options (``block_size``, ``encoding``).
+    """
+
+    def remember_bad_row(row: pa_csv.InvalidRow) -> str:
+        bad_rows.append((row.number, row.actual_columns))
+        return "skip"
+
+    return {
+        "read_options": pa_csv.ReadOptions(use_threads=False, column_names=header, skip_rows=skip_rows, **read),
+        "parse_options": pa_csv.ParseOptions(delimiter=sep, invalid_row_handler=remember_bad_row, newlines_in_values=True),
+        "convert_options": pa_csv.ConvertOptions(column_types={name: pa.string() for name in header}, null_values=[""], strings_can_be_null=True),
+    }
+
+
+def _unreadable_csv(path: Path, sep: str, exc: BaseException) -> DataError:
+    return DataError(
+        f"{path}: cannot be read as a {DELIMITERS.get(sep, repr(sep))}-separated table ({_first_line(exc)}); check the file, or set the delimiter with --sep."
+    )
 
 
 def _refuse_ragged(path: Path, bad_rows: list[tuple[int, int]], records: np.ndarray | None, width: int, sep: str) -> None:
@@ -444,13 +465,235 @@ def _record_lines(text: str, sep: str, rows: int) -> np.ndarray | None:
     lines = text.count("\n") + (0 if text.endswith("\n") else 1)
     if lines == rows + 1:
         return None
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=sep)
+    return _record_starts(io.StringIO(text, newline=""), sep)
+
+
+def _record_starts(handle, sep: str) -> np.ndarray:
+    """The line each non-blank record of an open text file (``newline=""``) starts on, as Arrow splits records."""
+    reader = csv.reader(handle, delimiter=sep)
     starts, line = [], 1
     for record in reader:
         if record:
             starts.append(line)
         line = reader.line_num + 1
     return np.asarray(starts, dtype=np.int64)
+
+
+# ----------------------------------------------------------------------------------- chunks
+
+TABLE_SUFFIXES = {".csv", ".tsv", ".txt", *PARQUET_SUFFIXES}
+
+
+def table_files(path: str | Path) -> list[Path]:
+    """The files a table argument names: the file itself, a folder's table files or a pattern's matches, in name order.
+
+    A folder contributes its .csv, .tsv, .txt, .parquet and .pq files (hidden ones, such as
+    hotleads' own temporary files, left out); a pattern (``exports/2024-*.csv``) every file it
+    matches.
+
+    Raises
+    ------
+    DataError
+        When a pattern matches nothing or a folder holds no table file.
+    """
+    path = Path(path)
+    if not path.exists() and any(c in path.name for c in "*?["):  # a file may have such a name: report[2024].csv
+        files = sorted(p for p in path.parent.glob(path.name) if p.is_file())
+        if not files:
+            raise DataError(f"{path}: no file matches the pattern; check it (current folder: {Path.cwd()}).")
+        return files
+    if not path.is_dir():
+        return [path]
+    files = sorted(p for p in path.iterdir() if p.is_file() and p.suffix.lower() in TABLE_SUFFIXES and not p.name.startswith("."))
+    if not files:
+        raise DataError(f"{path}: the folder holds no .csv or .parquet file; put the tables to score in it, or give the path of one file.")
+    return files
+
+
+def read_chunks(
+    path: str | Path, *, chunk_rows: int = 100_000, sep: str | None = None, encoding: str | None = None, sheet: str | None = None
+) -> Iterator[pd.DataFrame]:
+    r"""Read a table, a folder of tables or a pattern's files in chunks of ``chunk_rows`` rows, with bounded memory.
+
+    Each chunk is the frame :func:`read_table` gives for those rows: the same columns and
+    dtypes (CSV values as text), the same sniffed delimiter and encoding, and
+    ``attrs["rows"]`` naming each row's line in its file, so that a bad value in the last chunk
+    is reported at its file line. ``attrs["source"]`` is the chunk's file and ``attrs["read"]``
+    the share of that file read so far (0-1). CSV is read by Arrow's
+    streaming reader, Parquet a row group at a time; an .xlsx sheet (at most a million rows) and
+    a CSV file mixing UTF-8 with cp1252 bytes are read whole and then cut into chunks.
+
+    Parameters
+    ----------
+    path : str or Path
+        A CSV, Parquet or .xlsx file; a folder (its table files in name order, see
+        :func:`table_files`); or a pattern such as ``exports/*.parquet``.
+    chunk_rows : int
+        Rows per chunk (the last chunk of each file may have fewer). Chunks never span files.
+    sep, encoding, sheet
+        As for :func:`read_table`.
+
+    Yields
+    ------
+    DataFrame
+        Up to ``chunk_rows`` rows, in file order.
+
+    Raises
+    ------
+    DataError
+        As :func:`read_table` does, for the file concerned; ragged rows as soon as a chunk holds one.
+    ParameterError
+        When ``chunk_rows`` is not a positive integer, or ``sep``, ``encoding``, ``sheet`` are not usable.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     _ = (Path(folder) / "leads.csv").write_text("id;revenue\n1;2,5\n2;3\n3;4\n")
+    ...     chunks = list(read_chunks(folder, chunk_rows=2))
+    ...     last_line = locate(chunks[1], 0)  # file lines are looked up when a message needs one
+    >>> [len(c) for c in chunks], chunks[1]["revenue"].tolist(), last_line, chunks[1].attrs["delimiter"]
+    ([2, 1], ['4'], 'line 4', ';')
+    """
+    if isinstance(chunk_rows, bool) or not isinstance(chunk_rows, (int, np.integer)) or chunk_rows < 1:
+        raise ParameterError(f"--chunk-rows must be a positive number of rows; got {chunk_rows!r}.")
+    for file in table_files(path):
+        kind = _table_kind(file, sheet)
+        if kind == "parquet":
+            chunks = _parquet_chunks(file, chunk_rows)
+        elif kind == "xlsx":
+            chunks = _sliced(_read_xlsx(file, sheet), chunk_rows)
+        else:
+            chunks = _csv_chunks(file, chunk_rows, _check_sep(sep), encoding)
+        rows = 0
+        for chunk in chunks:
+            rows += len(chunk)
+            chunk.attrs["source"] = str(file)
+            yield chunk
+        if rows == 0:
+            raise DataError(f"{file}: the file has a header but no rows; add at least one data row.")
+
+
+def _sliced(frame: pd.DataFrame, rows: int) -> Iterator[pd.DataFrame]:
+    """A table read whole, as chunks whose row locations still name the file's lines."""
+    located = frame.attrs.get("rows")
+    for start in range(0, len(frame), rows):
+        chunk = frame.iloc[start : start + rows].reset_index(drop=True)
+        if isinstance(located, RowLocations):
+            numbers = None if located.numbers is None else located.numbers[start : start + rows]
+            chunk.attrs["rows"] = RowLocations(located.unit, first=located.first + start, numbers=numbers)
+        chunk.attrs["read"] = min(start + rows, len(frame)) / len(frame)
+        yield chunk
+
+
+def _rebatched(batches, rows: int, schema: pa.Schema) -> Iterator[pa.Table]:
+    """Tables of exactly ``rows`` rows (the last one fewer) from Arrow record batches of any size."""
+    pending: list[pa.RecordBatch] = []
+    count = 0
+    for batch in batches:
+        pending.append(batch)
+        count += batch.num_rows
+        while count >= rows:
+            table = pa.Table.from_batches(pending, schema=schema)
+            yield table.slice(0, rows)
+            rest = table.slice(rows)
+            pending, count = rest.to_batches(), rest.num_rows
+    if count:
+        yield pa.Table.from_batches(pending, schema=schema)
+
+
+def _parquet_chunks(path: Path, rows: int) -> Iterator[pd.DataFrame]:
+    start = 0
+    try:
+        parquet = pa_parquet.ParquetFile(path)
+        for table in _rebatched(parquet.iter_batches(batch_size=rows), rows, parquet.schema_arrow):
+            chunk = table.to_pandas()
+            chunk.attrs["rows"] = RowLocations("row", first=start + 1)
+            start += len(chunk)
+            chunk.attrs["read"] = start / max(parquet.metadata.num_rows, 1)
+            yield chunk
+    except (pa.ArrowException, OSError) as exc:
+        raise DataError(f"{path}: not a readable Parquet file ({_first_line(exc)}); re-export it or pass a CSV.") from None
+
+
+_CSV_BLOCK_BYTES = (1 << 20, 16 << 20)  # Arrow's read size: at least 1 MiB, about 256 bytes per chunk row, at most 16 MiB
+
+
+def _csv_chunks(path: Path, rows: int, sep: str | None, encoding: str | None) -> Iterator[pd.DataFrame]:
+    text, used = _decode(path, _head(path), encoding)
+    if used == "utf-8+cp1252":  # two encodings in one file: no codec Arrow could stream it with
+        yield from _sliced(_read_csv(path, sep=sep, encoding=encoding), rows)
+        return
+    hint, text, sep, header = _csv_layout(path, text, sep)
+    skip = 2 if hint else 1
+    lines = _RecordLines(path, used, sep)
+    bad_rows: list[tuple[int, int]] = []
+    block = min(max(_CSV_BLOCK_BYTES[0], rows * 256), _CSV_BLOCK_BYTES[1])
+    transcode = {} if used in ("utf-8", "utf-8-sig") else {"encoding": used}
+    start, size = 0, max(path.stat().st_size, 1)
+    try:
+        with pa.OSFile(str(path)) as handle:  # opened here to see how far Arrow has read
+            reader = pa_csv.open_csv(handle, **_arrow_csv_options(header, sep, bad_rows, skip_rows=skip, block_size=block, **transcode))
+            for table in _rebatched(reader, rows, reader.schema):
+                if bad_rows:
+                    _refuse_ragged(path, bad_rows, lines.records(), len(header), sep)
+                chunk = table.to_pandas()
+                chunk.attrs["rows"] = _FileLines(lines, first_record=start + skip)
+                chunk.attrs["delimiter"] = sep  # as read_table notes it: schema leans to decimal commas in a ';' file
+                chunk.attrs["read"] = min(handle.tell() / size, 1.0)  # Arrow reads a block ahead: about right, as a progress bar needs
+                start += len(chunk)
+                yield chunk
+    except pa.ArrowException as exc:
+        if "UTF8" in str(exc):  # the first 64 KiB were UTF-8, a later byte is not
+            raise DataError(
+                f"{path}: is UTF-8 in its first lines but not further on ({_first_line(exc)}); pass --encoding with the file's encoding (e.g. cp1252)."
+            ) from None
+        raise _unreadable_csv(path, sep, exc) from None
+    if bad_rows:
+        _refuse_ragged(path, bad_rows, lines.records(), len(header), sep)
+
+
+def _head(path: Path) -> bytes:
+    """The file's first 64 KiB, cut after a whole line (or a whole UTF-16 code unit), to sniff encoding and delimiter."""
+    with path.open("rb") as handle:
+        data = handle.read(_SNIFF_BYTES)
+    if len(data) < _SNIFF_BYTES:
+        return data
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) or _bomless_utf16(data):
+        return data[: len(data) - len(data) % 2]
+    cut = data.rfind(b"\n")
+    return data[: cut + 1] if cut > 0 else data
+
+
+class _RecordLines:
+    """The line each record of a CSV file starts on (first the header), found only when a message needs one.
+
+    Reading the file a second time costs a few seconds per GB, paid on the error path only.
+    """
+
+    def __init__(self, path: Path, encoding: str, sep: str) -> None:
+        self.path, self.encoding, self.sep = path, encoding, sep
+        self._starts: np.ndarray | None = None
+
+    def records(self) -> np.ndarray:
+        if self._starts is None:
+            with self.path.open(encoding=self.encoding, errors="replace", newline="") as handle:
+                self._starts = _record_starts(handle, self.sep)
+        return self._starts
+
+
+class _FileLines(RowLocations):
+    """The file lines of a CSV chunk's rows; ``first_record`` counts the records before the chunk's first row (header included)."""
+
+    def __init__(self, lines: _RecordLines, first_record: int) -> None:
+        super().__init__("line", first=first_record + 1)
+        self.lines, self.first_record = lines, first_record
+
+    def number(self, position: int) -> int:
+        try:
+            return int(self.lines.records()[self.first_record + position])
+        except OSError:  # the file is gone since: one line per record is the best guess left
+            return self.first + position
 
 
 def _count_list(unit: str, numbers: list[int], limit: int = 10) -> str:

@@ -51,11 +51,21 @@ class ScoredTable:
 
     def submission(self) -> pd.DataFrame:
         """``Id,Prediction`` in the table's order (the challenge's submission format)."""
-        return self.leads[["Id", "prediction"]].rename(columns={"prediction": "Prediction"})
+        return submission(self.leads)
 
     def lead_list(self, schema: Schema) -> pd.DataFrame:
         """Every column of ``leads``, best first, the id column under its name in the table (``schema.id``)."""
-        return self.leads.sort_values("rank").rename(columns={"Id": schema.id or "Id"})
+        return lead_list(self.leads, schema)
+
+
+def submission(leads: pd.DataFrame) -> pd.DataFrame:
+    """``Id,Prediction`` of lead rows (``ScoredTable.leads`` or some of its rows), in their order."""
+    return leads[["Id", "prediction"]].rename(columns={"prediction": "Prediction"})
+
+
+def lead_list(leads: pd.DataFrame, schema: Schema) -> pd.DataFrame:
+    """Lead rows best first (by ``rank``), the id column under its name in the table (``schema.id``)."""
+    return leads.sort_values("rank").rename(columns={"Id": schema.id or "Id"})
 
 
 def score(
@@ -102,7 +112,7 @@ def score(
     member_probas = predictor.member_probas(matrix)
     raw = predictor.combine(member_probas)
     proba = predictor.calibrator.transform(raw)
-    rank = _rank(proba, raw)
+    rank = ranks(proba, raw)
     threshold = predictor.threshold.value
     leads = pd.DataFrame(
         {
@@ -145,7 +155,14 @@ def tiers(proba: np.ndarray, threshold: float) -> np.ndarray:
     return np.select([proba >= threshold, proba >= threshold / 2], ["hot", "warm"], "cold")
 
 
-def _rank(proba: np.ndarray, raw: np.ndarray) -> np.ndarray:
+def ranks(proba: np.ndarray, raw: np.ndarray) -> np.ndarray:
+    """Rank of each row, 1 = best, shape (n_rows,): by calibrated probability, then raw score, then table order.
+
+    Examples
+    --------
+    >>> ranks(np.array([0.5, 0.9, 0.5]), np.array([0.4, 0.8, 0.45])).tolist()
+    [3, 1, 2]
+    """
     order = np.lexsort((-raw, -proba))  # calibration makes steps; the raw score orders within one
     rank = np.empty(len(proba), dtype=np.int64)
     rank[order] = np.arange(1, len(proba) + 1)
