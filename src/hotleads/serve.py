@@ -26,6 +26,7 @@ in-flight limit (503 with ``Retry-After`` instead of a growing queue) and the bo
 from __future__ import annotations
 
 import errno
+import gc
 import hmac
 import json
 import logging
@@ -62,7 +63,8 @@ except ImportError as exc:
         f"the web service needs FastAPI, pydantic and uvicorn ({exc.name} is missing); install them with: pip install 'hotleads[serve]'"
     ) from None
 
-import pandas as pd  # after the optional imports: a missing extra is reported before anything heavy loads
+import numpy as np  # after the optional imports: a missing extra is reported before anything heavy loads
+import pandas as pd
 
 from . import __version__, bundle, scoring
 from .explain import contributions, reason_records
@@ -416,19 +418,19 @@ class ScoringService:
 
     def _frame(self, companies: list[BaseModel]) -> tuple[pd.DataFrame, list[str]]:
         """The table predict would read (numbers as float64, the rest as text) and the extra fields ignored."""
-        columns: dict[str, pd.Series] = {}
+        columns: dict[str, np.ndarray] = {}
         for field, column in self._fields.items():
             values = [getattr(company, field) for company in companies]
             if column.role == "numeric":
-                columns[column.name] = pd.Series(values, dtype="float64")  # None -> NaN, as an empty CSV cell
+                columns[column.name] = np.array(values, dtype=np.float64)  # None -> NaN, as an empty CSV cell
             elif column.required or any(value is not None for value in values):
-                columns[column.name] = pd.Series(values, dtype=object)
+                columns[column.name] = _objects(values)
         extras = [company.model_extra or {} for company in companies]
         ignored = sorted({key for extra in extras for key in extra})
         for key in [key for key in ignored if is_name_column(key) and key not in columns]:  # an account_name the training table did not have
             values = [extra.get(key) for extra in extras]
             if all(value is None or isinstance(value, str) for value in values):
-                columns[key] = pd.Series(values, dtype=object)
+                columns[key] = _objects(values)
                 ignored.remove(key)
         frame = pd.DataFrame(columns)
         frame.attrs["rows"] = RowLocations("item", first=0)  # messages say "item 3": the fourth company of the list, as in loc
@@ -508,6 +510,13 @@ class ScoringService:
             except RequestProblem as exc:
                 problems.append(exc.problems[0]["msg"])
         raise BundleError(f"{self.settings.model_dir or 'the model'}: loads but cannot score a company ({problems[-1]}); retrain the model.")
+
+
+def _objects(values: list) -> np.ndarray:
+    """A 1-D object array of ``values`` (``np.array`` would make a 2-D one from equal-length lists)."""
+    array = np.empty(len(values), dtype=object)
+    array[:] = values
+    return array
 
 
 class _captured:
@@ -928,6 +937,7 @@ def app_from_environment() -> FastAPI:
     settings = Settings(**json.loads(os.environ[SETTINGS_ENV]))
     app = create_app(settings.model_dir, settings)
     one_numeric_thread()
+    _freeze_heap()
     return app
 
 
@@ -961,6 +971,7 @@ def run(settings: Settings, *, host: str = "127.0.0.1", port: int = 8000, worker
     _check_port(host, port)
     app = create_app(settings.model_dir, settings)
     one_numeric_thread()
+    _freeze_heap()
     logging.config.dictConfig(LOG_CONFIG)  # uvicorn sets the same when it starts; this first line comes before
     predictor = app.state.service.predictor
     LOG.info("%s from %s, threshold %.4f; docs at http://%s:%d/docs", predictor.label, settings.model_dir, predictor.threshold.value, host, port)
@@ -974,6 +985,16 @@ def run(settings: Settings, *, host: str = "127.0.0.1", port: int = 8000, worker
     os.environ[SETTINGS_ENV] = json.dumps(asdict(settings))
     config = uvicorn.Config(f"{__name__}:app_from_environment", factory=True, workers=workers, **options)
     uvicorn.supervisors.Multiprocess(config, sockets=[_tcp_socket(config.bind_socket())]).run()
+
+
+def _freeze_heap() -> None:
+    """Move everything loaded so far (libraries, the model) out of the cyclic garbage collector's reach.
+
+    They live as long as the process; without this every full collection walks them again, inside
+    whichever request triggered it (Python's ``gc.freeze``, made for long-running servers).
+    """
+    gc.collect()
+    gc.freeze()
 
 
 def _tcp_socket(sock: socket.socket) -> socket.socket:
