@@ -107,7 +107,7 @@ class Schema:
             return _label_words(self.positive, self.negative)
         if fmt is None:
             return {"numeric": "number", "date": "date", "categorical": "text", "id": "text"}.get(self.role(column), "")
-        return _format(fmt).describe()
+        return stored_format(fmt).describe()
 
     def rows(self) -> list[dict]:
         """One dict per training column: ``column``, ``role``, ``parse``, ``missing`` (share or None), ``reason``."""
@@ -124,7 +124,8 @@ class Schema:
         ]
 
 
-def _format(fmt: dict) -> NumberFormat | DateFormat:
+def stored_format(fmt: dict) -> NumberFormat | DateFormat:
+    """A column format as saved in ``Schema.formats`` (``{"kind": "number"|"date", ...}``), as its dataclass."""
     values = {k: v for k, v in fmt.items() if k != "kind"}
     return NumberFormat.from_dict(values) if fmt["kind"] == "number" else DateFormat.from_dict(values)
 
@@ -523,9 +524,9 @@ def _numeric_column(
     raw = frame[name]
     if pd.api.types.is_bool_dtype(raw) or pd.api.types.is_numeric_dtype(raw):
         return raw.astype("float64")
-    number = NumberFormat() if fmt is None else _format(fmt)
+    number = NumberFormat() if fmt is None else stored_format(fmt)
     if not training:  # the training table's format was inferred from this very column (or set by the user)
-        number = _as_written_here(frame, name, number, na_values, source)
+        number = number_format_here(frame, name, number, na_values, source)
     values = parse_numbers(raw, number, na_values=na_values)
     bad = ~is_missing(raw, na_values) & values.isna()
     if bad.any():
@@ -546,7 +547,7 @@ def _numeric_column(
     return values
 
 
-def _as_written_here(frame: pd.DataFrame, name: str, trained: NumberFormat, na_values: frozenset[str], source: str) -> NumberFormat:
+def number_format_here(frame: pd.DataFrame, name: str, trained: NumberFormat, na_values: frozenset[str], source: str) -> NumberFormat:
     """The training format, unless this table plainly writes the column another way (``1.234,5`` where training had ``1,234.5``).
 
     A value such as ``37.466`` reads under both conventions, so the recorded format alone could
@@ -602,25 +603,37 @@ def _date_column(frame: pd.DataFrame, name: str, fmt: dict | None, na_values: fr
     raw = frame[name]
     if pd.api.types.is_datetime64_any_dtype(raw):
         return to_utc_naive(raw).astype("datetime64[ns]")
-    date = DateFormat() if fmt is None else _format(fmt)
-    values = parse_dates(raw, date, na_values=na_values)
+    date = DateFormat() if fmt is None else stored_format(fmt)
+    layout, values = date_layout(raw, date, na_values)
+    if layout != date:
+        warnings.warn(
+            f"{source}: column '{name}' is written differently here ({layout.describe()}) than in training ({date.describe()}); read as written here.",
+            DataWarning,
+            stacklevel=4,
+        )
     bad = ~is_missing(raw, na_values) & values.isna()
-    if bad.any():
-        own = infer_date_format(raw[~is_missing(raw, na_values)].astype(object))
-        if own is not None and own != date:
-            again = parse_dates(raw, own, na_values=na_values)
-            if again.notna().sum() > values.notna().sum():
-                warnings.warn(
-                    f"{source}: column '{name}' is written differently here ({own.describe()}) than in training ({date.describe()}); read as written here.",
-                    DataWarning,
-                    stacklevel=4,
-                )
-                values, bad = again, ~is_missing(raw, na_values) & again.isna()
     if bad.any():
         problems.append(
             f"column '{name}' holds dates ({date.describe()[5:]}) but has {_examples(frame, raw, bad)}; write them like the others or blank those cells"
         )
     return values
+
+
+def date_layout(raw: pd.Series, trained: DateFormat, na_values: frozenset[str] = frozenset()) -> tuple[DateFormat, pd.Series]:
+    """(the layout :func:`prepare` reads a text date column with, the dates read with it).
+
+    The trained layout, unless it leaves written dates unread that the column's own layout
+    (:func:`~hotleads.parsing.infer_date_format`) reads more of.
+    """
+    values = parse_dates(raw, trained, na_values=na_values)
+    written = ~is_missing(raw, na_values)
+    if not (written & values.isna()).any():
+        return trained, values
+    own = infer_date_format(raw[written].astype(object))
+    if own is None or own == trained:
+        return trained, values
+    again = parse_dates(raw, own, na_values=na_values)
+    return (own, again) if again.notna().sum() > values.notna().sum() else (trained, values)
 
 
 # ----------------------------------------------------------------------------------------- target

@@ -34,12 +34,11 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pa_parquet
 
-from . import schema as schema_module
 from .exceptions import DataError, ParameterError
 from .io import PARQUET_SUFFIXES, atomic_path, check_table_target, locate, read_chunks, table_files, write_table
 from .model import Predictor
-from .parsing import DateFormat, NumberFormat, infer_date_format, is_missing, parse_dates
-from .schema import Schema
+from .parsing import DateFormat, NumberFormat
+from .schema import Schema, date_layout, number_format_here, stored_format
 from .scoring import lead_list, ranks, score, submission
 
 DEFAULT_CHUNK_ROWS = 100_000
@@ -304,13 +303,12 @@ def settled_schema(chunk: pd.DataFrame, schema: Schema, *, source: str = "table"
     formats = dict(schema.formats)
     na_values = frozenset(schema.na_values)
     for name in (n for n in schema.numeric if _is_text(chunk, n)):
-        trained = schema_module._format(formats[name]) if name in formats else NumberFormat()
-        # prepare's own decision (schema._as_written_here), so that it is taken one way only
-        here = schema_module._as_written_here(chunk, name, trained, na_values, source)
+        trained = stored_format(formats[name]) if name in formats else NumberFormat()
+        here = number_format_here(chunk, name, trained, na_values, source)  # prepare's own decision
         formats[name] = {"kind": "number", **dataclasses.replace(here, given=True).to_dict()}
     for name in (n for n in schema.date if _is_text(chunk, n)):
-        trained = schema_module._format(formats[name]) if name in formats else DateFormat()
-        formats[name] = {"kind": "date", **date_layout(chunk[name], trained, na_values).to_dict()}
+        trained = stored_format(formats[name]) if name in formats else DateFormat()
+        formats[name] = {"kind": "date", **date_layout(chunk[name], trained, na_values)[0].to_dict()}
     return dataclasses.replace(schema, formats=formats)
 
 
@@ -321,27 +319,12 @@ def _is_text(chunk: pd.DataFrame, name: str) -> bool:
     return not (pd.api.types.is_numeric_dtype(values) or pd.api.types.is_bool_dtype(values) or pd.api.types.is_datetime64_any_dtype(values))
 
 
-def date_layout(raw: pd.Series, trained: DateFormat, na_values: frozenset[str] = frozenset()) -> DateFormat:
-    """The layout prepare reads a date column with: the trained one, unless it leaves dates unread that the column's own layout reads.
-
-    The rule of ``schema._date_column`` (which applies it without returning the layout); keep the two alike.
-    """
-    values = parse_dates(raw, trained, na_values=na_values)
-    written = ~is_missing(raw, na_values)
-    if not (written & values.isna()).any():
-        return trained
-    own = infer_date_format(raw[written].astype(object))
-    if own is None or own == trained or parse_dates(raw, own, na_values=na_values).notna().sum() <= values.notna().sum():
-        return trained
-    return own
-
-
 def _check_dates_read_alike(chunk: pd.DataFrame, schema: Schema, source: str) -> None:
     """Refuse a chunk whose dates only another layout than the first chunk's reads: one piece would read all rows that way."""
     na_values = frozenset(schema.na_values)
     for name in (n for n in schema.date if _is_text(chunk, n) and n in schema.formats):
-        settled = schema_module._format(schema.formats[name])
-        here = date_layout(chunk[name], settled, na_values)
+        settled = stored_format(schema.formats[name])
+        here, _ = date_layout(chunk[name], settled, na_values)
         if here != settled:
             raise DataError(
                 f"{source}: column '{name}' holds dates written {settled.describe()[5:]} in the first rows, "
