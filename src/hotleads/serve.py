@@ -971,7 +971,6 @@ def run(settings: Settings, *, host: str = "127.0.0.1", port: int = 8000, worker
     _check_port(host, port)
     app = create_app(settings.model_dir, settings)
     one_numeric_thread()
-    _freeze_heap()
     logging.config.dictConfig(LOG_CONFIG)  # uvicorn sets the same when it starts; this first line comes before
     predictor = app.state.service.predictor
     LOG.info("%s from %s, threshold %.4f; docs at http://%s:%d/docs", predictor.label, settings.model_dir, predictor.threshold.value, host, port)
@@ -979,6 +978,7 @@ def run(settings: Settings, *, host: str = "127.0.0.1", port: int = 8000, worker
     signal.signal(signal.SIGTERM, _stopped)
     signal.signal(signal.SIGINT, _stopped)
     if workers == 1:
+        _freeze_heap()  # only where this process serves: with --workers the model below is let go
         uvicorn.Server(uvicorn.Config(app, **options)).run()
         return
     del app, predictor  # each worker loads its own
