@@ -197,10 +197,10 @@ def _strongest(predictor, features: pd.DataFrame, contrib: pd.DataFrame | None, 
     values = contrib.to_numpy()
     order = np.argsort(-np.abs(values), axis=1, kind="stable")[:, :k]
     for position in range(order.shape[1]):
-        for j, column in enumerate(contrib.columns):
+        for j in np.unique(order[:, position]):  # only the columns in this slot: one scored company has k of them
             rows = np.flatnonzero((order[:, position] == j) & (np.abs(values[:, j]) > 1e-9))
             if len(rows):
-                yield position, column, rows, values[rows, j] > 0
+                yield position, contrib.columns[j], rows, values[rows, j] > 0
 
 
 def _sentences(predictor, column: str, values: pd.Series, raises: np.ndarray) -> list[str]:
@@ -224,7 +224,7 @@ def describe(predictor, column: str, values: pd.Series) -> list[str]:
     if column in schema.categorical:
         return [f"{label}: {'unknown' if pd.isna(v) else v}" for v in values]
     if column in schema.date:
-        stamps = pd.to_datetime(values)
+        stamps = values if pd.api.types.is_datetime64_any_dtype(values) else pd.to_datetime(values)
         positions = _positions(date_days(values), predictor.explainer.percentiles.get(column, []), ("latest", "earliest"))
         return [f"{label}: {'missing' if pd.isna(s) else s.date()}{p}" for s, p in zip(stamps, positions, strict=True)]
     numbers = values.to_numpy(dtype=float)

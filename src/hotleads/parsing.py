@@ -578,6 +578,8 @@ def _iso_dates(values: pd.Series) -> pd.Series | None:
     """pandas' vectorised ISO 8601 parser, offsets to UTC; None when any value needs the careful path."""
     if not all(_ISO_START.match(str(value)) for value in values):  # plain re: .str costs more per call than a few values
         return None  # ISO's basic forms (20230612, 2023) are numbers here, not dates
+    if all(_ISO_DAY.fullmatch(value) for value in values):
+        return _iso_days(values)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -590,6 +592,19 @@ def _iso_dates(values: pd.Series) -> pd.Series | None:
 
 
 _FIRST_NS, _LAST_NS = pd.Timestamp.min, pd.Timestamp.max
+_ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+_DAY_RANGE = (np.datetime64(_FIRST_NS.ceil("D").date(), "D"), np.datetime64(_LAST_NS.floor("D").date(), "D"))
+
+
+def _iso_days(values: pd.Series) -> pd.Series | None:
+    """Plain ``YYYY-MM-DD`` dates by numpy's parser: a fifth of pandas' per-call cost on a one-company request."""
+    try:
+        days = np.array(values.to_numpy(dtype=object), dtype="datetime64[D]")
+    except ValueError:  # 2023-02-30: the careful path makes it NaT
+        return None
+    if len(days) and not (_DAY_RANGE[0] <= days.min() and days.max() <= _DAY_RANGE[1]):
+        return None  # beyond datetime64[ns], as above
+    return pd.Series(days.astype("datetime64[ns]"), index=values.index)
 
 
 def _parse_by_parts(values: pd.Series, fmt: DateFormat) -> pd.Series:

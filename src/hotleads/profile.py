@@ -128,7 +128,7 @@ def _date_profile(column: pd.Series) -> dict:
 
 def date_days(column: pd.Series) -> np.ndarray:
     """Dates as days since 1970-01-01 (float, NaN where missing), so they bin like numbers."""
-    stamps = pd.to_datetime(column).to_numpy(dtype="datetime64[ns]")
+    stamps = (column if pd.api.types.is_datetime64_any_dtype(column) else pd.to_datetime(column)).to_numpy(dtype="datetime64[ns]")
     days = stamps.astype("datetime64[s]").astype(np.int64) / 86400.0
     return np.where(np.isnat(stamps), np.nan, days)
 

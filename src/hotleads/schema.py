@@ -522,6 +522,8 @@ def _numeric_column(
     training: bool,
 ) -> pd.Series:
     raw = frame[name]
+    if raw.dtype == np.float64:  # as the service and Parquet hand it over; astype would cost ~0.1 ms a column per call
+        return raw  # the features frame copies it or shares it copy-on-write: the caller's table stays as it was
     if pd.api.types.is_bool_dtype(raw) or pd.api.types.is_numeric_dtype(raw):
         return raw.astype("float64")
     number = NumberFormat() if fmt is None else stored_format(fmt)
@@ -611,6 +613,8 @@ def _date_column(frame: pd.DataFrame, name: str, fmt: dict | None, na_values: fr
             DataWarning,
             stacklevel=4,
         )
+    if not values.isna().any():  # every row read: nothing missing, nothing to report
+        return values
     bad = ~is_missing(raw, na_values) & values.isna()
     if bad.any():
         problems.append(
@@ -626,6 +630,8 @@ def date_layout(raw: pd.Series, trained: DateFormat, na_values: frozenset[str] =
     (:func:`~hotleads.parsing.infer_date_format`) reads more of.
     """
     values = parse_dates(raw, trained, na_values=na_values)
+    if not values.isna().any():
+        return trained, values
     written = ~is_missing(raw, na_values)
     if not (written & values.isna()).any():
         return trained, values
