@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from hotleads import schema as schema_module
 from hotleads.exceptions import DataError
 from hotleads.io import RowLocations, read_table
 from hotleads.schema import DataWarning, Schema, infer_role, infer_schema, prepare
@@ -252,3 +253,81 @@ def test_typed_columns_from_parquet_are_accepted() -> None:
     prepared = prepare(frame, schema, labelled=True)
     assert prepared.features["day"].dt.tz is None
     assert prepared.features["day"].iloc[0] == pd.Timestamp("2024-01-01")
+
+
+# ----------------------------------------------------------------------- inference from a sample
+
+
+@pytest.fixture
+def sampled(monkeypatch):
+    """Inference reads a sample of 200 rows of longer tables (INFER_ROWS is 50,000 in use)."""
+    monkeypatch.setattr(schema_module, "INFER_ROWS", 200)
+
+
+def long_table(rows: int = 2_000, **overrides) -> pd.DataFrame:
+    """``rows`` rows in the challenge layout, as text, with column overrides."""
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame(
+        {
+            "company_id": [f"C{i}" for i in range(rows)],
+            "industry": rng.choice(["Tech", "SaaS", "Retail"], rows),
+            "funding_rounds": [str(v) for v in rng.integers(1, 9, rows)],
+            "is_hot_lead": [str(v) for v in rng.integers(0, 2, rows)],
+        }
+    )
+    for name, values in overrides.items():
+        frame[name] = values
+    return frame
+
+
+def sample_misses(rows: int, n: int) -> np.ndarray:
+    """``n`` row positions the sample of :func:`schema_module._sample_rows` does not hold."""
+    return np.setdiff1d(np.arange(rows), schema_module._sample_rows(rows))[:n]
+
+
+def test_a_long_table_is_inferred_from_a_sample_and_typed_on_every_row(sampled) -> None:
+    frame = long_table()
+    schema = infer_schema(frame)
+    assert (schema.numeric, schema.categorical, schema.id) == (["funding_rounds"], ["industry"], "company_id")
+    prepared = prepare(frame, schema, labelled=True, training=True)
+    assert len(prepared.features) == 2_000 and prepared.features["funding_rounds"].notna().all()
+
+
+def test_a_column_unique_only_in_the_sample_is_not_taken_for_an_id(sampled) -> None:
+    names = [f"Company {i}" for i in range(2_000)]
+    for position in sample_misses(2_000, 3):
+        names[position] = "Company 0"  # repeats the sample's eyes never saw
+    frame = long_table(account=names).drop(columns="company_id")
+    with pytest.warns(DataWarning, match="'account' looks like an id but repeats 2 value"):  # as inferring from every row says
+        schema = infer_schema(frame)
+    assert schema.id is None and schema.ignored["account"].startswith("free text")
+
+
+def test_a_column_constant_only_in_the_sample_is_kept(sampled) -> None:
+    flag = np.array(["no"] * 2_000, dtype=object)
+    flag[sample_misses(2_000, 40)] = "yes"
+    schema = infer_schema(long_table(remote=flag))
+    assert "remote" in schema.categorical
+
+
+def test_a_number_format_the_sample_missed_is_inferred_from_every_row(sampled) -> None:
+    funding = np.array([str(v) for v in range(100, 2_100)], dtype=object)
+    big = sample_misses(2_000, 5)
+    funding[big] = ["1,234,567"] * 5  # the only values with a thousands separator, all outside the sample
+    frame = long_table(total_funding=funding)
+    schema = infer_schema(frame)
+    prepared = prepare(frame, schema, labelled=True, training=True)
+    assert prepared.features["total_funding"].iloc[big].tolist() == [1_234_567.0] * 5
+    assert schema.formats["total_funding"]["thousands"] == ","
+
+
+def test_a_date_layout_the_sample_missed_is_inferred_from_every_row(sampled) -> None:
+    dates = np.array([f"{d % 12 + 1:02d}/03/2024" for d in range(2_000)], dtype=object)  # day or month first?
+    settling = sample_misses(2_000, 5)
+    dates[settling] = "25/03/2024"  # only rows outside the sample say: day first
+    frame = long_table(founded=dates)
+    with pytest.warns(DataWarning, match="no date settles day-first"):
+        schema = infer_schema(frame)
+    prepared = prepare(frame, schema, labelled=True, training=True)
+    assert prepared.features["founded"].iloc[settling].dt.day.tolist() == [25] * 5
+    assert schema.formats["founded"]["order"] == "dmy"

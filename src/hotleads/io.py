@@ -442,7 +442,7 @@ def _where(data: bytes, offset: int, decoded_prefix: str) -> str:
 
 def _csv_header(path: Path, text: str, sep: str) -> list[str]:
     text = text.lstrip("\ufeff")
-    first_line = text.splitlines()[0] if text.strip() else ""  # \n, \r\n or an old Mac's bare \r
+    first_line = re.match(r"[^\r\n]*", text).group()  # up to \n, \r\n or an old Mac's bare \r; not a split of the whole file
     if not first_line.strip():
         raise DataError(f"{path}: the first line is blank; it must be the header with the column names.")
     return _column_names(next(csv.reader([first_line], delimiter=sep)), path)

@@ -47,6 +47,9 @@ FALSE_LABELS = frozenset({"0", "0.0", "false", "no", "n", "f"})
 MAX_SHOWN = 3
 NEAR_UNIQUE = 0.95  # a text column this unique (but not fully) looks like an id with repeats
 MIN_ROWS_FOR_ROW_NUMBERS = 20  # a unique run of integers in fewer rows can be a feature by chance
+# Roles and formats are inferred from at most this many rows (drawn evenly at random): inference makes
+# a dozen passes over each text column (23-35 s for a million rows), where a sample decides the same.
+INFER_ROWS = 50_000
 _ID_NAME = re.compile(r"(?i)^(id|key|uuid|guid)$|(_|\b|(?<=[a-z])(?=[A-Z]))(id|key|number|no|num)$|^(record|row)(_?(id|number|no|num))?$")
 _INDEX_NAME = re.compile(r"(?i)^(unnamed: \d+|index|level_0|#)$")
 ROLES = ("id", "target", "numeric", "categorical", "date", "ignored")
@@ -179,6 +182,12 @@ def infer_schema(
 ) -> Schema:
     """Decide each column's role and format; the target must exist (default ``is_hot_lead``).
 
+    A table longer than :data:`INFER_ROWS` is inferred from that many rows drawn at random (seed
+    0); what a sample can get wrong is decided again on every row: a column that looks unique
+    (an id), constant, empty or numbered row by row in the sample. ``missing`` then holds the
+    sample's shares. A format the sample missed (a thousands separator in a few rows) is caught
+    by :func:`prepare` with ``training=True``, which reads every row.
+
     Raises
     ------
     DataError
@@ -216,14 +225,16 @@ def infer_schema(
         na_values=sorted(options.na_values),
         columns=columns,
     )
+    sample = _inference_sample(frame)
     for name in columns:
         if name == target:
             schema.missing[name] = float(frame[name].isna().mean())
         elif name in drop:
             schema.ignored[name] = "dropped by --drop"
         elif name != schema.id:
-            _assign_role(schema, name, frame[name], options, forced_categorical=name in categorical)
-    _choose_id(schema, frame)
+            full = frame[name] if sample is not frame else None
+            _assign_role(schema, name, sample[name], options, forced_categorical=name in categorical, full=full)
+    _choose_id(schema, sample)
     if schema.id is not None:
         schema.missing[schema.id] = float(frame[schema.id].isna().mean())
     if not schema.features:
@@ -245,8 +256,25 @@ def _require_column(name: str, columns: list[str], source: str, option: str) -> 
         raise DataError(f"{source}: {option} names column '{name}', which the table does not have; {hint}")
 
 
-def _assign_role(schema: Schema, name: str, values: pd.Series, options: _Options, *, forced_categorical: bool) -> None:
+def _inference_sample(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` itself, or :data:`INFER_ROWS` of its rows drawn at random (seed 0), in file order."""
+    if len(frame) <= INFER_ROWS:
+        return frame
+    sample = frame.iloc[_sample_rows(len(frame))]
+    sample.attrs = dict(frame.attrs)
+    return sample
+
+
+def _sample_rows(n_rows: int) -> np.ndarray:
+    """:data:`INFER_ROWS` of ``n_rows`` positions drawn at random (seed 0), sorted."""
+    return np.sort(np.random.default_rng(0).choice(n_rows, size=INFER_ROWS, replace=False))
+
+
+def _assign_role(schema: Schema, name: str, values: pd.Series, options: _Options, *, forced_categorical: bool, full: pd.Series | None = None) -> None:
+    """Infer ``values``' role into ``schema``; ``full``: the whole column when ``values`` is a sample of it."""
     role, fmt, reason = _infer_column(name, values, options, forced_categorical=forced_categorical)
+    if full is not None and _sample_may_mislead(role, reason, full, options):
+        role, fmt, reason = _infer_column(name, full, options, forced_categorical=forced_categorical)
     schema.missing[name] = _missing_share(values, role, options)
     if fmt is not None:
         schema.formats[name] = fmt
@@ -261,6 +289,14 @@ def _assign_role(schema: Schema, name: str, values: pd.Series, options: _Options
         schema.notes[name] = reason or "unique for every row: used as the id"
     else:
         schema.ignored[name] = reason or role
+
+
+def _sample_may_mislead(role: str, reason: str, full: pd.Series, options: _Options) -> bool:
+    """Decisions a sample can get wrong: unique (id-like) unless the whole column is, constant or empty, row numbers."""
+    if role == "id-like" and not pd.api.types.is_numeric_dtype(full):
+        stripped = pc.utf8_trim_whitespace(arrow_text(full))  # Arrow: the exact check costs ~0.1 s a million rows
+        return pc.count_distinct(stripped).as_py() < len(full) or bool(is_missing(full, options.na_values).any())
+    return role == "id-like" or reason in ("constant", "empty") or reason.startswith("row numbers")
 
 
 def is_name_column(name: str) -> bool:
@@ -293,8 +329,8 @@ def _missing_share(values: pd.Series, role: str, options: _Options) -> float:
     if len(values) == 0:
         return 0.0
     typed = pd.api.types.is_numeric_dtype(values) or pd.api.types.is_bool_dtype(values) or pd.api.types.is_datetime64_any_dtype(values)
-    if role in ("numeric", "date") and not typed:
-        return float(is_missing(values, options.na_values).mean())
+    if role in ("numeric", "date"):  # typed values are read as they are (prepare applies no --na-values to them)
+        return float(values.isna().mean() if typed else is_missing(values, options.na_values).mean())
     text = values.astype("string").str.strip()
     return float(_blank(text, options.na_values).mean())
 
@@ -450,7 +486,10 @@ def _warn_near_unique(frame: pd.DataFrame, schema: Schema, source: str) -> None:
 def prepare(frame: pd.DataFrame, schema: Schema, *, source: str = "table", labelled: bool, training: bool = False) -> Prepared:
     """Validate ``frame`` against ``schema`` and return typed columns; raise once listing every problem.
 
-    ``training`` adds hints that only ``train`` can follow (``--id``).
+    ``training`` adds hints that only ``train`` can follow (``--id``), and reads the table as
+    the one the schema was inferred from: where :func:`infer_schema` saw a sample and a column's
+    inferred format leaves some of its values unread, the format is inferred again from the whole
+    column and, when it reads more, kept in ``schema.formats``.
 
     Raises
     ------
@@ -464,9 +503,9 @@ def prepare(frame: pd.DataFrame, schema: Schema, *, source: str = "table", label
         raise DataError(f"{source}: missing column(s) {missing} that the model needs; add them (extra columns are fine).")
     _warn_extra_columns(frame, schema, source)
     na_values = frozenset(schema.na_values)
-    columns = {name: _numeric_column(frame, name, schema.formats.get(name), na_values, source, problems, training=training) for name in schema.numeric}
+    columns = {name: _numeric_column(frame, name, schema, na_values, source, problems, training=training) for name in schema.numeric}
     columns |= {name: _categorical_column(frame[name], na_values) for name in schema.categorical}
-    columns |= {name: _date_column(frame, name, schema.formats.get(name), na_values, source, problems) for name in schema.date}
+    columns |= {name: _date_column(frame, name, schema, na_values, source, problems, training=training) for name in schema.date}
     features = pd.DataFrame(columns, index=frame.index)  # built once: inserting column by column costs per column
     y = _target(frame, schema, problems, training=training) if labelled else None
     ids = _ids(frame, schema.id, source, problems, training=training)
@@ -514,7 +553,7 @@ def _warn_extra_columns(frame: pd.DataFrame, schema: Schema, source: str) -> Non
 def _numeric_column(
     frame: pd.DataFrame,
     name: str,
-    fmt: dict | None,
+    schema: Schema,
     na_values: frozenset[str],
     source: str,
     problems: list[str],
@@ -526,11 +565,15 @@ def _numeric_column(
         return raw  # the features frame copies it or shares it copy-on-write: the caller's table stays as it was
     if pd.api.types.is_bool_dtype(raw) or pd.api.types.is_numeric_dtype(raw):
         return raw.astype("float64")
+    fmt = schema.formats.get(name)
     number = NumberFormat() if fmt is None else stored_format(fmt)
     if not training:  # the training table's format was inferred from this very column (or set by the user)
         number = number_format_here(frame, name, number, na_values, source)
     values = parse_numbers(raw, number, na_values=na_values)
     bad = ~is_missing(raw, na_values) & values.isna()
+    if bad.any() and training and len(frame) > INFER_ROWS and not number.given:  # inferred from a sample that missed a way of writing
+        number, values, bad = _whole_column_format(frame, raw, number, values, bad, na_values)
+        schema.formats[name] = {"kind": "number", **number.to_dict()}
     if bad.any():
         written = "" if number.plain else f" ({number.describe()})"
         texts = raw[bad].astype(str).str.strip()
@@ -549,6 +592,16 @@ def _numeric_column(
     return values
 
 
+def _whole_column_format(frame: pd.DataFrame, raw: pd.Series, number: NumberFormat, values: pd.Series, bad: pd.Series, na_values: frozenset[str]):
+    """(format, values, unread mask): the column's format inferred from all its rows when that reads more of them."""
+    own = infer_number_format(raw[~is_missing(raw, na_values)].astype(object), prefer_decimal_comma=frame.attrs.get("delimiter") == ";")
+    if own is None:
+        return number, values, bad
+    again = parse_numbers(raw, own, na_values=na_values)
+    unread = ~is_missing(raw, na_values) & again.isna()
+    return (own, again, unread) if unread.sum() < bad.sum() else (number, values, bad)
+
+
 def number_format_here(frame: pd.DataFrame, name: str, trained: NumberFormat, na_values: frozenset[str], source: str) -> NumberFormat:
     """The training format, unless this table plainly writes the column another way (``1.234,5`` where training had ``1,234.5``).
 
@@ -557,6 +610,7 @@ def number_format_here(frame: pd.DataFrame, name: str, trained: NumberFormat, na
     decide when they settle it.
     """
     raw = frame[name]
+    raw = raw.iloc[_sample_rows(len(raw))] if len(raw) > INFER_ROWS else raw  # as infer_schema decided: a sample shows how it is written
     present = raw[~is_missing(raw, na_values)].astype(object)
     own = infer_number_format(present, prefer_decimal_comma=frame.attrs.get("delimiter") == ";")
     if own is None:
@@ -601,13 +655,16 @@ def _categorical_column(raw: pd.Series, na_values: frozenset[str]) -> pd.Series:
     return pd.Series(values, index=raw.index, dtype=object)
 
 
-def _date_column(frame: pd.DataFrame, name: str, fmt: dict | None, na_values: frozenset[str], source: str, problems: list[str]) -> pd.Series:
+def _date_column(frame: pd.DataFrame, name: str, schema: Schema, na_values: frozenset[str], source: str, problems: list[str], *, training: bool) -> pd.Series:
     raw = frame[name]
     if pd.api.types.is_datetime64_any_dtype(raw):
         return to_utc_naive(raw).astype("datetime64[ns]")
+    fmt = schema.formats.get(name)
     date = DateFormat() if fmt is None else stored_format(fmt)
     layout, values = date_layout(raw, date, na_values)
-    if layout != date:
+    if layout != date and training:  # inferred from a sample, which the whole column reads otherwise
+        schema.formats[name] = {"kind": "date", **layout.to_dict()}
+    elif layout != date:
         warnings.warn(
             f"{source}: column '{name}' is written differently here ({layout.describe()}) than in training ({date.describe()}); read as written here.",
             DataWarning,
@@ -618,7 +675,7 @@ def _date_column(frame: pd.DataFrame, name: str, fmt: dict | None, na_values: fr
     bad = ~is_missing(raw, na_values) & values.isna()
     if bad.any():
         problems.append(
-            f"column '{name}' holds dates ({date.describe()[5:]}) but has {_examples(frame, raw, bad)}; write them like the others or blank those cells"
+            f"column '{name}' holds dates ({layout.describe()[5:]}) but has {_examples(frame, raw, bad)}; write them like the others or blank those cells"
         )
     return values
 
