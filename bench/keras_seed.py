@@ -4,7 +4,7 @@
 
 Prints one JSON line: ``model``, ``seconds`` (``model.fit`` only, as in the reference figures of
 ``../shared/MEASURED.md``) and ``peak_mb``. The recipe: the first 18,000 rows; numeric columns
-standardised and categoricals one-hot, read as a length-20 sequence of scalars; LSTM(64) or
+standardised and categoricals one-hot (``seed_recipe.features``), read as a length-20 sequence of scalars; LSTM(64) or
 Conv1D(64) -> Dense(32) -> 2-unit softmax; categorical cross-entropy with balanced class
 weights; Adam; 20 epochs; batch 32. It runs in its own virtual environment (``make bench``
 makes it from ``bench/keras-requirements.txt``) so TensorFlow never enters the package's.
@@ -22,32 +22,8 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-from sklearn.preprocessing import StandardScaler  # noqa: E402
+from seed_recipe import table  # noqa: E402  (this script's folder is on sys.path)
 from sklearn.utils.class_weight import compute_class_weight  # noqa: E402
-
-NUMERIC = [
-    "funding_rounds",
-    "total_funding",
-    "job_postings_30d",
-    "employee_growth_pct",
-    "industry_growth_rate",
-    "regional_employment_trend",
-    "funding_per_employee",
-    "days_since_last_funding",
-    "growth_momentum",
-]
-
-
-def features(frame: pd.DataFrame) -> np.ndarray:
-    """``(n, 20, 1)``: 9 numeric columns, the funding date's year and month, 9 one-hot columns."""
-    date = pd.to_datetime(frame["last_funding_date"])
-    numeric = frame[NUMERIC].replace([np.inf, -np.inf], np.nan)
-    numeric = numeric.assign(year=date.dt.year, month=date.dt.month)
-    numeric = numeric.fillna(numeric.median())
-    scaled = StandardScaler().fit_transform(numeric)
-    onehot = pd.get_dummies(frame[["industry", "hiring_roles"]]).to_numpy(dtype=float)
-    return np.hstack([scaled, onehot])[..., None].astype("float32")
 
 
 def build(kind: str, length: int) -> keras.Model:
@@ -64,9 +40,8 @@ def build(kind: str, length: int) -> keras.Model:
 
 def main() -> None:
     kind, path = sys.argv[1], sys.argv[2]
-    frame = pd.read_csv(path).iloc[:18_000]
-    X = features(frame)
-    y = frame["is_hot_lead"].to_numpy()
+    X, y = table(path)
+    X = X[..., None]  # (n, 20, 1): a sequence of 20 scalars
     weights = compute_class_weight("balanced", classes=np.array([0, 1]), y=y)
     keras.utils.set_random_seed(0)
     model = build(kind, X.shape[1])

@@ -20,6 +20,7 @@ from .io import write_csv, write_table
 from .metrics import classification_metrics, leaderboard
 from .model import LeadModel, Predictor
 from .schema import Schema, is_name_column, prepare
+from .timing import stage
 
 TIER_HELP = "hot: at or above the decision threshold; warm: at least half of it; cold: below that."
 
@@ -107,12 +108,15 @@ def score(
         raise ParameterError(f"--top-k must be a positive number of companies; got {top_k}.")
     if labelled is None:
         labelled = predictor.schema.target in frame.columns
-    prepared = prepare(frame, predictor.schema, source=source, labelled=labelled)
-    matrix = predictor.preprocessor.transform(prepared.features)
-    member_probas = predictor.member_probas(matrix)
-    raw = predictor.combine(member_probas)
-    proba = predictor.calibrator.transform(raw)
-    rank = ranks(proba, raw)
+    with stage("typing"):
+        prepared = prepare(frame, predictor.schema, source=source, labelled=labelled)
+    with stage("preprocessing"):
+        matrix = predictor.preprocessor.transform(prepared.features)
+    with stage("scoring"):
+        member_probas = predictor.member_probas(matrix)
+        raw = predictor.combine(member_probas)
+        proba = predictor.calibrator.transform(raw)
+        rank = ranks(proba, raw)
     threshold = predictor.threshold.value
     leads = pd.DataFrame(
         {
@@ -125,15 +129,22 @@ def score(
             "prediction": (rank <= top_k if top_k is not None else proba >= threshold).astype(int),
         }
     )
-    if explain is True:
-        contrib = contributions(predictor, prepared.features, matrix=matrix)
-        leads = pd.concat([leads, reasons(predictor, prepared.features, contrib).reset_index(drop=True)], axis=1)
-    elif explain:
-        best = np.flatnonzero(rank <= explain)
-        contrib = contributions(predictor, prepared.features.iloc[best], matrix=matrix[best])
-        explained = reasons(predictor, prepared.features.iloc[best], contrib).set_axis(best)
-        leads = leads.join(explained).fillna({column: "" for column in explained.columns})
+    with stage("explanations"):
+        leads = _explained(leads, predictor, prepared.features, matrix, rank, explain)
     return ScoredTable(source, leads, raw, member_probas, prepared.y, prepared.features, matrix)
+
+
+def _explained(leads: pd.DataFrame, predictor: Predictor, features: pd.DataFrame, matrix: np.ndarray, rank: np.ndarray, explain: bool | int) -> pd.DataFrame:
+    """``leads`` with ``reason_1..3`` for every row (``explain=True``), the ``explain`` best-ranked, or none."""
+    if explain is True:
+        contrib = contributions(predictor, features, matrix=matrix)
+        return pd.concat([leads, reasons(predictor, features, contrib).reset_index(drop=True)], axis=1)
+    if not explain:
+        return leads
+    best = np.flatnonzero(rank <= explain)
+    contrib = contributions(predictor, features.iloc[best], matrix=matrix[best])
+    explained = reasons(predictor, features.iloc[best], contrib).set_axis(best)
+    return leads.join(explained).fillna({column: "" for column in explained.columns})
 
 
 def _names(frame: pd.DataFrame, schema: Schema, rows: np.ndarray | None) -> dict[str, np.ndarray]:

@@ -40,6 +40,7 @@ from .model import Predictor
 from .parsing import DateFormat, NumberFormat
 from .schema import Schema, date_layout, number_format_here, stored_format
 from .scoring import lead_list, ranks, score, submission
+from .timing import stage
 
 DEFAULT_CHUNK_ROWS = 100_000
 
@@ -105,7 +106,7 @@ def score_file(
     """
     check_counts(chunk_rows=chunk_rows, top=top, top_k=top_k)
     out, scores = Path(out), None if scores is None else Path(scores)
-    with _warnings_once(), tempfile.TemporaryDirectory(prefix=".hotleads-", dir=_existing_folder(out)) as folder:
+    with warnings_once(), tempfile.TemporaryDirectory(prefix=".hotleads-", dir=existing_folder(out)) as folder:
         chunks = _ChunkScorer(predictor, Path(folder), keep_leads=scores is not None, top=top)
         reading = _Reading(data, chunk_rows, read_options or {})
         for chunk in reading.chunks():
@@ -117,7 +118,8 @@ def score_file(
         prediction = (rank <= top_k if top_k is not None else proba >= predictor.threshold.value).astype(np.int64)
         if scores is not None:
             check_table_target(scores, len(rank))
-        _write(chunks, rank, prediction, out, scores, predictor.schema, bucket_rows=chunk_rows)
+        with stage("writing"):
+            _write(chunks, rank, prediction, out, scores, predictor.schema, bucket_rows=chunk_rows)
     return StreamedScores(rows=len(rank), hot=int(prediction.sum()), top=_best(chunks.best, rank, prediction, top))
 
 
@@ -137,13 +139,13 @@ def check_counts(*, chunk_rows: int, top: int = 0, top_k: int | None = None) -> 
         raise ParameterError(f"--top-k must be a positive number of companies; got {top_k}.")
 
 
-def _existing_folder(path: Path) -> Path:
+def existing_folder(path: Path) -> Path:
     """The output's folder, or the nearest one above it that exists: spilled parts go beside the output, not to a RAM-backed /tmp."""
     return next(parent for parent in path.absolute().parents if parent.is_dir())
 
 
 @contextlib.contextmanager
-def _warnings_once() -> Iterator[None]:
+def warnings_once() -> Iterator[None]:
     """The warnings raised inside, each message once (every chunk raises the same ones), also when an error ends the block."""
     caught: list[warnings.WarningMessage] = []
     try:
@@ -165,12 +167,22 @@ class _Reading:
     def chunks(self) -> Iterator[pd.DataFrame]:
         sizes = {str(f): max(f.stat().st_size, 1) if f.is_file() else 1 for f in table_files(self.data)}
         total, before, current = sum(sizes.values()), 0, None
-        for chunk in read_chunks(self.data, chunk_rows=self.chunk_rows, **self.read_options):
+        for chunk in _timed_reads(read_chunks(self.data, chunk_rows=self.chunk_rows, **self.read_options)):
             source = chunk.attrs["source"]
             if source != current:  # the files before this one are read
                 before, current = before + sizes.get(current, 0), source
             self.done = (before + chunk.attrs["read"] * sizes[source]) / total
             yield chunk
+
+
+def _timed_reads(chunks: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
+    """``chunks`` with each read counted as the stage ``read`` (the consumer's work between them is not)."""
+    while True:
+        with stage("read"):
+            chunk = next(chunks, None)
+        if chunk is None:
+            return
+        yield chunk
 
 
 class _ChunkScorer:
@@ -197,14 +209,15 @@ class _ChunkScorer:
             self.settled = dataclasses.replace(self.predictor, schema=settled_schema(chunk, self.predictor.schema, source=source))
             scored = score(self.predictor, chunk, source=source, explain=self._explain())
         else:
-            _check_dates_read_alike(chunk, self.settled.schema, source)
+            check_dates_read_alike(chunk, self.settled.schema, source)
             scored = score(self.settled, chunk, source=source, explain=self._explain())
         leads = scored.leads
-        if not _has_ids(chunk, self.predictor.schema):
+        if not has_ids(chunk, self.predictor.schema):
             leads["Id"] += start  # row numbers count across the whole input, as they would in one piece
         else:
             self._check_new_ids(chunk, leads["Id"].to_numpy(), source)
-        self._spill(leads, start)
+        with stage("writing"):
+            self._spill(leads, start)
         self.proba.append(scored.probability)
         self.raw.append(np.asarray(scored.raw, dtype=float))
         self.places.append((source, chunk.attrs.get("rows")))
@@ -284,7 +297,7 @@ def _hash(ids: np.ndarray) -> np.ndarray:
     return pd.util.hash_array(np.asarray(ids, dtype=object), categorize=False)
 
 
-def _has_ids(chunk: pd.DataFrame, schema: Schema) -> bool:
+def has_ids(chunk: pd.DataFrame, schema: Schema) -> bool:
     """Whether the table has the id column; without it prepare numbers the rows (per chunk, from 0)."""
     return schema.id is not None and schema.id in chunk.columns
 
@@ -297,7 +310,7 @@ def settled_schema(chunk: pd.DataFrame, schema: Schema, *, source: str = "table"
 
     Numbers: the training format, or the chunk's own when it plainly writes the column another
     way; marked ``given`` so that later chunks never guess again. Dates: the training layout, or
-    the chunk's own when only that reads its dates (:func:`_check_dates_read_alike` holds later
+    the chunk's own when only that reads its dates (:func:`check_dates_read_alike` holds later
     chunks to it).
     """
     formats = dict(schema.formats)
@@ -319,7 +332,7 @@ def _is_text(chunk: pd.DataFrame, name: str) -> bool:
     return not (pd.api.types.is_numeric_dtype(values) or pd.api.types.is_bool_dtype(values) or pd.api.types.is_datetime64_any_dtype(values))
 
 
-def _check_dates_read_alike(chunk: pd.DataFrame, schema: Schema, source: str) -> None:
+def check_dates_read_alike(chunk: pd.DataFrame, schema: Schema, source: str) -> None:
     """Refuse a chunk whose dates only another layout than the first chunk's reads: one piece would read all rows that way."""
     na_values = frozenset(schema.na_values)
     for name in (n for n in schema.date if _is_text(chunk, n) and n in schema.formats):
@@ -345,7 +358,7 @@ def _write(chunks: _ChunkScorer, rank: np.ndarray, prediction: np.ndarray, out: 
     buckets = chunks.folder / "buckets"
     with contextlib.ExitStack() as stack:
         # each writer is closed before its file is renamed into place (the stack unwinds last in, first out)
-        submitted = stack.enter_context(_TableWriter(stack.enter_context(atomic_path(out)), parquet=_is_parquet(out)))
+        submitted = stack.enter_context(TableWriter(stack.enter_context(atomic_path(out)), parquet=is_parquet(out)))
         for k, part in enumerate(chunks.parts):
             rows = slice(chunks.starts[k], chunks.starts[k + 1])
             leads = pa_parquet.read_table(part).to_pandas()
@@ -353,12 +366,12 @@ def _write(chunks: _ChunkScorer, rank: np.ndarray, prediction: np.ndarray, out: 
             submitted.write(submission(leads))
             if scores is not None:
                 leads["rank"] = rank[rows]
-                _to_buckets(leads, buckets, k, bucket_rows)
+                to_buckets(leads, buckets, k, bucket_rows)
         if scores is not None:
             _write_lead_list(buckets, scores, schema, stack)
 
 
-def _to_buckets(leads: pd.DataFrame, folder: Path, part: int, bucket_rows: int) -> None:
+def to_buckets(leads: pd.DataFrame, folder: Path, part: int, bucket_rows: int) -> None:
     bucket = (leads["rank"].to_numpy() - 1) // bucket_rows
     for b in np.unique(bucket):
         (folder / f"{b:09d}").mkdir(parents=True, exist_ok=True)
@@ -371,16 +384,16 @@ def _write_lead_list(buckets: Path, scores: Path, schema: Schema, stack: context
     if scores.suffix.lower() == ".xlsx":  # a sheet holds a million rows at most: written whole, by the one Excel writer
         write_table(pd.concat(ranked), scores)
         return
-    writer = stack.enter_context(_TableWriter(stack.enter_context(atomic_path(scores)), parquet=_is_parquet(scores)))
+    writer = stack.enter_context(TableWriter(stack.enter_context(atomic_path(scores)), parquet=is_parquet(scores)))
     for frame in ranked:
         writer.write(frame)
 
 
-def _is_parquet(path: Path) -> bool:
+def is_parquet(path: Path) -> bool:
     return path.suffix.lower() in PARQUET_SUFFIXES
 
 
-class _TableWriter(contextlib.AbstractContextManager):
+class TableWriter(contextlib.AbstractContextManager):
     """Appends frames to one CSV file, as ``DataFrame.to_csv`` writes them in one piece, or to one Parquet file; closes on exit."""
 
     def __init__(self, path: Path, *, parquet: bool) -> None:
