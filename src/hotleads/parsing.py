@@ -173,23 +173,38 @@ def parse_numbers(text: pd.Series, fmt: NumberFormat = NumberFormat(), *, na_val
     >>> parse_numbers(pd.Series(["$1,437,416", "(1,200)", "n/a", "7.5", "abc"]), fmt).tolist()
     [1437416.0, -1200.0, nan, 7.5, nan]
     """
-    missing = is_missing(text, na_values)
-    values = text.where(~missing)
-    if fmt.plain and (plain := _plain_floats(values)) is not None:
-        return plain
-    codes, uniques = pd.factorize(values.astype("string").str.strip(), use_na_sentinel=True)
-    parsed = np.array([_parse_one(u, fmt) for u in uniques], dtype="float64")
+    return parse_numbers_marked(text, fmt, na_values=na_values)[0]
+
+
+def parse_numbers_marked(text: pd.Series, fmt: NumberFormat = NumberFormat(), *, na_values: frozenset[str] = frozenset()) -> tuple[pd.Series, np.ndarray]:
+    """(:func:`parse_numbers`' values, :func:`is_missing`'s mask as a bool array): one pass over the text for both.
+
+    Examples
+    --------
+    >>> values, missing = parse_numbers_marked(pd.Series(["7", "n/a", "abc"]))
+    >>> values.tolist(), missing.tolist()
+    ([7.0, nan, nan], [False, True, False])
+    """
+    stripped = pc.utf8_trim_whitespace(arrow_text(text))  # Arrow throughout: pandas' .where and .str cost a pass each
+    missing = _missing(stripped, na_values)
+    present = pc.if_else(missing, pa.scalar(None, stripped.type), stripped)
+    marked = missing.to_numpy(zero_copy_only=False)
+    if fmt.plain and (plain := _plain_floats(present)) is not None:
+        return pd.Series(plain, index=text.index, dtype="float64"), marked
+    encoded = present.dictionary_encode()
+    codes = encoded.indices.fill_null(-1).to_numpy(zero_copy_only=False)
+    parsed = np.array([_parse_one(u, fmt) for u in encoded.dictionary.to_pylist()], dtype="float64")
     out = np.where(codes >= 0, parsed[np.maximum(codes, 0)] if len(parsed) else np.nan, np.nan)
-    return pd.Series(out, index=text.index, dtype="float64")
+    return pd.Series(out, index=text.index, dtype="float64"), marked
 
 
-def _plain_floats(values: pd.Series) -> pd.Series | None:
-    """Arrow's fast parser for plain numbers; None when any present value is not one."""
+def _plain_floats(present: pa.Array) -> np.ndarray | None:
+    """Arrow's fast parser for plain numbers (stripped text, null where missing); None when any present value is not one."""
     try:
-        parsed = pc.cast(pc.utf8_trim_whitespace(arrow_text(values)), pa.float64())
+        parsed = pc.cast(present, pa.float64())
     except (pa.ArrowInvalid, pa.ArrowTypeError):
         return None
-    return pd.Series(parsed.to_numpy(zero_copy_only=False), index=values.index, dtype="float64")
+    return parsed.to_numpy(zero_copy_only=False)
 
 
 def _parse_one(value: str, fmt: NumberFormat) -> float:
@@ -271,7 +286,7 @@ def infer_number_format(text: pd.Series, *, prefer_decimal_comma: bool = False, 
     present = text[~is_missing(text)].astype(str).str.strip()
     if present.empty:
         return None
-    if decimal is None and not prefer_decimal_comma and _plain_floats(present) is not None:
+    if decimal is None and not prefer_decimal_comma and _plain_floats(arrow_text(present)) is not None:
         return NumberFormat()  # Arrow read every value: plain numbers, the common case, without a Python pass
     uniques, counts = np.unique(present.to_numpy(dtype=str), return_counts=True)
     if not _mostly(uniques, lambda u: _split(u) is not None):
