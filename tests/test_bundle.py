@@ -222,6 +222,16 @@ def test_a_predictor_missing_entries_is_refused(copy_bundle) -> None:
         load_predictor(target)
 
 
+def test_a_bundle_saved_before_validation_splits_loads_as_out_of_fold(copy_bundle) -> None:
+    """Model directories from before ``train --validation`` have no validation fields."""
+    target = copy_bundle()
+    assert "validation" not in json.loads((target / "predictor.json").read_text())["threshold"]  # an out-of-fold threshold is saved as before
+    edit_json(target, "evidence.json", lambda data: [data.pop(key) for key in ("validation", "validation_rows")])
+    loaded = load(target)
+    assert (loaded.evidence.validation, loaded.evidence.validation_rows, loaded.predictor.threshold.validation) == (None, None, None)
+    assert loaded.evidence.held_out_title == "out-of-fold, 3 folds, 900 rows"
+
+
 def test_an_edited_predictor_fails_its_checksum(copy_bundle) -> None:
     target = copy_bundle()
     path = target / "predictor.json"

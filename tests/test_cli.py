@@ -213,6 +213,8 @@ def test_yes_no_and_true_false_targets_are_accepted(spelling: str, mapping: dict
         (["--threshold", "1.5"], ["--threshold must be between 0 and 1 (exclusive); got 1.5."]),
         (["--ensemble", "avg", "--models", "gbdt,logreg"], ["--ensemble must be one of mean, weighted, stack, best"]),
         (["--drop", "industri"], ["--drop names column 'industri'", "did you mean 'industry'?"]),
+        (["--validation", "0.6"], ["--validation must be a share of the rows above 0 and at most 0.5 (e.g. 0.1); got 0.6."]),
+        (["--validation", "0"], ["--validation must be a share of the rows above 0 and at most 0.5 (e.g. 0.1); got 0.0."]),
     ],
 )
 def test_bad_options_are_refused(args: list[str], fragments: list[str], dataset: Path, tmp_path: Path) -> None:
@@ -672,6 +674,20 @@ def test_calibration_none_keeps_the_raw_probabilities(dataset: Path, tmp_path: P
     assert model.predictor.calibrator.method == "none" and not model.predictor.calibrated
     np.testing.assert_array_equal(model.evidence.oof, model.evidence.oof_uncalibrated)
     np.testing.assert_array_equal(model.evidence.oof, model.evidence.member_oof["gbdt"])
+
+
+def test_train_on_a_validation_split_and_use_the_model(dataset: Path, tmp_path: Path) -> None:
+    model_dir = tmp_path / "model"
+    result = assert_ok(invoke("train", dataset / "train.csv", "--out", model_dir, *FAST_TRAIN, "--validation", 0.25))
+    words = " ".join(result.stdout.split())
+    assert "Leaderboard (validation split (25 %, 225 rows))" in words and "Thresholds by objective (validation split, calibrated)" in words
+    assert "it gives the highest F1 on the validation split (25 % of the training rows)" in words and "out-of-fold" not in words
+    assert (saved(model_dir, "evidence")["validation"], saved(model_dir, "predictor")["threshold"]["validation"]) == (0.25, 0.25)
+    assert json.loads(assert_ok(invoke("evaluate", model_dir, dataset / "test.csv", "--json")).stdout)["metrics"]["f1"] > 0.5
+    assert_ok(invoke("predict", model_dir, dataset / "holdout.csv", "--out", tmp_path / "submission.csv", "--quiet"))
+    assert_ok(invoke("report", model_dir, dataset / "test.csv", "--out", tmp_path / "report.html"))
+    page = (tmp_path / "report.html").read_text(encoding="utf-8")
+    assert "scored on the validation split (25 %, 225 rows)" in page and "Validation split F1 at the chosen threshold" in page
 
 
 def test_a_reloaded_model_keeps_calibration_thresholds_and_explanations(trained, model_dir: Path, dataset: Path, tmp_path: Path) -> None:

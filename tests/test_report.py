@@ -228,7 +228,7 @@ def test_write_report_replaces_the_file_only_on_success(
     model: LeadModel, holdout_report: Path, holdout_frame: pd.DataFrame, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     path = Path(shutil.copy(holdout_report, tmp_path / "report.html"))
-    monkeypatch.setattr(report, "_glossary_section", lambda: 1 / 0)  # the last section fails, after the page was half built
+    monkeypatch.setattr(report, "_glossary_section", lambda shown: 1 / 0)  # the last section fails, after the page was half built
     with pytest.raises(ZeroDivisionError):
         write_report(model, path, score(model.predictor, holdout_frame, source="holdout.csv"))
     assert path.read_bytes() == holdout_report.read_bytes()

@@ -11,13 +11,15 @@ import pandas as pd
 import pytest
 from sklearn.base import BaseEstimator, ClassifierMixin
 
-from hotleads import registry, synth
+from hotleads import registry, synth, training
+from hotleads.bundle import load, save
 from hotleads.estimators import GBDTClassifier
 from hotleads.exceptions import DataError, ParameterError
 from hotleads.io import read_table
 from hotleads.metrics import classification_metrics
 from hotleads.model import LeadModel, ThresholdSource
 from hotleads.schema import DataWarning, prepare
+from hotleads.scoring import evaluate, score
 from hotleads.threshold import f1_optimal_threshold
 from hotleads.training import TrainOptions, train, train_file
 
@@ -167,6 +169,8 @@ def test_progress_reports_every_step(frame: pd.DataFrame) -> None:
         ({"neural_params": {"device": "gpu"}}, r"^--device must be .*; got 'gpu'; did you mean 'cuda'\?$"),
         ({"neural_params": {"epoch": 3}}, r"neural parameter 'epoch' is unknown to the neural models; choose from .*epochs"),
         ({"models": ["transformer"], "neural_params": {"n_heads": 3}}, r"The 'n_heads' parameter of TransformerClassifier must divide"),
+        ({"validation": 0.0}, r"^--validation must be a share of the rows above 0 and at most 0\.5 \(e\.g\. 0\.1\); got 0\.0\.$"),
+        ({"validation": 0.6}, r"^--validation must be a share of the rows above 0 and at most 0\.5 \(e\.g\. 0\.1\); got 0\.6\.$"),
     ],
 )
 def test_bad_options_are_refused_before_any_work(frame: pd.DataFrame, options: dict, match: str) -> None:
@@ -233,3 +237,95 @@ def test_a_leak_column_is_named_with_the_drop_hint_and_training_completes(frame:
     assert model.oof_metrics()["f1"] > 0.95  # trained, on the leak
     dropped = train(leaky, TrainOptions(models=["gbdt"], folds=3, features="raw"), drop=["close_value"])  # no warning now
     assert "close_value" not in dropped.evidence.training["column_auc"]
+
+
+# ---------------------------------------------------------------- --validation: one stratified split instead of k folds and a refit
+
+SHARE = 0.25  # of 900 rows: 225 validation rows, 36 of them hot (>= 30, so no small-class warning)
+
+
+@pytest.fixture(scope="module")
+def split_model(frame: pd.DataFrame, small_gbdt) -> LeadModel:
+    """gbdt (small) fitted once on 75 % of the rows; threshold and calibration from the other 25 %, on 3 inner folds."""
+    return train(frame, TrainOptions(models=["gbdt"], validation=SHARE, folds=3, features="raw"), source="train.csv")
+
+
+def labels(frame: pd.DataFrame) -> np.ndarray:
+    return (frame["is_hot_lead"] == "1").to_numpy(dtype=int)
+
+
+def test_a_validation_split_fits_each_model_once_on_the_fit_rows(frame: pd.DataFrame, monkeypatch) -> None:
+    monkeypatch.setitem(registry.MODELS, "memo", Memorizer)
+    monkeypatch.setattr(Memorizer, "fitted_rows", [])
+    with pytest.warns(DataWarning, match=r"degenerate"):  # the kept model scores every validation row 0.5
+        model = train(frame, TrainOptions(models=["memo"], validation=SHARE, folds=3, features="raw"))
+    valid = model.evidence.validation_rows
+    assert Memorizer.fitted_rows == [len(frame) - len(valid)] == [675]  # one fit, no refit on all rows
+    fit = np.setdiff1d(np.arange(len(frame)), valid)
+    proba = model.predictor.members["memo"].predict_proba(features_of(model, frame))[:, 1]
+    np.testing.assert_array_equal(proba[fit], labels(frame)[fit])  # the saved member is the one fitted on the fit rows
+    assert (proba[valid] == 0.5).all() and (model.evidence.member_oof["memo"] == 0.5).all()  # and never saw the validation rows
+
+
+def test_the_validation_split_is_stratified_and_seeded(frame: pd.DataFrame, split_model: LeadModel, small_gbdt) -> None:
+    valid, y = split_model.evidence.validation_rows, labels(frame)
+    assert len(valid) == 225 and np.all(np.diff(valid) > 0)
+    assert abs(y[valid].sum() - SHARE * y.sum()) <= 1  # each class in its share
+    again = train(frame, TrainOptions(models=["gbdt"], validation=SHARE, folds=3, features="raw"))
+    np.testing.assert_array_equal(again.evidence.validation_rows, valid)
+    np.testing.assert_array_equal(again.evidence.oof, split_model.evidence.oof)
+    assert again.predictor.threshold == split_model.predictor.threshold
+    other = train(frame, TrainOptions(models=["gbdt"], validation=SHARE, folds=3, features="raw", seed=1))
+    assert not np.array_equal(other.evidence.validation_rows, valid)
+
+
+def test_validation_evidence_covers_only_the_validation_rows(frame: pd.DataFrame, split_model: LeadModel) -> None:
+    predictor, evidence = split_model.predictor, split_model.evidence
+    np.testing.assert_array_equal(evidence.y, labels(frame)[evidence.validation_rows])
+    assert len(evidence.oof) == len(evidence.oof_uncalibrated) == len(evidence.member_oof["gbdt"]) == 225
+    assert predictor.threshold.value == f1_optimal_threshold(evidence.y, evidence.oof)[0]
+    assert evidence.final_row["f1"] == pytest.approx(split_model.oof_metrics()["f1"])
+    assert (evidence.validation, evidence.folds, evidence.training["rows"]) == (SHARE, 3, 900)
+    assert evidence.held_out_title == "validation split (25 %, 225 rows)"
+    assert predictor.threshold.validation == SHARE
+    assert predictor.threshold.reason() == "it gives the highest F1 on the validation split (25 % of the training rows)"
+    X = features_of(split_model, frame)  # the member scores what it read: the same probabilities on the validation rows
+    np.testing.assert_allclose(predictor.members["gbdt"].predict_proba(X[evidence.validation_rows])[:, 1], evidence.member_oof["gbdt"])
+
+
+def test_feature_discovery_sees_only_the_fit_rows(frame: pd.DataFrame, monkeypatch, small_gbdt) -> None:
+    seen, discover = [], training.discover
+    monkeypatch.setattr(training, "discover", lambda base, X, y, **kw: seen.append(len(y)) or discover(base, X, y, **kw))
+    model = train(frame, TrainOptions(models=["gbdt"], validation=SHARE, folds=3))
+    assert seen == [675]  # once, on the fit rows: the validation rows' labels choose no feature
+    assert model.evidence.discovery["kept_per_fold"] == [len(model.predictor.preprocessor.derived_)]
+
+
+def test_a_validation_model_saves_and_loads(split_model: LeadModel, test_frame: pd.DataFrame, tmp_path: Path) -> None:
+    loaded = load(save(split_model, tmp_path / "model"))
+    assert (loaded.evidence.validation, loaded.evidence.held_out_title) == (SHARE, split_model.evidence.held_out_title)
+    np.testing.assert_array_equal(loaded.evidence.validation_rows, split_model.evidence.validation_rows)
+    np.testing.assert_array_equal(loaded.evidence.oof, split_model.evidence.oof)
+    assert loaded.predictor.threshold == split_model.predictor.threshold
+    expected, actual = (score(m.predictor, test_frame, labelled=True) for m in (split_model, loaded))
+    np.testing.assert_array_equal(actual.probability, expected.probability)
+    assert evaluate(loaded, actual)["metrics"]["f1"] > 0.5
+
+
+def test_an_ensemble_on_a_validation_split(frame: pd.DataFrame, test_frame: pd.DataFrame, small_gbdt) -> None:
+    model = train(frame, TrainOptions(models=["gbdt", "logreg"], validation=SHARE, folds=3, ensemble="weighted", features="raw"))
+    predictor, evidence = model.predictor, model.evidence
+    assert predictor.combiner.method == "weighted" and set(evidence.member_oof) == {"gbdt", "logreg"}
+    assert [(row["model"], row["final"]) for row in evidence.leaderboard] == [("gbdt", False), ("logreg", False), ("ensemble", True)]
+    assert predictor.threshold.value == f1_optimal_threshold(evidence.y, evidence.oof)[0]
+    assert evaluate(model, score(predictor, test_frame, labelled=True))["metrics"]["f1"] > 0.5
+
+
+def test_too_few_minority_rows_in_the_validation_split(frame: pd.DataFrame) -> None:
+    positives = frame.index[frame["is_hot_lead"] == "1"]
+    small = frame.drop(index=positives[20:])  # 20 hot leads: a 10 % split holds 2
+    message = r"t\.csv: --validation 0\.1 sets aside 2 row\(s\) of the smaller class, fewer than --folds 5 .*; raise --validation, add labelled rows or lower --folds\."
+    with pytest.raises(DataError, match=message):
+        train(small, TrainOptions(models=["logreg"], validation=0.1), source="t.csv")
+    with pytest.raises(DataError, match=r"sets aside 0 row\(s\)"):  # one hot lead: no stratified split at all
+        train(frame.drop(index=positives[1:]), TrainOptions(models=["logreg"], validation=0.1), source="t.csv")

@@ -210,6 +210,11 @@ def test_a_search_job_survives_its_trip_to_a_worker_process() -> None:
     assert SearchJob.from_json(job.to_json()) == job
 
 
+def test_a_validation_split_is_refused_as_trials_are_scored_out_of_fold() -> None:
+    with pytest.raises(ParameterError, match=r"^tune scores each trial on --folds 3 folds and takes no validation split; got validation=0\.1\.$"):
+        TuneOptions(train=TrainOptions(models=["gbdt"], folds=3, validation=0.1)).check()
+
+
 def test_objective_floors_maximise_the_other_side() -> None:
     from hotleads.tune import objective_value
 

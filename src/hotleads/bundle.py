@@ -8,7 +8,8 @@ Layout::
     MODEL_DIR/models/...              the members' files: LightGBM text, JSON, safetensors
     MODEL_DIR/evidence.json           what training found: leaderboard, thresholds per objective,
                                       calibration, discovery, profile, importance, warnings, ...
-    MODEL_DIR/evidence.safetensors    labels and out-of-fold probabilities
+    MODEL_DIR/evidence.safetensors    labels and held-out probabilities (out of fold, or of the
+                                      validation split with its rows' positions)
 
 :func:`load_predictor` reads the manifest, ``predictor.json`` and ``models/`` only (what a scoring
 service or a cluster worker needs); :func:`load` reads everything. Nothing is pickled. Saving

@@ -3,7 +3,7 @@
 - :class:`Predictor`: exactly what scoring needs (schema, preprocessing, members, combiner,
   calibrator, threshold, explainer). A scoring service or a cluster worker loads only this
   (:func:`hotleads.bundle.load_predictor`).
-- :class:`TrainingEvidence`: what training found out (out-of-fold outputs, the leaderboard, the
+- :class:`TrainingEvidence`: what training found out (held-out outputs, the leaderboard, the
   threshold each objective would choose, the calibration comparison, discovered features, the
   data profile, importance, warnings). Reports and the command line read it; scoring never does.
 - :class:`LeadModel`: the two together, as :func:`hotleads.train` returns them and
@@ -37,46 +37,76 @@ ENSEMBLE_NAME = "ensemble"
 
 
 class ThresholdSource(enum.StrEnum):
-    """Where a model's decision threshold came from."""
+    """Where a model's decision threshold came from.
 
-    OOF_F1 = "oof-f1"  # the highest F1 on the out-of-fold predictions
-    OOF_OBJECTIVE = "oof-objective"  # meets --objective (precision>=P or recall>=R) out of fold
+    "oof" names the training data's held-out predictions: out of fold, or on the validation split
+    when :attr:`Threshold.validation` is set (the values stay, so older model directories load).
+    """
+
+    OOF_F1 = "oof-f1"  # the highest F1 on the held-out predictions
+    OOF_OBJECTIVE = "oof-objective"  # meets --objective (precision>=P or recall>=R) on the held-out predictions
     USER = "user"  # set by hand (--threshold)
+
+
+def held_out_words(validation: float | None) -> str:
+    """The training rows whose held-out predictions chose the threshold, calibration and weights, in words.
+
+    Examples
+    --------
+    >>> held_out_words(None), held_out_words(0.1)
+    ('the out-of-fold predictions of the training data', 'the validation split (10 % of the training rows)')
+    """
+    if validation is None:
+        return "the out-of-fold predictions of the training data"
+    return f"the validation split ({percent(validation)} of the training rows)"
+
+
+def percent(share: float) -> str:
+    """``0.1`` -> ``"10 %"``, ``0.125`` -> ``"12.5 %"``."""
+    return f"{share * 100:g} %"
 
 
 @dataclass(frozen=True)
 class Threshold:
     """The decision threshold (``probability >= value`` is a hot lead), its source and the objective that chose it.
 
+    ``validation`` is the share of the training rows in the validation split it was chosen on
+    (``train --validation``); None when it was chosen out of fold, or set by hand.
+
     Examples
     --------
     >>> t = Threshold(0.62, ThresholdSource.OOF_OBJECTIVE, "precision>=0.9")
     >>> t.reason(), t.chose("precision>=0.9"), t.chose("f1")
     ('it meets the training objective precision>=0.9 on the out-of-fold predictions of the training data', True, False)
+    >>> Threshold(0.4, ThresholdSource.OOF_F1, "f1", validation=0.1).reason()
+    'it gives the highest F1 on the validation split (10 % of the training rows)'
     """
 
     value: float
     source: ThresholdSource
     objective: str | None = "f1"  # None when set by hand
+    validation: float | None = None
 
     def reason(self) -> str:
-        """Why this threshold, in words (the command line and the report say it the same way)."""
+        """Why this threshold, in words (the command line, the report and the service say it the same way)."""
         if self.source is ThresholdSource.USER:
             return "it was set by hand when the model was trained (--threshold)"
         if self.source is ThresholdSource.OOF_OBJECTIVE:
-            return f"it meets the training objective {self.objective} on the out-of-fold predictions of the training data"
-        return "it gives the highest F1 on the out-of-fold predictions of the training data"
+            return f"it meets the training objective {self.objective} on {held_out_words(self.validation)}"
+        return f"it gives the highest F1 on {held_out_words(self.validation)}"
 
     def chose(self, objective: str) -> bool:
         """Whether ``objective`` (e.g. ``"f1"``, ``"recall>=0.8"``) is the one that set this threshold."""
         return self.source is not ThresholdSource.USER and objective == self.objective
 
     def to_dict(self) -> dict:
-        return {"value": float(self.value), "source": self.source.value, "objective": self.objective}
+        """JSON-able; ``validation`` only when set, so an out-of-fold threshold is saved as before."""
+        data = {"value": float(self.value), "source": self.source.value, "objective": self.objective}
+        return data if self.validation is None else data | {"validation": float(self.validation)}
 
     @classmethod
     def from_dict(cls, data: dict) -> Threshold:
-        return cls(float(data["value"]), ThresholdSource(data["source"]), data["objective"])
+        return cls(float(data["value"]), ThresholdSource(data["source"]), data["objective"], data.get("validation"))
 
 
 @dataclass
@@ -142,17 +172,22 @@ def _part_class(hint) -> type:
 
 @dataclass
 class TrainingEvidence:
-    """What training found out about the data and the models, from out-of-fold predictions.
+    """What training found out about the data and the models, from held-out (out-of-fold) predictions.
 
-    Arrays have one entry per training row, in the table's order. ``oof`` is the final predictor's
-    calibrated out-of-fold probability (its threshold was tuned on it), ``oof_uncalibrated`` the
-    same before calibration. ``leaderboard`` has a row per member at its own OOF F1-optimal
+    Arrays have one entry per held-out training row, in the table's order: every row when the
+    models were cross-fitted on ``folds`` folds; with a validation split (``validation``, the
+    share of rows set aside by ``train --validation``) only the validation rows, whose positions
+    in the training table are ``validation_rows`` (``folds`` then counts the folds of the nested
+    ensemble and calibration over those rows). ``oof`` is the final predictor's calibrated held-out
+    probability (its threshold was tuned on it), ``oof_uncalibrated`` the same before calibration.
+    ``leaderboard`` has a row per member at its own held-out F1-optimal
     threshold and the final predictor at its threshold, flagged ``final`` (a single uncalibrated
     member is its own final row). ``thresholds`` holds what each objective of
     :data:`~hotleads.threshold.REPORTED_OBJECTIVES` (and the training one) would choose;
     ``calibration`` the Brier scores of each calibration tried. ``training`` holds the source
-    table, its rows and SHA-256, and :func:`~hotleads.diagnostics.training_checks`' findings;
-    ``search`` the evidence of the ``hotleads tune`` run whose parameters were used, if any.
+    table, its rows (all of them) and SHA-256, and :func:`~hotleads.diagnostics.training_checks`'
+    findings (on the held-out rows); ``search`` the evidence of the ``hotleads tune`` run whose
+    parameters were used, if any.
     """
 
     y: np.ndarray
@@ -169,13 +204,36 @@ class TrainingEvidence:
     profile: dict | None = None
     importance: dict | None = None
     search: dict | None = None  # {model: hotleads tune's trials, best so far, importance, set-aside comparison}
+    validation: float | None = None  # share of the rows in the validation split; None: cross-fitted on ``folds`` folds
+    validation_rows: np.ndarray | None = None  # the validation rows' positions in the training table (n_held_out,)
+
+    @property
+    def held_out(self) -> str:
+        """What ``oof`` is, as titles and legends name it: ``"out-of-fold"`` or ``"validation split"``."""
+        return "out-of-fold" if self.validation is None else "validation split"
+
+    @property
+    def held_out_title(self) -> str:
+        """Where the figures come from, with the numbers, as the command line and the report title it.
+
+        Examples
+        --------
+        >>> y = np.array([0, 1])
+        >>> TrainingEvidence(y, y, y, {}, 0, 5, [], {}, {}, {"rows": 900}).held_out_title
+        'out-of-fold, 5 folds, 900 rows'
+        >>> TrainingEvidence(y, y, y, {}, 0, 5, [], {}, {}, {"rows": 20}, validation=0.1).held_out_title
+        'validation split (10 %, 2 rows)'
+        """
+        if self.validation is None:
+            return f"out-of-fold, {self.folds} folds, {self.training.get('rows', len(self.y))} rows"
+        return f"validation split ({percent(self.validation)}, {len(self.y)} rows)"
 
     @property
     def final_row(self) -> dict:
         return next(row for row in self.leaderboard if row["final"])
 
     def member_threshold(self, name: str) -> float:
-        """Member ``name``'s own out-of-fold F1-optimal threshold (its leaderboard row's; the final one's when it is the final)."""
+        """Member ``name``'s own held-out F1-optimal threshold (its leaderboard row's; the final one's when it is the final)."""
         row = next((row for row in self.leaderboard if row["model"] == name and not row["final"]), None)
         return (row or self.final_row)["threshold"]
 
@@ -212,5 +270,5 @@ class LeadModel:
     evidence: TrainingEvidence
 
     def oof_metrics(self) -> dict:
-        """:func:`~hotleads.metrics.classification_metrics` of the final predictor's OOF output at its threshold."""
+        """:func:`~hotleads.metrics.classification_metrics` of the final predictor's held-out output (OOF or validation split) at its threshold."""
         return classification_metrics(self.evidence.y, self.evidence.oof, self.predictor.threshold.value)

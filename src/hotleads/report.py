@@ -1,7 +1,7 @@
 """The model report: one self-contained HTML page a newcomer can read without help.
 
 :func:`build_report` renders what a trained :class:`~hotleads.model.LeadModel` knows about
-itself (its training evidence: out-of-fold predictions, leaderboard, calibration, thresholds for
+itself (its training evidence: out-of-fold or validation-split predictions, leaderboard, calibration, thresholds for
 each objective, feature importance, the training data profile, discovered features) and, for
 tables already scored (:class:`~hotleads.scoring.ScoredTable`), how the model does on a labelled
 one and how each differs from the training data (drift). It computes no model output itself:
@@ -46,12 +46,16 @@ from .exceptions import HotleadsWarning
 from .features import DerivedFeature
 from .io import atomic_path
 from .metrics import classification_metrics
-from .model import LeadModel
+from .model import LeadModel, TrainingEvidence, percent
 from .profile import drift
 from .scoring import ScoredTable, evaluate
 from .threshold import sweep
 
 MARKED_THRESHOLDS = (0.5, 0.3)
+VALIDATION_TEXT = (
+    "a share of the training companies set aside (train --validation): the models are fitted once on the rest, and the "
+    "threshold, calibration and the figures here come from the set-aside companies, which no model saw."
+)
 MAX_CURVE_POINTS = 2000  # curves are thinned to this many points: same picture, small file
 TOP_IMPORTANCE = 20
 DPI = 96
@@ -135,7 +139,7 @@ def build_report(model: LeadModel, data: ScoredTable | None = None, *, scoring: 
             _data_section(shown),
             _discovery_section(shown),
             *([_search_section(shown)] if model.evidence.search else []),
-            _glossary_section(),
+            _glossary_section(shown),
         ]
     return _page(f"Hot-lead model report: {model.predictor.label}", sections)
 
@@ -149,9 +153,9 @@ def write_report(model: LeadModel, path: str | Path, data: ScoredTable | None = 
 
 
 def gather(model: LeadModel, data: ScoredTable | None, *, scoring: ScoredTable | None = None) -> ReportData:
-    """The training OOF output, the given scored tables with their drift, and the evaluation of a labelled ``data``."""
+    """The training held-out output, the given scored tables with their drift, and the evaluation of a labelled ``data``."""
     evidence = model.evidence
-    oof = Scored("out-of-fold (training)", np.asarray(evidence.oof), np.asarray(evidence.y), OOF_COLOR)
+    oof = Scored(f"{evidence.held_out} (training)", np.asarray(evidence.oof), np.asarray(evidence.y), OOF_COLOR)
     shown = ReportData(model=model, oof=oof, tables=[])
     for table, color in ((data, DATA_COLOR), (scoring, SCORING_COLOR)):
         if table is None:
@@ -360,13 +364,11 @@ def _unshown_message(texts: set[str]) -> str:
 
 def _summary_section(ev: ReportData) -> tuple[str, str, str]:
     model, oof = ev.model, ev.model.oof_metrics()
-    predictor, y = model.predictor, model.evidence.y
-    rows, base_rate = len(y), float(np.mean(y))
+    predictor = model.predictor
     lines = [
         f"This model (<b>{_esc(predictor.label)}</b>) gives each company a score from 0 to 1, the chance that it is a "
         f"hot lead, and calls it <b>hot</b> when the score is at least <b>{_f(predictor.threshold.value, 3)}</b>.",
-        f"It learnt from {rows:,} companies, {_pct(base_rate)} of them hot leads. Checked on those same companies, each "
-        f"scored by a model that had not seen it (out-of-fold), it <b>finds {_per100(oof['recall'])} of every 100 hot leads</b>; "
+        f"{_checked_on(model.evidence)}, it <b>finds {_per100(oof['recall'])} of every 100 hot leads</b>; "
         f"of the companies it calls hot, <b>{_per100(oof['precision'])} in 100 are hot leads</b> (F1 {_f(oof['f1'])}).",
     ]
     if ev.evaluation is not None:
@@ -378,6 +380,18 @@ def _summary_section(ev: ReportData) -> tuple[str, str, str]:
     lines.append(_calibration_sentence(model))
     lines.extend(_drift_sentence(table) for table in ev.tables if table.drift is not None)
     return "summary", "Summary", _box("summary", "".join(f"<p>{line}</p>" for line in lines)) + _training_warnings(model)
+
+
+def _checked_on(evidence: TrainingEvidence) -> str:
+    """What the model learnt from and which companies its training figures were checked on, in words."""
+    y, rows = evidence.y, evidence.training.get("rows", len(evidence.y))
+    hot = f"{_pct(float(np.mean(y)))} of them hot leads"
+    if evidence.validation is None:
+        return f"It learnt from {rows:,} companies, {hot}. Checked on those same companies, each scored by a model that had not seen it (out-of-fold)"
+    return (
+        f"It learnt from {rows - len(y):,} companies. Checked on the other {len(y):,} ({hot}), the validation split "
+        f"({percent(evidence.validation)} of the training table) that it had not seen"
+    )
 
 
 def _training_warnings(model: LeadModel) -> str:
@@ -417,7 +431,7 @@ def _drift_sentence(table: Checked) -> str:
 def _leaderboard_section(ev: ReportData) -> tuple[str, str, str]:
     predictor = ev.model.predictor
     parts = [
-        "<p>Every model trained, scored on the training companies out-of-fold (each company by a model fitted without it), "
+        f"<p>Every model trained, scored on {_scored_on(ev.model.evidence)}, "
         "each at its own best-F1 threshold; the row in bold is the model that scores new companies, at its chosen threshold.</p>",
         _board_table(ev.model.evidence.leaderboard, fit_seconds=True),
     ]
@@ -432,6 +446,12 @@ def _leaderboard_section(ev: ReportData) -> tuple[str, str, str]:
             "chosen on the training data:</p>" + _board_table(ev.evaluation["leaderboard"], fit_seconds=False)
         )
     return "leaderboard", "Leaderboard", "\n".join(parts)
+
+
+def _scored_on(evidence: TrainingEvidence) -> str:
+    if evidence.validation is None:
+        return "the training companies out-of-fold (each company by a model fitted without it)"
+    return f"the {_esc(evidence.held_out_title)}: training companies set aside before fitting, which no model saw"
 
 
 def _board_table(board: list[dict], *, fit_seconds: bool) -> str:
@@ -455,16 +475,16 @@ def _board_table(board: list[dict], *, fit_seconds: bool) -> str:
 
 
 def _threshold_section(ev: ReportData) -> tuple[str, str, str]:
-    model, threshold = ev.model, ev.model.predictor.threshold
+    model, threshold, held_out = ev.model, ev.model.predictor.threshold, ev.model.evidence.held_out
     oof = model.oof_metrics()
     at = {t: classification_metrics(model.evidence.y, model.evidence.oof, t) for t in MARKED_THRESHOLDS}
     parts = [
         f"<p>The chosen threshold is <b>{_f(threshold.value, 3)}</b> because {_esc(threshold.reason())}. A company scoring at least "
         "this is called hot. A lower threshold finds more hot leads but calls more companies hot that are not.</p>",
-        f"<p>Out-of-fold F1 at the chosen threshold: <b>{_f(oof['f1'])}</b>; at 0.5: {_f(at[0.5]['f1'])}; at 0.3: {_f(at[0.3]['f1'])}.</p>",
+        f"<p>{held_out.capitalize()} F1 at the chosen threshold: <b>{_f(oof['f1'])}</b>; at 0.5: {_f(at[0.5]['f1'])}; at 0.3: {_f(at[0.3]['f1'])}.</p>",
     ]
     if model.evidence.thresholds:
-        parts.append("<p>What other goals would choose (on the same out-of-fold predictions):</p>" + _objectives_table(model))
+        parts.append(f"<p>What other goals would choose (on the same {held_out} predictions):</p>" + _objectives_table(model))
     return "threshold", "Threshold", "\n".join(parts)
 
 
@@ -515,7 +535,7 @@ def _distribution_sets(ev: ReportData) -> list[Scored]:
 
 
 def _calibration_section(ev: ReportData) -> tuple[str, str, str]:
-    model = ev.model
+    model, held_out = ev.model, ev.model.evidence.held_out
     calibration = model.evidence.calibration
     text = (
         f"<p>Calibration asks: of the companies scored about 0.7, are about 70 % hot leads? Points on the diagonal mean yes. {_calibration_sentence(model)}</p>"
@@ -524,11 +544,11 @@ def _calibration_section(ev: ReportData) -> tuple[str, str, str]:
     if candidates:
         rows = [[method, _f(brier)] for method, brier in candidates.items() if method != "none"]
         rows.append(["none (raw scores)", _f(calibration.get("brier_uncalibrated"))])
-        text += "<p>Out-of-fold Brier score of each calibration tried (the lowest is used):</p>" + _table(["method", "Brier score"], rows)
+        text += f"<p>{held_out.capitalize()} Brier score of each calibration tried (the lowest is used):</p>" + _table(["method", "Brier score"], rows)
     calibrated = model.predictor.calibrated
-    curves = [Scored("out-of-fold, calibrated" if calibrated else "out-of-fold", ev.oof.proba, ev.oof.y, OOF_COLOR)]
+    curves = [Scored(f"{held_out}, calibrated" if calibrated else held_out, ev.oof.proba, ev.oof.y, OOF_COLOR)]
     if calibrated:
-        curves.insert(0, Scored("out-of-fold, before calibration", np.asarray(model.evidence.oof_uncalibrated), ev.oof.y, UNCALIBRATED_COLOR))
+        curves.insert(0, Scored(f"{held_out}, before calibration", np.asarray(model.evidence.oof_uncalibrated), ev.oof.y, UNCALIBRATED_COLOR))
     if ev.labelled is not None:
         curves.append(ev.labelled)
     return "calibration", "Calibration", text + _image(calibration_figure(curves), "calibration (reliability) curve")
@@ -726,7 +746,7 @@ def _formula(feature: dict) -> str:
     return DerivedFeature.from_dict(feature).formula()
 
 
-def _glossary_section() -> tuple[str, str, str]:
+def _glossary_section(ev: ReportData) -> tuple[str, str, str]:
     terms = {
         "hot lead": "a company about to need HR services (the target column is 1).",
         "score": "the model's chance, 0 to 1, that a company is a hot lead (the lead score is the same times 100).",
@@ -737,6 +757,7 @@ def _glossary_section() -> tuple[str, str, str]:
         "PR-AUC, ROC-AUC": "how well the scores rank hot leads above the others, over all thresholds; 1 is perfect.",
         "out-of-fold": "the training companies split into folds; each fold scored by a model fitted on the others, so "
         "every company gets a score from a model that never saw it.",
+        **({"validation split": VALIDATION_TEXT} if ev.model.evidence.validation is not None else {}),
         "Brier score": "mean squared difference between score and outcome (0 or 1); lower is better.",
         "PSI": "population stability index: how much a column's distribution moved since training.",
     }

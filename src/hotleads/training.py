@@ -8,6 +8,11 @@ of another (a threshold on calibrated ensemble output), the earlier one is cross
 same folds, so the printed OOF F1 stays a fair estimate for unseen rows. The predictor that is saved is then refitted
 on all rows (neural models for the number of epochs early stopping chose in the folds), so
 scoring costs one model per member.
+
+With a validation split (``TrainOptions.validation``, ``train --validation 0.1``) each model is
+fitted once, on the fit rows, and that model is saved (no refit: on a big table this is the time
+saved); ensemble weights, calibration, thresholds and the leaderboard come from the validation
+rows alone, the ensemble and calibration nested on ``folds`` stratified folds of those rows.
 """
 
 from __future__ import annotations
@@ -30,10 +35,10 @@ from .ensemble import METHODS, Ensemble, fit_ensemble, nested_oof
 from .exceptions import DataError, DataWarning, HotleadsWarning, ParameterError
 from .explain import fit_explainer, global_importance
 from .features import Preprocessor
-from .folds import Fold, out_of_fold, stratified_folds
+from .folds import Fold, out_of_fold, stratified_folds, validation_split
 from .io import read_table, sha256_file
 from .metrics import leaderboard
-from .model import LeadModel, Predictor, Threshold, ThresholdSource, TrainingEvidence
+from .model import LeadModel, Predictor, Threshold, ThresholdSource, TrainingEvidence, held_out_words
 from .neural_params import check_device
 from .profile import profile_table
 from .registry import NEURAL, check_params, make_model, param_names, parse_model_names
@@ -52,7 +57,9 @@ class TrainOptions:
 
     ``neural_params`` go to every neural model (epochs, lr, device...); ``model_params`` to one
     model each (``{"gbdt": {"num_leaves": 31}}``, as ``hotleads tune`` writes them in ``best.json``)
-    and win over ``neural_params``.
+    and win over ``neural_params``. ``validation`` (a share in (0, 0.5]) replaces the ``folds``
+    cross-fitting and the refit by one stratified validation split; ``folds`` then splits the
+    validation rows for the nested ensemble and calibration.
     """
 
     models: list[str] = field(default_factory=lambda: ["gbdt"])
@@ -65,6 +72,7 @@ class TrainOptions:
     calibration: str = "auto"
     neural_params: dict = field(default_factory=dict)
     model_params: dict[str, dict] = field(default_factory=dict)
+    validation: float | None = None
 
     def params(self, name: str) -> dict:
         """The parameters model ``name`` is built with (beyond ``categorical_features`` and ``random_state``)."""
@@ -78,6 +86,8 @@ class TrainOptions:
             raise ParameterError(f"--folds must be an integer >= 2; got {self.folds}.")
         if not 0 <= self.seed <= 2**32 - self.folds:  # fold k seeds its models with seed + k, and numpy takes < 2**32
             raise ParameterError(f"--seed must be an integer from 0 to {2**32 - self.folds} with {self.folds} folds; got {self.seed}.")
+        if self.validation is not None and not 0.0 < self.validation <= 0.5:
+            raise ParameterError(f"--validation must be a share of the rows above 0 and at most 0.5 (e.g. 0.1); got {self.validation}.")
         if self.threshold is not None and not 0.0 < self.threshold < 1.0:
             raise ParameterError(f"--threshold must be between 0 and 1 (exclusive); got {self.threshold}.")
         if self.features not in FEATURE_MODES:
@@ -144,7 +154,11 @@ def _plain_rule(rule: str) -> str:
 
 @dataclass
 class _Member:
-    """One model during training: the estimator refitted on all rows, its OOF probabilities and fit time."""
+    """One model during training: the estimator to save, its held-out probabilities and fit time.
+
+    With k folds the estimator is refitted on all rows and ``oof`` covers every row; with a
+    validation split it is the one fitted on the fit rows and ``oof`` covers the validation rows.
+    """
 
     estimator: object
     oof: np.ndarray
@@ -181,17 +195,20 @@ def train(
     ``options.model_params`` (:func:`hotleads.tune.read_params`), kept for the report. A leak column, a small class or degenerate OOF scores are warned about
     (:class:`DataWarning`) and recorded in ``evidence.training["warnings"]``, with every column's
     single-column OOF ROC-AUC in ``evidence.training["column_auc"]`` (see :mod:`hotleads.diagnostics`).
+    With ``options.validation`` the models are fitted once, on the fit rows, and everything after
+    them (weights, calibration, threshold, leaderboard, warnings) comes from the validation rows.
 
     Raises
     ------
     DataError
-        The table cannot be used (columns, values, too few rows of a class for the folds).
+        The table cannot be used (columns, values, too few rows of a class for the folds or the validation split).
     ParameterError
         An option is invalid (checked before any work).
     """
     options.check()
     inputs = cross_fit_inputs(frame, options, source=source, **schema_options)
-    schema, prepared, preprocessor, y, folds = inputs.schema, inputs.prepared, inputs.preprocessor, inputs.y, inputs.folds
+    schema, prepared, preprocessor = inputs.schema, inputs.prepared, inputs.preprocessor
+    y, folds = inputs.y[inputs.held_out], inputs.held_out_folds  # every row out of fold, or the validation rows
     members = _cross_fit_all(inputs, options, progress)
     combiner, oof_uncalibrated = _combine(members, y, folds, options)
     calibrator, oof, calibration = choose_calibration(options.calibration, y, oof_uncalibrated, folds)
@@ -204,7 +221,7 @@ def train(
         calibrator=calibrator,
         threshold=_decide_threshold(options, thresholds),
     )
-    checks = training_checks(prepared.features, schema, y, oof, folds)
+    checks = training_checks(prepared.features.iloc[inputs.held_out], schema, y, oof, folds)
     for found in checks["warnings"]:
         warnings.warn(found["message"], DataWarning, stacklevel=2)
     predictor.explainer = fit_explainer(predictor, prepared.features)
@@ -218,11 +235,13 @@ def train(
         leaderboard=_leaderboard(y, members, predictor, oof),
         thresholds=thresholds,
         calibration={key: value for key, value in calibration.items() if key != "method"},
-        training={"source": source, "rows": int(len(y)), **checks},
+        training={"source": source, "rows": int(len(inputs.y)), **checks},
         discovery=inputs.discovery,
-        profile=profile_table(prepared.features, schema, y),
+        profile=profile_table(prepared.features, schema, inputs.y),
         importance=global_importance(predictor, prepared.features, seed=options.seed),
         search=search,
+        validation=options.validation,
+        validation_rows=None if options.validation is None else inputs.held_out,
     )
     return LeadModel(predictor, evidence)
 
@@ -249,17 +268,18 @@ def _decide_threshold(options: TrainOptions, thresholds: dict[str, dict]) -> Thr
     chosen = thresholds[objective.name]
     if not chosen["attainable"]:
         best = thresholds["f1"]
+        on = held_out_words(options.validation).removesuffix(" of the training data")
         warnings.warn(
-            f"--objective {objective.name}: no threshold reaches it on the out-of-fold predictions "
+            f"--objective {objective.name}: no threshold reaches it on {on} "
             f"(at the F1-optimal threshold precision is {best['precision']:.3f} and recall {best['recall']:.3f}); "
             "the model uses the F1-optimal threshold instead; retrain with a lower target to change it.",
             ObjectiveWarning,
             stacklevel=3,
         )
-        return Threshold(best["threshold"], ThresholdSource.OOF_F1, "f1")
+        return Threshold(best["threshold"], ThresholdSource.OOF_F1, "f1", options.validation)
     if objective.metric == "f1":
-        return Threshold(chosen["threshold"], ThresholdSource.OOF_F1, "f1")
-    return Threshold(chosen["threshold"], ThresholdSource.OOF_OBJECTIVE, objective.name)
+        return Threshold(chosen["threshold"], ThresholdSource.OOF_F1, "f1", options.validation)
+    return Threshold(chosen["threshold"], ThresholdSource.OOF_OBJECTIVE, objective.name, options.validation)
 
 
 class ObjectiveWarning(HotleadsWarning):
@@ -273,10 +293,32 @@ def _folds(y: np.ndarray, options: TrainOptions, source: str) -> list[Fold]:
     return stratified_folds(y, options.folds, seed=options.seed)
 
 
+def _split(y: np.ndarray, options: TrainOptions, source: str) -> tuple[list[Fold], np.ndarray, list[Fold]]:
+    """(the folds the members are fitted on, the rows their held-out output covers, folds over those rows for the nested choices).
+
+    With k folds: the folds, every row, the same folds. With a validation split: the split as
+    one fold, its validation rows, and ``options.folds`` stratified folds of the validation rows,
+    which need that many rows of each class there.
+    """
+    if options.validation is None:
+        folds = _folds(y, options, source)
+        return folds, np.arange(len(y)), folds
+    held = 0  # rows of the smaller class in the validation split
+    if np.bincount(y).min() >= 2 and len(y) * options.validation > 1:  # else no stratified split exists
+        split = validation_split(y, options.validation, seed=options.seed)
+        held = int(np.bincount(y[split[1]], minlength=2).min())
+    if held < options.folds:
+        raise DataError(
+            f"{source}: --validation {options.validation} sets aside {held} row(s) of the smaller class, fewer than --folds {options.folds} "
+            "(the folds of the nested calibration and ensemble on those rows); raise --validation, add labelled rows or lower --folds."
+        )
+    return [split], split[1], stratified_folds(y[split[1]], options.folds, seed=options.seed)
+
+
 def _discover_nested(
     preprocessor: Preprocessor, features: pd.DataFrame, X: np.ndarray, y: np.ndarray, folds, seed: int
 ) -> tuple[Preprocessor, list[np.ndarray], dict]:
-    """Feature discovery for the saved predictor (all rows) and, nested, for each fold.
+    """Feature discovery for the saved predictor (all rows) and, nested, for each fold (k folds).
 
     Fold *k*'s models read the features chosen without fold *k*'s labels, so their OOF output
     stays a fair estimate for unseen rows. Returns (the preprocessor with the all-rows choice, one
@@ -292,13 +334,32 @@ def _discover_nested(
     return preprocessor.with_derived(found.kept), matrices, evidence
 
 
+def _discover_in_split(
+    preprocessor: Preprocessor, features: pd.DataFrame, X: np.ndarray, y: np.ndarray, folds, seed: int
+) -> tuple[Preprocessor, list[np.ndarray], dict]:
+    """Feature discovery on the fit rows of a validation split (``folds`` is that one split), as :func:`_discover_nested` returns it.
+
+    The saved members are the ones fitted on the fit rows, so the features they read are chosen
+    there once: no all-rows choice, and the validation rows' labels choose nothing.
+    """
+    (fit_rows, _), categorical = folds[0], preprocessor.categorical_indices
+    found = discover(preprocessor.base_frame(features).iloc[fit_rows], X[fit_rows], y[fit_rows], categorical=categorical, seed=seed)
+    chosen = preprocessor.with_derived(found.kept)
+    matrix = chosen.transform(features)
+    return chosen, [matrix], found.to_dict() | {"kept_per_fold": [matrix.shape[1] - X.shape[1]]}
+
+
 @dataclass
 class CrossFitInputs:
     """What every model's cross-fitting reads: typed table, fitted preprocessing, the folds and one matrix per fold.
 
     ``fold_matrices[k]`` holds the features fold ``k``'s models read (discovered without fold
-    ``k``'s labels); ``X`` the all-rows matrix the saved predictor is refitted on. Built once per
-    training run, and once per ``hotleads tune`` worker for all its trials.
+    ``k``'s labels); ``X`` the all-rows matrix the saved predictor reads (refitted on it with k
+    folds). ``held_out`` are the rows the members' held-out output covers and ``held_out_folds``
+    folds over those rows (positions in ``held_out``) for the nested ensemble and calibration:
+    every row and ``folds`` itself, or with a validation split (``folds`` is then that one
+    split) its validation rows and folds of them. Built once per training run, and once per
+    ``hotleads tune`` worker for all its trials.
     """
 
     schema: Schema
@@ -309,6 +370,8 @@ class CrossFitInputs:
     folds: list[Fold]
     fold_matrices: list[np.ndarray]
     discovery: dict | None
+    held_out: np.ndarray
+    held_out_folds: list[Fold]
 
     def fold_estimator(self, name: str, params: dict, k: int, *, seed: int, **fit_params):
         """Model ``name`` fitted on fold ``k``'s training rows (``fit_params`` go to its ``fit``), and its probabilities on fold ``k``'s held-out rows."""
@@ -320,22 +383,28 @@ class CrossFitInputs:
 
 
 def cross_fit_inputs(frame: pd.DataFrame, options: TrainOptions, *, source: str = "table", **schema_options) -> CrossFitInputs:
-    """Validate and type ``frame``, fit the preprocessing, make the folds and (``features="auto"``) discover features, nested."""
+    """Validate and type ``frame``, fit the preprocessing, make the folds (or the validation split) and (``features="auto"``) discover features, nested."""
     schema = infer_schema(frame, source=source, **schema_options)
     prepared = prepare(frame, schema, source=source, labelled=True, training=True)
     preprocessor = Preprocessor().fit(prepared.features, schema)
     X, y = preprocessor.transform(prepared.features), prepared.y
-    folds = _folds(y, options, source)
+    folds, held_out, held_out_folds = _split(y, options, source)
     fold_matrices, discovery = [X] * len(folds), None
     if options.features == "auto":
-        preprocessor, fold_matrices, discovery = _discover_nested(preprocessor, prepared.features, X, y, folds, options.seed)
-        X = preprocessor.transform(prepared.features)
-    return CrossFitInputs(schema, prepared, preprocessor, X, y, folds, fold_matrices, discovery)
+        discover_features = _discover_nested if options.validation is None else _discover_in_split
+        preprocessor, fold_matrices, discovery = discover_features(preprocessor, prepared.features, X, y, folds, options.seed)
+        X = preprocessor.transform(prepared.features) if options.validation is None else fold_matrices[0]
+    return CrossFitInputs(schema, prepared, preprocessor, X, y, folds, fold_matrices, discovery, held_out, held_out_folds)
 
 
 def _cross_fit_all(inputs: CrossFitInputs, options: TrainOptions, progress: Progress | None) -> dict[str, _Member]:
-    """Fit each model on every fold (fold k reads ``inputs.fold_matrices[k]``) for OOF output, then on all of ``inputs.X``."""
-    steps = len(inputs.folds) + 1
+    """Fit each model on every fold (fold k reads ``inputs.fold_matrices[k]``) for held-out output, then (k folds) on all of ``inputs.X``.
+
+    With a validation split the model fitted on the fit rows is the one saved: skipping the refit
+    is the time the option saves (neural models keep the epoch their own early stopping chose).
+    """
+    refit = options.validation is None
+    steps = len(inputs.folds) + refit
     members = {}
     for m, name in enumerate(options.models):
         params = options.params(name)
@@ -344,16 +413,23 @@ def _cross_fit_all(inputs: CrossFitInputs, options: TrainOptions, progress: Prog
         def fit_predict(k, _train_rows, _valid_rows, name=name, params=params, fold_estimators=fold_estimators, m=m):
             estimator, proba = inputs.fold_estimator(name, params, k, seed=options.seed)
             fold_estimators.append(estimator)
-            _report(progress, f"{name}: fold {k + 1}/{len(inputs.folds)}", m * steps + k + 1, len(options.models) * steps)
+            done = f"fold {k + 1}/{len(inputs.folds)}" if refit else "fitted on the rows outside the validation split"
+            _report(progress, f"{name}: {done}", m * steps + k + 1, len(options.models) * steps)
             return proba
 
-        oof = out_of_fold(inputs.folds, fit_predict, len(inputs.y))
-        refit = {**params, **refit_params(fold_estimators)}
-        categorical = inputs.preprocessor.categorical_indices
-        final = make_model(name, categorical_features=categorical, random_state=options.seed, **refit).fit(inputs.X, inputs.y)
-        _report(progress, f"{name}: refit on all rows", (m + 1) * steps, len(options.models) * steps)
+        oof = out_of_fold(inputs.folds, fit_predict, len(inputs.y))[inputs.held_out]
+        final = fold_estimators[0]
+        if refit:
+            final = _refit(name, {**params, **refit_params(fold_estimators)}, inputs, options.seed)
+            _report(progress, f"{name}: refit on all rows", (m + 1) * steps, len(options.models) * steps)
         members[name] = _Member(final, oof, time.perf_counter() - started)
     return members
+
+
+def _refit(name: str, params: dict, inputs: CrossFitInputs, seed: int):
+    """Model ``name`` fitted on every row of ``inputs.X``: the one k-fold training saves."""
+    categorical = inputs.preprocessor.categorical_indices
+    return make_model(name, categorical_features=categorical, random_state=seed, **params).fit(inputs.X, inputs.y)
 
 
 def refit_params(fold_estimators: list) -> dict:

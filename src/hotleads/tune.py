@@ -152,6 +152,10 @@ class TuneOptions:
     def check(self) -> None:
         """Raise :class:`~hotleads.exceptions.ParameterError` for the first bad option, before any work."""
         self.train.check()
+        if self.train.validation is not None:  # every trial is scored out of fold on the folds; a split would score a tenth of the rows
+            raise ParameterError(
+                f"tune scores each trial on --folds {self.train.folds} folds and takes no validation split; got validation={self.train.validation}."
+            )
         if self.trials is not None and self.trials < 1:
             raise ParameterError(f"--trials must be a positive number of trials; got {self.trials}.")
         if self.timeout is not None and not self.timeout > 0:
