@@ -28,7 +28,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-STAGES = ("loading", "read", "typing", "profile", "preprocessing", "discovery", "fitting", "calibration", "explanations", "scoring", "writing")
+STAGES = ("loading", "read", "typing", "profile", "preprocessing", "discovery", "fitting", "calibration", "diagnostics", "explanations", "scoring", "writing")
 
 _ACTIVE: contextvars.ContextVar[Timings | None] = contextvars.ContextVar("hotleads_timings", default=None)
 _CLEAR_REFS, _STATUS = Path("/proc/self/clear_refs"), Path("/proc/self/status")

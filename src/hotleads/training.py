@@ -44,6 +44,7 @@ from .profile import profile_table
 from .registry import NEURAL, check_params, make_model, param_names, parse_model_names
 from .schema import Prepared, Schema, infer_schema, prepare
 from .threshold import REPORTED_OBJECTIVES, f1_optimal_threshold, objective_threshold, parse_objective
+from .timing import stage
 
 Progress = Callable[[str, int, int], None]  # (what just finished, steps done, steps in all)
 FEATURE_MODES = ("auto", "raw")
@@ -179,7 +180,8 @@ def train_file(
     The file's path and SHA-256 are recorded in ``evidence.training``.
     """
     options.check()
-    frame = read_table(path, **(read_options or {}))
+    with stage("read"):
+        frame = read_table(path, **(read_options or {}))
     model = train(frame, options, source=str(path), progress=progress, search=search, **schema_options)
     model.evidence.training.update(path=str(path), sha256=sha256_file(path))
     return model
@@ -209,10 +211,12 @@ def train(
     inputs = cross_fit_inputs(frame, options, source=source, **schema_options)
     schema, prepared, preprocessor = inputs.schema, inputs.prepared, inputs.preprocessor
     y, folds = inputs.y[inputs.held_out], inputs.held_out_folds  # every row out of fold, or the validation rows
-    members = _cross_fit_all(inputs, options, progress)
-    combiner, oof_uncalibrated = _combine(members, y, folds, options)
-    calibrator, oof, calibration = choose_calibration(options.calibration, y, oof_uncalibrated, folds)
-    thresholds = threshold_table(y, oof, options.objective)
+    with stage("fitting"):
+        members = _cross_fit_all(inputs, options, progress)
+    with stage("calibration"):
+        combiner, oof_uncalibrated = _combine(members, y, folds, options)
+        calibrator, oof, calibration = choose_calibration(options.calibration, y, oof_uncalibrated, folds)
+        thresholds = threshold_table(y, oof, options.objective)
     predictor = Predictor(
         schema=schema,
         preprocessor=preprocessor,
@@ -221,10 +225,15 @@ def train(
         calibrator=calibrator,
         threshold=_decide_threshold(options, thresholds),
     )
-    checks = training_checks(prepared.features.iloc[inputs.held_out], schema, y, oof, folds)
+    with stage("diagnostics"):
+        checks = training_checks(prepared.features.iloc[inputs.held_out], schema, y, oof, folds)
     for found in checks["warnings"]:
         warnings.warn(found["message"], DataWarning, stacklevel=2)
-    predictor.explainer = fit_explainer(predictor, prepared.features)
+    with stage("explanations"):
+        predictor.explainer = fit_explainer(predictor, prepared.features)
+        importance = global_importance(predictor, prepared.features, seed=options.seed)
+    with stage("profile"):
+        profile = profile_table(prepared.features, schema, inputs.y)
     evidence = TrainingEvidence(
         y=y,
         oof=oof,
@@ -237,8 +246,8 @@ def train(
         calibration={key: value for key, value in calibration.items() if key != "method"},
         training={"source": source, "rows": int(len(inputs.y)), **checks},
         discovery=inputs.discovery,
-        profile=profile_table(prepared.features, schema, inputs.y),
-        importance=global_importance(predictor, prepared.features, seed=options.seed),
+        profile=profile,
+        importance=importance,
         search=search,
         validation=options.validation,
         validation_rows=None if options.validation is None else inputs.held_out,
@@ -384,16 +393,19 @@ class CrossFitInputs:
 
 def cross_fit_inputs(frame: pd.DataFrame, options: TrainOptions, *, source: str = "table", **schema_options) -> CrossFitInputs:
     """Validate and type ``frame``, fit the preprocessing, make the folds (or the validation split) and (``features="auto"``) discover features, nested."""
-    schema = infer_schema(frame, source=source, **schema_options)
-    prepared = prepare(frame, schema, source=source, labelled=True, training=True)
-    preprocessor = Preprocessor().fit(prepared.features, schema)
-    X, y = preprocessor.transform(prepared.features), prepared.y
+    with stage("typing"):
+        schema = infer_schema(frame, source=source, **schema_options)
+        prepared = prepare(frame, schema, source=source, labelled=True, training=True)
+    with stage("preprocessing"):
+        preprocessor = Preprocessor().fit(prepared.features, schema)
+        X, y = preprocessor.transform(prepared.features), prepared.y
     folds, held_out, held_out_folds = _split(y, options, source)
     fold_matrices, discovery = [X] * len(folds), None
     if options.features == "auto":
         discover_features = _discover_nested if options.validation is None else _discover_in_split
-        preprocessor, fold_matrices, discovery = discover_features(preprocessor, prepared.features, X, y, folds, options.seed)
-        X = preprocessor.transform(prepared.features) if options.validation is None else fold_matrices[0]
+        with stage("discovery"):
+            preprocessor, fold_matrices, discovery = discover_features(preprocessor, prepared.features, X, y, folds, options.seed)
+            X = preprocessor.transform(prepared.features) if options.validation is None else fold_matrices[0]
     return CrossFitInputs(schema, prepared, preprocessor, X, y, folds, fold_matrices, discovery, held_out, held_out_folds)
 
 
