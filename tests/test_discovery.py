@@ -4,6 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from hotleads import discovery
 from hotleads.discovery import candidate_features, discover, find_relations, select_features
 from hotleads.features import DerivedFeature
 
@@ -130,3 +131,13 @@ def test_selection_on_a_tiny_class_needs_no_fold_warning(table, positives):
     assert len(kept) + len(rejected) == len(candidates)
     if positives == 1:
         assert kept == []
+
+
+def test_selection_on_a_long_table_judges_a_seeded_sample(table, monkeypatch):
+    frame, y = table
+    monkeypatch.setattr(discovery, "SELECTION_ROWS", 2_000)  # 200,000 in use; the table has 3,000 rows
+    first = discover(frame, frame.to_numpy(), y, categorical=[], seed=3)
+    assert "postings_noisy__recovered" in [f.name for f in first.kept]  # a real gain shows on the sample too
+    assert first.to_dict() == discover(frame, frame.to_numpy(), y, categorical=[], seed=3).to_dict()
+    monkeypatch.setattr(discovery, "SELECTION_ROWS", 200_000)
+    assert discover(frame, frame.to_numpy(), y, categorical=[], seed=3).baseline_f1 != first.baseline_f1  # the sample was used
