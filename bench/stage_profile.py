@@ -9,7 +9,7 @@ as one CSV and one Parquet file per size, then in a fresh process each:
   folds up to 100,000 rows and ``--validation 0.1`` above (5 folds and a refit of a 5,000,000-row
   table take hours on 2 cores; the split fits once);
 - ``predict``: :func:`hotleads.bundle.load_predictor` and :func:`hotleads.stream.score_file`
-  writing ``submission.csv`` (no lead list), with the model trained on the 100,000-row table;
+  writing ``submission.csv`` (no lead list), with the model of the run's first `train` (the smallest table);
 
 each inside :func:`hotleads.timing.record`, so every stage the library marks (read, typing,
 profile, preprocessing, discovery, fitting, calibration, diagnostics, explanations, scoring,
