@@ -11,7 +11,7 @@ KERAS_STAMP := .venv-keras/.installed
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[test,tune,serve]'
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[test,tune,serve,dask]'
 	touch $(STAMP)
 
 install: $(STAMP)

@@ -143,8 +143,13 @@ def load_predictor(directory: str | Path, *, device: str = "auto"):
     """
     directory = Path(directory)
     manifest = read_manifest(directory)
-    _check_files(manifest, directory, lambda path: path == PREDICTOR or path.startswith(f"{MODELS}/"))
+    _check_files(manifest, directory, is_predictor_file)
     return _loading(directory, lambda: _predictor(_read_json(directory / PREDICTOR), directory / MODELS, device))
+
+
+def is_predictor_file(path: str) -> bool:
+    """Whether a bundle file (a path relative to the directory, as the manifest lists it) is one :func:`load_predictor` reads."""
+    return path == PREDICTOR or path.startswith(f"{MODELS}/")
 
 
 def load(directory: str | Path, *, device: str = "auto"):

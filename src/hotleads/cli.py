@@ -495,6 +495,20 @@ def _print_thresholds(model) -> None:
     stdout.print(table)
 
 
+# Where scoring runs (predict and evaluate).
+Engine = Annotated[
+    str, typer.Option(help="local: this machine, chunk by chunk; dask: the partitions on the workers of a Dask cluster (pip install 'hotleads[dask]').")
+]
+Scheduler = Annotated[
+    str | None,
+    typer.Option(help="With --engine dask: a running Dask scheduler, tcp://HOST:8786 (default: a cluster started on this machine, closed at the end)."),
+]
+DaskWorkers = Annotated[
+    int | None,
+    typer.Option("--dask-workers", help="With --engine dask and no --scheduler: worker processes of the local cluster, one thread each (default 2)."),
+]
+
+
 @app.command()
 @user_errors
 def predict(
@@ -509,11 +523,24 @@ def predict(
     top_k: Annotated[
         int | None, typer.Option("--top-k", help="Label exactly the K best-scored companies 1 (your calling capacity) instead of using the threshold.")
     ] = None,
-    chunk_rows: Annotated[int, typer.Option("--chunk-rows", help="Rows read and scored at a time: memory grows with this, not with the table.")] = 100_000,
+    chunk_rows: Annotated[
+        int,
+        typer.Option("--chunk-rows", help="Rows read and scored at a time (with --engine dask: per partition): memory grows with this, not with the table."),
+    ] = 100_000,
     sep: Sep = None,
     encoding: Encoding = None,
     sheet: Sheet = None,
     device: Device = "auto",
+    engine: Engine = "local",
+    scheduler: Scheduler = None,
+    dask_workers: DaskWorkers = None,
+    partitioned: Annotated[
+        Path | None,
+        typer.Option(
+            help="With --engine dask: also keep the outputs as Parquet parts, FOLDER/submission/part-00000.parquet ... (input order) and with --scores "
+            "FOLDER/leads/part-00000.parquet ... (rank order); --out and --scores are then written only up to 10,000,000 rows."
+        ),
+    ] = None,
     quiet: Quiet = False,
 ) -> None:
     """Score a table of any size in chunks and write submission.csv; optionally the explained lead list (--scores, --top)."""
@@ -522,20 +549,63 @@ def predict(
 
     stream.check_counts(chunk_rows=chunk_rows, top=top, top_k=top_k)  # before the model loads
     check_device(device, name="--device")
+    _check_engine(engine, scheduler, dask_workers, partitioned=partitioned)
     _check_output("--out", out)
     if scores:
         _check_output("--scores", scores, table=True)
         _check_distinct(scores, out)
-    predictor = bundle.load_predictor(model_dir, device=device)
+    reading = _reading(sep, encoding, sheet)
     with _rows_progress(quiet) as progress:
-        result = stream.score_file(
-            predictor, data, out, scores=scores, top=top, top_k=top_k, chunk_rows=chunk_rows, read_options=_reading(sep, encoding, sheet), progress=progress
-        )
+        if engine == "dask":
+            from . import cluster  # ParameterError with the install hint when the dask extra is missing
+
+            if partitioned:
+                cluster.check_partitioned(partitioned, out, scores)  # before a cluster starts
+            predictor = bundle.load_predictor(model_dir, device="cpu")  # the workers load their own copies, on --device
+            options = {"scheduler": scheduler, "workers": dask_workers or cluster.DEFAULT_WORKERS, "device": device, "partitioned": partitioned}
+            result = cluster.score_file(
+                model_dir, data, out, scores=scores, top=top, top_k=top_k, chunk_rows=chunk_rows, read_options=reading, progress=progress, **options
+            )
+        else:
+            predictor = bundle.load_predictor(model_dir, device=device)
+            result = stream.score_file(
+                predictor, data, out, scores=scores, top=top, top_k=top_k, chunk_rows=chunk_rows, read_options=reading, progress=progress
+            )
     if top and not quiet:
         print_leads(result.top, predictor, top, total=result.rows)
     if not quiet:
-        rule = f"the {top_k} best-ranked" if top_k is not None else f"threshold {predictor.threshold.value:.4f}"
-        stdout.print(f"wrote {out}: {result.rows} rows, {result.hot} hot leads ({rule})" + (f"; lead list in {scores}" if scores else ""))
+        _print_written(result, predictor, out=out, scores=scores, top_k=top_k, partitioned=partitioned)
+
+
+def _check_engine(engine: str, scheduler: str | None, dask_workers: int | None, *, partitioned: Path | None = None) -> None:
+    """Refuse, before any work, an --engine hotleads does not have and Dask options without --engine dask."""
+    if engine not in ("local", "dask"):
+        raise ParameterError(f"--engine must be local or dask; got '{engine}'.")
+    if engine == "local":
+        for option, value in (("--scheduler", scheduler), ("--dask-workers", dask_workers), ("--partitioned", partitioned)):
+            if value is not None:
+                raise ParameterError(f"{option} applies to --engine dask; add --engine dask, or leave out {option} to score on this machine.")
+    elif scheduler is not None and dask_workers is not None:
+        raise ParameterError(
+            "--dask-workers sizes a cluster started on this machine, and --scheduler names a running one with its own workers; give one of them."
+        )
+    elif dask_workers is not None and dask_workers < 1:
+        raise ParameterError(f"--dask-workers must be a positive number of worker processes; got {dask_workers}.")
+
+
+def _print_written(result, predictor, *, out: Path, scores: Path | None, top_k: int | None, partitioned: Path | None) -> None:
+    """predict's last line: rows, hot leads and the files written (with --partitioned, the parts too)."""
+    rule = f"the {top_k} best-ranked" if top_k is not None else f"threshold {predictor.threshold.value:.4f}"
+    counts = f"{result.rows} rows, {result.hot} hot leads ({rule})"
+    if partitioned is None:
+        stdout.print(f"wrote {out}: {counts}" + (f"; lead list in {scores}" if scores else ""))
+    elif result.single_files:
+        stdout.print(f"wrote {out}: {counts}" + (f"; lead list in {scores}" if scores else "") + f"; {result.partitions} partitions in {partitioned}/")
+    else:
+        from .cluster import SINGLE_FILE_MAX_ROWS
+
+        skipped = f"{out} and {scores}" if scores else f"{out}"
+        stdout.print(f"wrote {result.partitions} partitions in {partitioned}/: {counts}; {skipped} not written (more than {SINGLE_FILE_MAX_ROWS:,} rows)")
 
 
 def _check_distinct(scores: Path, out: Path) -> None:
@@ -611,6 +681,9 @@ def evaluate(
     encoding: Encoding = None,
     sheet: Sheet = None,
     device: Device = "auto",
+    engine: Engine = "local",
+    scheduler: Scheduler = None,
+    dask_workers: DaskWorkers = None,
 ) -> None:
     """Metrics of a trained model on labelled data (each member, and the final predictor)."""
     from . import bundle, scoring
@@ -618,9 +691,16 @@ def evaluate(
     from .neural_params import check_device
 
     check_device(device, name="--device")
-    model = bundle.load(model_dir, device=device)
-    frame = read_table(data, **_reading(sep, encoding, sheet))
-    result = scoring.evaluate(model, scoring.score(model.predictor, frame, source=str(data), labelled=True))
+    _check_engine(engine, scheduler, dask_workers)
+    if engine == "dask":
+        from . import cluster  # ParameterError with the install hint when the dask extra is missing
+
+        workers = dask_workers or cluster.DEFAULT_WORKERS
+        result = cluster.evaluate_file(model_dir, data, read_options=_reading(sep, encoding, sheet), device=device, scheduler=scheduler, workers=workers)
+    else:
+        model = bundle.load(model_dir, device=device)
+        frame = read_table(data, **_reading(sep, encoding, sheet))
+        result = scoring.evaluate(model, scoring.score(model.predictor, frame, source=str(data), labelled=True))
     if as_json:
         stdout.print_json(json.dumps(result))
     else:
