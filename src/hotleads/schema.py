@@ -13,6 +13,7 @@ user fixes a file in one pass; :meth:`Schema.rows` is what ``hotleads schema`` p
 from __future__ import annotations
 
 import difflib
+import functools
 import re
 import shlex
 import warnings
@@ -268,8 +269,16 @@ def _inference_sample(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def _sample_rows(n_rows: int) -> np.ndarray:
-    """:data:`INFER_ROWS` of ``n_rows`` positions drawn at random (seed 0), sorted."""
-    return np.sort(np.random.default_rng(0).choice(n_rows, size=INFER_ROWS, replace=False))
+    """:data:`INFER_ROWS` of ``n_rows`` positions drawn at random (seed 0), sorted; drawn once per table size."""
+    return _drawn_rows(n_rows, INFER_ROWS)
+
+
+@functools.lru_cache(maxsize=8)
+def _drawn_rows(n_rows: int, size: int) -> np.ndarray:
+    """The sample of :func:`_sample_rows`, kept: every text number column of a table asks for it (a permutation of all rows each time)."""
+    rows = np.sort(np.random.default_rng(0).choice(n_rows, size=size, replace=False))
+    rows.flags.writeable = False
+    return rows
 
 
 def _assign_role(schema: Schema, name: str, values: pd.Series, options: _Options, *, forced_categorical: bool, full: pd.Series | None = None) -> None:
