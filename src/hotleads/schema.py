@@ -542,15 +542,15 @@ def _kept(features: pd.DataFrame, ids: pd.Series, y: np.ndarray | None, source: 
 
 def _blank(text: pd.Series, tokens: frozenset[str] = frozenset()) -> pd.Series:
     """Where stripped text is missing, empty or one of the ``--na-values`` tokens (any case): a text column's missing rule."""
-    return pd.Series(_blank_values(text.to_numpy(dtype=object, na_value=None), tokens), index=text.index)
+    return pd.Series(_blank_arrow(arrow_text(text), tokens).to_numpy(zero_copy_only=False), index=text.index)
 
 
-def _blank_values(values: np.ndarray, tokens: frozenset[str] = frozenset()) -> np.ndarray:
-    """:func:`_blank` on an object array of stripped text (None where missing); numpy, as it runs on every scored row."""
-    blank = pd.isna(values) | (values == "")
+def _blank_arrow(stripped: pa.Array, tokens: frozenset[str] = frozenset()) -> pa.Array:
+    """:func:`_blank` on Arrow text, as an Arrow boolean array (no nulls): categories are typed with it on every scored row."""
+    blank = pc.or_kleene(pc.is_null(stripped), pc.equal(stripped, ""))
     if tokens:
-        lowered = {t.strip().lower() for t in tokens}
-        blank |= np.fromiter((isinstance(v, str) and v.lower() in lowered for v in values), dtype=bool, count=len(values))
+        lowered = pa.array(sorted({t.strip().lower() for t in tokens}), type=stripped.type)
+        blank = pc.or_kleene(blank, pc.is_in(pc.utf8_lower(stripped), value_set=lowered))
     return blank
 
 
@@ -658,11 +658,7 @@ def number_format_here(frame: pd.DataFrame, name: str, trained: NumberFormat, na
 def _categorical_column(raw: pd.Series, na_values: frozenset[str]) -> pd.Series:
     """Stripped text, None where blank (:func:`_blank`'s rule, in Arrow: a million rows in ~0.1 s)."""
     stripped = pc.utf8_trim_whitespace(arrow_text(raw))
-    blank = pc.or_kleene(pc.is_null(stripped), pc.equal(stripped, ""))
-    if na_values:
-        tokens = pa.array(sorted({t.strip().lower() for t in na_values}), type=stripped.type)
-        blank = pc.or_kleene(blank, pc.is_in(pc.utf8_lower(stripped), value_set=tokens))
-    values = pc.if_else(blank, pa.scalar(None, stripped.type), stripped).to_numpy(zero_copy_only=False)
+    values = pc.if_else(_blank_arrow(stripped, na_values), pa.scalar(None, stripped.type), stripped).to_numpy(zero_copy_only=False)
     return pd.Series(values, index=raw.index, dtype=object)
 
 
