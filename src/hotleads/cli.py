@@ -147,20 +147,32 @@ def main(version: Annotated[bool, typer.Option("--version", callback=_version, i
 def generate(
     out: Annotated[Path, typer.Option(help="Folder for train.csv, test.csv, holdout.csv and bayes.json.")],
     rows: Annotated[int, typer.Option(help="Rows in all (60 % train, 20 % test, 20 % holdout).")] = 20_000,
+    family: Annotated[
+        str,
+        typer.Option(
+            help="Kind of data: hr-leads (the challenge schema), hiring-thresholds (step effects and interactions), "
+            "crm-export (many categorical columns), trial-signups (smooth effects, noisy labels). Target is_hot_lead in each."
+        ),
+    ] = "hr-leads",
     seed: Seed = 0,
     quiet: Quiet = False,
 ) -> None:
-    """Write the built-in synthetic company data (challenge schema, known Bayes-optimal F1)."""
+    """Write built-in synthetic lead data with a known Bayes-optimal F1 (default: the challenge schema)."""
     from . import synth
 
+    if family not in synth.FAMILIES:
+        raise ParameterError(f"--family: unknown family {family!r}; choose from {', '.join(synth.FAMILIES)}.")
     if rows < synth.MIN_ROWS:
         raise ParameterError(f"--rows must be at least {synth.MIN_ROWS}; got {rows}.")
     if seed < 0:
         raise ParameterError(f"--seed must be an integer >= 0; got {seed}.")
     _check_folder("--out", out)
-    report = synth.write_dataset(out, rows=rows, seed=seed)
+    report = synth.write_dataset(out, rows=rows, seed=seed, family=family)
     if not quiet:
-        stdout.print(f"wrote {out}/train.csv, test.csv, holdout.csv ({report['rows']}); test Bayes-optimal F1 {report['test_bayes_f1']:.4f}")
+        stdout.print(
+            f"wrote {out}/train.csv, test.csv, holdout.csv ({report['rows']}); family {family}, target {synth.target_column(family)}, "
+            f"id {synth.id_column(family)}; test Bayes-optimal F1 {report['test_bayes_f1']:.4f}"
+        )
 
 
 def _check_folder(option: str, path: Path) -> None:

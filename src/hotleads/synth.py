@@ -1,14 +1,34 @@
-"""Built-in synthetic data: a documented generative model of companies and hot leads.
+"""Built-in synthetic data: documented generative models of companies and hot leads.
 
-The tables have the exact columns, column order, value ranges and quirks of the public
+Each *family* (``FAMILIES``) is one generative model with its own columns and its own shape
+of signal, so that a change to the models can be checked on more than one kind of data:
+
+================== ==========================================================================
+family             signal
+================== ==========================================================================
+hr-leads           the default: the public challenge table's columns; smooth effects, one
+                   product interaction, noisy counts (below)
+hiring-thresholds  step functions and interactions only (an AND of three thresholds, an XOR
+                   of two numbers, steps of a count): trees beat an additive model
+crm-export         a CRM export: 11 categorical columns of 5-50 levels (many rare) with
+                   random level effects, three smooth numeric effects: additive, suits a
+                   linear model on one-hot columns
+trial-signups      few signal columns, smooth non-linear additive effects, noisy labels:
+                   a low ceiling
+================== ==========================================================================
+
+``hr-leads`` has the exact columns, column order, value ranges and quirks of the public
 challenge table ``train.csv`` (see ``shared/data/hr-leads/README.md``), so every part of the
-tool can be run and tested without it. Unlike the real data, the true probability of each
-label is known, which gives the best F1 any model can reach (the Bayes ceiling).
+tool can be run and tested without it. Unlike real data, the true probability of each label
+is known, which gives the best F1 any model can reach (the Bayes ceiling). In every family
+the target is ``is_hot_lead`` (0/1, the last column); the id column differs
+(:func:`id_column`), and ``hotleads train`` infers both without options.
 
-Generative model
-----------------
-All draws come from one ``numpy.random.default_rng(seed)``; ``U(a, b)`` is uniform,
-``N(m, s)`` normal, ``Poisson(l)`` Poisson, ``round1`` rounds to one decimal.
+Generative model: hr-leads
+--------------------------
+All draws come from one ``numpy.random.default_rng(seed)`` (in every family);
+``U(a, b)`` is uniform, ``N(m, s)`` normal, ``Poisson(l)`` Poisson, ``round1`` rounds to one
+decimal, ``[c]`` is 1 where ``c`` holds, else 0.
 
 Latent company (one row):
 
@@ -51,6 +71,92 @@ Observed columns:
 * ``company_name`` is built from a built-in list of surnames ("Moreno and Sons",
   "Strickland-Wright", "Cole, Bailey and Bowen", "Sanders Group").
 
+Generative model: hiring-thresholds
+-----------------------------------
+Leads ``LEAD_000000`` upwards with a ``company_name`` as in hr-leads; the columns hold the
+true values (no noise), some of them missing:
+
+* ``funding_stage``: Bootstrapped 22 %, Pre-seed 10, Seed 18, Series A 20, Series B 16,
+  Series C+ 14 %.
+* ``headcount = round(10 ** U(0.7, 3.7))`` (5 to 5,012, log-uniform).
+* ``days = integer U(1, 1461)``; ``last_funding_date = REFERENCE_DATE - days``, empty for
+  Bootstrapped companies (never funded; their ``days`` still enter the rule below, where they
+  never matter since the stage fails it).
+* ``glassdoor_rating = round1(U(2, 5))``, ``attrition_rate_pct = round1(U(2, 30))``.
+* ``seats = hr_software_seats = round(10 ** U(0.5, 3))`` (3 to 1,000),
+  ``postings = job_postings_30d ~ Poisson(6)``.
+* Pure noise: ``linkedin_followers = round(10 ** N(3, 0.6))``, ``hq_region`` uniform over
+  six regions.
+
+::
+
+    sweet = [50 <= headcount < 500] [funding_stage in (Series A, Series B)] [days <= 540]
+    x     = +1 if [glassdoor_rating >= 3.5] == [attrition_rate_pct >= 15] else -1   (XOR)
+    z = -7 + 8 sweet + 3 x + 2.5 [seats > 50] + 0.5 [seats > 250] + 3 [postings >= 8]
+    p = 1 / (1 + exp(-z))           # mean about 0.15; Bayes F1 about 0.70
+
+Missing: 3 % of ``headcount``, 10 % of ``glassdoor_rating``, 4 % of
+``attrition_rate_pct`` (and the Bootstrapped dates). ``clean_counts`` has no effect.
+
+Generative model: crm-export
+----------------------------
+Records ``00Q5e0000000000`` upwards (15-character, Salesforce-like lead ids), a
+``company_name``, and ``created_date`` uniform from 2023-01-01 to ``REFERENCE_DATE`` (noise).
+Eleven categorical columns, each drawn with Zipf shares ``w_k ~ k ** -a`` over its levels
+``CRM_LEVELS`` (listed most frequent first), and each level ``k`` of column ``c`` with an
+effect ``b_ck ~ N(0, s_c)``. The effects are part of the model, not of the data: drawn once from
+``default_rng(CRM_MODEL_SEED)``, column by column, whatever the data seed.
+
+======================  ======  =====  ====
+column                  levels  s_c    a
+======================  ======  =====  ====
+lead_source             12      1.3    0.8
+country                 25      1.1    1.2
+billing_state           50      0.8    0.9   (US rows only; empty and no effect elsewhere)
+contact_title           24      1.5    0.8
+company_size_band       8       1.1    0.3
+industry                20      0.9    0.7
+hris_system             15      1.1    0.9
+campaign                40      1.0    0.6
+lead_owner              18      0.65   0.2
+product_interest        6       0.65   0.5
+email_domain_type       5       0.9    1.0
+======================  ======  =====  ====
+
+Numbers: ``email_opens_90d ~ NegBinomial(2, 0.25)`` (mean 6),
+``web_visits_30d ~ Poisson(exp(N(1.2, 0.8)))``, ``days_since_last_activity = integer U(0, 365)``
+(``log`` is natural here and in trial-signups)::
+
+    z = -2.8 + sum_c b_c,level + 1.1 (log(1 + opens) - 1.7) + 1.7 tanh((visits - 4) / 4)
+        - 2.0 sqrt(days_since_last_activity / 365)
+    p = 1 / (1 + exp(-z))           # mean about 0.13; Bayes F1 about 0.69
+
+Missing: 6 % of ``email_opens_90d``, 8 % of ``web_visits_30d``, 3 % of
+``days_since_last_activity``. The rarest levels hold under 1 % of the rows (a billing state
+about 0.2 %). ``clean_counts`` has no effect.
+
+Generative model: trial-signups
+-------------------------------
+Trial accounts ``ACC-000000`` upwards, no company name; few signal columns and much label
+noise:
+
+* ``signup_date = REFERENCE_DATE - integer U(1, 365)`` and ``browser`` (Chrome 62 %,
+  Safari 20, Edge 10, Firefox 8) and ``company_size = round(10 ** U(0.5, 3.5))``: noise.
+* ``signup_channel``: Organic 40 % (effect 0), Paid Search 30 % (+0.6), Partner 20 %
+  (-0.45), Social 10 % (-0.9).
+* ``active_days_14d ~ Binomial(14, Beta(1.2, 2.5))``,
+  ``seats_invited ~ Poisson(exp(N(0.5, 0.9)))``, ``session_minutes_7d = round1(exp(N(4, 1.1)))``
+  (``m = log`` of it), ``integrations_connected ~ Binomial(5, 0.2)``.
+
+::
+
+    z = -3.4 + 2.4 tanh((active_days - 5) / 3) + 0.9 log(1 + seats) - 0.75 (m - 4.3) ** 2
+        + 0.5 integrations + channel effect
+    p = 1 / (1 + exp(-z))           # mean about 0.13; Bayes F1 about 0.58
+
+Missing: 5 % of ``session_minutes_7d``, 12 % of ``company_size``. ``clean_counts`` has no
+effect.
+
 Export styles
 -------------
 :func:`write_export` writes a generated table the way people really export tables (formatted
@@ -60,7 +166,10 @@ keep their meaning, only how they are written changes.
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 import numbers
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -165,27 +274,50 @@ NAME_PATTERNS = {
 }
 
 
-def make_companies(n_rows: int, *, seed: int = 0, clean_counts: bool = False) -> tuple[pd.DataFrame, np.ndarray]:
-    """Generate a labelled company table from the model in the module docstring.
+def make_companies(n_rows: int, *, seed: int = 0, clean_counts: bool = False, family: str = "hr-leads") -> tuple[pd.DataFrame, np.ndarray]:
+    """Generate a labelled table of one family from the model in the module docstring.
 
     Parameters
     ----------
     n_rows : int
-        Number of companies (>= 1).
+        Number of rows (>= 1).
     seed : int, default 0
         Seed of ``numpy.random.default_rng``; the same seed gives the same table.
     clean_counts : bool, default False
-        Write the true integer counts (holdout style) instead of the noisy ones.
+        Write the true integer counts (holdout style) instead of the noisy ones. Only
+        ``hr-leads`` has noisy counts; the other families ignore it.
+    family : str, default "hr-leads"
+        One of ``FAMILIES``.
 
     Returns
     -------
     table : pandas.DataFrame
-        Columns ``COLUMNS`` in order, ids ``COMP_000000`` upwards.
+        Columns ``columns(family)`` in order, ids (``id_column(family)``) numbered from 0:
+        ``COMP_000000``, ``LEAD_000000``, ``00Q5e0000000000``, ``ACC-000000``.
     true_proba : numpy.ndarray
         True probability of ``is_hot_lead`` per row.
     """
+    _check_family("make_companies", family)
     _check_int("n_rows", "make_companies", n_rows, 1)
-    return _generate(n_rows, np.random.default_rng(seed), clean_counts=clean_counts)
+    return _FAMILIES[family].generate(n_rows, np.random.default_rng(seed), clean_counts=clean_counts)
+
+
+def target_column(family: str = "hr-leads") -> str:
+    """The target column of a family's tables: ``is_hot_lead`` for every family, 1 = hot lead."""
+    _check_family("target_column", family)
+    return TARGET
+
+
+def id_column(family: str = "hr-leads") -> str:
+    """The id column of a family's tables (``company_id``, ``lead_id``, ``record_id``, ``account_id``)."""
+    _check_family("id_column", family)
+    return _FAMILIES[family].id
+
+
+def columns(family: str = "hr-leads") -> list[str]:
+    """A family's columns in file order, the target last (``holdout.csv`` has all but the target)."""
+    _check_family("columns", family)
+    return list(_FAMILIES[family].columns)
 
 
 def bayes_f1(y_true: np.ndarray, true_proba: np.ndarray) -> tuple[float, float]:
@@ -219,12 +351,13 @@ def bayes_f1(y_true: np.ndarray, true_proba: np.ndarray) -> tuple[float, float]:
     return float(curve["f1"][best]), float(curve["threshold"][best])
 
 
-def write_dataset(out_dir: str | Path, *, rows: int = 20_000, seed: int = 0) -> dict:
-    """Write a synthetic train/test/holdout dataset and its Bayes ceiling.
+def write_dataset(out_dir: str | Path, *, rows: int = 20_000, seed: int = 0, family: str = "hr-leads") -> dict:
+    """Write a synthetic train/test/holdout dataset of one family and its Bayes ceiling.
 
-    Writes ``train.csv`` and ``test.csv`` (labelled, noisy counts, shuffled ids),
-    ``holdout.csv`` (no ``is_hot_lead``, clean integer counts, ids from ``COMP_000000``)
-    and ``bayes.json``, each atomically.
+    Writes ``train.csv`` and ``test.csv`` (labelled, shuffled ids; noisy counts in
+    ``hr-leads``), ``holdout.csv`` (no ``is_hot_lead``, ids from ``COMP_000000``,
+    ``LEAD_000000``...; clean integer counts in ``hr-leads``) and ``bayes.json``, each
+    atomically. The holdout rows are other draws than the labelled ones, numbered apart.
 
     Parameters
     ----------
@@ -234,25 +367,30 @@ def write_dataset(out_dir: str | Path, *, rows: int = 20_000, seed: int = 0) -> 
         Total rows, split 60 % train, 20 % test, 20 % holdout (>= 20).
     seed : int, default 0
         Seed of ``numpy.random.default_rng``; the same seed gives byte-identical files.
+    family : str, default "hr-leads"
+        One of ``FAMILIES``; the target is ``is_hot_lead`` in every family.
 
     Returns
     -------
     dict
-        The content of ``bayes.json``.
+        The content of ``bayes.json`` (with ``"family"``).
     """
+    _check_family("write_dataset", family)
     _check_int("rows", "write_dataset", rows, MIN_ROWS)
+    generate = _FAMILIES[family].generate
     n_train = round(rows * SPLIT[0])
     n_test = round(rows * SPLIT[1])
     n_holdout = rows - n_train - n_test
     rng = np.random.default_rng(seed)
-    labelled, proba = _generate(n_train + n_test, rng, clean_counts=False)
+    labelled, proba = generate(n_train + n_test, rng, clean_counts=False)
     order = rng.permutation(n_train + n_test)
     labelled, proba = labelled.iloc[order].reset_index(drop=True), proba[order]
-    holdout, _ = _generate(n_holdout, rng, clean_counts=True)
+    holdout, _ = generate(n_holdout, rng, clean_counts=True)
     train, test = labelled.iloc[:n_train], labelled.iloc[n_train:]
     f1, threshold = bayes_f1(test[TARGET].to_numpy(), proba[n_train:])
     train_f1, _ = bayes_f1(train[TARGET].to_numpy(), proba[:n_train])
     report = {
+        "family": family,
         "seed": int(seed),
         "rows": {"train": n_train, "test": n_test, "holdout": n_holdout},
         "positive_rate": {
@@ -344,6 +482,12 @@ def write_export(frame: pd.DataFrame, path: str | Path, style: str) -> Path:
     with atomic_path(path) as tmp:
         table.to_csv(tmp, index=False, **{"lineterminator": "\n", **options})
     return Path(path)
+
+
+def _check_family(func: str, family: object) -> None:
+    """Raise ValueError unless ``family`` is one of ``FAMILIES``."""
+    if not isinstance(family, str) or family not in _FAMILIES:
+        raise ValueError(f"The 'family' parameter of {func} must be one of {', '.join(FAMILIES)}. Got {family!r} instead.")
 
 
 def _check_int(name: str, func: str, value: object, minimum: int) -> None:
@@ -444,6 +588,395 @@ def _company_names(n: int, rng: np.random.Generator) -> list[str]:
     kind = rng.choice(len(patterns), size=n, p=shares / shares.sum())
     words = np.array(SURNAMES)[rng.integers(len(SURNAMES), size=(n, 3))]
     return [patterns[k].format(*w) for k, w in zip(kind, words.tolist(), strict=True)]
+
+
+# ---------------------------------------------------------------- family hiring-thresholds
+
+THRESHOLD_COLUMNS = [
+    "lead_id",
+    "company_name",
+    "headcount",
+    "funding_stage",
+    "last_funding_date",
+    "glassdoor_rating",
+    "attrition_rate_pct",
+    "hr_software_seats",
+    "job_postings_30d",
+    "linkedin_followers",
+    "hq_region",
+    "is_hot_lead",
+]
+# funding stage -> share of leads
+FUNDING_STAGES = {"Bootstrapped": 0.22, "Pre-seed": 0.10, "Seed": 0.18, "Series A": 0.20, "Series B": 0.16, "Series C+": 0.14}
+SWEET_SPOT_STAGES = ("Series A", "Series B")
+HQ_REGIONS = ("Northeast", "Southeast", "Midwest", "Southwest", "West", "International")
+THRESHOLD_MAX_DAYS = 1461
+THRESHOLD_MISSING = {"headcount": 0.03, "glassdoor_rating": 0.10, "attrition_rate_pct": 0.04}
+
+
+def _generate_thresholds(n: int, rng: np.random.Generator, *, clean_counts: bool) -> tuple[pd.DataFrame, np.ndarray]:
+    """Draw ``n`` leads of the hiring-thresholds family (``clean_counts`` has no effect)."""
+    stages = np.array(list(FUNDING_STAGES))
+    shares = np.array(list(FUNDING_STAGES.values()))
+    stage = stages[rng.choice(len(stages), size=n, p=shares / shares.sum())]
+    headcount = np.round(10 ** rng.uniform(0.7, 3.7, size=n)).astype(np.int64)
+    days = rng.integers(1, THRESHOLD_MAX_DAYS + 1, size=n)
+    rating = np.round(rng.uniform(2.0, 5.0, size=n), 1)
+    attrition = np.round(rng.uniform(2.0, 30.0, size=n), 1)
+    seats = np.round(10 ** rng.uniform(0.5, 3.0, size=n)).astype(np.int64)
+    postings = rng.poisson(6.0, size=n)
+    followers = np.round(10 ** rng.normal(3.0, 0.6, size=n)).astype(np.int64)
+    region = np.array(HQ_REGIONS)[rng.integers(len(HQ_REGIONS), size=n)]
+    sweet = (headcount >= 50) & (headcount < 500) & np.isin(stage, SWEET_SPOT_STAGES) & (days <= 540)
+    match = np.where((rating >= 3.5) == (attrition >= 15.0), 1.0, -1.0)
+    z = -7.0 + 8.0 * sweet + 3.0 * match + 2.5 * (seats > 50) + 0.5 * (seats > 250) + 3.0 * (postings >= 8)
+    proba = sigmoid(z)
+    label = (rng.random(n) < proba).astype(np.int64)
+    missing = {col: rng.random(n) < share for col, share in THRESHOLD_MISSING.items()}
+    date = (REFERENCE_DATE - days.astype("timedelta64[D]")).astype(str).astype(object)
+    date[stage == "Bootstrapped"] = np.nan  # never funded
+    table = pd.DataFrame(
+        {
+            "lead_id": [f"LEAD_{i:06d}" for i in range(n)],
+            "company_name": _company_names(n, rng),
+            "headcount": pd.array(headcount, dtype="Int64"),
+            "funding_stage": stage,
+            "last_funding_date": date,
+            "glassdoor_rating": rating,
+            "attrition_rate_pct": attrition,
+            "hr_software_seats": seats,
+            "job_postings_30d": postings.astype(np.int64),
+            "linkedin_followers": followers,
+            "hq_region": region,
+            TARGET: label,
+        }
+    )
+    for col, mask in missing.items():
+        table.loc[mask, col] = pd.NA if col == "headcount" else np.nan
+    return table[THRESHOLD_COLUMNS], proba
+
+
+# ---------------------------------------------------------------- family crm-export
+
+CRM_COLUMNS = [
+    "record_id",
+    "company_name",
+    "created_date",
+    "lead_source",
+    "country",
+    "billing_state",
+    "contact_title",
+    "company_size_band",
+    "industry",
+    "hris_system",
+    "campaign",
+    "lead_owner",
+    "product_interest",
+    "email_domain_type",
+    "email_opens_90d",
+    "web_visits_30d",
+    "days_since_last_activity",
+    "is_hot_lead",
+]
+CRM_MODEL_SEED = 20250220  # fixes the level effects: part of the model, not of the data seed
+CRM_CREATED_FROM = np.datetime64("2023-01-01", "D")
+CRM_INTERCEPT = -2.8
+CRM_MISSING = {"email_opens_90d": 0.06, "web_visits_30d": 0.08, "days_since_last_activity": 0.03}
+US = "United States"
+_CAMPAIGN_THEMES = ("Webinar", "Newsletter", "Retargeting", "Trade Show", "Ebook")
+# column -> (levels, most frequent first; sd of the level effects; Zipf exponent of the level shares)
+CRM_LEVELS: dict[str, tuple[tuple[str, ...], float, float]] = {
+    "lead_source": (
+        (
+            "Web Form",
+            "Paid Search",
+            "Organic Search",
+            "LinkedIn Ads",
+            "Referral",
+            "Webinar",
+            "Trade Show",
+            "Partner",
+            "Content Download",
+            "Cold Call",
+            "Email Campaign",
+            "Live Chat",
+        ),
+        1.3,
+        0.8,
+    ),
+    "country": (
+        (
+            US,
+            "United Kingdom",
+            "Canada",
+            "Germany",
+            "Australia",
+            "France",
+            "Netherlands",
+            "India",
+            "Ireland",
+            "Spain",
+            "Sweden",
+            "Brazil",
+            "Mexico",
+            "Singapore",
+            "Italy",
+            "Switzerland",
+            "Denmark",
+            "Poland",
+            "Belgium",
+            "Norway",
+            "Japan",
+            "New Zealand",
+            "South Africa",
+            "Israel",
+            "Portugal",
+        ),
+        1.1,
+        1.2,
+    ),
+    "billing_state": (  # US rows only; empty elsewhere
+        tuple(
+            "CA TX FL NY PA IL OH GA NC MI NJ VA WA AZ TN MA IN MD MO WI CO MN SC AL LA KY OR OK CT UT "
+            "IA NV AR MS KS NM NE ID WV HI NH ME MT RI DE SD ND AK VT WY".split()
+        ),
+        0.8,
+        0.9,
+    ),
+    "contact_title": (
+        (
+            "HR Manager",
+            "HR Director",
+            "Head of People",
+            "Office Manager",
+            "Recruiter",
+            "CEO",
+            "Founder",
+            "VP People",
+            "Talent Acquisition Manager",
+            "HR Generalist",
+            "Operations Manager",
+            "CFO",
+            "People Operations Manager",
+            "HR Business Partner",
+            "Payroll Specialist",
+            "CHRO",
+            "Finance Manager",
+            "Benefits Manager",
+            "COO",
+            "Executive Assistant",
+            "Controller",
+            "General Manager",
+            "IT Manager",
+            "Chief of Staff",
+        ),
+        1.5,
+        0.8,
+    ),
+    "company_size_band": (("11-50", "51-200", "1-10", "201-500", "501-1000", "1001-5000", "5001-10000", "10001+"), 1.1, 0.3),
+    "industry": (
+        (
+            "Software",
+            "IT Services",
+            "Healthcare",
+            "Financial Services",
+            "Retail",
+            "Manufacturing",
+            "Professional Services",
+            "Education",
+            "Construction",
+            "Hospitality",
+            "Real Estate",
+            "Logistics",
+            "Media",
+            "Nonprofit",
+            "Insurance",
+            "Telecommunications",
+            "Energy",
+            "Biotech",
+            "Legal",
+            "Government",
+        ),
+        0.9,
+        0.7,
+    ),
+    "hris_system": (
+        (
+            "Spreadsheets",
+            "ADP",
+            "Gusto",
+            "BambooHR",
+            "Paychex",
+            "Workday",
+            "Rippling",
+            "Paylocity",
+            "UKG",
+            "Namely",
+            "Zenefits",
+            "Justworks",
+            "Personio",
+            "HiBob",
+            "SAP SuccessFactors",
+        ),
+        1.1,
+        0.9,
+    ),
+    "campaign": (tuple(f"{year}-Q{quarter} {theme}" for year in (2024, 2023) for quarter in (4, 3, 2, 1) for theme in _CAMPAIGN_THEMES), 1.0, 0.6),
+    "lead_owner": (
+        (
+            "Alex Kim",
+            "Maria Lopez",
+            "James Carter",
+            "Priya Patel",
+            "Tom Walker",
+            "Sofia Rossi",
+            "Daniel Reed",
+            "Emma Brooks",
+            "Lucas Nguyen",
+            "Olivia Hayes",
+            "Noah Fisher",
+            "Chloe Price",
+            "Ethan Morris",
+            "Grace Bennett",
+            "Ryan Foster",
+            "Hannah Cole",
+            "Jacob Ward",
+            "Mia Turner",
+        ),
+        0.65,
+        0.2,
+    ),
+    "product_interest": (("Payroll", "Benefits", "Recruiting", "Performance", "Time Tracking", "Compliance"), 0.65, 0.5),
+    "email_domain_type": (("Corporate", "Gmail", "Outlook", "Yahoo", "Other"), 0.9, 1.0),
+}
+
+
+@functools.cache
+def _crm_model() -> dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """column -> (levels, shares, effects) of the crm-export family; the effects drawn once from
+    ``default_rng(CRM_MODEL_SEED)``, column by column in ``CRM_LEVELS`` order."""
+    model_rng = np.random.default_rng(CRM_MODEL_SEED)
+    model = {}
+    for col, (levels, sd, exponent) in CRM_LEVELS.items():
+        weights = 1.0 / np.arange(1, len(levels) + 1) ** exponent
+        model[col] = (np.array(levels, dtype=object), weights / weights.sum(), model_rng.normal(0.0, sd, size=len(levels)))
+    return model
+
+
+def _generate_crm(n: int, rng: np.random.Generator, *, clean_counts: bool) -> tuple[pd.DataFrame, np.ndarray]:
+    """Draw ``n`` leads of the crm-export family (``clean_counts`` has no effect)."""
+    z = np.full(n, CRM_INTERCEPT)
+    table = {"record_id": [f"00Q5e0000{_base62(i, 6)}" for i in range(n)]}
+    table["company_name"] = _company_names(n, rng)
+    created = rng.integers(0, int((REFERENCE_DATE - CRM_CREATED_FROM).astype(int)) + 1, size=n)
+    table["created_date"] = (CRM_CREATED_FROM + created.astype("timedelta64[D]")).astype(str)
+    for col, (levels, shares, effects) in _crm_model().items():
+        drawn = rng.choice(len(levels), size=n, p=shares)
+        values, effect = levels[drawn], effects[drawn]
+        if col == "billing_state":
+            outside = table["country"] != US
+            values[outside], effect[outside] = np.nan, 0.0
+        table[col] = values
+        z += effect
+    opens = rng.negative_binomial(2, 0.25, size=n)
+    visits = rng.poisson(np.exp(rng.normal(1.2, 0.8, size=n)))
+    idle = rng.integers(0, 366, size=n)
+    z += 1.1 * (np.log1p(opens) - 1.7) + 1.7 * np.tanh((visits - 4.0) / 4.0) - 2.0 * np.sqrt(idle / 365.0)
+    proba = sigmoid(z)
+    label = (rng.random(n) < proba).astype(np.int64)
+    numeric = {"email_opens_90d": opens, "web_visits_30d": visits, "days_since_last_activity": idle}
+    for col, values in numeric.items():
+        values = pd.array(values.astype(np.int64), dtype="Int64")
+        values[rng.random(n) < CRM_MISSING[col]] = pd.NA
+        table[col] = values
+    table[TARGET] = label
+    return pd.DataFrame(table)[CRM_COLUMNS], proba
+
+
+_BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+
+
+def _base62(number: int, width: int) -> str:
+    digits = []
+    for _ in range(width):
+        number, digit = divmod(number, 62)
+        digits.append(_BASE62[digit])
+    return "".join(reversed(digits))
+
+
+# ---------------------------------------------------------------- family trial-signups
+
+TRIAL_COLUMNS = [
+    "account_id",
+    "signup_date",
+    "signup_channel",
+    "company_size",
+    "active_days_14d",
+    "seats_invited",
+    "session_minutes_7d",
+    "integrations_connected",
+    "browser",
+    "is_hot_lead",
+]
+# channel -> (share, effect on the logit)
+SIGNUP_CHANNELS = {"Organic": (0.4, 0.0), "Paid Search": (0.3, 0.6), "Partner": (0.2, -0.45), "Social": (0.1, -0.9)}
+BROWSERS = {"Chrome": 0.62, "Safari": 0.2, "Edge": 0.1, "Firefox": 0.08}
+TRIAL_DAYS = 365
+TRIAL_MISSING = {"session_minutes_7d": 0.05, "company_size": 0.12}
+
+
+def _generate_trials(n: int, rng: np.random.Generator, *, clean_counts: bool) -> tuple[pd.DataFrame, np.ndarray]:
+    """Draw ``n`` trial accounts of the trial-signups family (``clean_counts`` has no effect)."""
+    days = rng.integers(1, TRIAL_DAYS + 1, size=n)
+    channels = np.array(list(SIGNUP_CHANNELS))
+    shares = np.array([share for share, _ in SIGNUP_CHANNELS.values()])
+    channel = rng.choice(len(channels), size=n, p=shares)
+    size = np.round(10 ** rng.uniform(0.5, 3.5, size=n)).astype(np.int64)
+    active = rng.binomial(14, rng.beta(1.2, 2.5, size=n))
+    seats = rng.poisson(np.exp(rng.normal(0.5, 0.9, size=n)))
+    minutes = np.round(np.exp(rng.normal(4.0, 1.1, size=n)), 1)
+    integrations = rng.binomial(5, 0.2, size=n)
+    browsers = np.array(list(BROWSERS))
+    browser_shares = np.array(list(BROWSERS.values()))
+    browser = browsers[rng.choice(len(browsers), size=n, p=browser_shares / browser_shares.sum())]
+    effect = np.array([e for _, e in SIGNUP_CHANNELS.values()])[channel]
+    m = np.log(np.maximum(minutes, 0.1))
+    z = -3.4 + 2.4 * np.tanh((active - 5.0) / 3.0) + 0.9 * np.log1p(seats) - 0.75 * (m - 4.3) ** 2 + 0.5 * integrations + effect
+    proba = sigmoid(z)
+    label = (rng.random(n) < proba).astype(np.int64)
+    table = pd.DataFrame(
+        {
+            "account_id": [f"ACC-{i:06d}" for i in range(n)],
+            "signup_date": (REFERENCE_DATE - days.astype("timedelta64[D]")).astype(str),
+            "signup_channel": channels[channel],
+            "company_size": pd.array(size, dtype="Int64"),
+            "active_days_14d": active.astype(np.int64),
+            "seats_invited": seats.astype(np.int64),
+            "session_minutes_7d": minutes,
+            "integrations_connected": integrations.astype(np.int64),
+            "browser": browser,
+            TARGET: label,
+        }
+    )
+    for col, share in TRIAL_MISSING.items():
+        table.loc[rng.random(n) < share, col] = pd.NA if col == "company_size" else np.nan
+    return table[TRIAL_COLUMNS], proba
+
+
+@dataclasses.dataclass(frozen=True)
+class _Family:
+    generate: Callable[..., tuple[pd.DataFrame, np.ndarray]]  # (n, rng, *, clean_counts) -> (table, true_proba)
+    id: str
+    columns: list[str]
+
+
+_FAMILIES = {
+    "hr-leads": _Family(_generate, "company_id", COLUMNS),
+    "hiring-thresholds": _Family(_generate_thresholds, "lead_id", THRESHOLD_COLUMNS),
+    "crm-export": _Family(_generate_crm, "record_id", CRM_COLUMNS),
+    "trial-signups": _Family(_generate_trials, "account_id", TRIAL_COLUMNS),
+}
+FAMILIES = tuple(_FAMILIES)
 
 
 # ---------------------------------------------------------------- export styles
