@@ -28,7 +28,7 @@ def done(tmp_path_factory: pytest.TempPathFactory):
 
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(Predictor, "member_probas", counting)
-        result = run(tmp_path_factory.mktemp("run") / "out", rows=ROWS, options=TrainOptions(folds=3, features="raw"))
+        result = run(tmp_path_factory.mktemp("run") / "out", rows=ROWS, options=TrainOptions(models=["gbdt"], folds=3, features="raw"))
     return result, scored_rows
 
 

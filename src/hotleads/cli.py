@@ -204,10 +204,30 @@ def _check_parents(option: str, path: Path) -> None:
 def train(
     data: Annotated[Path, typer.Argument(help="Labelled company table (CSV or Parquet).")],
     out: Annotated[Path, typer.Option(help="Model directory to write.")],
-    models: Annotated[str, typer.Option(help="Comma-separated models: gbdt, logreg, lstm, cnn, transformer.")] = "gbdt",
+    models: Annotated[
+        str,
+        typer.Option(
+            help="auto (choose among gbdt, logreg and their ensemble by nested out-of-fold F1), or comma-separated models: "
+            "gbdt, logreg, lstm, cnn, transformer."
+        ),
+    ] = "auto",
     ensemble: Annotated[str, typer.Option(help="How several models combine: mean, weighted, stack or best.")] = "mean",
     features: Annotated[str, typer.Option(help="auto: discover derived features and keep those that raise OOF F1; raw: the columns as they are.")] = "auto",
+    bagging: Annotated[
+        str,
+        typer.Option(
+            help="on: save each model as the average of its fold models (what the out-of-fold figures describe); off: refit it on all rows "
+            "(k times faster to score); auto: on up to 100,000 rows."
+        ),
+    ] = "auto",
     explain_features: Annotated[bool, typer.Option("--explain-features", help="Print the relations found and the features kept, with their evidence.")] = False,
+    time_limit: Annotated[
+        float | None,
+        typer.Option(
+            help="Seconds the whole training may take: the time the models leave goes to more gbdt seeds, a short gbdt tuning run and "
+            "the cnn, each only if it ends in time; the leaderboard shows what was tried."
+        ),
+    ] = None,
     target: Target = None,
     id_column: IdColumn = None,
     drop: Drop = None,
@@ -255,14 +275,17 @@ def train(
     """Train models with out-of-fold (or --validation split) threshold selection and save them to a model directory."""
     from . import bundle, training
     from .registry import parse_model_names
+    from .selection import Selection
 
     bundle.check_target(out)  # before training, not after it
     _check_parents("--out", out)
     model_params, search = _tuned(params)
     options = training.TrainOptions(
-        models=parse_model_names(models),
+        models=parse_model_names(models, allow_auto=True),
         folds=folds,
         validation=validation,
+        bagging=bagging,
+        time_limit=time_limit,
         seed=seed,
         threshold=threshold,
         ensemble=ensemble,
@@ -282,8 +305,18 @@ def train(
     if not quiet:
         print_schema(predictor.schema, title=f"Columns of {data}")
         _print_leaderboard(evidence.leaderboard, title=evidence.held_out_title)
+        if evidence.selection:
+            stdout.print(Selection.from_dict(evidence.selection).reason(), markup=False, highlight=False)
+        if "time_limit" in evidence.training:
+            _print_budget(evidence.training["time_limit"])
         _print_thresholds(model)
         stdout.print(f"final: {predictor.label}, threshold {predictor.threshold.value:.4f} ({predictor.threshold.reason()}); saved to {out}")
+
+
+def _print_budget(spent: dict) -> None:
+    """What ``--time-limit`` tried, step by step, and the seconds training took."""
+    steps = "; ".join(f"{step['step']} {step['status']} ({step['seconds']:.1f} s)" for step in spent["steps"]) or "nothing: the models used it all"
+    stdout.print(f"--time-limit {spent['limit']:g} s: {steps}; training took {spent['spent']:.1f} s.", markup=False, highlight=False)
 
 
 def _tuned(params: Path | None) -> tuple[dict, dict | None]:
@@ -755,7 +788,7 @@ def report(
 def run(
     out: Annotated[Path, typer.Option(help="Output folder.")] = Path("out"),
     rows: Annotated[int, typer.Option(help="Rows of built-in data to generate.")] = 20_000,
-    models: Annotated[str, typer.Option(help="Comma-separated models.")] = "gbdt",
+    models: Annotated[str, typer.Option(help="auto or comma-separated models (see `train --help`).")] = "auto",
     features: Annotated[str, typer.Option(help="auto or raw (see `train --help`).")] = "auto",
     seed: Seed = 0,
     device: Device = "auto",
@@ -766,7 +799,7 @@ def run(
     from .training import TrainOptions
     from .workflow import run as run_job
 
-    options = TrainOptions(models=parse_model_names(models), seed=seed, features=features, neural_params={"device": device})
+    options = TrainOptions(models=parse_model_names(models, allow_auto=True), seed=seed, features=features, neural_params={"device": device})
     with _progress(quiet) as progress:
         result = run_job(out, rows=rows, options=options, progress=progress)
     if not quiet:

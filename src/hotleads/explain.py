@@ -7,7 +7,9 @@ in log-odds of the uncalibrated final score (calibration is monotone, so the dir
 the lead score too).
 
 - **A single LightGBM model: TreeSHAP**, LightGBM's exact ``pred_contrib``. A discovered feature's
-  contribution is shared equally among the columns it is computed from.
+  contribution is shared equally among the columns it is computed from. A bag of LightGBM fold
+  models (:mod:`hotleads.bagging`) averages their log-odds, so its contributions are the mean of
+  each fold model's, still exact.
 - **Anything else (neural models, logistic regression, ensembles): occlusion.** A column's
   contribution is the log-odds of the final score minus the log-odds with that column replaced by
   its training reference value (median, most frequent category, median date), every other column
@@ -76,8 +78,17 @@ def fit_explainer(predictor, features: pd.DataFrame) -> Explainer:
 
 
 def _method(predictor) -> str:
-    only = next(iter(predictor.members.values()))
-    return "tree-shap" if len(predictor.members) == 1 and isinstance(only, GBDTClassifier) else "occlusion"
+    return "tree-shap" if len(predictor.members) == 1 and _boosters(next(iter(predictor.members.values()))) else "occlusion"
+
+
+def _boosters(estimator) -> list[tuple[object, np.ndarray | None]]:
+    """``[(LightGBM booster, the columns of X it reads or None for all)]`` of a gbdt model or a bag of them; [] for any other model."""
+    if isinstance(estimator, GBDTClassifier):
+        return [(estimator.booster_, None)]
+    fold_models = getattr(estimator, "estimators_", [])  # a BaggedClassifier
+    if fold_models and all(isinstance(model, GBDTClassifier) for model in fold_models):
+        return [(model.booster_, columns) for model, columns in zip(fold_models, estimator.columns_, strict=True)]
+    return []
 
 
 def _percentiles(values) -> list[float]:
@@ -97,9 +108,12 @@ def contributions(predictor, features: pd.DataFrame, *, matrix: np.ndarray | Non
 
 
 def _tree_shap(predictor, features: pd.DataFrame, matrix: np.ndarray | None) -> pd.DataFrame:
-    booster = next(iter(predictor.members.values())).booster_
     X = _quiet_transform(predictor, features) if matrix is None else matrix
-    contrib = booster.predict(X, pred_contrib=True)[:, :-1]  # last column: the expected value
+    boosters = _boosters(next(iter(predictor.members.values())))
+    contrib = np.zeros(X.shape)
+    for booster, columns in boosters:
+        part = booster.predict(X if columns is None else X[:, columns], pred_contrib=True)[:, :-1]  # last column: the expected value
+        contrib[:, slice(None) if columns is None else columns] += part / len(boosters)
     return pd.DataFrame(contrib @ _source_matrix(predictor), index=features.index, columns=predictor.schema.features)
 
 

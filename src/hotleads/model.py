@@ -206,6 +206,8 @@ class TrainingEvidence:
     search: dict | None = None  # {model: hotleads tune's trials, best so far, importance, set-aside comparison}
     validation: float | None = None  # share of the rows in the validation split; None: cross-fitted on ``folds`` folds
     validation_rows: np.ndarray | None = None  # the validation rows' positions in the training table (n_held_out,)
+    bagged: bool = False  # the saved members are bags of their fold models (hotleads.bagging), not refits
+    selection: dict | None = None  # --models auto: hotleads.selection.Selection.to_dict()
 
     @property
     def held_out(self) -> str:

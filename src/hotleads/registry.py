@@ -35,7 +35,8 @@ MODELS: dict[str, str | Callable] = {
     **{name: f"hotleads.neural:{model.class_name}" for name, model in neural_params.MODELS.items()},
 }
 NEURAL: frozenset[str] = frozenset(neural_params.MODELS)
-_CLASSES: dict[str, str] = {path.rpartition(":")[2]: path for path in MODELS.values()}
+# saved class name -> "module:Class": the registered models, and the bag of one model's fold models
+_CLASSES: dict[str, str] = {path.rpartition(":")[2]: path for path in MODELS.values()} | {"BaggedClassifier": "hotleads.bagging:BaggedClassifier"}
 
 
 def _resolve(entry: str | Callable) -> Callable:
@@ -45,8 +46,10 @@ def _resolve(entry: str | Callable) -> Callable:
     return getattr(importlib.import_module(module), name)
 
 
-def parse_model_names(text: str) -> list[str]:
+def parse_model_names(text: str, *, allow_auto: bool = False) -> list[str]:
     """``"gbdt, lstm"`` -> ``["gbdt", "lstm"]``; unknown or repeated names raise with a suggestion.
+
+    With ``allow_auto``, ``"auto"`` alone (``--models auto``, :mod:`hotleads.selection`) is ``["auto"]``.
 
     Examples
     --------
@@ -54,13 +57,19 @@ def parse_model_names(text: str) -> list[str]:
     ['gbdt', 'logreg']
     """
     names = [name.strip().lower() for name in text.split(",") if name.strip()]
+    choices = ", ".join(["auto", *MODELS] if allow_auto else MODELS)
     if not names:
-        raise ParameterError(f"--models is empty; choose from {', '.join(MODELS)}.")
+        raise ParameterError(f"--models is empty; choose from {choices}.")
+    if "auto" in names:
+        if allow_auto and names == ["auto"]:
+            return names
+        why = "chooses among the models by itself; give it alone" if allow_auto else "is for train; name the models"
+        raise ParameterError(f"--models auto {why}, or list models from {', '.join(MODELS)}.")
     for name in names:
         if name not in MODELS:
             guess = difflib.get_close_matches(name, MODELS, n=1)
             hint = f"did you mean '{guess[0]}'? " if guess else ""
-            raise ParameterError(f"--models: unknown model '{name}'; {hint}choose from {', '.join(MODELS)}.")
+            raise ParameterError(f"--models: unknown model '{name}'; {hint}choose from {choices}.")
     if len(set(names)) != len(names):
         raise ParameterError(f"--models names a model twice: {text}.")
     return names

@@ -440,12 +440,26 @@ def _leaderboard_section(ev: ReportData) -> tuple[str, str, str]:
             f'<p class="note">{_esc(predictor.label)}: the same model with its scores rescaled so that they '
             'read as chances (see <a href="#calibration">Calibration</a>).</p>'
         )
+    parts.extend(f'<p class="note">{_esc(line)}</p>' for line in _how_chosen(ev.model.evidence))
     if ev.evaluation is not None:
         parts.append(
             f"<p>On <b>{_esc(ev.labelled.name)}</b> ({ev.evaluation['metrics']['rows']:,} labelled companies), each model at the threshold "
             "chosen on the training data:</p>" + _board_table(ev.evaluation["leaderboard"], fit_seconds=False)
         )
     return "leaderboard", "Leaderboard", "\n".join(parts)
+
+
+def _how_chosen(evidence: TrainingEvidence) -> list[str]:
+    """How the saved models were chosen and built, in sentences: --models auto, bagging, --time-limit."""
+    from .selection import Selection
+
+    lines = [Selection.from_dict(evidence.selection).reason()] if evidence.selection else []
+    if evidence.bagged:
+        lines.append(f"Each model scores as the average of its {evidence.folds} fold models: the very models whose out-of-fold predictions are shown here.")
+    if spent := evidence.training.get("time_limit"):
+        steps = "; ".join(f"{step['step']}: {step['status']}" for step in spent["steps"]) or "nothing more"
+        lines.append(f"--time-limit {spent['limit']:g} s (training took {spent['spent']:.0f} s): beyond the cheap models it tried {steps}.")
+    return lines
 
 
 def _scored_on(evidence: TrainingEvidence) -> str:

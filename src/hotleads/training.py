@@ -5,9 +5,14 @@ other folds and predicts its own, which gives honest out-of-fold (OOF) probabili
 training row. Ensemble weights, calibration, thresholds and the leaderboard all come from those
 OOF probabilities, never from rows that are scored later; where one choice is tuned on the output
 of another (a threshold on calibrated ensemble output), the earlier one is cross-fitted on the
-same folds, so the printed OOF F1 stays a fair estimate for unseen rows. The predictor that is saved is then refitted
-on all rows (neural models for the number of epochs early stopping chose in the folds), so
-scoring costs one model per member.
+same folds, so the printed OOF F1 stays a fair estimate for unseen rows. The predictor that is saved is, per member,
+either the bag of its k fold models (:mod:`hotleads.bagging`: the very models the OOF output
+came from, averaged) or one model refitted on all rows (neural models for the number of epochs
+early stopping chose in the folds), which scores k times faster. ``TrainOptions.bagging`` says
+which; by default tables up to :data:`BAG_MAX_ROWS` rows are bagged.
+
+``--models auto`` cross-fits the cheap models, then keeps the candidate (a model alone, or their
+ensemble) with the highest nested out-of-fold F1 (:mod:`hotleads.selection`).
 
 With a validation split (``TrainOptions.validation``, ``train --validation 0.1``) each model is
 fitted once, on the fit rows, and that model is saved (no refit: on a big table this is the time
@@ -27,6 +32,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from .bagging import BaggedClassifier
+from .budget import Budget, spend
 from .calibration import CHOICES as CALIBRATION_CHOICES
 from .calibration import choose_calibration
 from .diagnostics import training_checks
@@ -37,17 +44,23 @@ from .explain import fit_explainer, global_importance
 from .features import Preprocessor
 from .folds import Fold, out_of_fold, stratified_folds, validation_split
 from .io import read_table, sha256_file
-from .metrics import leaderboard
+from .metrics import leaderboard, logit, sigmoid
 from .model import LeadModel, Predictor, Threshold, ThresholdSource, TrainingEvidence, held_out_words
 from .neural_params import check_device
 from .profile import profile_table
 from .registry import NEURAL, check_params, make_model, param_names, parse_model_names
 from .schema import Prepared, Schema, infer_schema, prepare
+from .selection import AUTO, CANDIDATE_MODELS, candidate_outputs, choose
 from .threshold import REPORTED_OBJECTIVES, f1_optimal_threshold, objective_threshold, parse_objective
 from .timing import stage
 
 Progress = Callable[[str, int, int], None]  # (what just finished, steps done, steps in all)
 FEATURE_MODES = ("auto", "raw")
+BAGGING = ("auto", "on", "off")
+# Up to this many training rows, bagging="auto" saves the bag of the fold models (measured gain on
+# small tables, README "Small tables"); above it one refitted model, k times cheaper to score.
+BAG_MAX_ROWS = 100_000
+BAG_MIN_FOLDS = 4  # with fewer folds each fold model sees under 3/4 of the rows: a refit on all of them scores better
 # The command line's names of the neural parameters it sets; the messages use them.
 NEURAL_OPTIONS = {"epochs": "--epochs", "batch_size": "--batch-size", "lr": "--lr", "loss": "--loss", "device": "--device"}
 
@@ -60,10 +73,16 @@ class TrainOptions:
     model each (``{"gbdt": {"num_leaves": 31}}``, as ``hotleads tune`` writes them in ``best.json``)
     and win over ``neural_params``. ``validation`` (a share in (0, 0.5]) replaces the ``folds``
     cross-fitting and the refit by one stratified validation split; ``folds`` then splits the
-    validation rows for the nested ensemble and calibration.
+    validation rows for the nested ensemble and calibration. ``models=["auto"]`` chooses among
+    :data:`~hotleads.selection.CANDIDATE_MODELS` and their ensemble. ``bagging``: "on" saves each
+    member as the bag of its fold models, "off" refits it on all rows, "auto" bags tables of up
+    to :data:`BAG_MAX_ROWS` rows cross-fitted on at least :data:`BAG_MIN_FOLDS` folds (never with
+    ``validation``). ``time_limit`` (seconds, from the start of :func:`train_file` or :func:`train`)
+    spends the time the models leave on more seeds, a short tuning run and a neural model
+    (:mod:`hotleads.budget`).
     """
 
-    models: list[str] = field(default_factory=lambda: ["gbdt"])
+    models: list[str] = field(default_factory=lambda: [AUTO])
     folds: int = 5
     seed: int = 0
     threshold: float | None = None
@@ -74,6 +93,19 @@ class TrainOptions:
     neural_params: dict = field(default_factory=dict)
     model_params: dict[str, dict] = field(default_factory=dict)
     validation: float | None = None
+    bagging: str = "auto"
+    time_limit: float | None = None
+
+    @property
+    def model_names(self) -> list[str]:
+        """The models cross-fitted: ``models``, or with ``auto`` the candidates."""
+        return list(CANDIDATE_MODELS) if self.models == [AUTO] else list(self.models)
+
+    def bags(self, rows: int) -> bool:
+        """Whether the saved members are bags of the fold models, for a table of ``rows`` labelled rows."""
+        if self.validation is not None or self.bagging == "off":
+            return False
+        return self.bagging == "on" or (rows <= BAG_MAX_ROWS and self.folds >= BAG_MIN_FOLDS)
 
     def params(self, name: str) -> dict:
         """The parameters model ``name`` is built with (beyond ``categorical_features`` and ``random_state``)."""
@@ -82,7 +114,7 @@ class TrainOptions:
 
     def check(self) -> None:
         """Raise :class:`~hotleads.exceptions.ParameterError` for the first bad option, before any work."""
-        parse_model_names(",".join(self.models))
+        parse_model_names(",".join(self.models), allow_auto=True)
         if self.folds < 2:
             raise ParameterError(f"--folds must be an integer >= 2; got {self.folds}.")
         if not 0 <= self.seed <= 2**32 - self.folds:  # fold k seeds its models with seed + k, and numpy takes < 2**32
@@ -95,6 +127,12 @@ class TrainOptions:
             raise ParameterError(f"--features must be one of {', '.join(FEATURE_MODES)}; got '{self.features}'.")
         if self.ensemble not in METHODS:
             raise ParameterError(f"--ensemble must be one of {', '.join(METHODS)}; got '{self.ensemble}'.")
+        if self.time_limit is not None and not self.time_limit > 0:
+            raise ParameterError(f"--time-limit must be a positive number of seconds; got {self.time_limit}.")
+        if self.bagging not in BAGGING:
+            raise ParameterError(f"--bagging must be one of {', '.join(BAGGING)}; got '{self.bagging}'.")
+        if self.bagging == "on" and self.validation is not None:
+            raise ParameterError("--bagging on needs the fold models of --folds cross-fitting, and --validation fits one model; give one of them.")
         if self.calibration not in CALIBRATION_CHOICES:
             raise ParameterError(f"--calibration must be one of {', '.join(CALIBRATION_CHOICES)}; got '{self.calibration}'.")
         if parse_objective(self.objective).metric != "f1" and self.threshold is not None:
@@ -104,8 +142,8 @@ class TrainOptions:
 
     def _check_model_params(self) -> None:
         for name in self.model_params:
-            if name not in self.models:
-                raise ParameterError(f"--params has parameters for {name}, which --models does not train ({', '.join(self.models)}).")
+            if name not in self.model_names:
+                raise ParameterError(f"--params has parameters for {name}, which --models does not train ({', '.join(self.model_names)}).")
             try:
                 check_params(name, self.params(name))
             except ValueError as exc:
@@ -180,15 +218,23 @@ def train_file(
     The file's path and SHA-256 are recorded in ``evidence.training``.
     """
     options.check()
+    started = time.perf_counter()
     with stage("read"):
         frame = read_table(path, **(read_options or {}))
-    model = train(frame, options, source=str(path), progress=progress, search=search, **schema_options)
+    model = train(frame, options, source=str(path), progress=progress, search=search, started=started, **schema_options)
     model.evidence.training.update(path=str(path), sha256=sha256_file(path))
     return model
 
 
 def train(
-    frame: pd.DataFrame, options: TrainOptions, *, source: str = "table", progress: Progress | None = None, search: dict | None = None, **schema_options
+    frame: pd.DataFrame,
+    options: TrainOptions,
+    *,
+    source: str = "table",
+    progress: Progress | None = None,
+    search: dict | None = None,
+    started: float | None = None,
+    **schema_options,
 ) -> LeadModel:
     """Validate, preprocess, cross-fit every model, ensemble, calibrate and choose the threshold on OOF output.
 
@@ -199,6 +245,8 @@ def train(
     single-column OOF ROC-AUC in ``evidence.training["column_auc"]`` (see :mod:`hotleads.diagnostics`).
     With ``options.validation`` the models are fitted once, on the fit rows, and everything after
     them (weights, calibration, threshold, leaderboard, warnings) comes from the validation rows.
+    ``options.time_limit`` counts from ``started`` (a :func:`time.perf_counter` value; default:
+    now); its steps are in ``evidence.training["time_limit"]``.
 
     Raises
     ------
@@ -208,11 +256,19 @@ def train(
         An option is invalid (checked before any work).
     """
     options.check()
+    budget = None if options.time_limit is None else Budget(options.time_limit, started or time.perf_counter())
     inputs = cross_fit_inputs(frame, options, source=source, **schema_options)
     schema, prepared, preprocessor = inputs.schema, inputs.prepared, inputs.preprocessor
     y, folds = inputs.y[inputs.held_out], inputs.held_out_folds  # every row out of fold, or the validation rows
     with stage("fitting"):
-        members = _cross_fit_all(inputs, options, progress)
+        tried = _cross_fit_all(inputs, options, progress)
+        if budget is not None:
+            tried = _spend(budget, tried, inputs, options)
+    members, selection = tried, None
+    if options.models == [AUTO]:
+        outputs = candidate_outputs({name: m.oof for name, m in tried.items()}, y, folds, ensemble=options.ensemble, seed=options.seed)
+        selection = choose(outputs, y, folds, held_out=held_out_words(options.validation).removeprefix("the ").removesuffix(" of the training data"))
+        members = {name: tried[name] for name in selection.members}
     with stage("calibration"):
         combiner, oof_uncalibrated = _combine(members, y, folds, options)
         calibrator, oof, calibration = choose_calibration(options.calibration, y, oof_uncalibrated, folds)
@@ -241,22 +297,77 @@ def train(
         member_oof={name: m.oof for name, m in members.items()},
         seed=options.seed,
         folds=options.folds,
-        leaderboard=_leaderboard(y, members, predictor, oof),
+        leaderboard=_leaderboard(y, tried, predictor, oof),
         thresholds=thresholds,
         calibration={key: value for key, value in calibration.items() if key != "method"},
-        training={"source": source, "rows": int(len(inputs.y)), **checks},
+        training={"source": source, "rows": int(len(inputs.y)), **checks} | ({} if budget is None else {"time_limit": budget.to_dict()}),
         discovery=inputs.discovery,
         profile=profile,
         importance=importance,
         search=search,
         validation=options.validation,
         validation_rows=None if options.validation is None else inputs.held_out,
+        bagged=inputs.fold_columns is not None,
+        selection=None if selection is None else selection.to_dict(),
     )
     return LeadModel(predictor, evidence)
 
 
+def _spend(budget: Budget, members: dict[str, _Member], inputs: CrossFitInputs, options: TrainOptions) -> dict[str, _Member]:
+    """``members`` and what the time left buys (:func:`hotleads.budget.spend`): gbdt's extra seeds join its bag."""
+
+    def fit(model, params, offset, name, deadline):
+        seed = (options.seed + offset) % (2**32 - options.folds)
+        return cross_fit_member(inputs, model, {**options.params(model), **params}, seed=seed, name=name, deadline=deadline)
+
+    bagged = inputs.fold_columns is not None
+    tune = (lambda b: _tune_gbdt(b, inputs, options)) if options.validation is None else None
+    seeds, extra = spend(budget, members, fit=fit, gbdt_params=options.params("gbdt"), bagged=bagged, tune=tune)
+    members = dict(members)
+    for name, more in seeds.items():
+        if more:
+            members[name] = _merge_seeds([members[name], *more], name, inputs)
+    return members | extra
+
+
+def _merge_seeds(seeds: list[_Member], model: str, inputs: CrossFitInputs) -> _Member:
+    """One bag of every seed's fold models; its held-out output averages theirs in log-odds, as the bag does."""
+    estimators = [estimator for member in seeds for estimator in member.estimator.estimators_]
+    columns = [c for member in seeds for c in member.estimator.columns_]
+    bag = BaggedClassifier.from_folds(model, estimators, columns, n_features=inputs.X.shape[1], categorical_features=inputs.preprocessor.categorical_indices)
+    oof = sigmoid(np.mean([logit(member.oof) for member in seeds], axis=0))
+    return _Member(bag, oof, sum(member.fit_seconds for member in seeds))
+
+
+def _tune_gbdt(budget: Budget, inputs: CrossFitInputs, options: TrainOptions) -> _Member | None:
+    """The best of a short Optuna TPE search of gbdt on the training folds (half the time left), or None if no trial ended in time.
+
+    Its out-of-fold F1 is the best of several, so somewhat optimistic; ``--models auto`` weighs it as any other candidate.
+    """
+    from .budget import TUNING_SHARE
+    from .tune import _optuna, gbdt_space
+
+    optuna = _optuna()
+    y, best = inputs.y[inputs.held_out], {}
+
+    def objective(trial):
+        member = cross_fit_member(
+            inputs, "gbdt", {**options.params("gbdt"), **gbdt_space(trial)}, seed=options.seed, name="gbdt-tuned", deadline=budget.deadline
+        )
+        if member is None:
+            raise optuna.TrialPruned()
+        f1 = f1_optimal_threshold(y, member.oof)[1]
+        if f1 > best.get("f1", -1.0):
+            best.update(f1=f1, member=member)
+        return f1
+
+    study = optuna.create_study(direction="maximize", sampler=optuna.samplers.TPESampler(seed=options.seed))
+    study.optimize(objective, timeout=max(budget.left() * TUNING_SHARE, 1e-3), gc_after_trial=False)
+    return best.get("member")
+
+
 def _leaderboard(y: np.ndarray, members: dict[str, _Member], predictor: Predictor, oof: np.ndarray) -> list[dict]:
-    """Each member at its own OOF F1-optimal threshold, and the final predictor at its threshold (one builder: metrics.leaderboard)."""
+    """Each model tried at its own OOF F1-optimal threshold, and the final predictor at its threshold (one builder: metrics.leaderboard)."""
     rows = {name: (m.oof, f1_optimal_threshold(y, m.oof)[0]) for name, m in members.items()}
     seconds = {name: m.fit_seconds for name, m in members.items()}
     keys = ("model", "final", "f1", "threshold", "precision", "recall", "pr_auc", "roc_auc", "f1_at_0_5", "fit_seconds")
@@ -325,28 +436,34 @@ def _split(y: np.ndarray, options: TrainOptions, source: str) -> tuple[list[Fold
 
 
 def _discover_nested(
-    preprocessor: Preprocessor, features: pd.DataFrame, X: np.ndarray, y: np.ndarray, folds, seed: int
-) -> tuple[Preprocessor, list[np.ndarray], dict]:
+    preprocessor: Preprocessor, features: pd.DataFrame, X: np.ndarray, y: np.ndarray, folds, seed: int, *, bagged: bool
+) -> tuple[Preprocessor, list[np.ndarray], dict, list[np.ndarray] | None]:
     """Feature discovery for the saved predictor (all rows) and, nested, for each fold (k folds).
 
     Fold *k*'s models read the features chosen without fold *k*'s labels, so their OOF output
-    stays a fair estimate for unseen rows. Returns (the preprocessor with the all-rows choice, one
-    matrix per fold, the all-rows evidence); ``preprocessor`` itself is not changed.
+    stays a fair estimate for unseen rows. Returns (the saved predictor's preprocessor, one matrix
+    per fold, the all-rows evidence, the columns of the saved matrix each fold model reads or
+    None); ``preprocessor`` itself is not changed. A refitted predictor reads the all-rows choice;
+    a bag (``bagged``) the union of the folds' choices, each fold model its own columns of it.
     """
     base, categorical = preprocessor.base_frame(features), preprocessor.categorical_indices
     found = discover(base, X, y, categorical=categorical, seed=seed)
-    matrices = []
-    for train_rows, _ in folds:
-        kept = select_within(train_rows, found, base, X, y, categorical=categorical, seed=seed)
-        matrices.append(preprocessor.with_derived(kept).transform(features))
-    evidence = found.to_dict() | {"kept_per_fold": [m.shape[1] - X.shape[1] for m in matrices]}
-    return preprocessor.with_derived(found.kept), matrices, evidence
+    kept_per_fold = [select_within(train_rows, found, base, X, y, categorical=categorical, seed=seed) for train_rows, _ in folds]
+    matrices = [preprocessor.with_derived(kept).transform(features) for kept in kept_per_fold]
+    evidence = found.to_dict() | {"kept_per_fold": [len(kept) for kept in kept_per_fold]}
+    if not bagged:
+        return preprocessor.with_derived(found.kept), matrices, evidence, None
+    union = list({feature.name: feature for kept in kept_per_fold for feature in kept}.values())
+    position = {feature.name: X.shape[1] + i for i, feature in enumerate(union)}
+    columns = [np.r_[np.arange(X.shape[1]), [position[feature.name] for feature in kept]].astype(np.int64) for kept in kept_per_fold]
+    evidence["saved"] = [feature.name for feature in union]
+    return preprocessor.with_derived(union), matrices, evidence, columns
 
 
 def _discover_in_split(
-    preprocessor: Preprocessor, features: pd.DataFrame, X: np.ndarray, y: np.ndarray, folds, seed: int
-) -> tuple[Preprocessor, list[np.ndarray], dict]:
-    """Feature discovery on the fit rows of a validation split (``folds`` is that one split), as :func:`_discover_nested` returns it.
+    preprocessor: Preprocessor, features: pd.DataFrame, X: np.ndarray, y: np.ndarray, folds, seed: int, *, bagged: bool = False
+) -> tuple[Preprocessor, list[np.ndarray], dict, None]:
+    """Feature discovery on the fit rows of a validation split (``folds`` is that one split), as :func:`_discover_nested` returns it (no bag).
 
     The saved members are the ones fitted on the fit rows, so the features they read are chosen
     there once: no all-rows choice, and the validation rows' labels choose nothing.
@@ -355,7 +472,7 @@ def _discover_in_split(
     found = discover(preprocessor.base_frame(features).iloc[fit_rows], X[fit_rows], y[fit_rows], categorical=categorical, seed=seed)
     chosen = preprocessor.with_derived(found.kept)
     matrix = chosen.transform(features)
-    return chosen, [matrix], found.to_dict() | {"kept_per_fold": [matrix.shape[1] - X.shape[1]]}
+    return chosen, [matrix], found.to_dict() | {"kept_per_fold": [matrix.shape[1] - X.shape[1]]}, None
 
 
 @dataclass
@@ -364,7 +481,8 @@ class CrossFitInputs:
 
     ``fold_matrices[k]`` holds the features fold ``k``'s models read (discovered without fold
     ``k``'s labels); ``X`` the all-rows matrix the saved predictor reads (refitted on it with k
-    folds). ``held_out`` are the rows the members' held-out output covers and ``held_out_folds``
+    folds, unless bagged). ``fold_columns[k]`` are the columns of ``X`` fold ``k``'s model reads
+    when the saved members are bags of the fold models, else None. ``held_out`` are the rows the members' held-out output covers and ``held_out_folds``
     folds over those rows (positions in ``held_out``) for the nested ensemble and calibration:
     every row and ``folds`` itself, or with a validation split (``folds`` is then that one
     split) its validation rows and folds of them. Built once per training run, and once per
@@ -381,6 +499,7 @@ class CrossFitInputs:
     discovery: dict | None
     held_out: np.ndarray
     held_out_folds: list[Fold]
+    fold_columns: list[np.ndarray | None] | None = None
 
     def fold_estimator(self, name: str, params: dict, k: int, *, seed: int, **fit_params):
         """Model ``name`` fitted on fold ``k``'s training rows (``fit_params`` go to its ``fit``), and its probabilities on fold ``k``'s held-out rows."""
@@ -391,8 +510,11 @@ class CrossFitInputs:
         return estimator, estimator.predict_proba(matrix[valid_rows])[:, 1]
 
 
-def cross_fit_inputs(frame: pd.DataFrame, options: TrainOptions, *, source: str = "table", **schema_options) -> CrossFitInputs:
-    """Validate and type ``frame``, fit the preprocessing, make the folds (or the validation split) and (``features="auto"``) discover features, nested."""
+def cross_fit_inputs(frame: pd.DataFrame, options: TrainOptions, *, source: str = "table", bagging: bool = True, **schema_options) -> CrossFitInputs:
+    """Validate and type ``frame``, fit the preprocessing, make the folds (or the validation split) and (``features="auto"``) discover features, nested.
+
+    ``bagging=False`` ignores ``options.bagging`` (``hotleads tune`` judges fold models only).
+    """
     with stage("typing"):
         schema = infer_schema(frame, source=source, **schema_options)
         prepared = prepare(frame, schema, source=source, labelled=True, training=True)
@@ -400,42 +522,78 @@ def cross_fit_inputs(frame: pd.DataFrame, options: TrainOptions, *, source: str 
         preprocessor = Preprocessor().fit(prepared.features, schema)
         X, y = preprocessor.transform(prepared.features), prepared.y
     folds, held_out, held_out_folds = _split(y, options, source)
-    fold_matrices, discovery = [X] * len(folds), None
+    bagged = bagging and options.bags(len(y))
+    fold_matrices, discovery, fold_columns = [X] * len(folds), None, [None] * len(folds) if bagged else None
     if options.features == "auto":
         discover_features = _discover_nested if options.validation is None else _discover_in_split
         with stage("discovery"):
-            preprocessor, fold_matrices, discovery = discover_features(preprocessor, prepared.features, X, y, folds, options.seed)
+            preprocessor, fold_matrices, discovery, columns = discover_features(preprocessor, prepared.features, X, y, folds, options.seed, bagged=bagged)
             X = preprocessor.transform(prepared.features) if options.validation is None else fold_matrices[0]
-    return CrossFitInputs(schema, prepared, preprocessor, X, y, folds, fold_matrices, discovery, held_out, held_out_folds)
+            fold_columns = columns or fold_columns
+    return CrossFitInputs(schema, prepared, preprocessor, X, y, folds, fold_matrices, discovery, held_out, held_out_folds, fold_columns)
 
 
 def _cross_fit_all(inputs: CrossFitInputs, options: TrainOptions, progress: Progress | None) -> dict[str, _Member]:
-    """Fit each model on every fold (fold k reads ``inputs.fold_matrices[k]``) for held-out output, then (k folds) on all of ``inputs.X``.
+    """Every model of ``options.model_names`` cross-fitted (:func:`cross_fit_member`), in order."""
+    names = options.model_names
+    steps = len(inputs.folds) + (options.validation is None and inputs.fold_columns is None)
 
-    With a validation split the model fitted on the fit rows is the one saved: skipping the refit
-    is the time the option saves (neural models keep the epoch their own early stopping chose).
+    def report(m: int):
+        return lambda label, done: _report(progress, label, m * steps + done, len(names) * steps)
+
+    return {name: cross_fit_member(inputs, name, options.params(name), seed=options.seed, report=report(m)) for m, name in enumerate(names)}
+
+
+def cross_fit_member(
+    inputs: CrossFitInputs,
+    model: str,
+    params: dict,
+    *,
+    seed: int,
+    name: str | None = None,
+    deadline: float | None = None,
+    report: Callable[[str, int], None] | None = None,
+) -> _Member | None:
+    """Fit ``model`` on every fold (fold k reads ``inputs.fold_matrices[k]``) for held-out output, then the member to save.
+
+    With k folds the member is the bag of the fold models (``inputs.fold_columns`` set) or one
+    model refitted on all of ``inputs.X``. With a validation split the model fitted on the fit
+    rows is the one saved: skipping the refit is the time the option saves (neural models keep
+    the epoch their own early stopping chose). Fold k's model gets the seed ``seed + k``.
+    ``deadline`` (a :func:`time.perf_counter` value): None is returned as soon as the folds'
+    pace shows the member would end after it. ``report(label, steps done)`` follows the folds.
     """
-    refit = options.validation is None
-    steps = len(inputs.folds) + refit
-    members = {}
-    for m, name in enumerate(options.models):
-        params = options.params(name)
-        fold_estimators, started = [], time.perf_counter()
+    name, n_folds = name or model, len(inputs.folds)
+    refit = inputs.fold_columns is None and n_folds > 1
+    fold_estimators, started = [], time.perf_counter()
 
-        def fit_predict(k, _train_rows, _valid_rows, name=name, params=params, fold_estimators=fold_estimators, m=m):
-            estimator, proba = inputs.fold_estimator(name, params, k, seed=options.seed)
-            fold_estimators.append(estimator)
-            done = f"fold {k + 1}/{len(inputs.folds)}" if refit else "fitted on the rows outside the validation split"
-            _report(progress, f"{name}: {done}", m * steps + k + 1, len(options.models) * steps)
-            return proba
+    def fit_predict(k, _train_rows, _valid_rows):
+        estimator, proba = inputs.fold_estimator(model, params, k, seed=seed)
+        fold_estimators.append(estimator)
+        if report:
+            report(f"{name}: fold {k + 1}/{n_folds}" if n_folds > 1 else f"{name}: fitted on the rows outside the validation split", k + 1)
+        pace = (time.perf_counter() - started) / (k + 1)
+        if deadline is not None and time.perf_counter() + pace * (n_folds - k - 1 + refit) > deadline:
+            raise _PastDeadline
+        return proba
 
-        oof = out_of_fold(inputs.folds, fit_predict, len(inputs.y))[inputs.held_out]
-        final = fold_estimators[0]
-        if refit:
-            final = _refit(name, {**params, **refit_params(fold_estimators)}, inputs, options.seed)
-            _report(progress, f"{name}: refit on all rows", (m + 1) * steps, len(options.models) * steps)
-        members[name] = _Member(final, oof, time.perf_counter() - started)
-    return members
+    try:
+        oof = out_of_fold(inputs.folds, fit_predict, len(inputs.y))
+    except _PastDeadline:
+        return None
+    final = fold_estimators[0]
+    if inputs.fold_columns is not None:
+        categorical = inputs.preprocessor.categorical_indices
+        final = BaggedClassifier.from_folds(model, fold_estimators, inputs.fold_columns, n_features=inputs.X.shape[1], categorical_features=categorical)
+    elif refit:
+        final = _refit(model, {**params, **refit_params(fold_estimators)}, inputs, seed)
+        if report:
+            report(f"{name}: refit on all rows", len(inputs.folds) + 1)
+    return _Member(final, oof[inputs.held_out], time.perf_counter() - started)
+
+
+class _PastDeadline(Exception):
+    """A member's folds go too slowly to end before its deadline."""
 
 
 def _refit(name: str, params: dict, inputs: CrossFitInputs, seed: int):

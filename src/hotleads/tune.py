@@ -304,7 +304,7 @@ def split_holdout(frame: pd.DataFrame, share: float, *, seed: int, source: str, 
 def prepare_search(frame: pd.DataFrame, options: TuneOptions, *, source: str, data_sha256: str | None = None, **schema_options) -> Search:
     """Set the holdout aside and build the folds and nested features every trial reuses."""
     searched, holdout = split_holdout(frame, options.holdout_share, seed=options.train.seed, source=source, **schema_options)
-    inputs = cross_fit_inputs(searched, options.train, source=source, **schema_options)
+    inputs = cross_fit_inputs(searched, options.train, source=source, bagging=False, **schema_options)
     return Search(searched, holdout, inputs, data_sha256, source)
 
 

@@ -1,0 +1,108 @@
+"""``train --time-limit``: spend a budget of seconds on more than the cheap models, and end in time.
+
+After the cheap models (``--models``, by default auto's gbdt and logreg) are cross-fitted, the
+time left goes, in this order, to what helps most per second on small tables:
+
+1. more seeds of ``gbdt`` (bagged only): each seed's fold models join the gbdt bag, which lowers
+   its variance (the bag of 5 becomes 10, then 15);
+2. a short tuning run of ``gbdt`` (Optuna's TPE over :func:`hotleads.tune.gbdt_space`, on the
+   training folds), kept as the member ``gbdt-tuned``;
+3. the neural model :data:`NEURAL`.
+
+A step starts only when its measured or projected cost fits in the time left, and a member whose
+folds go too slowly for the deadline is abandoned after the fold that shows it. A reserve for
+what follows the fitting (ensemble, calibration, explanations, profile, saving) is kept back,
+so ``train`` ends within the limit on tables where the cheap models fit well inside it. Every
+step, fitted or not, is logged in ``evidence.training["time_limit"]`` and the members tried are
+on the leaderboard; ``--models auto`` then chooses among all of them.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+EXTRA_SEEDS = 2
+SEED_STRIDE = 1_000  # seed k of the extra ones fits fold f with seed + k * SEED_STRIDE + f
+TUNING_SHARE = 0.5  # of the time left after the seeds
+TUNING_MIN_TRIALS = 3  # a tuning run that cannot afford this many trials is not started
+NEURAL = "cnn"  # the fastest neural model per row on a CPU (README, "Neural models")
+# The reserve for what follows fitting: this share of the fitting time, and at least TAIL_SECONDS.
+TAIL_SHARE = 0.25
+TAIL_SECONDS = 3.0
+
+
+@dataclass
+class Budget:
+    """A time limit in seconds, counted from ``started`` (a :func:`time.perf_counter` value)."""
+
+    limit: float
+    started: float = field(default_factory=time.perf_counter)
+    fitting: float = 0.0  # seconds of fitting so far (sets the reserve)
+    log: list[dict] = field(default_factory=list)
+
+    @property
+    def deadline(self) -> float:
+        """When fitting must end, as a :func:`time.perf_counter` value: the limit less the reserve."""
+        return self.started + self.limit - max(TAIL_SECONDS, TAIL_SHARE * self.fitting)
+
+    def left(self) -> float:
+        """Seconds of fitting left before :attr:`deadline`."""
+        return self.deadline - time.perf_counter()
+
+    def record(self, step: str, status: str, seconds: float) -> None:
+        self.fitting += seconds
+        self.log.append({"step": step, "status": status, "seconds": round(seconds, 3)})
+
+    def to_dict(self) -> dict:
+        return {"limit": self.limit, "spent": round(time.perf_counter() - self.started, 3), "steps": self.log}
+
+
+# fit(model, params, seed_offset, name, deadline) -> member or None (too slow); the member has .fit_seconds
+Fit = Callable[[str, dict, int, str, float], object]
+
+
+def spend(budget: Budget, members: dict, *, fit: Fit, gbdt_params: dict, bagged: bool, tune: Callable[[Budget], object] | None) -> tuple[dict, dict]:
+    """Spend what is left of ``budget`` after ``members`` (name -> member) were fitted.
+
+    Returns (extra seeds: ``{"gbdt": [member, ...]}``, new members ``{name: member}``).
+    ``tune(budget)`` runs the tuning step and returns the tuned member or None.
+    """
+    for member in members.values():
+        budget.fitting += member.fit_seconds
+    seeds, extra = {}, {}
+    if bagged and "gbdt" in members:
+        seeds["gbdt"] = _seeds(budget, members["gbdt"].fit_seconds, fit, gbdt_params)
+    if "gbdt" in members and tune is not None:
+        if budget.left() > TUNING_MIN_TRIALS * members["gbdt"].fit_seconds:
+            started = time.perf_counter()
+            tuned = tune(budget)
+            budget.record("gbdt-tuned", "fitted" if tuned is not None else "no trial finished in time", time.perf_counter() - started)
+            if tuned is not None:
+                extra["gbdt-tuned"] = tuned
+        else:
+            budget.record("gbdt-tuned", "skipped: too little time left", 0.0)
+    if NEURAL not in members:
+        started = time.perf_counter()
+        member = fit(NEURAL, {}, 0, NEURAL, budget.deadline) if budget.left() > 0 else None
+        budget.record(NEURAL, "fitted" if member is not None else "stopped: would not end in time", time.perf_counter() - started)
+        if member is not None:
+            extra[NEURAL] = member
+    return seeds, extra
+
+
+def _seeds(budget: Budget, cost: float, fit: Fit, params: dict) -> list:
+    fitted = []
+    for k in range(1, EXTRA_SEEDS + 1):
+        step = f"gbdt seed {k + 1}"
+        if budget.left() < cost:
+            budget.record(step, "skipped: too little time left", 0.0)
+            break
+        started = time.perf_counter()
+        member = fit("gbdt", params, k * SEED_STRIDE, step, budget.deadline)
+        budget.record(step, "fitted" if member is not None else "stopped: would not end in time", time.perf_counter() - started)
+        if member is None:
+            break
+        fitted.append(member)
+    return fitted
