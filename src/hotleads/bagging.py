@@ -19,11 +19,12 @@ import numbers
 
 import numpy as np
 from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.validation import check_is_fitted
 
 from .base import LeadClassifier
 from .folds import stratified_folds
 from .metrics import logit, sigmoid
-from .registry import MODELS, make_model, model_class
+from .registry import MODELS, check_params, make_model, model_class
 
 __all__ = ["BaggedClassifier"]
 
@@ -93,6 +94,13 @@ class BaggedClassifier(LeadClassifier):
         bag.columns_ = [None if c is None else np.asarray(c, dtype=np.int64) for c in columns]
         return bag
 
+    def _check_param_rules(self) -> None:
+        """``params`` by the fold model's own rules; the bag sets the seed, threads and categorical columns itself."""
+        own = sorted({"categorical_features", "random_state", "n_jobs"} & set(self.params or {}))
+        if own:
+            raise ValueError(f"The 'params' parameter of BaggedClassifier sets {', '.join(own)}, which the bag sets for its fold models; set them on the bag.")
+        check_params(self.model, self.params or {})
+
     def _fit(self, X, y, seed):
         self.estimators_, self.columns_ = [], []
         for k, (train_rows, _) in enumerate(stratified_folds(y, self.n_folds, seed=seed)):
@@ -110,6 +118,7 @@ class BaggedClassifier(LeadClassifier):
 
     def fold_probas(self, X: np.ndarray) -> list[np.ndarray]:
         """Each fold model's positive-class probability on ``X (n, n_features_in_)``: k arrays of shape (n,)."""
+        check_is_fitted(self)
         probas = []
         for estimator, columns in zip(self.estimators_, self.columns_, strict=True):
             if self.n_jobs is not None and estimator.get_params().get("n_jobs") != self.n_jobs:

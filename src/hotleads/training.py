@@ -33,6 +33,7 @@ import numpy as np
 import pandas as pd
 
 from .bagging import BaggedClassifier
+from .budget import NEURAL as BUDGET_NEURAL
 from .budget import Budget, spend
 from .calibration import CHOICES as CALIBRATION_CHOICES
 from .calibration import choose_calibration
@@ -141,9 +142,10 @@ class TrainOptions:
         self._check_model_params()
 
     def _check_model_params(self) -> None:
+        trained = self.model_names + ([BUDGET_NEURAL] if self.time_limit is not None and BUDGET_NEURAL not in self.model_names else [])
         for name in self.model_params:
-            if name not in self.model_names:
-                raise ParameterError(f"--params has parameters for {name}, which --models does not train ({', '.join(self.model_names)}).")
+            if name not in trained:
+                raise ParameterError(f"--params has parameters for {name}, which --models does not train ({', '.join(trained)}).")
             try:
                 check_params(name, self.params(name))
             except ValueError as exc:
