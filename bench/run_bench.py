@@ -1,6 +1,6 @@
 """Benchmark hotleads on the public challenge data and on the built-in data; print Markdown tables.
 
-    .venv/bin/python bench/run_bench.py [--models gbdt,lstm] [--only startup,train,unseen,seed-config,formats,builtin,tune,tune-speed,serve] [--out bench/results]
+    .venv/bin/python bench/run_bench.py [--models gbdt,lstm] [--only startup,train,unseen,seed-config,formats,builtin,small-tables,tune,tune-speed,serve] [--out bench/results]
 
 Each measurement runs in its own process (``--task``), so peak memory (max RSS) and threads are
 per model. Figures:
@@ -344,8 +344,8 @@ def ensemble_rows(workdir: Path, members: list[str]) -> list[dict]:
     return rows
 
 
-SECTIONS = ("startup", "train", "unseen", "seed-config", "formats", "builtin", "tune", "tune-speed", "serve")
-BUILTIN_ONLY = {"startup", "builtin", "formats"}  # sections that run without the challenge data
+SECTIONS = ("startup", "train", "unseen", "seed-config", "formats", "builtin", "small-tables", "tune", "tune-speed", "serve")
+BUILTIN_ONLY = {"startup", "builtin", "formats", "small-tables"}  # sections that run without the challenge data
 
 
 def main() -> None:
@@ -416,6 +416,10 @@ def bench(models: list[str], workdir: Path, *, sections: list[str], builtin_rows
         yield "formats", {"formats": formats(workdir)}
     if "builtin" in sections:
         yield "builtin", {"builtin": builtin(models, workdir, builtin_rows, builtin_seeds)}
+    if "small-tables" in sections:
+        from small_tables import small_tables_section  # bench/small_tables.py, beside this file
+
+        yield "small-tables", {"small_tables": small_tables_section()}
     if "tune" in sections:
         yield "tune", {"tune": tune_section(models, workdir)}
     if "tune-speed" in sections:
@@ -603,6 +607,10 @@ def markdown(report: dict) -> str:
     measured = report.get("measured", {})
     lines = ["Sections measured: " + "; ".join(f"{name} {m['at']} ({m['cores']} cores)" for name, m in measured.items()), ""]
     lines += startup_markdown(report["startup"]) if "startup" in report else []
+    if "small_tables" in report:
+        from small_tables import small_tables_markdown
+
+        lines += [*small_tables_markdown(report["small_tables"], measured.get("small-tables")), ""]
     if "train" in report:
         lines += [
             "### train.csv, 5-fold out-of-fold",
