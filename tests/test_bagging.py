@@ -140,7 +140,10 @@ def test_fold_probas_before_fit_raises_not_fitted(data) -> None:
         ({"params": "n_estimators=5"}, ["The 'params' parameter of BaggedClassifier must be an instance of 'dict' or None"]),
         ({"n_jobs": 0}, ["The 'n_jobs' parameter of BaggedClassifier"]),
         ({"n_folds": 1, "model": "gbtd"}, ["'n_folds' parameter", "'model' parameter"]),  # every bad one at once
-        ({"model": "gbdt", "params": {"num_leaves": 1}}, ["The 'num_leaves' parameter of GBDTClassifier must be an int in the range [2, inf)", "Got 1 instead."]),
+        (
+            {"model": "gbdt", "params": {"num_leaves": 1}},
+            ["The 'num_leaves' parameter of GBDTClassifier must be an int in the range [2, inf)", "Got 1 instead."],
+        ),
     ],
 )
 def test_bad_parameters_are_refused_in_scikit_learn_words(data, params: dict, words: list[str]) -> None:
