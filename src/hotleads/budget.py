@@ -10,9 +10,11 @@ time left goes, in this order, to what helps most per second on small tables:
 3. the neural model :data:`NEURAL`.
 
 A step starts only when its measured or projected cost fits in the time left, and a member whose
-folds go too slowly for the deadline is abandoned after the fold that shows it. A reserve for
-what follows the fitting (ensemble, calibration, explanations, profile, saving) is kept back,
-so ``train`` ends within the limit on tables where the cheap models fit well inside it. Every
+folds go too slowly for the deadline is abandoned after the fold that shows it (a neural one after
+the epoch that passes it). A reserve for what follows the fitting is kept back: the larger of half
+the cheap models' fitting time, ``TAIL_SECONDS`` and the measured cost of explaining with every
+member fitted so far (occlusion predicts the importance sample once per column), so ``train`` ends within the
+limit on tables where the cheap models fit well inside it. Every
 step, fitted or not, is logged in ``evidence.training["time_limit"]`` and the members tried are
 on the leaderboard; ``--models auto`` then chooses among all of them.
 """
@@ -28,9 +30,9 @@ SEED_STRIDE = 1_000  # seed k of the extra ones fits fold f with seed + k * SEED
 TUNING_SHARE = 0.5  # of the time left after the seeds
 TUNING_MIN_TRIALS = 3  # a tuning run that cannot afford this many trials is not started
 NEURAL = "cnn"  # the fastest neural model per row on a CPU (README, "Neural models")
-# The reserve for what follows fitting: this share of the fitting time, and at least TAIL_SECONDS.
-TAIL_SHARE = 0.25
-TAIL_SECONDS = 3.0
+# The reserve for what follows fitting: at least this share of the fitting time and TAIL_SECONDS.
+TAIL_SHARE = 0.5
+TAIL_SECONDS = 5.0
 
 
 @dataclass
@@ -39,20 +41,20 @@ class Budget:
 
     limit: float
     started: float = field(default_factory=time.perf_counter)
-    fitting: float = 0.0  # seconds of fitting so far (sets the reserve)
+    fitting: float = 0.0  # seconds the cheap models took to fit (sets the reserve; the extras' own seconds do not, or each would pull the deadline in)
+    explaining: float = 0.0  # measured seconds explaining will take with the members fitted so far
     log: list[dict] = field(default_factory=list)
 
     @property
     def deadline(self) -> float:
         """When fitting must end, as a :func:`time.perf_counter` value: the limit less the reserve."""
-        return self.started + self.limit - max(TAIL_SECONDS, TAIL_SHARE * self.fitting)
+        return self.started + self.limit - max(TAIL_SECONDS, TAIL_SHARE * self.fitting, self.explaining)
 
     def left(self) -> float:
         """Seconds of fitting left before :attr:`deadline`."""
         return self.deadline - time.perf_counter()
 
     def record(self, step: str, status: str, seconds: float) -> None:
-        self.fitting += seconds
         self.log.append({"step": step, "status": status, "seconds": round(seconds, 3)})
 
     def to_dict(self) -> dict:
@@ -63,17 +65,29 @@ class Budget:
 Fit = Callable[[str, dict, int, str, float], object]
 
 
-def spend(budget: Budget, members: dict, *, fit: Fit, gbdt_params: dict, bagged: bool, tune: Callable[[Budget], object] | None) -> tuple[dict, dict]:
+def spend(
+    budget: Budget,
+    members: dict,
+    *,
+    fit: Fit,
+    gbdt_params: dict,
+    bagged: bool,
+    tune: Callable[[Budget], object] | None,
+    explaining: Callable[[object], float],
+) -> tuple[dict, dict]:
     """Spend what is left of ``budget`` after ``members`` (name -> member) were fitted.
 
     Returns (extra seeds: ``{"gbdt": [member, ...]}``, new members ``{name: member}``).
-    ``tune(budget)`` runs the tuning step and returns the tuned member or None.
+    ``tune(budget)`` runs the tuning step and returns the tuned member or None;
+    ``explaining(member)`` measures the seconds a member adds to the explanations.
     """
     for member in members.values():
         budget.fitting += member.fit_seconds
+        budget.explaining += explaining(member)
     seeds, extra = {}, {}
     if bagged and "gbdt" in members:
         seeds["gbdt"] = _seeds(budget, members["gbdt"].fit_seconds, fit, gbdt_params)
+        budget.explaining += sum(explaining(member) for member in seeds["gbdt"])
     if "gbdt" in members and tune is not None:
         if budget.left() > TUNING_MIN_TRIALS * members["gbdt"].fit_seconds:
             started = time.perf_counter()
@@ -81,6 +95,7 @@ def spend(budget: Budget, members: dict, *, fit: Fit, gbdt_params: dict, bagged:
             budget.record("gbdt-tuned", "fitted" if tuned is not None else "no trial finished in time", time.perf_counter() - started)
             if tuned is not None:
                 extra["gbdt-tuned"] = tuned
+                budget.explaining += explaining(tuned)
         else:
             budget.record("gbdt-tuned", "skipped: too little time left", 0.0)
     if NEURAL not in members:
@@ -89,6 +104,7 @@ def spend(budget: Budget, members: dict, *, fit: Fit, gbdt_params: dict, bagged:
         budget.record(NEURAL, "fitted" if member is not None else "stopped: would not end in time", time.perf_counter() - started)
         if member is not None:
             extra[NEURAL] = member
+            budget.explaining += explaining(member)
     return seeds, extra
 
 

@@ -41,7 +41,7 @@ from .diagnostics import training_checks
 from .discovery import discover, select_within
 from .ensemble import METHODS, Ensemble, fit_ensemble, nested_oof
 from .exceptions import DataError, DataWarning, HotleadsWarning, ParameterError
-from .explain import fit_explainer, global_importance
+from .explain import IMPORTANCE_ROWS, fit_explainer, global_importance
 from .features import Preprocessor
 from .folds import Fold, out_of_fold, stratified_folds, validation_split
 from .io import read_table, sha256_file
@@ -324,7 +324,15 @@ def _spend(budget: Budget, members: dict[str, _Member], inputs: CrossFitInputs, 
 
     bagged = inputs.fold_columns is not None
     tune = (lambda b: _tune_gbdt(b, inputs, options)) if options.validation is None else None
-    seeds, extra = spend(budget, members, fit=fit, gbdt_params=options.params("gbdt"), bagged=bagged, tune=tune)
+    sample = inputs.X[: min(IMPORTANCE_ROWS, len(inputs.X))]
+    copies = len(inputs.schema.features) + 1  # occlusion predicts the sample once as it is and once per column
+
+    def explaining(member: _Member) -> float:
+        started = time.perf_counter()
+        member.estimator.predict_proba(sample)
+        return (time.perf_counter() - started) * copies
+
+    seeds, extra = spend(budget, members, fit=fit, gbdt_params=options.params("gbdt"), bagged=bagged, tune=tune, explaining=explaining)
     members = dict(members)
     for name, more in seeds.items():
         if more:
@@ -569,8 +577,11 @@ def cross_fit_member(
     refit = inputs.fold_columns is None and n_folds > 1
     fold_estimators, started = [], time.perf_counter()
 
+    # a neural model checks the deadline after every epoch: one of its folds can outlast a whole gbdt
+    fit_params = {"on_epoch": _past(deadline)} if deadline is not None and model in NEURAL else {}
+
     def fit_predict(k, _train_rows, _valid_rows):
-        estimator, proba = inputs.fold_estimator(model, params, k, seed=seed)
+        estimator, proba = inputs.fold_estimator(model, params, k, seed=seed, **fit_params)
         fold_estimators.append(estimator)
         if report:
             report(f"{name}: fold {k + 1}/{n_folds}" if n_folds > 1 else f"{name}: fitted on the rows outside the validation split", k + 1)
@@ -596,6 +607,16 @@ def cross_fit_member(
 
 class _PastDeadline(Exception):
     """A member's folds go too slowly to end before its deadline."""
+
+
+def _past(deadline: float) -> Callable[[dict], None]:
+    """An ``on_epoch`` callback that stops a neural fit once ``deadline`` (a :func:`time.perf_counter` value) has passed."""
+
+    def check(_record: dict) -> None:
+        if time.perf_counter() > deadline:
+            raise _PastDeadline
+
+    return check
 
 
 def _refit(name: str, params: dict, inputs: CrossFitInputs, seed: int):
