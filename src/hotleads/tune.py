@@ -338,14 +338,16 @@ def open_study(storage, name: str, attrs: dict, options: TuneOptions):
         pruner=_pruner(options.pruner, warmup_steps(attrs["model"], options)),
         load_if_exists=True,
     )
+    # Attributes are written one at a time, so a worker that opens the study while another is still
+    # writing them sees only some: it compares those and writes the rest (the same values, when the
+    # searches agree): a key not written yet is not a different search.
     saved = study.user_attrs
-    if saved:
-        differs = {key: (saved.get(key), value) for key, value in attrs.items() if saved.get(key) != value}
-        if differs:
-            what = "; ".join(f"{key} {old!r} there, {new!r} here" for key, (old, new) in differs.items())
-            raise ParameterError(f"--study: the study '{name}' was made for another search ({what}); choose another --study, or rerun it as it was.")
-    else:
-        for key, value in attrs.items():
+    differs = {key: (saved[key], value) for key, value in attrs.items() if key in saved and saved[key] != value}
+    if differs:
+        what = "; ".join(f"{key} {old!r} there, {new!r} here" for key, (old, new) in differs.items())
+        raise ParameterError(f"--study: the study '{name}' was made for another search ({what}); choose another --study, or rerun it as it was.")
+    for key, value in attrs.items():
+        if key not in saved:
             study.set_user_attr(key, value)
     fail_orphans(study)
     return study
