@@ -3,7 +3,7 @@
 For every built-in family, size and seed, each model is cross-fitted once on 5 folds (raw
 features, so both predictors read the same matrix); the threshold is the out-of-fold F1-optimal
 one; then the same fold models are scored as a bag (their mean log-odds) and a model refitted on
-all rows is scored, both on ``TEST_ROWS`` fresh rows at that threshold. Printed: test F1 as a
+all rows is scored, both on ``small_tables.TEST_ROWS`` fresh rows at that threshold. Printed: test F1 as a
 share of the Bayes F1, mean over the seeds, refit -> bag.
 
     .venv/bin/python bench/bagging.py [--sizes 500,1200,3000,12000] [--seeds 0,1,2] [--models gbdt,logreg]
@@ -15,24 +15,18 @@ import argparse
 import warnings
 
 import numpy as np
-
-TEST_ROWS = 20_000
-TEST_SEED = 10_000
+from small_tables import f1_of, tables  # bench/small_tables.py, beside this file
 
 
 def compare(family: str, rows: int, seed: int, model: str) -> tuple[float, float]:
     """(refit share, bag share) of the Bayes F1 on the family's test rows."""
-    from hotleads import synth
     from hotleads.folds import out_of_fold
     from hotleads.metrics import logit, sigmoid
     from hotleads.schema import prepare
     from hotleads.threshold import f1_optimal_threshold
     from hotleads.training import TrainOptions, _refit, cross_fit_inputs
 
-    frame, _ = synth.make_companies(rows, seed=seed, family=family)
-    test, proba = synth.make_companies(TEST_ROWS, seed=TEST_SEED + seed, family=family)
-    y_test = test[synth.target_column(family)].to_numpy()
-    bayes = synth.bayes_f1(y_test, proba)[0]
+    frame, test, y_test, bayes, _ = tables(family, rows, seed)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         inputs = cross_fit_inputs(frame, TrainOptions(models=[model], features="raw", seed=seed), bagging=False)
@@ -47,12 +41,7 @@ def compare(family: str, rows: int, seed: int, model: str) -> tuple[float, float
         X = inputs.preprocessor.transform(prepare(test, inputs.schema, labelled=True).features)
         refit = _refit(model, {}, inputs, seed).predict_proba(X)[:, 1]
         bag = sigmoid(np.mean([logit(m.predict_proba(X)[:, 1]) for m in fold_models], axis=0))
-    return _f1(y_test, refit >= threshold) / bayes, _f1(y_test, bag >= threshold) / bayes
-
-
-def _f1(y: np.ndarray, predicted: np.ndarray) -> float:
-    tp = int((predicted & (y == 1)).sum())
-    return 2 * tp / max(1, int(predicted.sum()) + int(y.sum()))
+    return f1_of(y_test, refit >= threshold) / bayes, f1_of(y_test, bag >= threshold) / bayes
 
 
 def main() -> None:

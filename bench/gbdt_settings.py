@@ -2,7 +2,7 @@
 
 For every built-in family, training size and seed, the bag of 5 fold models of ``gbdt`` (raw
 features, so that only the trees change) is trained with each setting of ``GRID`` and scored on
-fresh test rows (``TEST_ROWS``) at its out-of-fold threshold. Printed: the mean test F1 as a
+fresh test rows (``small_tables.TEST_ROWS``) at its out-of-fold threshold. Printed: the mean test F1 as a
 share of the Bayes F1 per family, size and setting, and the rows of the smaller class per fold
 model.
 
@@ -16,6 +16,7 @@ import sys
 import warnings
 
 import numpy as np
+from small_tables import f1_of, tables  # bench/small_tables.py, beside this file
 
 GRID = {
     "4 leaves, L2 5": {"num_leaves": 4, "reg_lambda": 5.0},
@@ -24,28 +25,20 @@ GRID = {
     "31 leaves, L2 1": {"num_leaves": 31, "reg_lambda": 1.0},
     "auto": {"num_leaves": "auto", "reg_lambda": "auto"},
 }
-TEST_ROWS = 20_000
-TEST_SEED = 10_000
 
 
 def share(family: str, rows: int, seed: int, params: dict) -> tuple[float, int]:
     """(test F1 / Bayes F1, rows of the smaller class per fold model)."""
-    from hotleads import synth
     from hotleads.scoring import score
     from hotleads.training import TrainOptions, train
 
-    frame, _ = synth.make_companies(rows, seed=seed, family=family)
-    test, proba = synth.make_companies(TEST_ROWS, seed=TEST_SEED + seed, family=family)
-    target = synth.target_column(family)
-    y = test[target].to_numpy()
+    frame, test, y, bayes, target = tables(family, rows, seed)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         model = train(frame, TrainOptions(models=["gbdt"], features="raw", bagging="on", seed=seed, model_params={"gbdt": params}))
         predicted = score(model.predictor, test.drop(columns=target)).probability >= model.predictor.threshold.value
-    tp = int((predicted & (y == 1)).sum())
-    f1 = 2 * tp / max(1, int(predicted.sum()) + int(y.sum()))
     smaller = int(min(frame[target].sum(), len(frame) - frame[target].sum()) * 0.8)
-    return f1 / synth.bayes_f1(y, proba)[0], smaller
+    return f1_of(y, predicted) / bayes, smaller
 
 
 def main() -> None:

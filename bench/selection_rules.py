@@ -23,37 +23,27 @@ import warnings
 
 import numpy as np
 from sklearn.metrics import average_precision_score, roc_auc_score
+from small_tables import f1_of, tables  # bench/small_tables.py, beside this file
 
 SIZES = (500, 1_200, 3_000, 12_000)
 SEEDS = (0, 1, 2)
-TEST_ROWS = 20_000
-TEST_SEED = 10_000
-
-
-def _f1(y: np.ndarray, predicted: np.ndarray) -> float:
-    tp = int((predicted & (y == 1)).sum())
-    return 2 * tp / max(1, int(predicted.sum()) + int(y.sum()))
 
 
 def one_table(family: str, rows: int, seed: int) -> dict:
-    from hotleads import synth
     from hotleads.folds import stratified_folds
     from hotleads.scoring import score
     from hotleads.selection import candidate_outputs, choose
     from hotleads.threshold import f1_optimal_threshold
     from hotleads.training import TrainOptions, train
 
-    frame, _ = synth.make_companies(rows, seed=seed, family=family)
-    test, _ = synth.make_companies(TEST_ROWS, seed=TEST_SEED + seed, family=family)
-    target = synth.target_column(family)
-    y_test = test[target].to_numpy()
+    frame, test, y_test, _, target = tables(family, rows, seed)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         model = train(frame, TrainOptions(models=["gbdt", "logreg"], seed=seed))
         scored = score(model.predictor, test.drop(columns=target))
     evidence, y = model.evidence, model.evidence.y
-    test_f1 = {name: _f1(y_test, scored.member_probas[name] >= evidence.member_threshold(name)) for name in ("gbdt", "logreg")}
-    test_f1["gbdt+logreg"] = _f1(y_test, scored.probability >= model.predictor.threshold.value)
+    test_f1 = {name: f1_of(y_test, scored.member_probas[name] >= evidence.member_threshold(name)) for name in ("gbdt", "logreg")}
+    test_f1["gbdt+logreg"] = f1_of(y_test, scored.probability >= model.predictor.threshold.value)
     folds = stratified_folds(y, 5, seed=seed)
     outputs = candidate_outputs(evidence.member_oof, y, folds, ensemble="mean", seed=seed)
     rules = {

@@ -31,6 +31,7 @@ import warnings
 from pathlib import Path
 
 import numpy as np
+from sklearn.metrics import f1_score
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared" / "data" / "hr-leads"
@@ -53,17 +54,29 @@ def configs():
     }
 
 
-def one_table(family: str, rows: int, seed: int) -> dict:
-    """Every config trained on one table and scored on its family's test table."""
+def tables(family: str, rows: int, seed: int):
+    """(training table of ``rows`` rows, test table of ``TEST_ROWS`` fresh rows, test labels, the test table's Bayes F1, target column):
+    what every small-table bench scores (``bench/bagging.py``, ``gbdt_settings.py``, ``selection_rules.py`` too)."""
     from hotleads import synth
-    from hotleads.scoring import score
-    from hotleads.training import train
 
     frame, _ = synth.make_companies(rows, seed=seed, family=family)
     test, proba = synth.make_companies(TEST_ROWS, seed=TEST_SEED + seed, family=family)
     target = synth.target_column(family)
     y_test = test[target].to_numpy()
-    bayes = synth.bayes_f1(y_test, proba)[0]
+    return frame, test, y_test, synth.bayes_f1(y_test, proba)[0], target
+
+
+def f1_of(y: np.ndarray, predicted: np.ndarray) -> float:
+    """F1 of 0/1 predictions (n_rows,) against labels (n_rows,)."""
+    return float(f1_score(y, predicted, zero_division=0.0))
+
+
+def one_table(family: str, rows: int, seed: int) -> dict:
+    """Every config trained on one table and scored on its family's test table."""
+    from hotleads.scoring import score
+    from hotleads.training import train
+
+    frame, test, y_test, bayes, target = tables(family, rows, seed)
     result = {"family": family, "rows": rows, "seed": seed, "bayes_f1": bayes, "configs": {}}
     for name, options in configs().items():
         options.seed = seed
@@ -76,11 +89,11 @@ def one_table(family: str, rows: int, seed: int) -> dict:
         if name == "singles":
             board = {row["model"]: row for row in model.evidence.leaderboard if not row["final"]}
             for member, proba in scored.member_probas.items():
-                f1 = _f1(y_test, proba >= model.evidence.member_threshold(member))
+                f1 = f1_of(y_test, proba >= model.evidence.member_threshold(member))
                 result["configs"][member] = _row(f1, bayes, board[member]["fit_seconds"], [member], None)
                 _say(family, rows, seed, member, f1, bayes, board[member]["fit_seconds"])
             continue
-        f1 = _f1(y_test, scored.probability >= model.predictor.threshold.value)
+        f1 = f1_of(y_test, scored.probability >= model.predictor.threshold.value)
         result["configs"][name] = _row(f1, bayes, seconds, list(model.predictor.members), (model.evidence.selection or {}).get("chosen"))
         _say(family, rows, seed, name, f1, bayes, seconds)
     return result
@@ -111,11 +124,6 @@ def challenge_row() -> dict | None:
         "members": list(model.predictor.members),
         "chosen": (model.evidence.selection or {}).get("chosen"),
     }
-
-
-def _f1(y: np.ndarray, predicted: np.ndarray) -> float:
-    tp = int((predicted & (y == 1)).sum())
-    return 2 * tp / max(1, int(predicted.sum()) + int((y == 1).sum()))
 
 
 def small_tables_section(sizes=SIZES, seeds=SEEDS, families=None) -> dict:
