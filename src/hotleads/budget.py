@@ -61,7 +61,7 @@ class Budget:
         return {"limit": self.limit, "spent": round(time.perf_counter() - self.started, 3), "steps": self.log}
 
 
-# fit(model, params, seed_offset, name, deadline) -> member or None (too slow); the member has .fit_seconds
+# fit(model, params beyond its own, seed_offset, name, deadline) -> member or None (too slow); the member has .fit_seconds
 Fit = Callable[[str, dict, int, str, float], object]
 
 
@@ -70,7 +70,6 @@ def spend(
     members: dict,
     *,
     fit: Fit,
-    gbdt_params: dict,
     bagged: bool,
     tune: Callable[[Budget], object] | None,
     explaining: Callable[[object], float],
@@ -86,7 +85,7 @@ def spend(
         budget.explaining += explaining(member)
     seeds, extra = {}, {}
     if bagged and "gbdt" in members:
-        seeds["gbdt"] = _seeds(budget, members["gbdt"].fit_seconds, fit, gbdt_params)
+        seeds["gbdt"] = _seeds(budget, members["gbdt"].fit_seconds, fit)
         budget.explaining += sum(explaining(member) for member in seeds["gbdt"])
     if "gbdt" in members and tune is not None:
         if budget.left() > TUNING_MIN_TRIALS * members["gbdt"].fit_seconds:
@@ -108,7 +107,7 @@ def spend(
     return seeds, extra
 
 
-def _seeds(budget: Budget, cost: float, fit: Fit, params: dict) -> list:
+def _seeds(budget: Budget, cost: float, fit: Fit) -> list:
     fitted = []
     for k in range(1, EXTRA_SEEDS + 1):
         step = f"gbdt seed {k + 1}"
@@ -116,7 +115,7 @@ def _seeds(budget: Budget, cost: float, fit: Fit, params: dict) -> list:
             budget.record(step, "skipped: too little time left", 0.0)
             break
         started = time.perf_counter()
-        member = fit("gbdt", params, k * SEED_STRIDE, step, budget.deadline)
+        member = fit("gbdt", {}, k * SEED_STRIDE, step, budget.deadline)
         budget.record(step, "fitted" if member is not None else "stopped: would not end in time", time.perf_counter() - started)
         if member is None:
             break

@@ -332,7 +332,7 @@ def _spend(budget: Budget, members: dict[str, _Member], inputs: CrossFitInputs, 
         member.estimator.predict_proba(sample)
         return (time.perf_counter() - started) * copies
 
-    seeds, extra = spend(budget, members, fit=fit, gbdt_params=options.params("gbdt"), bagged=bagged, tune=tune, explaining=explaining)
+    seeds, extra = spend(budget, members, fit=fit, bagged=bagged, tune=tune, explaining=explaining)
     members = dict(members)
     for name, more in seeds.items():
         if more:
