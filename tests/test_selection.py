@@ -1,8 +1,8 @@
 """Tests of ``--models auto``'s choice (hotleads.selection) on hand-made out-of-fold probabilities.
 
-A candidate is judged by its nested-threshold out-of-fold F1: fold k's rows at the threshold
-that is F1-optimal on the other folds. The choice goes to the highest score, the earlier
-candidate on a tie; ``nested_f1`` scores the choosing itself, out of fold.
+A candidate is judged by its out-of-fold F1 at its F1-optimal threshold. The choice goes to the
+highest score, the earlier candidate on a tie; ``nested_f1`` scores the choosing itself, out of
+fold: fold k's rows from the candidate that wins on the other folds, at its threshold from them.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import pytest
 from sklearn.metrics import f1_score
 
 from hotleads.folds import stratified_folds
-from hotleads.selection import AUTO, CANDIDATE_MODELS, Selection, candidate_outputs, choose, nested_threshold_predictions
+from hotleads.selection import AUTO, CANDIDATE_MODELS, Selection, candidate_outputs, choose
 from hotleads.threshold import f1_optimal_threshold
 
 
@@ -40,6 +40,14 @@ def f1(y, predicted) -> float:
     return float(f1_score(y, np.asarray(predicted).astype(bool), zero_division=0.0))
 
 
+def nested(y: np.ndarray, proba: np.ndarray, folds: list) -> np.ndarray:
+    """0/1 per row: fold k's rows at the threshold that is F1-optimal on the other folds (written out here, independently of the module)."""
+    predicted = np.zeros(len(y), dtype=bool)
+    for train, valid in folds:
+        predicted[valid] = proba[valid] >= f1_optimal_threshold(y[train], proba[train])[0]
+    return predicted
+
+
 # ---------------------------------------------------------------- choosing
 
 
@@ -54,10 +62,10 @@ def test_the_clearly_better_candidate_is_chosen_in_any_order(table, order: tuple
     assert selection.chosen == "strong"
     assert selection.members == ["strong"]
     assert list(selection.candidates) == list(order)  # every candidate, in the given order
-    assert selection.candidates["strong"]["f1"] == 1.0  # a perfect ranking keeps F1 1 at every nested threshold
+    assert selection.candidates["strong"]["f1"] == 1.0
     assert selection.candidates["weak"]["f1"] < 0.9
     # the strong candidate wins on every fold's other folds, so choosing scores as it does
-    assert selection.nested_f1 == selection.candidates["strong"]["f1"]
+    assert selection.nested_f1 == 1.0  # ... and a perfect ranking keeps F1 1 at every nested threshold
 
 
 @pytest.mark.parametrize("names", [("a", "b"), ("b", "a"), ("gbdt", "gbdt+logreg")])
@@ -68,11 +76,11 @@ def test_a_tie_goes_to_the_earlier_candidate(table, names: tuple[str, str]) -> N
     selection = choose(outputs, y, folds)
     assert selection.candidates[names[0]]["f1"] == selection.candidates[names[1]]["f1"]
     assert selection.chosen == names[0]
-    assert selection.nested_f1 == selection.candidates[names[0]]["f1"]  # identical candidates: choosing is either
+    assert selection.nested_f1 == f1(y, nested(y, proba, folds))  # identical candidates: choosing is either, at nested thresholds
 
 
-def test_a_tie_on_nested_f1_is_a_tie_even_if_the_probabilities_differ(table) -> None:
-    """Only the nested F1 counts: a monotone transform of a candidate's probabilities changes no prediction."""
+def test_a_tie_on_f1_is_a_tie_even_if_the_probabilities_differ(table) -> None:
+    """Only the F1 counts: a monotone transform of a candidate's probabilities changes no prediction."""
     y, folds = table
     proba = noisy(y, 4)
     outputs = {"first": (["first"], proba), "squared": (["squared"], proba**2)}
@@ -92,7 +100,8 @@ def test_every_score_is_a_real_f1(table) -> None:
     outputs = {f"m{k}": ([f"m{k}"], noisy(y, 10 + k, signal=0.1 * k)) for k in range(5)}
     selection = choose(outputs, y, folds)
     for name, (_, proba) in outputs.items():
-        assert selection.candidates[name]["f1"] == f1(y, nested_threshold_predictions(y, proba, folds))
+        threshold, best_f1 = f1_optimal_threshold(y, proba)
+        assert selection.candidates[name]["f1"] == best_f1 == pytest.approx(f1(y, proba >= threshold))
         assert type(selection.candidates[name]["f1"]) is float
     assert 0.0 <= selection.nested_f1 <= 1.0 and type(selection.nested_f1) is float
     assert selection.chosen == max(selection.candidates, key=lambda name: selection.candidates[name]["f1"])
@@ -110,11 +119,11 @@ def test_nested_f1_scores_the_choosing_out_of_fold() -> None:
 
     selection = choose(outputs, y, folds)
 
-    nested = {name: nested_threshold_predictions(y, proba, folds) for name, (_, proba) in outputs.items()}
+    predicted = {name: nested(y, proba, folds) for name, (_, proba) in outputs.items()}
     # fold 0 (first half) is judged by the winner on the second half: late; fold 1 by early
-    assert f1(y[second_half], nested["late"][second_half]) > f1(y[second_half], nested["early"][second_half])
-    assert f1(y[first_half], nested["early"][first_half]) > f1(y[first_half], nested["late"][first_half])
-    expected = f1(y, np.where(first_half, nested["late"], nested["early"]))
+    assert f1_optimal_threshold(y[second_half], late[second_half])[1] > f1_optimal_threshold(y[second_half], early[second_half])[1]
+    assert f1_optimal_threshold(y[first_half], early[first_half])[1] > f1_optimal_threshold(y[first_half], late[first_half])[1]
+    expected = f1(y, np.where(first_half, predicted["late"], predicted["early"]))
     assert selection.nested_f1 == pytest.approx(expected)
     assert selection.nested_f1 != selection.candidates[selection.chosen]["f1"]
 
@@ -122,7 +131,7 @@ def test_nested_f1_scores_the_choosing_out_of_fold() -> None:
 # ---------------------------------------------------------------- nested thresholds
 
 
-def test_nested_thresholds_come_from_the_other_folds() -> None:
+def test_the_choosing_classifies_each_fold_at_the_other_folds_threshold() -> None:
     """Fold 0's scores are low, fold 1's high: the threshold of the other fold misclassifies each, an in-sample one would not."""
     y = np.array([0, 1, 0, 1, 0, 1, 0, 1])
     proba = np.array([0.1, 0.2, 0.05, 0.25, 0.6, 0.8, 0.55, 0.9])
@@ -130,23 +139,11 @@ def test_nested_thresholds_come_from_the_other_folds() -> None:
     assert f1_optimal_threshold(y[4:], proba[4:])[0] == pytest.approx(0.7)  # what fold 0's rows are classified at
     assert f1_optimal_threshold(y[:4], proba[:4])[0] == pytest.approx(0.15)  # ... and fold 1's
 
-    predicted = nested_threshold_predictions(y, proba, folds)
+    selection = choose({"m": (["m"], proba)}, y, folds)
 
-    np.testing.assert_array_equal(predicted, [0, 0, 0, 0, 1, 1, 1, 1])
-    in_sample = proba >= f1_optimal_threshold(y, proba)[0]
-    assert not np.array_equal(predicted, in_sample)  # an in-sample threshold would classify differently
-    assert f1(y, predicted) == 0.5 < f1_optimal_threshold(y, proba)[1]  # and flatter the candidate
-    assert choose({"m": (["m"], proba)}, y, folds).candidates["m"]["f1"] == 0.5
-
-
-def test_nested_threshold_predictions_match_each_folds_own_threshold(table) -> None:
-    y, folds = table
-    proba = noisy(y, 6)
-    predicted = nested_threshold_predictions(y, proba, folds)
-    assert predicted.shape == y.shape and set(np.unique(predicted)) <= {0, 1}
-    for train, valid in folds:
-        threshold = f1_optimal_threshold(y[train], proba[train])[0]
-        np.testing.assert_array_equal(predicted[valid], proba[valid] >= threshold)
+    assert selection.candidates["m"]["f1"] == f1_optimal_threshold(y, proba)[1] > 0.5  # scored at its in-sample threshold
+    assert selection.nested_f1 == 0.5  # fold 0 all negative, fold 1 all positive at the other folds' thresholds
+    np.testing.assert_array_equal(nested(y, proba, folds), [0, 0, 0, 0, 1, 1, 1, 1])
 
 
 # ---------------------------------------------------------------- candidates
