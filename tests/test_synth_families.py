@@ -241,3 +241,27 @@ def test_cli_unknown_family_is_one_error_line(tmp_path: Path) -> None:
     assert result.exit_code == 2
     assert result.stderr.splitlines() == ["error: --family: unknown family 'x'; choose from hr-leads, hiring-thresholds, crm-export, trial-signups."]
     assert not any(tmp_path.iterdir())
+
+
+def test_cli_unknown_family_suggests_the_close_one(tmp_path: Path) -> None:
+    result = CliRunner().invoke(app, ["run", "--out", str(tmp_path / "out"), "--family", "crm_export", "-q"])
+    assert result.exit_code == 2
+    assert result.stderr.splitlines() == [
+        "error: --family: unknown family 'crm_export'; did you mean crm-export? choose from hr-leads, hiring-thresholds, crm-export, trial-signups."
+    ]
+    assert not any(tmp_path.iterdir())  # refused before anything is written
+
+
+def test_cli_run_on_another_family_scores_it_against_its_own_bayes_f1(tmp_path: Path) -> None:
+    """`hotleads run --family trial-signups`: the family's data, ids and Bayes ceiling run through every output."""
+    out = tmp_path / "out"
+    result = CliRunner().invoke(app, ["run", "--out", str(out), "--rows", "600", "--family", "trial-signups", "--models", "logreg", "--seed", "2", "-q"])
+    assert result.exit_code == 0, result.output
+    bayes = json.loads((out / "data" / "bayes.json").read_text())
+    assert bayes["family"] == "trial-signups"
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["bayes"]["test_f1"] == bayes["test_bayes_f1"]
+    assert metrics["test_f1_share_of_bayes"] == pytest.approx(metrics["test"]["metrics"]["f1"] / bayes["test_bayes_f1"])
+    submission = (out / "submission.csv").read_text().splitlines()
+    assert submission[0] == "Id,Prediction" and submission[1].startswith("ACC-")  # the family's own id column
+    assert len(submission) == 1 + bayes["rows"]["holdout"]

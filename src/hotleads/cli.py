@@ -64,6 +64,13 @@ console = Console(stderr=True)
 stdout = Console()
 
 Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="No progress display or tables (for scripts).")]
+Family = Annotated[
+    str,
+    typer.Option(
+        help="Kind of built-in data: hr-leads (the challenge schema), hiring-thresholds (step effects and interactions), "
+        "crm-export (many categorical columns), trial-signups (smooth effects, noisy labels). Target is_hot_lead in each."
+    ),
+]
 Seed = Annotated[int, typer.Option(help="Seed that fixes every random choice.")]
 Device = Annotated[str, typer.Option(help="Device of the neural models: auto, cpu, cuda or cuda:N.")]
 # How a file is read (every command that reads a table).
@@ -147,21 +154,14 @@ def main(version: Annotated[bool, typer.Option("--version", callback=_version, i
 def generate(
     out: Annotated[Path, typer.Option(help="Folder for train.csv, test.csv, holdout.csv and bayes.json.")],
     rows: Annotated[int, typer.Option(help="Rows in all (60 % train, 20 % test, 20 % holdout).")] = 20_000,
-    family: Annotated[
-        str,
-        typer.Option(
-            help="Kind of data: hr-leads (the challenge schema), hiring-thresholds (step effects and interactions), "
-            "crm-export (many categorical columns), trial-signups (smooth effects, noisy labels). Target is_hot_lead in each."
-        ),
-    ] = "hr-leads",
+    family: Family = "hr-leads",
     seed: Seed = 0,
     quiet: Quiet = False,
 ) -> None:
     """Write built-in synthetic lead data with a known Bayes-optimal F1 (default: the challenge schema)."""
     from . import synth
 
-    if family not in synth.FAMILIES:
-        raise ParameterError(f"--family: unknown family {family!r}; choose from {', '.join(synth.FAMILIES)}.")
+    synth.check_family_option(family)
     if rows < synth.MIN_ROWS:
         raise ParameterError(f"--rows must be at least {synth.MIN_ROWS}; got {rows}.")
     if seed < 0:
@@ -788,6 +788,7 @@ def report(
 def run(
     out: Annotated[Path, typer.Option(help="Output folder.")] = Path("out"),
     rows: Annotated[int, typer.Option(help="Rows of built-in data to generate.")] = 20_000,
+    family: Family = "hr-leads",
     models: Annotated[str, typer.Option(help="auto or comma-separated models (see `train --help`).")] = "auto",
     features: Annotated[str, typer.Option(help="auto or raw (see `train --help`).")] = "auto",
     seed: Seed = 0,
@@ -801,7 +802,7 @@ def run(
 
     options = TrainOptions(models=parse_model_names(models, allow_auto=True), seed=seed, features=features, neural_params={"device": device})
     with _progress(quiet) as progress:
-        result = run_job(out, rows=rows, options=options, progress=progress)
+        result = run_job(out, rows=rows, family=family, options=options, progress=progress)
     if not quiet:
         _print_leaderboard(result.model.evidence.leaderboard, title="out-of-fold on train.csv")
         _print_metrics(result.test, title="test.csv", bayes_f1=result.summary["bayes"]["test_f1"])

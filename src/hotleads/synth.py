@@ -167,6 +167,7 @@ keep their meaning, only how they are written changes.
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import functools
 import numbers
 from collections.abc import Callable
@@ -175,6 +176,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from .exceptions import ParameterError
 from .io import atomic_path, write_csv, write_json
 from .metrics import sigmoid
 from .threshold import sweep
@@ -482,6 +484,20 @@ def write_export(frame: pd.DataFrame, path: str | Path, style: str) -> Path:
     with atomic_path(path) as tmp:
         table.to_csv(tmp, index=False, **{"lineterminator": "\n", **options})
     return Path(path)
+
+
+def check_family_option(family: str) -> None:
+    """Refuse an unknown ``--family`` with one line naming the choices.
+
+    Raises
+    ------
+    ParameterError
+        ``family`` is not one of ``FAMILIES``.
+    """
+    if family not in _FAMILIES:
+        close = difflib.get_close_matches(family, FAMILIES, n=1)
+        hint = f"did you mean {close[0]}? " if close else ""
+        raise ParameterError(f"--family: unknown family {family!r}; {hint}choose from {', '.join(FAMILIES)}.")
 
 
 def _check_family(func: str, family: object) -> None:

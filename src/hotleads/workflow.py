@@ -33,7 +33,7 @@ class RunResult:
     summary: dict
 
 
-def run(out: str | Path, *, rows: int = 20_000, options: TrainOptions | None = None, progress: Progress | None = None) -> RunResult:
+def run(out: str | Path, *, rows: int = 20_000, family: str = "hr-leads", options: TrainOptions | None = None, progress: Progress | None = None) -> RunResult:
     """Generate built-in data in ``out/data``, train on its train split, and write every output to ``out``.
 
     Writes ``out/model/`` (the bundle), ``submission.csv`` (holdout, ``Id,Prediction``),
@@ -46,6 +46,8 @@ def run(out: str | Path, *, rows: int = 20_000, options: TrainOptions | None = N
         Output folder (created when missing).
     rows : int, default 20000
         Rows of built-in data (60 % train, 20 % test, 20 % holdout).
+    family : str, default "hr-leads"
+        Which built-in data (one of :data:`hotleads.synth.FAMILIES`).
     options : TrainOptions, optional
         What to train (default: ``TrainOptions()``); ``options.seed`` also seeds the data.
     progress : callable, optional
@@ -58,9 +60,10 @@ def run(out: str | Path, *, rows: int = 20_000, options: TrainOptions | None = N
     """
     out, options = Path(out), options or TrainOptions()
     options.check()
+    synth.check_family_option(family)
     check_run_target(out, rows)
     data = out / "data"
-    bayes = synth.write_dataset(data, rows=rows, seed=options.seed)
+    bayes = synth.write_dataset(data, rows=rows, seed=options.seed, family=family)
     model = train_file(data / "train.csv", options, progress=progress)
     save(model, out / "model")
     test = score(model.predictor, read_table(data / "test.csv"), source=str(data / "test.csv"), labelled=True)
