@@ -64,6 +64,15 @@ console = Console(stderr=True)
 stdout = Console()
 
 Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="No progress display or tables (for scripts).")]
+HistoryFile = Annotated[
+    Path | None,
+    typer.Option(
+        help="Monthly history, CSV or Parquet: the company id column (named as in the company table), month (YYYY-MM) and numeric "
+        "columns such as job_postings, headcount, funding_raised; companies without rows are scored from their own columns."
+    ),
+]
+AsOf = Annotated[str | None, typer.Option("--as-of", help="With --history: the reference month, YYYY-MM (default: the history's latest month).")]
+Months = Annotated[int | None, typer.Option(help="With --history: months of history read per company, up to --as-of (default 24).")]
 Family = Annotated[
     str,
     typer.Option(
@@ -152,9 +161,26 @@ def main(version: Annotated[bool, typer.Option("--version", callback=_version, i
 @app.command()
 @user_errors
 def generate(
-    out: Annotated[Path, typer.Option(help="Folder for train.csv, test.csv, holdout.csv and bayes.json.")],
+    out: Annotated[Path, typer.Option(help="Folder for train.csv, test.csv, holdout.csv and bayes.json (and history.csv with --history).")],
     rows: Annotated[int, typer.Option(help="Rows in all (60 % train, 20 % test, 20 % holdout).")] = 20_000,
     family: Family = "hr-leads",
+    history: Annotated[
+        bool,
+        typer.Option(
+            "--history",
+            help="Write companies with monthly histories instead (history.csv: job postings, headcount, funding per month; "
+            "family hr-histories), whose label depends on the order of the months.",
+        ),
+    ] = False,
+    months: Annotated[int | None, typer.Option(help="With --history: months of history up to 2025-01 (default 24).")] = None,
+    temporal_signal: Annotated[
+        bool | None,
+        typer.Option(
+            "--temporal-signal/--no-temporal-signal",
+            help="With --history: a label that depends on the order of the months (default), or the control whose label depends only on "
+            "order-free aggregates of the same histories.",
+        ),
+    ] = None,
     seed: Seed = 0,
     quiet: Quiet = False,
 ) -> None:
@@ -162,11 +188,31 @@ def generate(
     from . import synth
 
     synth.check_family_option(family)
+    if history and family != "hr-leads":
+        raise ParameterError(
+            f"--family {family} cannot be combined with --history: histories come with their own companies (hr-histories); drop one of the two."
+        )
+    if not history and (months is not None or temporal_signal is not None):
+        given = "--months" if months is not None else "--temporal-signal" if temporal_signal else "--no-temporal-signal"
+        raise ParameterError(f"{given} only applies with --history; add --history or drop {given}.")
     if rows < synth.MIN_ROWS:
         raise ParameterError(f"--rows must be at least {synth.MIN_ROWS}; got {rows}.")
+    if months is not None and months < synth.MIN_HISTORY_MONTHS:
+        raise ParameterError(f"--months must be at least {synth.MIN_HISTORY_MONTHS}; got {months}.")
     if seed < 0:
         raise ParameterError(f"--seed must be an integer >= 0; got {seed}.")
     _check_folder("--out", out)
+    if history:
+        months = 24 if months is None else months
+        temporal = True if temporal_signal is None else temporal_signal
+        report = synth.write_history_dataset(out, rows=rows, seed=seed, months=months, temporal_signal=temporal)
+        if not quiet:
+            signal = "temporal signal" if temporal else "order-free control signal"
+            stdout.print(
+                f"wrote {out}/train.csv, test.csv, holdout.csv ({report['rows']}), history.csv ({months} months to {synth.HISTORY_AS_OF}, {signal}); "
+                f"family {synth.HISTORY_FAMILY}, target {synth.TARGET}, id company_id; test Bayes-optimal F1 {report['test_bayes_f1']:.4f}"
+            )
+        return
     report = synth.write_dataset(out, rows=rows, seed=seed, family=family)
     if not quiet:
         stdout.print(
@@ -207,8 +253,7 @@ def train(
     models: Annotated[
         str,
         typer.Option(
-            help="auto (choose among gbdt, logreg and their ensemble by nested out-of-fold F1), or comma-separated models: "
-            "gbdt, logreg, lstm, cnn, transformer."
+            help="auto (choose among gbdt, logreg and their ensemble by out-of-fold F1), or comma-separated models: gbdt, logreg, lstm, cnn, transformer."
         ),
     ] = "auto",
     ensemble: Annotated[str, typer.Option(help="How several models combine: mean, weighted, stack or best.")] = "mean",
@@ -270,6 +315,9 @@ def train(
     loss: Annotated[str | None, typer.Option(help="Neural models: binary or categorical.")] = None,
     device: Device = "auto",
     params: Annotated[Path | None, typer.Option(help="best.json of `hotleads tune`: each model's chosen parameters.")] = None,
+    history: HistoryFile = None,
+    as_of: AsOf = None,
+    months: Months = None,
     quiet: Quiet = False,
 ) -> None:
     """Train models with out-of-fold (or --validation split) threshold selection and save them to a model directory."""
@@ -279,6 +327,7 @@ def train(
 
     bundle.check_target(out)  # before training, not after it
     _check_parents("--out", out)
+    history_options = _history_options(history, as_of, months)
     model_params, search = _tuned(params)
     options = training.TrainOptions(
         models=parse_model_names(models, allow_auto=True),
@@ -297,7 +346,9 @@ def train(
     )
     roles = _roles(target, id_column, drop, categorical, dates, positive, negative, na_values, dayfirst, decimal_comma, decimal_point)
     with _progress(quiet) as progress:
-        model = training.train_file(data, options, progress=progress, read_options=_reading(sep, encoding, sheet), search=search, **roles)
+        model = training.train_file(
+            data, options, progress=progress, read_options=_reading(sep, encoding, sheet), search=search, history=history_options, **roles
+        )
     bundle.save(model, out)
     predictor, evidence = model.predictor, model.evidence
     if explain_features:
@@ -311,6 +362,21 @@ def train(
             _print_budget(evidence.training["time_limit"])
         _print_thresholds(model)
         stdout.print(f"final: {predictor.label}, threshold {predictor.threshold.value:.4f} ({predictor.threshold.reason()}); saved to {out}")
+
+
+def _history_options(history: Path | None, as_of: str | None, months: int | None) -> dict | None:
+    """``train_file``'s ``history`` argument; --as-of and --months are refused without --history, and checked before any work."""
+    from .history import check_as_of, check_months
+
+    if history is None:
+        for option, value in (("--as-of", as_of), ("--months", months)):
+            if value is not None:
+                raise ParameterError(f"{option} applies to a monthly history; add --history HISTORY.csv, or leave out {option}.")
+        return None
+    check_as_of(as_of)
+    if months is not None:
+        check_months(months)
+    return {"path": history, "as_of": as_of, "months": months}
 
 
 def _print_budget(spent: dict) -> None:
@@ -586,13 +652,19 @@ def predict(
             "FOLDER/leads/part-00000.parquet ... (rank order); --out and --scores are then written only up to 10,000,000 rows."
         ),
     ] = None,
+    history: HistoryFile = None,
+    as_of: AsOf = None,
+    months: Months = None,
     quiet: Quiet = False,
 ) -> None:
     """Score a table of any size in chunks and write submission.csv; optionally the explained lead list (--scores, --top)."""
     from . import bundle, stream
+    from .history import for_scoring
     from .neural_params import check_device
 
     stream.check_counts(chunk_rows=chunk_rows, top=top, top_k=top_k)  # before the model loads
+    if engine == "dask" and (history, as_of, months) != (None, None, None):
+        raise ParameterError("--history: the Dask engine does not read monthly histories yet; score with --engine local.")
     check_device(device, name="--device")
     _check_engine(engine, scheduler, dask_workers, partitioned=partitioned)
     _check_output("--out", out)
@@ -613,9 +685,11 @@ def predict(
             )
         else:
             predictor = bundle.load_predictor(model_dir, device=device)
+            monthly = for_scoring(predictor.history, history, as_of=as_of, months=months)
             result = stream.score_file(
-                predictor, data, out, scores=scores, top=top, top_k=top_k, chunk_rows=chunk_rows, read_options=reading, progress=progress
-            )
+                predictor, data, out, scores=scores, top=top, top_k=top_k, chunk_rows=chunk_rows, read_options=reading, progress=progress,
+                history=monthly,
+            )  # fmt: skip
     if top and not quiet:
         print_leads(result.top, predictor, top, total=result.rows)
     if not quiet:
@@ -729,14 +803,20 @@ def evaluate(
     engine: Engine = "local",
     scheduler: Scheduler = None,
     dask_workers: DaskWorkers = None,
+    history: HistoryFile = None,
+    as_of: AsOf = None,
+    months: Months = None,
 ) -> None:
     """Metrics of a trained model on labelled data (each member, and the final predictor)."""
     from . import bundle, scoring
+    from .history import for_scoring, with_history
     from .io import read_table
     from .neural_params import check_device
 
     check_device(device, name="--device")
     _check_engine(engine, scheduler, dask_workers)
+    if engine == "dask" and (history, as_of, months) != (None, None, None):
+        raise ParameterError("--history: the Dask engine does not read monthly histories yet; evaluate with --engine local.")
     if engine == "dask":
         from . import cluster  # ParameterError with the install hint when the dask extra is missing
 
@@ -744,7 +824,10 @@ def evaluate(
         result = cluster.evaluate_file(model_dir, data, read_options=_reading(sep, encoding, sheet), device=device, scheduler=scheduler, workers=workers)
     else:
         model = bundle.load(model_dir, device=device)
+        monthly = for_scoring(model.predictor.history, history, as_of=as_of, months=months)
         frame = read_table(data, **_reading(sep, encoding, sheet))
+        if monthly is not None:
+            frame = with_history(frame, monthly, model.predictor.history, source=str(data))
         result = scoring.evaluate(model, scoring.score(model.predictor, frame, source=str(data), labelled=True))
     if as_json:
         stdout.print_json(json.dumps(result))

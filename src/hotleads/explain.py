@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 
 from .estimators import GBDTClassifier
+from .history import STAT_WORDS
 from .metrics import logit
 from .profile import date_days
 from .schema import DataWarning
@@ -282,9 +283,12 @@ def humanise(column: str) -> str:
 
     Examples
     --------
-    >>> humanise("employee_growth_pct"), humanise("job_postings_30d")
-    ('Employee growth %', 'Job postings (last 30 days)')
+    >>> humanise("employee_growth_pct"), humanise("job_postings_30d"), humanise("job_postings__slope")
+    ('Employee growth %', 'Job postings (last 30 days)', 'Job postings, trend per month')
     """
+    channel, _, stat = column.rpartition("__")
+    if channel and stat in STAT_WORDS:  # an aggregate of a monthly history
+        return f"{humanise(channel)}, {STAT_WORDS[stat]}"
     words = []
     for word in re.split(r"[_\s]+", column.strip()):
         period = re.fullmatch(r"(\d+)([dwmy])", word.lower())

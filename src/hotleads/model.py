@@ -30,6 +30,7 @@ from .calibration import Calibrator
 from .ensemble import Ensemble
 from .explain import Explainer
 from .features import Preprocessor
+from .history import HistorySpec
 from .metrics import classification_metrics
 from .schema import Schema
 
@@ -124,6 +125,7 @@ class Predictor:
     calibrator: Calibrator
     threshold: Threshold
     explainer: Explainer | None = None
+    history: HistorySpec | None = None  # set when trained with a monthly history: scoring needs one too
 
     @property
     def name(self) -> str:

@@ -35,6 +35,7 @@ import pyarrow as pa
 import pyarrow.parquet as pa_parquet
 
 from .exceptions import DataError, ParameterError
+from .history import History, with_history
 from .io import PARQUET_SUFFIXES, atomic_path, check_table_target, locate, read_chunks, table_files, write_table
 from .model import Predictor
 from .parsing import DateFormat, NumberFormat
@@ -67,6 +68,7 @@ def score_file(
     chunk_rows: int = DEFAULT_CHUNK_ROWS,
     read_options: dict | None = None,
     progress: ProgressCallback | None = None,
+    history: History | None = None,
 ) -> StreamedScores:
     """Score a table chunk by chunk and write the submission and, optionally, the ranked lead list.
 
@@ -91,6 +93,9 @@ def score_file(
         ``sep``, ``encoding``, ``sheet`` for :func:`hotleads.io.read_chunks`.
     progress : callable, optional
         Called after each chunk with (rows scored, share of the input read from 0 to 1).
+    history : History, optional
+        The monthly history a model trained with one needs (:func:`hotleads.history.for_scoring`):
+        its aggregates join each chunk.
 
     Returns
     -------
@@ -110,7 +115,7 @@ def score_file(
         chunks = _ChunkScorer(predictor, Path(folder), keep_leads=scores is not None, top=top)
         reading = _Reading(data, chunk_rows, read_options or {})
         for chunk in reading.chunks():
-            chunks.add(chunk)
+            chunks.add(chunk if history is None else with_history(chunk, history, predictor.history, source=chunk.attrs["source"]))
             if progress is not None:
                 progress(chunks.rows, reading.done)
         proba = np.concatenate(chunks.proba)

@@ -17,6 +17,9 @@ trial-signups      few signal columns, smooth non-linear additive effects, noisy
                    a low ceiling
 ================== ==========================================================================
 
+A fifth model, ``hr-histories`` (:func:`write_history_dataset`), adds to a company table a
+long table of monthly histories whose label depends on the order of the months (below).
+
 ``hr-leads`` has the exact columns, column order, value ranges and quirks of the public
 challenge table ``train.csv`` (see ``shared/data/hr-leads/README.md``), so every part of the
 tool can be run and tested without it. Unlike real data, the true probability of each label
@@ -156,6 +159,77 @@ noise:
 
 Missing: 5 % of ``session_minutes_7d``, 12 % of ``company_size``. ``clean_counts`` has no
 effect.
+
+Generative model: hr-histories
+------------------------------
+:func:`make_history_companies` and :func:`write_history_dataset` (``hotleads generate
+--history``) draw a company table and a long table of monthly histories, ``history.csv``:
+``company_id, month, job_postings, headcount, funding_raised`` (``HISTORY_CHANNELS``), the month
+as text ``YYYY-MM``, within the ``months`` months (default 24) that end at ``HISTORY_AS_OF =
+2025-01`` (2023-02 to 2025-01). It is not one of ``FAMILIES`` (its data are two tables);
+``bayes.json`` names it ``hr-histories``. Month ``t = 0 .. M - 1`` counts from the oldest month
+of the window, ``M = months``.
+
+Company (``company_id`` ``COMP_000000`` upwards, unique across the three splits;
+``company_name`` as in hr-leads):
+
+* ``industry`` uniform over Tech, SaaS, Fintech, Healthcare, Retail; ``hq_region`` uniform
+  over the six ``HQ_REGIONS``.
+* age ``a`` in months, the as-of month counting as 1: ``integer U(1, 24)`` for 15 % (young),
+  else ``integer U(25, 360)``; founded in month ``HISTORY_AS_OF - (a - 1)``, ``founded_year``
+  its year. A history starts at the later of that month and the window's first: young
+  companies have short histories.
+* 10 % have no history rows at all (and no temporal pattern).
+* ``employees = max(2, round(10 ** N(1 + 0.12 min(a, 144) / 12, 0.45)))``: the headcount in
+  the as-of month.
+* base postings rate ``b = exp(N(log(1.2 + 0.9 log2(employees)), 0.35))`` a month; headcount
+  drift ``d = N(0.005, 0.006)`` (monthly log growth).
+
+The latent pattern, drawn before any series (a company with ``m`` months of history):
+
+* rounds: ``k`` with P(0, 1, 2, 3) = 0.3, 0.4, 0.2, 0.1, thinned to
+  ``Binomial(k, min(1, m / 24))``, at distinct months drawn uniformly among its own; each
+  raises ``round(10 ** U(log10 5e5, log10 5e7), -3)`` USD (500,000 to 50,000,000). The latest
+  round is in month ``r``, ``s = M - 1 - r`` months before the as-of month.
+* ``accel`` (acceleration after a round): half of the companies with ``3 <= s <= 11`` (a round
+  in the last 12 months, and at least 3 months after it): from the round on, the postings rate
+  rises linearly, ``b (1 + c (t - r))`` for ``t > r``, slope ``c = U(0.15, 0.4)`` a month.
+* organic growth (a distractor: no effect): the same linear rise over the last
+  ``integer U(3, 11)`` months, for 55 % of the other funded companies (latest round 12 or more,
+  or under 3, months before the as-of month) and 12 % of the unfunded ones, when the history
+  is longer than the rise.
+* ``freeze`` (hiring freeze): 12 % of the clearly active companies (``b >= 2.5``, 9 months of
+  history or more): rate 0.1 in the last ``integer U(3, 6)`` months, accelerating or not.
+* dip (a distractor: no effect): 10 % of the other clearly active companies: rate 0.1 in the
+  last 1 or 2 months only.
+* one-off spike (a distractor: no effect, but it inflates means and maxima): 25 % of the
+  companies with 2 months or more: in one month other than the as-of month (none when it falls
+  in a freeze or dip) the rate becomes ``rate * U(4, 8) + 3``.
+
+Series: ``job_postings ~ Poisson(rate)``; ``headcount`` grows at the monthly log rate
+``clip(d + 0.025 (rise - 1), -0.03, 0.06)`` (``rise`` the linear factor above; -0.005 in a
+freeze or dip) back from ``employees`` in the as-of month, rounded (at least 1);
+``funding_raised`` is the amount in a round's month, else 0. Then 5 % of the company-months
+are dropped at random (gaps; a dropped round month hides its round).
+
+True probability, with the static part ``x`` = industry effect (Tech +0.3, SaaS +0.4, Fintech
++0.1, Healthcare -0.2, Retail -0.5) + region effect (Northeast +0.2, Southeast -0.1, Midwest
+-0.2, Southwest 0, West +0.3, International -0.2) + ``0.35 (log10(employees) - 2)``::
+
+    temporal_signal=True, from the latent pattern:
+        z = -2.85 + x + accel (3.5 + 5 c) - 5.0 freeze
+    temporal_signal=False (the control), from order-free aggregates of the observed rows:
+        z = -14.5 + x + 3.5 log1p(mean job_postings) + 1.5 log1p(total funding_raised / 1e6)
+            + 0.2 log1p(last headcount)
+    p = 1 / (1 + exp(-z))   # mean about 0.15 in both; Bayes F1 about 0.77 and 0.71
+    is_hot_lead ~ Bernoulli(p)
+
+In the control, means and totals are over the observed months (0 without history) and the last
+headcount is the last observed one (``employees`` without history). Both modes make every draw,
+in the same order, so a seed gives the same companies and histories in both; only the label
+differs. Order-free aggregates of the history (per channel: mean, max, last, total, months
+observed) with the company columns, fitted on 6,000 companies (logistic regression or boosted
+trees), reach about 55-61 % of the Bayes F1 on the temporal label and 94-100 % on the control.
 
 Export styles
 -------------
@@ -993,6 +1067,276 @@ _FAMILIES = {
     "trial-signups": _Family(_generate_trials, "account_id", TRIAL_COLUMNS),
 }
 FAMILIES = tuple(_FAMILIES)
+
+
+# ---------------------------------------------------------------- monthly histories (hr-histories)
+
+HISTORY_FAMILY = "hr-histories"
+HISTORY_CHANNELS = ("job_postings", "headcount", "funding_raised")
+HISTORY_AS_OF = "2025-01"  # the reference month: the last month any history row may have
+HISTORY_COMPANY_COLUMNS = ["company_id", "company_name", "industry", "hq_region", "founded_year", "employees", "is_hot_lead"]
+HISTORY_COLUMNS = ["company_id", "month", *HISTORY_CHANNELS]
+MIN_HISTORY_MONTHS = 2
+# industry -> effect on the logit (both modes)
+HISTORY_INDUSTRY_EFFECT = {"Tech": 0.3, "SaaS": 0.4, "Fintech": 0.1, "Healthcare": -0.2, "Retail": -0.5}
+# region (HQ_REGIONS) -> effect on the logit (both modes)
+HISTORY_REGION_EFFECT = {"Northeast": 0.2, "Southeast": -0.1, "Midwest": -0.2, "Southwest": 0.0, "West": 0.3, "International": -0.2}
+HISTORY_NONE_SHARE = 0.10  # companies without any history row
+HISTORY_YOUNG_SHARE = 0.15  # founded 1-24 months before the as-of month (inclusive)
+HISTORY_GAP_SHARE = 0.05  # company-months missing at random
+ROUND_COUNTS = (0.3, 0.4, 0.2, 0.1)  # P(0, 1, 2, 3 rounds in ROUND_MONTHS months)
+ROUND_MONTHS = 24
+ACCEL_SINCE = (3, 11)  # months from the latest round to the as-of month that allow an acceleration
+ACCEL_SHARE = 0.5  # of the companies whose latest round is that recent
+GROWTH_SHARE = (0.55, 0.12)  # organic growth: of the other funded companies, of the unfunded ones
+FREEZE_SHARE = 0.12  # of the clearly active companies (base rate >= FREEZE_MIN_RATE, >= 9 months)
+FREEZE_MIN_RATE = 2.5
+DIP_SHARE = 0.10  # of the other clearly active companies
+SPIKE_SHARE = 0.25
+QUIET_RATE = 0.1  # postings per month during a freeze or a dip
+# intercept, acceleration effect (plus ACCEL_SLOPE_EFFECT * slope), freeze effect
+TEMPORAL_LOGIT = (-2.85, 3.5, 5.0, -5.0)
+# intercept, log1p(mean postings), log1p(total funding in USD millions), log1p(last headcount)
+CONTROL_LOGIT = (-14.5, 3.5, 1.5, 0.2)
+
+
+def make_history_companies(n_rows: int, *, seed: int = 0, months: int = 24, temporal_signal: bool = True) -> tuple[pd.DataFrame, pd.DataFrame, np.ndarray]:
+    """Generate companies with monthly histories from the hr-histories model (module docstring).
+
+    Parameters
+    ----------
+    n_rows : int
+        Number of companies (>= 1).
+    seed : int, default 0
+        Seed of ``numpy.random.default_rng``; the same seed gives the same tables.
+    months : int, default 24
+        Length of the window, in months, ending at ``HISTORY_AS_OF`` (>= 2).
+    temporal_signal : bool, default True
+        True: the label depends on the order of the months (acceleration after a round, hiring
+        freeze); False: the control, whose label depends only on order-free aggregates of the
+        observed window. The companies and histories are the same either way.
+
+    Returns
+    -------
+    companies : pandas.DataFrame
+        Columns ``HISTORY_COMPANY_COLUMNS``, ids ``COMP_000000`` upwards.
+    history : pandas.DataFrame
+        Columns ``HISTORY_COLUMNS``, one row per observed company-month, sorted by
+        ``company_id`` then ``month`` (text ``YYYY-MM``).
+    true_proba : numpy.ndarray
+        True probability of ``is_hot_lead`` per company.
+    """
+    _check_int("n_rows", "make_history_companies", n_rows, 1)
+    _check_history_options("make_history_companies", months, temporal_signal)
+    return _generate_histories(n_rows, np.random.default_rng(seed), months, temporal_signal)
+
+
+def write_history_dataset(out_dir: str | Path, *, rows: int = 20_000, seed: int = 0, months: int = 24, temporal_signal: bool = True) -> dict:
+    """Write companies with monthly histories, split train/test/holdout, and their Bayes ceiling.
+
+    Writes ``train.csv``, ``test.csv`` and ``holdout.csv`` (company tables, shuffled ids; the
+    holdout without ``is_hot_lead``), ``history.csv`` (the monthly history of the companies of
+    all three splits, sorted by ``company_id`` then ``month``) and ``bayes.json``, each
+    atomically. All companies are drawn at once, so ids are unique across the splits.
+
+    Parameters
+    ----------
+    out_dir : str or Path
+        Folder to write to; created when missing.
+    rows : int, default 20000
+        Companies in all, split 60 % train, 20 % test, 20 % holdout (>= 20).
+    seed : int, default 0
+        Seed of ``numpy.random.default_rng``; the same seed gives byte-identical files, and
+        the same ``history.csv`` and company columns whatever ``temporal_signal``.
+    months : int, default 24
+        Months of history up to ``HISTORY_AS_OF`` (>= 2).
+    temporal_signal : bool, default True
+        The label of :func:`make_history_companies`: temporal, or the order-free control.
+
+    Returns
+    -------
+    dict
+        The content of ``bayes.json``: as :func:`write_dataset` writes it, with ``"family":
+        "hr-histories"`` and ``"history"`` (months, as-of month, temporal_signal, channels).
+    """
+    _check_int("rows", "write_history_dataset", rows, MIN_ROWS)
+    _check_history_options("write_history_dataset", months, temporal_signal)
+    n_train = round(rows * SPLIT[0])
+    n_test = round(rows * SPLIT[1])
+    rng = np.random.default_rng(seed)
+    companies, history, proba = _generate_histories(rows, rng, months, temporal_signal)
+    order = rng.permutation(rows)
+    companies, proba = companies.iloc[order].reset_index(drop=True), proba[order]
+    train, test = companies.iloc[:n_train], companies.iloc[n_train : n_train + n_test]
+    holdout = companies.iloc[n_train + n_test :]
+    f1, threshold = bayes_f1(test[TARGET].to_numpy(), proba[n_train : n_train + n_test])
+    train_f1, _ = bayes_f1(train[TARGET].to_numpy(), proba[:n_train])
+    report = {
+        "family": HISTORY_FAMILY,
+        "seed": int(seed),
+        "rows": {"train": n_train, "test": n_test, "holdout": len(holdout)},
+        "positive_rate": {
+            "train": round(float(train[TARGET].mean()), 6),
+            "test": round(float(test[TARGET].mean()), 6),
+        },
+        "test_bayes_f1": round(f1, 6),
+        "test_bayes_threshold": round(threshold, 6),
+        "train_bayes_f1": round(train_f1, 6),
+        "generator": GENERATOR,
+        "history": {"months": int(months), "as_of": HISTORY_AS_OF, "temporal_signal": temporal_signal, "channels": list(HISTORY_CHANNELS)},
+    }
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    write_csv(train, out / "train.csv")
+    write_csv(test, out / "test.csv")
+    write_csv(holdout.drop(columns=TARGET), out / "holdout.csv")
+    write_csv(history, out / "history.csv")
+    write_json(report, out / "bayes.json")
+    return report
+
+
+def _check_history_options(func: str, months: object, temporal_signal: object) -> None:
+    _check_int("months", func, months, MIN_HISTORY_MONTHS)
+    if not isinstance(temporal_signal, bool):
+        raise ValueError(f"The 'temporal_signal' parameter of {func} must be a bool. Got {temporal_signal!r} instead.")
+
+
+def _generate_histories(n: int, rng: np.random.Generator, months: int, temporal_signal: bool) -> tuple[pd.DataFrame, pd.DataFrame, np.ndarray]:
+    """Draw ``n`` companies and their histories; every draw is made in both modes, in one order."""
+    lat = _draw_history_latent(n, rng, months)
+    series = _history_series(lat, rng)
+    names = _company_names(n, rng)
+    u = rng.random(n)  # the label's uniforms: the same in both modes
+    observed = series["observed"]
+    rows, cols = np.nonzero(observed)
+    width = max(6, len(str(n - 1)))  # ids sort as numbers
+    ids = np.array([f"COMP_{i:0{width}d}" for i in range(n)], dtype=object)
+    labels = (np.datetime64(HISTORY_AS_OF, "M") - np.arange(months - 1, -1, -1)).astype(str).astype(object)
+    history = pd.DataFrame(
+        {
+            "company_id": ids[rows],
+            "month": labels[cols],
+            "job_postings": series["postings"][rows, cols],
+            "headcount": series["headcount"][rows, cols],
+            "funding_raised": series["funding"][rows, cols],
+        }
+    )
+    proba = _temporal_proba(lat) if temporal_signal else _control_proba(lat, series)
+    companies = pd.DataFrame(
+        {
+            "company_id": ids,
+            "company_name": names,
+            "industry": lat["industry"],
+            "hq_region": lat["region"],
+            "founded_year": lat["founded_year"],
+            "employees": lat["employees"],
+            TARGET: (u < proba).astype(np.int64),
+        }
+    )
+    return companies[HISTORY_COMPANY_COLUMNS], history[HISTORY_COLUMNS], proba
+
+
+def _draw_history_latent(n: int, rng: np.random.Generator, months: int) -> dict[str, np.ndarray]:
+    """The latent company and its latent monthly pattern (no noise yet)."""
+    industries = np.array(list(HISTORY_INDUSTRY_EFFECT))
+    industry = industries[rng.integers(len(industries), size=n)]
+    region = np.array(HQ_REGIONS)[rng.integers(len(HQ_REGIONS), size=n)]
+    young = rng.random(n) < HISTORY_YOUNG_SHARE
+    age = np.where(young, rng.integers(1, 25, size=n), rng.integers(25, 361, size=n))  # months, the as-of month is month 1
+    founded = np.datetime64(HISTORY_AS_OF, "M") - (age - 1)
+    has_history = rng.random(n) >= HISTORY_NONE_SHARE
+    start = np.maximum(0, months - age)  # first window month of the company (index 0 = the oldest)
+    active = (np.arange(months) >= start[:, None]) & has_history[:, None]
+    size = np.minimum(age, 144) / 12.0
+    employees = np.maximum(2, np.round(10 ** rng.normal(1.0 + 0.12 * size, 0.45))).astype(np.int64)
+    base = np.exp(rng.normal(np.log(1.2 + 0.9 * np.log2(employees)), 0.35))  # postings per month
+    drift = rng.normal(0.005, 0.006, size=n)  # monthly log growth of headcount without hiring trend
+
+    # rounds: 0 to 3 per 24 months, each kept with probability (active months) / 24 when fewer; distinct months
+    n_active = active.sum(axis=1)
+    drawn = rng.binomial(rng.choice(len(ROUND_COUNTS), size=n, p=ROUND_COUNTS), np.minimum(1.0, n_active / ROUND_MONTHS))
+    n_rounds = np.minimum(drawn, n_active)
+    keys = np.where(active, rng.random((n, months)), np.inf)
+    rank = np.argsort(np.argsort(keys, axis=1), axis=1)
+    is_round = rank < n_rounds[:, None]
+    amounts = np.round(10 ** rng.uniform(np.log10(500_000), np.log10(50_000_000), size=(n, months)), -3)
+    funding = np.where(is_round, amounts, 0.0).astype(np.int64)
+    latest = np.where(is_round.any(axis=1), months - 1 - np.argmax(is_round[:, ::-1], axis=1), -1)
+    since = months - 1 - latest  # months from the latest round to the as-of month
+    recent = (latest >= 0) & (since >= ACCEL_SINCE[0]) & (since <= ACCEL_SINCE[1])
+
+    accel = recent & (rng.random(n) < ACCEL_SHARE)
+    grow_draw, slope = rng.random(n), rng.uniform(0.15, 0.4, size=n)
+    growth_length = rng.integers(ACCEL_SINCE[0], ACCEL_SINCE[1] + 1, size=n)
+    growth = ~recent & (grow_draw < np.where(latest >= 0, GROWTH_SHARE[0], GROWTH_SHARE[1]))
+    growth &= n_active > growth_length
+    clearly_active = (base >= FREEZE_MIN_RATE) & (n_active >= 9)
+    freeze = clearly_active & (rng.random(n) < FREEZE_SHARE)
+    freeze_length = rng.integers(3, 7, size=n)
+    dip = clearly_active & ~freeze & (rng.random(n) < DIP_SHARE)
+    dip_length = rng.integers(1, 3, size=n)
+    spike = (n_active >= 2) & (rng.random(n) < SPIKE_SHARE)
+    spike_keys = np.where(active & (np.arange(months) < months - 1), rng.random((n, months)), -1.0)
+    spike_month = np.argmax(spike_keys, axis=1)
+    spike_factor = rng.uniform(4.0, 8.0, size=n)
+
+    t = np.arange(months)
+    trend_start = np.where(accel, latest, np.where(growth, months - 1 - growth_length, months))
+    trend = 1.0 + slope[:, None] * np.maximum(0, t - trend_start[:, None])
+    quiet = np.where(freeze, freeze_length, np.where(dip, dip_length, 0))
+    is_quiet = t >= (months - quiet)[:, None]
+    rate = np.where(is_quiet, QUIET_RATE, base[:, None] * trend)
+    log_growth = np.where(is_quiet, -0.005, np.clip(drift[:, None] + 0.025 * (trend - 1.0), -0.03, 0.06))
+    # headcount: employees in the as-of month, back-cast through the monthly log growth
+    later = np.cumsum(log_growth[:, ::-1], axis=1)[:, ::-1] - log_growth
+    headcount = np.maximum(1, np.round(employees[:, None] * np.exp(-later))).astype(np.int64)
+    spiked = spike[:, None] & (t == spike_month[:, None]) & ~is_quiet
+    rate = np.where(spiked, rate * spike_factor[:, None] + 3.0, rate)
+    return {
+        "industry": industry,
+        "region": region,
+        "founded_year": founded.astype("datetime64[Y]").astype(np.int64) + 1970,
+        "employees": employees,
+        "active": active,
+        "rate": rate,
+        "headcount": headcount,
+        "funding": funding,
+        "accel": accel,
+        "slope": slope,
+        "freeze": freeze,
+    }
+
+
+def _history_series(lat: dict[str, np.ndarray], rng: np.random.Generator) -> dict[str, np.ndarray]:
+    """The observed monthly values: Poisson postings around the latent rate, gaps at random."""
+    postings = rng.poisson(lat["rate"]).astype(np.int64)
+    gaps = rng.random(lat["rate"].shape) < HISTORY_GAP_SHARE
+    return {"observed": lat["active"] & ~gaps, "postings": postings, "headcount": lat["headcount"], "funding": lat["funding"]}
+
+
+def _static_logit(lat: dict[str, np.ndarray]) -> np.ndarray:
+    industry = np.array([HISTORY_INDUSTRY_EFFECT[x] for x in lat["industry"]])
+    region = np.array([HISTORY_REGION_EFFECT[x] for x in lat["region"]])
+    return industry + region + 0.35 * (np.log10(lat["employees"]) - 2.0)
+
+
+def _temporal_proba(lat: dict[str, np.ndarray]) -> np.ndarray:
+    """True probability from the latent pattern: acceleration after a recent round, hiring freeze."""
+    intercept, accel, per_slope, freeze = TEMPORAL_LOGIT
+    z = intercept + _static_logit(lat) + lat["accel"] * (accel + per_slope * lat["slope"]) + freeze * lat["freeze"]
+    return sigmoid(z)
+
+
+def _control_proba(lat: dict[str, np.ndarray], series: dict[str, np.ndarray]) -> np.ndarray:
+    """True probability from order-free aggregates of the observed rows (the control)."""
+    intercept, b_postings, b_funding, b_headcount = CONTROL_LOGIT
+    observed = series["observed"]
+    count = observed.sum(axis=1)
+    mean_postings = np.where(observed, series["postings"], 0).sum(axis=1) / np.maximum(count, 1)
+    total_funding = np.where(observed, series["funding"], 0).sum(axis=1) / 1e6
+    last = np.where(count > 0, series["headcount"][np.arange(len(count)), observed.shape[1] - 1 - np.argmax(observed[:, ::-1], axis=1)], lat["employees"])
+    z = intercept + _static_logit(lat) + b_postings * np.log1p(mean_postings) + b_funding * np.log1p(total_funding) + b_headcount * np.log1p(last)
+    return sigmoid(z)
 
 
 # ---------------------------------------------------------------- export styles

@@ -44,6 +44,7 @@ from .exceptions import DataError, DataWarning, HotleadsWarning, ParameterError
 from .explain import IMPORTANCE_ROWS, fit_explainer, global_importance
 from .features import Preprocessor
 from .folds import Fold, out_of_fold, stratified_folds, validation_split
+from .history import attach
 from .io import read_table, sha256_file
 from .metrics import leaderboard, logit, sigmoid
 from .model import LeadModel, Predictor, Threshold, ThresholdSource, TrainingEvidence, held_out_words
@@ -213,18 +214,30 @@ def train_file(
     progress: Progress | None = None,
     read_options: dict | None = None,
     search: dict | None = None,
+    history: dict | None = None,
     **schema_options,
 ) -> LeadModel:
     """Read a labelled table (``read_options`` go to :func:`~hotleads.io.read_table`) and :func:`train` on it.
 
-    The file's path and SHA-256 are recorded in ``evidence.training``.
+    ``history``: ``{"path": HISTORY, "as_of": "YYYY-MM" or None, "months": int or None}``, a
+    monthly history whose window aggregates join the table (:func:`hotleads.history.attach`);
+    the model then keeps its :class:`~hotleads.history.HistorySpec` and needs a history to score.
+    The files' paths and SHA-256 are recorded in ``evidence.training``.
     """
     options.check()
     started = time.perf_counter()
     with stage("read"):
         frame = read_table(path, **(read_options or {}))
+    spec = None
+    if history is not None:
+        with stage("history"):
+            frame, spec = attach(frame, history["path"], source=str(path), id_column=schema_options.get("id_column"), as_of=history.get("as_of"),
+                                 months=history.get("months"))  # fmt: skip
     model = train(frame, options, source=str(path), progress=progress, search=search, started=started, **schema_options)
     model.evidence.training.update(path=str(path), sha256=sha256_file(path))
+    if spec is not None:
+        model.predictor.history = spec
+        model.evidence.training["history"] = spec.to_dict() | {"path": str(history["path"]), "sha256": sha256_file(history["path"])}
     return model
 
 

@@ -1,0 +1,430 @@
+"""Monthly company histories: read and check them, align each company's last months, summarise them.
+
+A HISTORY table is long: one row per company and month, ``company_id, month, <numeric
+columns>`` (e.g. ``job_postings, headcount, funding_raised``), CSV, Parquet or Excel. Its id
+column has the company table's id column's name; ``month`` is ``YYYY-MM`` (a full ISO date
+``YYYY-MM-DD`` counts as its month). Every other column is a *channel*.
+
+:func:`read_history` checks it, reporting every problem at once (a blank or unknown id, a month
+that is not a month or lies after the reference month, a duplicate (id, month) pair, a value that
+is not a number), each with its file lines. :meth:`History.window` aligns each company's last
+``months`` months up to the reference month (``--as-of``) into arrays of shape
+``(n_companies, months, n_channels)``: the values (NaN where unobserved), the observed mask and,
+per channel, the months since it was last observed, the inputs GRU-D gives a recurrent network
+for irregular series (Che et al., 2018, "Recurrent Neural Networks for Multivariate Time Series
+with Missing Values", Scientific Reports 8). A company without history rows is all unobserved:
+it is scored from its static columns.
+
+Models that read one row per company get the window summarised by :func:`aggregate` (last
+value, mean, slope, largest month-on-month rise, the last 3 months against the 3 before, months
+since the channel was last non-zero), joined to the company table by :func:`with_history`, so
+``gbdt`` and ``logreg`` gain from histories too, and the comparison with sequence models is fair.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .exceptions import DataError, DataWarning, ParameterError
+from .io import locate, read_table
+from .parsing import infer_number_format, parse_numbers_marked
+
+MONTH = "month"
+DEFAULT_MONTHS = 24
+MAX_SHOWN = 3
+# Aggregate columns are named CHANNEL__STAT: the double underscore keeps them apart from the
+# company table's own columns (a clash is refused) and from discovered features.
+STATS = ("last", "mean", "slope", "max_rise", "last3_vs_prior3", "months_since_nonzero")
+STAT_WORDS = {  # how a reason names each aggregate: "Job postings, trend per month: 11.6, top 10 %"
+    "last": "latest month",
+    "mean": "monthly mean",
+    "slope": "trend per month",
+    "max_rise": "largest month-on-month rise",
+    "last3_vs_prior3": "last 3 months over the 3 before",
+    "months_since_nonzero": "months since last non-zero",
+}
+
+
+@dataclass(frozen=True)
+class HistorySpec:
+    """How a model reads histories: the id column, the channels, the window and its reference month. Saved with the model.
+
+    ``as_of`` is the training history's reference month (``YYYY-MM``); scoring uses its own
+    (``--as-of``, or the latest month of the history it is given).
+    """
+
+    id_column: str
+    channels: tuple[str, ...]
+    months: int = DEFAULT_MONTHS
+    as_of: str = ""
+
+    def aggregate_columns(self) -> list[str]:
+        """The columns :func:`aggregate` adds, in order."""
+        return [f"{channel}__{stat}" for channel in self.channels for stat in STATS]
+
+    def to_dict(self) -> dict:
+        return asdict(self) | {"channels": list(self.channels)}
+
+    @classmethod
+    def from_dict(cls, data: dict) -> HistorySpec:
+        return cls(**(data | {"channels": tuple(data["channels"])}))
+
+
+@dataclass
+class Window:
+    """Each company's last ``months`` months, aligned: arrays of shape (n_companies, months, n_channels).
+
+    ``values`` is float32 with NaN where unobserved; ``observed`` the mask; ``since`` the months
+    since the channel was last observed before each step (0 at the first step, GRU-D's delta).
+    Step ``months - 1`` is the reference month.
+    """
+
+    values: np.ndarray
+    observed: np.ndarray
+    since: np.ndarray
+    channels: tuple[str, ...]
+
+
+@dataclass
+class History:
+    """A checked history table: ``ids`` (n_rows,), ``months`` as month numbers (year * 12 + month - 1), ``values`` (n_rows, n_channels)."""
+
+    id_column: str
+    ids: np.ndarray
+    months: np.ndarray
+    values: np.ndarray
+    channels: tuple[str, ...]
+    as_of: int
+    source: str
+
+    @property
+    def as_of_text(self) -> str:
+        return month_text(self.as_of)
+
+    def window(self, ids: np.ndarray | pd.Series, months: int) -> Window:
+        """The last ``months`` months up to ``as_of`` of each company of ``ids`` (n_companies,), in that order."""
+        ids = np.asarray(ids, dtype=object)
+        position = pd.Index(ids).get_indexer(self.ids)  # -1: a company not asked for
+        step = self.months - (self.as_of - months + 1)
+        keep = (position >= 0) & (step >= 0) & (step < months)
+        values = np.full((len(ids), months, len(self.channels)), np.nan, dtype=np.float32)
+        values[position[keep], step[keep]] = self.values[keep]
+        observed = ~np.isnan(values)
+        return Window(values, observed, months_since_observed(observed), self.channels)
+
+
+def month_number(text: str) -> int | None:
+    """``"2025-01"`` (or ``"2025-01-31"``) -> year * 12 + month - 1; None when it is neither."""
+    parsed = _parse_months(pd.Series([text], dtype=object))[0]
+    return None if np.isnan(parsed) else int(parsed)
+
+
+def month_text(number: int) -> str:
+    """Inverse of :func:`month_number`: ``24300`` -> ``"2025-01"``."""
+    return f"{number // 12:04d}-{number % 12 + 1:02d}"
+
+
+def check_as_of(as_of: str | None) -> int | None:
+    """The month number of ``--as-of`` (None stays None).
+
+    Raises
+    ------
+    ParameterError
+        ``as_of`` is not ``YYYY-MM``.
+    """
+    if as_of is None:
+        return None
+    number = month_number(as_of)
+    if number is None:
+        raise ParameterError(f"--as-of must be a month, YYYY-MM (e.g. 2025-01); got '{as_of}'.")
+    return number
+
+
+def check_months(months: int) -> None:
+    """Refuse a window of fewer than 2 months (a trend needs two) or more than 600."""
+    if not 2 <= months <= 600:
+        raise ParameterError(f"--months must be between 2 and 600 (the months of history each company is read over); got {months}.")
+
+
+def read_history(
+    path: str | Path,
+    *,
+    id_column: str | None = None,
+    companies: pd.DataFrame | None = None,
+    companies_source: str = "the company table",
+    as_of: str | None = None,
+    channels: tuple[str, ...] | None = None,
+    read_options: dict | None = None,
+) -> History:
+    """Read and check a HISTORY table; with ``companies`` (the company table), its ids are checked against them.
+
+    ``id_column``: None = the table's first column, which must then be a column of ``companies``.
+    A history with no company of ``companies`` is refused; one that also covers other companies
+    (one CRM export for the companies to train on and those to score) is read with a
+    :class:`DataWarning`, and their rows are not used. ``channels``: the ones a trained model reads
+    (others are ignored with no error); None: every column but the id and the month. ``as_of``
+    (``YYYY-MM``): the reference month; None: the latest month in the table.
+
+    Raises
+    ------
+    DataError
+        The file cannot be read, lacks the id or month column or any channel, or has problems in
+        its rows (all of them in one message, each with its lines).
+    ParameterError
+        ``as_of`` is not a month.
+    """
+    as_of_number = check_as_of(as_of)
+    frame = read_table(path, **(read_options or {}))
+    source = str(path)
+    id_column = str(frame.columns[0]) if id_column is None else id_column
+    if companies is not None and id_column not in companies.columns:
+        raise DataError(
+            f"{source}: its id column '{id_column}' is not a column of {companies_source}; "
+            "name the history's first column as the company table's id column, or pass --id."
+        )
+    channels = _channels(frame, id_column, channels, source)
+    problems: list[str] = []
+    ids = _ids(frame, id_column, None if companies is None else companies[id_column], problems, source=source, companies_source=companies_source)
+    months = _months(frame, as_of_number, problems)
+    values = np.column_stack([_numbers(frame, channel, problems) for channel in channels])
+    _duplicates(frame, ids, months, id_column, problems)
+    if problems:
+        raise DataError(f"{source}: " + "; ".join(problems))
+    as_of_number = int(as_of_number if as_of_number is not None else months.max())
+    return History(id_column, ids, months.astype(np.int64), values, channels, as_of_number, source)
+
+
+def _channels(frame: pd.DataFrame, id_column: str, wanted: tuple[str, ...] | None, source: str) -> tuple[str, ...]:
+    columns = [str(c) for c in frame.columns]
+    missing = [name for name in (id_column, MONTH) if name not in columns]
+    if missing:
+        raise DataError(
+            f"{source}: a history needs the columns '{id_column}' (the company table's id column) and '{MONTH}' (YYYY-MM); "
+            f"{' and '.join(repr(m) for m in missing)} missing among {', '.join(columns)}."
+        )
+    present = tuple(c for c in columns if c not in (id_column, MONTH))
+    if wanted is None:
+        if not present:
+            raise DataError(f"{source}: a history needs at least one numeric column besides '{id_column}' and '{MONTH}' (e.g. job_postings).")
+        return present
+    lacking = [c for c in wanted if c not in present]
+    if lacking:
+        raise DataError(f"{source}: the model reads the history columns {', '.join(wanted)}; {', '.join(lacking)} missing. Add them (blank where unknown).")
+    return tuple(wanted)
+
+
+def _ids(frame: pd.DataFrame, id_column: str, company_ids, problems: list[str], *, source: str, companies_source: str) -> np.ndarray:
+    ids = frame[id_column].astype(object).where(frame[id_column].notna(), None).map(lambda v: None if v is None else str(v).strip())
+    blank = ids.isna() | (ids == "")
+    if blank.any():
+        problems.append(f"'{id_column}' is blank {_lines(frame, blank)}; give every row its company's id")
+    if company_ids is None:
+        return ids.to_numpy(dtype=object)
+    known = pd.Index(pd.Series(company_ids).astype(str).str.strip())
+    unknown = ~blank & ~ids.isin(known)
+    first_rows = unknown & ~ids.duplicated()  # each company named once, at its first line
+    if unknown.any() and unknown.sum() == (~blank).sum():
+        problems.append(
+            f"'{id_column}' has no id of a company in {companies_source} {_lines(frame, first_rows, ids)}; "
+            "is it the history of another table, or are the ids in another column (--id)?"
+        )
+    elif unknown.any():  # one CRM export covers the companies to train on and those to score: theirs are not used here
+        companies = int(first_rows.sum())
+        warnings.warn(
+            f"{source}: {companies:,} compan{'y' if companies == 1 else 'ies'} of the history {'is' if companies == 1 else 'are'} not in {companies_source} {_lines(frame, first_rows, ids)}; their rows are not used.",
+            DataWarning,
+            stacklevel=4,
+        )
+    return ids.to_numpy(dtype=object)
+
+
+def _parse_months(text: pd.Series) -> np.ndarray:
+    """Month numbers (float, NaN where not a month) of ``YYYY-MM`` or ``YYYY-MM-DD`` text."""
+    parts = text.astype(str).str.strip().str.extract(r"^(\d{4})-(\d{1,2})(?:-(\d{1,2}))?$")
+    year, month = pd.to_numeric(parts[0], errors="coerce"), pd.to_numeric(parts[1], errors="coerce")
+    ok = month.between(1, 12) & text.notna().to_numpy()
+    return np.where(ok, year * 12 + month - 1, np.nan)
+
+
+def _months(frame: pd.DataFrame, as_of: int | None, problems: list[str]) -> np.ndarray:
+    raw = frame[MONTH]
+    text = raw.dt.strftime("%Y-%m") if pd.api.types.is_datetime64_any_dtype(raw) else raw.astype(object)
+    months = _parse_months(pd.Series(text, index=frame.index))
+    bad = np.isnan(months)
+    if bad.any():
+        problems.append(f"'{MONTH}' is not a month, YYYY-MM, {_lines(frame, pd.Series(bad), raw)}; write it as e.g. 2025-01")
+    if as_of is not None:
+        late = ~bad & (months > as_of)
+        if late.any():
+            problems.append(
+                f"'{MONTH}' is after the reference month {month_text(as_of)} {_lines(frame, pd.Series(late), raw)}; "
+                "a company's features may not see months after it: remove those rows or give a later --as-of"
+            )
+    return np.nan_to_num(months, nan=-1.0)
+
+
+def _numbers(frame: pd.DataFrame, channel: str, problems: list[str]) -> np.ndarray:
+    raw = frame[channel]
+    if pd.api.types.is_numeric_dtype(raw) or pd.api.types.is_bool_dtype(raw):
+        return raw.astype("float64").to_numpy()
+    fmt = infer_number_format(raw.dropna().astype(str))
+    values, missing = parse_numbers_marked(raw, fmt) if fmt is not None else parse_numbers_marked(raw)
+    bad = ~missing & values.isna().to_numpy()
+    if bad.any():
+        problems.append(f"'{channel}' is not a number {_lines(frame, pd.Series(bad), raw)}; fix or blank those cells")
+    return values.to_numpy()
+
+
+def _duplicates(frame: pd.DataFrame, ids: np.ndarray, months: np.ndarray, id_column: str, problems: list[str]) -> None:
+    pairs = pd.DataFrame({"id": ids, "month": months})
+    repeated = pairs.duplicated(keep=False) & pairs["id"].notna().to_numpy() & (months >= 0)
+    if repeated.any():
+        problems.append(f"({id_column}, {MONTH}) pairs repeat {_lines(frame, repeated)}; keep one row per company and month (sum or average them first)")
+
+
+def _lines(frame: pd.DataFrame, mask: pd.Series, values: pd.Series | None = None) -> str:
+    """Where the flagged rows are: ``(line 4, line 9 and 3 more)``, with their values when given."""
+    positions = np.flatnonzero(np.asarray(mask, dtype=bool))
+    shown = [f"'{values.iloc[i]}' at {locate(frame, i)}" if values is not None else locate(frame, i) for i in positions[:MAX_SHOWN]]
+    more = f" and {len(positions) - MAX_SHOWN} more" if len(positions) > MAX_SHOWN else ""
+    return "(" + ", ".join(shown) + more + ")"
+
+
+def months_since_observed(observed: np.ndarray) -> np.ndarray:
+    """GRU-D's delta: per step, the months since the channel was last observed before it; (n, T, C) float32.
+
+    Step 0 is 0; after an observed step it is 1; after an unobserved one it grows by 1.
+    """
+    since = np.zeros(observed.shape, dtype=np.float32)
+    for t in range(1, observed.shape[1]):
+        since[:, t] = np.where(observed[:, t - 1], 1.0, since[:, t - 1] + 1.0)
+    return since
+
+
+def aggregate(window: Window) -> pd.DataFrame:
+    """The window summarised per company and channel: (n_companies, n_channels * len(STATS)) floats, NaN where undefined.
+
+    ``last``: the last observed value; ``mean``; ``slope``: least-squares trend per month over the
+    observed months; ``max_rise``: the largest rise between consecutive observed months;
+    ``last3_vs_prior3``: the mean of the last 3 months over the mean of the 3 before (NaN when
+    either has no observation or the earlier is 0); ``months_since_nonzero``: months from the
+    last non-zero value to the reference month (the window's length when every observed value is 0,
+    NaN when none is observed).
+    """
+    values, observed = window.values.astype(np.float64), window.observed
+    n, months, _ = values.shape
+    step = np.arange(months, dtype=np.float64)[None, :, None]
+    count = observed.sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN slices: a company with no or one observation
+        last_step = np.where(observed.any(axis=1), months - 1 - np.argmax(observed[:, ::-1], axis=1), -1)
+        last = np.take_along_axis(values, np.maximum(last_step, 0)[:, None, :], axis=1)[:, 0]
+        last = np.where(last_step >= 0, last, np.nan)
+        mean = np.nansum(values, axis=1) / count
+        t_mean = np.where(observed, step, 0.0).sum(axis=1) / count
+        dt = np.where(observed, step - t_mean[:, None], 0.0)
+        dv = np.where(observed, values - mean[:, None], 0.0)
+        slope = np.where(count >= 2, (dt * dv).sum(axis=1) / (dt**2).sum(axis=1), np.nan)
+        rise = _max_rise(values, observed)
+        recent = np.nanmean(values[:, -3:], axis=1) if months >= 3 else np.full_like(mean, np.nan)
+        prior = np.nanmean(values[:, -6:-3], axis=1) if months >= 6 else np.full_like(mean, np.nan)
+        ratio = np.where(prior > 0, recent / prior, np.nan)
+        nonzero = observed & (values != 0)
+        since_nonzero = np.where(nonzero.any(axis=1), np.argmax(nonzero[:, ::-1], axis=1), months).astype(np.float64)
+        since_nonzero[count == 0] = np.nan  # never observed: unknown, not "long ago"
+    stats = {"last": last, "mean": mean, "slope": slope, "max_rise": rise, "last3_vs_prior3": ratio, "months_since_nonzero": since_nonzero}
+    columns = {f"{channel}__{stat}": stats[stat][:, c] for c, channel in enumerate(window.channels) for stat in STATS}
+    return pd.DataFrame(columns)
+
+
+def _max_rise(values: np.ndarray, observed: np.ndarray) -> np.ndarray:
+    """Per company and channel, the largest rise from one observed month to the next observed one; NaN with fewer than 2."""
+    filled = pd.DataFrame(values.transpose(0, 2, 1).reshape(-1, values.shape[1])).ffill(axis=1).to_numpy()
+    previous = np.concatenate([np.full((filled.shape[0], 1), np.nan), filled[:, :-1]], axis=1)
+    rises = np.where(observed.transpose(0, 2, 1).reshape(filled.shape), filled - previous, np.nan)
+    return np.nanmax(rises, axis=1).reshape(values.shape[0], values.shape[2])
+
+
+def with_history(frame: pd.DataFrame, history: History, spec: HistorySpec, *, source: str = "table") -> pd.DataFrame:
+    """``frame`` with the aggregate columns of each row's company joined on (a row without history gets NaN).
+
+    Raises
+    ------
+    DataError
+        ``frame`` lacks the id column, or already has a column named like an aggregate.
+    """
+    if spec.id_column not in frame.columns:
+        raise DataError(f"{source}: the history is joined on '{spec.id_column}', which this table lacks; give the table its id column.")
+    clash = [c for c in spec.aggregate_columns() if c in frame.columns]
+    if clash:
+        raise DataError(f"{source}: column '{clash[0]}' is named like a history aggregate; rename it (the '__' names are hotleads' own).")
+    ids = frame[spec.id_column].astype(str).str.strip().to_numpy(dtype=object)
+    summary = aggregate(history.window(ids, spec.months))
+    summary.index = frame.index
+    joined = pd.concat([frame, summary], axis=1)
+    joined.attrs = frame.attrs  # the file lines of each row, for messages
+    return joined
+
+
+def attach(
+    frame: pd.DataFrame,
+    path: str | Path,
+    *,
+    source: str = "table",
+    id_column: str | None = None,
+    as_of: str | None = None,
+    months: int | None = None,
+) -> tuple[pd.DataFrame, HistorySpec]:
+    """Training: read the history at ``path``, join its aggregates to ``frame``: (joined frame, the model's spec).
+
+    The id column is ``id_column`` or the history's first column; every other column but
+    ``month`` is a channel; each history id must be a company of ``frame``; the window is
+    ``months`` (default 24) months up to ``as_of`` (default: the latest month).
+
+    Raises
+    ------
+    DataError
+        The history or the join fails a check (see :func:`read_history`, :func:`with_history`).
+    ParameterError
+        ``as_of`` or ``months`` is not usable.
+    """
+    if months is not None:
+        check_months(months)
+    history = read_history(path, id_column=id_column, companies=frame, companies_source=source, as_of=as_of)
+    spec = HistorySpec(history.id_column, history.channels, months or DEFAULT_MONTHS, history.as_of_text)
+    return with_history(frame, history, spec, source=source), spec
+
+
+def for_scoring(spec: HistorySpec | None, path: str | Path | None, *, as_of: str | None = None, months: int | None = None) -> History | None:
+    """Scoring: the history a model needs, read with its id column and channels (None for a model without one).
+
+    ``as_of`` defaults to the latest month of this history. History rows of companies not being
+    scored are not used: a weekly re-scoring often scores a subset of the CRM.
+
+    Raises
+    ------
+    ParameterError
+        A model trained with a history gets none, or one without gets one (or ``--as-of``,
+        ``--months``), or ``months`` differs from the model's.
+    DataError
+        The history fails a check of :func:`read_history`.
+    """
+    if spec is None:
+        given = [option for option, value in (("--history", path), ("--as-of", as_of), ("--months", months)) if value is not None]
+        if given:
+            raise ParameterError(f"{given[0]}: this model was trained without a monthly history; leave out {', '.join(given)}.")
+        return None
+    if path is None:
+        raise ParameterError(
+            f"--history: this model was trained with a monthly history ({', '.join(spec.channels)} over {spec.months} months); "
+            "pass --history HISTORY.csv (companies without rows in it are scored from their own columns)."
+        )
+    if months is not None and months != spec.months:
+        raise ParameterError(f"--months: the model reads {spec.months} months of history; leave out --months or give {spec.months}.")
+    check_as_of(as_of)
+    return read_history(path, id_column=spec.id_column, as_of=as_of, channels=spec.channels)

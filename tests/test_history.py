@@ -1,0 +1,289 @@
+"""Monthly histories (hotleads.history): reading and checking, the aligned window, the aggregates, and
+``train/predict/evaluate --history`` end to end on small hand-made tables."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from hotleads.cli import app
+from hotleads.exceptions import DataError, DataWarning, ParameterError
+from hotleads.history import (
+    HistorySpec,
+    aggregate,
+    attach,
+    check_as_of,
+    for_scoring,
+    month_number,
+    month_text,
+    months_since_observed,
+    read_history,
+    with_history,
+)
+
+HISTORY = """company_id,month,job_postings,headcount
+A,2024-10,1,10
+A,2024-11,2,11
+A,2024-12,4,
+A,2025-01,8,14
+B,2024-12,5,50
+C,2024-06,0,3
+"""
+
+
+def write(tmp_path: Path, name: str, text: str) -> Path:
+    path = tmp_path / name
+    path.write_text(text)
+    return path
+
+
+@pytest.fixture
+def history_file(tmp_path: Path) -> Path:
+    return write(tmp_path, "history.csv", HISTORY)
+
+
+# ---------------------------------------------------------------- months
+
+
+def test_months_round_trip_and_full_dates_count_as_their_month() -> None:
+    assert month_number("2025-01") == 2025 * 12
+    assert month_number("2025-01-31") == month_number("2025-01")
+    assert month_text(month_number("1999-12")) == "1999-12"
+    for bad in ("2025-13", "2025/01", "Jan 2025", "", "2025"):
+        assert month_number(bad) is None
+    with pytest.raises(ParameterError, match=r"^--as-of must be a month, YYYY-MM \(e.g. 2025-01\); got '2025-1x'\.$"):
+        check_as_of("2025-1x")
+
+
+# ---------------------------------------------------------------- reading and checking
+
+
+def test_read_history_types_every_column(history_file: Path) -> None:
+    history = read_history(history_file, companies=pd.DataFrame({"company_id": list("ABCD")}))
+    assert history.id_column == "company_id" and history.channels == ("job_postings", "headcount")
+    assert history.as_of_text == "2025-01"  # the latest month
+    assert history.values.shape == (6, 2) and np.isnan(history.values[2, 1])  # a blank cell is unobserved
+    assert list(history.ids) == list("AAAABC")
+
+
+def test_every_problem_is_reported_at_once_with_its_lines(tmp_path: Path) -> None:
+    bad = write(
+        tmp_path,
+        "bad.csv",
+        "company_id,month,job_postings\nA,2024-10,1\nA,2024-10,2\nA,2024-13,4\nZ,2025-01,8\n,2024-12,5\nB,2025-03,abc\n",
+    )
+    with pytest.raises(DataError) as caught, pytest.warns(DataWarning, match=r"1 company of the history is not in the company table \('Z' at line 5\)"):
+        read_history(bad, companies=pd.DataFrame({"company_id": ["A", "B"]}), as_of="2025-01")
+    message = str(caught.value)
+    assert message.startswith(f"{bad}: ")
+    for part in (
+        "'company_id' is blank (line 6)",
+        "'month' is not a month, YYYY-MM, ('2024-13' at line 4)",
+        "after the reference month 2025-01 ('2025-03' at line 7)",
+        "'job_postings' is not a number ('abc' at line 7)",
+        "(company_id, month) pairs repeat (line 2, line 3)",
+    ):
+        assert part in message, part
+    assert "\n" not in message
+
+
+def test_history_companies_outside_the_company_table_are_warned_about_unless_none_is_in_it(history_file: Path) -> None:
+    with pytest.warns(
+        DataWarning, match=r"history.csv: 2 companies of the history are not in train.csv \('B' at line 6, 'C' at line 7\); their rows are not used\.$"
+    ):
+        history = read_history(history_file, companies=pd.DataFrame({"company_id": ["A"]}), companies_source="train.csv")
+    assert len(history.ids) == 6  # read; the window of the company table's companies never uses them
+    with pytest.raises(
+        DataError, match=r"'company_id' has no id of a company in train.csv \('A' at line 2, 'B' at line 6, 'C' at line 7\); is it the history of another table"
+    ):
+        read_history(history_file, companies=pd.DataFrame({"company_id": ["X", "Y"]}), companies_source="train.csv")
+
+
+def test_an_id_column_the_company_table_lacks_is_named(history_file: Path) -> None:
+    with pytest.raises(DataError, match=r"its id column 'company_id' is not a column of companies.csv; name the history's first column"):
+        read_history(history_file, companies=pd.DataFrame({"lead_id": ["A"]}), companies_source="companies.csv")
+
+
+def test_the_id_and_month_columns_and_a_channel_are_required(tmp_path: Path) -> None:
+    no_month = write(tmp_path, "a.csv", "company_id,period,job_postings\nA,2024-10,1\n")
+    with pytest.raises(DataError, match=r"needs the columns 'company_id' .* and 'month' \(YYYY-MM\); 'month' missing among company_id, period, job_postings"):
+        read_history(no_month)
+    no_channel = write(tmp_path, "b.csv", "company_id,month\nA,2024-10\n")
+    with pytest.raises(DataError, match="at least one numeric column besides 'company_id' and 'month'"):
+        read_history(no_channel)
+    with pytest.raises(DataError, match=r"the model reads the history columns job_postings, funding_raised; funding_raised missing"):
+        read_history(write(tmp_path, "c.csv", "company_id,month,job_postings\nA,2024-10,1\n"), channels=("job_postings", "funding_raised"))
+
+
+def test_formatted_numbers_and_parquet_read_alike(tmp_path: Path, history_file: Path) -> None:
+    formatted = write(tmp_path, "f.csv", 'company_id,month,funding_raised\nA,2024-10,"1,500,000"\nA,2024-11,0\n')
+    assert read_history(formatted).values[:, 0].tolist() == [1_500_000.0, 0.0]
+    parquet = tmp_path / "h.parquet"
+    pd.read_csv(history_file).to_parquet(parquet)
+    np.testing.assert_array_equal(read_history(parquet).values, read_history(history_file).values)
+
+
+# ---------------------------------------------------------------- the window
+
+
+def test_the_window_aligns_each_company_to_the_reference_month(history_file: Path) -> None:
+    history = read_history(history_file)
+    window = history.window(np.array(["A", "B", "C", "D"]), 6)  # 2024-08 .. 2025-01
+    assert window.values.shape == (4, 6, 2)
+    np.testing.assert_array_equal(window.values[0, :, 0], [np.nan, np.nan, 1, 2, 4, 8])
+    np.testing.assert_array_equal(window.values[1, :, 1], [np.nan] * 4 + [50, np.nan])
+    assert not window.observed[2].any()  # C's only month (2024-06) is before the window
+    assert not window.observed[3].any()  # D has no history: all unobserved, scored from its own columns
+    # an earlier reference month moves the window: B's 2024-12 is then the last step
+    before = history_file.with_name("before.csv")
+    before.write_text("".join(line for line in HISTORY.splitlines(keepends=True) if "2025-01" not in line))
+    earlier = read_history(before, as_of="2024-12").window(np.array(["B"]), 3)
+    assert earlier.values[0, -1, 0] == 5
+
+
+def test_months_since_observed_is_grud_delta() -> None:
+    observed = np.array([[True, False, False, True, True]])[:, :, None]
+    np.testing.assert_array_equal(months_since_observed(observed)[0, :, 0], [0, 1, 2, 3, 1])
+
+
+def test_aggregates_by_hand(history_file: Path) -> None:
+    window = read_history(history_file).window(np.array(["A", "B", "D"]), 6)
+    table = aggregate(window)
+    a, b, d = (table.iloc[i] for i in range(3))
+    assert a["job_postings__last"] == 8 and a["job_postings__mean"] == pytest.approx(15 / 4)
+    steps = np.array([2, 3, 4, 5.0])
+    expected_slope = np.polyfit(steps, [1, 2, 4, 8], 1)[0]
+    assert a["job_postings__slope"] == pytest.approx(expected_slope)
+    assert a["job_postings__max_rise"] == 4
+    assert a["job_postings__last3_vs_prior3"] == pytest.approx((2 + 4 + 8) / 3 / 1)
+    assert a["headcount__max_rise"] == 3  # 11 -> (unobserved) -> 14: the rise between observed months
+    assert a["job_postings__months_since_nonzero"] == 0
+    assert b["job_postings__months_since_nonzero"] == 1 and np.isnan(b["job_postings__slope"])  # one observation: no trend
+    assert d.isna().all()  # no history: every aggregate unknown
+    assert list(table.columns) == HistorySpec("company_id", ("job_postings", "headcount")).aggregate_columns()
+
+
+def test_all_zero_months_are_long_ago_not_unknown() -> None:
+    from hotleads.history import Window
+
+    values = np.zeros((1, 4, 1), dtype=np.float32)
+    window = Window(values, np.ones_like(values, dtype=bool), np.zeros_like(values), ("funding_raised",))
+    assert aggregate(window)["funding_raised__months_since_nonzero"].iloc[0] == 4
+
+
+# ---------------------------------------------------------------- joining
+
+
+def test_attach_joins_aggregates_and_keeps_row_locations(history_file: Path) -> None:
+    frame = pd.DataFrame({"company_id": ["B", "A", "D", "C"], "size": [1, 2, 3, 4]})
+    frame.attrs["marker"] = "kept"
+    joined, spec = attach(frame, history_file, months=6)
+    assert spec == HistorySpec("company_id", ("job_postings", "headcount"), 6, "2025-01")
+    assert list(joined.columns[:2]) == ["company_id", "size"] and joined.attrs["marker"] == "kept"
+    assert joined["job_postings__last"].tolist()[:2] == [5, 8] and np.isnan(joined["job_postings__last"].iloc[2])
+
+
+def test_a_company_column_named_like_an_aggregate_is_refused(history_file: Path) -> None:
+    frame = pd.DataFrame({"company_id": ["A", "B", "C"], "job_postings__mean": [1.0, 2.0, 3.0]})
+    with pytest.raises(DataError, match="column 'job_postings__mean' is named like a history aggregate"):
+        attach(frame, history_file)
+
+
+def test_scoring_needs_the_history_a_model_was_trained_with(history_file: Path) -> None:
+    spec = HistorySpec("company_id", ("job_postings",), 6, "2025-01")
+    with pytest.raises(ParameterError, match=r"^--history: this model was trained with a monthly history \(job_postings over 6 months\)"):
+        for_scoring(spec, None)
+    with pytest.raises(ParameterError, match=r"^--history: this model was trained without a monthly history; leave out --history\.$"):
+        for_scoring(None, history_file)
+    with pytest.raises(ParameterError, match=r"^--as-of: this model was trained without"):
+        for_scoring(None, None, as_of="2025-01")
+    with pytest.raises(ParameterError, match="the model reads 6 months of history"):
+        for_scoring(spec, history_file, months=12)
+    scoring = for_scoring(spec, history_file)
+    assert scoring.channels == ("job_postings",)  # only the model's channels
+    unknown_company = with_history(pd.DataFrame({"company_id": ["NEW"]}), scoring, spec)
+    assert np.isnan(unknown_company["job_postings__last"].iloc[0])  # scoring other companies than the history's is fine
+
+
+# ---------------------------------------------------------------- the command line
+
+
+def _tables(tmp_path: Path, n: int = 400, seed: int = 0) -> tuple[Path, Path]:
+    """Companies whose label is a rise in job postings over the last months: visible only through the history."""
+    rng = np.random.default_rng(seed)
+    ids = [f"C{i:04d}" for i in range(n)]
+    rising = rng.random(n) < 0.3
+    label = np.where(rng.random(n) < 0.9, rising, ~rising).astype(int)
+    companies = pd.DataFrame({"company_id": ids, "employees": rng.integers(5, 500, n), "is_hot_lead": label})
+    rows = []
+    for i, company in enumerate(ids):
+        if i % 10 == 0:
+            continue  # a tenth without history
+        base = rng.uniform(2, 10)
+        for m in range(12):
+            level = base * (1.3 ** (m - 6) if rising[i] and m > 6 else 1.0)
+            rows.append((company, f"{2024 + (m + 1) // 12}-{(m + 1) % 12 + 1:02d}", rng.poisson(level)))
+    history = pd.DataFrame(rows, columns=["company_id", "month", "job_postings"])
+    companies.to_csv(tmp_path / "companies.csv", index=False)
+    history.to_csv(tmp_path / "history.csv", index=False)
+    return tmp_path / "companies.csv", tmp_path / "history.csv"
+
+
+def test_train_predict_evaluate_with_a_history(tmp_path: Path) -> None:
+    companies, history = _tables(tmp_path)
+    runner = CliRunner()
+    model = tmp_path / "model"
+    trained = runner.invoke(app, ["train", str(companies), "--out", str(model), "--history", str(history), "--models", "gbdt", "--months", "12", "-q"])
+    assert trained.exit_code == 0, trained.output
+    predictor = json.loads((model / "predictor.json").read_text())
+    assert predictor["history"] == {"id_column": "company_id", "channels": ["job_postings"], "months": 12, "as_of": "2025-01"}
+    evidence = json.loads((model / "evidence.json").read_text())
+    assert evidence["training"]["history"]["path"] == str(history) and len(evidence["training"]["history"]["sha256"]) == 64
+    assert evidence["leaderboard"][0]["f1"] > 0.75  # the rise is learnable from the aggregates alone
+
+    out = tmp_path / "submission.csv"
+    scored = runner.invoke(app, ["predict", str(model), str(companies), "--out", str(out), "--history", str(history), "--top", "1"])
+    assert scored.exit_code == 0, scored.output
+    assert "Job postings, " in scored.stdout  # reasons name the aggregates in words
+    assert len(pd.read_csv(out)) == 400
+
+    metrics = runner.invoke(app, ["evaluate", str(model), str(companies), "--history", str(history), "--json"])
+    assert metrics.exit_code == 0, metrics.output
+    assert json.loads(metrics.stdout)["metrics"]["f1"] > 0.75
+
+    missing = runner.invoke(app, ["predict", str(model), str(companies), "--out", str(tmp_path / "x.csv")])
+    assert missing.exit_code == 2 and missing.stderr.startswith("error: --history: this model was trained with a monthly history")
+    assert not (tmp_path / "x.csv").exists()
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (["--as-of", "2025-01"], "error: --as-of applies to a monthly history; add --history HISTORY.csv, or leave out --as-of."),
+        (["--months", "12"], "error: --months applies to a monthly history; add --history HISTORY.csv, or leave out --months."),
+        (["--history", "H", "--as-of", "Jan"], "error: --as-of must be a month, YYYY-MM (e.g. 2025-01); got 'Jan'."),
+        (["--history", "H", "--months", "1"], "error: --months must be between 2 and 600 (the months of history each company is read over); got 1."),
+    ],
+)
+def test_bad_history_options_are_one_error_line_and_write_nothing(tmp_path: Path, extra: list[str], message: str) -> None:
+    companies, history = _tables(tmp_path, n=60)
+    extra = [str(history) if e == "H" else e for e in extra]
+    result = CliRunner().invoke(app, ["train", str(companies), "--out", str(tmp_path / "model"), "-q", *extra])
+    assert result.exit_code == 2
+    assert result.stderr.splitlines() == [message]
+    assert not (tmp_path / "model").exists()
+
+
+def test_a_bad_history_file_is_one_error_line(tmp_path: Path) -> None:
+    companies, _ = _tables(tmp_path, n=60)
+    bad = write(tmp_path, "bad.csv", "company_id,month,job_postings\nC0001,2024-13,1\n,2024-10,2\n")
+    result = CliRunner().invoke(app, ["train", str(companies), "--out", str(tmp_path / "model"), "--history", str(bad), "-q"])
+    assert result.exit_code == 2
+    [line] = result.stderr.splitlines()
+    assert line.startswith(f"error: {bad}: ") and "('2024-13' at line 2)" in line and "is blank (line 3)" in line
+    assert not (tmp_path / "model").exists()
