@@ -182,7 +182,8 @@ def test_all_zero_months_are_long_ago_not_unknown() -> None:
 def test_attach_joins_aggregates_and_keeps_row_locations(history_file: Path) -> None:
     frame = pd.DataFrame({"company_id": ["B", "A", "D", "C"], "size": [1, 2, 3, 4]})
     frame.attrs["marker"] = "kept"
-    joined, spec = attach(frame, history_file, months=6)
+    joined, spec, windows = attach(frame, history_file, months=6)
+    assert windows.shape == (4, 6, 2) and windows[1, -1, 0] == 8  # A's last month, in the frame's row order
     assert spec == HistorySpec("company_id", ("job_postings", "headcount"), 6, "2025-01")
     assert list(joined.columns[:2]) == ["company_id", "size"] and joined.attrs["marker"] == "kept"
     assert joined["job_postings__last"].tolist()[:2] == [5, 8] and np.isnan(joined["job_postings__last"].iloc[2])
@@ -206,7 +207,8 @@ def test_scoring_needs_the_history_a_model_was_trained_with(history_file: Path) 
         for_scoring(spec, history_file, months=12)
     scoring = for_scoring(spec, history_file)
     assert scoring.channels == ("job_postings",)  # only the model's channels
-    unknown_company = with_history(pd.DataFrame({"company_id": ["NEW"]}), scoring, spec)
+    unknown_company, window = with_history(pd.DataFrame({"company_id": ["NEW"]}), scoring, spec)
+    assert window.shape == (1, 6, 1) and np.isnan(window).all()
     assert np.isnan(unknown_company["job_postings__last"].iloc[0])  # scoring other companies than the history's is fine
 
 

@@ -22,7 +22,7 @@ import numpy as np
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
-from .base import LeadClassifier
+from .base import LeadClassifier, positive_proba
 from .folds import stratified_folds
 from .metrics import logit, sigmoid
 from .registry import MODELS, check_params, make_model, model_class
@@ -113,18 +113,31 @@ class BaggedClassifier(LeadClassifier):
         threads = {} if self.n_jobs is None else {"n_jobs": self.n_jobs}
         return make_model(self.model, categorical_features=self.categorical_features_, random_state=seed, **(self.params or {}), **threads)
 
+    @property
+    def reads_sequences(self) -> bool:
+        """Whether the fold models read monthly windows (then ``predict_proba`` needs ``sequences``)."""
+        return any(getattr(estimator, "reads_sequences", False) for estimator in getattr(self, "estimators_", []))
+
+    def predict_proba(self, X, *, sequences: np.ndarray | None = None) -> np.ndarray:
+        """Probabilities ``(n, 2)``: the fold models' mean in log-odds; ``sequences (n, T, C)`` for fold models that read them."""
+        self._sequences = sequences
+        try:
+            return super().predict_proba(X)
+        finally:
+            del self._sequences
+
     def _predict_proba(self, X):
-        positive = sigmoid(np.mean([logit(p) for p in self.fold_probas(X)], axis=0))
+        positive = sigmoid(np.mean([logit(p) for p in self.fold_probas(X, sequences=self._sequences)], axis=0))
         return np.column_stack([1.0 - positive, positive])
 
-    def fold_probas(self, X: np.ndarray) -> list[np.ndarray]:
+    def fold_probas(self, X: np.ndarray, *, sequences: np.ndarray | None = None) -> list[np.ndarray]:
         """Each fold model's positive-class probability on ``X (n, n_features_in_)``: k arrays of shape (n,)."""
         check_is_fitted(self)
         probas = []
         for estimator, columns in zip(self.estimators_, self.columns_, strict=True):
             if self.n_jobs is not None and estimator.get_params().get("n_jobs") != self.n_jobs:
                 estimator.set_params(n_jobs=self.n_jobs)
-            probas.append(estimator.predict_proba(X if columns is None else X[:, columns])[:, 1])
+            probas.append(positive_proba(estimator, X if columns is None else X[:, columns], sequences=sequences))
         return probas
 
     def save(self, directory, stem: str) -> dict:

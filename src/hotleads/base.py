@@ -215,6 +215,16 @@ def library_versions(*extra: str) -> dict[str, str]:
 # --------------------------------------------------------------------------- the base class
 
 
+def positive_proba(estimator, X: np.ndarray, *, sequences: np.ndarray | None = None) -> np.ndarray:
+    """``estimator``'s hot-lead probability on ``X (n, d)``, shape (n,); ``sequences (n, T, C)`` go only to a model that reads them.
+
+    A neural model fitted with monthly windows (``reads_sequences``) needs them; the others read X alone.
+    """
+    if getattr(estimator, "reads_sequences", False):
+        return estimator.predict_proba(X, sequences=sequences)[:, 1]
+    return estimator.predict_proba(X)[:, 1]
+
+
 class LeadClassifier(ClassifierMixin, BaseEstimator):
     """Base class of the hotleads classifiers: binary, NaN-tolerant, saved without pickle.
 

@@ -826,9 +826,10 @@ def evaluate(
         model = bundle.load(model_dir, device=device)
         monthly = for_scoring(model.predictor.history, history, as_of=as_of, months=months)
         frame = read_table(data, **_reading(sep, encoding, sheet))
+        windows = None
         if monthly is not None:
-            frame = with_history(frame, monthly, model.predictor.history, source=str(data))
-        result = scoring.evaluate(model, scoring.score(model.predictor, frame, source=str(data), labelled=True))
+            frame, windows = with_history(frame, monthly, model.predictor.history, source=str(data))
+        result = scoring.evaluate(model, scoring.score(model.predictor, frame, source=str(data), labelled=True, sequences=windows))
     if as_json:
         stdout.print_json(json.dumps(result))
     else:

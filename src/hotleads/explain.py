@@ -96,15 +96,20 @@ def _percentiles(values) -> list[float]:
     return np.percentile(values, _PERCENTILES).tolist() if len(values) else []
 
 
-def contributions(predictor, features: pd.DataFrame, *, matrix: np.ndarray | None = None) -> pd.DataFrame:
+def contributions(predictor, features: pd.DataFrame, *, matrix: np.ndarray | None = None, sequences: np.ndarray | None = None) -> pd.DataFrame:
     """Signed contribution of each source column to each row's score, shape (n_rows, n_columns).
 
     ``matrix`` is ``predictor.preprocessor.transform(features)`` when the caller has it (scoring
-    does): tree SHAP then reads it instead of transforming the rows again.
+    does): tree SHAP then reads it instead of transforming the rows again. ``sequences (n_rows,
+    T, C)``: the rows' monthly windows, for members that read them; they are scored as they are
+    (the reasons name the table's columns, the history's aggregates among them).
     """
     if predictor.explainer.method == "tree-shap":
         return _tree_shap(predictor, features, matrix)
-    parts = [_occlusion(predictor, features.iloc[start : start + CHUNK_ROWS]) for start in range(0, len(features), CHUNK_ROWS)]
+    parts = [
+        _occlusion(predictor, features.iloc[start : start + CHUNK_ROWS], None if sequences is None else sequences[start : start + CHUNK_ROWS])
+        for start in range(0, len(features), CHUNK_ROWS)
+    ]
     return pd.concat(parts) if parts else pd.DataFrame(columns=predictor.schema.features, dtype=float)
 
 
@@ -141,10 +146,11 @@ def source_columns(preprocessor) -> dict[str, list[str]]:
     return sources
 
 
-def _occlusion(predictor, features: pd.DataFrame) -> pd.DataFrame:
+def _occlusion(predictor, features: pd.DataFrame, sequences: np.ndarray | None = None) -> pd.DataFrame:
     columns = predictor.schema.features
     copies = [features] + [_with_reference(features, column, predictor.explainer.reference[column]) for column in columns]
-    logits = _raw_logit(predictor, pd.concat(copies, ignore_index=True)).reshape(len(copies), len(features))
+    tiled = None if sequences is None else np.tile(sequences, (len(copies), 1, 1))  # each copy keeps its rows' windows
+    logits = _raw_logit(predictor, pd.concat(copies, ignore_index=True), tiled).reshape(len(copies), len(features))
     return pd.DataFrame((logits[0] - logits[1:]).T, index=features.index, columns=columns)
 
 
@@ -165,30 +171,33 @@ def _quiet_transform(predictor, features: pd.DataFrame) -> np.ndarray:
         return predictor.preprocessor.transform(features)
 
 
-def _raw_logit(predictor, features: pd.DataFrame) -> np.ndarray:
+def _raw_logit(predictor, features: pd.DataFrame, sequences: np.ndarray | None = None) -> np.ndarray:
     X = _quiet_transform(predictor, features)
-    return logit(predictor.combine(predictor.member_probas(X)))
+    return logit(predictor.combine(predictor.member_probas(X, sequences)))
 
 
-def global_importance(predictor, features: pd.DataFrame, *, seed: int, rows: int = IMPORTANCE_ROWS) -> dict:
-    """Mean absolute contribution per source column on up to ``rows`` rows (sampled with ``seed``)."""
+def global_importance(predictor, features: pd.DataFrame, *, seed: int, rows: int = IMPORTANCE_ROWS, sequences: np.ndarray | None = None) -> dict:
+    """Mean absolute contribution per source column on up to ``rows`` rows (sampled with ``seed``); ``sequences`` as for :func:`contributions`."""
     sample = features.sample(n=min(rows, len(features)), random_state=seed) if len(features) > rows else features
-    values = contributions(predictor, sample).abs().mean().sort_values(ascending=False)
+    windows = None if sequences is None else sequences[features.index.get_indexer(sample.index)]  # the training table's index is unique
+    values = contributions(predictor, sample, sequences=windows).abs().mean().sort_values(ascending=False)
     return {"method": METHODS[predictor.explainer.method], "rows": int(len(sample)), "values": {k: float(v) for k, v in values.items()}}
 
 
-def reasons(predictor, features: pd.DataFrame, contrib: pd.DataFrame | None = None, *, k: int = REASONS) -> pd.DataFrame:
+def reasons(predictor, features: pd.DataFrame, contrib: pd.DataFrame | None = None, *, k: int = REASONS, sequences: np.ndarray | None = None) -> pd.DataFrame:
     """``reason_1..k``: each row's largest contributions in words, strongest first.
 
     Example: ``"Job postings (last 30 days): 18, top 10 % — raises the score"``.
     """
     out = pd.DataFrame("", index=features.index, columns=[f"reason_{i + 1}" for i in range(k)], dtype=object)
-    for position, column, rows, raises in _strongest(predictor, features, contrib, k):
+    for position, column, rows, raises in _strongest(predictor, features, contrib, k, sequences):
         out.iloc[rows, position] = _sentences(predictor, column, features[column].iloc[rows], raises)
     return out
 
 
-def reason_records(predictor, features: pd.DataFrame, contrib: pd.DataFrame | None = None, *, k: int = REASONS) -> list[list[dict]]:
+def reason_records(
+    predictor, features: pd.DataFrame, contrib: pd.DataFrame | None = None, *, k: int = REASONS, sequences: np.ndarray | None = None
+) -> list[list[dict]]:
     """The reasons of :func:`reasons` as records, per row a list of up to ``k``, strongest first.
 
     Each record has ``column``, ``value`` (as the model read it: a number, a category, an ISO
@@ -197,7 +206,7 @@ def reason_records(predictor, features: pd.DataFrame, contrib: pd.DataFrame | No
     service returns beside the lead list's columns).
     """
     records: list[list[dict]] = [[] for _ in range(len(features))]
-    for _, column, rows, raises in _strongest(predictor, features, contrib, k):  # position by position: each row's list stays in order
+    for _, column, rows, raises in _strongest(predictor, features, contrib, k, sequences):  # position by position: each row's list stays in order
         values = features[column].iloc[rows]
         sentences = _sentences(predictor, column, values, raises)
         for row, value, up, words in zip(rows, _plain(values), raises, sentences, strict=True):
@@ -205,10 +214,10 @@ def reason_records(predictor, features: pd.DataFrame, contrib: pd.DataFrame | No
     return records
 
 
-def _strongest(predictor, features: pd.DataFrame, contrib: pd.DataFrame | None, k: int):
+def _strongest(predictor, features: pd.DataFrame, contrib: pd.DataFrame | None, k: int, sequences: np.ndarray | None = None):
     """(position, column, rows, raises) for each reason slot filled: the rows whose ``position``-th largest
     absolute contribution comes from ``column`` (a contribution of zero is no reason) and its sign."""
-    contrib = contributions(predictor, features) if contrib is None else contrib
+    contrib = contributions(predictor, features, sequences=sequences) if contrib is None else contrib
     values = contrib.to_numpy()
     order = np.argsort(-np.abs(values), axis=1, kind="stable")[:, :k]
     for position in range(order.shape[1]):

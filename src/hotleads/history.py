@@ -350,8 +350,10 @@ def _max_rise(values: np.ndarray, observed: np.ndarray) -> np.ndarray:
     return np.nanmax(rises, axis=1).reshape(values.shape[0], values.shape[2])
 
 
-def with_history(frame: pd.DataFrame, history: History, spec: HistorySpec, *, source: str = "table") -> pd.DataFrame:
-    """``frame`` with the aggregate columns of each row's company joined on (a row without history gets NaN).
+def with_history(frame: pd.DataFrame, history: History, spec: HistorySpec, *, source: str = "table") -> tuple[pd.DataFrame, np.ndarray]:
+    """(``frame`` with the aggregate columns of each row's company joined on, each row's window values (n_rows, months, n_channels)).
+
+    A row whose company has no history gets NaN aggregates and an all-NaN window.
 
     Raises
     ------
@@ -364,11 +366,12 @@ def with_history(frame: pd.DataFrame, history: History, spec: HistorySpec, *, so
     if clash:
         raise DataError(f"{source}: column '{clash[0]}' is named like a history aggregate; rename it (the '__' names are hotleads' own).")
     ids = frame[spec.id_column].astype(str).str.strip().to_numpy(dtype=object)
-    summary = aggregate(history.window(ids, spec.months))
+    window = history.window(ids, spec.months)
+    summary = aggregate(window)
     summary.index = frame.index
     joined = pd.concat([frame, summary], axis=1)
     joined.attrs = frame.attrs  # the file lines of each row, for messages
-    return joined
+    return joined, window.values
 
 
 def attach(
@@ -379,8 +382,8 @@ def attach(
     id_column: str | None = None,
     as_of: str | None = None,
     months: int | None = None,
-) -> tuple[pd.DataFrame, HistorySpec]:
-    """Training: read the history at ``path``, join its aggregates to ``frame``: (joined frame, the model's spec).
+) -> tuple[pd.DataFrame, HistorySpec, np.ndarray]:
+    """Training: read the history at ``path`` and join its aggregates to ``frame``: (joined frame, the model's spec, windows (n_rows, months, n_channels)).
 
     The id column is ``id_column`` or the history's first column; every other column but
     ``month`` is a channel; each history id must be a company of ``frame``; the window is
@@ -397,7 +400,8 @@ def attach(
         check_months(months)
     history = read_history(path, id_column=id_column, companies=frame, companies_source=source, as_of=as_of)
     spec = HistorySpec(history.id_column, history.channels, months or DEFAULT_MONTHS, history.as_of_text)
-    return with_history(frame, history, spec, source=source), spec
+    joined, windows = with_history(frame, history, spec, source=source)
+    return joined, spec, windows
 
 
 def for_scoring(spec: HistorySpec | None, path: str | Path | None, *, as_of: str | None = None, months: int | None = None) -> History | None:

@@ -26,6 +26,7 @@ from typing import Any
 
 import numpy as np
 
+from .base import positive_proba
 from .calibration import Calibrator
 from .ensemble import Ensemble
 from .explain import Explainer
@@ -143,9 +144,12 @@ class Predictor:
             return self.name
         return f"{self.name} (calibrated)"
 
-    def member_probas(self, X: np.ndarray) -> dict[str, np.ndarray]:
-        """Each member's hot-lead probability on the preprocessed matrix ``X`` (n_rows, n_features): (n_rows,) each."""
-        return {name: estimator.predict_proba(X)[:, 1] for name, estimator in self.members.items()}
+    def member_probas(self, X: np.ndarray, sequences: np.ndarray | None = None) -> dict[str, np.ndarray]:
+        """Each member's hot-lead probability on the preprocessed matrix ``X`` (n_rows, n_features): (n_rows,) each.
+
+        ``sequences (n_rows, T, C)``: the rows' monthly windows, for members that read them (a model trained with ``--history``).
+        """
+        return {name: positive_proba(estimator, X, sequences=sequences) for name, estimator in self.members.items()}
 
     def combine(self, member_probas: dict[str, np.ndarray]) -> np.ndarray:
         """The members' probabilities combined, before calibration, shape (n_rows,)."""

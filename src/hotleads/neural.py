@@ -17,6 +17,13 @@ allowed, never inf. The estimator makes them network-ready itself: a
 ``QuantileTransformer(output_distribution="normal")`` fitted in ``fit``, and a learned "missing"
 vector per numeric feature in place of NaN.
 
+Monthly histories (one model, two inputs): ``fit(X, y, sequences=W)`` with ``W`` of shape
+``(n, T, C)`` (each company's last ``T`` months of ``C`` channels, NaN where unobserved, as
+:meth:`hotleads.history.History.window` aligns them) adds an encoder of the same kind over the
+months; ``predict_proba`` then needs ``sequences`` too. Each month step reads, per channel, the
+value (signed log1p, standardised on the observed training values, 0 where unobserved), whether it
+was observed and the months since it was last observed (GRU-D's inputs, Che et al. 2018).
+
 Saving writes one safetensors file plus a JSON-able dict (no pickle):
 :meth:`NeuralClassifier.save` and :meth:`NeuralClassifier.load`.
 
@@ -51,6 +58,7 @@ from torch import nn
 from hotleads import neural_params
 from hotleads import nn as hnn
 from hotleads.base import LeadClassifier
+from hotleads.history import months_since_observed
 from hotleads.neural_params import TrainConfig, check_device
 from hotleads.train_loop import predict_logits, resolve_device, torch_session, train
 
@@ -68,6 +76,7 @@ _QUANTILE_NAME = "preprocess.quantiles"
 _REFERENCE_NAME = "preprocess.references"
 _SEEN_PREFIX = "preprocess.seen."
 _MODULE_PREFIX = "module."
+_SEQUENCE_CENTER, _SEQUENCE_SCALE = "sequence.center", "sequence.scale"
 
 
 _ATTRIBUTES_DOC = """Attributes
@@ -81,7 +90,9 @@ history_ : list of dict
 best_epoch_ : int
     The epoch whose weights were kept (the last one without validation rows).
 categorical_features_, numeric_features_ : ndarray of int
-    The column indices of each kind."""
+    The column indices of each kind.
+sequence_shape_ : tuple of int or None
+    ``(months, channels)`` of the ``sequences`` fit read; None when it read none."""
 
 
 def _stored_parameters(signature: inspect.Signature):
@@ -149,8 +160,40 @@ class NeuralClassifier(LeadClassifier):
         seen[codes.astype(np.int64)] = True
         return seen
 
-    def _transform(self, X: np.ndarray) -> tuple[torch.Tensor, torch.Tensor]:
-        """X (n, d) -> x_num (n, n_numeric) float32 with NaN, x_cat (n, n_cat) int64 (0 = missing or unseen)."""
+    def _fit_sequences(self, sequences: np.ndarray | None) -> None:
+        """Per channel, the centre and scale of the observed signed-log1p values (float32, (C,) each)."""
+        self.sequence_shape_ = None if sequences is None else tuple(int(n) for n in sequences.shape[1:])
+        if sequences is None:
+            return
+        values = _signed_log1p(sequences.reshape(-1, sequences.shape[2]))
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # a channel never observed: centre 0, scale 1
+            center, scale = np.nanmean(values, axis=0), np.nanstd(values, axis=0)
+        self.sequence_center_ = np.nan_to_num(center).astype(np.float32)
+        self.sequence_scale_ = np.where(np.isfinite(scale) & (scale > 0), scale, 1.0).astype(np.float32)
+
+    def _sequence_steps(self, sequences: np.ndarray) -> torch.Tensor:
+        """Windows (n, T, C), NaN unobserved -> steps (n, T, 3C): standardised values (0 unobserved), observed mask, months since observed / T."""
+        months, channels = self.sequence_shape_
+        if sequences is None:
+            raise ValueError(
+                f"This {type(self).__name__} was fitted with sequences of {months} months x {channels} channels; pass sequences= to predict_proba."
+            )
+        sequences = np.asarray(sequences, dtype=np.float32)
+        if sequences.shape[1:] != (months, channels):
+            raise ValueError(f"sequences must have shape (n, {months}, {channels}) as in fit; got {sequences.shape}.")
+        observed = ~np.isnan(sequences)
+        values = np.where(observed, (_signed_log1p(sequences) - self.sequence_center_) / self.sequence_scale_, 0.0)
+        since = months_since_observed(observed) / months
+        return torch.from_numpy(np.concatenate([values, observed, since], axis=2).astype(np.float32))
+
+    def _transform(self, X: np.ndarray) -> tuple[torch.Tensor, ...]:
+        """X (n, d) -> x_num (n, n_numeric) float32 with NaN, x_cat (n, n_cat) int64 (0 = missing or unseen)
+        and, for a model fitted with sequences, x_seq (n, T, 3C) from the ``sequences`` being read."""
+        inputs = self._token_inputs(X)
+        return inputs if self.sequence_shape_ is None else (*inputs, self._sequence_steps(self._sequences))
+
+    def _token_inputs(self, X: np.ndarray) -> tuple[torch.Tensor, torch.Tensor]:
         numeric = X[:, self.numeric_features_]
         if self.quantile_transformer_ is not None:
             numeric = self.quantile_transformer_.transform(numeric)
@@ -172,13 +215,21 @@ class NeuralClassifier(LeadClassifier):
     def _n_outputs(self) -> int:
         return 1 if self.loss == "binary" else 2
 
+    def _build_sequence_encoder(self, d_step: int, n_steps: int) -> nn.Module:  # pragma: no cover - abstract
+        raise NotImplementedError
+
     def _build_module(self) -> hnn.TokenNet:
         tokenizer = hnn.FeatureTokenizer(
             n_numeric=len(self.numeric_features_), cat_cardinalities=[len(seen) for seen in self.seen_categories_], d_token=self.d_token
         )
         encoder = self._build_encoder(tokenizer.n_tokens)
-        head = hnn.Head(d_in=encoder.d_out, n_outputs=self._n_outputs(), d_hidden=self.head_hidden, dropout=self.dropout)
-        return hnn.TokenNet(tokenizer=tokenizer, encoder=encoder, head=head)
+        sequence_encoder = None
+        if self.sequence_shape_ is not None:
+            months, channels = self.sequence_shape_
+            sequence_encoder = self._build_sequence_encoder(3 * channels, months)
+        d_in = encoder.d_out + (0 if sequence_encoder is None else sequence_encoder.d_out)
+        head = hnn.Head(d_in=d_in, n_outputs=self._n_outputs(), d_hidden=self.head_hidden, dropout=self.dropout)
+        return hnn.TokenNet(tokenizer=tokenizer, encoder=encoder, head=head, sequence_encoder=sequence_encoder)
 
     def _encoded_class_weight(self) -> str | dict[int, float] | None:
         """``class_weight`` keyed by the encoded classes 0 and 1, as the training loop reads it."""
@@ -198,22 +249,55 @@ class NeuralClassifier(LeadClassifier):
 
     # ------------------------------------------------------------------ fit / predict
 
-    def fit(self, X, y, *, on_epoch: Callable[[dict[str, float]], None] | None = None):
+    @property
+    def reads_sequences(self) -> bool:
+        """Whether ``predict_proba`` needs ``sequences`` (the fit read some)."""
+        return getattr(self, "sequence_shape_", None) is not None
+
+    def fit(self, X, y, *, sequences: np.ndarray | None = None, on_epoch: Callable[[dict[str, float]], None] | None = None):
         """Fit on ``X (n, d)`` (floats, NaN = missing; ``categorical_features`` columns hold codes) and binary ``y (n,)``.
 
-        ``on_epoch``, if given, is called with each epoch's ``history_`` record as the epoch ends
-        (see :func:`hotleads.train_loop.train`); an exception it raises stops the fit and propagates.
+        ``sequences``, if given, are each row's monthly window ``(n, T, C)`` (NaN = unobserved),
+        read by a second encoder (see the module docstring). ``on_epoch``, if given, is called
+        with each epoch's ``history_`` record as the epoch ends (see
+        :func:`hotleads.train_loop.train`); an exception it raises stops the fit and propagates.
+
+        Raises
+        ------
+        ValueError
+            ``sequences`` is not 3-dimensional with one window per row of ``X``.
         """
-        self._on_epoch = on_epoch
+        if sequences is not None:
+            sequences = np.asarray(sequences, dtype=np.float32)
+            if sequences.ndim != 3 or len(sequences) != len(X) or 0 in sequences.shape[1:]:
+                raise ValueError(f"sequences must have shape (n_rows, months, channels) with n_rows = {len(X)}; got {sequences.shape}.")
+        self._on_epoch, self._sequences = on_epoch, sequences
         try:
             return super().fit(X, y)
         finally:
-            del self._on_epoch
+            del self._on_epoch, self._sequences
+
+    def predict_proba(self, X, *, sequences: np.ndarray | None = None) -> np.ndarray:
+        """Probabilities ``(n, 2)``; column 1 is ``classes_[1]``. ``sequences (n, T, C)``: as in fit, when fit read some.
+
+        Raises
+        ------
+        ValueError
+            A model fitted with sequences gets none (or of another shape), or one fitted without gets some.
+        """
+        if sequences is not None and getattr(self, "sequence_shape_", "unfitted") is None:
+            raise ValueError(f"This {type(self).__name__} was fitted without sequences; call predict_proba without them.")
+        self._sequences = sequences
+        try:
+            return super().predict_proba(X)
+        finally:
+            del self._sequences
 
     def _fit(self, X: np.ndarray, y: np.ndarray, seed: int) -> None:
         """Fit preprocessing and network; a stratified ``validation_fraction`` of the rows chooses
         the best epoch (its weights are kept) and stops training early."""
         self._fit_preprocessing(X, seed)
+        self._fit_sequences(self._sequences)
         result = train(self._build_module, self._transform(X), y, self._train_config(seed), on_epoch=self._on_epoch)
         self.module_ = result.module
         self.device_ = str(resolve_device(self.device))
@@ -244,12 +328,15 @@ class NeuralClassifier(LeadClassifier):
             tensors[_REFERENCE_NAME] = torch.from_numpy(self.quantile_transformer_.references_.copy())
         for k, seen in enumerate(self.seen_categories_):
             tensors[f"{_SEEN_PREFIX}{k}"] = torch.from_numpy(seen.astype(np.uint8))
+        if self.sequence_shape_ is not None:
+            tensors[_SEQUENCE_CENTER], tensors[_SEQUENCE_SCALE] = torch.from_numpy(self.sequence_center_), torch.from_numpy(self.sequence_scale_)
         temporary = directory / f".{filename}.tmp"
         safetensors.torch.save_file(tensors, str(temporary))
         os.replace(temporary, directory / filename)
         return self._meta(
             [filename], libraries=("torch",), format_version=FORMAT_VERSION,
             numeric_features=self.numeric_features_.tolist(), best_epoch=int(self.best_epoch_), history=self.history_,
+            sequence_shape=None if self.sequence_shape_ is None else list(self.sequence_shape_),
         )  # fmt: skip
 
     @classmethod
@@ -279,6 +366,10 @@ class NeuralClassifier(LeadClassifier):
         self.quantile_transformer_ = None
         if _QUANTILE_NAME in tensors:
             self.quantile_transformer_ = _restore_quantile_transformer(tensors[_QUANTILE_NAME].numpy(), tensors[_REFERENCE_NAME].numpy())
+        shape = meta.get("sequence_shape")
+        self.sequence_shape_ = None if shape is None else tuple(shape)
+        if shape is not None:
+            self.sequence_center_, self.sequence_scale_ = tensors[_SEQUENCE_CENTER].numpy(), tensors[_SEQUENCE_SCALE].numpy()
         module = self._build_module()
         module.load_state_dict({name.removeprefix(_MODULE_PREFIX): value for name, value in tensors.items() if name.startswith(_MODULE_PREFIX)})
         self.module_ = module.to(device).eval()
@@ -306,6 +397,10 @@ class LSTMClassifier(NeuralClassifier, model="lstm"):
             dropout=self.dropout, pooling=self.pooling, seq_len=n_tokens,
         )  # fmt: skip
 
+    def _build_sequence_encoder(self, d_step: int, n_steps: int) -> nn.Module:
+        # forward in time only, its final state: the latest months weigh as the recurrence carries them
+        return hnn.LSTMEncoder(d_in=d_step, hidden_size=self.hidden_size, n_layers=1, bidirectional=False, dropout=0.0, pooling="last")
+
 
 class CNNClassifier(NeuralClassifier, model="cnn"):
     """Feature tokens read by 1D convolutions along the token axis (:class:`hotleads.nn.CNNEncoder`)."""
@@ -316,6 +411,11 @@ class CNNClassifier(NeuralClassifier, model="cnn"):
             dropout=self.dropout, pooling=self.pooling, seq_len=n_tokens,
         )  # fmt: skip
 
+    def _build_sequence_encoder(self, d_step: int, n_steps: int) -> nn.Module:
+        # flattened, so that the head knows which months a pattern sits in (a recent freeze, a rise since a round)
+        channels = max(8, self.n_channels // 4)
+        return hnn.CNNEncoder(d_in=d_step, n_channels=channels, kernel_size=3, n_layers=2, dropout=self.dropout, pooling="flatten", seq_len=n_steps)
+
 
 class TransformerClassifier(NeuralClassifier, model="transformer"):
     """FT-Transformer: feature tokens read by pre-norm self-attention (:class:`hotleads.nn.TransformerEncoder`)."""
@@ -325,6 +425,23 @@ class TransformerClassifier(NeuralClassifier, model="transformer"):
             d_model=self.d_token, n_heads=self.n_heads, n_layers=self.n_layers, d_ffn=self.d_ffn, dropout=self.dropout,
             pooling=self.pooling,
         )  # fmt: skip
+
+    def _build_sequence_encoder(self, d_step: int, n_steps: int) -> nn.Module:
+        encoder = hnn.TransformerEncoder(d_model=self.d_token, n_heads=self.n_heads, n_layers=1, d_ffn=self.d_ffn, dropout=self.dropout, pooling="cls")
+        return _Sequential(hnn.MonthEmbedding(d_in=d_step, d_model=self.d_token, n_steps=n_steps), encoder)
+
+
+class _Sequential(nn.Sequential):
+    """``nn.Sequential`` whose ``d_out`` is its last module's."""
+
+    @property
+    def d_out(self) -> int:
+        return self[-1].d_out
+
+
+def _signed_log1p(values: np.ndarray) -> np.ndarray:
+    """sign(v) * log1p(|v|): counts and amounts of money on a scale a network can read (NaN stays NaN)."""
+    return np.sign(values) * np.log1p(np.abs(values))
 
 
 NEURAL_MODELS: dict[str, type[NeuralClassifier]] = {"lstm": LSTMClassifier, "cnn": CNNClassifier, "transformer": TransformerClassifier}

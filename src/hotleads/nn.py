@@ -4,9 +4,10 @@ A row of the company table becomes a short sequence of feature tokens
 (FT-Transformer, Gorishniy et al. 2021); an encoder (LSTM, CNN or Transformer)
 pools the sequence into one vector; a head turns that vector into logits.
 
-The encoders take any ``(B, T, d)`` sequence, not only feature tokens: a later
-model can feed monthly time steps and concatenate static features to the
-pooled vector before the head.
+The encoders take any ``(B, T, d)`` sequence, not only feature tokens: with a
+monthly history, a second encoder of the same kind reads the months
+(:class:`TokenNet`'s ``sequence_encoder``) and its vector joins the feature
+tokens' before the head.
 
 Shapes: ``B`` batch, ``T`` sequence length (tokens), ``d`` token width.
 
@@ -41,6 +42,7 @@ __all__ = [
     "FeatureTokenizer",
     "Head",
     "LSTMEncoder",
+    "MonthEmbedding",
     "TokenConv1d",
     "TokenNet",
     "TransformerEncoder",
@@ -353,17 +355,45 @@ class Head(nn.Module):
         return self.layers(x)
 
 
-class TokenNet(nn.Module):
-    """Feature tokens -> encoder -> head: ``(x_num, x_cat) -> (B, n_outputs)`` logits."""
+class MonthEmbedding(nn.Module):
+    """Monthly steps ``(B, T, d_in)`` -> ``(B, T, d_model)``: a linear map plus a learned embedding of each step's position.
 
-    def __init__(self, *, tokenizer: FeatureTokenizer, encoder: nn.Module, head: Head) -> None:
+    Self-attention has no notion of order by itself; the position embedding (as in BERT) tells
+    it which month each step is, counted back from the reference month.
+    """
+
+    def __init__(self, *, d_in: int, d_model: int, n_steps: int) -> None:
+        super().__init__()
+        _check_positive_int("d_in", d_in)
+        _check_positive_int("d_model", d_model)
+        _check_positive_int("n_steps", n_steps)
+        self.linear = nn.Linear(d_in, d_model)
+        self.position = nn.Parameter(_uniform_(torch.empty(1, n_steps, d_model), d_model))
+
+    def forward(self, x: Tensor) -> Tensor:
+        """``(B, T, d_in) -> (B, T, d_model)``."""
+        return self.linear(x) + self.position
+
+
+class TokenNet(nn.Module):
+    """Feature tokens -> encoder -> head: ``(x_num, x_cat[, x_seq]) -> (B, n_outputs)`` logits.
+
+    With a ``sequence_encoder`` (one model, two inputs) the monthly steps ``x_seq (B, T, d_step)``
+    are encoded apart and their vector joins the feature tokens' pooled vector before the head,
+    whose ``d_in`` is then the sum of both encoders' ``d_out``.
+    """
+
+    def __init__(self, *, tokenizer: FeatureTokenizer, encoder: nn.Module, head: Head, sequence_encoder: nn.Module | None = None) -> None:
         super().__init__()
         self.tokenizer = tokenizer
         self.encoder = encoder
         self.head = head
+        self.sequence_encoder = sequence_encoder
 
-    def forward(self, x_num: Tensor, x_cat: Tensor) -> Tensor:
-        """``x_num (B, n_numeric)``, ``x_cat (B, n_categorical)`` -> ``(B, n_outputs)``."""
-        tokens = self.tokenizer(x_num, x_cat)  # (B, T, d)
+    def forward(self, x_num: Tensor, x_cat: Tensor, x_seq: Tensor | None = None) -> Tensor:
+        """``x_num (B, n_numeric)``, ``x_cat (B, n_categorical)``, ``x_seq (B, T, d_step)`` -> ``(B, n_outputs)``."""
+        tokens = self.tokenizer(x_num, x_cat)  # (B, n_tokens, d)
         pooled = self.encoder(tokens)  # (B, d_out)
+        if self.sequence_encoder is not None:
+            pooled = torch.cat([pooled, self.sequence_encoder(x_seq)], dim=1)  # (B, d_out + d_seq)
         return self.head(pooled)  # (B, n_outputs)

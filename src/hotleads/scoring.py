@@ -77,6 +77,7 @@ def score(
     labelled: bool | None = False,
     top_k: int | None = None,
     explain: bool | int = False,
+    sequences: np.ndarray | None = None,
 ) -> ScoredTable:
     """Score a company table once: probabilities, lead scores, ranks, tiers, labels and (optionally) reasons.
 
@@ -96,6 +97,8 @@ def score(
     explain : bool or int
         ``True`` adds ``reason_1..3`` (see :mod:`hotleads.explain`) to every row; ``N`` only to
         the N best-ranked (explaining costs about one prediction per column).
+    sequences : ndarray of shape (n_rows, T, C), optional
+        Each row's monthly window (:func:`hotleads.history.with_history`), for a model trained with a history.
 
     Raises
     ------
@@ -112,8 +115,10 @@ def score(
         prepared = prepare(frame, predictor.schema, source=source, labelled=labelled)
     with stage("preprocessing"):
         matrix = predictor.preprocessor.transform(prepared.features)
+    if sequences is not None and prepared.rows is not None:
+        sequences = sequences[prepared.rows]
     with stage("scoring"):
-        member_probas = predictor.member_probas(matrix)
+        member_probas = predictor.member_probas(matrix, sequences)
         raw = predictor.combine(member_probas)
         proba = predictor.calibrator.transform(raw)
         rank = ranks(proba, raw)
@@ -130,19 +135,21 @@ def score(
         }
     )
     with stage("explanations"):
-        leads = _explained(leads, predictor, prepared.features, matrix, rank, explain)
+        leads = _explained(leads, predictor, prepared.features, matrix, rank, explain, sequences)
     return ScoredTable(source, leads, raw, member_probas, prepared.y, prepared.features, matrix)
 
 
-def _explained(leads: pd.DataFrame, predictor: Predictor, features: pd.DataFrame, matrix: np.ndarray, rank: np.ndarray, explain: bool | int) -> pd.DataFrame:
+def _explained(
+    leads: pd.DataFrame, predictor: Predictor, features: pd.DataFrame, matrix: np.ndarray, rank: np.ndarray, explain: bool | int, sequences: np.ndarray | None
+) -> pd.DataFrame:
     """``leads`` with ``reason_1..3`` for every row (``explain=True``), the ``explain`` best-ranked, or none."""
     if explain is True:
-        contrib = contributions(predictor, features, matrix=matrix)
+        contrib = contributions(predictor, features, matrix=matrix, sequences=sequences)
         return pd.concat([leads, reasons(predictor, features, contrib).reset_index(drop=True)], axis=1)
     if not explain:
         return leads
     best = np.flatnonzero(rank <= explain)
-    contrib = contributions(predictor, features.iloc[best], matrix=matrix[best])
+    contrib = contributions(predictor, features.iloc[best], matrix=matrix[best], sequences=None if sequences is None else sequences[best])
     explained = reasons(predictor, features.iloc[best], contrib).set_axis(best)
     return leads.join(explained).fillna({column: "" for column in explained.columns})
 

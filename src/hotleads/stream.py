@@ -115,7 +115,7 @@ def score_file(
         chunks = _ChunkScorer(predictor, Path(folder), keep_leads=scores is not None, top=top)
         reading = _Reading(data, chunk_rows, read_options or {})
         for chunk in reading.chunks():
-            chunks.add(chunk if history is None else with_history(chunk, history, predictor.history, source=chunk.attrs["source"]))
+            chunks.add(*((chunk, None) if history is None else with_history(chunk, history, predictor.history, source=chunk.attrs["source"])))
             if progress is not None:
                 progress(chunks.rows, reading.done)
         proba = np.concatenate(chunks.proba)
@@ -208,14 +208,15 @@ class _ChunkScorer:
     def rows(self) -> int:
         return self.starts[-1]
 
-    def add(self, chunk: pd.DataFrame) -> None:
+    def add(self, chunk: pd.DataFrame, sequences: np.ndarray | None = None) -> None:
+        """Score ``chunk`` (``sequences``: its rows' monthly windows, for a model trained with a history)."""
         source, start = chunk.attrs["source"], self.rows
         if self.settled is None:
             self.settled = dataclasses.replace(self.predictor, schema=settled_schema(chunk, self.predictor.schema, source=source))
-            scored = score(self.predictor, chunk, source=source, explain=self._explain())
+            scored = score(self.predictor, chunk, source=source, explain=self._explain(), sequences=sequences)
         else:
             check_dates_read_alike(chunk, self.settled.schema, source)
-            scored = score(self.settled, chunk, source=source, explain=self._explain())
+            scored = score(self.settled, chunk, source=source, explain=self._explain(), sequences=sequences)
         leads = scored.leads
         if not has_ids(chunk, self.predictor.schema):
             leads["Id"] += start  # row numbers count across the whole input, as they would in one piece

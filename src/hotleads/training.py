@@ -33,6 +33,7 @@ import numpy as np
 import pandas as pd
 
 from .bagging import BaggedClassifier
+from .base import positive_proba
 from .budget import NEURAL as BUDGET_NEURAL
 from .budget import Budget, spend
 from .calibration import CHOICES as CALIBRATION_CHOICES
@@ -228,12 +229,12 @@ def train_file(
     started = time.perf_counter()
     with stage("read"):
         frame = read_table(path, **(read_options or {}))
-    spec = None
+    spec = windows = None
     if history is not None:
         with stage("history"):
-            frame, spec = attach(frame, history["path"], source=str(path), id_column=schema_options.get("id_column"), as_of=history.get("as_of"),
-                                 months=history.get("months"))  # fmt: skip
-    model = train(frame, options, source=str(path), progress=progress, search=search, started=started, **schema_options)
+            frame, spec, windows = attach(frame, history["path"], source=str(path), id_column=schema_options.get("id_column"),
+                                          as_of=history.get("as_of"), months=history.get("months"))  # fmt: skip
+    model = train(frame, options, source=str(path), progress=progress, search=search, started=started, sequences=windows, **schema_options)
     model.evidence.training.update(path=str(path), sha256=sha256_file(path))
     if spec is not None:
         model.predictor.history = spec
@@ -249,6 +250,7 @@ def train(
     progress: Progress | None = None,
     search: dict | None = None,
     started: float | None = None,
+    sequences: np.ndarray | None = None,
     **schema_options,
 ) -> LeadModel:
     """Validate, preprocess, cross-fit every model, ensemble, calibrate and choose the threshold on OOF output.
@@ -261,7 +263,8 @@ def train(
     With ``options.validation`` the models are fitted once, on the fit rows, and everything after
     them (weights, calibration, threshold, leaderboard, warnings) comes from the validation rows.
     ``options.time_limit`` counts from ``started`` (a :func:`time.perf_counter` value; default:
-    now); its steps are in ``evidence.training["time_limit"]``.
+    now); its steps are in ``evidence.training["time_limit"]``. ``sequences (len(frame), T, C)``:
+    each row's monthly window (:func:`hotleads.history.attach`), read by the neural models.
 
     Raises
     ------
@@ -272,7 +275,7 @@ def train(
     """
     options.check()
     budget = None if options.time_limit is None else Budget(options.time_limit, started or time.perf_counter())
-    inputs = cross_fit_inputs(frame, options, source=source, **schema_options)
+    inputs = cross_fit_inputs(frame, options, source=source, sequences=sequences, **schema_options)
     schema, prepared, preprocessor = inputs.schema, inputs.prepared, inputs.preprocessor
     y, folds = inputs.y[inputs.held_out], inputs.held_out_folds  # every row out of fold, or the validation rows
     with stage("fitting"):
@@ -302,7 +305,7 @@ def train(
         warnings.warn(found["message"], DataWarning, stacklevel=2)
     with stage("explanations"):
         predictor.explainer = fit_explainer(predictor, prepared.features)
-        importance = global_importance(predictor, prepared.features, seed=options.seed)
+        importance = global_importance(predictor, prepared.features, seed=options.seed, sequences=inputs.sequences)
     with stage("profile"):
         profile = profile_table(prepared.features, schema, inputs.y)
     evidence = TrainingEvidence(
@@ -342,7 +345,7 @@ def _spend(budget: Budget, members: dict[str, _Member], inputs: CrossFitInputs, 
 
     def explaining(member: _Member) -> float:
         started = time.perf_counter()
-        member.estimator.predict_proba(sample)
+        positive_proba(member.estimator, sample, sequences=inputs.rows_sequences(slice(0, len(sample))))
         return (time.perf_counter() - started) * copies
 
     seeds, extra = spend(budget, members, fit=fit, bagged=bagged, tune=tune, explaining=explaining)
@@ -523,20 +526,31 @@ class CrossFitInputs:
     held_out: np.ndarray
     held_out_folds: list[Fold]
     fold_columns: list[np.ndarray | None] | None = None
+    sequences: np.ndarray | None = None  # (n_rows, T, C) monthly windows, read by the neural models
 
     def fold_estimator(self, name: str, params: dict, k: int, *, seed: int, **fit_params):
         """Model ``name`` fitted on fold ``k``'s training rows (``fit_params`` go to its ``fit``), and its probabilities on fold ``k``'s held-out rows."""
         train_rows, valid_rows = self.folds[k]
         matrix = self.fold_matrices[k]
         estimator = make_model(name, categorical_features=self.preprocessor.categorical_indices, random_state=seed + k, **params)
-        estimator.fit(matrix[train_rows], self.y[train_rows], **fit_params)
-        return estimator, estimator.predict_proba(matrix[valid_rows])[:, 1]
+        estimator.fit(matrix[train_rows], self.y[train_rows], **fit_params, **self.sequence_params(name, train_rows))
+        return estimator, positive_proba(estimator, matrix[valid_rows], sequences=self.rows_sequences(valid_rows))
+
+    def sequence_params(self, name: str, rows: np.ndarray | slice = slice(None)) -> dict:
+        """``{"sequences": ...}`` of ``rows`` for a neural model when there are monthly windows, else nothing."""
+        return {"sequences": self.sequences[rows]} if self.sequences is not None and name in NEURAL else {}
+
+    def rows_sequences(self, rows: np.ndarray | slice = slice(None)) -> np.ndarray | None:
+        return None if self.sequences is None else self.sequences[rows]
 
 
-def cross_fit_inputs(frame: pd.DataFrame, options: TrainOptions, *, source: str = "table", bagging: bool = True, **schema_options) -> CrossFitInputs:
+def cross_fit_inputs(
+    frame: pd.DataFrame, options: TrainOptions, *, source: str = "table", bagging: bool = True, sequences: np.ndarray | None = None, **schema_options
+) -> CrossFitInputs:
     """Validate and type ``frame``, fit the preprocessing, make the folds (or the validation split) and (``features="auto"``) discover features, nested.
 
     ``bagging=False`` ignores ``options.bagging`` (``hotleads tune`` judges fold models only).
+    ``sequences (len(frame), T, C)``: each row's monthly window, kept for the rows training keeps.
     """
     with stage("typing"):
         schema = infer_schema(frame, source=source, **schema_options)
@@ -553,7 +567,9 @@ def cross_fit_inputs(frame: pd.DataFrame, options: TrainOptions, *, source: str 
             preprocessor, fold_matrices, discovery, columns = discover_features(preprocessor, prepared.features, X, y, folds, options.seed, bagged=bagged)
             X = preprocessor.transform(prepared.features) if options.validation is None else fold_matrices[0]
             fold_columns = columns or fold_columns
-    return CrossFitInputs(schema, prepared, preprocessor, X, y, folds, fold_matrices, discovery, held_out, held_out_folds, fold_columns)
+    if sequences is not None and prepared.rows is not None:
+        sequences = sequences[prepared.rows]
+    return CrossFitInputs(schema, prepared, preprocessor, X, y, folds, fold_matrices, discovery, held_out, held_out_folds, fold_columns, sequences)
 
 
 def _cross_fit_all(inputs: CrossFitInputs, options: TrainOptions, progress: Progress | None) -> dict[str, _Member]:
@@ -635,7 +651,7 @@ def _past(deadline: float) -> Callable[[dict], None]:
 def _refit(name: str, params: dict, inputs: CrossFitInputs, seed: int):
     """Model ``name`` fitted on every row of ``inputs.X``: the one k-fold training saves."""
     categorical = inputs.preprocessor.categorical_indices
-    return make_model(name, categorical_features=categorical, random_state=seed, **params).fit(inputs.X, inputs.y)
+    return make_model(name, categorical_features=categorical, random_state=seed, **params).fit(inputs.X, inputs.y, **inputs.sequence_params(name))
 
 
 def refit_params(fold_estimators: list) -> dict:
