@@ -1,6 +1,6 @@
 """Benchmark hotleads on the public challenge data and on the built-in data; print Markdown tables.
 
-    .venv/bin/python bench/run_bench.py [--models gbdt,lstm] [--only startup,train,unseen,seed-config,formats,builtin,small-tables,tune,tune-speed,serve] [--out bench/results]
+    .venv/bin/python bench/run_bench.py [--models gbdt,lstm] [--only startup,train,unseen,seed-config,formats,builtin,small-tables,histories,tune,tune-speed,serve] [--out bench/results]
 
 Each measurement runs in its own process (``--task``), so peak memory (max RSS) and threads are
 per model. Figures:
@@ -344,8 +344,8 @@ def ensemble_rows(workdir: Path, members: list[str]) -> list[dict]:
     return rows
 
 
-SECTIONS = ("startup", "train", "unseen", "seed-config", "formats", "builtin", "small-tables", "tune", "tune-speed", "serve")
-BUILTIN_ONLY = {"startup", "builtin", "formats", "small-tables"}  # sections that run without the challenge data
+SECTIONS = ("startup", "train", "unseen", "seed-config", "formats", "builtin", "small-tables", "histories", "tune", "tune-speed", "serve")
+BUILTIN_ONLY = {"startup", "builtin", "formats", "small-tables", "histories"}  # sections that run without the challenge data
 
 
 def main() -> None:
@@ -420,6 +420,10 @@ def bench(models: list[str], workdir: Path, *, sections: list[str], builtin_rows
         from small_tables import small_tables_section  # bench/small_tables.py, beside this file
 
         yield "small-tables", {"small_tables": small_tables_section()}
+    if "histories" in sections:
+        from histories import histories_section  # bench/histories.py, beside this file
+
+        yield "histories", {"histories": histories_section()}
     if "tune" in sections:
         yield "tune", {"tune": tune_section(models, workdir)}
     if "tune-speed" in sections:
@@ -611,6 +615,10 @@ def markdown(report: dict) -> str:
         from small_tables import small_tables_markdown
 
         lines += [*small_tables_markdown(report["small_tables"], measured.get("small-tables")), ""]
+    if "histories" in report:
+        from histories import histories_markdown
+
+        lines += [*histories_markdown(report["histories"], measured.get("histories")), ""]
     if "train" in report:
         lines += [
             "### train.csv, 5-fold out-of-fold",
