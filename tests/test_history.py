@@ -258,6 +258,12 @@ def test_train_predict_evaluate_with_a_history(tmp_path: Path) -> None:
     assert metrics.exit_code == 0, metrics.output
     assert json.loads(metrics.stdout)["metrics"]["f1"] > 0.75
 
+    report = tmp_path / "report.html"
+    written = runner.invoke(app, ["report", str(model), str(companies), "--history", str(history), "--out", str(report), "-q"])
+    assert written.exit_code == 0, written.output
+    assert "Monthly history (" in report.read_text() and "the last 12 months up to 2025-01 per company" in report.read_text()
+    assert runner.invoke(app, ["report", str(model), "--out", str(tmp_path / "alone.html"), "-q"]).exit_code == 0  # the model alone needs no history
+
     missing = runner.invoke(app, ["predict", str(model), str(companies), "--out", str(tmp_path / "x.csv")])
     assert missing.exit_code == 2 and missing.stderr.startswith("error: --history: this model was trained with a monthly history")
     assert not (tmp_path / "x.csv").exists()

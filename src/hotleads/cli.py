@@ -809,8 +809,7 @@ def evaluate(
 ) -> None:
     """Metrics of a trained model on labelled data (each member, and the final predictor)."""
     from . import bundle, scoring
-    from .history import for_scoring, with_history
-    from .io import read_table
+    from .history import for_scoring
     from .neural_params import check_device
 
     check_device(device, name="--device")
@@ -825,15 +824,23 @@ def evaluate(
     else:
         model = bundle.load(model_dir, device=device)
         monthly = for_scoring(model.predictor.history, history, as_of=as_of, months=months)
-        frame = read_table(data, **_reading(sep, encoding, sheet))
-        windows = None
-        if monthly is not None:
-            frame, windows = with_history(frame, monthly, model.predictor.history, source=str(data))
-        result = scoring.evaluate(model, scoring.score(model.predictor, frame, source=str(data), labelled=True, sequences=windows))
+        result = scoring.evaluate(model, _score_table(model.predictor, data, monthly, _reading(sep, encoding, sheet), labelled=True))
     if as_json:
         stdout.print_json(json.dumps(result))
     else:
         _print_metrics(result, title=f"{data}")
+
+
+def _score_table(predictor, path: Path, monthly, reading: dict, **options):
+    """Read the table at ``path``, join the monthly history a model trained with one needs, and score it (:func:`hotleads.scoring.score`)."""
+    from .history import with_history
+    from .io import read_table
+    from .scoring import score
+
+    frame, windows = read_table(path, **reading), None
+    if monthly is not None:
+        frame, windows = with_history(frame, monthly, predictor.history, source=str(path))
+    return score(predictor, frame, source=str(path), sequences=windows, **options)
 
 
 @app.command()
@@ -847,21 +854,25 @@ def report(
     encoding: Encoding = None,
     sheet: Sheet = None,
     device: Device = "auto",
+    history: HistoryFile = None,
+    as_of: AsOf = None,
+    months: Months = None,
     quiet: Quiet = False,
 ) -> None:
     """Write a self-contained HTML report: leaderboard, curves, calibration, importance, data and drift."""
     from . import bundle
-    from .io import read_table
+    from .history import for_scoring
     from .neural_params import check_device
     from .report import write_report
-    from .scoring import score
 
     check_device(device, name="--device")
     _check_output("--out", out)
     model = bundle.load(model_dir, device=device)
+    needs_history = data or scoring or history or as_of or months  # the model alone needs none
+    monthly = for_scoring(model.predictor.history, history, as_of=as_of, months=months) if needs_history else None
     reading = _reading(sep, encoding, sheet)
-    checked = score(model.predictor, read_table(data, **reading), source=str(data), labelled=None) if data else None
-    to_score = score(model.predictor, read_table(scoring, **reading), source=str(scoring)) if scoring else None
+    checked = _score_table(model.predictor, data, monthly, reading, labelled=None) if data else None
+    to_score = _score_table(model.predictor, scoring, monthly, reading) if scoring else None
     write_report(model, out, checked, scoring=to_score)
     if not quiet:
         stdout.print(f"wrote {out}")

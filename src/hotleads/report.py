@@ -588,7 +588,22 @@ def _columns_section(ev: ReportData) -> tuple[str, str, str]:
     )
     header = ["column", "role", "how values are read", "missing in training", "note"]
     table = _table(header, [[r["column"], r["role"], r["parse"], _missing(r["missing"]), r["reason"]] for r in rows], text_columns={0, 1, 2, 4})
-    return "columns", "Columns", text + table
+    return "columns", "Columns", text + _history_text(ev.model) + table
+
+
+def _history_text(model: LeadModel) -> str:
+    """What the model reads of a monthly history, if it was trained with one."""
+    spec, trained = model.predictor.history, model.evidence.training.get("history", {})
+    if spec is None:
+        return ""
+    readers = [name for name, estimator in model.predictor.members.items() if getattr(estimator, "reads_sequences", False)]
+    sequence = f" {', '.join(readers)} also read{'s' if len(readers) == 1 else ''} the months themselves." if readers else ""
+    return (
+        f"<p>Monthly history ({_esc(trained.get('path', 'a history table'))}): {_esc(', '.join(spec.channels))}, the last {spec.months} months "
+        f"up to {_esc(spec.as_of)} per company, joined on '{_esc(spec.id_column)}'. Each channel is summarised per company (the "
+        f"<code>CHANNEL__STAT</code> columns below: latest month, mean, trend, largest rise, last 3 months over the 3 before, months since "
+        f"last non-zero).{sequence}</p>"
+    )
 
 
 def _missing(share: float | None) -> str:
