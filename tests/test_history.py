@@ -295,3 +295,75 @@ def test_a_bad_history_file_is_one_error_line(tmp_path: Path) -> None:
     [line] = result.stderr.splitlines()
     assert line.startswith(f"error: {bad}: ") and "('2024-13' at line 2)" in line and "is blank (line 3)" in line
     assert not (tmp_path / "model").exists()
+
+
+# ---------------------------------------------------------------- the scoring service
+
+
+@pytest.fixture(scope="module")
+def history_model(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, Path]:
+    """(model dir, companies.csv, history.csv): gbdt trained with a 12-month history."""
+    folder = tmp_path_factory.mktemp("served")
+    companies, history = _tables(folder, n=300)
+    result = CliRunner().invoke(app, ["train", str(companies), "--out", str(folder / "model"), "--history", str(history), "--models", "gbdt", "-q"])
+    assert result.exit_code == 0, result.output
+    return folder / "model", companies, history
+
+
+def test_the_service_reads_a_history_list_per_company_as_predict_reads_the_file(history_model) -> None:
+    pytest.importorskip("fastapi")
+    from fastapi.testclient import TestClient
+
+    from hotleads.serve import create_app
+
+    model_dir, companies, history = history_model
+    client = TestClient(create_app(model_dir))
+    info = client.get("/v1/model").json()
+    assert info["history"] == {"channels": ["job_postings"], "months": 24, "trained_as_of": "2025-01"}
+    assert not any("__" in column["name"] for column in info["columns"])  # aggregates come from the list, not from fields
+
+    table, months = pd.read_csv(companies).head(20), pd.read_csv(history)
+    body = []
+    for _, row in table.iterrows():
+        mine = months[months["company_id"] == row["company_id"]]
+        body.append({"company_id": row["company_id"], "employees": int(row["employees"]),
+                     "history": [{"month": m, "job_postings": float(v)} for m, v in zip(mine["month"], mine["job_postings"], strict=True)]})  # fmt: skip
+    served = client.post("/v1/score", json=body, params={"as_of": "2025-01"})
+    assert served.status_code == 200, served.text
+    subset = companies.with_name("subset.csv")
+    table.to_csv(subset, index=False)
+    out = subset.with_name("sub.csv")
+    scored = CliRunner().invoke(
+        app, ["predict", str(model_dir), str(subset), "--out", str(out), "--scores", str(subset.with_name("leads.csv")), "--history", str(history)]
+    )
+    assert scored.exit_code == 0, scored.output
+    leads = pd.read_csv(subset.with_name("leads.csv")).set_index("company_id")
+    for result in served.json()["results"]:
+        assert result["probability"] == pytest.approx(leads.loc[result["id"], "probability"], abs=1e-9)
+    assert any("Job postings, " in reason["words"] for result in served.json()["results"] for reason in result["reasons"])
+
+
+def test_a_bad_history_in_a_request_is_a_422_naming_the_field(history_model) -> None:
+    pytest.importorskip("fastapi")
+    from fastapi.testclient import TestClient
+
+    from hotleads.serve import create_app
+
+    client = TestClient(create_app(history_model[0]))
+    company = {"company_id": "X", "employees": 10}
+    cases = [
+        ([company | {"history": [{"month": "2025-13", "job_postings": 1}]}], {}, ["body", 0, "history", 0, "month"]),
+        ([company | {"history": [{"month": "2025-01", "postings": 1}]}], {}, ["body", 0, "history", 0, "postings"]),
+        ([company | {"history": [{"month": "2025-01", "job_postings": "many"}]}], {}, ["body", 0, "history", 0, "job_postings"]),
+        ([company | {"history": [{"month": "2025-01"}, {"month": "2025-01"}]}], {}, ["body", 0, "history", 1, "month"]),
+        ([company | {"history": [{"month": "2025-02"}]}], {"as_of": "2025-01"}, ["body", 0, "history", 0, "month"]),
+        ([company], {"as_of": "Jan 2025"}, ["query", "as_of"]),
+    ]
+    for body, params, loc in cases:
+        response = client.post("/v1/score", json=body, params=params)
+        assert response.status_code == 422, (body, response.text)
+        assert loc in [problem["loc"] for problem in response.json()["detail"]], response.text
+    alone = client.post("/v1/score", json=[company])  # no history: scored from its own fields
+    assert alone.status_code == 200 and 0 <= alone.json()["results"][0]["probability"] <= 1
+    csv = client.post("/v1/score.csv", content=b"company_id,employees\nX,10\n", headers={"Content-Type": "text/csv"})
+    assert csv.status_code == 422 and "POST the companies as JSON to /v1/score" in csv.text

@@ -8,6 +8,9 @@ modelling. Endpoints:
 - ``POST /v1/score``: a JSON list of 1 to ``max_rows`` companies -> per company its id, calibrated
   probability, lead score 0-100, rank in the list, label at the model's threshold, tier and (unless
   ``?reasons=false``) the top reasons as records (:func:`hotleads.explain.reason_records`).
+  A model trained with a monthly history (``train --history``) takes each company's months as a
+  ``history`` list (``[{"month": "2025-01", "job_postings": 12, ...}, ...]``); its window ends at
+  ``?as_of=YYYY-MM`` (default: the latest month in the request).
 - ``POST /v1/score.csv``: a CSV table -> the lead list CSV, byte for byte what ``predict --scores`` writes.
 - ``GET /v1/model``: name, version, members, threshold and its source, training date, and the
   columns the model reads with their roles, types and example values (enough to build a form).
@@ -55,7 +58,19 @@ try:  # the serve extra; a plain install has none of these
     from fastapi.exceptions import RequestValidationError
     from fastapi.responses import JSONResponse, Response
     from fastapi.security import APIKeyHeader
-    from pydantic import AllowInfNan, BaseModel, BeforeValidator, ConfigDict, Field, Strict, TypeAdapter, ValidationError, WithJsonSchema, create_model
+    from pydantic import (
+        AfterValidator,
+        AllowInfNan,
+        BaseModel,
+        BeforeValidator,
+        ConfigDict,
+        Field,
+        Strict,
+        TypeAdapter,
+        ValidationError,
+        WithJsonSchema,
+        create_model,
+    )
     from starlette.concurrency import run_in_threadpool
     from starlette.exceptions import HTTPException as StarletteHTTPException
 except ImportError as exc:
@@ -68,6 +83,7 @@ import pandas as pd
 
 from . import __version__, bundle, scoring
 from .explain import contributions, reason_records
+from .history import History, HistorySpec, aggregate, month_number, month_text
 from .io import RowLocations, read_table
 from .model import Predictor
 from .schema import Schema, is_name_column
@@ -194,9 +210,11 @@ class Column:
 def model_columns(predictor: Predictor) -> list[Column]:
     """The fields a request gives per company: every feature (required, may be null), then the id and name (optional)."""
     schema, reference = predictor.schema, (predictor.explainer.reference if predictor.explainer else {})
+    aggregates = set(predictor.history.aggregate_columns()) if predictor.history else set()  # computed from the history list
     columns = [
         Column(name, schema.role(name), schema.parse_text(name), True, schema.missing.get(name), _example(schema, name, reference.get(name)))
         for name in schema.features
+        if name not in aggregates
     ]
     if schema.id is not None:
         columns.append(Column(schema.id, "id", "text", False, schema.missing.get(schema.id), "example-1"))
@@ -244,11 +262,33 @@ CompanyId = Annotated[str, BeforeValidator(_int_as_text), WithJsonSchema({"anyOf
 _FIELD_TYPES = {"numeric": FiniteNumber | None, "categorical": str | None, "date": str | None, "id": CompanyId | None, "name": str | None}
 
 
-def company_model(columns: list[Column]) -> type[BaseModel]:
+def _month(value: str) -> str:
+    if month_number(value) is None or len(value.strip()) != 7:
+        raise ValueError("a month is written YYYY-MM, e.g. 2025-01")
+    return value.strip()
+
+
+Month = Annotated[str, Strict(), AfterValidator(_month)]
+
+
+def history_month_model(spec: HistorySpec) -> type[BaseModel]:
+    """A pydantic model of one month of a company's history: ``month`` and each channel (a number or null); other fields are refused."""
+    fields: dict[str, Any] = {"month": (Month, Field(..., description="YYYY-MM", examples=[spec.as_of]))}
+    for i, channel in enumerate(spec.channels):
+        fields[f"channel_{i}"] = (
+            FiniteNumber | None,
+            Field(None, alias=channel, title=channel, description=f"{channel} in that month; null or absent when unknown."),
+        )
+    return create_model("HistoryMonth", __config__=ConfigDict(extra="forbid", populate_by_name=False, title="HistoryMonth"), **fields)
+
+
+def company_model(columns: list[Column], history: HistorySpec | None = None) -> type[BaseModel]:
     """A pydantic model of one company: a field per column under its table name (any string), extra fields allowed.
 
     Python field names are ``field_<i>`` (a column may be called ``Revenue ($)`` or ``model_config``);
-    errors and the OpenAPI schema use the column names.
+    errors and the OpenAPI schema use the column names. A model trained with a monthly history
+    adds ``history``, a list of :func:`history_month_model` months (optional: without it the
+    company is scored from its own fields).
     """
     fields: dict[str, Any] = {}
     for i, column in enumerate(columns):
@@ -260,6 +300,9 @@ def company_model(columns: list[Column]) -> type[BaseModel]:
             examples=[column.example],
         )
         fields[f"field_{i}"] = (_FIELD_TYPES[column.role], info)
+    if history is not None:
+        months = f"up to {history.months} months are read, ending at the request's as_of"
+        fields["history_"] = (list[history_month_model(history)] | None, Field(None, alias="history", description=f"The company's monthly history; {months}."))
     config = ConfigDict(extra="allow", populate_by_name=False, title="Company")
     return create_model("Company", __config__=config, **fields)
 
@@ -336,6 +379,12 @@ class Member(BaseModel):
     estimator: str
 
 
+class HistoryInfo(BaseModel):
+    channels: list[str] = Field(description="The numbers each month of a company's history may give.")
+    months: int = Field(description="How many months, ending at the request's as_of, the model reads.")
+    trained_as_of: str = Field(description="The reference month of the training history.")
+
+
 class ModelInfo(BaseModel):
     """``GET /v1/model``: what the service scores with and what it reads."""
 
@@ -352,6 +401,7 @@ class ModelInfo(BaseModel):
     name_column: str | None
     columns: list[ColumnInfo]
     ignored_columns: dict[str, str] = Field(description="Training columns the model does not read, and why.")
+    history: HistoryInfo | None = Field(None, description="Set when the model reads a monthly history per company (the `history` field).")
     max_rows: int
 
 
@@ -387,7 +437,7 @@ class ScoringService:
     def __init__(self, predictor: Predictor, settings: Settings, manifest: dict | None = None) -> None:
         self.predictor, self.settings = predictor, settings
         self.columns = model_columns(predictor)
-        self.company = company_model(self.columns)
+        self.company = company_model(self.columns, predictor.history)
         self._companies = TypeAdapter(list[self.company])
         self._fields = {f"field_{i}": column for i, column in enumerate(self.columns)}
         self._lock = threading.Lock()
@@ -396,14 +446,15 @@ class ScoringService:
 
     # JSON ----------------------------------------------------------------------------------------
 
-    def score_json(self, body: bytes, *, reasons: bool = True) -> dict:
+    def score_json(self, body: bytes, *, reasons: bool = True, as_of: str | None = None) -> dict:
         """``POST /v1/score``: JSON text -> the :class:`Scores` dict.
 
         Raises
         ------
         RequestProblem
             400 malformed JSON; 413 more than ``max_rows`` companies; 422 not a non-empty list of
-            companies, fields of the wrong type or missing, or values the model cannot read.
+            companies, fields of the wrong type or missing, values the model cannot read, or a
+            history with a repeated month or a month after ``as_of``.
         """
         rows = _json(body)
         if not isinstance(rows, list):
@@ -414,7 +465,52 @@ class ScoringService:
         except ValidationError as exc:
             raise RequestProblem(422, _validation_problems(exc.errors(include_url=False), "body"), rows=len(rows)) from None
         frame, ignored = self._frame(companies)
-        return self._score_frame(frame, ignored, reasons=reasons)
+        windows = None
+        if self.predictor.history is not None:
+            frame, windows = self._with_history(frame, companies, as_of)
+        return self._score_frame(frame, ignored, reasons=reasons, sequences=windows)
+
+    def _with_history(self, frame: pd.DataFrame, companies: list[BaseModel], as_of: str | None) -> tuple[pd.DataFrame, np.ndarray]:
+        """``frame`` with each company's history aggregates, and its window (n, months, channels)."""
+        spec, problems = self.predictor.history, []
+        keys, months, values = [], [], []
+        for i, company in enumerate(companies):
+            seen: dict[int, int] = {}
+            for j, record in enumerate(company.history_ or []):
+                month = month_number(record.month)
+                if month in seen:
+                    problems.append(
+                        problem(
+                            ["body", i, "history", j, "month"],
+                            f"{record.month} is given twice (items {seen[month]} and {j}); give each month once",
+                            "value_error",
+                        )
+                    )
+                seen[month] = j
+                keys.append(str(i))
+                months.append(month)
+                values.append([np.nan if (v := getattr(record, f"channel_{c}")) is None else v for c in range(len(spec.channels))])
+        end = month_number(as_of) if as_of is not None else max(months, default=month_number(spec.as_of))
+        for index, month in enumerate(months):
+            if month > end:
+                i = int(keys[index])
+                j = sum(1 for k in keys[:index] if k == keys[index])
+                problems.append(
+                    problem(
+                        ["body", i, "history", j, "month"],
+                        f"{month_text(month)} is after as_of {month_text(end)}; leave it out or ask with a later as_of",
+                        "value_error",
+                    )
+                )
+        if problems:
+            raise RequestProblem(422, problems[:MAX_PROBLEMS], rows=len(companies))
+        matrix = np.asarray(values, dtype=np.float64).reshape(len(values), len(spec.channels))
+        history = History("row", np.asarray(keys, dtype=object), np.asarray(months, dtype=np.int64), matrix, spec.channels, end, "body")
+        window = history.window(np.array([str(i) for i in range(len(companies))], dtype=object), spec.months)
+        summary = aggregate(window)
+        joined = pd.concat([frame, summary], axis=1)
+        joined.attrs = frame.attrs
+        return joined, window.values
 
     def _frame(self, companies: list[BaseModel]) -> tuple[pd.DataFrame, list[str]]:
         """The table predict would read (numbers as float64, the rest as text) and the extra fields ignored."""
@@ -436,11 +532,11 @@ class ScoringService:
         frame.attrs["rows"] = RowLocations("item", first=0)  # messages say "item 3": the fourth company of the list, as in loc
         return frame, ignored
 
-    def _score_frame(self, frame: pd.DataFrame, ignored: list[str], *, reasons: bool) -> dict:
+    def _score_frame(self, frame: pd.DataFrame, ignored: list[str], *, reasons: bool, sequences: np.ndarray | None = None) -> dict:
         with self._lock, _captured() as caught:
             try:
-                scored = scoring.score(self.predictor, frame, source="body", explain=False)
-                contrib = contributions(self.predictor, scored.features, matrix=scored.matrix) if reasons else None
+                scored = scoring.score(self.predictor, frame, source="body", explain=False, sequences=sequences)
+                contrib = contributions(self.predictor, scored.features, matrix=scored.matrix, sequences=sequences) if reasons else None
                 records = reason_records(self.predictor, scored.features, contrib) if reasons else None
             except (DataError, ParameterError) as exc:
                 raise RequestProblem(422, [problem(["body"], str(exc), "data_error")], rows=len(frame)) from None
@@ -467,6 +563,17 @@ class ScoringService:
         RequestProblem
             413 more than ``max_rows`` rows; 422 a body that is no readable table or values the model cannot read.
         """
+        if self.predictor.history is not None:
+            raise RequestProblem(
+                422,
+                [
+                    problem(
+                        ["body"],
+                        "this model reads each company's monthly history, which a CSV table cannot carry; POST the companies as JSON to /v1/score, each with its history list",
+                        "history_needed",
+                    )
+                ],
+            )
         with tempfile.TemporaryDirectory(prefix="hotleads-serve-") as folder:
             path = Path(folder) / "body.csv"
             path.write_bytes(body)
@@ -502,6 +609,8 @@ class ScoringService:
         score fails at start-up, not at the first request. When the typical values do not read back (a date
         layout the example writer does not know), a company with every value missing is the example."""
         typical = {column.name: column.example for column in self.columns}
+        if self.predictor.history is not None:  # the documentation shows the field; a month with unknown values scores like none
+            typical["history"] = [{"month": self.predictor.history.as_of}]
         unknown = {column.name: (column.example if column.role == "id" else None) for column in self.columns if column.required or column.role == "id"}
         problems = []
         for example in (typical, unknown):
@@ -606,6 +715,13 @@ def _model_info(predictor: Predictor, columns: list[Column], manifest: dict | No
             for c in columns
         ],
         "ignored_columns": {name: why for name, why in schema.ignored.items()},
+        "history": None
+        if predictor.history is None
+        else {
+            "channels": list(predictor.history.channels),
+            "months": predictor.history.months,
+            "trained_as_of": predictor.history.as_of,
+        },
         "max_rows": settings.max_rows,
     }
 
@@ -765,6 +881,13 @@ def _replay(body: bytes, receive):
 
 
 ReasonsQuery = Annotated[bool, Query(description="false: skip the explanations (faster).")]
+AsOfQuery = Annotated[
+    str | None,
+    Query(
+        pattern=r"^\d{4}-(0[1-9]|1[0-2])$",
+        description="A model with a monthly history: the month each window ends at, YYYY-MM (default: the latest in the request).",
+    ),
+]
 ERRORS = {
     400: {"model": Problems, "description": "Malformed JSON, or a bad header."},
     401: {"model": Problems, "description": f"No or a wrong key in {API_KEY_HEADER} (when the service has one)."},
@@ -860,10 +983,10 @@ def _add_scoring_routes(app: FastAPI, service: ScoringService, documented_key: l
             }
         },
     )
-    async def score(request: Request, reasons: ReasonsQuery = True) -> Response:
+    async def score(request: Request, reasons: ReasonsQuery = True, as_of: AsOfQuery = None) -> Response:
         """Per company: id, calibrated probability, lead score 0-100, rank, label at the threshold, tier, and reasons."""
         _require_type(request, JSON_TYPES, "a JSON list of companies")
-        result = await run_in_threadpool(service.score_json, await request.body(), reasons=reasons)
+        result = await run_in_threadpool(service.score_json, await request.body(), reasons=reasons, as_of=as_of)
         request.state.rows = result["rows"]
         return JSONText(result)
 
