@@ -315,6 +315,13 @@ def train(
     loss: Annotated[str | None, typer.Option(help="Neural models: binary or categorical.")] = None,
     device: Device = "auto",
     params: Annotated[Path | None, typer.Option(help="best.json of `hotleads tune`: each model's chosen parameters.")] = None,
+    time_column: Annotated[
+        str | None,
+        typer.Option(
+            help="A date column (e.g. when the lead was created): also score each period with models trained on the periods before it "
+            "(expanding window), report that beside the stratified figure, and choose the threshold on it."
+        ),
+    ] = None,
     history: HistoryFile = None,
     as_of: AsOf = None,
     months: Months = None,
@@ -335,6 +342,7 @@ def train(
         validation=validation,
         bagging=bagging,
         time_limit=time_limit,
+        time_column=time_column,
         seed=seed,
         threshold=threshold,
         ensemble=ensemble,
@@ -360,6 +368,8 @@ def train(
             stdout.print(Selection.from_dict(evidence.selection).reason(), markup=False, highlight=False)
         if "time_limit" in evidence.training:
             _print_budget(evidence.training["time_limit"])
+        if "time_ordered" in evidence.training:
+            _print_time_ordered(evidence.training["time_ordered"], evidence.thresholds["f1"], model.oof_metrics())
         _print_thresholds(model)
         stdout.print(f"final: {predictor.label}, threshold {predictor.threshold.value:.4f} ({predictor.threshold.reason()}); saved to {out}")
 
@@ -377,6 +387,18 @@ def _history_options(history: Path | None, as_of: str | None, months: int | None
     if months is not None:
         check_months(months)
     return {"path": history, "as_of": as_of, "months": months}
+
+
+def _print_time_ordered(timed: dict, best: dict, stratified: dict) -> None:
+    """The time-ordered out-of-fold figures beside the stratified ones (each F1 at its own best threshold)."""
+    metrics, periods = timed["metrics"], timed["periods"]
+    stdout.print(
+        f"time-ordered by '{timed['column']}' ({len(periods)} periods from {periods[0]['from']} to {periods[-1]['to']}, {timed['rows']:,} rows, "
+        f"each scored by models trained on the periods before it): F1 {metrics['f1']:.4f}, PR-AUC {metrics['pr_auc']:.4f}; "
+        f"stratified out-of-fold: F1 {best['f1']:.4f}, PR-AUC {stratified['pr_auc']:.4f}.",
+        markup=False,
+        highlight=False,
+    )
 
 
 def _print_budget(spent: dict) -> None:

@@ -31,6 +31,35 @@ def stratified_folds(y, n_splits: int, *, seed: int) -> list[Fold]:
     return list(splitter.split(np.zeros(len(y)), y))
 
 
+def expanding_folds(times, n_splits: int) -> list[Fold]:
+    """Time-ordered folds: the rows with a time, in ``n_splits + 1`` periods of about equal size; fold k
+    trains on periods 0..k and holds out period k + 1 (an expanding window, as
+    :class:`sklearn.model_selection.TimeSeriesSplit` but on a time column, never splitting a moment).
+
+    ``times`` (n_rows,) are comparable values (datetime64, numbers); NaT/NaN rows are in no fold.
+
+    Raises
+    ------
+    ValueError
+        Fewer distinct times than periods.
+
+    Examples
+    --------
+    >>> folds = expanding_folds(np.array([3, 1, 2, 2, 5, 4]), 2)
+    >>> [(sorted(map(int, train)), sorted(map(int, valid))) for train, valid in folds]
+    [([1], [0, 2, 3]), ([0, 1, 2, 3], [4, 5])]
+    """
+    times = np.asarray(times)
+    known = np.flatnonzero(~np.isnat(times) if np.issubdtype(times.dtype, np.datetime64) else ~np.isnan(times.astype(float)))
+    order = known[np.argsort(times[known], kind="stable")]
+    ordered = times[order]
+    if len(np.unique(ordered)) < n_splits + 1:
+        raise ValueError(f"{n_splits + 1} time periods need at least {n_splits + 1} distinct times; there are {len(np.unique(ordered))}.")
+    cuts = [int(np.searchsorted(ordered, ordered[round(len(order) * j / (n_splits + 1))], side="left")) for j in range(1, n_splits + 1)]
+    edges = [0, *cuts, len(order)]  # a moment never straddles two periods: each cut sits where its time begins
+    return [(order[: edges[k + 1]], order[edges[k + 1] : edges[k + 2]]) for k in range(n_splits) if edges[k + 2] > edges[k + 1] > 0]
+
+
 def validation_split(y, share: float, *, seed: int) -> Fold:
     """One shuffled stratified split of the rows of ``y`` (n_rows,): (fit rows, validation rows), each sorted.
 

@@ -106,11 +106,17 @@ class History:
     def as_of_text(self) -> str:
         return month_text(self.as_of)
 
-    def window(self, ids: np.ndarray | pd.Series, months: int) -> Window:
-        """The last ``months`` months up to ``as_of`` of each company of ``ids`` (n_companies,), in that order."""
+    def window(self, ids: np.ndarray | pd.Series, months: int, ends: np.ndarray | None = None) -> Window:
+        """The last ``months`` months up to ``as_of`` of each company of ``ids`` (n_companies,), in that order.
+
+        ``ends`` (n_companies,): each company's own reference month as a month number (``train
+        --time-column``: when the lead was created), at most ``as_of``; its later months are left
+        out. Ids must be unique when ``ends`` is given.
+        """
         ids = np.asarray(ids, dtype=object)
         position = pd.Index(ids).get_indexer(self.ids)  # -1: a company not asked for
-        step = self.months - (self.as_of - months + 1)
+        end = np.full(len(self.ids), self.as_of) if ends is None else np.minimum(np.asarray(ends)[np.maximum(position, 0)], self.as_of)
+        step = self.months - (end - months + 1)
         keep = (position >= 0) & (step >= 0) & (step < months)
         values = np.full((len(ids), months, len(self.channels)), np.nan, dtype=np.float32)
         values[position[keep], step[keep]] = self.values[keep]
@@ -350,10 +356,13 @@ def _max_rise(values: np.ndarray, observed: np.ndarray) -> np.ndarray:
     return np.nanmax(rises, axis=1).reshape(values.shape[0], values.shape[2])
 
 
-def with_history(frame: pd.DataFrame, history: History, spec: HistorySpec, *, source: str = "table") -> tuple[pd.DataFrame, np.ndarray]:
+def with_history(
+    frame: pd.DataFrame, history: History, spec: HistorySpec, *, source: str = "table", ends: np.ndarray | None = None
+) -> tuple[pd.DataFrame, np.ndarray]:
     """(``frame`` with the aggregate columns of each row's company joined on, each row's window values (n_rows, months, n_channels)).
 
-    A row whose company has no history gets NaN aggregates and an all-NaN window.
+    A row whose company has no history gets NaN aggregates and an all-NaN window. ``ends``: each
+    row's own reference month (see :meth:`History.window`).
 
     Raises
     ------
@@ -366,7 +375,7 @@ def with_history(frame: pd.DataFrame, history: History, spec: HistorySpec, *, so
     if clash:
         raise DataError(f"{source}: column '{clash[0]}' is named like a history aggregate; rename it (the '__' names are hotleads' own).")
     ids = frame[spec.id_column].astype(str).str.strip().to_numpy(dtype=object)
-    window = history.window(ids, spec.months)
+    window = history.window(ids, spec.months, ends)
     summary = aggregate(window)
     summary.index = frame.index
     joined = pd.concat([frame, summary], axis=1)
@@ -382,12 +391,14 @@ def attach(
     id_column: str | None = None,
     as_of: str | None = None,
     months: int | None = None,
+    ends: np.ndarray | None = None,
 ) -> tuple[pd.DataFrame, HistorySpec, np.ndarray]:
     """Training: read the history at ``path`` and join its aggregates to ``frame``: (joined frame, the model's spec, windows (n_rows, months, n_channels)).
 
     The id column is ``id_column`` or the history's first column; every other column but
     ``month`` is a channel; each history id must be a company of ``frame``; the window is
-    ``months`` (default 24) months up to ``as_of`` (default: the latest month).
+    ``months`` (default 24) months up to ``as_of`` (default: the latest month), or up to each
+    row's own month of ``ends`` (month numbers, -1 unknown) when that is earlier.
 
     Raises
     ------
@@ -400,7 +411,7 @@ def attach(
         check_months(months)
     history = read_history(path, id_column=id_column, companies=frame, companies_source=source, as_of=as_of)
     spec = HistorySpec(history.id_column, history.channels, months or DEFAULT_MONTHS, history.as_of_text)
-    joined, windows = with_history(frame, history, spec, source=source)
+    joined, windows = with_history(frame, history, spec, source=source, ends=ends)
     return joined, spec, windows
 
 

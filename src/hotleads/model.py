@@ -63,6 +63,17 @@ def held_out_words(validation: float | None) -> str:
     return f"the validation split ({percent(validation)} of the training rows)"
 
 
+def time_ordered_words(column: str) -> str:
+    """The held-out predictions of ``train --time-column``, in words.
+
+    Examples
+    --------
+    >>> time_ordered_words("created_date")
+    "the time-ordered out-of-fold predictions (each period scored by models trained on the periods before it, by 'created_date')"
+    """
+    return f"the time-ordered out-of-fold predictions (each period scored by models trained on the periods before it, by '{column}')"
+
+
 def percent(share: float) -> str:
     """``0.1`` -> ``"10 %"``, ``0.125`` -> ``"12.5 %"``."""
     return f"{share * 100:g} %"
@@ -88,14 +99,16 @@ class Threshold:
     source: ThresholdSource
     objective: str | None = "f1"  # None when set by hand
     validation: float | None = None
+    time_column: str | None = None  # chosen on time-ordered out-of-fold predictions (train --time-column)
 
     def reason(self) -> str:
         """Why this threshold, in words (the command line, the report and the service say it the same way)."""
         if self.source is ThresholdSource.USER:
             return "it was set by hand when the model was trained (--threshold)"
+        on = held_out_words(self.validation) if self.time_column is None else time_ordered_words(self.time_column)
         if self.source is ThresholdSource.OOF_OBJECTIVE:
-            return f"it meets the training objective {self.objective} on {held_out_words(self.validation)}"
-        return f"it gives the highest F1 on {held_out_words(self.validation)}"
+            return f"it meets the training objective {self.objective} on {on}"
+        return f"it gives the highest F1 on {on}"
 
     def chose(self, objective: str) -> bool:
         """Whether ``objective`` (e.g. ``"f1"``, ``"recall>=0.8"``) is the one that set this threshold."""
@@ -104,11 +117,13 @@ class Threshold:
     def to_dict(self) -> dict:
         """JSON-able; ``validation`` only when set, so an out-of-fold threshold is saved as before."""
         data = {"value": float(self.value), "source": self.source.value, "objective": self.objective}
-        return data if self.validation is None else data | {"validation": float(self.validation)}
+        if self.validation is not None:
+            data["validation"] = float(self.validation)
+        return data if self.time_column is None else data | {"time_column": self.time_column}
 
     @classmethod
     def from_dict(cls, data: dict) -> Threshold:
-        return cls(float(data["value"]), ThresholdSource(data["source"]), data["objective"], data.get("validation"))
+        return cls(float(data["value"]), ThresholdSource(data["source"]), data["objective"], data.get("validation"), data.get("time_column"))
 
 
 @dataclass

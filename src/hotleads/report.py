@@ -459,6 +459,15 @@ def _how_chosen(evidence: TrainingEvidence) -> list[str]:
     if spent := evidence.training.get("time_limit"):
         steps = "; ".join(f"{step['step']}: {step['status']}" for step in spent["steps"]) or "nothing more"
         lines.append(f"--time-limit {spent['limit']:g} s (training took {spent['spent']:.0f} s): beyond the cheap models it tried {steps}.")
+    if timed := evidence.training.get("time_ordered"):
+        periods, metrics = timed["periods"], timed["metrics"]
+        members = ", ".join(f"{name} {f1:.4f}" for name, f1 in timed["members"].items())
+        lines.append(
+            f"Time-ordered by '{timed['column']}': {len(periods)} periods from {periods[0]['from']} to {periods[-1]['to']} ({timed['rows']:,} companies), "
+            f"each scored by models trained on the periods before it. F1 {metrics['f1']:.4f} and PR-AUC {metrics['pr_auc']:.4f} there "
+            f"(each model at its best: {members}), against F1 {evidence.thresholds['f1']['f1']:.4f} out of fold above; the threshold was chosen "
+            "on the time-ordered predictions, as the model will score leads that come after its training data."
+        )
     return lines
 
 

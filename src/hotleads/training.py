@@ -31,6 +31,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from sklearn.base import clone
 
 from .bagging import BaggedClassifier
 from .base import positive_proba
@@ -44,12 +45,13 @@ from .ensemble import METHODS, Ensemble, fit_ensemble, nested_oof
 from .exceptions import DataError, DataWarning, HotleadsWarning, ParameterError
 from .explain import IMPORTANCE_ROWS, fit_explainer, global_importance
 from .features import Preprocessor
-from .folds import Fold, out_of_fold, stratified_folds, validation_split
+from .folds import Fold, expanding_folds, out_of_fold, stratified_folds, validation_split
 from .history import attach
 from .io import read_table, sha256_file
-from .metrics import leaderboard, logit, sigmoid
-from .model import LeadModel, Predictor, Threshold, ThresholdSource, TrainingEvidence, held_out_words
+from .metrics import classification_metrics, leaderboard, logit, sigmoid
+from .model import LeadModel, Predictor, Threshold, ThresholdSource, TrainingEvidence, held_out_words, time_ordered_words
 from .neural_params import check_device
+from .parsing import infer_date_format, parse_dates
 from .profile import profile_table
 from .registry import NEURAL, check_params, make_model, param_names, parse_model_names
 from .schema import Prepared, Schema, infer_schema, prepare
@@ -82,7 +84,9 @@ class TrainOptions:
     to :data:`BAG_MAX_ROWS` rows cross-fitted on at least :data:`BAG_MIN_FOLDS` folds (never with
     ``validation``). ``time_limit`` (seconds, from the start of :func:`train_file` or :func:`train`)
     spends the time the models leave on more seeds, a short tuning run and a neural model
-    (:mod:`hotleads.budget`).
+    (:mod:`hotleads.budget`). ``time_column`` (a date or number column) adds time-ordered
+    out-of-fold predictions (an expanding window over ``folds + 1`` periods), reported beside the
+    stratified ones, and the threshold is chosen on them.
     """
 
     models: list[str] = field(default_factory=lambda: [AUTO])
@@ -98,6 +102,7 @@ class TrainOptions:
     validation: float | None = None
     bagging: str = "auto"
     time_limit: float | None = None
+    time_column: str | None = None
 
     @property
     def model_names(self) -> list[str]:
@@ -134,6 +139,8 @@ class TrainOptions:
             raise ParameterError(f"--time-limit must be a positive number of seconds; got {self.time_limit}.")
         if self.bagging not in BAGGING:
             raise ParameterError(f"--bagging must be one of {', '.join(BAGGING)}; got '{self.bagging}'.")
+        if self.time_column is not None and self.validation is not None:
+            raise ParameterError("--time-column validates by periods of time and --validation by one random split; give one of them.")
         if self.bagging == "on" and self.validation is not None:
             raise ParameterError("--bagging on needs the fold models of --folds cross-fitting, and --validation fits one model; give one of them.")
         if self.calibration not in CALIBRATION_CHOICES:
@@ -231,9 +238,10 @@ def train_file(
         frame = read_table(path, **(read_options or {}))
     spec = windows = None
     if history is not None:
+        ends = None if options.time_column is None else _reference_months(frame, options.time_column, str(path))
         with stage("history"):
             frame, spec, windows = attach(frame, history["path"], source=str(path), id_column=schema_options.get("id_column"),
-                                          as_of=history.get("as_of"), months=history.get("months"))  # fmt: skip
+                                          as_of=history.get("as_of"), months=history.get("months"), ends=ends)  # fmt: skip
     model = train(frame, options, source=str(path), progress=progress, search=search, started=started, sequences=windows, **schema_options)
     model.evidence.training.update(path=str(path), sha256=sha256_file(path))
     if spec is not None:
@@ -291,13 +299,17 @@ def train(
         combiner, oof_uncalibrated = _combine(members, y, folds, options)
         calibrator, oof, calibration = choose_calibration(options.calibration, y, oof_uncalibrated, folds)
         thresholds = threshold_table(y, oof, options.objective)
+    timed = None
+    if options.time_column is not None:
+        with stage("time-ordered validation"):
+            timed = time_ordered(inputs, members, combiner, calibrator, options)
     predictor = Predictor(
         schema=schema,
         preprocessor=preprocessor,
         members={name: m.estimator for name, m in members.items()},
         combiner=combiner,
         calibrator=calibrator,
-        threshold=_decide_threshold(options, thresholds),
+        threshold=_decide_threshold(options, thresholds if timed is None else timed.pop("thresholds")),
     )
     with stage("diagnostics"):
         checks = training_checks(prepared.features.iloc[inputs.held_out], schema, y, oof, folds)
@@ -318,7 +330,9 @@ def train(
         leaderboard=_leaderboard(y, tried, predictor, oof),
         thresholds=thresholds,
         calibration={key: value for key, value in calibration.items() if key != "method"},
-        training={"source": source, "rows": int(len(inputs.y)), **checks} | ({} if budget is None else {"time_limit": budget.to_dict()}),
+        training={"source": source, "rows": int(len(inputs.y)), **checks}
+        | ({} if budget is None else {"time_limit": budget.to_dict()})
+        | ({} if timed is None else {"time_ordered": timed}),
         discovery=inputs.discovery,
         profile=profile,
         importance=importance,
@@ -408,13 +422,17 @@ def threshold_table(y: np.ndarray, oof: np.ndarray, objective: str = "f1") -> di
 
 
 def _decide_threshold(options: TrainOptions, thresholds: dict[str, dict]) -> Threshold:
+    """The threshold ``options`` ask for, from ``thresholds`` (:func:`threshold_table` of the held-out or, with ``--time-column``, the time-ordered predictions)."""
     if options.threshold is not None:
         return Threshold(options.threshold, ThresholdSource.USER, None)
     objective = parse_objective(options.objective)
     chosen = thresholds[objective.name]
+    where = {"validation": options.validation, "time_column": options.time_column}
     if not chosen["attainable"]:
         best = thresholds["f1"]
-        on = held_out_words(options.validation).removesuffix(" of the training data")
+        on = (
+            held_out_words(options.validation).removesuffix(" of the training data") if options.time_column is None else time_ordered_words(options.time_column)
+        )
         warnings.warn(
             f"--objective {objective.name}: no threshold reaches it on {on} "
             f"(at the F1-optimal threshold precision is {best['precision']:.3f} and recall {best['recall']:.3f}); "
@@ -422,10 +440,66 @@ def _decide_threshold(options: TrainOptions, thresholds: dict[str, dict]) -> Thr
             ObjectiveWarning,
             stacklevel=3,
         )
-        return Threshold(best["threshold"], ThresholdSource.OOF_F1, "f1", options.validation)
+        return Threshold(best["threshold"], ThresholdSource.OOF_F1, "f1", **where)
     if objective.metric == "f1":
-        return Threshold(chosen["threshold"], ThresholdSource.OOF_F1, "f1", options.validation)
-    return Threshold(chosen["threshold"], ThresholdSource.OOF_OBJECTIVE, objective.name, options.validation)
+        return Threshold(chosen["threshold"], ThresholdSource.OOF_F1, "f1", **where)
+    return Threshold(chosen["threshold"], ThresholdSource.OOF_OBJECTIVE, objective.name, **where)
+
+
+def time_ordered(inputs: CrossFitInputs, members: dict[str, _Member], combiner, calibrator, options: TrainOptions) -> dict:
+    """Out-of-fold predictions of the saved predictor's recipe over time: each period scored by fresh copies of the members
+    fitted on the periods before it (:func:`hotleads.folds.expanding_folds`, ``options.folds`` held-out periods), combined
+    and calibrated as the predictor does. Returns their metrics beside the stratified ones, each member's F1, the periods,
+    and (key ``thresholds``) what each objective would choose on them.
+
+    Raises
+    ------
+    DataError
+        Too few distinct times for the periods, or a training period with one class only.
+    """
+    column, y = options.time_column, inputs.y
+    try:
+        folds = expanding_folds(inputs.times, options.folds)
+    except ValueError as exc:
+        raise DataError(f"--time-column '{column}': {exc} Give fewer --folds or a finer time column.") from None
+    for train_rows, _ in folds:
+        if len(np.unique(y[train_rows])) < 2:
+            raise DataError(f"--time-column '{column}': the earliest period has only one class; give fewer --folds so that it holds both.")
+    rows = np.concatenate([valid for _, valid in folds])
+    member_oof = {}
+    for name, member in members.items():
+
+        def fit_predict(k, train_rows, valid_rows, member=member):
+            recipe = _fold_model(member.estimator)
+            estimator = clone(recipe).set_params(random_state=options.seed + k)
+            reads = {"sequences": inputs.sequences[train_rows]} if getattr(recipe, "reads_sequences", False) else {}
+            estimator.fit(inputs.X[train_rows], y[train_rows], **reads)
+            return positive_proba(estimator, inputs.X[valid_rows], sequences=inputs.rows_sequences(valid_rows))
+
+        member_oof[name] = out_of_fold(folds, fit_predict, len(y))[rows]
+    raw = member_oof[next(iter(member_oof))] if combiner is None else combiner.combine(np.column_stack([member_oof[name] for name in combiner.members]))
+    proba, labels = calibrator.transform(raw), y[rows]
+    thresholds = threshold_table(labels, proba, options.objective)
+    chosen = thresholds[parse_objective(options.objective).name] if thresholds[parse_objective(options.objective).name]["attainable"] else thresholds["f1"]
+    times = inputs.times
+    return {
+        "column": column,
+        "rows": int(len(rows)),
+        "periods": [{"from": _when(times[valid].min()), "to": _when(times[valid].max()), "rows": int(len(valid))} for _, valid in folds],
+        "metrics": classification_metrics(labels, proba, chosen["threshold"]),
+        "members": {name: f1_optimal_threshold(labels, oof)[1] for name, oof in member_oof.items()},
+        "thresholds": thresholds,
+    }
+
+
+def _fold_model(estimator):
+    """The fitted model a member's recipe is cloned from: a bag's first fold model, or the estimator itself."""
+    return estimator.estimators_[0] if isinstance(estimator, BaggedClassifier) else estimator
+
+
+def _when(value) -> str | float:
+    """A period's edge as JSON: an ISO date, or the number."""
+    return str(np.datetime_as_string(value, unit="D")) if isinstance(value, np.datetime64) else float(value)
 
 
 class ObjectiveWarning(HotleadsWarning):
@@ -527,6 +601,7 @@ class CrossFitInputs:
     held_out_folds: list[Fold]
     fold_columns: list[np.ndarray | None] | None = None
     sequences: np.ndarray | None = None  # (n_rows, T, C) monthly windows, read by the neural models
+    times: np.ndarray | None = None  # (n_rows,) the --time-column values (datetime64 or float, NaT/NaN unknown)
 
     def fold_estimator(self, name: str, params: dict, k: int, *, seed: int, **fit_params):
         """Model ``name`` fitted on fold ``k``'s training rows (``fit_params`` go to its ``fit``), and its probabilities on fold ``k``'s held-out rows."""
@@ -569,7 +644,55 @@ def cross_fit_inputs(
             fold_columns = columns or fold_columns
     if sequences is not None and prepared.rows is not None:
         sequences = sequences[prepared.rows]
-    return CrossFitInputs(schema, prepared, preprocessor, X, y, folds, fold_matrices, discovery, held_out, held_out_folds, fold_columns, sequences)
+    times = None if options.time_column is None else time_values(frame, prepared, options.time_column, source)
+    return CrossFitInputs(schema, prepared, preprocessor, X, y, folds, fold_matrices, discovery, held_out, held_out_folds, fold_columns, sequences, times)
+
+
+def time_values(frame: pd.DataFrame, prepared: Prepared, column: str, source: str) -> np.ndarray:
+    """The ``--time-column`` of the rows training keeps: datetime64[ns] (NaT unknown) or float (NaN unknown).
+
+    Raises
+    ------
+    ParameterError
+        The column is not in the table, or holds neither dates nor numbers.
+    """
+    if column not in frame.columns:
+        raise ParameterError(f"--time-column '{column}' is not a column of {source}; its columns are {', '.join(map(str, frame.columns))}.")
+    values = prepared.features[column] if column in prepared.features.columns else _parsed_time(frame[column], column, source)
+    if prepared.rows is not None and column not in prepared.features.columns:
+        values = values.iloc[prepared.rows]
+    if pd.api.types.is_datetime64_any_dtype(values):
+        return values.to_numpy(dtype="datetime64[ns]")
+    if pd.api.types.is_numeric_dtype(values):
+        return values.to_numpy(dtype=float)
+    raise ParameterError(
+        f"--time-column '{column}' is read as {prepared.features[column].dtype} text, not dates or numbers; pass --date {column} if it holds dates."
+    )
+
+
+def _reference_months(frame: pd.DataFrame, column: str, source: str) -> np.ndarray:
+    """Each row's month of ``--time-column`` as a month number (year * 12 + month - 1): no later month of its history
+    reaches its features. A row without a date (or a numeric column) keeps the history's reference month."""
+    if column not in frame.columns:
+        raise ParameterError(f"--time-column '{column}' is not a column of {source}; its columns are {', '.join(map(str, frame.columns))}.")
+    values = _parsed_time(frame[column], column, source)
+    if not pd.api.types.is_datetime64_any_dtype(values):
+        return np.full(len(frame), np.iinfo(np.int64).max)
+    stamps = pd.DatetimeIndex(values)
+    return np.where(stamps.isna(), np.iinfo(np.int64).max, stamps.year * 12 + stamps.month - 1).astype(np.int64)
+
+
+def _parsed_time(raw: pd.Series, column: str, source: str) -> pd.Series:
+    """A column the model does not read (dropped, or the id): its dates or numbers, parsed here."""
+    if pd.api.types.is_datetime64_any_dtype(raw) or pd.api.types.is_numeric_dtype(raw):
+        return raw
+    text = raw.astype(object).where(raw.notna(), None)
+    fmt = infer_date_format(text)
+    if fmt is None:
+        raise ParameterError(
+            f"--time-column '{column}' of {source} holds neither dates nor numbers (e.g. '{text.dropna().iloc[0] if text.notna().any() else ''}')."
+        )
+    return parse_dates(text, fmt)
 
 
 def _cross_fit_all(inputs: CrossFitInputs, options: TrainOptions, progress: Progress | None) -> dict[str, _Member]:
