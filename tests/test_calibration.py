@@ -148,15 +148,18 @@ def test_each_fold_is_calibrated_by_a_map_fitted_without_its_rows(monkeypatch) -
         assert seen.isdisjoint(raw[valid_rows].tolist())
 
 
-def test_trained_model_tunes_its_threshold_on_nested_output(trained) -> None:
-    """The model's calibrated OOF output is the nested one, not the final map applied to the rows it was fitted on."""
+def test_trained_model_tunes_its_threshold_on_the_saved_map_and_keeps_the_nested_output(trained) -> None:
+    """The threshold is chosen on the saved calibrator applied to the raw held-out scores (a monotone map: their order, so
+    the raw scores' best cut); the calibration figures come from the nested output, each fold calibrated by the others."""
     calibrator, evidence = trained.predictor.calibrator, trained.evidence
     assert calibrator.method in ("isotonic", "platt")
     assert "method" not in evidence.calibration  # the predictor's calibrator is the one record of the method
     assert evidence.calibration["brier_calibrated"] == min(evidence.calibration["candidates"].values())
-    assert brier_score_loss(evidence.y, evidence.oof) == pytest.approx(evidence.calibration["brier_calibrated"])
+    np.testing.assert_allclose(evidence.oof, calibrator.transform(evidence.oof_uncalibrated))
+    assert trained.predictor.threshold.value == evidence.thresholds["f1"]["threshold"]
+    assert brier_score_loss(evidence.y, evidence.oof_nested) == pytest.approx(evidence.calibration["brier_calibrated"])
     assert brier_score_loss(evidence.y, evidence.oof_uncalibrated) == pytest.approx(evidence.calibration["brier_uncalibrated"])
-    assert not np.allclose(evidence.oof, calibrator.transform(evidence.oof_uncalibrated))
+    assert not np.allclose(evidence.oof_nested, evidence.oof)
 
 
 def test_unknown_choice_is_refused() -> None:

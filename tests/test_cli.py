@@ -636,10 +636,12 @@ def test_train_objective_sets_a_threshold_that_meets_it_out_of_fold(objective: s
 
 
 def test_an_unreachable_objective_warns_and_keeps_the_f1_threshold(dataset: Path, tmp_path: Path) -> None:
-    # with isotonic calibration the top calibrated step of this data holds a cold lead, so no cut has precision 1
-    # (with Platt the single best row is hot and precision>=0.999 is met at recall 0.34)
+    # labels shuffled (seed 0): no signal, and the best-scored company is a cold lead, so no cut has precision 0.999
+    table = pd.read_csv(dataset / "train.csv")
+    table["is_hot_lead"] = np.random.default_rng(0).permutation(table["is_hot_lead"].to_numpy())
+    table.to_csv(tmp_path / "shuffled.csv", index=False)
     model_dir = tmp_path / "model"
-    result = assert_ok(invoke("train", dataset / "train.csv", "--out", model_dir, *FAST_TRAIN, "--objective", "precision>=0.999", "--calibration", "isotonic"))
+    result = assert_ok(invoke("train", tmp_path / "shuffled.csv", "--out", model_dir, *FAST_TRAIN, "--objective", "precision>=0.999"))
     assert "warning: --objective precision>=0.999: no threshold reaches it on the out-of-fold predictions" in " ".join(result.stderr.split())
     threshold, thresholds = saved(model_dir, "predictor")["threshold"], saved(model_dir, "evidence")["thresholds"]
     assert (threshold["source"], threshold["objective"]) == ("oof-f1", "f1")

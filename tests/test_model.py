@@ -55,11 +55,12 @@ def test_a_single_calibrated_member_is_labelled_so(trained: LeadModel) -> None:
 
 def test_evidence_splits_into_json_and_arrays_and_back(trained: LeadModel) -> None:
     data, arrays = trained.evidence.to_parts()
-    assert set(arrays) == {"y", "oof", "oof_uncalibrated", "member_oof.gbdt"}
+    assert set(arrays) == {"y", "oof", "oof_uncalibrated", "oof_nested", "member_oof.gbdt"}
     assert all(isinstance(value, np.ndarray) for value in arrays.values())
     assert not any(isinstance(value, np.ndarray) for value in data.values())
     again = TrainingEvidence.from_parts(data, arrays)
     np.testing.assert_array_equal(again.member_oof["gbdt"], trained.evidence.member_oof["gbdt"])
+    np.testing.assert_array_equal(again.oof_nested, trained.evidence.oof_nested)
     assert again.leaderboard == trained.evidence.leaderboard and again.thresholds == trained.evidence.thresholds
 
 

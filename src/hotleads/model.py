@@ -199,8 +199,11 @@ class TrainingEvidence:
     models were cross-fitted on ``folds`` folds; with a validation split (``validation``, the
     share of rows set aside by ``train --validation``) only the validation rows, whose positions
     in the training table are ``validation_rows`` (``folds`` then counts the folds of the nested
-    ensemble and calibration over those rows). ``oof`` is the final predictor's calibrated held-out
-    probability (its threshold was tuned on it), ``oof_uncalibrated`` the same before calibration.
+    ensemble and calibration over those rows). ``oof`` is the final predictor's held-out probability
+    as it scores (the saved calibrator applied to ``oof_uncalibrated``, the held-out scores before
+    calibration; its threshold was tuned on it), ``oof_nested`` the held-out probability calibrated
+    out of fold (each fold by a calibrator fitted on the others: what the calibration figures show;
+    None when uncalibrated).
     ``leaderboard`` has a row per member at its own held-out F1-optimal
     threshold and the final predictor at its threshold, flagged ``final`` (a single uncalibrated
     member is its own final row). ``thresholds`` holds what each objective of
@@ -229,6 +232,7 @@ class TrainingEvidence:
     validation_rows: np.ndarray | None = None  # the validation rows' positions in the training table (n_held_out,)
     bagged: bool = False  # the saved members are bags of their fold models (hotleads.bagging), not refits
     selection: dict | None = None  # --models auto: hotleads.selection.Selection.to_dict()
+    oof_nested: np.ndarray | None = None  # calibrated out of fold; older model directories lack it
 
     @property
     def held_out(self) -> str:

@@ -569,7 +569,9 @@ def _calibration_section(ev: ReportData) -> tuple[str, str, str]:
         rows.append(["none (raw scores)", _f(calibration.get("brier_uncalibrated"))])
         text += f"<p>{held_out.capitalize()} Brier score of each calibration tried (the lowest is used):</p>" + _table(["method", "Brier score"], rows)
     calibrated = model.predictor.calibrated
-    curves = [Scored(f"{held_out}, calibrated" if calibrated else held_out, ev.oof.proba, ev.oof.y, OOF_COLOR)]
+    nested = model.evidence.oof_nested  # each fold calibrated by a calibrator fitted on the others: honest
+    after = ev.oof.proba if nested is None else np.asarray(nested)
+    curves = [Scored(f"{held_out}, calibrated" if calibrated else held_out, after, ev.oof.y, OOF_COLOR)]
     if calibrated:
         curves.insert(0, Scored(f"{held_out}, before calibration", np.asarray(model.evidence.oof_uncalibrated), ev.oof.y, UNCALIBRATED_COLOR))
     if ev.labelled is not None:

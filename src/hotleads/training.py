@@ -297,7 +297,11 @@ def train(
         members = {name: tried[name] for name in selection.members}
     with stage("calibration"):
         combiner, oof_uncalibrated = _combine(members, y, folds, options)
-        calibrator, oof, calibration = choose_calibration(options.calibration, y, oof_uncalibrated, folds)
+        calibrator, oof_nested, calibration = choose_calibration(options.calibration, y, oof_uncalibrated, folds)
+        # The threshold is chosen on the saved calibrator's map of the raw held-out scores. That map is monotone, so the
+        # cut is the raw scores' best one; the nested calibrated scores, each fold by another calibrator, blur the order
+        # (36 small tables: mean test F1 84.5 % of the Bayes F1 chosen on them, 85.1 % on the raw scores).
+        oof = calibrator.transform(oof_uncalibrated)
         thresholds = threshold_table(y, oof, options.objective)
     timed = None
     if options.time_column is not None:
@@ -324,6 +328,7 @@ def train(
         y=y,
         oof=oof,
         oof_uncalibrated=oof_uncalibrated,
+        oof_nested=None if calibrator.method == "none" else oof_nested,
         member_oof={name: m.oof for name, m in members.items()},
         seed=options.seed,
         folds=options.folds,
