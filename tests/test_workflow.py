@@ -22,9 +22,9 @@ def done(tmp_path_factory: pytest.TempPathFactory):
     scored_rows = []
     original = Predictor.member_probas
 
-    def counting(self, X):
+    def counting(self, X, sequences=None):
         scored_rows.append(len(X))
-        return original(self, X)
+        return original(self, X, sequences)
 
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(Predictor, "member_probas", counting)
