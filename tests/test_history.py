@@ -367,3 +367,31 @@ def test_a_bad_history_in_a_request_is_a_422_naming_the_field(history_model) -> 
     assert alone.status_code == 200 and 0 <= alone.json()["results"][0]["probability"] <= 1
     csv = client.post("/v1/score.csv", content=b"company_id,employees\nX,10\n", headers={"Content-Type": "text/csv"})
     assert csv.status_code == 422 and "POST the companies as JSON to /v1/score" in csv.text
+
+
+# ---------------------------------------------------------------- tuning
+
+
+def test_tune_with_a_history_searches_on_it_and_saves_a_model_that_reads_it(tmp_path: Path) -> None:
+    """`tune --history` with two worker processes (each reads the history again) and --model-out."""
+    companies, history = _tables(tmp_path, n=300)
+    out, model = tmp_path / "best.json", tmp_path / "model"
+    args = ["tune", str(companies), "--history", str(history), "--months", "12", "--models", "gbdt", "--trials", "4", "--workers", "2"]
+    result = CliRunner().invoke(app, [*args, "--out", str(out), "--model-out", str(model), "-q"])
+    assert result.exit_code == 0, result.output
+    found = json.loads(out.read_text())["models"]["gbdt"]
+    assert len(found["search"]["trials"]) >= 4 and found["holdout"]["rows"] == 60  # both workers' trials
+    assert json.loads((model / "predictor.json").read_text())["history"]["channels"] == ["job_postings"]
+
+
+def test_a_tuning_search_gives_the_neural_models_the_windows(tmp_path: Path) -> None:
+    from hotleads.training import TrainOptions
+    from hotleads.tune import TuneOptions, prepare_search
+
+    companies, history = _tables(tmp_path, n=200)
+    frame = pd.read_csv(companies)
+    search = prepare_search(frame, TuneOptions(train=TrainOptions(models=["cnn"])), source="companies.csv", history={"path": history, "months": 12})
+    assert search.windows.shape == (len(search.frame), 12, 1) and search.holdout_windows.shape == (len(search.holdout), 12, 1)
+    assert search.history_sha256 and "job_postings__slope" in search.frame.columns
+    estimator, proba = search.inputs.fold_estimator("cnn", {"epochs": 2, "device": "cpu"}, 0, seed=0)
+    assert estimator.reads_sequences and estimator.sequence_shape_ == (12, 1) and len(proba) == len(search.inputs.folds[0][1])

@@ -453,6 +453,9 @@ def tune(
     encoding: Encoding = None,
     sheet: Sheet = None,
     device: Device = "auto",
+    history: HistoryFile = None,
+    as_of: AsOf = None,
+    months: Months = None,
     quiet: Quiet = False,
 ) -> None:
     """Search each model's hyper-parameters (Optuna), compare tuned and default on set-aside rows, write best.json."""
@@ -474,8 +477,12 @@ def tune(
         from . import bundle
 
         bundle.check_target(model_out)
+    history_options = _history_options(history, as_of, months)
     roles = _roles(target, id_column, drop, categorical, dates, positive, negative, na_values, dayfirst, decimal_comma, decimal_point)
-    job = tuning.SearchJob(options, storage or tuning.default_storage(out), str(data), sha256_file(data), _reading(sep, encoding, sheet), roles)
+    job = tuning.SearchJob(
+        options, storage or tuning.default_storage(out), str(data), sha256_file(data), _reading(sep, encoding, sheet), roles,
+        None if history_options is None else history_options | {"path": str(history_options["path"])},
+    )  # fmt: skip
     frame = read_table(data, **job.read_options)
     mine, *theirs = tuning.split_trials(options.trials, workers)
     try:
@@ -491,7 +498,9 @@ def tune(
         from . import bundle, training
 
         chosen = TrainOptions(**{**vars(options.train), "model_params": result.chosen_params()})
-        trained = training.train_file(data, chosen, read_options=_reading(sep, encoding, sheet), search=result.to_dict()["models"], **roles)
+        trained = training.train_file(
+            data, chosen, read_options=_reading(sep, encoding, sheet), search=result.to_dict()["models"], history=history_options, **roles
+        )
         bundle.save(trained, model_out)
     if not quiet:
         _print_search(result, out, model_out)

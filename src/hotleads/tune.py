@@ -39,6 +39,8 @@ import pandas as pd
 
 from . import neural_params
 from .exceptions import DataError, ParameterError
+from .history import attach
+from .io import sha256_file
 from .metrics import classification_metrics
 from .registry import NEURAL
 from .schema import infer_schema, prepare
@@ -279,10 +281,13 @@ class Search:
     inputs: CrossFitInputs
     data_sha256: str | None
     source: str
+    windows: np.ndarray | None = None  # the searched rows' monthly windows (--history), read by the neural models
+    holdout_windows: np.ndarray | None = None  # the set-aside rows' windows
+    history_sha256: str | None = None  # the history file's checksum: a study is for one history
 
 
-def split_holdout(frame: pd.DataFrame, share: float, *, seed: int, source: str, **schema_options) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """(searched rows, set-aside rows): a stratified ``share`` of the labelled rows is set aside.
+def split_holdout(frame: pd.DataFrame, share: float, *, seed: int, source: str, **schema_options) -> tuple[np.ndarray, np.ndarray]:
+    """(searched rows, set-aside rows), positions in ``frame``, each sorted: a stratified ``share`` of the labelled rows is set aside.
 
     Raises
     ------
@@ -298,14 +303,27 @@ def split_holdout(frame: pd.DataFrame, share: float, *, seed: int, source: str, 
     if smallest * share < 1 or smallest * (1 - share) < 2:
         raise DataError(f"{source}: the smaller class has {smallest} row(s), too few to set {share:.0%} aside and search on the rest; add labelled rows.")
     searched, held = train_test_split(rows, test_size=share, stratify=prepared.y, random_state=seed)
-    return frame.iloc[np.sort(searched)].reset_index(drop=True), frame.iloc[np.sort(held)].reset_index(drop=True)
+    return np.sort(searched), np.sort(held)
 
 
-def prepare_search(frame: pd.DataFrame, options: TuneOptions, *, source: str, data_sha256: str | None = None, **schema_options) -> Search:
-    """Set the holdout aside and build the folds and nested features every trial reuses."""
-    searched, holdout = split_holdout(frame, options.holdout_share, seed=options.train.seed, source=source, **schema_options)
-    inputs = cross_fit_inputs(searched, options.train, source=source, bagging=False, **schema_options)
-    return Search(searched, holdout, inputs, data_sha256, source)
+def prepare_search(
+    frame: pd.DataFrame, options: TuneOptions, *, source: str, data_sha256: str | None = None, history: dict | None = None, **schema_options
+) -> Search:
+    """Set the holdout aside and build the folds and nested features every trial reuses.
+
+    ``history``: ``{"path", "as_of", "months"}`` of a monthly history (:func:`hotleads.history.attach`): its aggregates
+    join ``frame`` and its windows go to the neural models, as in ``train --history``.
+    """
+    windows = history_sha256 = None
+    if history is not None:
+        frame, _, windows = attach(frame, history["path"], source=source, id_column=schema_options.get("id_column"),
+                                   as_of=history.get("as_of"), months=history.get("months"))  # fmt: skip
+        history_sha256 = sha256_file(history["path"])
+    searched_rows, held_rows = split_holdout(frame, options.holdout_share, seed=options.train.seed, source=source, **schema_options)
+    searched, holdout = (frame.iloc[rows].reset_index(drop=True) for rows in (searched_rows, held_rows))
+    mine = None if windows is None else windows[searched_rows]
+    inputs = cross_fit_inputs(searched, options.train, source=source, bagging=False, sequences=mine, **schema_options)
+    return Search(searched, holdout, inputs, data_sha256, source, mine, None if windows is None else windows[held_rows], history_sha256)
 
 
 def study_name(options: TuneOptions, model: str, search: Search) -> str:
@@ -317,10 +335,11 @@ def study_name(options: TuneOptions, model: str, search: Search) -> str:
 def study_attrs(options: TuneOptions, model: str, search: Search) -> dict:
     """What a study must agree on to be continued: model, data, rows set aside, folds, seed, objective."""
     train = options.train
-    return {
+    attrs = {
         "model": model, "data_sha256": search.data_sha256, "rows": int(len(search.inputs.y)), "holdout_share": options.holdout_share,
         "folds": train.folds, "seed": train.seed, "features": train.features, "objective": parse_objective(train.objective).name,
     }  # fmt: skip
+    return attrs if search.history_sha256 is None else attrs | {"history_sha256": search.history_sha256}
 
 
 def open_study(storage, name: str, attrs: dict, options: TuneOptions):
@@ -551,8 +570,8 @@ def compare_on_holdout(model: str, params: dict, search: Search, options: TuneOp
     scores = {}
     for label, model_params in (("default", {}), ("tuned", {model: params})):
         train_options = TrainOptions(**{**vars(options.train), "models": [model], "model_params": model_params})
-        trained = train(search.frame, train_options, source=search.source, **schema_options)
-        scored = score(trained.predictor, search.holdout, source=f"{search.source} (set aside)", labelled=True)
+        trained = train(search.frame, train_options, source=search.source, sequences=search.windows, **schema_options)
+        scored = score(trained.predictor, search.holdout, source=f"{search.source} (set aside)", labelled=True, sequences=search.holdout_windows)
         scores[label] = classification_metrics(scored.y, scored.probability, trained.predictor.threshold.value)["f1"]
     return {"rows": int(len(search.holdout)), "default_f1": scores["default"], "tuned_f1": scores["tuned"], "chosen": _chosen(scores)}
 
@@ -638,6 +657,7 @@ def tune(
     run_trials: int | None = None,
     compare: bool = True,
     wait: Callable[[], None] | None = None,
+    history: dict | None = None,
     **schema_options,
 ) -> TuneResult | None:
     """Search each model of ``options.train.models`` in its own study, then compare the best with the default on the set-aside rows.
@@ -645,7 +665,8 @@ def tune(
     With ``--workers`` each process runs its share of the trials (``options.trials``) and
     ``run_trials`` is the run's whole count (for the progress display); ``compare=False`` only
     searches (a worker) and returns None; ``wait`` is called between the search and the comparison
-    (to let the other workers finish their trials).
+    (to let the other workers finish their trials). ``history``: a monthly history, as for
+    :func:`prepare_search`.
 
     Raises
     ------
@@ -656,7 +677,7 @@ def tune(
     """
     options.check()
     opened = open_storage(storage)
-    search = prepare_search(frame, options, source=source, data_sha256=data_sha256, **schema_options)
+    search = prepare_search(frame, options, source=source, data_sha256=data_sha256, history=history, **schema_options)
     studies = {model: search_model(model, search, options, opened, progress=progress, run_trials=run_trials) for model in options.train.models}
     if not compare:
         return None
@@ -710,12 +731,13 @@ class SearchJob:
     data_sha256: str
     read_options: dict = field(default_factory=dict)
     schema_options: dict = field(default_factory=dict)
+    history: dict | None = None  # {"path", "as_of", "months"} of --history (JSON-able: the workers read it again)
 
     def run(self, frame: pd.DataFrame, *, progress=None, run_trials: int | None = None, compare: bool = True, wait=None) -> TuneResult | None:
         """:func:`tune` on ``frame`` (this job's file, read) with this job's options."""
         return tune(
             frame, self.options, storage=self.storage, source=self.path, data_sha256=self.data_sha256, progress=progress, run_trials=run_trials,
-            compare=compare, wait=wait, **self.schema_options,
+            compare=compare, wait=wait, history=self.history, **self.schema_options,
         )  # fmt: skip
 
     def worker(self, number: int, trials: int | None) -> SearchJob:
