@@ -152,6 +152,26 @@ def test_the_model_travels_as_bytes_and_loads_once_per_worker(model_dir, tables,
     assert loaded and all(keys == [shipped["key"]] for keys in loaded), loaded  # loaded once, kept for the next partitions
 
 
+def test_a_model_with_a_history_scores_on_the_cluster_as_on_this_machine(client, tmp_path) -> None:
+    """`predict --history --engine dask`: the history goes once to every worker and joins each partition there; the
+    bytes are the local path's, with a cnn reading the months (windows, bagged fold models, explanations)."""
+    from test_history import _tables  # tests/test_history.py: companies whose label is a rise over the months
+
+    companies, history = _tables(tmp_path, n=300)
+    model = tmp_path / "model"
+    args = ["--history", str(history)]
+    assert_ok(invoke("train", companies, "--out", model, "--models", "gbdt,cnn", "--epochs", 2, "--folds", 2, *args, "--quiet"))
+    assert_ok(invoke("predict", model, companies, "--out", tmp_path / "local.csv", "--scores", tmp_path / "local-leads.csv", *args))
+    assert_ok(invoke("predict", model, companies, "--out", tmp_path / "dask.csv", "--scores", tmp_path / "dask-leads.csv", "--chunk-rows", 70,
+                     "--engine", "dask", "--scheduler", client.scheduler.address, *args))  # fmt: skip
+    assert (tmp_path / "dask.csv").read_bytes() == (tmp_path / "local.csv").read_bytes()
+    assert (tmp_path / "dask-leads.csv").read_bytes() == (tmp_path / "local-leads.csv").read_bytes()
+    metrics = invoke("evaluate", model, companies, "--json", "--engine", "dask", "--scheduler", client.scheduler.address, *args)
+    assert json.loads(assert_ok(metrics).stdout) == json.loads(assert_ok(invoke("evaluate", model, companies, "--json", *args)).stdout)
+    missing = invoke("predict", model, companies, "--out", tmp_path / "x.csv", "--engine", "dask", "--scheduler", client.scheduler.address)
+    assert_user_error(missing, "--history: this model was trained with a monthly history")
+
+
 # --- errors: one line, nothing written ------------------------------------------------------
 
 

@@ -694,8 +694,6 @@ def predict(
     from .neural_params import check_device
 
     stream.check_counts(chunk_rows=chunk_rows, top=top, top_k=top_k)  # before the model loads
-    if engine == "dask" and (history, as_of, months) != (None, None, None):
-        raise ParameterError("--history: the Dask engine does not read monthly histories yet; score with --engine local.")
     check_device(device, name="--device")
     _check_engine(engine, scheduler, dask_workers, partitioned=partitioned)
     _check_output("--out", out)
@@ -710,10 +708,12 @@ def predict(
             if partitioned:
                 cluster.check_partitioned(partitioned, out, scores)  # before a cluster starts
             predictor = bundle.load_predictor(model_dir, device="cpu")  # the workers load their own copies, on --device
+            monthly = for_scoring(predictor.history, history, as_of=as_of, months=months)
             options = {"scheduler": scheduler, "workers": dask_workers or cluster.DEFAULT_WORKERS, "device": device, "partitioned": partitioned}
             result = cluster.score_file(
-                model_dir, data, out, scores=scores, top=top, top_k=top_k, chunk_rows=chunk_rows, read_options=reading, progress=progress, **options
-            )
+                model_dir, data, out, scores=scores, top=top, top_k=top_k, chunk_rows=chunk_rows, read_options=reading, progress=progress,
+                history=monthly, **options,
+            )  # fmt: skip
         else:
             predictor = bundle.load_predictor(model_dir, device=device)
             monthly = for_scoring(predictor.history, history, as_of=as_of, months=months)
@@ -845,13 +845,14 @@ def evaluate(
 
     check_device(device, name="--device")
     _check_engine(engine, scheduler, dask_workers)
-    if engine == "dask" and (history, as_of, months) != (None, None, None):
-        raise ParameterError("--history: the Dask engine does not read monthly histories yet; evaluate with --engine local.")
     if engine == "dask":
         from . import cluster  # ParameterError with the install hint when the dask extra is missing
 
         workers = dask_workers or cluster.DEFAULT_WORKERS
-        result = cluster.evaluate_file(model_dir, data, read_options=_reading(sep, encoding, sheet), device=device, scheduler=scheduler, workers=workers)
+        monthly = for_scoring(bundle.load_predictor(model_dir, device="cpu").history, history, as_of=as_of, months=months)
+        result = cluster.evaluate_file(
+            model_dir, data, read_options=_reading(sep, encoding, sheet), device=device, scheduler=scheduler, workers=workers, history=monthly
+        )
     else:
         model = bundle.load(model_dir, device=device)
         monthly = for_scoring(model.predictor.history, history, as_of=as_of, months=months)

@@ -59,6 +59,7 @@ import pyarrow as pa
 import pyarrow.parquet as pa_parquet
 
 from . import bundle
+from .history import History, with_history
 from .io import atomic_dir, atomic_path, check_table_target, locate, read_chunks, write_table
 from .model import LeadModel, Predictor
 from .pieces import Piece, plan
@@ -250,6 +251,7 @@ def score_file(
     scheduler: str | None = None,
     workers: int = DEFAULT_WORKERS,
     progress: ProgressCallback | None = None,
+    history: History | None = None,
 ) -> ClusterScores:
     """Score a table on a Dask cluster and write what :func:`hotleads.stream.score_file` writes, byte for byte.
 
@@ -273,6 +275,9 @@ def score_file(
         As for :func:`connect`.
     progress : callable, optional
         Called as partitions are scored with (rows scored, share of the partitions done, 0-1).
+    history : History, optional
+        The monthly history a model trained with one needs (:func:`hotleads.history.for_scoring`):
+        it goes once to every worker, and its aggregates and windows join each partition there.
 
     Returns
     -------
@@ -292,11 +297,11 @@ def score_file(
     predictor = bundle.load_predictor(model_dir, device="cpu")  # the client scores nothing: its copy decides formats and ranks
     with warnings_once(), contextlib.ExitStack() as stack:
         pieces, first = _first_chunk(data, chunk_rows, read_options or {})
-        formats = _settle(predictor, first, labelled=False)
+        formats = _settle(predictor, first, labelled=False, history=history)
         client = client if client is not None else stack.enter_context(connect(scheduler, workers=workers))
         stage = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix=".hotleads-", dir=existing_folder(out))))
         parts = stage / "parts" if partitioned is None else stack.enter_context(atomic_dir(partitioned))
-        run = _Run(client, model_dir, predictor, formats, device, pieces)
+        run = _Run(client, model_dir, predictor, formats, device, pieces, history)
         run.check_workers_see([stage, parts])
         job = _Job(device, labelled=False, explain=True if scores is not None else top, top=top, stage=str(stage))
         scored = run.score(job, first.iloc[:0], progress)
@@ -325,13 +330,15 @@ def _first_chunk(data: str | Path, chunk_rows: int, read_options: dict) -> tuple
         return pieces, next(chunks)
 
 
-def _settle(predictor: Predictor, first: pd.DataFrame, *, labelled: bool) -> dict:
+def _settle(predictor: Predictor, first: pd.DataFrame, *, labelled: bool, history: History | None = None) -> dict:
     """The text formats the first chunk settles, as JSON-able ``schema.formats``; that chunk's warnings and errors as the local path gives them.
 
     Every partition is then read with these formats: the rows of the first chunk as the local
     path reads them in it, and the later ones as it reads them with the formats fixed.
     """
     source = first.attrs["source"]
+    if history is not None:
+        first = with_history(first, history, predictor.history, source=source)[0]
     prepare(first, predictor.schema, source=source, labelled=labelled)  # raises the first chunk's problems, warns as scoring it would
     return settled_schema(first, predictor.schema, source=source).formats
 
@@ -389,9 +396,12 @@ class _Scored:
 class _Run:
     """One scoring run on a cluster: the client, the model shipped to every worker, the settled formats, the table's pieces."""
 
-    def __init__(self, client: Client, model_dir: str | Path, predictor: Predictor, formats: dict, device: str, pieces: list[Piece]) -> None:
+    def __init__(
+        self, client: Client, model_dir: str | Path, predictor: Predictor, formats: dict, device: str, pieces: list[Piece], history: History | None = None
+    ) -> None:
         self.client, self.predictor, self.formats, self.device, self.pieces = client, predictor, formats, device, pieces
         [self.model] = client.scatter([model_files(model_dir)], broadcast=True, hash=False)  # once to every worker, as bytes
+        self.history = None if history is None else client.scatter([history], broadcast=True, hash=False)[0]
 
     def check_workers_see(self, folders: list[Path]) -> None:
         """Refuse a cluster whose workers run another hotleads or cannot see the table's files and the output folders."""
@@ -414,7 +424,7 @@ class _Run:
     def score(self, job: _Job, meta: pd.DataFrame, progress: ProgressCallback | None = None) -> _Scored:
         """Pass 1: every partition of the table (a Dask DataFrame; ``meta``: its columns) scored by a worker; its warnings given here, once."""
         partitions = as_dataframe(self.pieces, meta).to_delayed()
-        tasks = [dask.delayed(_score_piece)(part, self.model, self.formats, job, k) for k, part in enumerate(partitions)]
+        tasks = [dask.delayed(_score_piece)(part, self.model, self.formats, job, k, self.history) for k, part in enumerate(partitions)]
         results = _in_order(self.client, self.client.compute(tasks), progress)
         for result in results:
             for category, message in result["warnings"]:
@@ -441,7 +451,7 @@ class _Run:
     def _row(self, scored: _Scored, position: int, job: _Job) -> tuple[object, str]:
         """(id, ``"line 7"``) of a row by its position in the whole table, read again by a worker (the error path only)."""
         k = _piece_of(scored, position)
-        task = self.client.submit(_id_at, self.pieces[k], self.model, self.formats, job, position - int(scored.starts[k]), pure=False)
+        task = self.client.submit(_id_at, self.pieces[k], self.model, self.formats, job, position - int(scored.starts[k]), self.history, pure=False)
         return task.result()
 
     def write_parts(self, scored: _Scored, rank: np.ndarray, prediction: np.ndarray, stage: Path, parts: Path, *, keep_leads: bool, bucket_rows: int) -> None:
@@ -577,6 +587,7 @@ def evaluate_file(
     client: Client | None = None,
     scheduler: str | None = None,
     workers: int = DEFAULT_WORKERS,
+    history: History | None = None,
 ) -> dict:
     """:func:`hotleads.scoring.evaluate`'s metrics of a labelled table scored on a Dask cluster (the same numbers as in one piece).
 
@@ -585,7 +596,7 @@ def evaluate_file(
 
     Parameters
     ----------
-    model_dir, data, chunk_rows, read_options, device, client, scheduler, workers
+    model_dir, data, chunk_rows, read_options, device, client, scheduler, workers, history
         As for :func:`score_file`.
 
     Returns
@@ -604,9 +615,9 @@ def evaluate_file(
     model = bundle.load(model_dir, device="cpu")
     with warnings_once(), contextlib.ExitStack() as stack:
         pieces, first = _first_chunk(data, chunk_rows, read_options or {})
-        formats = _settle(model.predictor, first, labelled=True)
+        formats = _settle(model.predictor, first, labelled=True, history=history)
         client = client if client is not None else stack.enter_context(connect(scheduler, workers=workers))
-        run = _Run(client, model_dir, model.predictor, formats, device, pieces)
+        run = _Run(client, model_dir, model.predictor, formats, device, pieces, history)
         run.check_workers_see([])
         scored = run.score(_Job(device, labelled=True), first.iloc[:0])
     return evaluate(model, _labelled_table(str(data), scored, model))
@@ -631,7 +642,7 @@ def _read_piece(piece: Piece) -> pd.DataFrame:
     return piece.read()
 
 
-def _score_piece(frame: pd.DataFrame, model: dict, formats: dict, job: _Job, index: int) -> dict:
+def _score_piece(frame: pd.DataFrame, model: dict, formats: dict, job: _Job, index: int, history: History | None = None) -> dict:
     """Pass 1 on a worker: score one partition; keep its lead rows in ``job.stage``; return what the client needs of it.
 
     Returns ``rows``; ``hashes`` of the ids, shape (rows,), or None when the table numbers its rows;
@@ -640,14 +651,17 @@ def _score_piece(frame: pd.DataFrame, model: dict, formats: dict, job: _Job, ind
     """
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        result = _scored_piece(frame, _worker_predictor(model, job.device, formats), job, index) if len(frame) else {"rows": 0}
+        result = _scored_piece(frame, _worker_predictor(model, job.device, formats), job, index, history) if len(frame) else {"rows": 0}
     return result | {"warnings": list(dict.fromkeys((w.category, str(w.message)) for w in caught))}
 
 
-def _scored_piece(frame: pd.DataFrame, predictor: Predictor, job: _Job, index: int) -> dict:
+def _scored_piece(frame: pd.DataFrame, predictor: Predictor, job: _Job, index: int, history: History | None = None) -> dict:
     source = frame.attrs["source"]
     check_dates_read_alike(frame, predictor.schema, source)
-    scored = score(predictor, frame, source=source, labelled=job.labelled, explain=job.explain)
+    windows = None
+    if history is not None:
+        frame, windows = with_history(frame, history, predictor.history, source=source)
+    scored = score(predictor, frame, source=source, labelled=job.labelled, explain=job.explain, sequences=windows)
     leads, numbered = scored.leads, not has_ids(frame, predictor.schema)
     result = {"rows": len(leads), "proba": scored.probability, "raw": np.asarray(scored.raw, dtype=float)}
     result["hashes"] = None if numbered else pd.util.hash_array(leads["Id"].to_numpy(dtype=object), categorize=False)
@@ -669,10 +683,12 @@ def _part_name(index: int) -> str:
     return f"part-{index:05d}.parquet"
 
 
-def _id_at(piece: Piece, model: dict, formats: dict, job: _Job, offset: int) -> tuple[object, str]:
+def _id_at(piece: Piece, model: dict, formats: dict, job: _Job, offset: int, history: History | None = None) -> tuple[object, str]:
     """On a worker: (id, file location) of a partition's row ``offset`` (as scored: rows a labelled table leaves out do not count)."""
     frame = piece.read()
     predictor = _worker_predictor(model, job.device, formats)
+    if history is not None:
+        frame = with_history(frame, history, predictor.history, source=piece.file)[0]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # given once already, in pass 1
         prepared = prepare(frame, predictor.schema, source=piece.file, labelled=job.labelled)
