@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -77,13 +78,15 @@ def test_every_problem_is_reported_at_once_with_its_lines(tmp_path: Path) -> Non
         "bad.csv",
         "company_id,month,job_postings\nA,2024-10,1\nA,2024-10,2\nA,2024-13,4\nZ,2025-01,8\n,2024-12,5\nB,2025-03,abc\n",
     )
-    with pytest.raises(DataError) as caught, pytest.warns(DataWarning, match=r"1 company of the history is not in the company table \('Z' at line 5\)"):
-        read_history(bad, companies=pd.DataFrame({"company_id": ["A", "B"]}), as_of="2025-01")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a refused history gives its error alone: one line, no warning about company Z before it
+        with pytest.raises(DataError) as caught:
+            read_history(bad, companies=pd.DataFrame({"company_id": ["A", "B"]}), as_of="2025-01")
     message = str(caught.value)
     assert message.startswith(f"{bad}: ")
     for part in (
         "'company_id' is blank (line 6)",
-        "'month' is not a month, YYYY-MM, ('2024-13' at line 4)",
+        "'month' is not a month ('2024-13' at line 4); write it YYYY-MM",
         "after the reference month 2025-01 ('2025-03' at line 7)",
         "'job_postings' is not a number ('abc' at line 7)",
         "(company_id, month) pairs repeat (line 2, line 3)",
@@ -395,3 +398,57 @@ def test_a_tuning_search_gives_the_neural_models_the_windows(tmp_path: Path) -> 
     assert search.history_sha256 and "job_postings__slope" in search.frame.columns
     estimator, proba = search.inputs.fold_estimator("cnn", {"epochs": 2, "device": "cpu"}, 0, seed=0)
     assert estimator.reads_sequences and estimator.sequence_shape_ == (12, 1) and len(proba) == len(search.inputs.folds[0][1])
+
+
+# ---------------------------------------------------------------- found by trying to break it
+
+
+def test_the_id_column_is_found_by_name_wherever_it_stands(tmp_path: Path) -> None:
+    history = write(tmp_path, "h.csv", "month,job_postings,company_id\n2024-10,1,A\n2024-11,2,B\n")
+    assert read_history(history, companies=pd.DataFrame({"company_id": ["A", "B"]})).id_column == "company_id"
+
+
+def test_a_channel_named_like_an_aggregate_and_a_blank_month_are_refused(tmp_path: Path) -> None:
+    with pytest.raises(DataError, match=r"column 'headcount__last' has '__' in its name"):
+        read_history(write(tmp_path, "a.csv", "company_id,month,headcount__last\nA,2024-10,1\n"))
+    with pytest.raises(DataError, match=r"'month' is blank \(line 3\); give every row its month"):
+        read_history(write(tmp_path, "b.csv", "company_id,month,job_postings\nA,2024-10,1\nA,,2\n"))
+    with pytest.raises(DataError, match=r"'job_postings' is infinite \(line 2\)"):
+        read_history(write(tmp_path, "c.csv", "company_id,month,job_postings\nA,2024-10,inf\n"))
+    with pytest.warns(DataWarning, match=r"column 'job_postings' has no value; its aggregates are unknown for every company"):
+        read_history(write(tmp_path, "d.csv", "company_id,month,job_postings,headcount\nA,2024-10,,3\n"))
+
+
+def test_a_history_that_reaches_no_company_is_an_error_in_training_and_a_warning_when_scoring(tmp_path: Path) -> None:
+    companies, history = _tables(tmp_path, n=120)
+    runner = CliRunner()
+    late = runner.invoke(app, ["train", str(companies), "--out", str(tmp_path / "m2"), "--history", str(history), "--as-of", "2030-01", "-q"])
+    assert late.exit_code == 2
+    assert late.stderr.splitlines() == [
+        f"error: {history}: no company scored has a month in its window (24 months, 2028-02 to 2030-01; the history runs from 2024-02 "
+        "to 2025-01); give an --as-of inside the history, or the history of these companies."
+    ]
+    model = tmp_path / "model"
+    assert runner.invoke(app, ["train", str(companies), "--out", str(model), "--history", str(history), "--models", "logreg", "-q"]).exit_code == 0
+    other = pd.read_csv(history)
+    other["company_id"] = other["company_id"].str.lower()  # written otherwise: matches no scored company
+    other.to_csv(tmp_path / "lower.csv", index=False)
+    scored = runner.invoke(app, ["predict", str(model), str(companies), "--out", str(tmp_path / "s.csv"), "--history", str(tmp_path / "lower.csv")])
+    assert scored.exit_code == 0 and (tmp_path / "s.csv").exists()
+    assert "warning: " in scored.stderr and "the 120 companies of" in " ".join(scored.stderr.split()) and "check the ids" in scored.stderr
+
+
+def test_the_service_says_when_as_of_is_no_month_or_past_every_month(history_model) -> None:
+    pytest.importorskip("fastapi")
+    from fastapi.testclient import TestClient
+
+    from hotleads.serve import create_app
+
+    client = TestClient(create_app(history_model[0]))
+    company = {"company_id": "X", "employees": 10, "history": [{"month": "2024-12", "job_postings": 3}, {"month": "2025-01-31", "job_postings": 4}]}
+    garbage = client.post("/v1/score", json=[company], params={"as_of": "garbage"})
+    assert garbage.status_code == 422
+    assert garbage.json()["detail"] == [{"loc": ["query", "as_of"], "msg": "'garbage' is not a month; write it YYYY-MM, e.g. 2025-01", "type": "value_error"}]
+    late = client.post("/v1/score", json=[company], params={"as_of": "2030-01"})
+    assert late.status_code == 200 and "no company scored has a month in its window" in late.json()["warnings"][0]
+    assert client.post("/v1/score", json=[company]).json()["warnings"] == []  # a full date counts as its month, as in a file

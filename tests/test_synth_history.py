@@ -274,7 +274,8 @@ def test_cli_generate_history_defaults(tmp_path: Path) -> None:
         (["--months", "12"], "error: --months only applies with --history; add --history or drop --months."),
         (["--no-temporal-signal"], "error: --no-temporal-signal only applies with --history; add --history or drop --no-temporal-signal."),
         (["--temporal-signal"], "error: --temporal-signal only applies with --history; add --history or drop --temporal-signal."),
-        (["--history", "--months", "1"], "error: --months must be at least 2; got 1."),
+        (["--history", "--months", "1"], "error: --months must be between 2 and 240 for generated histories; got 1."),
+        (["--history", "--months", "100000"], "error: --months must be between 2 and 240 for generated histories; got 100000."),
     ],
 )
 def test_cli_bad_history_options_are_one_error_line(options: list[str], message: str, tmp_path: Path) -> None:

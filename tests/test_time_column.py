@@ -95,7 +95,7 @@ def test_cli_prints_both_figures_and_saves_the_threshold_source(tmp_path: Path) 
     ("extra", "message"),
     [
         (["--time-column", "nope"], "error: --time-column 'nope' is not a column of"),
-        (["--time-column", "lead_id"], "error: --time-column 'lead_id' of"),
+        (["--time-column", "lead_id"], "error: --time-column 'lead_id' is the id column; name a column of dates"),
         (["--time-column", "created", "--validation", "0.2"], "error: --time-column validates by periods of time and --validation by one random split"),
     ],
 )

@@ -197,8 +197,8 @@ def generate(
         raise ParameterError(f"{given} only applies with --history; add --history or drop {given}.")
     if rows < synth.MIN_ROWS:
         raise ParameterError(f"--rows must be at least {synth.MIN_ROWS}; got {rows}.")
-    if months is not None and months < synth.MIN_HISTORY_MONTHS:
-        raise ParameterError(f"--months must be at least {synth.MIN_HISTORY_MONTHS}; got {months}.")
+    if months is not None and not synth.MIN_HISTORY_MONTHS <= months <= synth.MAX_HISTORY_MONTHS:
+        raise ParameterError(f"--months must be between {synth.MIN_HISTORY_MONTHS} and {synth.MAX_HISTORY_MONTHS} for generated histories; got {months}.")
     if seed < 0:
         raise ParameterError(f"--seed must be an integer >= 0; got {seed}.")
     _check_folder("--out", out)
@@ -865,13 +865,16 @@ def evaluate(
 
 def _score_table(predictor, path: Path, monthly, reading: dict, **options):
     """Read the table at ``path``, join the monthly history a model trained with one needs, and score it (:func:`hotleads.scoring.score`)."""
-    from .history import with_history
+    import numpy as np
+
+    from .history import warn_if_unused, with_history
     from .io import read_table
     from .scoring import score
 
     frame, windows = read_table(path, **reading), None
     if monthly is not None:
         frame, windows = with_history(frame, monthly, predictor.history, source=str(path))
+        warn_if_unused(bool(np.isfinite(windows).any()), len(frame), monthly, predictor.history, str(path))
     return score(predictor, frame, source=str(path), sequences=windows, **options)
 
 

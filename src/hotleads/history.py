@@ -23,6 +23,7 @@ since the channel was last non-zero), joined to the company table by :func:`with
 
 from __future__ import annotations
 
+import re
 import warnings
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -32,9 +33,10 @@ import pandas as pd
 
 from .exceptions import DataError, DataWarning, ParameterError
 from .io import locate, read_table
-from .parsing import infer_number_format, parse_numbers_marked
+from .parsing import infer_number_format, is_missing, parse_numbers_marked
 
 MONTH = "month"
+_MONTH = re.compile(r"^(\d{4})-(\d{1,2})(?:-(\d{1,2}))?$")
 DEFAULT_MONTHS = 24
 MAX_SHOWN = 3
 # Aggregate columns are named CHANNEL__STAT: the double underscore keeps them apart from the
@@ -125,9 +127,14 @@ class History:
 
 
 def month_number(text: str) -> int | None:
-    """``"2025-01"`` (or ``"2025-01-31"``) -> year * 12 + month - 1; None when it is neither."""
-    parsed = _parse_months(pd.Series([text], dtype=object))[0]
-    return None if np.isnan(parsed) else int(parsed)
+    """``"2025-01"`` (or ``"2025-01-31"``) -> year * 12 + month - 1; None when it is neither.
+
+    One value at a time, without pandas: the service checks every month of every company with it.
+    """
+    match = _MONTH.match(text.strip()) if isinstance(text, str) else None
+    if match is None or not 1 <= int(match.group(2)) <= 12:
+        return None
+    return int(match.group(1)) * 12 + int(match.group(2)) - 1
 
 
 def month_text(number: int) -> str:
@@ -169,7 +176,7 @@ def read_history(
 ) -> History:
     """Read and check a HISTORY table; with ``companies`` (the company table), its ids are checked against them.
 
-    ``id_column``: None = the table's first column, which must then be a column of ``companies``.
+    ``id_column``: None = the history's first column (besides ``month``) that ``companies`` has too.
     A history with no company of ``companies`` is refused; one that also covers other companies
     (one CRM export for the companies to train on and those to score) is read with a
     :class:`DataWarning`, and their rows are not used. ``channels``: the ones a trained model reads
@@ -187,7 +194,9 @@ def read_history(
     as_of_number = check_as_of(as_of)
     frame = read_table(path, **(read_options or {}))
     source = str(path)
-    id_column = str(frame.columns[0]) if id_column is None else id_column
+    if id_column is None:  # the first column the company table has too (month and channels are the history's own)
+        shared = [str(c) for c in frame.columns if str(c) != MONTH and companies is not None and c in companies.columns]
+        id_column = shared[0] if shared else str(next((c for c in frame.columns if str(c) != MONTH), frame.columns[0]))
     if companies is not None and id_column not in companies.columns:
         raise DataError(
             f"{source}: its id column '{id_column}' is not a column of {companies_source}; "
@@ -195,12 +204,20 @@ def read_history(
         )
     channels = _channels(frame, id_column, channels, source)
     problems: list[str] = []
-    ids = _ids(frame, id_column, None if companies is None else companies[id_column], problems, source=source, companies_source=companies_source)
+    notes: list[str] = []  # warnings, given only when there is no error: one line for a failed command
+    ids = _ids(frame, id_column, None if companies is None else companies[id_column], problems, notes, source=source, companies_source=companies_source)
     months = _months(frame, as_of_number, problems)
     values = np.column_stack([_numbers(frame, channel, problems) for channel in channels])
     _duplicates(frame, ids, months, id_column, problems)
     if problems:
         raise DataError(f"{source}: " + "; ".join(problems))
+    empty = [channel for c, channel in enumerate(channels) if np.isnan(values[:, c]).all()]
+    if empty:
+        notes.append(
+            f"{source}: column{'s' if len(empty) > 1 else ''} {', '.join(repr(c) for c in empty)} ha{'ve' if len(empty) > 1 else 's'} no value; its aggregates are unknown for every company."
+        )
+    for note in notes:
+        warnings.warn(note, DataWarning, stacklevel=3)
     as_of_number = int(as_of_number if as_of_number is not None else months.max())
     return History(id_column, ids, months.astype(np.int64), values, channels, as_of_number, source)
 
@@ -214,6 +231,9 @@ def _channels(frame: pd.DataFrame, id_column: str, wanted: tuple[str, ...] | Non
             f"{' and '.join(repr(m) for m in missing)} missing among {', '.join(columns)}."
         )
     present = tuple(c for c in columns if c not in (id_column, MONTH))
+    clashing = [c for c in present if "__" in c]
+    if clashing:
+        raise DataError(f"{source}: column '{clashing[0]}' has '__' in its name, which hotleads' own aggregate names use; rename it.")
     if wanted is None:
         if not present:
             raise DataError(f"{source}: a history needs at least one numeric column besides '{id_column}' and '{MONTH}' (e.g. job_postings).")
@@ -224,7 +244,7 @@ def _channels(frame: pd.DataFrame, id_column: str, wanted: tuple[str, ...] | Non
     return tuple(wanted)
 
 
-def _ids(frame: pd.DataFrame, id_column: str, company_ids, problems: list[str], *, source: str, companies_source: str) -> np.ndarray:
+def _ids(frame: pd.DataFrame, id_column: str, company_ids, problems: list[str], notes: list[str], *, source: str, companies_source: str) -> np.ndarray:
     ids = frame[id_column].astype(object).where(frame[id_column].notna(), None).map(lambda v: None if v is None else str(v).strip())
     blank = ids.isna() | (ids == "")
     if blank.any():
@@ -241,10 +261,9 @@ def _ids(frame: pd.DataFrame, id_column: str, company_ids, problems: list[str], 
         )
     elif unknown.any():  # one CRM export covers the companies to train on and those to score: theirs are not used here
         companies = int(first_rows.sum())
-        warnings.warn(
-            f"{source}: {companies:,} compan{'y' if companies == 1 else 'ies'} of the history {'is' if companies == 1 else 'are'} not in {companies_source} {_lines(frame, first_rows, ids)}; their rows are not used.",
-            DataWarning,
-            stacklevel=4,
+        notes.append(
+            f"{source}: {companies:,} compan{'y' if companies == 1 else 'ies'} of the history {'is' if companies == 1 else 'are'} not in "
+            f"{companies_source} {_lines(frame, first_rows, ids)}; their rows are not used."
         )
     return ids.to_numpy(dtype=object)
 
@@ -261,9 +280,13 @@ def _months(frame: pd.DataFrame, as_of: int | None, problems: list[str]) -> np.n
     raw = frame[MONTH]
     text = raw.dt.strftime("%Y-%m") if pd.api.types.is_datetime64_any_dtype(raw) else raw.astype(object)
     months = _parse_months(pd.Series(text, index=frame.index))
-    bad = np.isnan(months)
+    blank = is_missing(pd.Series(text, index=frame.index).astype(object).where(pd.notna(text), None)).to_numpy()
+    bad = np.isnan(months) & ~blank
+    if blank.any():
+        problems.append(f"'{MONTH}' is blank {_lines(frame, pd.Series(blank))}; give every row its month, e.g. 2025-01")
     if bad.any():
-        problems.append(f"'{MONTH}' is not a month, YYYY-MM, {_lines(frame, pd.Series(bad), raw)}; write it as e.g. 2025-01")
+        problems.append(f"'{MONTH}' is not a month {_lines(frame, pd.Series(bad), raw)}; write it YYYY-MM, e.g. 2025-01")
+    bad = bad | blank
     if as_of is not None:
         late = ~bad & (months > as_of)
         if late.any():
@@ -277,13 +300,20 @@ def _months(frame: pd.DataFrame, as_of: int | None, problems: list[str]) -> np.n
 def _numbers(frame: pd.DataFrame, channel: str, problems: list[str]) -> np.ndarray:
     raw = frame[channel]
     if pd.api.types.is_numeric_dtype(raw) or pd.api.types.is_bool_dtype(raw):
-        return raw.astype("float64").to_numpy()
+        return _finite(frame, channel, raw.astype("float64").to_numpy(), problems)
     fmt = infer_number_format(raw.dropna().astype(str))
     values, missing = parse_numbers_marked(raw, fmt) if fmt is not None else parse_numbers_marked(raw)
     bad = ~missing & values.isna().to_numpy()
     if bad.any():
         problems.append(f"'{channel}' is not a number {_lines(frame, pd.Series(bad), raw)}; fix or blank those cells")
-    return values.to_numpy()
+    return _finite(frame, channel, values.to_numpy(), problems)
+
+
+def _finite(frame: pd.DataFrame, channel: str, values: np.ndarray, problems: list[str]) -> np.ndarray:
+    infinite = np.isinf(values)
+    if infinite.any():
+        problems.append(f"'{channel}' is infinite {_lines(frame, pd.Series(infinite))}; give a number or blank the cell")
+    return values
 
 
 def _duplicates(frame: pd.DataFrame, ids: np.ndarray, months: np.ndarray, id_column: str, problems: list[str]) -> None:
@@ -412,7 +442,31 @@ def attach(
     history = read_history(path, id_column=id_column, companies=frame, companies_source=source, as_of=as_of)
     spec = HistorySpec(history.id_column, history.channels, months or DEFAULT_MONTHS, history.as_of_text)
     joined, windows = with_history(frame, history, spec, source=source, ends=ends)
+    if not np.isfinite(windows).any():
+        raise DataError(f"{path}: {no_month_in_window(history, spec)}; give an --as-of inside the history, or the history of these companies.")
     return joined, spec, windows
+
+
+def no_month_in_window(history: History, spec: HistorySpec) -> str:
+    """Why every window is empty, in words (the history's months, the window's)."""
+    span = f"from {month_text(int(history.months.min()))} to {month_text(int(history.months.max()))}" if len(history.months) else "empty"
+    first = month_text(history.as_of - spec.months + 1)
+    return f"no company scored has a month in its window ({spec.months} months, {first} to {month_text(history.as_of)}; the history runs {span})"
+
+
+def warn_if_unused(observed: bool, rows: int, history: History, spec: HistorySpec, source: str) -> None:
+    """Scoring: a history none of whose months reaches a scored company (``observed`` False) is most likely the wrong
+    file, ids written otherwise or an --as-of past it; the companies are then scored from their own columns, with this warning."""
+    if rows and not observed:
+        warnings.warn(unused_message(rows, history, spec, source), DataWarning, stacklevel=2)
+
+
+def unused_message(rows: int, history: History, spec: HistorySpec, source: str) -> str:
+    companies = f"the {rows:,} companies" if rows > 1 else "the company"
+    return (
+        f"{history.source}: {no_month_in_window(history, spec)}: {companies} of {source} scored from their own columns alone; "
+        "check the ids (written alike in both files?) and the reference month (as_of)."
+    )
 
 
 def for_scoring(spec: HistorySpec | None, path: str | Path | None, *, as_of: str | None = None, months: int | None = None) -> History | None:

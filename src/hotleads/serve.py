@@ -83,7 +83,7 @@ import pandas as pd
 
 from . import __version__, bundle, scoring
 from .explain import contributions, reason_records
-from .history import History, HistorySpec, aggregate, month_number, month_text
+from .history import History, HistorySpec, aggregate, month_number, month_text, unused_message
 from .io import RowLocations, read_table
 from .model import Predictor
 from .schema import Schema, is_name_column
@@ -263,7 +263,7 @@ _FIELD_TYPES = {"numeric": FiniteNumber | None, "categorical": str | None, "date
 
 
 def _month(value: str) -> str:
-    if month_number(value) is None or len(value.strip()) != 7:
+    if month_number(value) is None:  # as the command line reads a history file: YYYY-MM, or a date of that month
         raise ValueError("a month is written YYYY-MM, e.g. 2025-01")
     return value.strip()
 
@@ -465,43 +465,34 @@ class ScoringService:
         except ValidationError as exc:
             raise RequestProblem(422, _validation_problems(exc.errors(include_url=False), "body"), rows=len(rows)) from None
         frame, ignored = self._frame(companies)
-        windows = None
+        windows, notes = None, []
         if self.predictor.history is not None:
-            frame, windows = self._with_history(frame, companies, as_of)
-        return self._score_frame(frame, ignored, reasons=reasons, sequences=windows)
+            frame, windows, notes = self._with_history(frame, companies, as_of)
+        return self._score_frame(frame, ignored, reasons=reasons, sequences=windows, notes=notes)
 
-    def _with_history(self, frame: pd.DataFrame, companies: list[BaseModel], as_of: str | None) -> tuple[pd.DataFrame, np.ndarray]:
-        """``frame`` with each company's history aggregates, and its window (n, months, channels)."""
+    def _with_history(self, frame: pd.DataFrame, companies: list[BaseModel], as_of: str | None) -> tuple[pd.DataFrame, np.ndarray, list[str]]:
+        """``frame`` with each company's history aggregates, its window (n, months, channels), and warnings for the response."""
         spec, problems = self.predictor.history, []
-        keys, months, values = [], [], []
+        if as_of is not None and month_number(as_of) is None:
+            raise RequestProblem(422, [problem(["query", "as_of"], f"'{as_of}' is not a month; write it YYYY-MM, e.g. 2025-01", "value_error")])
+        keys, items, months, values = [], [], [], []
         for i, company in enumerate(companies):
             seen: dict[int, int] = {}
             for j, record in enumerate(company.history_ or []):
                 month = month_number(record.month)
                 if month in seen:
-                    problems.append(
-                        problem(
-                            ["body", i, "history", j, "month"],
-                            f"{record.month} is given twice (items {seen[month]} and {j}); give each month once",
-                            "value_error",
-                        )
-                    )
+                    where, what = ["body", i, "history", j, "month"], f"{record.month} is given twice (items {seen[month]} and {j}); give each month once"
+                    problems.append(problem(where, what, "value_error"))
                 seen[month] = j
                 keys.append(str(i))
+                items.append((i, j))
                 months.append(month)
                 values.append([np.nan if (v := getattr(record, f"channel_{c}")) is None else v for c in range(len(spec.channels))])
         end = month_number(as_of) if as_of is not None else max(months, default=month_number(spec.as_of))
-        for index, month in enumerate(months):
+        for (i, j), month in zip(items, months, strict=True):
             if month > end:
-                i = int(keys[index])
-                j = sum(1 for k in keys[:index] if k == keys[index])
-                problems.append(
-                    problem(
-                        ["body", i, "history", j, "month"],
-                        f"{month_text(month)} is after as_of {month_text(end)}; leave it out or ask with a later as_of",
-                        "value_error",
-                    )
-                )
+                what = f"{month_text(month)} is after as_of {month_text(end)}; leave it out or ask with a later as_of"
+                problems.append(problem(["body", i, "history", j, "month"], what, "value_error"))
         if problems:
             raise RequestProblem(422, problems[:MAX_PROBLEMS], rows=len(companies))
         matrix = np.asarray(values, dtype=np.float64).reshape(len(values), len(spec.channels))
@@ -510,7 +501,8 @@ class ScoringService:
         summary = aggregate(window)
         joined = pd.concat([frame, summary], axis=1)
         joined.attrs = frame.attrs
-        return joined, window.values
+        outside = bool(months) and not any(end - spec.months < month <= end for month in months)  # an as_of past every month given
+        return joined, window.values, [unused_message(len(companies), history, spec, "the request")] if outside else []
 
     def _frame(self, companies: list[BaseModel]) -> tuple[pd.DataFrame, list[str]]:
         """The table predict would read (numbers as float64, the rest as text) and the extra fields ignored."""
@@ -532,7 +524,7 @@ class ScoringService:
         frame.attrs["rows"] = RowLocations("item", first=0)  # messages say "item 3": the fourth company of the list, as in loc
         return frame, ignored
 
-    def _score_frame(self, frame: pd.DataFrame, ignored: list[str], *, reasons: bool, sequences: np.ndarray | None = None) -> dict:
+    def _score_frame(self, frame: pd.DataFrame, ignored: list[str], *, reasons: bool, sequences: np.ndarray | None = None, notes: list[str] = ()) -> dict:
         with self._lock, _captured() as caught:
             try:
                 scored = scoring.score(self.predictor, frame, source="body", explain=False, sequences=sequences)
@@ -547,7 +539,7 @@ class ScoringService:
             "hot": int(scored.leads["prediction"].sum()),
             "results": _results(scored.leads, records),
             "ignored_fields": ignored,
-            "warnings": _messages(caught),
+            "warnings": [*notes, *_messages(caught)],
         }
 
     # CSV -----------------------------------------------------------------------------------------
@@ -882,11 +874,7 @@ def _replay(body: bytes, receive):
 
 ReasonsQuery = Annotated[bool, Query(description="false: skip the explanations (faster).")]
 AsOfQuery = Annotated[
-    str | None,
-    Query(
-        pattern=r"^\d{4}-(0[1-9]|1[0-2])$",
-        description="A model with a monthly history: the month each window ends at, YYYY-MM (default: the latest in the request).",
-    ),
+    str | None, Query(description="A model with a monthly history: the month each window ends at, YYYY-MM (default: the latest in the request).")
 ]
 ERRORS = {
     400: {"model": Problems, "description": "Malformed JSON, or a bad header."},

@@ -35,7 +35,7 @@ import pyarrow as pa
 import pyarrow.parquet as pa_parquet
 
 from .exceptions import DataError, ParameterError
-from .history import History, with_history
+from .history import History, warn_if_unused, with_history
 from .io import PARQUET_SUFFIXES, atomic_path, check_table_target, locate, read_chunks, table_files, write_table
 from .model import Predictor
 from .parsing import DateFormat, NumberFormat
@@ -114,10 +114,17 @@ def score_file(
     with warnings_once(), tempfile.TemporaryDirectory(prefix=".hotleads-", dir=existing_folder(out)) as folder:
         chunks = _ChunkScorer(predictor, Path(folder), keep_leads=scores is not None, top=top)
         reading = _Reading(data, chunk_rows, read_options or {})
+        observed = False  # whether any month of the history reached a scored company
         for chunk in reading.chunks():
-            chunks.add(*((chunk, None) if history is None else with_history(chunk, history, predictor.history, source=chunk.attrs["source"])))
+            windows = None
+            if history is not None:
+                chunk, windows = with_history(chunk, history, predictor.history, source=chunk.attrs["source"])
+                observed = observed or bool(np.isfinite(windows).any())
+            chunks.add(chunk, windows)
             if progress is not None:
                 progress(chunks.rows, reading.done)
+        if history is not None:
+            warn_if_unused(observed, chunks.rows, history, predictor.history, str(data))
         proba = np.concatenate(chunks.proba)
         rank = ranks(proba, np.concatenate(chunks.raw))
         prediction = (rank <= top_k if top_k is not None else proba >= predictor.threshold.value).astype(np.int64)

@@ -1077,6 +1077,7 @@ HISTORY_AS_OF = "2025-01"  # the reference month: the last month any history row
 HISTORY_COMPANY_COLUMNS = ["company_id", "company_name", "industry", "hq_region", "founded_year", "employees", "is_hot_lead"]
 HISTORY_COLUMNS = ["company_id", "month", *HISTORY_CHANNELS]
 MIN_HISTORY_MONTHS = 2
+MAX_HISTORY_MONTHS = 240  # twenty years: the generated companies' founding years do not reach further back
 # industry -> effect on the logit (both modes)
 HISTORY_INDUSTRY_EFFECT = {"Tech": 0.3, "SaaS": 0.4, "Fintech": 0.1, "Healthcare": -0.2, "Retail": -0.5}
 # region (HQ_REGIONS) -> effect on the logit (both modes)
@@ -1197,6 +1198,8 @@ def write_history_dataset(out_dir: str | Path, *, rows: int = 20_000, seed: int 
 
 def _check_history_options(func: str, months: object, temporal_signal: object) -> None:
     _check_int("months", func, months, MIN_HISTORY_MONTHS)
+    if months > MAX_HISTORY_MONTHS:
+        raise ValueError(f"{func}: months must be at most {MAX_HISTORY_MONTHS}; got {months}.")
     if not isinstance(temporal_signal, bool):
         raise ValueError(f"The 'temporal_signal' parameter of {func} must be a bool. Got {temporal_signal!r} instead.")
 

@@ -51,7 +51,7 @@ from .io import read_table, sha256_file
 from .metrics import classification_metrics, leaderboard, logit, sigmoid
 from .model import LeadModel, Predictor, Threshold, ThresholdSource, TrainingEvidence, held_out_words, time_ordered_words
 from .neural_params import check_device
-from .parsing import infer_date_format, parse_dates
+from .parsing import infer_date_format, is_missing, parse_dates
 from .profile import profile_table
 from .registry import NEURAL, check_params, make_model, param_names, parse_model_names
 from .schema import Prepared, Schema, infer_schema, prepare
@@ -649,11 +649,11 @@ def cross_fit_inputs(
             fold_columns = columns or fold_columns
     if sequences is not None and prepared.rows is not None:
         sequences = sequences[prepared.rows]
-    times = None if options.time_column is None else time_values(frame, prepared, options.time_column, source)
+    times = None if options.time_column is None else time_values(frame, prepared, options.time_column, source, schema)
     return CrossFitInputs(schema, prepared, preprocessor, X, y, folds, fold_matrices, discovery, held_out, held_out_folds, fold_columns, sequences, times)
 
 
-def time_values(frame: pd.DataFrame, prepared: Prepared, column: str, source: str) -> np.ndarray:
+def time_values(frame: pd.DataFrame, prepared: Prepared, column: str, source: str, schema: Schema) -> np.ndarray:
     """The ``--time-column`` of the rows training keeps: datetime64[ns] (NaT unknown) or float (NaN unknown).
 
     Raises
@@ -663,6 +663,9 @@ def time_values(frame: pd.DataFrame, prepared: Prepared, column: str, source: st
     """
     if column not in frame.columns:
         raise ParameterError(f"--time-column '{column}' is not a column of {source}; its columns are {', '.join(map(str, frame.columns))}.")
+    for role, name in (("the target", schema.target), ("the id column", schema.id)):
+        if column == name:
+            raise ParameterError(f"--time-column '{column}' is {role}; name a column of dates, e.g. when each lead was created.")
     values = prepared.features[column] if column in prepared.features.columns else _parsed_time(frame[column], column, source)
     if prepared.rows is not None and column not in prepared.features.columns:
         values = values.iloc[prepared.rows]
@@ -682,22 +685,28 @@ def _reference_months(frame: pd.DataFrame, column: str, source: str) -> np.ndarr
         raise ParameterError(f"--time-column '{column}' is not a column of {source}; its columns are {', '.join(map(str, frame.columns))}.")
     values = _parsed_time(frame[column], column, source)
     if not pd.api.types.is_datetime64_any_dtype(values):
-        return np.full(len(frame), np.iinfo(np.int64).max)
+        raise ParameterError(
+            f"--time-column '{column}' holds numbers; with --history it must hold dates (each company's window ends at its month), "
+            "e.g. when the lead was created."
+        )
     stamps = pd.DatetimeIndex(values)
     return np.where(stamps.isna(), np.iinfo(np.int64).max, stamps.year * 12 + stamps.month - 1).astype(np.int64)
 
 
 def _parsed_time(raw: pd.Series, column: str, source: str) -> pd.Series:
-    """A column the model does not read (dropped, or the id): its dates or numbers, parsed here."""
+    """A column as read (text from CSV): its dates or numbers, parsed here."""
     if pd.api.types.is_datetime64_any_dtype(raw) or pd.api.types.is_numeric_dtype(raw):
         return raw
     text = raw.astype(object).where(raw.notna(), None)
+    present = text[~is_missing(text)]
+    if present.empty:
+        raise ParameterError(f"--time-column '{column}' of {source} is empty; name a column of dates, e.g. when each lead was created.")
     fmt = infer_date_format(text)
-    if fmt is None:
-        raise ParameterError(
-            f"--time-column '{column}' of {source} holds neither dates nor numbers (e.g. '{text.dropna().iloc[0] if text.notna().any() else ''}')."
-        )
-    return parse_dates(text, fmt)
+    if fmt is not None:
+        return parse_dates(text, fmt)
+    if pd.to_numeric(present.astype(str).str.strip(), errors="coerce").notna().all():
+        return pd.to_numeric(text, errors="coerce")
+    raise ParameterError(f"--time-column '{column}' of {source} holds neither dates nor numbers (e.g. '{present.iloc[0]}'); name a column of dates.")
 
 
 def _cross_fit_all(inputs: CrossFitInputs, options: TrainOptions, progress: Progress | None) -> dict[str, _Member]:

@@ -676,8 +676,8 @@ def tune(
         The table cannot be trained on.
     """
     options.check()
-    opened = open_storage(storage)
     search = prepare_search(frame, options, source=source, data_sha256=data_sha256, history=history, **schema_options)
+    opened = open_storage(storage)  # after the data checks: a refused table or history leaves no journal file behind
     studies = {model: search_model(model, search, options, opened, progress=progress, run_trials=run_trials) for model in options.train.models}
     if not compare:
         return None
