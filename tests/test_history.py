@@ -175,7 +175,7 @@ def test_all_zero_months_are_long_ago_not_unknown() -> None:
     from hotleads.history import Window
 
     values = np.zeros((1, 4, 1), dtype=np.float32)
-    window = Window(values, np.ones_like(values, dtype=bool), np.zeros_like(values), ("funding_raised",))
+    window = Window(values, np.ones_like(values, dtype=bool), ("funding_raised",))
     assert aggregate(window)["funding_raised__months_since_nonzero"].iloc[0] == 4
 
 

@@ -9,11 +9,11 @@ column has the company table's id column's name; ``month`` is ``YYYY-MM`` (a ful
 that is not a month or lies after the reference month, a duplicate (id, month) pair, a value that
 is not a number), each with its file lines. :meth:`History.window` aligns each company's last
 ``months`` months up to the reference month (``--as-of``) into arrays of shape
-``(n_companies, months, n_channels)``: the values (NaN where unobserved), the observed mask and,
-per channel, the months since it was last observed, the inputs GRU-D gives a recurrent network
-for irregular series (Che et al., 2018, "Recurrent Neural Networks for Multivariate Time Series
-with Missing Values", Scientific Reports 8). A company without history rows is all unobserved:
-it is scored from its static columns.
+``(n_companies, months, n_channels)``: the values (NaN where unobserved) and the observed mask;
+with the months since each channel was last observed (:func:`months_since_observed`) these are
+the inputs GRU-D gives a recurrent network for irregular series (Che et al., 2018, "Recurrent
+Neural Networks for Multivariate Time Series with Missing Values", Scientific Reports 8). A
+company without history rows is all unobserved: it is scored from its static columns.
 
 Models that read one row per company get the window summarised by :func:`aggregate` (last
 value, mean, slope, largest month-on-month rise, the last 3 months against the 3 before, months
@@ -81,14 +81,13 @@ class HistorySpec:
 class Window:
     """Each company's last ``months`` months, aligned: arrays of shape (n_companies, months, n_channels).
 
-    ``values`` is float32 with NaN where unobserved; ``observed`` the mask; ``since`` the months
-    since the channel was last observed before each step (0 at the first step, GRU-D's delta).
-    Step ``months - 1`` is the reference month.
+    ``values`` is float32 with NaN where unobserved; ``observed`` the mask. Step ``months - 1`` is
+    the reference month. The neural models derive the months since each channel was last observed
+    from the mask (:func:`months_since_observed`).
     """
 
     values: np.ndarray
     observed: np.ndarray
-    since: np.ndarray
     channels: tuple[str, ...]
 
 
@@ -123,7 +122,7 @@ class History:
         values = np.full((len(ids), months, len(self.channels)), np.nan, dtype=np.float32)
         values[position[keep], step[keep]] = self.values[keep]
         observed = ~np.isnan(values)
-        return Window(values, observed, months_since_observed(observed), self.channels)
+        return Window(values, observed, self.channels)
 
 
 def month_number(text: str) -> int | None:
