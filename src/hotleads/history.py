@@ -32,13 +32,13 @@ import numpy as np
 import pandas as pd
 
 from .exceptions import DataError, DataWarning, ParameterError
-from .io import locate, read_table
+from .io import read_table
 from .parsing import infer_number_format, is_missing, parse_numbers_marked
+from .schema import row_examples
 
 MONTH = "month"
 _MONTH = re.compile(r"^(\d{4})-(\d{1,2})(?:-(\d{1,2}))?$")
 DEFAULT_MONTHS = 24
-MAX_SHOWN = 3
 # Aggregate columns are named CHANNEL__STAT: the double underscore keeps them apart from the
 # company table's own columns (a clash is refused) and from discovered features.
 STATS = ("last", "mean", "slope", "max_rise", "last3_vs_prior3", "months_since_nonzero")
@@ -247,7 +247,7 @@ def _ids(frame: pd.DataFrame, id_column: str, company_ids, problems: list[str], 
     ids = frame[id_column].astype(object).where(frame[id_column].notna(), None).map(lambda v: None if v is None else str(v).strip())
     blank = ids.isna() | (ids == "")
     if blank.any():
-        problems.append(f"'{id_column}' is blank {_lines(frame, blank)}; give every row its company's id")
+        problems.append(f"'{id_column}' is blank {row_examples(frame, None, blank, show_value=False)}; give every row its company's id")
     if company_ids is None:
         return ids.to_numpy(dtype=object)
     known = pd.Index(pd.Series(company_ids).astype(str).str.strip())
@@ -255,14 +255,14 @@ def _ids(frame: pd.DataFrame, id_column: str, company_ids, problems: list[str], 
     first_rows = unknown & ~ids.duplicated()  # each company named once, at its first line
     if unknown.any() and unknown.sum() == (~blank).sum():
         problems.append(
-            f"'{id_column}' has no id of a company in {companies_source} {_lines(frame, first_rows, ids)}; "
+            f"'{id_column}' has no id of a company in {companies_source} {row_examples(frame, ids, first_rows)}; "
             "is it the history of another table, or are the ids in another column (--id)?"
         )
     elif unknown.any():  # one CRM export covers the companies to train on and those to score: theirs are not used here
         companies = int(first_rows.sum())
         notes.append(
             f"{source}: {companies:,} compan{'y' if companies == 1 else 'ies'} of the history {'is' if companies == 1 else 'are'} not in "
-            f"{companies_source} {_lines(frame, first_rows, ids)}; their rows are not used."
+            f"{companies_source} {row_examples(frame, ids, first_rows)}; their rows are not used."
         )
     return ids.to_numpy(dtype=object)
 
@@ -282,15 +282,15 @@ def _months(frame: pd.DataFrame, as_of: int | None, problems: list[str]) -> np.n
     blank = is_missing(pd.Series(text, index=frame.index).astype(object).where(pd.notna(text), None)).to_numpy()
     bad = np.isnan(months) & ~blank
     if blank.any():
-        problems.append(f"'{MONTH}' is blank {_lines(frame, pd.Series(blank))}; give every row its month, e.g. 2025-01")
+        problems.append(f"'{MONTH}' is blank {row_examples(frame, None, pd.Series(blank), show_value=False)}; give every row its month, e.g. 2025-01")
     if bad.any():
-        problems.append(f"'{MONTH}' is not a month {_lines(frame, pd.Series(bad), raw)}; write it YYYY-MM, e.g. 2025-01")
+        problems.append(f"'{MONTH}' is not a month {row_examples(frame, raw, pd.Series(bad))}; write it YYYY-MM, e.g. 2025-01")
     bad = bad | blank
     if as_of is not None:
         late = ~bad & (months > as_of)
         if late.any():
             problems.append(
-                f"'{MONTH}' is after the reference month {month_text(as_of)} {_lines(frame, pd.Series(late), raw)}; "
+                f"'{MONTH}' is after the reference month {month_text(as_of)} {row_examples(frame, raw, pd.Series(late))}; "
                 "a company's features may not see months after it: remove those rows or give a later --as-of"
             )
     return np.nan_to_num(months, nan=-1.0)
@@ -304,14 +304,14 @@ def _numbers(frame: pd.DataFrame, channel: str, problems: list[str]) -> np.ndarr
     values, missing = parse_numbers_marked(raw, fmt) if fmt is not None else parse_numbers_marked(raw)
     bad = ~missing & values.isna().to_numpy()
     if bad.any():
-        problems.append(f"'{channel}' is not a number {_lines(frame, pd.Series(bad), raw)}; fix or blank those cells")
+        problems.append(f"'{channel}' is not a number {row_examples(frame, raw, pd.Series(bad))}; fix or blank those cells")
     return _finite(frame, channel, values.to_numpy(), problems)
 
 
 def _finite(frame: pd.DataFrame, channel: str, values: np.ndarray, problems: list[str]) -> np.ndarray:
     infinite = np.isinf(values)
     if infinite.any():
-        problems.append(f"'{channel}' is infinite {_lines(frame, pd.Series(infinite))}; give a number or blank the cell")
+        problems.append(f"'{channel}' is infinite {row_examples(frame, None, pd.Series(infinite), show_value=False)}; give a number or blank the cell")
     return values
 
 
@@ -319,15 +319,9 @@ def _duplicates(frame: pd.DataFrame, ids: np.ndarray, months: np.ndarray, id_col
     pairs = pd.DataFrame({"id": ids, "month": months})
     repeated = pairs.duplicated(keep=False) & pairs["id"].notna().to_numpy() & (months >= 0)
     if repeated.any():
-        problems.append(f"({id_column}, {MONTH}) pairs repeat {_lines(frame, repeated)}; keep one row per company and month (sum or average them first)")
-
-
-def _lines(frame: pd.DataFrame, mask: pd.Series, values: pd.Series | None = None) -> str:
-    """Where the flagged rows are: ``(line 4, line 9 and 3 more)``, with their values when given."""
-    positions = np.flatnonzero(np.asarray(mask, dtype=bool))
-    shown = [f"'{values.iloc[i]}' at {locate(frame, i)}" if values is not None else locate(frame, i) for i in positions[:MAX_SHOWN]]
-    more = f" and {len(positions) - MAX_SHOWN} more" if len(positions) > MAX_SHOWN else ""
-    return "(" + ", ".join(shown) + more + ")"
+        problems.append(
+            f"({id_column}, {MONTH}) pairs repeat {row_examples(frame, None, repeated, show_value=False)}; keep one row per company and month (sum or average them first)"
+        )
 
 
 def months_since_observed(observed: np.ndarray) -> np.ndarray:
@@ -405,11 +399,16 @@ def with_history(
         raise DataError(f"{source}: column '{clash[0]}' is named like a history aggregate; rename it (the '__' names are hotleads' own).")
     ids = frame[spec.id_column].astype(str).str.strip().to_numpy(dtype=object)
     window = history.window(ids, spec.months, ends)
+    return join_aggregates(frame, window), window.values
+
+
+def join_aggregates(frame: pd.DataFrame, window: Window) -> pd.DataFrame:
+    """``frame`` with :func:`aggregate` of ``window`` (one window per row, in order) as columns, its file lines kept."""
     summary = aggregate(window)
     summary.index = frame.index
     joined = pd.concat([frame, summary], axis=1)
     joined.attrs = frame.attrs  # the file lines of each row, for messages
-    return joined, window.values
+    return joined
 
 
 def attach(

@@ -483,7 +483,7 @@ def _warn_near_unique(frame: pd.DataFrame, schema: Schema, source: str) -> None:
             first = text[repeats].iloc[0]
             warnings.warn(
                 f"{source}: column '{name}' looks like an id but repeats {int(text.duplicated().sum())} value(s), e.g. '{first}' "
-                f"{_examples(frame, text, text == first, show_value=False)}; without a unique id, submission.csv numbers the rows "
+                f"{row_examples(frame, text, text == first, show_value=False)}; without a unique id, submission.csv numbers the rows "
                 f"0 to {len(text) - 1} instead. Make the values unique, or pass --id with a unique column.",
                 DataWarning,
                 stacklevel=3,
@@ -591,13 +591,13 @@ def _numeric_column(
         totals = texts.str.fullmatch(r"(?i)(grand )?(totals?|sum|summe|gesamt|total général)")
         if totals.any():  # a report's totals row exported with the data: a row to delete, not a cell to blank
             problems.append(
-                f"column '{name}' has '{texts[totals].iloc[0]}' {_examples(frame, raw, bad & raw.astype(str).str.strip().isin(set(texts[totals])), show_value=False)}: "
+                f"column '{name}' has '{texts[totals].iloc[0]}' {row_examples(frame, raw, bad & raw.astype(str).str.strip().isin(set(texts[totals])), show_value=False)}: "
                 "it looks like a totals row; delete that row from the file"
             )
         else:
             tokens = ",".join(sorted(set(texts))[:3])
             problems.append(
-                f"column '{name}' is numeric{written} but has text {_examples(frame, raw, bad)}; fix or blank those cells, "
+                f"column '{name}' is numeric{written} but has text {row_examples(frame, raw, bad)}; fix or blank those cells, "
                 f"or pass --na-values {shlex.quote(tokens)} if they mean 'unknown'"
             )
     return values
@@ -682,7 +682,7 @@ def _date_column(frame: pd.DataFrame, name: str, schema: Schema, na_values: froz
     bad = ~is_missing(raw, na_values) & values.isna()
     if bad.any():
         problems.append(
-            f"column '{name}' holds dates ({layout.describe()[5:]}) but has {_examples(frame, raw, bad)}; write them like the others or blank those cells"
+            f"column '{name}' holds dates ({layout.describe()[5:]}) but has {row_examples(frame, raw, bad)}; write them like the others or blank those cells"
         )
     return values
 
@@ -720,7 +720,7 @@ def _target(frame: pd.DataFrame, schema: Schema, problems: list[str], *, trainin
     found = len(problems)
     rest_is_zero = bool(schema.positive) and not schema.negative  # "--positive x: the rest become 0", an unticked checkbox too
     if blank.any() and not rest_is_zero:
-        problems.append(f"target '{name}' is empty {_examples(frame, raw, blank, show_value=False)}; label those rows or remove them")
+        problems.append(f"target '{name}' is empty {row_examples(frame, raw, blank, show_value=False)}; label those rows or remove them")
     y = _labels(frame, text, schema, problems, training=training)
     if len(problems) > found or y is None:
         return None
@@ -760,7 +760,9 @@ def _labels(frame: pd.DataFrame, text: pd.Series, schema: Schema, problems: list
     known = ~np.isnan(y) | lowered.isna().to_numpy() | (lowered == "").fillna(True).to_numpy()
     if not known.all():
         problems.append(
-            _target_values_problem(name, present, training=training, where=_examples(frame, lowered, pd.Series(~known, index=lowered.index), show_value=False))
+            _target_values_problem(
+                name, present, training=training, where=row_examples(frame, lowered, pd.Series(~known, index=lowered.index), show_value=False)
+            )
         )
         return None
     return y
@@ -824,16 +826,16 @@ def _ids(frame: pd.DataFrame, name: str | None, source: str, problems: list[str]
     hint = " (or pass --id with another column)" if training else ""
     if duplicated.any():
         first = values[duplicated][0]
-        rows = _examples(frame, ids, ids == first, show_value=False)
+        rows = row_examples(frame, ids, ids == first, show_value=False)
         problems.append(
             f"id column '{name}' repeats {len(set(values[duplicated]))} value(s) in {int(duplicated.sum())} rows, e.g. '{first}' {rows}; ids must be unique{hint}"
         )
     if empty.any():
-        problems.append(f"id column '{name}' is empty {_examples(frame, ids, pd.Series(empty, index=ids.index), show_value=False)}; fill in the ids")
+        problems.append(f"id column '{name}' is empty {row_examples(frame, ids, pd.Series(empty, index=ids.index), show_value=False)}; fill in the ids")
     return ids
 
 
-def _examples(frame: pd.DataFrame, values: pd.Series, mask: pd.Series, *, show_value: bool = True) -> str:
+def row_examples(frame: pd.DataFrame, values: pd.Series | None, mask, *, show_value: bool = True) -> str:
     """Locations of the first few flagged rows (file lines for CSV, sheet rows for Excel), and how many more."""
     positions = np.flatnonzero(np.asarray(pd.Series(mask).fillna(False), dtype=bool))
     shown = [f"'{values.iloc[i]}' at {locate(frame, i)}" if show_value else locate(frame, i) for i in positions[:MAX_SHOWN]]

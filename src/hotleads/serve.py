@@ -83,7 +83,7 @@ import pandas as pd
 
 from . import __version__, bundle, scoring
 from .explain import contributions, reason_records
-from .history import History, HistorySpec, aggregate, month_number, month_text, unused_message
+from .history import History, HistorySpec, join_aggregates, month_number, month_text, unused_message
 from .io import RowLocations, read_table
 from .model import Predictor
 from .schema import Schema, is_name_column
@@ -498,9 +498,7 @@ class ScoringService:
         matrix = np.asarray(values, dtype=np.float64).reshape(len(values), len(spec.channels))
         history = History("row", np.asarray(keys, dtype=object), np.asarray(months, dtype=np.int64), matrix, spec.channels, end, "body")
         window = history.window(np.array([str(i) for i in range(len(companies))], dtype=object), spec.months)
-        summary = aggregate(window)
-        joined = pd.concat([frame, summary], axis=1)
-        joined.attrs = frame.attrs
+        joined = join_aggregates(frame, window)
         outside = bool(months) and not any(end - spec.months < month <= end for month in months)  # an as_of past every month given
         return joined, window.values, [unused_message(len(companies), history, spec, "the request")] if outside else []
 

@@ -661,8 +661,7 @@ def time_values(frame: pd.DataFrame, prepared: Prepared, column: str, source: st
     ParameterError
         The column is not in the table, or holds neither dates nor numbers.
     """
-    if column not in frame.columns:
-        raise ParameterError(f"--time-column '{column}' is not a column of {source}; its columns are {', '.join(map(str, frame.columns))}.")
+    _check_time_column(frame, column, source)
     for role, name in (("the target", schema.target), ("the id column", schema.id)):
         if column == name:
             raise ParameterError(f"--time-column '{column}' is {role}; name a column of dates, e.g. when each lead was created.")
@@ -681,8 +680,7 @@ def time_values(frame: pd.DataFrame, prepared: Prepared, column: str, source: st
 def _reference_months(frame: pd.DataFrame, column: str, source: str) -> np.ndarray:
     """Each row's month of ``--time-column`` as a month number (year * 12 + month - 1): no later month of its history
     reaches its features. A row without a date (or a numeric column) keeps the history's reference month."""
-    if column not in frame.columns:
-        raise ParameterError(f"--time-column '{column}' is not a column of {source}; its columns are {', '.join(map(str, frame.columns))}.")
+    _check_time_column(frame, column, source)
     values = _parsed_time(frame[column], column, source)
     if not pd.api.types.is_datetime64_any_dtype(values):
         raise ParameterError(
@@ -691,6 +689,11 @@ def _reference_months(frame: pd.DataFrame, column: str, source: str) -> np.ndarr
         )
     stamps = pd.DatetimeIndex(values)
     return np.where(stamps.isna(), np.iinfo(np.int64).max, stamps.year * 12 + stamps.month - 1).astype(np.int64)
+
+
+def _check_time_column(frame: pd.DataFrame, column: str, source: str) -> None:
+    if column not in frame.columns:
+        raise ParameterError(f"--time-column '{column}' is not a column of {source}; its columns are {', '.join(map(str, frame.columns))}.")
 
 
 def _parsed_time(raw: pd.Series, column: str, source: str) -> pd.Series:
