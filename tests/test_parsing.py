@@ -22,6 +22,7 @@ from hotleads.parsing import (
     is_missing,
     parse_dates,
     parse_numbers,
+    parse_numbers_marked,
     to_utc_naive,
 )
 from hotleads.schema import Schema, infer_schema, prepare
@@ -250,6 +251,24 @@ def test_parse_numbers_keeps_the_index_and_handles_empty_columns() -> None:
     assert parse_numbers(text, USD).index.tolist() == [10, 20, 30]
     assert parse_numbers(column(), USD).empty
     assert parse_numbers(column(None, "n/a"), USD).isna().all()
+
+
+@pytest.mark.parametrize(
+    ("values", "na_values", "expected", "missing"),
+    [
+        (["1.5", None, "-2e3", "inf"], set(), [1.5, np.nan, -2000.0, np.inf], [False, True, False, False]),  # Arrow's cast alone
+        (["1.5", "nan", "7"], set(), [1.5, np.nan, 7.0], [False, True, False]),  # 'nan' is a missing marker, not a number
+        (["1.5", "NaN", "7"], set(), [1.5, np.nan, 7.0], [False, True, False]),
+        (["1.5", " 7 ", "n/a"], set(), [1.5, 7.0, np.nan], [False, False, True]),
+        (["1.5", "-999", "7"], {"-999"}, [1.5, np.nan, 7.0], [False, True, False]),  # a number the user calls missing
+        (["1.5", "-999", "7"], {" -999 "}, [1.5, np.nan, 7.0], [False, True, False]),
+        (["1.5", "-nan", "7"], set(), [1.5, np.nan, 7.0], [False, False, False]),  # text, not a marker: found as a bad value
+    ],
+)
+def test_plain_numbers_take_the_fast_cast_only_where_it_reads_as_the_careful_path(values, na_values, expected, missing) -> None:
+    parsed, marked = parse_numbers_marked(column(*values), NumberFormat(), na_values=frozenset(na_values))
+    np.testing.assert_array_equal(parsed.to_numpy(), np.array(expected))
+    assert marked.tolist() == missing
 
 
 def test_na_values_are_missing_not_text() -> None:

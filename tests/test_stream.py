@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import warnings
+from collections import Counter
 from pathlib import Path
 
 import numpy as np
@@ -200,6 +201,20 @@ def test_warnings_are_given_once_not_per_chunk(model_dir, holdout, tmp_path) -> 
     result = assert_ok(invoke("predict", model_dir, data, "--out", tmp_path / "s.csv", "--chunk-rows", SMALL, "--quiet"))
     warned = [line for line in result.stderr.splitlines() if line.startswith("warning: ")]
     assert len(warned) == 1 and warned[0].endswith("does not use: note"), result.stderr
+
+
+def test_the_first_chunk_settles_number_formats_for_the_file(model_dir, holdout, tmp_path, monkeypatch) -> None:
+    """Later chunks read numbers as the first one decided, without sampling each chunk to guess again."""
+    from hotleads import schema as schema_module
+
+    guesses = []
+    original = schema_module.number_format_here
+    monkeypatch.setattr(stream, "number_format_here", lambda frame, name, *a, **k: guesses.append(name) or original(frame, name, *a, **k))
+    monkeypatch.setattr(schema_module, "number_format_here", lambda frame, name, *a, **k: guesses.append(name) or original(frame, name, *a, **k))
+    predict(model_dir, holdout, tmp_path, "--chunk-rows", SMALL)
+    numeric = load_predictor(model_dir).schema.numeric
+    assert len(rows_of(holdout)) - 1 > 3 * SMALL  # several chunks
+    assert Counter(guesses) == dict.fromkeys(numeric, 2)  # by the first chunk only: settling it, then scoring it as one piece would
 
 
 def test_tables_without_id_number_rows_across_chunks(model_dir, holdout, tmp_path) -> None:

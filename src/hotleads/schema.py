@@ -132,7 +132,7 @@ class Schema:
 
 def stored_format(fmt: dict) -> NumberFormat | DateFormat:
     """A column format as saved in ``Schema.formats`` (``{"kind": "number"|"date", ...}``), as its dataclass."""
-    values = {k: v for k, v in fmt.items() if k != "kind"}
+    values = {k: v for k, v in fmt.items() if k not in ("kind", "settled")}
     return NumberFormat.from_dict(values) if fmt["kind"] == "number" else DateFormat.from_dict(values)
 
 
@@ -578,7 +578,8 @@ def _numeric_column(
         return raw.astype("float64")
     fmt = schema.formats.get(name)
     number = NumberFormat() if fmt is None else stored_format(fmt)
-    if not training:  # the training table's format was inferred from this very column (or set by the user)
+    # Training inferred the format from this very column (or the user set it); a stream's first chunk settled it for the file.
+    if not training and not (fmt or {}).get("settled"):
         number = number_format_here(frame, name, number, na_values, source)
     values, missing = parse_numbers_marked(raw, number, na_values=na_values)
     bad = pd.Series(~missing & values.isna().to_numpy(), index=raw.index)
