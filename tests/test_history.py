@@ -208,7 +208,8 @@ def test_scoring_needs_the_history_a_model_was_trained_with(history_file: Path) 
         for_scoring(None, None, as_of="2025-01")
     with pytest.raises(ParameterError, match="the model reads 6 months of history"):
         for_scoring(spec, history_file, months=12)
-    scoring = for_scoring(spec, history_file)
+    with pytest.warns(DataWarning, match=r"history.csv: ignoring history column\(s\) the model does not read: headcount$"):
+        scoring = for_scoring(spec, history_file)
     assert scoring.channels == ("job_postings",)  # only the model's channels
     unknown_company, window = with_history(pd.DataFrame({"company_id": ["NEW"]}), scoring, spec)
     assert window.shape == (1, 6, 1) and np.isnan(window).all()

@@ -240,6 +240,9 @@ def _channels(frame: pd.DataFrame, id_column: str, wanted: tuple[str, ...] | Non
     lacking = [c for c in wanted if c not in present]
     if lacking:
         raise DataError(f"{source}: the model reads the history columns {', '.join(wanted)}; {', '.join(lacking)} missing. Add them (blank where unknown).")
+    extra = [c for c in present if c not in wanted]
+    if extra:  # as for a company table's extra columns: said, not refused (the service, which names fields, refuses them)
+        warnings.warn(f"{source}: ignoring history column(s) the model does not read: {', '.join(extra)}", DataWarning, stacklevel=4)
     return tuple(wanted)
 
 
