@@ -221,11 +221,9 @@ def _fit_categories(values: pd.Series, max_categories: int) -> tuple[list[str], 
 def _encode(name: str, values: pd.Series, categories: list[str], rare: list[str]) -> np.ndarray:
     """Codes 0..len(categories)-1 as floats; NaN for missing, rare and unseen values (unseen ones warned about)."""
     given = values.to_numpy(dtype=object)
-    lookup = {category: code for code, category in enumerate(categories)}
-    codes = np.fromiter((lookup.get(value, -1) for value in given), dtype=np.int64, count=len(given))
-    rare_ones = set(rare)
+    codes = pd.Index(categories, dtype=object).get_indexer(given).astype(np.int64)  # -1: missing or not kept (a hash join, not a Python loop)
     unseen = np.flatnonzero((codes < 0) & ~pd.isna(given))
-    unseen = unseen[[given[i] not in rare_ones for i in unseen]]
+    unseen = unseen[~pd.Series(given[unseen], dtype=object).isin(rare).to_numpy()]
     if len(unseen):
         examples = sorted({str(value) for value in given[unseen]})[:3]
         warnings.warn(
