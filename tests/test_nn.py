@@ -10,6 +10,7 @@ from hotleads.nn import (
     FeatureTokenizer,
     Head,
     LSTMEncoder,
+    MonthEmbedding,
     TokenConv1d,
     TokenNet,
     TransformerEncoder,
@@ -230,3 +231,16 @@ def test_modules_have_no_defaults_of_their_own(module):
     settings.pop("dropout")
     with pytest.raises(TypeError, match="dropout"):
         module(**settings)
+
+
+def test_month_patches_hold_runs_of_months_the_oldest_filled_with_unobserved_steps() -> None:
+    torch.manual_seed(0)
+    embedding = MonthEmbedding(d_in=2, d_model=4, n_steps=7, patch=3)
+    x = torch.randn(5, 7, 2)
+    out = embedding(x)
+    assert out.shape == (5, 3, 4)
+    newest = torch.cat([x[:, 4], x[:, 5], x[:, 6]], dim=1)  # the last three months, oldest first
+    torch.testing.assert_close(out[:, -1], embedding.linear(newest) + embedding.position[0, -1])
+    oldest = torch.cat([torch.zeros(5, 4), x[:, 0]], dim=1)  # two zero steps, then the first month
+    torch.testing.assert_close(out[:, 0], embedding.linear(oldest) + embedding.position[0, 0])
+    assert MonthEmbedding(d_in=2, d_model=4, n_steps=7)(x).shape == (5, 7, 4)  # patch 1: a token per month

@@ -58,6 +58,16 @@ def test_a_model_with_sequences_saves_and_loads_exactly(model, windows, tmp_path
     np.testing.assert_array_equal(loaded.predict_proba(X[400:500], sequences=w[400:500]), fitted.predict_proba(X[400:500], sequences=w[400:500]))
 
 
+def test_a_transformer_saved_before_month_patches_loads_as_it_was_built(windows, tmp_path: Path) -> None:
+    X, w, y = windows
+    fitted = TransformerClassifier(**FAST, month_patch=1).fit(X[:400], y[:400], sequences=w[:400])
+    meta = json.loads(json.dumps(fitted.save(tmp_path, "m")))
+    del meta["params"]["month_patch"]
+    loaded = TransformerClassifier.load(tmp_path, meta)
+    assert loaded.month_patch == 1
+    np.testing.assert_array_equal(loaded.predict_proba(X[400:450], sequences=w[400:450]), fitted.predict_proba(X[400:450], sequences=w[400:450]))
+
+
 def test_sequences_are_checked(windows) -> None:
     X, w, y = windows
     fitted = CNNClassifier(**FAST).fit(X[:300], y[:300], sequences=w[:300])

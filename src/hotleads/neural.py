@@ -426,9 +426,15 @@ class TransformerClassifier(NeuralClassifier, model="transformer"):
             pooling=self.pooling,
         )  # fmt: skip
 
+    @classmethod
+    def _from_meta(cls, meta: dict) -> TransformerClassifier:
+        if "month_patch" not in meta["params"]:  # saved before the setting existed: a token per month
+            meta = {**meta, "params": {**meta["params"], "month_patch": 1}}
+        return super()._from_meta(meta)
+
     def _build_sequence_encoder(self, d_step: int, n_steps: int) -> nn.Module:
         encoder = hnn.TransformerEncoder(d_model=self.d_token, n_heads=self.n_heads, n_layers=1, d_ffn=self.d_ffn, dropout=self.dropout, pooling="cls")
-        return _Sequential(hnn.MonthEmbedding(d_in=d_step, d_model=self.d_token, n_steps=n_steps), encoder)
+        return _Sequential(hnn.MonthEmbedding(d_in=d_step, d_model=self.d_token, n_steps=n_steps, patch=self.month_patch), encoder)
 
 
 class _Sequential(nn.Sequential):

@@ -356,23 +356,32 @@ class Head(nn.Module):
 
 
 class MonthEmbedding(nn.Module):
-    """Monthly steps ``(B, T, d_in)`` -> ``(B, T, d_model)``: a linear map plus a learned embedding of each step's position.
+    """Monthly steps ``(B, T, d_in)`` -> ``(B, ceil(T / patch), d_model)``: each run of ``patch`` months one token, plus a learned embedding of its position.
 
     Self-attention has no notion of order by itself; the position embedding (as in BERT) tells
-    it which month each step is, counted back from the reference month.
+    it which months a token holds, counted back from the reference month. Runs of months as
+    tokens are PatchTST's patches (Nie et al., 2023, "A Time Series is Worth 64 Words"): a
+    two months per token give attention half the tokens. When ``patch`` does not divide
+    ``T``, the oldest token is filled up with zero steps (unobserved).
     """
 
-    def __init__(self, *, d_in: int, d_model: int, n_steps: int) -> None:
+    def __init__(self, *, d_in: int, d_model: int, n_steps: int, patch: int = 1) -> None:
         super().__init__()
         _check_positive_int("d_in", d_in)
         _check_positive_int("d_model", d_model)
         _check_positive_int("n_steps", n_steps)
-        self.linear = nn.Linear(d_in, d_model)
-        self.position = nn.Parameter(_uniform_(torch.empty(1, n_steps, d_model), d_model))
+        _check_positive_int("patch", patch)
+        n_tokens = -(-n_steps // patch)
+        self.patch, self.pad = patch, n_tokens * patch - n_steps
+        self.linear = nn.Linear(d_in * patch, d_model)
+        self.position = nn.Parameter(_uniform_(torch.empty(1, n_tokens, d_model), d_model))
 
     def forward(self, x: Tensor) -> Tensor:
-        """``(B, T, d_in) -> (B, T, d_model)``."""
-        return self.linear(x) + self.position
+        """``(B, T, d_in) -> (B, ceil(T / patch), d_model)``."""
+        if self.pad:
+            x = F.pad(x, (0, 0, self.pad, 0))  # (B, T + pad, d_in): the zero steps come first, as the oldest months
+        runs = x.reshape(x.shape[0], -1, self.patch * x.shape[2])  # (B, n_tokens, patch * d_in), months in order within a run
+        return self.linear(runs) + self.position
 
 
 class TokenNet(nn.Module):
