@@ -217,6 +217,18 @@ def test_the_first_chunk_settles_number_formats_for_the_file(model_dir, holdout,
     assert Counter(guesses) == dict.fromkeys(numeric, 2)  # by the first chunk only: settling it, then scoring it as one piece would
 
 
+def test_percent_signs_first_seen_in_a_later_chunk_are_warned_about_as_in_one_piece(model_dir, holdout, tmp_path) -> None:
+    rows = rows_of(holdout)
+    column = rows[0].index("employee_growth_pct")
+    rows[200][column] += "%"
+    data = write_rows(tmp_path / "percent.csv", rows)
+    warned = {}
+    for chunk_rows in (SMALL, WHOLE):
+        result = assert_ok(invoke("predict", model_dir, data, "--out", tmp_path / f"s{chunk_rows}.csv", "--chunk-rows", chunk_rows, "--quiet"))
+        warned[chunk_rows] = [line for line in result.stderr.splitlines() if "percent signs here but without them in training" in line]
+    assert len(warned[SMALL]) == 1 and warned[SMALL] == warned[WHOLE]
+
+
 def test_tables_without_id_number_rows_across_chunks(model_dir, holdout, tmp_path) -> None:
     data = tmp_path / "no_id.csv"
     pd.read_csv(holdout, dtype=str).drop(columns="company_id").to_csv(data, index=False)

@@ -185,20 +185,25 @@ def parse_numbers_marked(text: pd.Series, fmt: NumberFormat = NumberFormat(), *,
     >>> values.tolist(), missing.tolist()
     ([7.0, nan, nan], [False, True, False])
     """
+    return parse_numbers_read(text, fmt, na_values=na_values)[:2]
+
+
+def parse_numbers_read(text: pd.Series, fmt: NumberFormat = NumberFormat(), *, na_values: frozenset[str] = frozenset()) -> tuple[pd.Series, np.ndarray, bool]:
+    """:func:`parse_numbers_marked`'s values and mask, and whether every cell was a plain number or empty as written (Arrow's cast alone read them)."""
     written = arrow_text(text)
     if fmt.plain and (as_written := _floats_as_written(written, na_values)) is not None:
-        return pd.Series(as_written, index=text.index, dtype="float64"), pc.is_null(written).to_numpy(zero_copy_only=False)
+        return pd.Series(as_written, index=text.index, dtype="float64"), pc.is_null(written).to_numpy(zero_copy_only=False), True
     stripped = pc.utf8_trim_whitespace(written)  # Arrow throughout: pandas' .where and .str cost a pass each
     missing = _missing(stripped, na_values)
     present = pc.if_else(missing, pa.scalar(None, stripped.type), stripped)
     marked = missing.to_numpy(zero_copy_only=False)
     if fmt.plain and (plain := _plain_floats(present)) is not None:
-        return pd.Series(plain, index=text.index, dtype="float64"), marked
+        return pd.Series(plain, index=text.index, dtype="float64"), marked, False
     encoded = present.dictionary_encode()
     codes = encoded.indices.fill_null(-1).to_numpy(zero_copy_only=False)
     parsed = np.array([_parse_one(u, fmt) for u in encoded.dictionary.to_pylist()], dtype="float64")
     out = np.where(codes >= 0, parsed[np.maximum(codes, 0)] if len(parsed) else np.nan, np.nan)
-    return pd.Series(out, index=text.index, dtype="float64"), marked
+    return pd.Series(out, index=text.index, dtype="float64"), marked, False
 
 
 def _floats_as_written(text: pa.Array, na_values: frozenset[str]) -> np.ndarray | None:

@@ -38,6 +38,7 @@ from .parsing import (
     parse_dates,
     parse_numbers,
     parse_numbers_marked,
+    parse_numbers_read,
     to_utc_naive,
 )
 
@@ -579,9 +580,12 @@ def _numeric_column(
     fmt = schema.formats.get(name)
     number = NumberFormat() if fmt is None else stored_format(fmt)
     # Training inferred the format from this very column (or the user set it); a stream's first chunk settled it for the file.
-    if not training and not (fmt or {}).get("settled"):
+    settled = (fmt or {}).get("settled")
+    if not training and not settled:
         number = number_format_here(frame, name, number, na_values, source)
-    values, missing = parse_numbers_marked(raw, number, na_values=na_values)
+    values, missing, as_written = parse_numbers_read(raw, number, na_values=na_values)
+    if settled and not as_written and _has_percent_signs(raw) != number.percent:  # a settled format reads 6.3% and 6.3 alike
+        number_format_here(frame, name, number, na_values, source)  # for its warning, as in one piece: the format stays
     bad = pd.Series(~missing & values.isna().to_numpy(), index=raw.index)
     if bad.any() and training and len(frame) > INFER_ROWS and not number.given:  # inferred from a sample that missed a way of writing
         number, values, bad = _whole_column_format(frame, raw, number, values, bad, na_values)
@@ -612,6 +616,11 @@ def _whole_column_format(frame: pd.DataFrame, raw: pd.Series, number: NumberForm
     again, missing = parse_numbers_marked(raw, own, na_values=na_values)
     unread = pd.Series(~missing & again.isna().to_numpy(), index=raw.index)
     return (own, again, unread) if unread.sum() < bad.sum() else (number, values, bad)
+
+
+def _has_percent_signs(raw: pd.Series) -> bool:
+    """Whether any text cell holds a percent sign."""
+    return bool(pc.any(pc.match_substring(arrow_text(raw), "%")).as_py())
 
 
 def number_format_here(frame: pd.DataFrame, name: str, trained: NumberFormat, na_values: frozenset[str], source: str) -> NumberFormat:
