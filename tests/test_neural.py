@@ -360,6 +360,24 @@ def test_fit_restores_threads_and_the_random_state(data):
     assert torch.equal(torch.random.get_rng_state(), state)
 
 
+@pytest.mark.parametrize(
+    ("name", "batch_size", "n_jobs", "expected"),
+    [
+        ("lstm", 32, None, 1), ("lstm", 256, None, 1), ("lstm", 512, None, "all"),
+        ("cnn", 64, None, 1), ("cnn", 128, None, "all"), ("transformer", 32, None, 1),
+        ("cnn", 32, 2, 2), ("lstm", 32, -1, "all"),
+    ],
+)  # fmt: skip
+def test_small_cpu_batches_train_on_one_thread_unless_n_jobs_says(data, monkeypatch, name, batch_size, n_jobs, expected):
+    """n_jobs=None trains a small CPU batch on one thread (measured faster on 2 cores with OpenMP
+    threads that sleep between regions); an explicit n_jobs, -1 included, is obeyed."""
+    monkeypatch.setattr("hotleads.base.default_n_jobs", lambda: 2)  # as on the 2-core CI machine
+    X, y = data
+    seen = []
+    make(name, epochs=1, batch_size=batch_size, n_jobs=n_jobs).fit(X, y, on_epoch=lambda record: seen.append(torch.get_num_threads()))
+    assert seen == [2 if expected == "all" else expected]
+
+
 @pytest.mark.parametrize("name", MODEL_NAMES)
 def test_deterministic_algorithms_change_nothing_on_the_cpu(data, name):
     """Why the loop does not switch torch's deterministic mode on (its function imports torch's

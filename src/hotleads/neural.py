@@ -117,6 +117,9 @@ class NeuralClassifier(LeadClassifier):
     """
 
     _model: ClassVar[str]
+    # With n_jobs=None a CPU fit of smaller batches runs on one thread (train_loop.fit_threads):
+    # where full fits on 2 cores were measured faster on one (README, "Threads for small batches").
+    _one_thread_below: ClassVar[int] = 128
 
     def __init_subclass__(cls, *, model: str | None = None, **kwargs) -> None:
         super().__init_subclass__(**kwargs)
@@ -298,7 +301,7 @@ class NeuralClassifier(LeadClassifier):
         the best epoch (its weights are kept) and stops training early."""
         self._fit_preprocessing(X, seed)
         self._fit_sequences(self._sequences)
-        result = train(self._build_module, self._transform(X), y, self._train_config(seed), on_epoch=self._on_epoch)
+        result = train(self._build_module, self._transform(X), y, self._train_config(seed), on_epoch=self._on_epoch, one_thread_below=self._one_thread_below)
         self.module_ = result.module
         self.device_ = str(resolve_device(self.device))
         self.history_ = result.history
@@ -390,6 +393,8 @@ def _restore_quantile_transformer(quantiles: np.ndarray, references: np.ndarray)
 
 class LSTMClassifier(NeuralClassifier, model="lstm"):
     """Feature tokens read by a bidirectional LSTM (:class:`hotleads.nn.LSTMEncoder`)."""
+
+    _one_thread_below = 512  # the recurrence's many small steps: one thread was faster up to batch 256
 
     def _build_encoder(self, n_tokens: int) -> nn.Module:
         return hnn.LSTMEncoder(

@@ -149,7 +149,12 @@ class TrainConfig:
         "Seed of the validation split, the initial weights, the shuffling and dropout "
         "(hotleads.base.fit_seed); fits on the CPU with the same int and n_jobs are identical.",
     )  # fmt: skip
-    n_jobs: int | None = setting(None, N_JOBS_CONSTRAINT, "torch threads in fit and predict; None or -1 = every core this process may use.")
+    n_jobs: int | None = setting(
+        None,
+        N_JOBS_CONSTRAINT,
+        "torch threads in fit and predict; -1 = every core this process may use; None = the same, but one "
+        "thread for small CPU batches (under 128 rows; the LSTM's under 512), where a second thread costs more than it saves.",
+    )
     predict_batch_size: int | None = setting(
         None, [_at_least(1), None],
         "Rows per forward pass when validating and predicting; None = 1,024 on the CPU (it stays in "
