@@ -24,7 +24,10 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
+from .parsing import arrow_text
 from .schema import DataWarning, Schema
 
 HEAVY_TAIL_RATIO = 100.0  # |p99| / median(|x|) above this: the column spans orders of magnitude
@@ -220,18 +223,19 @@ def _fit_categories(values: pd.Series, max_categories: int) -> tuple[list[str], 
 
 def _encode(name: str, values: pd.Series, categories: list[str], rare: list[str]) -> np.ndarray:
     """Codes 0..len(categories)-1 as floats; NaN for missing, rare and unseen values (unseen ones warned about)."""
-    given = values.to_numpy(dtype=object)
-    codes = pd.Index(categories, dtype=object).get_indexer(given).astype(np.int64)  # -1: missing or not kept (a hash join, not a Python loop)
-    unseen = np.flatnonzero((codes < 0) & ~pd.isna(given))
-    unseen = unseen[~pd.Series(given[unseen], dtype=object).isin(rare).to_numpy()]
-    if len(unseen):
-        examples = sorted({str(value) for value in given[unseen]})[:3]
+    given = arrow_text(values)
+    codes = pc.index_in(given, value_set=pa.array(categories, type=given.type))  # null: missing or not kept (Arrow's hash join)
+    unseen = pc.and_(pc.is_null(codes), pc.invert(pc.is_in(given, value_set=pa.array(rare, type=given.type), skip_nulls=True)))
+    unseen = pc.and_(unseen, pc.is_valid(given))
+    if pc.any(unseen).as_py():
+        examples = sorted(set(given.filter(unseen).to_pylist()))[:3]
+        count = pc.sum(unseen).as_py()
         warnings.warn(
-            f"column '{name}': {len(unseen)} row(s) have categories not seen in training ({examples}); scored as unknown",
+            f"column '{name}': {count} row(s) have categories not seen in training ({examples}); scored as unknown",
             DataWarning,
             stacklevel=4,
         )
-    return np.where(codes >= 0, codes, np.nan).astype(np.float64)
+    return codes.to_numpy(zero_copy_only=False).astype(np.float64)  # null -> NaN
 
 
 def _fit_reference_date(values: pd.Series) -> str:
