@@ -329,3 +329,28 @@ def test_too_few_minority_rows_in_the_validation_split(frame: pd.DataFrame) -> N
         train(small, TrainOptions(models=["logreg"], validation=0.1), source="t.csv")
     with pytest.raises(DataError, match=r"sets aside 0 row\(s\)"):  # one hot lead: no stratified split at all
         train(frame.drop(index=positives[1:]), TrainOptions(models=["logreg"], validation=0.1), source="t.csv")
+
+
+def test_train_file_lets_the_table_as_read_go_before_fitting(tmp_path: Path, monkeypatch) -> None:
+    """Training memory: once typed, the table as read (as large as the typed one) is freed, so
+    fitting never holds both. Fails if train_file keeps a reference to it."""
+    import gc
+    import weakref
+
+    synth.write_dataset(tmp_path, rows=400, seed=0)
+    seen: dict[str, object] = {}
+    typed_table, train_typed = training.typed_table, training.train_typed
+
+    def spy_typed(frame, *args, **kwargs):
+        seen["frame"] = weakref.ref(frame)
+        return typed_table(frame, *args, **kwargs)
+
+    def spy_train(typed, *args, **kwargs):
+        gc.collect()
+        seen["alive"] = seen["frame"]() is not None
+        return train_typed(typed, *args, **kwargs)
+
+    monkeypatch.setattr(training, "typed_table", spy_typed)
+    monkeypatch.setattr(training, "train_typed", spy_train)
+    train_file(tmp_path / "train.csv", TrainOptions(models=["logreg"], features="raw", folds=3))
+    assert seen["alive"] is False

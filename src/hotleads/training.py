@@ -47,7 +47,7 @@ from .explain import IMPORTANCE_ROWS, fit_explainer, global_importance
 from .features import Preprocessor
 from .folds import Fold, expanding_folds, out_of_fold, stratified_folds, validation_split
 from .history import attach
-from .io import read_table, sha256_file
+from .io import read_table, release_arrow_memory, sha256_file
 from .metrics import classification_metrics, leaderboard, logit, sigmoid
 from .model import LeadModel, Predictor, Threshold, ThresholdSource, TrainingEvidence, held_out_words, time_ordered_words
 from .neural_params import check_device
@@ -242,7 +242,9 @@ def train_file(
         with stage("history"):
             frame, spec, windows = attach(frame, history["path"], source=str(path), id_column=schema_options.get("id_column"),
                                           as_of=history.get("as_of"), months=history.get("months"), ends=ends)  # fmt: skip
-    model = train(frame, options, source=str(path), progress=progress, search=search, started=started, sequences=windows, **schema_options)
+    typed = typed_table(frame, options, source=str(path), sequences=windows, **schema_options)
+    del frame, windows  # the table as read: as large as the typed one, and this was its last reference
+    model = train_typed(typed, options, source=str(path), progress=progress, search=search, started=started)
     model.evidence.training.update(path=str(path), sha256=sha256_file(path))
     if spec is not None:
         model.predictor.history = spec
@@ -282,8 +284,24 @@ def train(
         An option is invalid (checked before any work).
     """
     options.check()
+    started = started or time.perf_counter()
+    return train_typed(typed_table(frame, options, source=source, sequences=sequences, **schema_options), options,
+                       source=source, progress=progress, search=search, started=started)  # fmt: skip
+
+
+def train_typed(
+    typed: TypedTable,
+    options: TrainOptions,
+    *,
+    source: str = "table",
+    progress: Progress | None = None,
+    search: dict | None = None,
+    started: float | None = None,
+) -> LeadModel:
+    """:func:`train` on a table :func:`typed_table` validated and typed (the raw table may be gone)."""
+    options.check()
     budget = None if options.time_limit is None else Budget(options.time_limit, started or time.perf_counter())
-    inputs = cross_fit_inputs(frame, options, source=source, sequences=sequences, **schema_options)
+    inputs = fit_inputs(typed, options)
     schema, prepared, preprocessor = inputs.schema, inputs.prepared, inputs.preprocessor
     y, folds = inputs.y[inputs.held_out], inputs.held_out_folds  # every row out of fold, or the validation rows
     with stage("fitting"):
@@ -632,9 +650,43 @@ def cross_fit_inputs(
     ``bagging=False`` ignores ``options.bagging`` (``hotleads tune`` judges fold models only).
     ``sequences (len(frame), T, C)``: each row's monthly window, kept for the rows training keeps.
     """
+    return fit_inputs(typed_table(frame, options, source=source, sequences=sequences, **schema_options), options, bagging=bagging)
+
+
+@dataclass
+class TypedTable:
+    """A training table validated and typed (:func:`typed_table`): all that training reads of it."""
+
+    schema: Schema
+    prepared: Prepared
+    source: str  # the table's name in messages
+    sequences: np.ndarray | None = None  # (n_kept, T, C): the monthly windows of the rows training keeps
+    times: np.ndarray | None = None  # (n_kept,): the --time-column values (datetime64 or float, NaT/NaN unknown)
+
+
+def typed_table(frame: pd.DataFrame, options: TrainOptions, *, source: str = "table", sequences: np.ndarray | None = None, **schema_options) -> TypedTable:
+    """Infer ``frame``'s schema (``schema_options`` go to :func:`~hotleads.schema.infer_schema`), validate and type it.
+
+    Raises
+    ------
+    DataError
+        The table cannot be used (columns, values, ids, target).
+    ParameterError
+        ``options.time_column`` names no usable column.
+    """
     with stage("typing"):
         schema = infer_schema(frame, source=source, **schema_options)
         prepared = prepare(frame, schema, source=source, labelled=True, training=True)
+        release_arrow_memory()  # the typing's Arrow temporaries
+    if sequences is not None and prepared.rows is not None:
+        sequences = sequences[prepared.rows]
+    times = None if options.time_column is None else time_values(frame, prepared, options.time_column, source, schema)
+    return TypedTable(schema, prepared, source, sequences, times)
+
+
+def fit_inputs(typed: TypedTable, options: TrainOptions, *, bagging: bool = True) -> CrossFitInputs:
+    """Fit the preprocessing on a typed table, make the folds (or the validation split) and (``features="auto"``) discover features, nested."""
+    schema, prepared, sequences, source = typed.schema, typed.prepared, typed.sequences, typed.source
     with stage("preprocessing"):
         preprocessor = Preprocessor().fit(prepared.features, schema)
         X, y = preprocessor.transform(prepared.features), prepared.y
@@ -647,10 +699,7 @@ def cross_fit_inputs(
             preprocessor, fold_matrices, discovery, columns = discover_features(preprocessor, prepared.features, X, y, folds, options.seed, bagged=bagged)
             X = preprocessor.transform(prepared.features) if options.validation is None else fold_matrices[0]
             fold_columns = columns or fold_columns
-    if sequences is not None and prepared.rows is not None:
-        sequences = sequences[prepared.rows]
-    times = None if options.time_column is None else time_values(frame, prepared, options.time_column, source, schema)
-    return CrossFitInputs(schema, prepared, preprocessor, X, y, folds, fold_matrices, discovery, held_out, held_out_folds, fold_columns, sequences, times)
+    return CrossFitInputs(schema, prepared, preprocessor, X, y, folds, fold_matrices, discovery, held_out, held_out_folds, fold_columns, sequences, typed.times)
 
 
 def time_values(frame: pd.DataFrame, prepared: Prepared, column: str, source: str, schema: Schema) -> np.ndarray:
