@@ -21,7 +21,7 @@ __version__ = "0.1.0"
 # otherwise. Read once, when the OpenMP runtime loads, so it is set before any numerical library is
 # imported. Spinning threads that share cores with another busy process wait on each other for
 # whole time slices: a 2,000-row LightGBM fit on 2 threads took 50 s instead of 0.13 s while a
-# second process ran (README, "OpenMP threads").
+# second process ran (README, "Threads for small batches", under "Seed configuration").
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 _EXPORTS = {
