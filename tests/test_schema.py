@@ -353,3 +353,18 @@ def test_a_digit_free_text_column_is_read_as_categories_and_markers_as_missing()
     schema = infer_schema(frame)
     assert "industry" in schema.categorical and schema.missing["industry"] == 0.0
     assert schema.ignored["region"] == "empty"
+
+
+@pytest.mark.parametrize(
+    ("values", "role", "kind"),
+    [
+        (["\uff11\uff12", "\uff13\uff14", "\uff15", "\uff17\uff18", "\uff19", "\uff12", "\uff13", "\uff11"], "numeric", "number"),  # full-width digits
+        (["\u0661\u0662", "\u0663\u0664", "\u0665", "\u0667", "\u0669", "\u0662", "\u0663", "\u0661"], "numeric", "number"),  # Arabic-Indic
+        (["inf", "-inf", "\u221e", "", "inf", "-inf", "", "\u221e"], "numeric", "number"),
+        ([f"\uff12\uff10\uff12\uff11-\uff10\uff11-\uff10{chr(0xFF11 + d)}" for d in range(8)], "date", "date"),  # full-width ISO dates
+    ],
+)
+def test_numbers_and_dates_without_an_ascii_digit_are_still_read_as_such(values: list[str], role: str, kind: str) -> None:
+    """The digit-free shortcut must not turn numbers Python reads into categories (found by a break test)."""
+    schema = infer_schema(small_table(extra=values))
+    assert "extra" in getattr(schema, role) and schema.formats["extra"]["kind"] == kind

@@ -368,14 +368,19 @@ def _infer_column(name: str, values: pd.Series, options: _Options, *, forced_cat
     return typed if typed is not None else _text_role(name, values, options)
 
 
+# What every number, date and code with leading zeros has: a decimal digit of any script (Python's
+# float reads full-width and Arabic-Indic digits), or one of parsing's infinities.
+_NUMBER_OR_DATE_SIGN = r"(?i)\p{Nd}|inf|\x{221e}"
+
+
 def _typed_text_role(name: str, values: pd.Series, options: _Options) -> tuple[str, dict | None, str] | None:
     """numeric or date when the text column's present values parse as such (codes with leading zeros never do)."""
     text = values.astype(object)
     present = ~is_missing(text, options.na_values)
     if not present.any():
         return "ignored", None, "empty"
-    if not pc.any(pc.match_substring_regex(arrow_text(values), r"\d")).as_py():
-        return None  # a number, a date and a code with leading zeros all have a digit: a category column takes 1 ms, not 100
+    if not pc.any(pc.match_substring_regex(arrow_text(values), _NUMBER_OR_DATE_SIGN)).as_py():
+        return None  # neither numbers nor dates nor codes: a category column takes 1 ms, not 100
     if has_leading_zero_codes(text[present]):
         return None
     decimal = "," if name in options.decimal_comma else "." if name in options.decimal_point else None
