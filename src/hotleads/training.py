@@ -244,7 +244,7 @@ def train_file(
                                           as_of=history.get("as_of"), months=history.get("months"), ends=ends)  # fmt: skip
     typed = typed_table(frame, options, source=str(path), sequences=windows, **schema_options)
     del frame, windows  # the table as read: as large as the typed one, and this was its last reference
-    model = train_typed(typed, options, source=str(path), progress=progress, search=search, started=started)
+    model = train_typed(typed, options, progress=progress, search=search, started=started)
     model.evidence.training.update(path=str(path), sha256=sha256_file(path))
     if spec is not None:
         model.predictor.history = spec
@@ -285,15 +285,14 @@ def train(
     """
     options.check()
     started = started or time.perf_counter()
-    return train_typed(typed_table(frame, options, source=source, sequences=sequences, **schema_options), options,
-                       source=source, progress=progress, search=search, started=started)  # fmt: skip
+    typed = typed_table(frame, options, source=source, sequences=sequences, **schema_options)
+    return train_typed(typed, options, progress=progress, search=search, started=started)
 
 
 def train_typed(
     typed: TypedTable,
     options: TrainOptions,
     *,
-    source: str = "table",
     progress: Progress | None = None,
     search: dict | None = None,
     started: float | None = None,
@@ -353,7 +352,7 @@ def train_typed(
         leaderboard=_leaderboard(y, tried, predictor, oof),
         thresholds=thresholds,
         calibration={key: value for key, value in calibration.items() if key != "method"},
-        training={"source": source, "rows": int(len(inputs.y)), **checks}
+        training={"source": typed.source, "rows": int(len(inputs.y)), **checks}
         | ({} if budget is None else {"time_limit": budget.to_dict()})
         | ({} if timed is None else {"time_ordered": timed}),
         discovery=inputs.discovery,
