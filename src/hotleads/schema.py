@@ -595,7 +595,9 @@ def _numeric_column(
         number = number_format_here(frame, name, number, na_values, source)
     values, missing, as_written = parse_numbers_read(raw, number, na_values=na_values)
     if settled and not as_written and _has_percent_signs(raw) != number.percent:  # a settled format reads 6.3% and 6.3 alike
-        number_format_here(frame, name, number, na_values, source)  # for its warning, as in one piece: the format stays
+        own = _format_here(frame, name, na_values)[1]  # warned about as in one piece; the settled format stays
+        if own is not None:
+            _warn_scale_or_currency(source, name, own, number)
     bad = pd.Series(~missing & values.isna().to_numpy(), index=raw.index)
     if bad.any() and training and len(frame) > INFER_ROWS and not number.given:  # inferred from a sample that missed a way of writing
         number, values, bad = _whole_column_format(frame, raw, number, values, bad, na_values)
@@ -640,27 +642,10 @@ def number_format_here(frame: pd.DataFrame, name: str, trained: NumberFormat, na
     silently turn 37,466 employees into 37.466; the column's own values (and a ``;`` delimiter)
     decide when they settle it.
     """
-    raw = frame[name]
-    raw = raw.iloc[_sample_rows(len(raw))] if len(raw) > INFER_ROWS else raw  # as infer_schema decided: a sample shows how it is written
-    present = raw[~is_missing(raw, na_values)].astype(object)
-    own = infer_number_format(present, prefer_decimal_comma=frame.attrs.get("delimiter") == ";")
+    present, own = _format_here(frame, name, na_values)
     if own is None:
         return trained
-    if own.percent != trained.percent:  # 9.0% in training is 9.0: a plain 0.090 here is on another scale
-        written, other = ("with", "without") if own.percent else ("without", "with")
-        warnings.warn(
-            f"{source}: column '{name}' is written {written} percent signs here but {other} them in training "
-            f"(training read '9.0%' as 9.0); check the values are on the same scale, e.g. 9.0 and not 0.09.",
-            DataWarning,
-            stacklevel=5,
-        )
-    if own.currency and trained.currency and set(own.currency) != set(trained.currency):
-        warnings.warn(
-            f"{source}: column '{name}' is in {'/'.join(own.currency)} here but was in {'/'.join(trained.currency)} in training; "
-            "amounts are taken as written, not converted: convert them to the training currency if they differ in value.",
-            DataWarning,
-            stacklevel=5,
-        )
+    _warn_scale_or_currency(source, name, own, trained)
     if trained.given or (own.decimal, own.thousands) == (trained.decimal, trained.thousands):
         return trained
     as_trained, as_written = parse_numbers(present, trained), parse_numbers(present, own)
@@ -673,6 +658,33 @@ def number_format_here(frame: pd.DataFrame, name: str, trained: NumberFormat, na
         stacklevel=5,
     )
     return own
+
+
+def _format_here(frame: pd.DataFrame, name: str, na_values: frozenset[str]) -> tuple[pd.Series, NumberFormat | None]:
+    """(the present cells looked at, the number format they are written in) of column ``name`` of this table."""
+    raw = frame[name]
+    raw = raw.iloc[_sample_rows(len(raw))] if len(raw) > INFER_ROWS else raw  # as infer_schema decided: a sample shows how it is written
+    present = raw[~is_missing(raw, na_values)].astype(object)
+    return present, infer_number_format(present, prefer_decimal_comma=frame.attrs.get("delimiter") == ";")
+
+
+def _warn_scale_or_currency(source: str, name: str, own: NumberFormat, trained: NumberFormat) -> None:
+    """Warn where this table writes percent signs or a currency otherwise than training did: values taken as written may be on another scale."""
+    if own.percent != trained.percent:  # 9.0% in training is 9.0: a plain 0.090 here is on another scale
+        written, other = ("with", "without") if own.percent else ("without", "with")
+        warnings.warn(
+            f"{source}: column '{name}' is written {written} percent signs here but {other} them in training "
+            f"(training read '9.0%' as 9.0); check the values are on the same scale, e.g. 9.0 and not 0.09.",
+            DataWarning,
+            stacklevel=6,
+        )
+    if own.currency and trained.currency and set(own.currency) != set(trained.currency):
+        warnings.warn(
+            f"{source}: column '{name}' is in {'/'.join(own.currency)} here but was in {'/'.join(trained.currency)} in training; "
+            "amounts are taken as written, not converted: convert them to the training currency if they differ in value.",
+            DataWarning,
+            stacklevel=6,
+        )
 
 
 def _categorical_column(raw: pd.Series, na_values: frozenset[str]) -> pd.Series:
