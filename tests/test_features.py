@@ -144,3 +144,16 @@ def test_fit_uses_only_the_rows_it_is_given() -> None:
     everything = pd.concat([train, features(x=[50.0] * 6, funded=pd.to_datetime(["2030-01-01"] * 6))], ignore_index=True)
     assert Preprocessor().fit(train, SCHEMA).to_dict() != Preprocessor().fit(everything, SCHEMA).to_dict()
     assert Preprocessor().fit(train, SCHEMA).to_dict() == Preprocessor().fit(train.copy(), SCHEMA).to_dict()
+
+
+def test_the_matrix_of_some_rows_is_those_rows_of_the_whole_matrix(fitted: Preprocessor) -> None:
+    """``transform(features, rows)`` and ``base_frame(features, rows)`` compute only ``rows`` (a big
+    table's discovery sample, a validation split's order) and give exactly those rows."""
+    from hotleads.features import DerivedFeature
+
+    derived = fitted.with_derived([DerivedFeature("x_money", "product", ["x", "money"]), DerivedFeature("age", "identity", ["funded"])])
+    rows = np.array([4, 0, 2, 2, 5])
+    np.testing.assert_array_equal(derived.transform(features(), rows), derived.transform(features())[rows])
+    expected = derived.base_frame(features()).iloc[rows].reset_index(drop=True)
+    pd.testing.assert_frame_equal(derived.base_frame(features(), rows), expected)
+    assert derived.transform(features(), np.array([], dtype=int)).shape == (0, 7)

@@ -345,6 +345,44 @@ def test_categories_and_ids_are_typed_into_arrow_not_python_strings() -> None:
     assert prepared.ids.tolist() == [f"C{i}" for i in range(8)]
 
 
+@pytest.mark.parametrize("large", [False, True])
+def test_ids_are_counted_distinct_in_parts_as_in_one_hash(monkeypatch, large: bool) -> None:
+    """A big id column is hashed in parts split by its values' last bytes (one hash table for 5M
+    ids peaked at ~850 MiB): every value, however it ends, is counted once, nulls never."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    monkeypatch.setattr(schema_module, "ID_PART_ROWS", 7)
+    rng = np.random.default_rng(0)
+    values = [f"id-{i}" for i in rng.integers(0, 40, 60)] + ["", "a", "é", "x ", None, "", None, "a"] + [f"{i:x}" * (i % 4) for i in range(30)]
+    text = pa.array(values, type=pa.large_string() if large else pa.string())
+    for array in (text, text.slice(5, 70), text.slice(0, 0), pa.array([None, None], type=text.type), pa.array(["", ""], type=text.type)):
+        expected = len(pc.unique(array)) - (array.null_count > 0)
+        assert schema_module._distinct_count(array) == expected
+
+
+def test_a_repeated_id_is_found_when_the_ids_are_hashed_in_parts(monkeypatch) -> None:
+    monkeypatch.setattr(schema_module, "ID_PART_ROWS", 3)
+    frame = small_table(company_id=["C1", "C22", "C3", "C4", "C5", "C22", "C7", "C8"])
+    with pytest.raises(DataError, match=r"id column 'company_id' repeats 1 value\(s\) in 2 rows, e.g. 'C22'"):
+        prepare(frame, infer_schema(frame), labelled=True, training=True)
+
+
+def test_prepare_consumes_the_columns_it_types_only_when_asked() -> None:
+    """``consume`` (train_file's own table) deletes each feature and the target once typed, so the
+    table as read and the typed one are never both whole; the typed result is the same."""
+    frame = small_table(notes=["x"] * 8)
+    schema = infer_schema(frame)
+    expected = prepare(frame, schema, labelled=True, training=True)
+    assert list(frame.columns) == ["company_id", "industry", "funding_rounds", "last_funding_date", "is_hot_lead", "notes"]
+    given = frame.copy()
+    prepared = prepare(given, schema, labelled=True, training=True, consume=True)
+    assert list(given.columns) == ["company_id", "notes"] and len(given) == 8  # the id and the ignored column stay
+    pd.testing.assert_frame_equal(prepared.features, expected.features)
+    pd.testing.assert_series_equal(prepared.ids, expected.ids)
+    np.testing.assert_array_equal(prepared.y, expected.y)
+
+
 def test_a_digit_free_text_column_is_read_as_categories_and_markers_as_missing() -> None:
     """Text without a digit skips the number and date checks (it can be neither), yet a column of
     missing markers only is still empty, and in a category column they stay categories (as before

@@ -321,6 +321,23 @@ def test_an_ensemble_on_a_validation_split(frame: pd.DataFrame, test_frame: pd.D
     assert evaluate(model, score(predictor, test_frame, labelled=True))["metrics"]["f1"] > 0.5
 
 
+def test_a_validation_split_fits_on_a_view_of_one_matrix_in_split_order(frame: pd.DataFrame, small_gbdt, monkeypatch) -> None:
+    """The matrix is built once (a block of rows at a time), fit rows then validation rows: a fit reads
+    a view of it (taking the fit rows would copy nine tenths of a big table), and each row is the table's row."""
+    monkeypatch.setattr(training, "MATRIX_BLOCK_ROWS", 64)
+    inputs = training.cross_fit_inputs(frame, TrainOptions(models=["gbdt"], validation=SHARE, folds=3))
+    fit_rows, valid_rows = inputs.folds[0]
+    fit_matrix, held_out_matrix = inputs.fold_data(0)
+    assert np.shares_memory(fit_matrix, inputs.X) and np.shares_memory(held_out_matrix, inputs.X)
+    whole = inputs.preprocessor.transform(inputs.prepared.features)
+    np.testing.assert_array_equal(fit_matrix, whole[fit_rows])
+    np.testing.assert_array_equal(held_out_matrix, whole[valid_rows])
+    rows = np.array([5, 0, 700, 3])
+    np.testing.assert_array_equal(inputs.matrix(rows), whole[rows])
+    np.testing.assert_array_equal(inputs.matrix(slice(0, 4)), whole[:4])
+    assert inputs.prepared.ids is None  # checked when typed, never read by training
+
+
 def test_too_few_minority_rows_in_the_validation_split(frame: pd.DataFrame) -> None:
     positives = frame.index[frame["is_hot_lead"] == "1"]
     small = frame.drop(index=positives[20:])  # 20 hot leads: a 10 % split holds 2

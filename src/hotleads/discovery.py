@@ -252,7 +252,7 @@ def select_features(
     Above :data:`SELECTION_ROWS` rows the F1s are those of a seeded sample of that many rows.
     """
     if len(y) > SELECTION_ROWS:
-        rows = np.sort(np.random.default_rng(seed).choice(len(y), size=SELECTION_ROWS, replace=False))
+        rows = selection_sample(len(y), seed)
         X, base, y = X[rows], base.iloc[rows], y[rows]
     splits = min(SELECTION_FOLDS, int(np.bincount(y, minlength=2).min()))
     if splits < 2:  # a single row of a class: no out-of-fold F1 to judge a feature by, so none is kept
@@ -271,6 +271,19 @@ def select_features(
         else:
             rejected.append(candidate)
     return kept, rejected, baseline, current
+
+
+def selection_sample(n_rows: int, seed: int) -> np.ndarray:
+    """Sorted positions of the rows :func:`select_features` judges on: all ``n_rows``, or above
+    :data:`SELECTION_ROWS` a seeded sample of that many.
+
+    A caller with a big table draws it first and hands discovery those rows alone (selection then
+    sees no more than the sample, and samples nothing again), so that no matrix of every row is
+    built for discovery.
+    """
+    if n_rows <= SELECTION_ROWS:
+        return np.arange(n_rows)
+    return np.sort(np.random.default_rng(seed).choice(n_rows, size=SELECTION_ROWS, replace=False))
 
 
 def _fast_oof_f1(X, y, folds, categorical, seed) -> float:

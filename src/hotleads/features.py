@@ -20,6 +20,7 @@ Scaling is left to the models that need it (the linear and neural models scale i
 from __future__ import annotations
 
 import warnings
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
@@ -125,20 +126,19 @@ class Preprocessor:
         copy.feature_names_ = copy._output_names()
         return copy
 
-    def base_frame(self, features: pd.DataFrame) -> pd.DataFrame:
-        """Raw numeric values (inf as NaN) and date ages: the quantities relations are found between."""
-        return pd.DataFrame(self._base(features, self._date_ages(features)), index=features.index)
+    def base_frame(self, features: pd.DataFrame, rows: np.ndarray | None = None) -> pd.DataFrame:
+        """Raw numeric values (inf as NaN) and date ages: the quantities relations are found between.
+
+        ``rows``: positions of the rows to compute (default: all), on a 0..n-1 index.
+        """
+        column = _column_reader(features, rows)
+        base = {name: _finite_or_nan(column(name).to_numpy(dtype=np.float64)) for name in self.numeric_}
+        base |= {name: _age_days(column(name), reference) for name, reference in self.reference_dates_.items()}
+        return pd.DataFrame(base, index=features.index if rows is None else pd.RangeIndex(len(rows)))
 
     # The transforms work on numpy arrays, not Series: they run per column on every scored row,
     # and a one-company request to the scoring service spent most of its time in pandas' per-call
     # overhead (Series.replace, .map, .dt and frame building), not in arithmetic.
-
-    def _base(self, features: pd.DataFrame, ages: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-        columns = {name: _finite_or_nan(features[name].to_numpy(dtype=np.float64)) for name in self.numeric_}
-        return columns | ages
-
-    def _date_ages(self, features: pd.DataFrame) -> dict[str, np.ndarray]:
-        return {name: _age_days(features[name], reference) for name, reference in self.reference_dates_.items()}
 
     def _output_names(self) -> list[str]:
         names = []
@@ -151,27 +151,36 @@ class Preprocessor:
         """Positions of the categorical codes in the output matrix (for LightGBM and embeddings)."""
         return [self.feature_names_.index(name) for name in self.categories_]
 
-    def transform(self, features: pd.DataFrame) -> np.ndarray:
-        """Float matrix (n_rows, n_features) in ``feature_names_`` order."""
-        columns = self._columns(features)
-        return np.column_stack(list(columns.values())) if columns else np.empty((len(features), 0))
+    def transform(self, features: pd.DataFrame, rows: np.ndarray | None = None) -> np.ndarray:
+        """Float matrix (n_rows, n_features) in ``feature_names_`` order; of ``rows`` (positions) only, when given.
+
+        Filled one column at a time: a 5,000,000-row table then needs the matrix and a column or
+        two, not every column twice (as stacking them would) nor a copy of the table's rows.
+        """
+        out = np.empty((len(features) if rows is None else len(rows), len(self.feature_names_)))
+        for j, (_, values) in enumerate(self._columns(features, rows)):
+            out[:, j] = values
+        return out
 
     def transform_frame(self, features: pd.DataFrame) -> pd.DataFrame:
         """:meth:`transform` as a frame: ``feature_names_`` as columns, the index of ``features``."""
-        return pd.DataFrame(self._columns(features), index=features.index)
+        return pd.DataFrame(dict(self._columns(features)), index=features.index)
 
-    def _columns(self, features: pd.DataFrame) -> dict[str, np.ndarray]:
-        columns: dict[str, np.ndarray] = {}
+    def _columns(self, features: pd.DataFrame, rows: np.ndarray | None = None) -> Iterator[tuple[str, np.ndarray]]:
+        """(name, values) of each output column in ``feature_names_`` order, computed as it is asked for."""
+        column = _column_reader(features, rows)
         for name, params in self.numeric_.items():
-            columns.update(_transform_numeric(name, features[name], params))
+            yield from _transform_numeric(name, column(name), params).items()
         for name, categories in self.categories_.items():
-            columns[name] = _encode(name, features[name], categories, self.rare_categories_.get(name, []))
-        ages = self._date_ages(features)
-        columns.update(ages)
-        if self.derived_:
-            base = self._base(features, ages)  # reuses the ages: this runs on every scored row
-            columns.update({spec["name"]: DerivedFeature.from_dict(spec).values(base) for spec in self.derived_})
-        return columns
+            yield name, _encode(name, column(name), categories, self.rare_categories_.get(name, []))
+        ages = {name: _age_days(column(name), reference) for name, reference in self.reference_dates_.items()}
+        yield from ages.items()
+        # A derived feature reads raw values (inf as NaN) and the ages: only its inputs are computed,
+        # and the ages are reused (this runs on every scored row).
+        needed = {name for spec in self.derived_ for name in spec["inputs"]}
+        base = {name: _finite_or_nan(column(name).to_numpy(dtype=np.float64)) for name in self.numeric_ if name in needed} | ages
+        for spec in self.derived_:
+            yield spec["name"], DerivedFeature.from_dict(spec).values(base)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -179,6 +188,13 @@ class Preprocessor:
     @classmethod
     def from_dict(cls, data: dict) -> Preprocessor:
         return cls(**data)
+
+
+def _column_reader(features: pd.DataFrame, rows: np.ndarray | None) -> Callable[[str], pd.Series]:
+    """A column of ``features``, or of its ``rows`` (positions) only: one column's rows are taken at a time."""
+    if rows is None:
+        return features.__getitem__
+    return lambda name: features[name].iloc[rows]
 
 
 def _fit_numeric(values: pd.Series) -> dict:

@@ -34,7 +34,10 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
+from .parsing import arrow_text
 from .schema import Schema
 
 PROFILE_VERSION = 1
@@ -184,8 +187,9 @@ def category_bins(column: pd.Series, categories: list[str]) -> np.ndarray:
 
 def category_codes(column: pd.Series, categories: list[str]) -> np.ndarray:
     """Bin of each value, as :func:`category_bins` counts them: 0 missing, 1.. ``categories``, ``len(categories) + 1`` other."""
-    present = column.notna().to_numpy()
-    known = pd.Index(categories, dtype=object).get_indexer(column.astype(object))
+    given = arrow_text(column)  # Arrow's hash join: Python strings of a 5,000,000-row column would take ~300 MiB
+    known = pc.fill_null(pc.index_in(given, value_set=pa.array(categories, type=given.type)), -1).to_numpy()
+    present = given.is_valid().to_numpy(zero_copy_only=False)
     return np.where(~present, 0, np.where(known >= 0, known + 1, len(categories) + 1))
 
 

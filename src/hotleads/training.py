@@ -26,7 +26,7 @@ import re
 import time
 import warnings
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -40,14 +40,14 @@ from .budget import Budget, spend
 from .calibration import CHOICES as CALIBRATION_CHOICES
 from .calibration import choose_calibration
 from .diagnostics import training_checks
-from .discovery import discover, select_within
+from .discovery import discover, select_within, selection_sample
 from .ensemble import METHODS, Ensemble, fit_ensemble, nested_oof
 from .exceptions import DataError, DataWarning, HotleadsWarning, ParameterError
 from .explain import IMPORTANCE_ROWS, fit_explainer, global_importance
 from .features import Preprocessor
 from .folds import Fold, expanding_folds, out_of_fold, stratified_folds, validation_split
 from .history import attach
-from .io import read_table, release_arrow_memory, sha256_file
+from .io import read_table, release_memory, sha256_file
 from .metrics import classification_metrics, leaderboard, logit, sigmoid
 from .model import LeadModel, Predictor, Threshold, ThresholdSource, TrainingEvidence, held_out_words, time_ordered_words
 from .neural_params import check_device
@@ -242,8 +242,9 @@ def train_file(
         with stage("history"):
             frame, spec, windows = attach(frame, history["path"], source=str(path), id_column=schema_options.get("id_column"),
                                           as_of=history.get("as_of"), months=history.get("months"), ends=ends)  # fmt: skip
-    typed = typed_table(frame, options, source=str(path), sequences=windows, **schema_options)
-    del frame, windows  # the table as read: as large as the typed one, and this was its last reference
+    typed = typed_table(frame, options, source=str(path), sequences=windows, consume=True, **schema_options)
+    del frame, windows  # what typing left of the table as read (its ignored columns); this was its last reference
+    release_memory()  # its text (Arrow's pool keeps freed memory for reuse, not handing it back)
     model = train_typed(typed, options, progress=progress, search=search, started=started)
     model.evidence.training.update(path=str(path), sha256=sha256_file(path))
     if spec is not None:
@@ -376,7 +377,7 @@ def _spend(budget: Budget, members: dict[str, _Member], inputs: CrossFitInputs, 
 
     bagged = inputs.fold_columns is not None
     tune = (lambda b: _tune_gbdt(b, inputs, options)) if options.validation is None else None
-    sample = inputs.X[: min(IMPORTANCE_ROWS, len(inputs.X))]
+    sample = inputs.matrix(slice(0, min(IMPORTANCE_ROWS, len(inputs.y))))
     copies = len(inputs.schema.features) + 1  # occlusion predicts the sample once as it is and once per column
 
     def explaining(member: _Member) -> float:
@@ -495,8 +496,8 @@ def time_ordered(inputs: CrossFitInputs, members: dict[str, _Member], combiner, 
             recipe = _fold_model(member.estimator)
             estimator = clone(recipe).set_params(random_state=options.seed + k)
             reads = {"sequences": inputs.sequences[train_rows]} if getattr(recipe, "reads_sequences", False) else {}
-            estimator.fit(inputs.X[train_rows], y[train_rows], **reads)
-            return positive_proba(estimator, inputs.X[valid_rows], sequences=inputs.rows_sequences(valid_rows))
+            estimator.fit(inputs.matrix(train_rows), y[train_rows], **reads)
+            return positive_proba(estimator, inputs.matrix(valid_rows), sequences=inputs.rows_sequences(valid_rows))
 
         member_oof[name] = out_of_fold(folds, fit_predict, len(y))[rows]
     raw = member_oof[next(iter(member_oof))] if combiner is None else combiner.combine(np.column_stack([member_oof[name] for name in combiner.members]))
@@ -582,19 +583,18 @@ def _discover_nested(
     return preprocessor.with_derived(union), matrices, evidence, columns
 
 
-def _discover_in_split(
-    preprocessor: Preprocessor, features: pd.DataFrame, X: np.ndarray, y: np.ndarray, folds, seed: int, *, bagged: bool = False
-) -> tuple[Preprocessor, list[np.ndarray], dict, None]:
-    """Feature discovery on the fit rows of a validation split (``folds`` is that one split), as :func:`_discover_nested` returns it (no bag).
+def _discover_in_split(preprocessor: Preprocessor, features: pd.DataFrame, y: np.ndarray, fit_rows: np.ndarray, seed: int) -> tuple[Preprocessor, dict]:
+    """Feature discovery on the fit rows of a validation split: (the preprocessor with the features kept, the evidence).
 
     The saved members are the ones fitted on the fit rows, so the features they read are chosen
-    there once: no all-rows choice, and the validation rows' labels choose nothing.
+    there once: no all-rows choice, and the validation rows' labels choose nothing. Discovery
+    reads the sample of the fit rows its selection judges on (:func:`~hotleads.discovery.selection_sample`),
+    so a big table's matrix is not built for it.
     """
-    (fit_rows, _), categorical = folds[0], preprocessor.categorical_indices
-    found = discover(preprocessor.base_frame(features).iloc[fit_rows], X[fit_rows], y[fit_rows], categorical=categorical, seed=seed)
-    chosen = preprocessor.with_derived(found.kept)
-    matrix = chosen.transform(features)
-    return chosen, [matrix], found.to_dict() | {"kept_per_fold": [matrix.shape[1] - X.shape[1]]}, None
+    rows = fit_rows[selection_sample(len(fit_rows), seed)]
+    X = preprocessor.transform(features, rows)
+    found = discover(preprocessor.base_frame(features, rows), X, y[rows], categorical=preprocessor.categorical_indices, seed=seed)
+    return preprocessor.with_derived(found.kept), found.to_dict() | {"kept_per_fold": [len(found.kept)]}
 
 
 @dataclass
@@ -624,14 +624,34 @@ class CrossFitInputs:
     fold_columns: list[np.ndarray | None] | None = None
     sequences: np.ndarray | None = None  # (n_rows, T, C) monthly windows, read by the neural models
     times: np.ndarray | None = None  # (n_rows,) the --time-column values (datetime64 or float, NaT/NaN unknown)
+    # A validation split's X holds the fit rows, then the validation rows (these positions): the
+    # parts a fit reads are views of it, where taking the fit rows of a 5,000,000-row matrix
+    # would copy nine tenths of it. None: X's rows are the table's, in order.
+    split_order: np.ndarray | None = None
 
     def fold_estimator(self, name: str, params: dict, k: int, *, seed: int, **fit_params):
         """Model ``name`` fitted on fold ``k``'s training rows (``fit_params`` go to its ``fit``), and its probabilities on fold ``k``'s held-out rows."""
         train_rows, valid_rows = self.folds[k]
-        matrix = self.fold_matrices[k]
+        fit_matrix, held_out_matrix = self.fold_data(k)
         estimator = make_model(name, categorical_features=self.preprocessor.categorical_indices, random_state=seed + k, **params)
-        estimator.fit(matrix[train_rows], self.y[train_rows], **fit_params, **self.sequence_params(name, train_rows))
-        return estimator, positive_proba(estimator, matrix[valid_rows], sequences=self.rows_sequences(valid_rows))
+        estimator.fit(fit_matrix, self.y[train_rows], **fit_params, **self.sequence_params(name, train_rows))
+        return estimator, positive_proba(estimator, held_out_matrix, sequences=self.rows_sequences(valid_rows))
+
+    def fold_data(self, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """(fold ``k``'s training matrix, its held-out matrix): copies of its rows, or a validation split's views."""
+        train_rows, valid_rows = self.folds[k]
+        if self.split_order is not None:
+            return self.X[: len(train_rows)], self.X[len(train_rows) :]
+        matrix = self.fold_matrices[k]
+        return matrix[train_rows], matrix[valid_rows]
+
+    def matrix(self, rows: np.ndarray | slice) -> np.ndarray:
+        """The saved predictor's features of the table's ``rows`` (positions), shape (n, n_features)."""
+        if self.split_order is None:
+            return self.X[rows]
+        position = np.empty_like(self.split_order)
+        position[self.split_order] = np.arange(len(self.split_order))
+        return self.X[position[rows]]
 
     def sequence_params(self, name: str, rows: np.ndarray | slice = slice(None)) -> dict:
         """``{"sequences": ...}`` of ``rows`` for a neural model when there are monthly windows, else nothing."""
@@ -663,8 +683,13 @@ class TypedTable:
     times: np.ndarray | None = None  # (n_kept,): the --time-column values (datetime64 or float, NaT/NaN unknown)
 
 
-def typed_table(frame: pd.DataFrame, options: TrainOptions, *, source: str = "table", sequences: np.ndarray | None = None, **schema_options) -> TypedTable:
+def typed_table(
+    frame: pd.DataFrame, options: TrainOptions, *, source: str = "table", sequences: np.ndarray | None = None, consume: bool = False, **schema_options
+) -> TypedTable:
     """Infer ``frame``'s schema (``schema_options`` go to :func:`~hotleads.schema.infer_schema`), validate and type it.
+
+    ``consume``: delete each column from ``frame`` once typed (:func:`~hotleads.schema.prepare`),
+    for a caller that read the table itself and needs nothing more of it.
 
     Raises
     ------
@@ -675,8 +700,11 @@ def typed_table(frame: pd.DataFrame, options: TrainOptions, *, source: str = "ta
     """
     with stage("typing"):
         schema = infer_schema(frame, source=source, **schema_options)
-        prepared = prepare(frame, schema, source=source, labelled=True, training=True)
-        release_arrow_memory()  # the typing's Arrow temporaries
+        if options.time_column is not None:
+            _check_time_column(frame, options.time_column, source)
+        prepared = prepare(frame, schema, source=source, labelled=True, training=True, consume=consume)
+        prepared = replace(prepared, ids=None)  # checked unique and filled; never read again (105 MiB at 5M rows)
+        release_memory()  # the typing's temporaries
     if sequences is not None and prepared.rows is not None:
         sequences = sequences[prepared.rows]
     times = None if options.time_column is None else time_values(frame, prepared, options.time_column, source, schema)
@@ -685,31 +713,61 @@ def typed_table(frame: pd.DataFrame, options: TrainOptions, *, source: str = "ta
 
 def fit_inputs(typed: TypedTable, options: TrainOptions, *, bagging: bool = True) -> CrossFitInputs:
     """Fit the preprocessing on a typed table, make the folds (or the validation split) and (``features="auto"``) discover features, nested."""
-    schema, prepared, sequences, source = typed.schema, typed.prepared, typed.sequences, typed.source
+    schema, prepared, source = typed.schema, typed.prepared, typed.source
+    features, y = prepared.features, prepared.y
     with stage("preprocessing"):
-        preprocessor = Preprocessor().fit(prepared.features, schema)
-        X, y = preprocessor.transform(prepared.features), prepared.y
+        preprocessor = Preprocessor().fit(features, schema)
     folds, held_out, held_out_folds = _split(y, options, source)
+    if options.validation is not None:
+        discovery = None
+        if options.features == "auto":
+            with stage("discovery"):
+                preprocessor, discovery = _discover_in_split(preprocessor, features, y, folds[0][0], options.seed)
+        with stage("preprocessing"):
+            order = np.concatenate(folds[0])
+            X = _matrix_of(preprocessor, features, order)
+            release_memory()  # discovery's temporaries, before the fits
+        return CrossFitInputs(schema, prepared, preprocessor, X, y, folds, [X], discovery, held_out, held_out_folds, None, typed.sequences, typed.times, order)
+    with stage("preprocessing"):
+        X = preprocessor.transform(features)
     bagged = bagging and options.bags(len(y))
     fold_matrices, discovery, fold_columns = [X] * len(folds), None, [None] * len(folds) if bagged else None
     if options.features == "auto":
-        discover_features = _discover_nested if options.validation is None else _discover_in_split
         with stage("discovery"):
-            preprocessor, fold_matrices, discovery, columns = discover_features(preprocessor, prepared.features, X, y, folds, options.seed, bagged=bagged)
-            X = preprocessor.transform(prepared.features) if options.validation is None else fold_matrices[0]
+            preprocessor, fold_matrices, discovery, columns = _discover_nested(preprocessor, features, X, y, folds, options.seed, bagged=bagged)
+            X = preprocessor.transform(features)
             fold_columns = columns or fold_columns
-    return CrossFitInputs(schema, prepared, preprocessor, X, y, folds, fold_matrices, discovery, held_out, held_out_folds, fold_columns, sequences, typed.times)
+    return CrossFitInputs(
+        schema, prepared, preprocessor, X, y, folds, fold_matrices, discovery, held_out, held_out_folds, fold_columns, typed.sequences, typed.times
+    )
+
+
+MATRIX_BLOCK_ROWS = 500_000
+
+
+def _matrix_of(preprocessor: Preprocessor, features: pd.DataFrame, rows: np.ndarray) -> np.ndarray:
+    """``preprocessor.transform(features, rows)``, :data:`MATRIX_BLOCK_ROWS` rows at a time.
+
+    A column's temporaries (clipping, logs, date ages) then take a block's memory, not the
+    table's: at 5,000,000 rows they added ~400 MiB on top of the matrix.
+    """
+    X = np.empty((len(rows), len(preprocessor.feature_names_)))
+    for start in range(0, len(rows), MATRIX_BLOCK_ROWS):
+        X[start : start + MATRIX_BLOCK_ROWS] = preprocessor.transform(features, rows[start : start + MATRIX_BLOCK_ROWS])
+    return X
 
 
 def time_values(frame: pd.DataFrame, prepared: Prepared, column: str, source: str, schema: Schema) -> np.ndarray:
     """The ``--time-column`` of the rows training keeps: datetime64[ns] (NaT unknown) or float (NaN unknown).
 
+    ``column`` is one of the table's (:func:`_check_time_column`); a feature is taken as typed,
+    another column from ``frame``.
+
     Raises
     ------
     ParameterError
-        The column is not in the table, or holds neither dates nor numbers.
+        The column is the target or the id, or holds neither dates nor numbers.
     """
-    _check_time_column(frame, column, source)
     for role, name in (("the target", schema.target), ("the id column", schema.id)):
         if column == name:
             raise ParameterError(f"--time-column '{column}' is {role}; name a column of dates, e.g. when each lead was created.")
