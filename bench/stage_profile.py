@@ -16,7 +16,7 @@ profile, preprocessing, discovery, fitting, calibration, diagnostics, explanatio
 writing) reports its exclusive seconds and its peak resident memory. Also printed: read and
 typing together in rows per second (issue 14's targets: 1 M rows/s from Parquet, 300 k from CSV),
 and the training peak against the typed table's size (``prepare(...).features``, deep; target:
-at most about 3x). Prints markdown; ``--json FILE`` keeps the figures.
+at most about 3x), whole and over the process's memory before it read anything (its libraries). Prints markdown; ``--json FILE`` keeps the figures.
 """
 
 from __future__ import annotations
@@ -126,6 +126,7 @@ def child(command: str, data: str, model: str, out: str) -> dict:
     from hotleads.timing import record, stage
 
     rows = pa_parquet.ParquetFile(data).metadata.num_rows if data.endswith(".parquet") else sum(1 for _ in open(data, "rb")) - 1
+    start = _rss()  # the interpreter and its libraries, before any table: the same for 10 rows or 10 million
     with record() as timings:
         if command == "train":
             options = training.TrainOptions(models=["gbdt"], **({"validation": VALIDATION} if rows > FOLDS_UP_TO else {}))
@@ -136,12 +137,20 @@ def child(command: str, data: str, model: str, out: str) -> dict:
             with stage("loading"):
                 predictor = bundle.load_predictor(model)
             stream.score_file(predictor, data, out)
-    result = {"command": command, "format": Path(data).suffix[1:], "rows": rows, "wall": timings.wall, "stages": timings.rows()}
+    result = {"command": command, "format": Path(data).suffix[1:], "rows": rows, "wall": timings.wall, "stages": timings.rows(), "start_mib": start / 2**20}
     if command == "train":
         result["folds"] = "validation 0.1" if rows > FOLDS_UP_TO else "5 folds"
         features = prepare(read_table(data), trained.predictor.schema, labelled=True, training=True).features
         result["typed_mib"] = float(features.memory_usage(deep=True).sum()) / 2**20
     return result
+
+
+def _rss() -> int:
+    """Resident memory of this process now, in bytes (Linux)."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) * 1024
+    return 0
 
 
 def markdown(runs: list[dict]) -> str:
@@ -159,10 +168,15 @@ def markdown(runs: list[dict]) -> str:
             read_type = sum(by[s]["seconds"] for s in ("read", "typing") if s in by)
             lines.append(f"| {r['rows']:,} | {r['format']} | " + " | ".join(cells) + f" | {r['wall']:.1f} | {r['rows'] / read_type:,.0f} |")
         if command == "train":
-            lines.append("\n| rows | input | split | typed table MiB | peak RSS MiB | peak / typed |\n|---|---|---|---:|---:|---:|")
+            lines.append(
+                "\n| rows | input | split | typed table MiB | peak RSS MiB | peak / typed | RSS at start MiB | (peak - start) / typed |"
+                "\n|---|---|---|---:|---:|---:|---:|---:|"
+            )
             for r in chosen:
-                peak = max(s["peak_mib"] for s in r["stages"])
-                lines.append(f"| {r['rows']:,} | {r['format']} | {r['folds']} | {r['typed_mib']:,.0f} | {peak:,.0f} | {peak / r['typed_mib']:.1f}x |")
+                peak, typed, start = max(s["peak_mib"] for s in r["stages"]), r["typed_mib"], r["start_mib"]
+                lines.append(
+                    f"| {r['rows']:,} | {r['format']} | {r['folds']} | {typed:,.0f} | {peak:,.0f} | {peak / typed:.1f}x | {start:,.0f} | {(peak - start) / typed:.1f}x |"
+                )
     return "\n".join(lines)
 
 
