@@ -338,6 +338,39 @@ def test_a_validation_split_fits_on_a_view_of_one_matrix_in_split_order(frame: p
     assert inputs.prepared.ids is None  # checked when typed, never read by training
 
 
+def test_a_validation_split_lets_the_typed_features_go_before_the_fits(frame: pd.DataFrame, small_gbdt, monkeypatch) -> None:
+    """The fits read the matrix alone: the profile, the explanations' references, the held-out rows
+    and the importance sample are taken first, and the typed features (as large as the matrix) are
+    freed. Fails if a reference to them survives into the fits, or if what was taken differs."""
+    import gc
+    import weakref
+
+    from hotleads.explain import column_references
+    from hotleads.profile import profile_table
+
+    seen: dict[str, object] = {}
+    held_for_later, cross_fit_all = training._held_for_later, training._cross_fit_all
+
+    def spy_held(typed, inputs, options):
+        seen["features"] = weakref.ref(inputs.prepared.features)
+        return held_for_later(typed, inputs, options)
+
+    def spy_fits(inputs, *args, **kwargs):
+        gc.collect()
+        seen["alive"] = seen["features"]() is not None
+        return cross_fit_all(inputs, *args, **kwargs)
+
+    monkeypatch.setattr(training, "_held_for_later", spy_held)
+    monkeypatch.setattr(training, "_cross_fit_all", spy_fits)
+    options = TrainOptions(models=["gbdt"], validation=SHARE, folds=3)
+    model = train(frame, options)
+    assert seen["alive"] is False
+    typed = training.typed_table(frame, options)
+    assert model.evidence.profile == profile_table(typed.prepared.features, typed.schema, typed.prepared.y)
+    assert model.predictor.explainer.reference == column_references(typed.prepared.features, typed.schema)[0]
+    assert model.evidence.importance["rows"] == min(len(frame), 2000)
+
+
 def test_too_few_minority_rows_in_the_validation_split(frame: pd.DataFrame) -> None:
     positives = frame.index[frame["is_hot_lead"] == "1"]
     small = frame.drop(index=positives[20:])  # 20 hot leads: a 10 % split holds 2

@@ -59,9 +59,15 @@ class Explainer:
         return cls(**data)
 
 
-def fit_explainer(predictor, features: pd.DataFrame) -> Explainer:
-    """Reference values and percentiles from the training feature columns of ``predictor`` (a :class:`~hotleads.model.Predictor`)."""
-    schema = predictor.schema
+def fit_explainer(predictor, references: tuple[dict, dict]) -> Explainer:
+    """The explainer of a fitted ``predictor`` (a :class:`~hotleads.model.Predictor`): its method, and the
+    :func:`column_references` of its training table (taken before the fits, which need not keep the table)."""
+    return Explainer(_method(predictor), *references)
+
+
+def column_references(features: pd.DataFrame, schema) -> tuple[dict, dict]:
+    """(reference, percentiles) of the training feature columns: each column's typical value (median,
+    most frequent category, median date) and the 1st..99th percentiles of the numeric and date ones."""
     reference, percentiles = {}, {}
     for column in schema.numeric:
         finite = features[column][np.isfinite(features[column])]
@@ -75,7 +81,7 @@ def fit_explainer(predictor, features: pd.DataFrame) -> Explainer:
         days = days[~np.isnan(days)]
         reference[column] = str(pd.Timestamp(np.median(days), unit="D").date()) if len(days) else None
         percentiles[column] = _percentiles(days)
-    return Explainer(_method(predictor), reference, percentiles)
+    return reference, percentiles
 
 
 def _method(predictor) -> str:
@@ -177,11 +183,16 @@ def _raw_logit(predictor, features: pd.DataFrame, sequences: np.ndarray | None =
 
 
 def global_importance(predictor, features: pd.DataFrame, *, seed: int, rows: int = IMPORTANCE_ROWS, sequences: np.ndarray | None = None) -> dict:
-    """Mean absolute contribution per source column on up to ``rows`` rows (sampled with ``seed``); ``sequences`` as for :func:`contributions`."""
-    sample = features.sample(n=min(rows, len(features)), random_state=seed) if len(features) > rows else features
+    """Mean absolute contribution per source column on up to ``rows`` rows (:func:`importance_sample`); ``sequences`` as for :func:`contributions`."""
+    sample = importance_sample(features, seed=seed, rows=rows)
     windows = None if sequences is None else sequences[features.index.get_indexer(sample.index)]  # the training table's index is unique
     values = contributions(predictor, sample, sequences=windows).abs().mean().sort_values(ascending=False)
     return {"method": METHODS[predictor.explainer.method], "rows": int(len(sample)), "values": {k: float(v) for k, v in values.items()}}
+
+
+def importance_sample(features: pd.DataFrame, *, seed: int, rows: int = IMPORTANCE_ROWS) -> pd.DataFrame:
+    """The rows :func:`global_importance` reads: all of ``features``, or above ``rows`` a sample of that many drawn with ``seed``."""
+    return features.sample(n=rows, random_state=seed) if len(features) > rows else features
 
 
 def reasons(predictor, features: pd.DataFrame, contrib: pd.DataFrame | None = None, *, k: int = REASONS, sequences: np.ndarray | None = None) -> pd.DataFrame:

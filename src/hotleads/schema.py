@@ -150,10 +150,11 @@ class Prepared:
 
     ``rows`` holds the positions (in the table read) of the rows kept, when some were left out
     (target values in neither ``--positive`` nor ``--negative``); None when every row is kept.
-    ``ids`` is None in a training table once checked (training never reads them).
+    ``ids`` is None in a training table once checked (training never reads them), and with a
+    validation split ``features`` too once summarised (the fits read the matrix alone).
     """
 
-    features: pd.DataFrame
+    features: pd.DataFrame | None
     ids: pd.Series | None
     y: np.ndarray | None
     rows: np.ndarray | None = None

@@ -43,7 +43,7 @@ from .diagnostics import training_checks
 from .discovery import discover, select_within, selection_sample
 from .ensemble import METHODS, Ensemble, fit_ensemble, nested_oof
 from .exceptions import DataError, DataWarning, HotleadsWarning, ParameterError
-from .explain import IMPORTANCE_ROWS, fit_explainer, global_importance
+from .explain import IMPORTANCE_ROWS, column_references, fit_explainer, global_importance, importance_sample
 from .features import Preprocessor
 from .folds import Fold, expanding_folds, out_of_fold, stratified_folds, validation_split
 from .history import attach
@@ -301,9 +301,14 @@ def train_typed(
     """:func:`train` on a table :func:`typed_table` validated and typed (the raw table may be gone)."""
     options.check()
     budget = None if options.time_limit is None else Budget(options.time_limit, started or time.perf_counter())
+    with stage("profile"):  # before the matrix is built: the features and their temporaries are not held beside it
+        profile = profile_table(typed.prepared.features, typed.schema, typed.prepared.y)
+    with stage("explanations"):
+        references = column_references(typed.prepared.features, typed.schema)
     inputs = fit_inputs(typed, options)
-    schema, prepared, preprocessor = inputs.schema, inputs.prepared, inputs.preprocessor
+    schema, preprocessor = inputs.schema, inputs.preprocessor
     y, folds = inputs.y[inputs.held_out], inputs.held_out_folds  # every row out of fold, or the validation rows
+    table = _held_for_later(typed, inputs, options)
     with stage("fitting"):
         tried = _cross_fit_all(inputs, options, progress)
         if budget is not None:
@@ -334,14 +339,12 @@ def train_typed(
         threshold=_decide_threshold(options, thresholds if timed is None else timed.pop("thresholds")),
     )
     with stage("diagnostics"):
-        checks = training_checks(prepared.features.iloc[inputs.held_out], schema, y, oof, folds)
+        checks = training_checks(table.held_out, schema, y, oof, folds)
     for found in checks["warnings"]:
         warnings.warn(found["message"], DataWarning, stacklevel=2)
     with stage("explanations"):
-        predictor.explainer = fit_explainer(predictor, prepared.features)
-        importance = global_importance(predictor, prepared.features, seed=options.seed, sequences=inputs.sequences)
-    with stage("profile"):
-        profile = profile_table(prepared.features, schema, inputs.y)
+        predictor.explainer = fit_explainer(predictor, references)
+        importance = global_importance(predictor, table.importance_rows, seed=options.seed, sequences=table.importance_sequences)
     evidence = TrainingEvidence(
         y=y,
         oof=oof,
@@ -366,6 +369,32 @@ def train_typed(
         selection=None if selection is None else selection.to_dict(),
     )
     return LeadModel(predictor, evidence)
+
+
+@dataclass
+class _HeldForLater:
+    """The typed features' rows that the diagnostics and explanations read after the fits."""
+
+    held_out: pd.DataFrame  # the held-out rows, for the diagnostics
+    importance_rows: pd.DataFrame  # explain.importance_sample
+    importance_sequences: np.ndarray | None
+
+
+def _held_for_later(typed: TypedTable, inputs: CrossFitInputs, options: TrainOptions) -> _HeldForLater:
+    """Take the rows read after the fits and, with a validation split, let the typed features go:
+    the fits read ``inputs.X`` alone, and at 5,000,000 rows the typed table (530 MiB) would
+    otherwise be held beside the matrix and LightGBM's binned copy of it. Leaves
+    ``typed.prepared.features`` None then (the profile and explanation references are taken before)."""
+    features = inputs.prepared.features
+    sample = importance_sample(features, seed=options.seed)
+    windows = None if inputs.sequences is None else inputs.sequences[sample.index]  # the typed table's index is 0..n-1
+    if options.validation is None:
+        return _HeldForLater(features, sample, windows)
+    held = _HeldForLater(features.iloc[inputs.held_out], sample.copy(), windows)  # a small table's sample is the table
+    typed.prepared = inputs.prepared = replace(inputs.prepared, features=None)
+    del features
+    release_memory()  # columns read from Parquet as they were live in Arrow's pool
+    return held
 
 
 def _spend(budget: Budget, members: dict[str, _Member], inputs: CrossFitInputs, options: TrainOptions) -> dict[str, _Member]:
@@ -700,6 +729,7 @@ def typed_table(
     """
     with stage("typing"):
         schema = infer_schema(frame, source=source, **schema_options)
+        release_memory()  # inference's whole-column checks (~190 MiB of text at 5,000,000 CSV rows)
         if options.time_column is not None:
             _check_time_column(frame, options.time_column, source)
         prepared = prepare(frame, schema, source=source, labelled=True, training=True, consume=consume)
