@@ -313,6 +313,7 @@ def train_typed(
         tried = _cross_fit_all(inputs, options, progress)
         if budget is not None:
             tried = _spend(budget, tried, inputs, options)
+        release_memory()  # the fits' datasets, before the calibration and diagnostics
     members, selection = tried, None
     if options.models == [AUTO]:
         outputs = candidate_outputs({name: m.oof for name, m in tried.items()}, y, folds, ensemble=options.ensemble, seed=options.seed)
@@ -753,10 +754,10 @@ def fit_inputs(typed: TypedTable, options: TrainOptions, *, bagging: bool = True
         if options.features == "auto":
             with stage("discovery"):
                 preprocessor, discovery = _discover_in_split(preprocessor, features, y, folds[0][0], options.seed)
+                release_memory()  # its sample's matrices and fits: given back before the matrix of every row is built
         with stage("preprocessing"):
             order = np.concatenate(folds[0])
             X = _matrix_of(preprocessor, features, order)
-            release_memory()  # discovery's temporaries, before the fits
         return CrossFitInputs(schema, prepared, preprocessor, X, y, folds, [X], discovery, held_out, held_out_folds, None, typed.sequences, typed.times, order)
     with stage("preprocessing"):
         X = preprocessor.transform(features)
@@ -772,7 +773,7 @@ def fit_inputs(typed: TypedTable, options: TrainOptions, *, bagging: bool = True
     )
 
 
-MATRIX_BLOCK_ROWS = 500_000
+MATRIX_BLOCK_ROWS = 100_000
 
 
 def _matrix_of(preprocessor: Preprocessor, features: pd.DataFrame, rows: np.ndarray) -> np.ndarray:
