@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 import tempfile
@@ -101,6 +102,7 @@ def write_data(work: Path, rows: int) -> dict[str, Path]:
             writer = writer or pa_parquet.ParquetWriter(parquet_path, arrow.schema)
             writer.write_table(arrow)
     writer.close()
+    os.sync()  # the files' pages on disk before any run: writing them back would compete with the runs' reading
     return {"csv": csv_path, "parquet": parquet_path}
 
 
