@@ -85,6 +85,20 @@ def test_parquet_read_a_few_columns_at_a_time_is_the_whole_file(tmp_path: Path, 
     pd.testing.assert_frame_equal(read_table(tmp_path / "t.parquet"), pd.read_parquet(tmp_path / "t.parquet"))
 
 
+def test_parquet_files_the_column_reads_cannot_split_are_read_whole(tmp_path: Path) -> None:
+    """A name used twice is refused as before (Arrow names it); a flat 'a.x' beside a struct 'a',
+    whose field path is also 'a.x', reads both at once: such a file is read whole."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    table = pa.table({"x": [1.0, 2.0], "y": [3.0, 4.0]})
+    pq.write_table(pa.table([*table.columns, table.column("x")], names=["x", "y", "x"]), tmp_path / "twice.parquet")
+    with pytest.raises(DataError, match=r"twice\.parquet: not a readable Parquet file \(.*x.*\); re-export it or pass a CSV\."):
+        read_table(tmp_path / "twice.parquet")
+    pq.write_table(pa.table({"a": [{"x": 1}, {"x": 2}], "a.x": [5.0, 6.0], "b": ["u", "v"]}), tmp_path / "dotted.parquet")
+    pd.testing.assert_frame_equal(read_table(tmp_path / "dotted.parquet"), pq.read_table(tmp_path / "dotted.parquet").to_pandas())
+
+
 def test_corrupt_parquet_is_a_data_error(tmp_path: Path) -> None:
     path = write(tmp_path / "t.parquet", b"PAR1 this is not really parquet")
     with pytest.raises(DataError, match=r"t\.parquet: not a readable Parquet file"):

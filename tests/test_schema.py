@@ -383,6 +383,21 @@ def test_prepare_consumes_the_columns_it_types_only_when_asked() -> None:
     np.testing.assert_array_equal(prepared.y, expected.y)
 
 
+def test_a_table_indexed_otherwise_than_0_to_n_is_typed_by_position() -> None:
+    """A Parquet file can save a pandas index (rows 1000..1007 of a bigger frame): text typed in
+    Arrow is placed by position, not aligned by label, which read every category and id as missing."""
+    frame = small_table().set_axis(pd.RangeIndex(1000, 1008, name="row"))
+    prepared = prepare(frame, infer_schema(frame), labelled=True, training=True)
+    assert prepared.features["industry"].tolist() == ["Tech", "SaaS", "Tech", "Retail", "SaaS", "Tech", "Retail", "SaaS"]
+    assert prepared.ids.tolist() == [f"C{i}" for i in range(8)]
+
+
+def test_a_nullable_boolean_target_with_gaps_names_the_empty_rows() -> None:
+    frame = small_table(is_hot_lead=pd.array([False, True, None, True, False, False, True, False], dtype="boolean"))
+    with pytest.raises(DataError, match=r"target 'is_hot_lead' is empty \(row 3\); label those rows or remove them"):
+        prepare(frame, infer_schema(frame), labelled=True, training=True)
+
+
 def test_a_digit_free_text_column_is_read_as_categories_and_markers_as_missing() -> None:
     """Text without a digit skips the number and date checks (it can be neither), yet a column of
     missing markers only is still empty, and in a category column they stay categories (as before

@@ -109,6 +109,21 @@ def test_cli_time_column_mistakes_are_one_error_line(tmp_path: Path, extra: list
     assert not (tmp_path / "model").exists()
 
 
+def test_the_tables_own_problems_come_before_a_time_column_it_lacks(tmp_path: Path) -> None:
+    """Typing may delete the columns it reads (train_file's own table), yet a missing --time-column is
+    still named with every column as read, and after the table's problems, which say more."""
+    table = leads_table(300)
+    table.to_csv(tmp_path / "leads.csv", index=False)
+    result = CliRunner().invoke(app, ["train", str(tmp_path / "leads.csv"), "--out", str(tmp_path / "m"), "--models", "logreg", "-q", "--time-column", "nope"])
+    assert result.stderr.strip().endswith(f"its columns are {', '.join(table.columns)}."), result.stderr
+    table["x"] = table["x"].astype(object)
+    table.loc[5, "x"] = "lots"
+    table.to_csv(tmp_path / "leads.csv", index=False)
+    result = CliRunner().invoke(app, ["train", str(tmp_path / "leads.csv"), "--out", str(tmp_path / "m"), "--models", "logreg", "-q", "--time-column", "nope"])
+    assert result.exit_code == 2
+    assert "column 'x' is numeric but has text ('lots' at line 7)" in result.stderr, result.stderr
+
+
 def test_an_earliest_period_with_one_class_is_one_error_line(tmp_path: Path) -> None:
     table = leads_table(300)
     table.loc[:80, "is_hot_lead"] = 0  # no hot lead in the first months

@@ -179,11 +179,15 @@ def _parquet_table(path: Path) -> pa.Table:
     """
     parquet = pa_parquet.ParquetFile(path)
     names, step = parquet.schema_arrow.names, max(pa.cpu_count(), 1)
-    if len(set(names)) < len(names):  # a column is named twice: only the whole read tells them apart
-        return parquet.read()
+    if len(set(names)) < len(names):  # a column named twice: Arrow's whole read refuses it, naming the column
+        return pa_parquet.read_table(path)
     columns = []
     for start in range(0, len(names), step):
-        columns += parquet.read(columns=names[start : start + step]).columns
+        wanted = names[start : start + step]
+        part = parquet.read(columns=wanted)
+        if part.column_names != wanted:  # a name such as 'a.x' that is also a nested field's path reads both
+            return pa_parquet.read_table(path)
+        columns += part.columns
     return pa.Table.from_arrays(columns, schema=parquet.schema_arrow)  # the pandas metadata (index, dtypes) kept
 
 

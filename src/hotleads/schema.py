@@ -712,8 +712,13 @@ def _categorical_column(raw: pd.Series, na_values: frozenset[str]) -> pd.Series:
 
 
 def arrow_series(text: pa.Array, index: pd.Index) -> pd.Series:
-    """Arrow text as a pandas ``str`` Series (NaN where null) on ``index``, without Python strings."""
-    return pd.Series(text.to_pandas(), index=index)
+    """Arrow text as a pandas ``str`` Series (NaN where null) on ``index``, without Python strings.
+
+    The values are placed by position: handed a Series, ``pd.Series(..., index=index)`` would align
+    it by label, and a table whose index is not 0..n-1 (a Parquet file saving a pandas index)
+    would read as all missing.
+    """
+    return pd.Series(text.to_pandas().array, index=index)
 
 
 def _date_column(frame: pd.DataFrame, name: str, schema: Schema, na_values: frozenset[str], source: str, problems: list[str], *, training: bool) -> pd.Series:
@@ -788,6 +793,8 @@ def _target(frame: pd.DataFrame, schema: Schema, problems: list[str], *, trainin
 def _plain_labels(raw: pd.Series) -> np.ndarray | None:
     """0/1 when every value is one of :data:`TRUE_LABELS`/:data:`FALSE_LABELS` and both occur (Arrow, no pandas .str); else None."""
     if pd.api.types.is_integer_dtype(raw) or pd.api.types.is_bool_dtype(raw):  # Parquet's 0/1: no text at all
+        if raw.hasnans:  # a nullable column with gaps: the careful path names the empty rows
+            return None
         values = raw.to_numpy()
         return values.astype(np.float64) if set(np.unique(values).tolist()) == {0, 1} else None
     lowered = pc.utf8_lower(pc.utf8_trim_whitespace(arrow_text(raw)))

@@ -731,9 +731,10 @@ def typed_table(
     with stage("typing"):
         schema = infer_schema(frame, source=source, **schema_options)
         release_memory()  # inference's whole-column checks (~190 MiB of text at 5,000,000 CSV rows)
-        if options.time_column is not None:
-            _check_time_column(frame, options.time_column, source)
+        columns = list(frame.columns)  # as read: typing may consume them
         prepared = prepare(frame, schema, source=source, labelled=True, training=True, consume=consume)
+        if options.time_column is not None:  # after the table's own problems, which say more
+            _check_time_column(columns, options.time_column, source)
         prepared = replace(prepared, ids=None)  # checked unique and filled; never read again (105 MiB at 5M rows)
         release_memory()  # the typing's temporaries
     if sequences is not None and prepared.rows is not None:
@@ -817,7 +818,7 @@ def time_values(frame: pd.DataFrame, prepared: Prepared, column: str, source: st
 def _reference_months(frame: pd.DataFrame, column: str, source: str) -> np.ndarray:
     """Each row's month of ``--time-column`` as a month number (year * 12 + month - 1): no later month of its history
     reaches its features. A row without a date (or a numeric column) keeps the history's reference month."""
-    _check_time_column(frame, column, source)
+    _check_time_column(list(frame.columns), column, source)
     values = _parsed_time(frame[column], column, source)
     if not pd.api.types.is_datetime64_any_dtype(values):
         raise ParameterError(
@@ -828,9 +829,9 @@ def _reference_months(frame: pd.DataFrame, column: str, source: str) -> np.ndarr
     return np.where(stamps.isna(), np.iinfo(np.int64).max, stamps.year * 12 + stamps.month - 1).astype(np.int64)
 
 
-def _check_time_column(frame: pd.DataFrame, column: str, source: str) -> None:
-    if column not in frame.columns:
-        raise ParameterError(f"--time-column '{column}' is not a column of {source}; its columns are {', '.join(map(str, frame.columns))}.")
+def _check_time_column(columns: list, column: str, source: str) -> None:
+    if column not in columns:
+        raise ParameterError(f"--time-column '{column}' is not a column of {source}; its columns are {', '.join(map(str, columns))}.")
 
 
 def _parsed_time(raw: pd.Series, column: str, source: str) -> pd.Series:
