@@ -19,6 +19,7 @@ from hotleads.parsing import (
     has_leading_zero_codes,
     infer_date_format,
     infer_number_format,
+    is_any_case,
     is_missing,
     parse_dates,
     parse_numbers,
@@ -96,6 +97,21 @@ def test_other_values_are_not_missing(value: str) -> None:
 
 def test_extra_missing_markers_match_in_any_case() -> None:
     assert is_missing(column("Unknown", "unknown ", "7"), frozenset({"unknown"})).tolist() == [True, True, False]
+
+
+def test_words_in_any_case_match_exactly_what_arrow_lowers_to_them() -> None:
+    """``is_any_case`` looks ASCII words up with every way of writing them instead of lowering
+    the column; it must agree with Arrow's ``utf8_lower`` on every code point (Arrow lowers the
+    Kelvin sign to k and the dotted capital I to i), alone and inside a word."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    code_points = [chr(i) for i in range(0x110000) if not 0xD800 <= i <= 0xDFFF]
+    text = pa.array(code_points + ["n" + c + "l" for c in code_points[:0x3000]] + ["NİL", "UN\u212aNOWN", None, "N/A", "n/a "])
+    for words in (frozenset({"-", "?", "a", "i", "k", "nil", "unknown", "n/a"}), frozenset({"é", "x"}), frozenset({"a" * 20})):
+        expected = pc.is_in(pc.utf8_lower(text), value_set=pa.array(sorted(words)), skip_nulls=True)
+        assert is_any_case(text, words).to_pylist() == expected.to_pylist()
+        assert is_any_case(pa.array(text.to_pylist(), type=pa.large_string()), words).to_pylist() == expected.to_pylist()
 
 
 def test_missing_markers_are_missing_in_numeric_and_date_columns() -> None:

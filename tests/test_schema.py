@@ -361,6 +361,45 @@ def test_ids_are_counted_distinct_in_parts_as_in_one_hash(monkeypatch, large: bo
         assert schema_module._distinct_count(array) == expected
 
 
+@pytest.mark.parametrize("large", [False, True])
+def test_ids_are_all_distinct_exactly_when_arrow_counts_them_so(monkeypatch, large: bool) -> None:
+    """The fingerprint check (words read in place, bytes past each value masked off) agrees with
+    Arrow's hash table on codes of one width and of many, short and long values, NUL bytes,
+    nulls and slices; and where two fingerprints meet (forced here), the exact count decides."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    rng = np.random.default_rng(0)
+    pools = [
+        ["", "a", "é", "x ", "a\x00", "abcdefgh", "abcdefghi", "abcdefgh\x00", "0123456789abcdef", "0123456789abcdeg", "z" * 64, "z" * 65],
+        [f"C{i:07d}" for i in range(40)],
+        [f"{i:03d}" for i in range(40)],
+        [f"COMP_{i:09d}" for i in range(40)],
+    ]
+    checked = 0
+    for trial in range(200):
+        pool = pools[trial % len(pools)]
+        values = [None if rng.random() < 0.05 * (trial % 3) else pool[rng.integers(len(pool))] for _ in range(int(rng.integers(0, 30)))]
+        text = pa.array(values, type=pa.large_string() if large else pa.string())
+        for array in (text, text.slice(int(rng.integers(0, 5)), int(rng.integers(0, 30)))):
+            expected = len(pc.unique(array)) - (array.null_count > 0) == len(array) - array.null_count
+            assert schema_module.all_distinct(array) == expected
+            checked += expected
+    assert checked > 50  # many of the draws are unique, so the fingerprints decided them
+    monkeypatch.setattr(schema_module, "_fingerprints", lambda text: np.zeros(len(text) - text.null_count, dtype=np.uint64))
+    assert schema_module.all_distinct(pa.array(["a", "b", "c"])) and not schema_module.all_distinct(pa.array(["a", "b", "a"]))
+
+
+def test_whole_number_targets_are_labels_only_when_they_are_0_and_1() -> None:
+    for values, fine in (([0, 1, 1, 0, 1, 0, 0, 1], True), ([0, 2, 2, 0, 2, 0, 0, 2], False), ([1, 1, 1, 1, 1, 1, 1, 1], False)):
+        frame = small_table(is_hot_lead=np.array(values, dtype=np.int64))
+        if fine:
+            assert prepare(frame, infer_schema(frame), labelled=True, training=True).y.tolist() == values
+        else:
+            with pytest.raises(DataError, match="target 'is_hot_lead'"):
+                prepare(frame, infer_schema(frame), labelled=True, training=True)
+
+
 def test_a_repeated_id_is_found_when_the_ids_are_hashed_in_parts(monkeypatch) -> None:
     monkeypatch.setattr(schema_module, "ID_PART_ROWS", 3)
     frame = small_table(company_id=["C1", "C22", "C3", "C4", "C5", "C22", "C7", "C8"])
@@ -421,3 +460,22 @@ def test_numbers_and_dates_without_an_ascii_digit_are_still_read_as_such(values:
     """The digit-free shortcut must not turn numbers Python reads into categories (found by a break test)."""
     schema = infer_schema(small_table(extra=values))
     assert "extra" in getattr(schema, role) and schema.formats["extra"]["kind"] == kind
+
+
+def test_iso_dates_are_read_as_dates_without_being_tried_as_numbers(monkeypatch) -> None:
+    """No number has a dash inside, so a column of 2024-01-05 (times and blanks allowed) skips the number inference."""
+    import hotleads.schema as schema_module
+
+    tried = []
+    number_format = schema_module.infer_number_format
+
+    def recording(text, **kwargs):
+        tried.append(list(text))
+        return number_format(text, **kwargs)
+
+    frame = small_table(last_funding_date=["2024-01-05", " 2024-01-06 10:30", "", "n/a", "2024-1-7", "2024-01-08", "2024-01-09", "2024-01-10"])
+    monkeypatch.setattr(schema_module, "infer_number_format", recording)
+    schema = infer_schema(frame)
+    assert schema.date == ["last_funding_date"] and tried == [["1", "2", "3", "1.5", "2", "4", "1", "2"]]  # funding_rounds only
+    dates = prepare(frame, schema, labelled=True, training=True).features["last_funding_date"]
+    assert dates.isna().tolist() == [False, False, True, True, False, False, False, False]
