@@ -17,7 +17,7 @@ from hotleads.metrics import classification_metrics
 from hotleads.model import LeadModel
 from hotleads.schema import DataWarning, prepare
 from hotleads.scoring import evaluate, score, tiers, write_lead_list, write_submission
-from hotleads.threshold import f1_optimal_threshold
+from hotleads.threshold import bagged_f1_threshold
 from hotleads.training import TrainOptions, train
 
 
@@ -65,7 +65,7 @@ def test_evaluate_reports_the_final_predictor_and_every_member(pair: LeadModel, 
     np.testing.assert_array_equal(y, test_frame["is_hot_lead"].astype(int))
     assert result["metrics"] == classification_metrics(y, table.probability, pair.predictor.threshold.value)
     for name, oof in pair.evidence.member_oof.items():
-        own_threshold = f1_optimal_threshold(pair.evidence.y, oof)[0]
+        own_threshold = bagged_f1_threshold(pair.evidence.y, oof, seed=pair.evidence.seed)
         assert result["members"][name] == classification_metrics(y, table.member_probas[name], own_threshold)
     rows = {row["model"]: row for row in result["leaderboard"]}
     assert rows["ensemble"]["final"] and rows["ensemble"]["f1"] == result["metrics"]["f1"]

@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.metrics import f1_score
 
 from hotleads import registry, synth, training
 from hotleads.bundle import load, save
@@ -20,7 +21,7 @@ from hotleads.metrics import classification_metrics
 from hotleads.model import LeadModel, ThresholdSource
 from hotleads.schema import DataWarning, prepare
 from hotleads.scoring import evaluate, score
-from hotleads.threshold import f1_optimal_threshold
+from hotleads.threshold import bagged_f1_threshold, f1_optimal_threshold
 from hotleads.training import TrainOptions, train, train_file
 
 SMALL_GBDT = functools.partial(GBDTClassifier, n_estimators=30)
@@ -88,9 +89,10 @@ def test_single_model_threshold_is_chosen_on_its_oof_output(trained: LeadModel) 
     predictor, evidence = trained.predictor, trained.evidence
     assert predictor.name == "gbdt" and predictor.combiner is None
     np.testing.assert_array_equal(evidence.oof_uncalibrated, evidence.member_oof["gbdt"])
-    assert predictor.threshold.value == f1_optimal_threshold(evidence.y, evidence.oof)[0]
+    assert predictor.threshold.value == bagged_f1_threshold(evidence.y, evidence.oof, seed=evidence.seed)
     assert (predictor.threshold.source, predictor.threshold.objective) == (ThresholdSource.OOF_F1, "f1")
-    assert trained.oof_metrics()["f1"] == pytest.approx(f1_optimal_threshold(evidence.y, evidence.oof)[1])
+    assert trained.oof_metrics()["f1"] == pytest.approx(f1_score(evidence.y, evidence.oof >= predictor.threshold.value))
+    assert trained.oof_metrics()["f1"] <= f1_optimal_threshold(evidence.y, evidence.oof)[1]
 
 
 def test_oof_output_is_honest(trained: LeadModel, dataset: Path) -> None:
@@ -117,14 +119,14 @@ def test_train_file_records_the_source_and_its_checksum(trained: LeadModel, data
 def test_ensemble_threshold_and_leaderboard_come_from_oof(pair: LeadModel) -> None:
     predictor, evidence = pair.predictor, pair.evidence
     assert predictor.name == "ensemble" and predictor.combiner.method == "weighted"
-    assert predictor.threshold.value == f1_optimal_threshold(evidence.y, evidence.oof)[0]
+    assert predictor.threshold.value == bagged_f1_threshold(evidence.y, evidence.oof, seed=evidence.seed)
     board = {row["model"]: row for row in evidence.leaderboard}
     assert list(board) == ["gbdt", "logreg", "ensemble"]
     assert [row["final"] for row in board.values()] == [False, False, True]
     for name, oof in evidence.member_oof.items():
-        threshold, f1 = f1_optimal_threshold(evidence.y, oof)
+        threshold = bagged_f1_threshold(evidence.y, oof, seed=evidence.seed)
         assert board[name]["threshold"] == threshold == evidence.member_threshold(name)
-        assert board[name]["f1"] == pytest.approx(f1)
+        assert board[name]["f1"] == pytest.approx(f1_score(evidence.y, oof >= threshold))
     assert board["ensemble"]["threshold"] == predictor.threshold.value
     assert board["ensemble"]["f1"] == pytest.approx(pair.oof_metrics()["f1"])
 
@@ -283,7 +285,7 @@ def test_validation_evidence_covers_only_the_validation_rows(frame: pd.DataFrame
     predictor, evidence = split_model.predictor, split_model.evidence
     np.testing.assert_array_equal(evidence.y, labels(frame)[evidence.validation_rows])
     assert len(evidence.oof) == len(evidence.oof_uncalibrated) == len(evidence.member_oof["gbdt"]) == 225
-    assert predictor.threshold.value == f1_optimal_threshold(evidence.y, evidence.oof)[0]
+    assert predictor.threshold.value == bagged_f1_threshold(evidence.y, evidence.oof, seed=evidence.seed)
     assert evidence.final_row["f1"] == pytest.approx(split_model.oof_metrics()["f1"])
     assert (evidence.validation, evidence.folds, evidence.training["rows"]) == (SHARE, 3, 900)
     assert evidence.held_out_title == "validation split (25 %, 225 rows)"
@@ -317,7 +319,7 @@ def test_an_ensemble_on_a_validation_split(frame: pd.DataFrame, test_frame: pd.D
     predictor, evidence = model.predictor, model.evidence
     assert predictor.combiner.method == "weighted" and set(evidence.member_oof) == {"gbdt", "logreg"}
     assert [(row["model"], row["final"]) for row in evidence.leaderboard] == [("gbdt", False), ("logreg", False), ("ensemble", True)]
-    assert predictor.threshold.value == f1_optimal_threshold(evidence.y, evidence.oof)[0]
+    assert predictor.threshold.value == bagged_f1_threshold(evidence.y, evidence.oof, seed=evidence.seed)
     assert evaluate(model, score(predictor, test_frame, labelled=True))["metrics"]["f1"] > 0.5
 
 

@@ -56,7 +56,7 @@ from .profile import profile_table
 from .registry import NEURAL, check_params, make_model, param_names, parse_model_names
 from .schema import Prepared, Schema, infer_schema, prepare
 from .selection import AUTO, CANDIDATE_MODELS, candidate_outputs, choose
-from .threshold import REPORTED_OBJECTIVES, f1_optimal_threshold, objective_threshold, parse_objective
+from .threshold import REPORTED_OBJECTIVES, bagged_f1_threshold, f1_optimal_threshold, objective_threshold, parse_objective
 from .timing import stage
 
 Progress = Callable[[str, int, int], None]  # (what just finished, steps done, steps in all)
@@ -326,7 +326,7 @@ def train_typed(
         # cut is the raw scores' best one; the nested calibrated scores, each fold by another calibrator, blur the order
         # (36 small tables: mean test F1 84.5 % of the Bayes F1 chosen on them, 85.1 % on the raw scores).
         oof = calibrator.transform(oof_uncalibrated)
-        thresholds = threshold_table(y, oof, options.objective)
+        thresholds = threshold_table(y, oof, options.objective, seed=options.seed)
     timed = None
     if options.time_column is not None:
         with stage("time-ordered validation"):
@@ -354,7 +354,7 @@ def train_typed(
         member_oof={name: m.oof for name, m in members.items()},
         seed=options.seed,
         folds=options.folds,
-        leaderboard=_leaderboard(y, tried, predictor, oof),
+        leaderboard=_leaderboard(y, tried, predictor, oof, seed=options.seed),
         thresholds=thresholds,
         calibration={key: value for key, value in calibration.items() if key != "method"},
         training={"source": typed.source, "rows": int(len(inputs.y)), **checks}
@@ -459,19 +459,19 @@ def _tune_gbdt(budget: Budget, inputs: CrossFitInputs, options: TrainOptions) ->
     return best.get("member")
 
 
-def _leaderboard(y: np.ndarray, members: dict[str, _Member], predictor: Predictor, oof: np.ndarray) -> list[dict]:
-    """Each model tried at its own OOF F1-optimal threshold, and the final predictor at its threshold (one builder: metrics.leaderboard)."""
-    rows = {name: (m.oof, f1_optimal_threshold(y, m.oof)[0]) for name, m in members.items()}
+def _leaderboard(y: np.ndarray, members: dict[str, _Member], predictor: Predictor, oof: np.ndarray, *, seed: int) -> list[dict]:
+    """Each model tried at its own OOF F1 threshold (bagged, as the final one), and the final predictor at its threshold (one builder: metrics.leaderboard)."""
+    rows = {name: (m.oof, bagged_f1_threshold(y, m.oof, seed=seed)) for name, m in members.items()}
     seconds = {name: m.fit_seconds for name, m in members.items()}
     keys = ("model", "final", "f1", "threshold", "precision", "recall", "pr_auc", "roc_auc", "f1_at_0_5", "fit_seconds")
     board = leaderboard(y, rows, (predictor.label, oof, predictor.threshold.value), fit_seconds=seconds)
     return [{key: row[key] for key in keys} for row in board]
 
 
-def threshold_table(y: np.ndarray, oof: np.ndarray, objective: str = "f1") -> dict[str, dict]:
-    """What each reported objective (and ``objective``) would choose on the OOF probabilities."""
+def threshold_table(y: np.ndarray, oof: np.ndarray, objective: str = "f1", *, seed: int | None = None) -> dict[str, dict]:
+    """What each reported objective (and ``objective``) would choose on the OOF probabilities; ``f1`` bagged when a ``seed`` is given (:func:`~hotleads.threshold.objective_threshold`)."""
     names = dict.fromkeys([*REPORTED_OBJECTIVES, parse_objective(objective).name])
-    return {name: objective_threshold(y, oof, parse_objective(name)) for name in names}
+    return {name: objective_threshold(y, oof, parse_objective(name), seed=seed) for name in names}
 
 
 def _decide_threshold(options: TrainOptions, thresholds: dict[str, dict]) -> Threshold:
@@ -532,7 +532,7 @@ def time_ordered(inputs: CrossFitInputs, members: dict[str, _Member], combiner, 
         member_oof[name] = out_of_fold(folds, fit_predict, len(y))[rows]
     raw = member_oof[next(iter(member_oof))] if combiner is None else combiner.combine(np.column_stack([member_oof[name] for name in combiner.members]))
     proba, labels = calibrator.transform(raw), y[rows]
-    thresholds = threshold_table(labels, proba, options.objective)
+    thresholds = threshold_table(labels, proba, options.objective, seed=options.seed)
     chosen = thresholds[parse_objective(options.objective).name] if thresholds[parse_objective(options.objective).name]["attainable"] else thresholds["f1"]
     times = inputs.times
     return {
