@@ -7,8 +7,8 @@ table of that many rows (``make_companies(n, seed=seed, family=...)``) trains:
   its settings of then pinned: 200 trees of 15 leaves, learning rate 0.1, L2 1.0);
 - ``new default``: ``TrainOptions()`` as it is now (``--models auto``, bagging, adaptive settings);
 - each cheap model alone with today's settings (``gbdt``, ``logreg``): the members of one
-  ``--models gbdt,logreg`` training, each scored at its own out-of-fold F1-optimal threshold (as
-  ``hotleads evaluate`` reports members); their fit time is the member's.
+  ``--models gbdt,logreg`` training, each scored at its own out-of-fold threshold (bagged, as
+  ``train`` chooses it and ``hotleads evaluate`` reports members); their fit time is the member's.
 
 Each is scored on a test table of ``TEST_ROWS`` fresh rows of the same family (seed
 ``TEST_SEED + seed``) at its own out-of-fold threshold; the share is its test F1 over the

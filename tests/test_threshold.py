@@ -226,3 +226,12 @@ def test_the_bagged_threshold_keeps_more_f1_on_unseen_rows_than_the_single_best_
         single.append(f1_on_new_rows(f1_optimal_threshold(y, score)[0]))
         bagged.append(f1_on_new_rows(bagged_f1_threshold(y, score, seed=draw)))
     assert np.mean(bagged) > np.mean(single) + 0.001
+
+
+def test_over_the_bagged_rows_the_best_cut_is_kept(monkeypatch) -> None:
+    import hotleads.threshold as threshold_module
+
+    y, score = _scored_rows(400, np.random.default_rng(2))
+    assert bagged_f1_threshold(y, score, seed=0) != f1_optimal_threshold(y, score)[0]
+    monkeypatch.setattr(threshold_module, "BAGGED_UP_TO_ROWS", 399)
+    assert bagged_f1_threshold(y, score, seed=0) == f1_optimal_threshold(y, score)[0]
