@@ -803,10 +803,9 @@ def _plain_labels(raw: pd.Series) -> np.ndarray | None:
             return None
         values = raw.to_numpy()  # whole numbers from 0 to 1 are 0 and 1: no sort needed to see both occur
         return values.astype(np.float64) if len(values) and values.min() == 0 and values.max() == 1 else None
-    lowered = pc.utf8_lower(pc.utf8_trim_whitespace(arrow_text(raw)))
-    positive = pc.is_in(lowered, value_set=pa.array(sorted(TRUE_LABELS), type=lowered.type))
-    negative = pc.is_in(lowered, value_set=pa.array(sorted(FALSE_LABELS), type=lowered.type))
-    if lowered.null_count or not pc.all(pc.or_(positive, negative)).as_py() or not pc.any(positive).as_py() or pc.all(positive).as_py():
+    stripped = pc.utf8_trim_whitespace(arrow_text(raw))
+    positive, negative = is_any_case(stripped, TRUE_LABELS), is_any_case(stripped, FALSE_LABELS)
+    if stripped.null_count or not pc.all(pc.or_(positive, negative)).as_py() or not pc.any(positive).as_py() or pc.all(positive).as_py():
         return None  # blanks, other values or one class: the careful path words the problem
     return positive.to_numpy(zero_copy_only=False).astype(np.float64)
 
