@@ -914,7 +914,7 @@ def all_distinct(text: pa.Array) -> bool:
     fingerprints match (a repeat, or rarely a collision) the values are counted exactly
     (:func:`_distinct_count`).
     """
-    fingerprints = _fingerprints(text)
+    fingerprints = _fingerprints(text) if pa.types.is_string(text.type) or pa.types.is_large_string(text.type) else None  # offsets and data buffers
     if fingerprints is not None:
         fingerprints.sort()
         if not (fingerprints[1:] == fingerprints[:-1]).any():
