@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import safetensors.torch
 from sklearn.metrics import roc_auc_score
 from typer.testing import CliRunner
 
@@ -19,7 +20,7 @@ from hotleads.bagging import BaggedClassifier
 from hotleads.base import positive_proba
 from hotleads.cli import app
 from hotleads.estimators import GBDTClassifier
-from hotleads.neural import CNNClassifier, LSTMClassifier, TransformerClassifier
+from hotleads.neural import CNNClassifier, LSTMClassifier, TransformerClassifier, _change_since_observed, _months_since_nonzero
 
 MODELS = [LSTMClassifier, CNNClassifier, TransformerClassifier]
 FAST = {"epochs": 6, "device": "cpu", "random_state": 0, "n_jobs": 1}
@@ -66,6 +67,46 @@ def test_a_transformer_saved_before_month_patches_loads_as_it_was_built(windows,
     loaded = TransformerClassifier.load(tmp_path, meta)
     assert loaded.month_patch == 1
     np.testing.assert_array_equal(loaded.predict_proba(X[400:450], sequences=w[400:450]), fitted.predict_proba(X[400:450], sequences=w[400:450]))
+
+
+def test_each_month_reads_its_change_and_the_months_since_the_channel_was_non_zero() -> None:
+    nan = np.nan
+    # one company, 6 months, 2 channels: postings with a gap, funding with two rounds
+    w = np.array([[[3, 0], [7, 0], [nan, 5e6], [15, 0], [15, nan], [0, 2e6]]], dtype=np.float32)
+    logged = np.sign(w) * np.log1p(np.abs(w))
+    change = _change_since_observed(logged)
+    expected_postings = [nan, np.log(8 / 4), nan, np.log(16 / 8), 0.0, -np.log(16)]  # month 3 is against month 1: month 2 is unobserved
+    np.testing.assert_allclose(change[0, :, 0], expected_postings, rtol=1e-6)
+    np.testing.assert_allclose(change[0, :, 1], [nan, 0.0, np.log1p(5e6), -np.log1p(5e6), nan, np.log1p(2e6)], rtol=1e-6)
+    since = _months_since_nonzero(~np.isnan(w) & (w != 0))
+    np.testing.assert_array_equal(since[0, :, 0], [0, 0, 1, 0, 0, 1])  # an unobserved month counts as not non-zero
+    np.testing.assert_array_equal(since[0, :, 1], [6, 6, 0, 1, 2, 0])  # never yet: the window's length
+
+
+def test_the_months_steps_give_the_change_at_its_own_scale(windows) -> None:
+    X, w, y = windows
+    fitted = CNNClassifier(**FAST | {"epochs": 1}).fit(X[:300], y[:300], sequences=w[:300])
+    fitted._sequences = w[:300]
+    steps = fitted._transform(X[:300])[2].numpy()
+    assert steps.shape == (300, 8, 5 * 2)
+    change = steps[:, :, 6:8]
+    defined = ~np.isnan(_change_since_observed(np.log1p(w[:300])))  # this month and an earlier one observed
+    for c in range(2):  # scaled by the training changes' spread, per channel
+        assert np.sqrt(np.mean(change[:, :, c][defined[:, :, c]] ** 2)) == pytest.approx(1.0, rel=1e-4)
+    assert np.all(change[~defined] == 0)
+    assert np.all(change[:, 0] == 0)  # nothing before the first month
+    assert np.all(steps[:, :, 8:10] <= 1.0) and np.all(steps[:, :, 8:10] >= 0.0)  # months since non-zero, over the window
+
+
+def test_a_sequence_model_saved_before_the_change_inputs_is_refused_with_a_retrain_hint(windows, tmp_path: Path) -> None:
+    X, w, y = windows
+    meta = json.loads(json.dumps(CNNClassifier(**FAST | {"epochs": 1}).fit(X[:300], y[:300], sequences=w[:300]).save(tmp_path, "m")))
+    path = tmp_path / meta["files"][0]
+    tensors = safetensors.torch.load_file(str(path))
+    del tensors["sequence.change_scale"]
+    safetensors.torch.save_file(tensors, str(path))
+    with pytest.raises(ValueError, match="saved by an older hotleads, whose monthly inputs differ; retrain"):
+        CNNClassifier.load(tmp_path, meta)
 
 
 def test_sequences_are_checked(windows) -> None:

@@ -22,7 +22,13 @@ Monthly histories (one model, two inputs): ``fit(X, y, sequences=W)`` with ``W``
 :meth:`hotleads.history.History.window` aligns them) adds an encoder of the same kind over the
 months; ``predict_proba`` then needs ``sequences`` too. Each month step reads, per channel, the
 value (signed log1p, standardised on the observed training values, 0 where unobserved), whether it
-was observed and the months since it was last observed (GRU-D's inputs, Che et al. 2018).
+was observed and the months since it was last observed (GRU-D's inputs, Che et al. 2018), and
+its change since the last observed month (signed log1p, so a relative change for counts; scaled
+by the training changes' spread, 0 where there is none). Standardised values alone bury a
+company's month-on-month growth (a few hundredths in log headcount) under the spread between
+companies (about one); the change shows it at its own scale, as log returns do in forecasting.
+Last, per channel, the months since it was last non-zero (for funding: since the latest round, at
+every step), so that a model can place a rise after an event.
 
 Saving writes one safetensors file plus a JSON-able dict (no pickle):
 :meth:`NeuralClassifier.save` and :meth:`NeuralClassifier.load`.
@@ -76,7 +82,8 @@ _QUANTILE_NAME = "preprocess.quantiles"
 _REFERENCE_NAME = "preprocess.references"
 _SEEN_PREFIX = "preprocess.seen."
 _MODULE_PREFIX = "module."
-_SEQUENCE_CENTER, _SEQUENCE_SCALE = "sequence.center", "sequence.scale"
+_SEQUENCE_CENTER, _SEQUENCE_SCALE, _CHANGE_SCALE = "sequence.center", "sequence.scale", "sequence.change_scale"
+STEP_INPUTS = 5  # per channel and month: value, observed, months since observed, change since the last observed month, months since non-zero
 
 
 _ATTRIBUTES_DOC = """Attributes
@@ -164,19 +171,23 @@ class NeuralClassifier(LeadClassifier):
         return seen
 
     def _fit_sequences(self, sequences: np.ndarray | None) -> None:
-        """Per channel, the centre and scale of the observed signed-log1p values (float32, (C,) each)."""
+        """Per channel, the centre and scale of the observed signed-log1p values and the scale of their changes (float32, (C,) each)."""
         self.sequence_shape_ = None if sequences is None else tuple(int(n) for n in sequences.shape[1:])
         if sequences is None:
             return
-        values = _signed_log1p(sequences.reshape(-1, sequences.shape[2]))
+        logged = _signed_log1p(sequences)
+        change = _change_since_observed(logged)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)  # a channel never observed: centre 0, scale 1
-            center, scale = np.nanmean(values, axis=0), np.nanstd(values, axis=0)
+            center, scale = np.nanmean(logged, axis=(0, 1)), np.nanstd(logged, axis=(0, 1))
+            change_scale = np.sqrt(np.nanmean(change**2, axis=(0, 1)))  # around 0: no change stays 0
         self.sequence_center_ = np.nan_to_num(center).astype(np.float32)
-        self.sequence_scale_ = np.where(np.isfinite(scale) & (scale > 0), scale, 1.0).astype(np.float32)
+        self.sequence_scale_ = _usable_scale(scale)
+        self.sequence_change_scale_ = _usable_scale(change_scale)
 
     def _sequence_steps(self, sequences: np.ndarray) -> torch.Tensor:
-        """Windows (n, T, C), NaN unobserved -> steps (n, T, 3C): standardised values (0 unobserved), observed mask, months since observed / T."""
+        """Windows (n, T, C), NaN unobserved -> steps (n, T, 4C): standardised values (0 unobserved), observed mask,
+        months since observed / T, change since the last observed month / its training scale (0 where none)."""
         months, channels = self.sequence_shape_
         if sequences is None:
             raise ValueError(
@@ -186,9 +197,12 @@ class NeuralClassifier(LeadClassifier):
         if sequences.shape[1:] != (months, channels):
             raise ValueError(f"sequences must have shape (n, {months}, {channels}) as in fit; got {sequences.shape}.")
         observed = ~np.isnan(sequences)
-        values = np.where(observed, (_signed_log1p(sequences) - self.sequence_center_) / self.sequence_scale_, 0.0)
+        logged = _signed_log1p(sequences)
+        values = np.where(observed, (logged - self.sequence_center_) / self.sequence_scale_, 0.0)
         since = months_since_observed(observed) / months
-        return torch.from_numpy(np.concatenate([values, observed, since], axis=2).astype(np.float32))
+        change = np.nan_to_num(_change_since_observed(logged) / self.sequence_change_scale_)
+        since_nonzero = _months_since_nonzero(observed & (sequences != 0)) / months
+        return torch.from_numpy(np.concatenate([values, observed, since, change, since_nonzero], axis=2).astype(np.float32))
 
     def _transform(self, X: np.ndarray) -> tuple[torch.Tensor, ...]:
         """X (n, d) -> x_num (n, n_numeric) float32 with NaN, x_cat (n, n_cat) int64 (0 = missing or unseen)
@@ -229,7 +243,7 @@ class NeuralClassifier(LeadClassifier):
         sequence_encoder = None
         if self.sequence_shape_ is not None:
             months, channels = self.sequence_shape_
-            sequence_encoder = self._build_sequence_encoder(3 * channels, months)
+            sequence_encoder = self._build_sequence_encoder(STEP_INPUTS * channels, months)
         d_in = encoder.d_out + (0 if sequence_encoder is None else sequence_encoder.d_out)
         head = hnn.Head(d_in=d_in, n_outputs=self._n_outputs(), d_hidden=self.head_hidden, dropout=self.dropout)
         return hnn.TokenNet(tokenizer=tokenizer, encoder=encoder, head=head, sequence_encoder=sequence_encoder)
@@ -333,6 +347,7 @@ class NeuralClassifier(LeadClassifier):
             tensors[f"{_SEEN_PREFIX}{k}"] = torch.from_numpy(seen.astype(np.uint8))
         if self.sequence_shape_ is not None:
             tensors[_SEQUENCE_CENTER], tensors[_SEQUENCE_SCALE] = torch.from_numpy(self.sequence_center_), torch.from_numpy(self.sequence_scale_)
+            tensors[_CHANGE_SCALE] = torch.from_numpy(self.sequence_change_scale_)
         temporary = directory / f".{filename}.tmp"
         safetensors.torch.save_file(tensors, str(temporary))
         os.replace(temporary, directory / filename)
@@ -372,7 +387,10 @@ class NeuralClassifier(LeadClassifier):
         shape = meta.get("sequence_shape")
         self.sequence_shape_ = None if shape is None else tuple(shape)
         if shape is not None:
+            if _CHANGE_SCALE not in tensors:  # saved before the monthly steps read changes and months since non-zero
+                raise ValueError(f"This {type(self).__name__} was saved by an older hotleads, whose monthly inputs differ; retrain and save the model again.")
             self.sequence_center_, self.sequence_scale_ = tensors[_SEQUENCE_CENTER].numpy(), tensors[_SEQUENCE_SCALE].numpy()
+            self.sequence_change_scale_ = tensors[_CHANGE_SCALE].numpy()
         module = self._build_module()
         module.load_state_dict({name.removeprefix(_MODULE_PREFIX): value for name, value in tensors.items() if name.startswith(_MODULE_PREFIX)})
         self.module_ = module.to(device).eval()
@@ -448,6 +466,32 @@ class _Sequential(nn.Sequential):
     @property
     def d_out(self) -> int:
         return self[-1].d_out
+
+
+def _change_since_observed(logged: np.ndarray) -> np.ndarray:
+    """(n, T, C) with NaN unobserved -> each observed value minus the channel's last observed one before it; NaN where either is missing."""
+    previous = np.full_like(logged, np.nan)
+    last = np.full((logged.shape[0], logged.shape[2]), np.nan, dtype=logged.dtype)
+    for t in range(logged.shape[1]):
+        previous[:, t] = last
+        last = np.where(np.isnan(logged[:, t]), last, logged[:, t])
+    return logged - previous
+
+
+def _months_since_nonzero(nonzero: np.ndarray) -> np.ndarray:
+    """(n, T, C) bool -> per step, the months since the channel was last non-zero at or before it (0 in that month); T where never yet."""
+    months = nonzero.shape[1]
+    since = np.empty(nonzero.shape, dtype=np.float32)
+    last = np.full((nonzero.shape[0], nonzero.shape[2]), float(months), dtype=np.float32)
+    for t in range(months):
+        last = np.where(nonzero[:, t], 0.0, np.minimum(last + 1.0, months))
+        since[:, t] = last
+    return since
+
+
+def _usable_scale(scale: np.ndarray) -> np.ndarray:
+    """A per-channel scale with 1 where it is undefined or 0 (a channel never observed, or constant)."""
+    return np.where(np.isfinite(scale) & (scale > 0), scale, 1.0).astype(np.float32)
 
 
 def _signed_log1p(values: np.ndarray) -> np.ndarray:
