@@ -186,8 +186,9 @@ class NeuralClassifier(LeadClassifier):
         self.sequence_change_scale_ = _usable_scale(change_scale)
 
     def _sequence_steps(self, sequences: np.ndarray) -> torch.Tensor:
-        """Windows (n, T, C), NaN unobserved -> steps (n, T, 4C): standardised values (0 unobserved), observed mask,
-        months since observed / T, change since the last observed month / its training scale (0 where none)."""
+        """Windows (n, T, C), NaN unobserved -> steps (n, T, STEP_INPUTS * C): standardised values (0 unobserved), observed
+        mask, months since observed / T, change since the last observed month / its training scale (0 where none),
+        months since non-zero / T (1 before the first)."""
         months, channels = self.sequence_shape_
         if sequences is None:
             raise ValueError(
@@ -206,7 +207,7 @@ class NeuralClassifier(LeadClassifier):
 
     def _transform(self, X: np.ndarray) -> tuple[torch.Tensor, ...]:
         """X (n, d) -> x_num (n, n_numeric) float32 with NaN, x_cat (n, n_cat) int64 (0 = missing or unseen)
-        and, for a model fitted with sequences, x_seq (n, T, 3C) from the ``sequences`` being read."""
+        and, for a model fitted with sequences, x_seq (n, T, STEP_INPUTS * C) from the ``sequences`` being read."""
         inputs = self._token_inputs(X)
         return inputs if self.sequence_shape_ is None else (*inputs, self._sequence_steps(self._sequences))
 
