@@ -30,6 +30,7 @@ from hotleads.tune import (
     run_trial,
     storage_kind,
     study_attrs,
+    study_evidence,
     tune,
 )
 
@@ -188,6 +189,25 @@ def test_a_trial_left_running_by_a_dead_process_is_failed_when_the_study_is_open
     open_study(storage, "orphans", study_attrs(options, "gbdt", search), options)
     states = [t.state for t in study.get_trials(deepcopy=False)]
     assert states == [optuna.trial.TrialState.FAIL, optuna.trial.TrialState.RUNNING]
+
+
+def test_the_evidence_names_its_best_from_the_trials_it_lists_while_another_worker_finishes_one() -> None:
+    """The evidence reads the study once: a better trial another worker finishes meanwhile is in neither its list nor its best."""
+    study = optuna.create_study(direction="maximize", sampler=optuna.samplers.RandomSampler(seed=0))
+    distributions = {"num_leaves": optuna.distributions.IntDistribution(4, 64)}
+    for value, leaves in ((0.70, 8), (0.75, 16), (0.75, 32)):
+        study.add_trial(optuna.trial.create_trial(params={"num_leaves": leaves}, distributions=distributions, value=value))
+    listed = study.get_trials
+
+    def read_then_another_worker_finishes(*args, **kwargs):
+        trials = listed(*args, **kwargs)
+        study.add_trial(optuna.trial.create_trial(params={"num_leaves": 48}, distributions=distributions, value=0.80))
+        return trials
+
+    study.get_trials = read_then_another_worker_finishes
+    evidence = study_evidence(study)
+    assert [row["value"] for row in evidence["trials"]] == [0.70, 0.75, 0.75]
+    assert evidence["best"] == {"number": 1, "value": 0.75, "params": {"num_leaves": 16}}  # the earliest of a tie
 
 
 def test_every_model_has_a_search_space_the_estimator_accepts() -> None:

@@ -591,12 +591,23 @@ def study_evidence(study) -> dict:
         if row["state"] == "complete":
             best = max(best, row["value"])
         best_so_far.append(None if best == -math.inf else best)
+    top = _best_of(complete, study.direction == optuna.study.StudyDirection.MAXIMIZE) if complete else None
     return {
         "study": study.study_name, "trials": rows, "best_so_far": best_so_far,
-        "best": {"number": study.best_trial.number, "value": study.best_value, "params": study.best_params} if complete else None,
+        "best": {"number": top.number, "value": top.value, "params": top.params} if top else None,
         "importance": _importance(study) if len(complete) >= 2 else {},
         "pruned": sum(row["state"] == "pruned" for row in rows),
     }  # fmt: skip
+
+
+def _best_of(complete: list, maximize: bool):
+    """The best of ``complete`` (the earliest on a tie), from that one read of the study.
+
+    Not ``study.best_trial``: that reads the storage again, and another worker sharing the study
+    may have finished a better trial in between, which the trials listed would then lack.
+    """
+    sign = 1.0 if maximize else -1.0
+    return max(complete, key=lambda t: (sign * t.value, -t.number))
 
 
 def _importance(study) -> dict[str, float]:
@@ -609,10 +620,10 @@ def _importance(study) -> dict[str, float]:
         return {}
 
 
-def best_params(study, model: str) -> dict:
-    """The best trial's parameters as the estimator takes them: its space replayed on the trial's draws
+def best_params(draws: dict, model: str) -> dict:
+    """A trial's parameters as the estimator takes them: ``model``'s space replayed on the trial's ``draws``
     (so fixed settings such as early stopping, and the class-weight switch, come out as in the trial)."""
-    return SPACES[model](_optuna().trial.FixedTrial(study.best_params))
+    return SPACES[model](_optuna().trial.FixedTrial(draws))
 
 
 def default_storage(out: Path) -> str:
@@ -688,7 +699,7 @@ def tune(
         evidence = study_evidence(study)
         if evidence["best"] is None:
             raise DataError(f"{source}: no trial of {model} finished; raise --trials or --timeout.")
-        params = best_params(study, model)
+        params = best_params(evidence["best"]["params"], model)  # the trial the evidence names, from the same read
         found[model] = {"params": params, "study": study.study_name, "oof": evidence["best"]["value"],
                         "holdout": compare_on_holdout(model, params, search, options, schema_options), "search": evidence}  # fmt: skip
     data = {"source": source, "sha256": data_sha256, "rows": int(len(frame)), "set_aside": int(len(search.holdout))}
