@@ -359,6 +359,7 @@ def test_a_bad_history_in_a_request_is_a_422_naming_the_field(history_model) -> 
         ([company | {"history": [{"month": "2025-13", "job_postings": 1}]}], {}, ["body", 0, "history", 0, "month"]),
         ([company | {"history": [{"month": "2025-01", "postings": 1}]}], {}, ["body", 0, "history", 0, "postings"]),
         ([company | {"history": [{"month": "2025-01", "job_postings": "many"}]}], {}, ["body", 0, "history", 0, "job_postings"]),
+        ([company | {"history": [{"month": "2025-01", "job_postings": 1e39}]}], {}, ["body", 0, "history", 0, "job_postings"]),  # beyond float32
         ([company | {"history": [{"month": "2025-01"}, {"month": "2025-01"}]}], {}, ["body", 0, "history", 1, "month"]),
         ([company | {"history": [{"month": "2025-02"}]}], {"as_of": "2025-01"}, ["body", 0, "history", 0, "month"]),
         ([company], {"as_of": "Jan 2025"}, ["query", "as_of"]),
@@ -416,6 +417,8 @@ def test_a_channel_named_like_an_aggregate_and_a_blank_month_are_refused(tmp_pat
         read_history(write(tmp_path, "b.csv", "company_id,month,job_postings\nA,2024-10,1\nA,,2\n"))
     with pytest.raises(DataError, match=r"'job_postings' is infinite \(line 2\)"):
         read_history(write(tmp_path, "c.csv", "company_id,month,job_postings\nA,2024-10,inf\n"))
+    with pytest.raises(DataError, match=r"'funding_raised' is beyond \+-3.4e\+38 \(line 3\), which the monthly windows cannot hold; give a smaller number"):
+        read_history(write(tmp_path, "e.csv", "company_id,month,funding_raised\nA,2024-10,3e38\nA,2024-11,-1e39\n"))
     with pytest.warns(DataWarning, match=r"column 'job_postings' has no value; its aggregates are unknown for every company"):
         read_history(write(tmp_path, "d.csv", "company_id,month,job_postings,headcount\nA,2024-10,,3\n"))
 

@@ -98,6 +98,18 @@ def test_the_months_steps_give_the_change_at_its_own_scale(windows) -> None:
     assert np.all(steps[:, :, 8:10] <= 1.0) and np.all(steps[:, :, 8:10] >= 0.0)  # months since non-zero, over the window
 
 
+def test_a_channel_constant_in_training_is_read_at_unit_scale(windows) -> None:
+    X, w, y = windows
+    constant = w[:300].copy()
+    constant[:, :, 1] = np.where(np.isnan(constant[:, :, 1]), np.nan, 4.0)  # e.g. offices: 4 in every observed month
+    fitted = CNNClassifier(**FAST | {"epochs": 1}).fit(X[:300], y[:300], sequences=constant)
+    assert fitted.sequence_scale_[1] == 1.0 and fitted.sequence_change_scale_[1] == 1.0  # not float32 rounding's ~1e-5
+    other = constant[:5].copy()
+    other[:, :, 1] = 5.0  # a value training never saw stays on the scale of the others
+    fitted._sequences = other
+    assert np.abs(fitted._transform(X[:5])[2].numpy()).max() < 10
+
+
 def test_a_sequence_model_saved_before_the_change_inputs_is_refused_with_a_retrain_hint(windows, tmp_path: Path) -> None:
     X, w, y = windows
     meta = json.loads(json.dumps(CNNClassifier(**FAST | {"epochs": 1}).fit(X[:300], y[:300], sequences=w[:300]).save(tmp_path, "m")))

@@ -39,6 +39,7 @@ from .schema import row_examples
 MONTH = "month"
 _MONTH = re.compile(r"^(\d{4})-(\d{1,2})(?:-(\d{1,2}))?$")
 DEFAULT_MONTHS = 24
+LARGEST_VALUE = float(np.finfo(np.float32).max)  # windows are float32: a larger value would turn into inf there
 # Aggregate columns are named CHANNEL__STAT: the double underscore keeps them apart from the
 # company table's own columns (a clash is refused) and from discovered features.
 STATS = ("last", "mean", "slope", "max_rise", "last3_vs_prior3", "months_since_nonzero")
@@ -315,6 +316,12 @@ def _finite(frame: pd.DataFrame, channel: str, values: np.ndarray, problems: lis
     infinite = np.isinf(values)
     if infinite.any():
         problems.append(f"'{channel}' is infinite {row_examples(frame, None, pd.Series(infinite), show_value=False)}; give a number or blank the cell")
+    huge = ~infinite & (np.abs(np.nan_to_num(values)) > LARGEST_VALUE)
+    if huge.any():
+        problems.append(
+            f"'{channel}' is beyond +-{LARGEST_VALUE:.1e} {row_examples(frame, None, pd.Series(huge), show_value=False)}, "
+            "which the monthly windows cannot hold; give a smaller number (another unit) or blank the cell"
+        )
     return values
 
 

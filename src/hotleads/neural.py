@@ -181,8 +181,10 @@ class NeuralClassifier(LeadClassifier):
             warnings.simplefilter("ignore", RuntimeWarning)  # a channel never observed: centre 0, scale 1
             center, scale = np.nanmean(logged, axis=(0, 1)), np.nanstd(logged, axis=(0, 1))
             change_scale = np.sqrt(np.nanmean(change**2, axis=(0, 1)))  # around 0: no change stays 0
+            # a constant channel's float32 spread is rounding (~1e-5), not 0: dividing by it would blow any other value up
+            constant = np.nanmax(logged, axis=(0, 1)) == np.nanmin(logged, axis=(0, 1))
         self.sequence_center_ = np.nan_to_num(center).astype(np.float32)
-        self.sequence_scale_ = _usable_scale(scale)
+        self.sequence_scale_ = _usable_scale(np.where(constant, 0.0, scale))
         self.sequence_change_scale_ = _usable_scale(change_scale)
 
     def _sequence_steps(self, sequences: np.ndarray) -> torch.Tensor:
@@ -491,7 +493,7 @@ def _months_since_nonzero(nonzero: np.ndarray) -> np.ndarray:
 
 
 def _usable_scale(scale: np.ndarray) -> np.ndarray:
-    """A per-channel scale with 1 where it is undefined or 0 (a channel never observed, or constant)."""
+    """A per-channel scale with 1 where it is undefined or 0 (a channel never observed, or constant in training)."""
     return np.where(np.isfinite(scale) & (scale > 0), scale, 1.0).astype(np.float32)
 
 

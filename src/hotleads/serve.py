@@ -83,7 +83,7 @@ import pandas as pd
 
 from . import __version__, bundle, scoring
 from .explain import contributions, reason_records
-from .history import History, HistorySpec, join_aggregates, month_number, month_text, unused_message
+from .history import LARGEST_VALUE, History, HistorySpec, join_aggregates, month_number, month_text, unused_message
 from .io import RowLocations, read_table
 from .model import Predictor
 from .schema import Schema, is_name_column
@@ -276,7 +276,7 @@ def history_month_model(spec: HistorySpec) -> type[BaseModel]:
     fields: dict[str, Any] = {"month": (Month, Field(..., description="YYYY-MM", examples=[spec.as_of]))}
     for i, channel in enumerate(spec.channels):
         fields[f"channel_{i}"] = (
-            FiniteNumber | None,
+            Annotated[float, Strict(), AllowInfNan(False), Field(ge=-LARGEST_VALUE, le=LARGEST_VALUE)] | None,
             Field(None, alias=channel, title=channel, description=f"{channel} in that month; null or absent when unknown."),
         )
     return create_model("HistoryMonth", __config__=ConfigDict(extra="forbid", populate_by_name=False, title="HistoryMonth"), **fields)
