@@ -225,6 +225,12 @@ def test_storage_kinds(url: str, kind: str) -> None:
     assert storage_kind(url) == kind
 
 
+def test_an_sqlite_study_in_a_folder_not_made_yet_gets_its_folder(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'studies' / 'leads.db'}"
+    study = optuna.create_study(storage=open_storage(url), study_name="s", direction="maximize")
+    assert study.study_name == "s" and (tmp_path / "studies" / "leads.db").is_file()
+
+
 def test_a_search_job_survives_its_trip_to_a_worker_process() -> None:
     job = SearchJob(TuneOptions(train=FAST, trials=3, pruner="none"), "s.journal", "t.csv", "0" * 64, {"sep": ";"}, {"target": "won"})
     assert SearchJob.from_json(job.to_json()) == job

@@ -223,6 +223,7 @@ def open_storage(url: str):
         Path(path).parent.mkdir(parents=True, exist_ok=True)
         return optuna.storages.JournalStorage(optuna.storages.journal.JournalFileBackend(path))
     engine_url = url.replace("postgresql://", "postgresql+psycopg://", 1)  # SQLAlchemy's default driver is psycopg2; ours is psycopg 3
+    _make_sqlite_folder(engine_url)
     _check_reachable(url, engine_url)
     for attempt in range(SCHEMA_ATTEMPTS):
         try:
@@ -235,6 +236,20 @@ def open_storage(url: str):
             if attempt + 1 == SCHEMA_ATTEMPTS or type(exc).__name__ not in ("IntegrityError", "ProgrammingError"):
                 raise ParameterError(f"--storage {redacted(url)}: cannot set up Optuna's tables ({_first_line(exc)}).") from None
             time.sleep(0.5 * (attempt + 1))
+
+
+def _make_sqlite_folder(engine_url: str) -> None:
+    """Create the folder of an SQLite file, as a journal file's is: SQLite makes the file but not its folder."""
+    if not engine_url.startswith("sqlite:"):
+        return
+    import sqlalchemy
+
+    try:
+        database = sqlalchemy.engine.make_url(engine_url).database
+    except sqlalchemy.exc.ArgumentError:
+        return  # _check_reachable says what is wrong with the URL
+    if database and database != ":memory:" and not database.startswith("file:"):
+        Path(database).parent.mkdir(parents=True, exist_ok=True)
 
 
 def _check_reachable(url: str, engine_url: str) -> None:
