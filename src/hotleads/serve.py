@@ -252,6 +252,7 @@ def _written_date(day: date, fmt: dict | None) -> str:
 # ------------------------------------------------------------------------------- request models
 
 FiniteNumber = Annotated[float, Strict(), AllowInfNan(False)]  # strict: true, "12" and NaN are not numbers
+MonthValue = Annotated[FiniteNumber, Field(ge=-LARGEST_VALUE, le=LARGEST_VALUE)]  # as read_history: the windows are float32
 
 
 def _int_as_text(value: object) -> object:
@@ -276,7 +277,7 @@ def history_month_model(spec: HistorySpec) -> type[BaseModel]:
     fields: dict[str, Any] = {"month": (Month, Field(..., description="YYYY-MM", examples=[spec.as_of]))}
     for i, channel in enumerate(spec.channels):
         fields[f"channel_{i}"] = (
-            Annotated[float, Strict(), AllowInfNan(False), Field(ge=-LARGEST_VALUE, le=LARGEST_VALUE)] | None,
+            MonthValue | None,
             Field(None, alias=channel, title=channel, description=f"{channel} in that month; null or absent when unknown."),
         )
     return create_model("HistoryMonth", __config__=ConfigDict(extra="forbid", populate_by_name=False, title="HistoryMonth"), **fields)
