@@ -12,7 +12,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import safetensors.torch
 from sklearn.metrics import roc_auc_score
 from typer.testing import CliRunner
 
@@ -20,7 +19,15 @@ from hotleads.bagging import BaggedClassifier
 from hotleads.base import positive_proba
 from hotleads.cli import app
 from hotleads.estimators import GBDTClassifier
-from hotleads.neural import CNNClassifier, LSTMClassifier, TransformerClassifier, _change_since_observed, _months_since_nonzero
+from hotleads.neural import (
+    MONTH_INPUTS,
+    CNNClassifier,
+    LSTMClassifier,
+    TransformerClassifier,
+    _change_since_observed,
+    _months_from_latest_nonzero,
+    _months_since_nonzero,
+)
 
 MODELS = [LSTMClassifier, CNNClassifier, TransformerClassifier]
 FAST = {"epochs": 6, "device": "cpu", "random_state": 0, "n_jobs": 1}
@@ -81,6 +88,18 @@ def test_each_month_reads_its_change_and_the_months_since_the_channel_was_non_ze
     since = _months_since_nonzero(~np.isnan(w) & (w != 0))
     np.testing.assert_array_equal(since[0, :, 0], [0, 0, 1, 0, 0, 1])  # an unobserved month counts as not non-zero
     np.testing.assert_array_equal(since[0, :, 1], [6, 6, 0, 1, 2, 0])  # never yet: the window's length
+    from_latest = _months_from_latest_nonzero(~np.isnan(w) & (w != 0))
+    np.testing.assert_array_equal(from_latest[0, :, 0], [-4, -3, -2, -1, 0, 1])  # postings' latest non-zero: month 4 (month 5 is 0)
+    np.testing.assert_array_equal(from_latest[0, :, 1], [-5, -4, -3, -2, -1, 0])  # the latest round, not the first
+
+
+def test_a_channel_never_non_zero_reads_as_if_its_event_came_before_the_window() -> None:
+    nonzero = np.zeros((2, 4, 1), dtype=bool)
+    nonzero[1, 0, 0] = True  # an event in the window's first month
+    from_latest = _months_from_latest_nonzero(nonzero)
+    np.testing.assert_array_equal(from_latest[0, :, 0], [4, 5, 6, 7])  # as if non-zero 4 months before the first month
+    np.testing.assert_array_equal(from_latest[1, :, 0], [0, 1, 2, 3])
+    assert from_latest[0].min() > from_latest[1].max()  # later than any step of a channel that had one
 
 
 def test_the_months_steps_give_the_change_at_its_own_scale(windows) -> None:
@@ -88,7 +107,7 @@ def test_the_months_steps_give_the_change_at_its_own_scale(windows) -> None:
     fitted = CNNClassifier(**FAST | {"epochs": 1}).fit(X[:300], y[:300], sequences=w[:300])
     fitted._sequences = w[:300]
     steps = fitted._transform(X[:300])[2].numpy()
-    assert steps.shape == (300, 8, 5 * 2)
+    assert steps.shape == (300, 8, 6 * 2)
     change = steps[:, :, 6:8]
     defined = ~np.isnan(_change_since_observed(np.log1p(w[:300])))  # this month and an earlier one observed
     for c in range(2):  # scaled by the training changes' spread, per channel
@@ -96,6 +115,7 @@ def test_the_months_steps_give_the_change_at_its_own_scale(windows) -> None:
     assert np.all(change[~defined] == 0)
     assert np.all(change[:, 0] == 0)  # nothing before the first month
     assert np.all(steps[:, :, 8:10] <= 1.0) and np.all(steps[:, :, 8:10] >= 0.0)  # months since non-zero, over the window
+    assert np.all(steps[:, :, 10:12] >= -1.0) and np.all(steps[:, :, 10:12] < 2.0)  # months from the latest non-zero, over the window
 
 
 def test_a_channel_constant_in_training_is_read_at_unit_scale(windows) -> None:
@@ -110,14 +130,18 @@ def test_a_channel_constant_in_training_is_read_at_unit_scale(windows) -> None:
     assert np.abs(fitted._transform(X[:5])[2].numpy()).max() < 10
 
 
-def test_a_sequence_model_saved_before_the_change_inputs_is_refused_with_a_retrain_hint(windows, tmp_path: Path) -> None:
+@pytest.mark.parametrize("saved", [None, "value, observed"])
+def test_a_sequence_model_saved_with_other_monthly_inputs_is_refused_with_a_retrain_hint(saved, windows, tmp_path: Path) -> None:
     X, w, y = windows
     meta = json.loads(json.dumps(CNNClassifier(**FAST | {"epochs": 1}).fit(X[:300], y[:300], sequences=w[:300]).save(tmp_path, "m")))
-    path = tmp_path / meta["files"][0]
-    tensors = safetensors.torch.load_file(str(path))
-    del tensors["sequence.change_scale"]
-    safetensors.torch.save_file(tensors, str(path))
-    with pytest.raises(ValueError, match="saved by an older hotleads, whose monthly inputs differ; retrain"):
+    assert meta["month_inputs"] == list(MONTH_INPUTS)
+    if saved is None:  # saved before the key was written
+        del meta["month_inputs"]
+        saved = "other ones"
+    else:
+        meta["month_inputs"] = saved.split(", ")
+    reads = "value, observed, months_since_observed, change, months_since_nonzero, months_from_latest_nonzero"
+    with pytest.raises(ValueError, match=rf"whose monthly inputs differ \(it read {saved}; this one reads {reads}\); retrain and save"):
         CNNClassifier.load(tmp_path, meta)
 
 

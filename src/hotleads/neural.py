@@ -27,8 +27,10 @@ its change since the last observed month (signed log1p, so a relative change for
 by the training changes' spread, 0 where there is none). Standardised values alone bury a
 company's month-on-month growth (a few hundredths in log headcount) under the spread between
 companies (about one); the change shows it at its own scale, as log returns do in forecasting.
-Last, per channel, the months since it was last non-zero (for funding: since the latest round, at
-every step), so that a model can place a rise after an event.
+Then, per channel, the months since it was last non-zero (for funding: since the latest round, at
+every step), so that a model can place a rise after an event; and each month's place against the
+channel's latest non-zero month in the window (months after it, negative before it: for funding,
+before or after the latest round), to set the months after an event against those before it.
 
 Saving writes one safetensors file plus a JSON-able dict (no pickle):
 :meth:`NeuralClassifier.save` and :meth:`NeuralClassifier.load`.
@@ -83,7 +85,8 @@ _REFERENCE_NAME = "preprocess.references"
 _SEEN_PREFIX = "preprocess.seen."
 _MODULE_PREFIX = "module."
 _SEQUENCE_CENTER, _SEQUENCE_SCALE, _CHANGE_SCALE = "sequence.center", "sequence.scale", "sequence.change_scale"
-STEP_INPUTS = 5  # per channel and month: value, observed, months since observed, change since the last observed month, months since non-zero
+# What each month step reads per channel, in this order (_sequence_steps); a saved model records them.
+MONTH_INPUTS = ("value", "observed", "months_since_observed", "change", "months_since_nonzero", "months_from_latest_nonzero")
 
 
 _ATTRIBUTES_DOC = """Attributes
@@ -188,9 +191,11 @@ class NeuralClassifier(LeadClassifier):
         self.sequence_change_scale_ = _usable_scale(change_scale)
 
     def _sequence_steps(self, sequences: np.ndarray) -> torch.Tensor:
-        """Windows (n, T, C), NaN unobserved -> steps (n, T, STEP_INPUTS * C): standardised values (0 unobserved), observed
-        mask, months since observed / T, change since the last observed month / its training scale (0 where none),
-        months since non-zero / T (1 before the first)."""
+        """Windows (n, T, C), NaN unobserved -> steps (n, T, len(MONTH_INPUTS) * C), each input's C channels together, in
+        the order of :data:`MONTH_INPUTS`: standardised values (0 unobserved), observed mask, months since observed / T, change since the
+        last observed month / its training scale (0 where none), months since non-zero / T (1 before the first), months
+        from the window's latest non-zero month / T (in [-1, 1); in [1, 2) for a channel never non-zero in the window, as
+        if it had been T months before its first month)."""
         months, channels = self.sequence_shape_
         if sequences is None:
             raise ValueError(
@@ -201,15 +206,20 @@ class NeuralClassifier(LeadClassifier):
             raise ValueError(f"sequences must have shape (n, {months}, {channels}) as in fit; got {sequences.shape}.")
         observed = ~np.isnan(sequences)
         logged = _signed_log1p(sequences)
-        values = np.where(observed, (logged - self.sequence_center_) / self.sequence_scale_, 0.0)
-        since = months_since_observed(observed) / months
-        change = np.nan_to_num(_change_since_observed(logged) / self.sequence_change_scale_)
-        since_nonzero = _months_since_nonzero(observed & (sequences != 0)) / months
-        return torch.from_numpy(np.concatenate([values, observed, since, change, since_nonzero], axis=2).astype(np.float32))
+        nonzero = observed & (sequences != 0)
+        inputs = {
+            "value": np.where(observed, (logged - self.sequence_center_) / self.sequence_scale_, 0.0),
+            "observed": observed,
+            "months_since_observed": months_since_observed(observed) / months,
+            "change": np.nan_to_num(_change_since_observed(logged) / self.sequence_change_scale_),
+            "months_since_nonzero": _months_since_nonzero(nonzero) / months,
+            "months_from_latest_nonzero": _months_from_latest_nonzero(nonzero) / months,
+        }
+        return torch.from_numpy(np.concatenate([inputs[name] for name in MONTH_INPUTS], axis=2).astype(np.float32))
 
     def _transform(self, X: np.ndarray) -> tuple[torch.Tensor, ...]:
         """X (n, d) -> x_num (n, n_numeric) float32 with NaN, x_cat (n, n_cat) int64 (0 = missing or unseen)
-        and, for a model fitted with sequences, x_seq (n, T, STEP_INPUTS * C) from the ``sequences`` being read."""
+        and, for a model fitted with sequences, x_seq (n, T, len(MONTH_INPUTS) * C) from the ``sequences`` being read."""
         inputs = self._token_inputs(X)
         return inputs if self.sequence_shape_ is None else (*inputs, self._sequence_steps(self._sequences))
 
@@ -246,7 +256,7 @@ class NeuralClassifier(LeadClassifier):
         sequence_encoder = None
         if self.sequence_shape_ is not None:
             months, channels = self.sequence_shape_
-            sequence_encoder = self._build_sequence_encoder(STEP_INPUTS * channels, months)
+            sequence_encoder = self._build_sequence_encoder(len(MONTH_INPUTS) * channels, months)
         d_in = encoder.d_out + (0 if sequence_encoder is None else sequence_encoder.d_out)
         head = hnn.Head(d_in=d_in, n_outputs=self._n_outputs(), d_hidden=self.head_hidden, dropout=self.dropout)
         return hnn.TokenNet(tokenizer=tokenizer, encoder=encoder, head=head, sequence_encoder=sequence_encoder)
@@ -358,6 +368,7 @@ class NeuralClassifier(LeadClassifier):
             [filename], libraries=("torch",), format_version=FORMAT_VERSION,
             numeric_features=self.numeric_features_.tolist(), best_epoch=int(self.best_epoch_), history=self.history_,
             sequence_shape=None if self.sequence_shape_ is None else list(self.sequence_shape_),
+            month_inputs=None if self.sequence_shape_ is None else list(MONTH_INPUTS),
         )  # fmt: skip
 
     @classmethod
@@ -390,8 +401,12 @@ class NeuralClassifier(LeadClassifier):
         shape = meta.get("sequence_shape")
         self.sequence_shape_ = None if shape is None else tuple(shape)
         if shape is not None:
-            if _CHANGE_SCALE not in tensors:  # saved before the monthly steps read changes and months since non-zero
-                raise ValueError(f"This {type(self).__name__} was saved by an older hotleads, whose monthly inputs differ; retrain and save the model again.")
+            saved = meta.get("month_inputs")  # absent in models saved before it was written, which read other ones
+            if saved != list(MONTH_INPUTS):
+                raise ValueError(
+                    f"This {type(self).__name__} was saved by another hotleads version, whose monthly inputs differ (it read "
+                    f"{', '.join(saved) if saved else 'other ones'}; this one reads {', '.join(MONTH_INPUTS)}); retrain and save the model again."
+                )
             self.sequence_center_, self.sequence_scale_ = tensors[_SEQUENCE_CENTER].numpy(), tensors[_SEQUENCE_SCALE].numpy()
             self.sequence_change_scale_ = tensors[_CHANGE_SCALE].numpy()
         module = self._build_module()
@@ -490,6 +505,17 @@ def _months_since_nonzero(nonzero: np.ndarray) -> np.ndarray:
         last = np.where(nonzero[:, t], 0.0, np.minimum(last + 1.0, months))
         since[:, t] = last
     return since
+
+
+def _months_from_latest_nonzero(nonzero: np.ndarray) -> np.ndarray:
+    """(n, T, C) bool -> per step, its month minus the channel's latest non-zero month in the window (0 there, negative before).
+
+    A channel never non-zero in the window counts as non-zero T months before its first month, so
+    its steps read T..2T-1: later than any step of a channel that has an event.
+    """
+    months = nonzero.shape[1]
+    latest = np.where(nonzero.any(axis=1), months - 1 - np.argmax(nonzero[:, ::-1], axis=1), -months)  # (n, C)
+    return (np.arange(months, dtype=np.float32)[None, :, None] - latest[:, None, :]).astype(np.float32)
 
 
 def _usable_scale(scale: np.ndarray) -> np.ndarray:
