@@ -8,6 +8,7 @@ chance; saving, the bag, the predictor and ``train --history`` carry the windows
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import numpy as np
@@ -130,18 +131,18 @@ def test_a_channel_constant_in_training_is_read_at_unit_scale(windows) -> None:
     assert np.abs(fitted._transform(X[:5])[2].numpy()).max() < 10
 
 
-@pytest.mark.parametrize("saved", [None, "value, observed"])
+@pytest.mark.parametrize("saved", [None, ["value", "observed"], "value"])
 def test_a_sequence_model_saved_with_other_monthly_inputs_is_refused_with_a_retrain_hint(saved, windows, tmp_path: Path) -> None:
     X, w, y = windows
     meta = json.loads(json.dumps(CNNClassifier(**FAST | {"epochs": 1}).fit(X[:300], y[:300], sequences=w[:300]).save(tmp_path, "m")))
     assert meta["month_inputs"] == list(MONTH_INPUTS)
     if saved is None:  # saved before the key was written
         del meta["month_inputs"]
-        saved = "other ones"
-    else:
-        meta["month_inputs"] = saved.split(", ")
-    reads = "value, observed, months_since_observed, change, months_since_nonzero, months_from_latest_nonzero"
-    with pytest.raises(ValueError, match=rf"whose monthly inputs differ \(it read {saved}; this one reads {reads}\); retrain and save"):
+        was = "before hotleads recorded its monthly inputs"
+    else:  # another list, or a hand-edited value
+        meta["month_inputs"] = saved
+        was = f"reading the monthly inputs {saved!r}"
+    with pytest.raises(ValueError, match=re.escape(f"was saved {was}; this hotleads reads {list(MONTH_INPUTS)!r}. Retrain and save the model again.")):
         CNNClassifier.load(tmp_path, meta)
 
 

@@ -401,12 +401,10 @@ class NeuralClassifier(LeadClassifier):
         shape = meta.get("sequence_shape")
         self.sequence_shape_ = None if shape is None else tuple(shape)
         if shape is not None:
-            saved = meta.get("month_inputs")  # absent in models saved before it was written, which read other ones
+            saved = meta.get("month_inputs")  # absent in models saved before it was written, which read fewer
             if saved != list(MONTH_INPUTS):
-                raise ValueError(
-                    f"This {type(self).__name__} was saved by another hotleads version, whose monthly inputs differ (it read "
-                    f"{', '.join(saved) if saved else 'other ones'}; this one reads {', '.join(MONTH_INPUTS)}); retrain and save the model again."
-                )
+                was = "before hotleads recorded its monthly inputs" if saved is None else f"reading the monthly inputs {saved!r}"
+                raise ValueError(f"This {type(self).__name__} was saved {was}; this hotleads reads {list(MONTH_INPUTS)!r}. Retrain and save the model again.")
             self.sequence_center_, self.sequence_scale_ = tensors[_SEQUENCE_CENTER].numpy(), tensors[_SEQUENCE_SCALE].numpy()
             self.sequence_change_scale_ = tensors[_CHANGE_SCALE].numpy()
         module = self._build_module()
