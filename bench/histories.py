@@ -199,10 +199,16 @@ def main() -> None:
     parser.add_argument("--data", default="temporal,control", help="which of the two datasets: temporal, control or both")
     parser.add_argument("--json", type=Path, help="also write the section's figures here")
     args = parser.parse_args()
-    data = tuple(args.data.split(","))
+    from hotleads.synth import MIN_ROWS
+
+    data, models = tuple(dict.fromkeys(args.data.split(","))), tuple(dict.fromkeys(args.models.split(",")))
     if not data or set(data) - {"temporal", "control"}:
         parser.error(f"--data takes temporal, control or both, comma-separated; got {args.data!r}")
-    section = histories_section(args.rows, tuple(args.models.split(",")), args.seed, train_seed=args.train_seed, data=data)
+    if set(models) - set(MODELS):
+        parser.error(f"--models takes some of {','.join(MODELS)}, comma-separated; got {args.models!r}")
+    if args.rows < MIN_ROWS:
+        parser.error(f"--rows must be at least {MIN_ROWS}; got {args.rows}")
+    section = histories_section(args.rows, models, args.seed, train_seed=args.train_seed, data=data)
     if args.json:
         args.json.write_text(json.dumps(section, indent=2))
     print("\n".join(histories_markdown(section)))
