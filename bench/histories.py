@@ -60,7 +60,7 @@ def one_dataset(folder: Path, *, temporal: bool, rows: int, seed: int, models: t
     test, holdout = read_table(folder / "test.csv"), read_table(folder / "holdout.csv")
     y_test = test[synth.TARGET].astype(int).to_numpy()  # read_table keeps CSV text as text
     true_proba = _true_proba(pd.concat([test, holdout]), rows=rows, seed=seed, temporal=temporal)
-    bayes_expected = expected_count_f1(true_proba, true_proba >= _best_cut(true_proba))
+    bayes_expected = bayes_expected_count_f1(true_proba)
     result = {"temporal": temporal, "bayes_f1": bayes["test_bayes_f1"], "bayes_expected_f1": bayes_expected, "models": {}}
     for name in models:
         started = time.perf_counter()
@@ -113,11 +113,10 @@ def expected_count_f1(true_proba: np.ndarray, hot: np.ndarray) -> float:
     return float(2 * tp / (hot.sum() + true_proba.sum()))  # 2 TP + FP + FN = predicted hot + expected hot
 
 
-def _best_cut(true_proba: np.ndarray) -> float:
-    """The true probability at or above which the Bayes rule predicts hot: the count of top rows with the best expected-count F1."""
+def bayes_expected_count_f1(true_proba: np.ndarray) -> float:
+    """:func:`expected_count_f1` of the Bayes rule: the top rows by true probability ``(n,)``, at the count that scores best."""
     ordered = np.sort(true_proba)[::-1]
-    f1 = 2 * np.cumsum(ordered) / (np.arange(1, len(ordered) + 1) + true_proba.sum())
-    return float(ordered[np.argmax(f1)])
+    return float(np.max(2 * np.cumsum(ordered) / (np.arange(1, len(ordered) + 1) + true_proba.sum())))
 
 
 def histories_section(
