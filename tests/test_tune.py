@@ -192,7 +192,7 @@ def test_a_trial_left_running_by_a_dead_process_is_failed_when_the_study_is_open
 
 
 def test_the_evidence_names_its_best_from_the_trials_it_lists_while_another_worker_finishes_one() -> None:
-    """The evidence reads the study once: a better trial another worker finishes meanwhile is in neither its list nor its best."""
+    """The evidence reads the study once: a better trial another worker finishes meanwhile is in neither its list, its best nor its importance."""
     study = optuna.create_study(direction="maximize", sampler=optuna.samplers.RandomSampler(seed=0))
     distributions = {"num_leaves": optuna.distributions.IntDistribution(4, 64)}
     for value, leaves in ((0.70, 8), (0.75, 16), (0.75, 32)):
@@ -205,9 +205,19 @@ def test_the_evidence_names_its_best_from_the_trials_it_lists_while_another_work
         return trials
 
     study.get_trials = read_then_another_worker_finishes
-    evidence = study_evidence(study)
+    judged = []
+    importances = optuna.importance.get_param_importances
+
+    def importance_of(study, **kwargs):
+        judged.extend(t.value for t in study.get_trials())
+        return importances(study, **kwargs)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(optuna.importance, "get_param_importances", importance_of)
+        evidence = study_evidence(study)
     assert [row["value"] for row in evidence["trials"]] == [0.70, 0.75, 0.75]
     assert evidence["best"] == {"number": 1, "value": 0.75, "params": {"num_leaves": 16}}  # the earliest of a tie
+    assert judged == [0.70, 0.75, 0.75]  # the importance, too, from the trials listed
 
 
 def test_every_model_has_a_search_space_the_estimator_accepts() -> None:

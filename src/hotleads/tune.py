@@ -610,7 +610,7 @@ def study_evidence(study) -> dict:
     return {
         "study": study.study_name, "trials": rows, "best_so_far": best_so_far,
         "best": {"number": top.number, "value": top.value, "params": top.params} if top else None,
-        "importance": _importance(study) if len(complete) >= 2 else {},
+        "importance": _importance(complete, study.direction) if len(complete) >= 2 else {},
         "pruned": sum(row["state"] == "pruned" for row in rows),
     }  # fmt: skip
 
@@ -625,12 +625,18 @@ def _best_of(complete: list, maximize: bool):
     return max(complete, key=lambda t: (sign * t.value, -t.number))
 
 
-def _importance(study) -> dict[str, float]:
-    """Optuna's fANOVA importance of each parameter (shares summing to 1); empty when it cannot be told."""
+def _importance(complete: list, direction) -> dict[str, float]:
+    """Optuna's fANOVA importance of each parameter over the ``complete`` trials (shares summing to 1); empty when it cannot be told.
+
+    The trials are copied into a study in memory: the storage's own study, read again, could hold a
+    trial another worker finished after ``complete`` was listed.
+    """
     optuna = _optuna()
+    listed = optuna.create_study(direction=direction)
+    listed.add_trials(complete)
     try:
         evaluator = optuna.importance.FanovaImportanceEvaluator(seed=0)
-        return {name: float(value) for name, value in optuna.importance.get_param_importances(study, evaluator=evaluator).items()}
+        return {name: float(value) for name, value in optuna.importance.get_param_importances(listed, evaluator=evaluator).items()}
     except (RuntimeError, ValueError, ZeroDivisionError):  # too few trials, or no variation, to tell anything apart
         return {}
 
