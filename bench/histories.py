@@ -57,9 +57,10 @@ def one_dataset(folder: Path, *, temporal: bool, rows: int, seed: int, models: t
     from hotleads.training import TrainOptions, train_file
 
     bayes = synth.write_history_dataset(folder, rows=rows, seed=seed, months=MONTHS, temporal_signal=temporal)
-    test, holdout = read_table(folder / "test.csv"), read_table(folder / "holdout.csv")
+    test = read_table(folder / "test.csv")
     y_test = test[synth.TARGET].astype(int).to_numpy()  # read_table keeps CSV text as text
-    true_proba = _true_proba(pd.concat([test, holdout]), rows=rows, seed=seed, temporal=temporal)
+    scored_companies = pd.concat([test.drop(columns=synth.TARGET), read_table(folder / "holdout.csv")], ignore_index=True)
+    true_proba = _true_proba(scored_companies, rows=rows, seed=seed, temporal=temporal)
     bayes_expected = bayes_expected_count_f1(true_proba)
     result = {"temporal": temporal, "bayes_f1": bayes["test_bayes_f1"], "bayes_expected_f1": bayes_expected, "models": {}}
     for name in models:
@@ -73,11 +74,9 @@ def one_dataset(folder: Path, *, temporal: bool, rows: int, seed: int, models: t
             )
             seconds = time.perf_counter() - started
             history = for_scoring(model.predictor.history, folder / "history.csv")
-            probability = []
-            for table in (test.drop(columns=synth.TARGET), holdout):
-                frame, windows = with_history(table, history, model.predictor.history)
-                probability.append(np.asarray(score(model.predictor, frame, sequences=windows).probability))
-        hot = np.concatenate(probability) >= model.predictor.threshold.value
+            frame, windows = with_history(scored_companies, history, model.predictor.history)
+            probability = np.asarray(score(model.predictor, frame, sequences=windows).probability)
+        hot = probability >= model.predictor.threshold.value
         f1 = f1_of(y_test, hot[: len(test)])
         expected = expected_count_f1(true_proba, hot)
         result["models"][name] = {
@@ -135,7 +134,7 @@ def histories_markdown(section: dict, measured: dict | None = None) -> list[str]
         f"### Monthly histories{when}",
         "",
         f"`.venv/bin/python bench/run_bench.py --only histories` (or `bench/histories.py`): `generate --history --rows {section['rows']:,}` "
-        f"({section['months']} months, seed {section['seed']}{_training_seed(section)}; 60 % train, 20 % test), each model trained with `--history` on train.csv and "
+        f"({section['months']} months, seed {section['seed']}{_training_seed(section)}; {SPLIT[0] * 100:.0f} % train, {SPLIT[1] * 100:.0f} % test), each model trained with `--history` on train.csv and "
         "scored on test.csv. gbdt and logreg read the window's aggregates; lstm, cnn and transformer also read the months. "
         "Each cell: test F1 (share of the test split's Bayes F1; in expectation: the F1 of the expected counts on the "
         f"{section['rows'] - round(section['rows'] * SPLIT[0]):,} test and holdout companies against their true probabilities, as a share of the Bayes rule's; training seconds).",
