@@ -170,6 +170,10 @@ def test_a_model_with_a_history_scores_on_the_cluster_as_on_this_machine(client,
     assert json.loads(assert_ok(metrics).stdout) == json.loads(assert_ok(invoke("evaluate", model, companies, "--json", *args)).stdout)
     missing = invoke("predict", model, companies, "--out", tmp_path / "x.csv", "--engine", "dask", "--scheduler", client.scheduler.address)
     assert_user_error(missing, "--history: this model was trained with a monthly history")
+    dask = ["--engine", "dask", "--scheduler", client.scheduler.address]
+    for command in (["predict", model, companies, "--out", tmp_path / "late.csv"], ["evaluate", model, companies]):  # as the local path says it
+        late = assert_ok(invoke(*command, *args, "--as-of", "2030-01", *dask))
+        assert "no company scored has a month in its window" in late.stderr and "scored from their own columns alone" in " ".join(late.stderr.split())
 
 
 # --- errors: one line, nothing written ------------------------------------------------------

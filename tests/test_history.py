@@ -54,9 +54,12 @@ def history_file(tmp_path: Path) -> Path:
 def test_months_round_trip_and_full_dates_count_as_their_month() -> None:
     assert month_number("2025-01") == 2025 * 12
     assert month_number("2025-01-31") == month_number("2025-01")
+    for written in ("2025-01-31 00:00:00", "2025-01-31T23:59:59", "2025-01-01T09:30:00.250Z", "2025-01-15T09:30+02:00", "2025-1"):
+        assert month_number(written) == month_number("2025-01"), written  # a date and time, as a spreadsheet writes it
+    assert month_number("2024-02-29") == month_number("2024-02")  # a leap day
     assert month_text(month_number("1999-12")) == "1999-12"
-    for bad in ("2025-13", "2025/01", "Jan 2025", "", "2025"):
-        assert month_number(bad) is None
+    for bad in ("2025-13", "2025/01", "Jan 2025", "", "2025", "2025-01-32", "2025-02-29", "2025-04-31", "2025-01-00", "２０２５-０１", "2025-01-31T"):
+        assert month_number(bad) is None, bad
     with pytest.raises(ParameterError, match=r"^--as-of must be a month, YYYY-MM \(e.g. 2025-01\); got '2025-1x'\.$"):
         check_as_of("2025-1x")
 
@@ -108,8 +111,11 @@ def test_history_companies_outside_the_company_table_are_warned_about_unless_non
 
 
 def test_an_id_column_the_company_table_lacks_is_named(history_file: Path) -> None:
-    with pytest.raises(DataError, match=r"its id column 'company_id' is not a column of companies.csv; name the history's first column"):
+    with pytest.raises(DataError, match=r"its id column 'company_id' is not a column of companies.csv; rename it to the company table's id column \(its id"):
         read_history(history_file, companies=pd.DataFrame({"lead_id": ["A"]}), companies_source="companies.csv")
+    renamed = write(history_file.parent, "renamed.csv", HISTORY.replace("company_id", "CompanyID"))
+    with pytest.raises(DataError, match=r"its id column 'CompanyID' is not a column of c.csv; rename it to the company table's id column \('company_id'\)"):
+        read_history(renamed, companies=pd.DataFrame({"company_id": ["A"]}), companies_source="c.csv")
 
 
 def test_the_id_and_month_columns_and_a_channel_are_required(tmp_path: Path) -> None:
@@ -456,3 +462,81 @@ def test_the_service_says_when_as_of_is_no_month_or_past_every_month(history_mod
     late = client.post("/v1/score", json=[company], params={"as_of": "2030-01"})
     assert late.status_code == 200 and "no company scored has a month in its window" in late.json()["warnings"][0]
     assert client.post("/v1/score", json=[company]).json()["warnings"] == []  # a full date counts as its month, as in a file
+
+
+def test_a_history_with_the_company_tables_id_joins_on_it_before_any_other_shared_column(tmp_path: Path) -> None:
+    history = write(tmp_path, "h.csv", "company_name,company_id,month,job_postings\nAcme,A,2024-10,1\nBolt,B,2024-11,2\n")
+    companies = pd.DataFrame({"company_id": ["A", "B"], "company_name": ["Acme", "Bolt"]})
+    with pytest.raises(DataError, match=r"'company_name' is not a number .*; every column besides the id and 'month' is read as a monthly number: drop"):
+        read_history(history, companies=companies)
+    history = write(tmp_path, "h2.csv", "company_name,company_id,month,job_postings\n,A,2024-10,1\n,B,2024-11,2\n")
+    with pytest.warns(DataWarning, match="'company_name' has no value"):  # an empty column: no number to refuse
+        assert read_history(history, companies=companies).id_column == "company_id"
+
+
+def test_an_id_repeated_in_the_company_table_is_refused_with_its_lines(history_file: Path) -> None:
+    frame = pd.DataFrame({"company_id": ["A", "B", "A", "C"], "size": [1, 2, 3, 4]})
+    with pytest.raises(
+        DataError, match=r"^t.csv: the history is joined on 'company_id', which repeats 1 value\(s\) in 2 rows, e.g. 'A' \(row 1, row 3\); give each"
+    ):
+        attach(frame, history_file, source="t.csv")
+    keyed_by_name = write(history_file.parent, "names.csv", HISTORY.replace("company_id", "name"))  # a name two companies share
+    frame = pd.DataFrame({"company_id": ["1", "2", "3", "4"], "name": ["A", "A", "B", "C"]})
+    with pytest.raises(DataError, match=r"joined on 'name', which repeats 1 value"):
+        attach(frame, keyed_by_name, source="t.csv")
+
+
+def test_whole_float_ids_join_as_the_company_table_reads_them(tmp_path: Path) -> None:
+    pd.DataFrame({"company_id": [1001.0, 1002.0], "month": ["2025-01", "2025-01"], "job_postings": [3, 4]}).to_parquet(tmp_path / "h.parquet")
+    frame = pd.DataFrame({"company_id": [1002, 1001]})  # a sheet or Parquet file keeps whole ids as floats: 1001.0 is 1001
+    _, _, windows = attach(frame, tmp_path / "h.parquet", months=2)
+    assert windows[:, -1, 0].tolist() == [4.0, 3.0]
+
+
+def test_a_reference_month_few_companies_reach_is_warned_about_unless_given(tmp_path: Path) -> None:
+    usual = "".join(f"{c},2024-12,1\n{c},2025-01,2\n" for c in "ABC")
+    late = write(tmp_path, "late.csv", "company_id,month,job_postings\n" + usual + "D,2025-06,1\n")  # one stray later month
+    with pytest.warns(
+        DataWarning,
+        match=r"late.csv: the reference month 2025-06 \(the latest month given\) is the last month of only 1 of 4 companies; 3 end at 2025-01.*give --as-of 2025-01",
+    ):
+        assert read_history(late).as_of_text == "2025-06"
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        read_history(late, as_of="2025-06")  # asked for: no warning
+        read_history(write(tmp_path, "ok.csv", "company_id,month,job_postings\n" + usual + "D,2024-06,1\n"))  # most end at the latest month
+        read_history(write(tmp_path, "spread.csv", HISTORY))  # each company ends at another month: no month is where most end
+
+
+def test_a_company_column_named_history_is_refused_as_the_services_field(history_file: Path) -> None:
+    frame = pd.DataFrame({"company_id": ["A", "B"], "history": ["long", "short"]})
+    with pytest.raises(
+        DataError, match=r"^t.csv: column 'history' has the name the scoring service gives each company's monthly history; rename the column\.$"
+    ):
+        attach(frame, history_file, source="t.csv")
+
+
+def test_an_error_is_one_line_without_the_warnings_met_before_it(tmp_path: Path) -> None:
+    companies, history = _tables(tmp_path, n=120)
+    subset = pd.read_csv(companies).head(60)  # the history also covers companies not in this table: a warning, had it succeeded
+    subset.to_csv(tmp_path / "subset.csv", index=False)
+    late = CliRunner().invoke(app, ["train", str(tmp_path / "subset.csv"), "--out", str(tmp_path / "m"), "--history", str(history), "--as-of", "2030-01", "-q"])
+    assert late.exit_code == 2
+    [line] = late.stderr.splitlines()
+    assert line.startswith(f"error: {history}: no company scored has a month in its window")
+
+
+def test_the_service_says_when_one_company_sets_a_late_reference_month(history_model) -> None:
+    pytest.importorskip("fastapi")
+    from fastapi.testclient import TestClient
+
+    from hotleads.serve import create_app
+
+    client = TestClient(create_app(history_model[0]))
+    usual = [{"company_id": f"X{i}", "employees": 10, "history": [{"month": "2025-01", "job_postings": 3}]} for i in range(3)]
+    stray = {"company_id": "Y", "employees": 10, "history": [{"month": "2025-06", "job_postings": 3}]}
+    assert client.post("/v1/score", json=usual).json()["warnings"] == []
+    [note] = client.post("/v1/score", json=[*usual, stray]).json()["warnings"]
+    assert "the reference month 2025-06 (the latest month given) is the last month of only 1 of 4 companies; 3 end at 2025-01" in note
+    assert "give as_of 2025-01" in note
+    assert client.post("/v1/score", json=[*usual, stray], params={"as_of": "2025-06"}).json()["warnings"] == []

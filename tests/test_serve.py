@@ -164,6 +164,11 @@ def test_score_answers_per_company_in_the_request_order(client, app, companies: 
     assert [r["probability"] for r in quick["results"]] == [r["probability"] for r in answer["results"]]
 
 
+def test_as_of_for_a_model_without_a_history_is_a_422(client, companies: list[dict]) -> None:
+    response = post_json(client, companies[:2], params={"as_of": "2025-01"})
+    assert_problems(response, 422, ["query", "as_of"], "value_error", "trained without a monthly history; leave out as_of")
+
+
 def test_unseen_categories_and_missing_ids_are_warnings_not_errors(client, companies: list[dict]) -> None:
     sent = [{k: v for k, v in company.items() if k != "company_id"} | {"industry": "Space mining"} for company in companies[:3]]
     answer = post_json(client, sent).json()

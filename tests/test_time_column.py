@@ -11,6 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 from hotleads.cli import app
+from hotleads.exceptions import DataError
 from hotleads.folds import expanding_folds
 from hotleads.history import attach
 from hotleads.training import TrainOptions, train
@@ -148,3 +149,14 @@ def test_no_month_after_a_companys_own_month_reaches_its_features(tmp_path: Path
     assert np.nanmax(windows[0]) == 2 and windows[0, -1, 0] == 2  # A's window ends at its own month
     joined_all, _, _ = attach(frame, history, months=3)
     assert joined_all["job_postings__last"].tolist() == [500, 3]  # without --time-column the window ends at the reference month
+
+
+def test_windows_the_time_column_ends_before_the_history_name_that_column(tmp_path: Path) -> None:
+    history = tmp_path / "history.csv"
+    history.write_text("company_id,month,job_postings\nA,2024-10,1\nB,2024-12,3\n")
+    ends = np.array([2010 * 12, 2010 * 12 + 5])  # created in 2010: long before the history's months
+    with pytest.raises(
+        DataError,
+        match=r"each row's window of 3 months ends at its --time-column month \(2010-01 to 2010-06\), and the history runs from 2024-10 to 2024-12; check that column",
+    ):
+        attach(pd.DataFrame({"company_id": ["A", "B"]}), history, months=3, ends=ends)

@@ -59,7 +59,7 @@ import pyarrow as pa
 import pyarrow.parquet as pa_parquet
 
 from . import bundle
-from .history import History, with_history
+from .history import History, warn_if_unused, with_history
 from .io import atomic_dir, atomic_path, check_table_target, locate, read_chunks, write_table
 from .model import LeadModel, Predictor
 from .pieces import Piece, plan
@@ -305,6 +305,7 @@ def score_file(
         run.check_workers_see([stage, parts])
         job = _Job(device, labelled=False, explain=True if scores is not None else top, top=top, stage=str(stage))
         scored = run.score(job, first.iloc[:0], progress)
+        _warn_if_history_unused(scored, history, predictor, data)
         rank = ranks(scored.proba, scored.raw)
         prediction = (rank <= top_k if top_k is not None else scored.proba >= predictor.threshold.value).astype(np.int64)
         run.write_parts(scored, rank, prediction, stage, parts, keep_leads=scores is not None, bucket_rows=chunk_rows)
@@ -620,7 +621,15 @@ def evaluate_file(
         run = _Run(client, model_dir, model.predictor, formats, device, pieces, history)
         run.check_workers_see([])
         scored = run.score(_Job(device, labelled=True), first.iloc[:0])
+        _warn_if_history_unused(scored, history, model.predictor, data)
     return evaluate(model, _labelled_table(str(data), scored, model))
+
+
+def _warn_if_history_unused(scored: _Scored, history: History | None, predictor: Predictor, data: str | Path) -> None:
+    """As the local path warns: no month of the history reached any row of any partition."""
+    if history is not None:
+        rows = sum(result["rows"] for result in scored.results)
+        warn_if_unused(any(result.get("observed", False) for result in scored.results), rows, history, predictor.history, str(data))
 
 
 def _labelled_table(source: str, scored: _Scored, model: LeadModel) -> ScoredTable:
@@ -664,6 +673,7 @@ def _scored_piece(frame: pd.DataFrame, predictor: Predictor, job: _Job, index: i
     scored = score(predictor, frame, source=source, labelled=job.labelled, explain=job.explain, sequences=windows)
     leads, numbered = scored.leads, not has_ids(frame, predictor.schema)
     result = {"rows": len(leads), "proba": scored.probability, "raw": np.asarray(scored.raw, dtype=float)}
+    result["observed"] = windows is not None and bool(np.isfinite(windows).any())  # a month of the history reached a row
     result["hashes"] = None if numbered else pd.util.hash_array(leads["Id"].to_numpy(dtype=object), categorize=False)
     if job.stage is not None:
         kept = leads if job.explain is True else leads[["Id"]]

@@ -3,7 +3,7 @@
 A HISTORY table is long: one row per company and month, ``company_id, month, <numeric
 columns>`` (e.g. ``job_postings, headcount, funding_raised``), CSV, Parquet or Excel. Its id
 column has the company table's id column's name; ``month`` is ``YYYY-MM`` (a full ISO date
-``YYYY-MM-DD`` counts as its month). Every other column is a *channel*.
+``YYYY-MM-DD``, with or without a time, counts as its month). Every other column is a *channel*.
 
 :func:`read_history` checks it, reporting every problem at once (a blank or unknown id, a month
 that is not a month or lies after the reference month, a duplicate (id, month) pair, a value that
@@ -34,10 +34,16 @@ import pandas as pd
 from .exceptions import DataError, DataWarning, ParameterError
 from .io import read_table
 from .parsing import infer_number_format, is_missing, parse_numbers_marked
-from .schema import row_examples
+from .schema import DEFAULT_ID, row_examples
 
 MONTH = "month"
-_MONTH = re.compile(r"^(\d{4})-(\d{1,2})(?:-(\d{1,2}))?$")
+SERVICE_FIELD = "history"  # a company's months in a request to the scoring service
+# YYYY-MM, or an ISO date (and time) within it; [0-9], not \d, which also takes other scripts' digits
+_MONTH_PATTERN = r"^([0-9]{4})-([0-9]{1,2})(?:-([0-9]{1,2})(?:[T ][0-9]{1,2}:[0-9]{2}(?::[0-9]{2}(?:\.[0-9]+)?)?(?:Z|[+-][0-9]{2}(?::?[0-9]{2})?)?)?)?$"
+_MONTH = re.compile(_MONTH_PATTERN)
+_DAYS = np.array([31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31])
+# a month this share of the companies or fewer end at is a late reference month, when it was not given: said
+LATE_REFERENCE_SHARE = 0.5
 DEFAULT_MONTHS = 24
 LARGEST_VALUE = float(np.finfo(np.float32).max)  # windows are float32: a larger value would turn into inf there
 # Aggregate columns are named CHANNEL__STAT: the double underscore keeps them apart from the
@@ -116,7 +122,7 @@ class History:
         out. Ids must be unique when ``ends`` is given.
         """
         ids = np.asarray(ids, dtype=object)
-        position = pd.Index(ids).get_indexer(self.ids)  # -1: a company not asked for
+        position = pd.Index(ids).get_indexer(self.ids)  # unique ids: with_history refuses repeats  # -1: a company not asked for
         end = np.full(len(self.ids), self.as_of) if ends is None else np.minimum(np.asarray(ends)[np.maximum(position, 0)], self.as_of)
         step = self.months - (end - months + 1)
         keep = (position >= 0) & (step >= 0) & (step < months)
@@ -127,14 +133,26 @@ class History:
 
 
 def month_number(text: str) -> int | None:
-    """``"2025-01"`` (or ``"2025-01-31"``) -> year * 12 + month - 1; None when it is neither.
+    """``"2025-01"`` (or a date in it, ``"2025-01-31"``, ``"2025-01-31T09:30:00Z"``) -> year * 12 + month - 1; None when it is neither.
 
     One value at a time, without pandas: the service checks every month of every company with it.
     """
     match = _MONTH.match(text.strip()) if isinstance(text, str) else None
-    if match is None or not 1 <= int(match.group(2)) <= 12:
+    if match is None:
         return None
-    return int(match.group(1)) * 12 + int(match.group(2)) - 1
+    year, month = int(match.group(1)), int(match.group(2))
+    day = None if match.group(3) is None else int(match.group(3))
+    if not _valid_date(np.array([year]), np.array([month]), np.array([np.nan if day is None else day]))[0]:
+        return None
+    return year * 12 + month - 1
+
+
+def _valid_date(year: np.ndarray, month: np.ndarray, day: np.ndarray) -> np.ndarray:
+    """Whether each (year, month, day) is a calendar date; NaN day: a month alone (YYYY-MM)."""
+    month_ok = (month >= 1) & (month <= 12)
+    leap = (year % 4 == 0) & ((year % 100 != 0) | (year % 400 == 0))
+    last = np.where(month_ok, _DAYS[np.clip(month, 1, 12).astype(np.int64) - 1] + ((month == 2) & leap), 0)
+    return month_ok & (np.isnan(day) | ((day >= 1) & (day <= last)))
 
 
 def month_text(number: int) -> str:
@@ -194,13 +212,15 @@ def read_history(
     as_of_number = check_as_of(as_of)
     frame = read_table(path, **(read_options or {}))
     source = str(path)
-    if id_column is None:  # the first column the company table has too (month and channels are the history's own)
+    if id_column is None:  # the company table's id (as the schema names it), else the first column it has too
         shared = [str(c) for c in frame.columns if str(c) != MONTH and companies is not None and c in companies.columns]
+        shared = sorted(shared, key=lambda c: c != DEFAULT_ID)
         id_column = shared[0] if shared else str(next((c for c in frame.columns if str(c) != MONTH), frame.columns[0]))
     if companies is not None and id_column not in companies.columns:
+        table_id = f"'{DEFAULT_ID}'" if DEFAULT_ID in companies.columns else "its id column"
         raise DataError(
             f"{source}: its id column '{id_column}' is not a column of {companies_source}; "
-            "name the history's first column as the company table's id column, or pass --id."
+            f"rename it to the company table's id column ({table_id}): the two files are joined on a column named alike in both."
         )
     channels = _channels(frame, id_column, channels, source)
     problems: list[str] = []
@@ -216,10 +236,42 @@ def read_history(
         notes.append(
             f"{source}: column{'s' if len(empty) > 1 else ''} {', '.join(repr(c) for c in empty)} ha{'ve' if len(empty) > 1 else 's'} no value; its aggregates are unknown for every company."
         )
+    if as_of_number is None and len(months):
+        as_of_number = int(months.max())
+        notes.extend(filter(None, [late_reference_note(ids, months, as_of_number, source, "--as-of")]))
     for note in notes:
         warnings.warn(note, DataWarning, stacklevel=3)
     as_of_number = int(as_of_number if as_of_number is not None else months.max())
     return History(id_column, ids, months.astype(np.int64), values, channels, as_of_number, source)
+
+
+def late_reference_note(ids: np.ndarray, months: np.ndarray, as_of: int, source: str, option: str) -> str | None:
+    """Why a reference month taken from the latest month given is doubtful, or None: at most half the companies end
+    there, and more end at one earlier month.
+
+    One company with a stray later month (or a month exported before it is over) would otherwise move every
+    window: the others' last months then count as months before the reference month, and their
+    latest months as unobserved. ``ids`` and ``months`` (n_rows,): each history row's company and month number.
+    """
+    last = pd.Series(months).groupby(pd.Series(ids, dtype=object)).max()
+    at_end = int((last == as_of).sum())
+    earlier = last[last < as_of].value_counts()
+    if at_end > LATE_REFERENCE_SHARE * len(last) or earlier.empty or int(earlier.iloc[0]) <= at_end:
+        return None  # most companies end there, or no earlier month is where more of them end
+    usual, count = int(earlier.index[0]), int(earlier.iloc[0])
+    return (
+        f"{source}: the reference month {month_text(as_of)} (the latest month given) is the last month of only {at_end:,} of "
+        f"{len(last):,} companies; {count:,} end at {month_text(usual)}. Every window ends at {month_text(as_of)}, so their later months "
+        f"count as unobserved: give {option} {month_text(usual)} to score at that month (or {option} {month_text(as_of)} to keep this and not be warned)."
+    )
+
+
+def id_text(values: pd.Series) -> pd.Series:
+    """Ids as text, as the company table's are read: stripped, a whole float (a sheet's or Parquet's 1001.0) as 1001, None where missing."""
+    finite = values.dropna()
+    if pd.api.types.is_float_dtype(values) and np.isfinite(finite).all() and (finite == np.round(finite)).all():
+        values = values.astype("Int64")
+    return values.astype(object).where(values.notna(), None).map(lambda v: None if v is None else str(v).strip())
 
 
 def _channels(frame: pd.DataFrame, id_column: str, wanted: tuple[str, ...] | None, source: str) -> tuple[str, ...]:
@@ -248,13 +300,13 @@ def _channels(frame: pd.DataFrame, id_column: str, wanted: tuple[str, ...] | Non
 
 
 def _ids(frame: pd.DataFrame, id_column: str, company_ids, problems: list[str], notes: list[str], *, source: str, companies_source: str) -> np.ndarray:
-    ids = frame[id_column].astype(object).where(frame[id_column].notna(), None).map(lambda v: None if v is None else str(v).strip())
+    ids = id_text(frame[id_column])
     blank = ids.isna() | (ids == "")
     if blank.any():
         problems.append(f"'{id_column}' is blank {row_examples(frame, None, blank, show_value=False)}; give every row its company's id")
     if company_ids is None:
         return ids.to_numpy(dtype=object)
-    known = pd.Index(pd.Series(company_ids).astype(str).str.strip())
+    known = pd.Index(id_text(pd.Series(company_ids)).dropna())
     unknown = ~blank & ~ids.isin(known)
     first_rows = unknown & ~ids.duplicated()  # each company named once, at its first line
     if unknown.any() and unknown.sum() == (~blank).sum():
@@ -272,10 +324,10 @@ def _ids(frame: pd.DataFrame, id_column: str, company_ids, problems: list[str], 
 
 
 def _parse_months(text: pd.Series) -> np.ndarray:
-    """Month numbers (float, NaN where not a month) of ``YYYY-MM`` or ``YYYY-MM-DD`` text."""
-    parts = text.astype(str).str.strip().str.extract(r"^(\d{4})-(\d{1,2})(?:-(\d{1,2}))?$")
-    year, month = pd.to_numeric(parts[0], errors="coerce"), pd.to_numeric(parts[1], errors="coerce")
-    ok = month.between(1, 12) & text.notna().to_numpy()
+    """Month numbers (float, NaN where not a month) of ``YYYY-MM`` text, or of a date (and time) as :func:`month_number` reads it."""
+    parts = text.astype(str).str.strip().str.extract(_MONTH_PATTERN)
+    year, month, day = (pd.to_numeric(parts[i], errors="coerce").to_numpy(dtype=float) for i in range(3))
+    ok = _valid_date(np.nan_to_num(year), np.nan_to_num(month), day) & ~np.isnan(year) & text.notna().to_numpy()
     return np.where(ok, year * 12 + month - 1, np.nan)
 
 
@@ -307,7 +359,12 @@ def _numbers(frame: pd.DataFrame, channel: str, problems: list[str]) -> np.ndarr
     fmt = infer_number_format(raw.dropna().astype(str))
     values, missing = parse_numbers_marked(raw, fmt) if fmt is not None else parse_numbers_marked(raw)
     bad = ~missing & values.isna().to_numpy()
-    if bad.any():
+    if bad.any() and bad.sum() == (~missing).sum():  # text throughout, such as the company's name: not a channel
+        problems.append(
+            f"'{channel}' is not a number {row_examples(frame, raw, pd.Series(bad))}; every column besides the id and '{MONTH}' is read as a "
+            "monthly number: drop this one from the history"
+        )
+    elif bad.any():
         problems.append(f"'{channel}' is not a number {row_examples(frame, raw, pd.Series(bad))}; fix or blank those cells")
     return _finite(frame, channel, values.to_numpy(), problems)
 
@@ -400,14 +457,22 @@ def with_history(
     Raises
     ------
     DataError
-        ``frame`` lacks the id column, or already has a column named like an aggregate.
+        ``frame`` lacks the id column, repeats an id in it, or already has a column named like an aggregate.
     """
     if spec.id_column not in frame.columns:
         raise DataError(f"{source}: the history is joined on '{spec.id_column}', which this table lacks; give the table its id column.")
     clash = [c for c in spec.aggregate_columns() if c in frame.columns]
     if clash:
         raise DataError(f"{source}: column '{clash[0]}' is named like a history aggregate; rename it (the '__' names are hotleads' own).")
-    ids = frame[spec.id_column].astype(str).str.strip().to_numpy(dtype=object)
+    keys = id_text(frame[spec.id_column])
+    repeated = keys.duplicated(keep=False) & keys.notna()
+    if repeated.any():  # one company's history cannot go to two rows: which one is it?
+        first = keys[repeated].iloc[0]
+        raise DataError(
+            f"{source}: the history is joined on '{spec.id_column}', which repeats {keys[repeated].nunique():,} value(s) in {int(repeated.sum()):,} rows, "
+            f"e.g. '{first}' {row_examples(frame, None, keys == first, show_value=False)}; give each company one row with a unique id."
+        )
+    ids = keys.fillna("").to_numpy(dtype=object)  # blank: no history (a history's blank ids are refused)
     window = history.window(ids, spec.months, ends)
     return join_aggregates(frame, window), window.values
 
@@ -441,16 +506,27 @@ def attach(
     Raises
     ------
     DataError
-        The history or the join fails a check (see :func:`read_history`, :func:`with_history`).
+        The history or the join fails a check (see :func:`read_history`, :func:`with_history`), or
+        ``frame`` has a column named ``history`` (the service's field for the months).
     ParameterError
         ``as_of`` or ``months`` is not usable.
     """
     if months is not None:
         check_months(months)
+    if SERVICE_FIELD in frame.columns:  # the service reads each company's months under that name: the column could never be sent
+        raise DataError(f"{source}: column '{SERVICE_FIELD}' has the name the scoring service gives each company's monthly history; rename the column.")
     history = read_history(path, id_column=id_column, companies=frame, companies_source=source, as_of=as_of)
     spec = HistorySpec(history.id_column, history.channels, months or DEFAULT_MONTHS, history.as_of_text)
     joined, windows = with_history(frame, history, spec, source=source, ends=ends)
     if not np.isfinite(windows).any():
+        known = np.asarray(ends)[np.asarray(ends) >= 0] if ends is not None else np.empty(0)
+        if len(known) and known.max() < history.as_of:  # the rows' own months (--time-column) end the windows, not --as-of
+            span = f"from {month_text(int(history.months.min()))} to {month_text(int(history.months.max()))}"
+            raise DataError(
+                f"{path}: no company has a month in its window: each row's window of {spec.months} months ends at its --time-column month "
+                f"({month_text(int(known.min()))} to {month_text(int(known.max()))}), and the history runs {span}; check that column, "
+                "or give the history of the months before those dates."
+            )
         raise DataError(f"{path}: {no_month_in_window(history, spec)}; give an --as-of inside the history, or the history of these companies.")
     return joined, spec, windows
 

@@ -83,7 +83,7 @@ import pandas as pd
 
 from . import __version__, bundle, scoring
 from .explain import contributions, reason_records
-from .history import LARGEST_VALUE, History, HistorySpec, join_aggregates, month_number, month_text, unused_message
+from .history import LARGEST_VALUE, SERVICE_FIELD, History, HistorySpec, join_aggregates, late_reference_note, month_number, month_text, unused_message
 from .io import RowLocations, read_table
 from .model import Predictor
 from .schema import Schema, is_name_column
@@ -303,7 +303,10 @@ def company_model(columns: list[Column], history: HistorySpec | None = None) -> 
         fields[f"field_{i}"] = (_FIELD_TYPES[column.role], info)
     if history is not None:
         months = f"up to {history.months} months are read, ending at the request's as_of"
-        fields["history_"] = (list[history_month_model(history)] | None, Field(None, alias="history", description=f"The company's monthly history; {months}."))
+        fields["history_"] = (
+            list[history_month_model(history)] | None,
+            Field(None, alias=SERVICE_FIELD, description=f"The company's monthly history; {months}."),
+        )
     config = ConfigDict(extra="allow", populate_by_name=False, title="Company")
     return create_model("Company", __config__=config, **fields)
 
@@ -455,8 +458,10 @@ class ScoringService:
         RequestProblem
             400 malformed JSON; 413 more than ``max_rows`` companies; 422 not a non-empty list of
             companies, fields of the wrong type or missing, values the model cannot read, or a
-            history with a repeated month or a month after ``as_of``.
+            history with a repeated month or a month after ``as_of``, or ``as_of`` for a model without a history.
         """
+        if as_of is not None and self.predictor.history is None:  # as predict refuses --as-of for such a model
+            raise RequestProblem(422, [problem(["query", "as_of"], "this model was trained without a monthly history; leave out as_of", "value_error")])
         rows = _json(body)
         if not isinstance(rows, list):
             raise RequestProblem(422, [problem(["body"], f"expected a JSON list of companies (objects); got {_json_kind(rows)}", "list_type")])
@@ -501,7 +506,10 @@ class ScoringService:
         window = history.window(np.array([str(i) for i in range(len(companies))], dtype=object), spec.months)
         joined = join_aggregates(frame, window)
         outside = bool(months) and not any(end - spec.months < month <= end for month in months)  # an as_of past every month given
-        return joined, window.values, [unused_message(len(companies), history, spec, "the request")] if outside else []
+        if outside:
+            return joined, window.values, [unused_message(len(companies), history, spec, "the request")]
+        late = None if as_of is not None or not months else late_reference_note(history.ids, history.months, end, "the request", "as_of")
+        return joined, window.values, [late] if late else []
 
     def _frame(self, companies: list[BaseModel]) -> tuple[pd.DataFrame, list[str]]:
         """The table predict would read (numbers as float64, the rest as text) and the extra fields ignored."""
