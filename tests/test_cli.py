@@ -213,6 +213,8 @@ def test_yes_no_and_true_false_targets_are_accepted(spelling: str, mapping: dict
         (["--threshold", "1.5"], ["--threshold must be between 0 and 1 (exclusive); got 1.5."]),
         (["--ensemble", "avg", "--models", "gbdt,logreg"], ["--ensemble must be one of mean, weighted, stack, best"]),
         (["--drop", "industri"], ["--drop names column 'industri'", "did you mean 'industry'?"]),
+        (["--drop", "is_hot_lead"], ["--drop names 'is_hot_lead', the target, which is never a feature"]),
+        (["--drop", "company_id"], ["--drop names 'company_id', the id column", "--id"]),
         (["--validation", "0.6"], ["--validation must be a share of the rows above 0 and at most 0.5 (e.g. 0.1); got 0.6."]),
         (["--validation", "0"], ["--validation must be a share of the rows above 0 and at most 0.5 (e.g. 0.1); got 0.0."]),
     ],
@@ -250,7 +252,9 @@ def test_prediction_data_missing_columns_lists_them(model_dir: Path, dataset: Pa
 
 def test_text_in_a_number_column_at_predict_time(model_dir: Path, dataset: Path, tmp_path: Path) -> None:
     data = edited(dataset, "words.csv", tmp_path, set_cell(4, "job_postings_30d", "lots"), source="holdout.csv")
-    assert_user_error(invoke("predict", model_dir, data, "--out", tmp_path / "s.csv"), "'job_postings_30d'", "'lots'", "line 5")
+    assert_user_error(  # predict has no --na-values: its tokens are the model's
+        invoke("predict", model_dir, data, "--out", tmp_path / "s.csv"), "'job_postings_30d'", "'lots'", "line 5", "train the model again with --na-values lots"
+    )
     assert not (tmp_path / "s.csv").exists()
 
 
@@ -290,6 +294,46 @@ def test_unusable_model_directories_are_refused(command: str, kind: str, copy_bu
 def test_predict_refuses_a_folder_as_output_file(model_dir: Path, dataset: Path, tmp_path: Path) -> None:
     assert_user_error(invoke("predict", model_dir, dataset / "holdout.csv", "--out", tmp_path), str(tmp_path), "is a folder")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_predict_never_writes_over_the_table_it_scores(model_dir: Path, dataset: Path, tmp_path: Path) -> None:
+    table = tmp_path / "leads.csv"
+    table.write_bytes((dataset / "holdout.csv").read_bytes())
+    before = table.read_bytes()
+    assert_user_error(invoke("predict", model_dir, table, "--out", table), "--out", "is the table being scored")
+    assert_user_error(invoke("predict", model_dir, table, "--out", tmp_path / "s.csv", "--scores", table), "--scores", "is the table being scored")
+    # in the folder or the pattern being scored, the output would be read as input by the next run
+    assert_user_error(invoke("predict", model_dir, tmp_path, "--out", tmp_path / "submission.csv"), "inside the folder being scored")
+    assert_user_error(invoke("predict", model_dir, tmp_path / "*.csv", "--out", tmp_path / "sub.csv"), "matches the pattern being scored")
+    assert table.read_bytes() == before and sorted(p.name for p in tmp_path.iterdir()) == ["leads.csv"]
+    assert_ok(invoke("predict", model_dir, tmp_path / "*.csv", "--out", tmp_path / "sub.parquet", "-q"))  # not a file the pattern takes
+
+
+@pytest.mark.parametrize(
+    ("args", "fragments"),
+    [
+        (["--out", "sub.xlsx"], ["--out sub.xlsx: the submission is written as CSV, or Parquet", "end the path in .csv, .txt, .parquet, .pq"]),
+        (["--scores", "leads.json"], ["--scores leads.json: the lead list is written as CSV, Parquet or an Excel sheet", ".xlsx"]),
+    ],
+)
+def test_an_output_ending_that_promises_another_kind_of_file_is_refused(args, fragments, model_dir: Path, dataset: Path, tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert_user_error(invoke("predict", model_dir, dataset / "holdout.csv", *args), *fragments)
+    assert_user_error(invoke("report", model_dir, "--out", "r.pdf"), "--out r.pdf: the report is an HTML page", ".html")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_write_the_system_refuses_is_one_error_line(model_dir: Path, dataset: Path, tmp_path: Path, monkeypatch) -> None:
+    import errno
+
+    import hotleads.stream
+
+    def full_disk(*args, **kwargs):  # as the system answers a write on a full disk: the hidden temporary file named
+        raise OSError(errno.ENOSPC, "No space left on device", str(tmp_path / ".submission.csv.tmp"))
+
+    monkeypatch.setattr(hotleads.stream, "_write", full_disk)
+    result = invoke("predict", model_dir, dataset / "holdout.csv", "--out", tmp_path / "submission.csv")
+    assert_user_error(result, f"error: {tmp_path}: No space left on device; free some space or write elsewhere.")
 
 
 def test_evaluate_needs_the_target_column(model_dir: Path, dataset: Path) -> None:

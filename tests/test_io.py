@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import json
 from pathlib import Path
 
@@ -10,7 +11,7 @@ import pandas as pd
 import pytest
 
 from hotleads.exceptions import DataError, ParameterError
-from hotleads.io import EXCEL_MAX_ROWS, atomic_dir, atomic_path, check_table_target, locate, read_table, write_csv, write_json
+from hotleads.io import EXCEL_MAX_ROWS, atomic_dir, atomic_path, check_table_target, locate, read_chunks, read_table, write_csv, write_json
 
 
 def write(path: Path, text: str | bytes) -> Path:
@@ -67,7 +68,7 @@ def test_parquet_keeps_its_types(tmp_path: Path) -> None:
 @pytest.mark.parametrize("threads", [1, 2, 64])
 def test_parquet_read_a_few_columns_at_a_time_is_the_whole_file(tmp_path: Path, monkeypatch, threads: int) -> None:
     """The columns are decoded as many at a time as Arrow has threads (the peak is then ~1.1x the
-    table, not ~1.5x), and put together as pandas would read the file: values, dtypes, index."""
+    table, not ~1.5x), and put together as pandas would read the file: values, dtypes, the index as a column."""
     import pyarrow as pa
 
     frame = pd.DataFrame(
@@ -82,7 +83,8 @@ def test_parquet_read_a_few_columns_at_a_time_is_the_whole_file(tmp_path: Path, 
     )
     frame.to_parquet(tmp_path / "t.parquet")
     monkeypatch.setattr(pa, "cpu_count", lambda: threads)
-    pd.testing.assert_frame_equal(read_table(tmp_path / "t.parquet"), pd.read_parquet(tmp_path / "t.parquet"))
+    # the named index is a column, as in the table pandas wrote
+    pd.testing.assert_frame_equal(read_table(tmp_path / "t.parquet"), pd.read_parquet(tmp_path / "t.parquet").reset_index())
 
 
 def test_parquet_files_the_column_reads_cannot_split_are_read_whole(tmp_path: Path) -> None:
@@ -97,6 +99,16 @@ def test_parquet_files_the_column_reads_cannot_split_are_read_whole(tmp_path: Pa
         read_table(tmp_path / "twice.parquet")
     pq.write_table(pa.table({"a": [{"x": 1}, {"x": 2}], "a.x": [5.0, 6.0], "b": ["u", "v"]}), tmp_path / "dotted.parquet")
     pd.testing.assert_frame_equal(read_table(tmp_path / "dotted.parquet"), pq.read_table(tmp_path / "dotted.parquet").to_pandas())
+
+
+def test_an_index_pandas_stored_in_parquet_is_read_back_as_a_column(tmp_path: Path) -> None:
+    frame = pd.DataFrame({"company_id": ["a", "b", "c"], "x": [1.0, 2.0, 3.0]})
+    frame.set_index("company_id").to_parquet(tmp_path / "indexed.parquet")  # how pandas users often save a table
+    pd.testing.assert_frame_equal(read_table(tmp_path / "indexed.parquet"), frame)
+    [chunk] = list(read_chunks(tmp_path / "indexed.parquet", chunk_rows=10))
+    pd.testing.assert_frame_equal(chunk, frame)
+    frame.to_parquet(tmp_path / "plain.parquet")  # a default RangeIndex is no column
+    assert list(read_table(tmp_path / "plain.parquet").columns) == ["company_id", "x"]
 
 
 def test_corrupt_parquet_is_a_data_error(tmp_path: Path) -> None:
@@ -116,6 +128,9 @@ def test_corrupt_parquet_is_a_data_error(tmp_path: Path) -> None:
         ("blank.csv", "\n\n", "first line is blank"),
         ("repeat.csv", "a,b,a\n1,2,3\n", r"repeats column\(s\) \['a'\]"),
         ("ragged.csv", "a,b\n1,2\n1,2,3\n4\n", r"2 ragged row\(s\): line 3 has 3 fields, line 4 has 1 fields, but the header has 2"),
+        ("t.csv.gz", gzip.compress(b"a,b\n1,2\n"), r"t\.csv\.gz: is gzip-compressed; decompress it first \(gunzip .*t\.csv\.gz\)"),
+        ("leads.json", '[{"a": 1, "b": 2}]', r"leads\.json: looks like JSON, not a table; export it as CSV"),
+        ("leads.txt", '\ufeff {\n "a": [1, 2]}', "looks like JSON, not a table"),
     ],
 )
 def test_unreadable_tables_are_refused_with_the_reason(tmp_path: Path, name: str, content, match: str) -> None:

@@ -745,6 +745,18 @@ def test_a_scoring_table_written_differently_is_read_as_written() -> None:
     assert features["signup"].tolist() == dates(iso_days)
 
 
+def test_ambiguous_dates_written_otherwise_at_scoring_say_how_they_were_read() -> None:
+    iso_days = ["2023-06-12", "2023-06-30", "2023-07-01", "2023-07-02", "2023-07-03", "2023-07-04"]
+    schema = infer_schema(TRAINING.assign(signup=iso_days))
+    scoring = TRAINING.assign(signup=["3/4/2023", "5/6/2023", "1/2/2023", "7/8/2023", "9/10/2023", "11/12/2023"])  # no day above 12
+    with pytest.warns(
+        DataWarning,
+        match=r"column 'signup' is written differently here .* no date here settles the order, so they were read month first \(03/04 = 4 March\): if that is wrong, write them as YYYY-MM-DD\.$",
+    ):
+        features = prepare(scoring, schema, source="new.csv", labelled=False).features
+    assert features["signup"].iloc[0] == ts("2023-03-04")
+
+
 def test_month_first_dates_at_scoring_are_read_as_written() -> None:
     schema = infer_schema(TRAINING)
     scoring = TRAINING.assign(signup=["6/12/2023", "6/30/2023", "7/1/2023", "7/2/2023", "7/3/2023", "7/4/2023"])

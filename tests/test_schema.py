@@ -164,7 +164,17 @@ def test_target_with_other_values_names_them_and_their_lines() -> None:
 def test_target_with_one_class_is_refused() -> None:
     frame = small_table(is_hot_lead=["0"] * 8)[["company_id", "funding_rounds", "is_hot_lead"]]
     with pytest.raises(DataError, match=r"only the class 0; training needs both hot leads \(1\) and others \(0\)"):
-        prepare(frame, Schema(target="is_hot_lead", id="company_id", numeric=["funding_rounds"]), labelled=True)
+        prepare(frame, Schema(target="is_hot_lead", id="company_id", numeric=["funding_rounds"]), labelled=True, training=True)
+
+
+def test_one_class_when_scoring_labels_says_what_the_model_counts_as_hot() -> None:
+    frame = small_table(is_hot_lead=["0", "1", "1", "0", "0", "1", "0", "0"])[["company_id", "funding_rounds", "is_hot_lead"]]
+    schema = Schema(target="is_hot_lead", id="company_id", numeric=["funding_rounds"], positive=["Hot"])  # trained on Hot/Cold
+    with pytest.raises(
+        DataError,
+        match=r"only the class 0; the model counts \['Hot'\] as hot and the rest as not, and this table has '0' \(5\), '1' \(3\); metrics need both",
+    ):
+        prepare(frame, schema, labelled=True)  # evaluating: not training
 
 
 def test_empty_target_cells_are_located() -> None:

@@ -8,6 +8,8 @@ imports torch or matplotlib.
 from __future__ import annotations
 
 import contextlib
+import errno
+import fnmatch
 import functools
 import json
 import os
@@ -127,13 +129,35 @@ def user_errors(command):
             try:
                 return command(*args, **kwargs)
             except HotleadsError as exc:
+                caught.clear()  # one line for a failed command: the warnings met on the way are about work now undone
                 console.print(f"error: {exc}", markup=False, highlight=False, soft_wrap=True)
+                raise typer.Exit(2) from None
+            except OSError as exc:  # reading is checked where files are opened: this is a write the system refused
+                caught.clear()
+                console.print(f"error: {_os_problem(exc)}", markup=False, highlight=False, soft_wrap=True)
                 raise typer.Exit(2) from None
             finally:
                 for warning in _unique(caught):
                     console.print(f"warning: {warning.message}", markup=False, highlight=False, soft_wrap=True)
 
     return wrapper
+
+
+_OS_ADVICE = {
+    errno.ENOSPC: "free some space or write elsewhere",
+    errno.EDQUOT: "free some space or write elsewhere",
+    errno.EROFS: "write to another folder",
+    errno.EACCES: "check the permissions, or write to another folder",
+    errno.EPERM: "check the permissions, or write to another folder",
+}
+
+
+def _os_problem(exc: OSError) -> str:
+    """A refused write in words: the folder when the file was one of hotleads' hidden temporary files (the output
+    is written beside itself, then renamed), the system's reason and what to do."""
+    path = Path(exc.filename) if exc.filename else None
+    where = path.parent if path is not None and path.name.startswith(".") else path
+    return f"{where if where is not None else 'a file'}: {exc.strerror or exc}; {_OS_ADVICE.get(exc.errno, 'check the path and try again')}."
 
 
 def _unique(caught):
@@ -236,6 +260,19 @@ def _check_output(option: str, path: Path, *, table: bool = False) -> None:
     except ParameterError as exc:
         raise ParameterError(f"{option} {exc}") from None
     _check_parents(option, path)
+
+
+# What each output is written as, by its file name's ending: any other ending would hold the wrong kind of file.
+SUBMISSION_SUFFIXES = ("", ".csv", ".txt", ".parquet", ".pq")
+LEAD_LIST_SUFFIXES = (*SUBMISSION_SUFFIXES, ".xlsx")
+REPORT_SUFFIXES = ("", ".html", ".htm")
+
+
+def _check_suffix(option: str, path: Path, allowed: tuple[str, ...], written: str) -> None:
+    """Refuse an output whose ending promises another kind of file than hotleads writes there (Excel would not open CSV text)."""
+    if path.suffix.lower() not in allowed:
+        endings = ", ".join(s for s in allowed if s)
+        raise ParameterError(f"{option} {path}: {written}; end the path in {endings}.")
 
 
 def _check_parents(option: str, path: Path) -> None:
@@ -697,8 +734,12 @@ def predict(
     check_device(device, name="--device")
     _check_engine(engine, scheduler, dask_workers, partitioned=partitioned)
     _check_output("--out", out)
+    _check_suffix("--out", out, SUBMISSION_SUFFIXES, "the submission is written as CSV, or Parquet (a sheet of the leads: --scores leads.xlsx)")
+    _check_not_input("--out", out, data)
     if scores:
         _check_output("--scores", scores, table=True)
+        _check_suffix("--scores", scores, LEAD_LIST_SUFFIXES, "the lead list is written as CSV, Parquet or an Excel sheet")
+        _check_not_input("--scores", scores, data)
         _check_distinct(scores, out)
     reading = _reading(sep, encoding, sheet)
     with _rows_progress(quiet) as progress:
@@ -756,6 +797,23 @@ def _print_written(result, predictor, *, out: Path, scores: Path | None, top_k: 
 
         skipped = f"{out} and {scores}" if scores else f"{out}"
         stdout.print(f"wrote {result.partitions} partitions in {partitioned}/: {counts}; {skipped} not written (more than {SINGLE_FILE_MAX_ROWS:,} rows)")
+
+
+def _check_not_input(option: str, path: Path, data: Path) -> None:
+    """Refuse an output that is the table being scored, or that the next run would read as one (in its folder, or matching its pattern)."""
+    from .io import TABLE_SUFFIXES, table_files
+
+    try:
+        inputs = {file.resolve() for file in table_files(data)}
+    except HotleadsError:
+        return  # reading the input reports it
+    target = path.resolve()
+    if target in inputs:
+        raise ParameterError(f"{option} {path} is the table being scored ({data}); write the output to another file.")
+    if data.is_dir() and target.parent == data.resolve() and target.suffix.lower() in TABLE_SUFFIXES and not target.name.startswith("."):
+        raise ParameterError(f"{option} {path} is inside the folder being scored ({data}): the next run would read it as input; write it outside that folder.")
+    if not data.exists() and target.parent == data.parent.resolve() and fnmatch.fnmatch(target.name, data.name):
+        raise ParameterError(f"{option} {path} matches the pattern being scored ({data}): the next run would read it as input; write it elsewhere.")
 
 
 def _check_distinct(scores: Path, out: Path) -> None:
@@ -902,6 +960,7 @@ def report(
 
     check_device(device, name="--device")
     _check_output("--out", out)
+    _check_suffix("--out", out, REPORT_SUFFIXES, "the report is an HTML page (print it to PDF from a browser)")
     model = bundle.load(model_dir, device=device)
     needs_history = data or scoring or history or as_of or months  # the model alone needs none
     monthly = for_scoring(model.predictor.history, history, as_of=as_of, months=months) if needs_history else None

@@ -22,6 +22,7 @@ import itertools
 import json
 import os
 import re
+import shlex
 import shutil
 import sys
 import tempfile
@@ -162,12 +163,19 @@ def _zip_names(path: Path) -> set[str]:
 def _read_parquet(path: Path) -> pd.DataFrame:
     try:
         # Converted column by column, each Arrow column freed once converted, and no 2D block to stack them into.
-        table = _parquet_table(path).to_pandas(split_blocks=True, self_destruct=True)
+        table = _index_as_columns(_parquet_table(path).to_pandas(split_blocks=True, self_destruct=True))
     except (pa.ArrowException, OSError) as exc:
         raise DataError(f"{path}: not a readable Parquet file ({_first_line(exc)}); re-export it or pass a CSV.") from None
     release_memory()
     table.attrs["rows"] = RowLocations("row", first=1)
     return table
+
+
+def _index_as_columns(frame: pd.DataFrame) -> pd.DataFrame:
+    """A named index that pandas stored in the file (``df.set_index("company_id").to_parquet(...)``) back as columns."""
+    if all(name is None for name in frame.index.names):
+        return frame
+    return frame.reset_index()
 
 
 def _parquet_table(path: Path) -> pa.Table:
@@ -427,8 +435,20 @@ def sniff_delimiter(sample: str) -> str:
     return best
 
 
+_JSON_START = re.compile(rb'^(\xef\xbb\xbf)?\s*(\{\s*"|\[\s*[\[{"\]])')  # an object, or a list of objects, lists or strings
+
+
+def _refuse_other_formats(path: Path, data: bytes) -> None:
+    """Name a compressed or JSON file for what it is: read as text, it would look like a binary file or a broken header."""
+    if data.startswith(b"\x1f\x8b"):
+        raise DataError(f"{path}: is gzip-compressed; decompress it first (gunzip {shlex.quote(str(path))}) and pass the table it holds.")
+    if _JSON_START.match(data[:_SNIFF_BYTES]):
+        raise DataError(f"{path}: looks like JSON, not a table; export it as CSV, Parquet or .xlsx.")
+
+
 def _decode(path: Path, data: bytes, encoding: str | None) -> tuple[str, str]:
     """(text, encoding used): the given encoding, else a BOM's, else UTF-8, else cp1252 with a warning."""
+    _refuse_other_formats(path, data)
     if encoding:
         return _decode_as(path, data, encoding), encoding
     for bom, name in ((codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16")):
@@ -669,7 +689,7 @@ def _parquet_chunks(path: Path, rows: int) -> Iterator[pd.DataFrame]:
     try:
         parquet = pa_parquet.ParquetFile(path)
         for table in _rebatched(parquet.iter_batches(batch_size=rows), rows, parquet.schema_arrow):
-            chunk = table.to_pandas()
+            chunk = _index_as_columns(table.to_pandas())
             chunk.attrs["rows"] = RowLocations("row", first=start + 1)
             start += len(chunk)
             chunk.attrs["read"] = start / max(parquet.metadata.num_rows, 1)

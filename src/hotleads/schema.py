@@ -223,6 +223,10 @@ def infer_schema(
     for option, names in named.items():
         for name in names:
             _require_column(name, columns, source, option)
+    for role, name in (("the target", target), ("the id column", id_column or (DEFAULT_ID if DEFAULT_ID in columns else None))):
+        if name is not None and name in drop:  # never a feature anyway: --drop would do nothing, which is not what was asked
+            other = "--target" if role == "the target" else "--id"
+            raise ParameterError(f"--drop names '{name}', {role}, which is never a feature; leave it out of --drop (or choose another with {other}).")
     options = _Options(frozenset(na_values), tuple(dates), dayfirst, tuple(decimal_comma), tuple(decimal_point), frame.attrs.get("delimiter") == ";")
     schema = Schema(
         target=target,
@@ -633,10 +637,11 @@ def _numeric_column(
                 "it looks like a totals row; delete that row from the file"
             )
         else:
-            tokens = ",".join(sorted(set(texts))[:3])
+            tokens = shlex.quote(",".join(sorted(set(texts))[:3]))
+            # scoring reads the missing-value tokens the model was trained with: a new one takes a new training
+            unknown = f"pass --na-values {tokens}" if training else f"train the model again with --na-values {tokens}"
             problems.append(
-                f"column '{name}' is numeric{written} but has text {row_examples(frame, raw, bad)}; fix or blank those cells, "
-                f"or pass --na-values {shlex.quote(tokens)} if they mean 'unknown'"
+                f"column '{name}' is numeric{written} but has text {row_examples(frame, raw, bad)}; fix or blank those cells, or {unknown} if they mean 'unknown'"
             )
     return values
 
@@ -737,8 +742,12 @@ def _date_column(frame: pd.DataFrame, name: str, schema: Schema, na_values: froz
     if layout != date and training:  # inferred from a sample, which the whole column reads otherwise
         schema.formats[name] = {"kind": "date", **layout.to_dict()}
     elif layout != date:
+        order = {"mdy": "month first (03/04 = 4 March)", "dmy": "day first (03/04 = 3 April)"}.get(layout.order)
+        guessed = (  # scoring has no --dayfirst: the model's options are its training's, so the fix is in the file
+            f"; no date here settles the order, so they were read {order}: if that is wrong, write them as YYYY-MM-DD" if layout.ambiguous and order else ""
+        )
         warnings.warn(
-            f"{source}: column '{name}' is written differently here ({layout.describe()}) than in training ({date.describe()}); read as written here.",
+            f"{source}: column '{name}' is written differently here ({layout.describe()}) than in training ({date.describe()}); read as written here{guessed}.",
             DataWarning,
             stacklevel=4,
         )
@@ -791,7 +800,13 @@ def _target(frame: pd.DataFrame, schema: Schema, problems: list[str], *, trainin
         return None
     if np.unique(y[~np.isnan(y)]).size < 2:
         only = int(np.nanmax(y)) if (~np.isnan(y)).any() else 0
-        problems.append(f"target '{name}' has only the class {only}; training needs both hot leads (1) and others (0)")
+        if training:
+            problems.append(f"target '{name}' has only the class {only}; training needs both hot leads (1) and others (0)")
+        else:  # the model's own label words may be what is missing: say which values it counts as hot
+            words = (
+                f"; the model counts {schema.positive} as hot and the rest as not, and this table has {_value_counts(text[~blank])}" if schema.positive else ""
+            )
+            problems.append(f"target '{name}' has only the class {only}{words}; metrics need both hot leads (1) and others (0) among the labels")
         return None
     return y
 
