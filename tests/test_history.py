@@ -540,3 +540,17 @@ def test_the_service_says_when_one_company_sets_a_late_reference_month(history_m
     assert "the reference month 2025-06 (the latest month given) is the last month of only 1 of 4 companies; 3 end at 2025-01" in note
     assert "give as_of 2025-01" in note
     assert client.post("/v1/score", json=[*usual, stray], params={"as_of": "2025-06"}).json()["warnings"] == []
+
+
+def test_ids_written_otherwise_than_in_the_history_are_warned_about(history_file: Path) -> None:
+    spec = HistorySpec("company_id", ("job_postings", "headcount"), 6, "2025-01")
+    history = read_history(history_file)
+    with pytest.warns(
+        DataWarning,
+        match=r"^t.csv: companies without history rows under their id have one under the same id written otherwise \(e.g. 'b' is 'B' in .*history.csv\); they are scored",
+    ):
+        _, window = with_history(pd.DataFrame({"company_id": ["A", "b", "NEW"]}), history, spec, source="t.csv")
+    assert np.isnan(window[1]).all()  # not joined: 'b' may be another company; the user decides
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with_history(pd.DataFrame({"company_id": ["A", "NEW"]}), history, spec, source="t.csv")  # a new company: nothing to say

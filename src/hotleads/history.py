@@ -23,6 +23,7 @@ since the channel was last non-zero), joined to the company table by :func:`with
 
 from __future__ import annotations
 
+import functools
 import re
 import warnings
 from dataclasses import asdict, dataclass
@@ -113,6 +114,12 @@ class History:
     @property
     def as_of_text(self) -> str:
         return month_text(self.as_of)
+
+    @functools.cached_property
+    def folded_ids(self) -> dict[str, str]:
+        """Each id of the history by its case-folded form without spaces: to tell a user whose ids differ only in how they are written."""
+        unique = pd.unique(self.ids)
+        return dict(zip((re.sub(r"\s+", "", str(i)).casefold() for i in unique), (str(i) for i in unique), strict=True))
 
     def window(self, ids: np.ndarray | pd.Series, months: int, ends: np.ndarray | None = None) -> Window:
         """The last ``months`` months up to ``as_of`` of each company of ``ids`` (n_companies,), in that order.
@@ -473,8 +480,24 @@ def with_history(
             f"e.g. '{first}' {row_examples(frame, None, keys == first, show_value=False)}; give each company one row with a unique id."
         )
     ids = keys.fillna("").to_numpy(dtype=object)  # blank: no history (a history's blank ids are refused)
+    _warn_if_written_otherwise(ids, history, source)
     window = history.window(ids, spec.months, ends)
     return join_aggregates(frame, window), window.values
+
+
+def _warn_if_written_otherwise(ids: np.ndarray, history: History, source: str) -> None:
+    """Companies without history rows whose id the history writes in another case or spacing: most likely the same company."""
+    lacking = pd.Series(ids[~pd.Index(ids).isin(history.ids) & (ids != "")], dtype=object)
+    there = lacking.str.replace(r"\s+", "", regex=True).str.casefold().map(history.folded_ids)
+    if there.notna().any():  # one example is enough: the message (the same for every chunk of a file) is given once
+        first = int(np.flatnonzero(there.notna().to_numpy())[0])
+        warnings.warn(
+            f"{source}: companies without history rows under their id have one under the same id written otherwise "
+            f"(e.g. '{lacking.iloc[first]}' is '{there.iloc[first]}' in {history.source}); they are scored from their own columns: "
+            "write the ids alike in both files.",
+            DataWarning,
+            stacklevel=3,
+        )
 
 
 def join_aggregates(frame: pd.DataFrame, window: Window) -> pd.DataFrame:
