@@ -128,7 +128,7 @@ def test_corrupt_parquet_is_a_data_error(tmp_path: Path) -> None:
         ("blank.csv", "\n\n", "first line is blank"),
         ("repeat.csv", "a,b,a\n1,2,3\n", r"repeats column\(s\) \['a'\]"),
         ("ragged.csv", "a,b\n1,2\n1,2,3\n4\n", r"2 ragged row\(s\): line 3 has 3 fields, line 4 has 1 fields, but the header has 2"),
-        ("t.csv.gz", gzip.compress(b"a,b\n1,2\n"), r"t\.csv\.gz: is gzip-compressed; decompress it first \(gunzip .*t\.csv\.gz\)"),
+        ("t.csv.gz", gzip.compress(b"a,b\n1,2\n", mtime=0), r"t\.csv\.gz: is gzip-compressed; decompress it first \(gunzip .*t\.csv\.gz\)"),
         ("leads.json", '[{"a": 1, "b": 2}]', r"leads\.json: looks like JSON, not a table; export it as CSV"),
         ("leads.txt", '\ufeff {\n "a": [1, 2]}', "looks like JSON, not a table"),
     ],
