@@ -229,6 +229,9 @@ def test_missing_columns_are_listed() -> None:
     schema = infer_schema(frame)
     with pytest.raises(DataError, match=r"new\.csv: missing column\(s\) \['industry', 'last_funding_date'\] that the model needs"):
         prepare(frame.drop(columns=["industry", "last_funding_date", "is_hot_lead"]), schema, source="new.csv", labelled=False)
+    renamed = frame.drop(columns="is_hot_lead").rename(columns={"industry": "Industry", "last_funding_date": "Last Funding Date"})
+    with pytest.raises(DataError, match=r"the table has 'Industry' for 'industry', 'Last Funding Date' for 'last_funding_date': rename them as in training\.$"):
+        prepare(renamed, schema, source="new.csv", labelled=False)  # a header re-typed or exported in another case
 
 
 def test_unlabelled_data_needs_no_target_and_extra_columns_only_warn() -> None:

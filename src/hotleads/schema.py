@@ -534,7 +534,7 @@ def prepare(frame: pd.DataFrame, schema: Schema, *, source: str = "table", label
     needed = schema.features + ([schema.target] if labelled else [])
     missing = [name for name in needed if name not in frame.columns]
     if missing:
-        raise DataError(f"{source}: missing column(s) {missing} that the model needs; add them (extra columns are fine).")
+        raise DataError(f"{source}: missing column(s) {missing} that the model needs; add them (extra columns are fine){_written_otherwise(missing, frame)}.")
     _warn_extra_columns(frame, schema, source)
     na_values = frozenset(schema.na_values)
     columns = {}
@@ -588,6 +588,16 @@ def _blank_arrow(stripped: pa.Array, tokens: frozenset[str] = frozenset()) -> pa
     if tokens:
         blank = pc.or_kleene(blank, is_any_case(stripped, frozenset(t.strip().lower() for t in tokens)))
     return blank
+
+
+def _written_otherwise(missing: list[str], frame: pd.DataFrame) -> str:
+    """`` (the table has 'COMPANY_ID' for 'company_id', ...)`` for missing columns present in another case or spacing: headers re-typed or exported in capitals."""
+    folded = {re.sub(r"[\s_]+", "", str(c)).casefold(): str(c) for c in frame.columns}
+    pairs = [(folded[key], name) for name in missing if (key := re.sub(r"[\s_]+", "", name).casefold()) in folded]
+    if not pairs:
+        return ""
+    shown = ", ".join(f"'{there}' for '{name}'" for there, name in pairs[:3]) + (f" and {len(pairs) - 3} more" if len(pairs) > 3 else "")
+    return f"; the table has {shown}: rename {'it' if len(pairs) == 1 else 'them'} as in training"
 
 
 def _warn_extra_columns(frame: pd.DataFrame, schema: Schema, source: str) -> None:
