@@ -554,3 +554,14 @@ def test_ids_written_otherwise_than_in_the_history_are_warned_about(history_file
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         with_history(pd.DataFrame({"company_id": ["A", "NEW"]}), history, spec, source="t.csv")  # a new company: nothing to say
+
+
+def test_na_values_reach_the_history_in_training_and_scoring(tmp_path: Path) -> None:
+    tokenised = write(tmp_path, "h.csv", "company_id,month,job_postings\nA,2024-12,unknown\nA,2025-01,4\nB,2025-01,UNKNOWN\n")
+    with pytest.raises(DataError, match=r"'job_postings' is not a number \('unknown' at line 2, 'UNKNOWN' at line 4\)"):
+        read_history(tokenised)
+    frame = pd.DataFrame({"company_id": ["A", "B"]})
+    _, _, windows = attach(frame, tokenised, months=2, na_values=["unknown"])  # train --na-values unknown
+    assert np.isnan(windows[0, 0, 0]) and windows[0, 1, 0] == 4 and np.isnan(windows[1]).all()
+    spec = HistorySpec("company_id", ("job_postings",), 2, "2025-01")
+    assert for_scoring(spec, tokenised, na_values=["unknown"]).values[:, 0].tolist()[1] == 4  # the model's tokens, when scoring

@@ -749,7 +749,7 @@ def predict(
             if partitioned:
                 cluster.check_partitioned(partitioned, out, scores)  # before a cluster starts
             predictor = bundle.load_predictor(model_dir, device="cpu")  # the workers load their own copies, on --device
-            monthly = for_scoring(predictor.history, history, as_of=as_of, months=months)
+            monthly = for_scoring(predictor.history, history, as_of=as_of, months=months, na_values=predictor.schema.na_values)
             options = {"scheduler": scheduler, "workers": dask_workers or cluster.DEFAULT_WORKERS, "device": device, "partitioned": partitioned}
             result = cluster.score_file(
                 model_dir, data, out, scores=scores, top=top, top_k=top_k, chunk_rows=chunk_rows, read_options=reading, progress=progress,
@@ -757,7 +757,7 @@ def predict(
             )  # fmt: skip
         else:
             predictor = bundle.load_predictor(model_dir, device=device)
-            monthly = for_scoring(predictor.history, history, as_of=as_of, months=months)
+            monthly = for_scoring(predictor.history, history, as_of=as_of, months=months, na_values=predictor.schema.na_values)
             result = stream.score_file(
                 predictor, data, out, scores=scores, top=top, top_k=top_k, chunk_rows=chunk_rows, read_options=reading, progress=progress,
                 history=monthly,
@@ -907,13 +907,14 @@ def evaluate(
         from . import cluster  # ParameterError with the install hint when the dask extra is missing
 
         workers = dask_workers or cluster.DEFAULT_WORKERS
-        monthly = for_scoring(bundle.load_predictor(model_dir, device="cpu").history, history, as_of=as_of, months=months)
+        predictor = bundle.load_predictor(model_dir, device="cpu")
+        monthly = for_scoring(predictor.history, history, as_of=as_of, months=months, na_values=predictor.schema.na_values)
         result = cluster.evaluate_file(
             model_dir, data, read_options=_reading(sep, encoding, sheet), device=device, scheduler=scheduler, workers=workers, history=monthly
         )
     else:
         model = bundle.load(model_dir, device=device)
-        monthly = for_scoring(model.predictor.history, history, as_of=as_of, months=months)
+        monthly = for_scoring(model.predictor.history, history, as_of=as_of, months=months, na_values=model.predictor.schema.na_values)
         result = scoring.evaluate(model, _score_table(model.predictor, data, monthly, _reading(sep, encoding, sheet), labelled=True))
     if as_json:
         stdout.print_json(json.dumps(result))
@@ -963,7 +964,7 @@ def report(
     _check_suffix("--out", out, REPORT_SUFFIXES, "the report is an HTML page (print it to PDF from a browser)")
     model = bundle.load(model_dir, device=device)
     needs_history = data or scoring or history or as_of or months  # the model alone needs none
-    monthly = for_scoring(model.predictor.history, history, as_of=as_of, months=months) if needs_history else None
+    monthly = for_scoring(model.predictor.history, history, as_of=as_of, months=months, na_values=model.predictor.schema.na_values) if needs_history else None
     reading = _reading(sep, encoding, sheet)
     checked = _score_table(model.predictor, data, monthly, reading, labelled=None) if data else None
     to_score = _score_table(model.predictor, scoring, monthly, reading) if scoring else None

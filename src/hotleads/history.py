@@ -26,6 +26,7 @@ from __future__ import annotations
 import functools
 import re
 import warnings
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -34,7 +35,7 @@ import pandas as pd
 
 from .exceptions import DataError, DataWarning, ParameterError
 from .io import read_table
-from .parsing import infer_number_format, is_missing, parse_numbers_marked
+from .parsing import NumberFormat, infer_number_format, is_missing, parse_numbers_marked
 from .schema import DEFAULT_ID, row_examples
 
 MONTH = "month"
@@ -198,6 +199,7 @@ def read_history(
     as_of: str | None = None,
     channels: tuple[str, ...] | None = None,
     read_options: dict | None = None,
+    na_values: Iterable[str] = (),
 ) -> History:
     """Read and check a HISTORY table; with ``companies`` (the company table), its ids are checked against them.
 
@@ -206,7 +208,8 @@ def read_history(
     (one CRM export for the companies to train on and those to score) is read with a
     :class:`DataWarning`, and their rows are not used. ``channels``: the ones a trained model reads
     (others are ignored with no error); None: every column but the id and the month. ``as_of``
-    (``YYYY-MM``): the reference month; None: the latest month in the table.
+    (``YYYY-MM``): the reference month; None: the latest month in the table. ``na_values``: text
+    that means unknown in a channel, beside the usual markers (``--na-values``, as for the company table).
 
     Raises
     ------
@@ -234,7 +237,8 @@ def read_history(
     notes: list[str] = []  # warnings, given only when there is no error: one line for a failed command
     ids = _ids(frame, id_column, None if companies is None else companies[id_column], problems, notes, source=source, companies_source=companies_source)
     months = _months(frame, as_of_number, problems)
-    values = np.column_stack([_numbers(frame, channel, problems) for channel in channels])
+    tokens = frozenset(str(v).strip().lower() for v in na_values)
+    values = np.column_stack([_numbers(frame, channel, problems, tokens) for channel in channels])
     _duplicates(frame, ids, months, id_column, problems)
     if problems:
         raise DataError(f"{source}: " + "; ".join(problems))
@@ -359,12 +363,13 @@ def _months(frame: pd.DataFrame, as_of: int | None, problems: list[str]) -> np.n
     return np.nan_to_num(months, nan=-1.0)
 
 
-def _numbers(frame: pd.DataFrame, channel: str, problems: list[str]) -> np.ndarray:
+def _numbers(frame: pd.DataFrame, channel: str, problems: list[str], na_values: frozenset[str] = frozenset()) -> np.ndarray:
     raw = frame[channel]
     if pd.api.types.is_numeric_dtype(raw) or pd.api.types.is_bool_dtype(raw):
         return _finite(frame, channel, raw.astype("float64").to_numpy(), problems)
-    fmt = infer_number_format(raw.dropna().astype(str))
-    values, missing = parse_numbers_marked(raw, fmt) if fmt is not None else parse_numbers_marked(raw)
+    written = raw.dropna().astype(str)
+    fmt = infer_number_format(written[~is_missing(written, na_values)])
+    values, missing = parse_numbers_marked(raw, fmt or NumberFormat(), na_values=na_values)
     bad = ~missing & values.isna().to_numpy()
     if bad.any() and bad.sum() == (~missing).sum():  # text throughout, such as the company's name: not a channel
         problems.append(
@@ -518,13 +523,15 @@ def attach(
     as_of: str | None = None,
     months: int | None = None,
     ends: np.ndarray | None = None,
+    na_values: Iterable[str] = (),
 ) -> tuple[pd.DataFrame, HistorySpec, np.ndarray]:
     """Training: read the history at ``path`` and join its aggregates to ``frame``: (joined frame, the model's spec, windows (n_rows, months, n_channels)).
 
     The id column is ``id_column`` or the history's first column; every other column but
     ``month`` is a channel; each history id must be a company of ``frame``; the window is
     ``months`` (default 24) months up to ``as_of`` (default: the latest month), or up to each
-    row's own month of ``ends`` (month numbers, -1 unknown) when that is earlier.
+    row's own month of ``ends`` (month numbers, -1 unknown) when that is earlier. ``na_values``:
+    as for :func:`read_history` (the training table's ``--na-values``).
 
     Raises
     ------
@@ -538,7 +545,7 @@ def attach(
         check_months(months)
     if SERVICE_FIELD in frame.columns:  # the service reads each company's months under that name: the column could never be sent
         raise DataError(f"{source}: column '{SERVICE_FIELD}' has the name the scoring service gives each company's monthly history; rename the column.")
-    history = read_history(path, id_column=id_column, companies=frame, companies_source=source, as_of=as_of)
+    history = read_history(path, id_column=id_column, companies=frame, companies_source=source, as_of=as_of, na_values=na_values)
     spec = HistorySpec(history.id_column, history.channels, months or DEFAULT_MONTHS, history.as_of_text)
     joined, windows = with_history(frame, history, spec, source=source, ends=ends)
     if not np.isfinite(windows).any():
@@ -576,7 +583,9 @@ def unused_message(rows: int, history: History, spec: HistorySpec, source: str) 
     )
 
 
-def for_scoring(spec: HistorySpec | None, path: str | Path | None, *, as_of: str | None = None, months: int | None = None) -> History | None:
+def for_scoring(
+    spec: HistorySpec | None, path: str | Path | None, *, as_of: str | None = None, months: int | None = None, na_values: Iterable[str] = ()
+) -> History | None:
     """Scoring: the history a model needs, read with its id column and channels (None for a model without one).
 
     ``as_of`` defaults to the latest month of this history. History rows of companies not being
@@ -603,4 +612,4 @@ def for_scoring(spec: HistorySpec | None, path: str | Path | None, *, as_of: str
     if months is not None and months != spec.months:
         raise ParameterError(f"--months: the model reads {spec.months} months of history; leave out --months or give {spec.months}.")
     check_as_of(as_of)
-    return read_history(path, id_column=spec.id_column, as_of=as_of, channels=spec.channels)
+    return read_history(path, id_column=spec.id_column, as_of=as_of, channels=spec.channels, na_values=na_values)
