@@ -434,6 +434,13 @@ def test_describe_positions_are_symmetric_at_the_cut_offs(value: float, text: st
     assert describe(stand_in({"score_pct": UNIFORM}), "score_pct", pd.Series([value])) == [text]
 
 
+def test_a_value_most_rows_share_is_neither_high_nor_low_and_huge_numbers_stay_short() -> None:
+    mostly_zero = np.percentile(np.r_[np.zeros(88), np.arange(1, 13)], range(1, 100)).tolist()  # 88 % of the rows are 0
+    model = stand_in({"score_pct": mostly_zero})
+    assert describe(model, "score_pct", pd.Series([0.0, 12.0])) == ["Score %: 0, mid-range", "Score %: 12, top 10 %"]
+    assert describe(stand_in({}), "total_funding", pd.Series([6.8e38])) == ["Total funding: 6.8e+38"]
+
+
 def test_explaining_unseen_categories_warns_once(known: LeadModel, scoring: pd.DataFrame) -> None:
     """score() reports unseen categories once; explaining the same rows must not report them again."""
     rows = scoring.head(20).copy()

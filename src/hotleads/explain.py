@@ -275,8 +275,11 @@ def _positions(values: np.ndarray, percentiles: list[float], words: tuple[str, s
     at_or_above = np.searchsorted(percentiles, values, side="right")  # k: at or above the k-th percentile
     below = np.searchsorted(percentiles, values, side="left")  # k: below the (k+1)-th percentile
     high, low = words
+    # a value many rows share (0 postings for most companies) spans a block of percentiles: it is high only when the
+    # block lies above the median, and low only when it lies below it
+    above, under = below >= 50, at_or_above <= 50
     labels = np.select(
-        [~np.isfinite(values), at_or_above >= 90, at_or_above >= 75, below < 10, below < 25],
+        [~np.isfinite(values), above & (at_or_above >= 90), above & (at_or_above >= 75), under & (below < 10), under & (below < 25)],
         ["", f", {high} 10 %", f", {high} 25 %", f", {low} 10 %", f", {low} 25 %"],
         ", mid-range",
     )
@@ -288,6 +291,8 @@ def _number(value: float) -> str:
         return "missing"
     if np.isinf(value):
         return "infinite" if value > 0 else "minus infinite"
+    if abs(value) >= 1e15:  # beyond any count or amount of money: digits would only make it unreadable
+        return f"{value:.3g}"
     if abs(value) >= 1e6:
         return f"{value / 1e6:,.1f} M"
     if abs(value) >= 1e3 or float(value).is_integer():
