@@ -312,7 +312,7 @@ def test_predict_never_writes_over_the_table_it_scores(model_dir: Path, dataset:
 @pytest.mark.parametrize(
     ("args", "fragments"),
     [
-        (["--out", "sub.xlsx"], ["--out sub.xlsx: the submission is written as CSV, or Parquet", "end the path in .csv, .txt, .parquet, .pq"]),
+        (["--out", "sub.xlsx"], ["--out sub.xlsx: the submission is written as CSV, or Parquet", "end the path in .csv, .parquet, .pq, .txt (or give it no"]),
         (["--scores", "leads.json"], ["--scores leads.json: the lead list is written as CSV, Parquet or an Excel sheet", ".xlsx"]),
     ],
 )
@@ -321,6 +321,7 @@ def test_an_output_ending_that_promises_another_kind_of_file_is_refused(args, fr
     assert_user_error(invoke("predict", model_dir, dataset / "holdout.csv", *args), *fragments)
     assert_user_error(invoke("report", model_dir, "--out", "r.pdf"), "--out r.pdf: the report is an HTML page", ".html")
     assert list(tmp_path.iterdir()) == []
+    assert_ok(invoke("predict", model_dir, dataset / "holdout.csv", "--out", "submission_2025.01", "-q"))  # a dot in a name is no ending
 
 
 def test_a_write_the_system_refuses_is_one_error_line(model_dir: Path, dataset: Path, tmp_path: Path, monkeypatch) -> None:
@@ -334,6 +335,13 @@ def test_a_write_the_system_refuses_is_one_error_line(model_dir: Path, dataset: 
     monkeypatch.setattr(hotleads.stream, "_write", full_disk)
     result = invoke("predict", model_dir, dataset / "holdout.csv", "--out", tmp_path / "submission.csv")
     assert_user_error(result, f"error: {tmp_path}: No space left on device; free some space or write elsewhere.")
+
+    def arrow_full_disk(*args, **kwargs):  # Arrow's writers: no file name, no errno field, the errno in the text
+        raise OSError("Error writing bytes to file. Detail: [errno 28] No space left on device")
+
+    monkeypatch.setattr(hotleads.stream, "_write", arrow_full_disk)
+    result = invoke("predict", model_dir, dataset / "holdout.csv", "--out", tmp_path / "submission.csv")
+    assert_user_error(result, "error: could not write an output: No space left on device; free some space or write elsewhere.")
 
 
 def test_evaluate_needs_the_target_column(model_dir: Path, dataset: Path) -> None:

@@ -280,3 +280,12 @@ def test_pieces_read_the_rows_read_chunks_reads(tables) -> None:
         partition = cluster.as_dataframe(planned, frames[0].iloc[:0]).partitions[1].compute(scheduler="sync")
         pd.testing.assert_frame_equal(partition, frames[1])  # Dask keeps the text as read (no string[pyarrow] with pd.NA)
         assert partition.attrs.keys() == frames[1].attrs.keys()
+
+
+def test_a_partitioned_folder_holding_the_table_being_scored_is_refused(tmp_path) -> None:
+    (tmp_path / "p" / "submission").mkdir(parents=True)
+    (tmp_path / "p" / "submission" / "part-00000.parquet").write_bytes(b"")  # as a previous --partitioned run left it
+    for data in (tmp_path / "p" / "submission", tmp_path / "p" / "submission" / "*.parquet"):
+        with pytest.raises(ParameterError, match=r"holds the table being scored .*, which replacing the folder would remove; choose another folder"):
+            cluster.check_partitioned(tmp_path / "p", tmp_path / "out.csv", None, data)
+    cluster.check_partitioned(tmp_path / "p", tmp_path / "out.csv", None, tmp_path / "elsewhere.csv")  # a table outside it: fine

@@ -494,26 +494,31 @@ def test_whole_float_ids_join_as_the_company_table_reads_them(tmp_path: Path) ->
 
 
 def test_a_reference_month_few_companies_reach_is_warned_about_unless_given(tmp_path: Path) -> None:
-    usual = "".join(f"{c},2024-12,1\n{c},2025-01,2\n" for c in "ABC")
-    late = write(tmp_path, "late.csv", "company_id,month,job_postings\n" + usual + "D,2025-06,1\n")  # one stray later month
+    usual = "".join(f"{c},2024-12,1\n{c},2025-01,2\n" for c in "ABCDEFGHIJ")
+    late = write(tmp_path, "late.csv", "company_id,month,job_postings\n" + usual + "Z,2025-06,1\n")  # one stray later month
     with pytest.warns(
         DataWarning,
-        match=r"late.csv: the reference month 2025-06 \(the latest month given\) is the last month of only 1 of 4 companies; 3 end at 2025-01.*give --as-of 2025-01",
+        match=r"late.csv: the reference month 2025-06 \(the latest month given\) is the last month of only 1 of 11 companies; 10 end at 2025-01.*give --as-of 2025-01",
     ):
         assert read_history(late).as_of_text == "2025-06"
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         read_history(late, as_of="2025-06")  # asked for: no warning
-        read_history(write(tmp_path, "ok.csv", "company_id,month,job_postings\n" + usual + "D,2024-06,1\n"))  # most end at the latest month
+        read_history(write(tmp_path, "ok.csv", "company_id,month,job_postings\n" + usual + "Z,2024-06,1\n"))  # most end at the latest month
+        churned = "".join(f"X{i},2024-06,1\n" for i in range(12))  # stopped reporting: more than reach the latest month
+        read_history(write(tmp_path, "churn.csv", "company_id,month,job_postings\n" + usual + churned))  # 10 of 22 reach it: no stray row
         read_history(write(tmp_path, "spread.csv", HISTORY))  # each company ends at another month: no month is where most end
 
 
 def test_a_company_column_named_history_is_refused_as_the_services_field(history_file: Path) -> None:
-    frame = pd.DataFrame({"company_id": ["A", "B"], "history": ["long", "short"]})
+    frame = pd.DataFrame({"company_id": ["A", "B", "C"], "history": ["long", "short", "none"]})
     with pytest.raises(
-        DataError, match=r"^t.csv: column 'history' has the name the scoring service gives each company's monthly history; rename the column\.$"
+        DataError,
+        match=r"^t.csv: column 'history' has the name the scoring service gives each company's monthly history; rename the column \(or --drop it\)\.$",
     ):
         attach(frame, history_file, source="t.csv")
+    kept = attach(frame, history_file, source="t.csv", dropped=["history"])[0]  # dropped: never a field of the service
+    assert kept["history"].tolist() == ["long", "short", "none"]
 
 
 def test_an_error_is_one_line_without_the_warnings_met_before_it(tmp_path: Path) -> None:
@@ -533,11 +538,11 @@ def test_the_service_says_when_one_company_sets_a_late_reference_month(history_m
     from hotleads.serve import create_app
 
     client = TestClient(create_app(history_model[0]))
-    usual = [{"company_id": f"X{i}", "employees": 10, "history": [{"month": "2025-01", "job_postings": 3}]} for i in range(3)]
+    usual = [{"company_id": f"X{i}", "employees": 10, "history": [{"month": "2025-01", "job_postings": 3}]} for i in range(10)]
     stray = {"company_id": "Y", "employees": 10, "history": [{"month": "2025-06", "job_postings": 3}]}
     assert client.post("/v1/score", json=usual).json()["warnings"] == []
     [note] = client.post("/v1/score", json=[*usual, stray]).json()["warnings"]
-    assert "the reference month 2025-06 (the latest month given) is the last month of only 1 of 4 companies; 3 end at 2025-01" in note
+    assert "the reference month 2025-06 (the latest month given) is the last month of only 1 of 11 companies; 10 end at 2025-01" in note
     assert "give as_of 2025-01" in note
     assert client.post("/v1/score", json=[*usual, stray], params={"as_of": "2025-06"}).json()["warnings"] == []
 
@@ -547,7 +552,7 @@ def test_ids_written_otherwise_than_in_the_history_are_warned_about(history_file
     history = read_history(history_file)
     with pytest.warns(
         DataWarning,
-        match=r"^t.csv: companies without history rows under their id have one under the same id written otherwise \(e.g. 'b' is 'B' in .*history.csv\); they are scored",
+        match=r"^t.csv: companies without history rows under their id have one under the same id written otherwise \(e.g. 'b' is 'B' in .*history.csv\); they are read from their own columns alone",
     ):
         _, window = with_history(pd.DataFrame({"company_id": ["A", "b", "NEW"]}), history, spec, source="t.csv")
     assert np.isnan(window[1]).all()  # not joined: 'b' may be another company; the user decides
@@ -565,3 +570,35 @@ def test_na_values_reach_the_history_in_training_and_scoring(tmp_path: Path) -> 
     assert np.isnan(windows[0, 0, 0]) and windows[0, 1, 0] == 4 and np.isnan(windows[1]).all()
     spec = HistorySpec("company_id", ("job_postings",), 2, "2025-01")
     assert for_scoring(spec, tokenised, na_values=["unknown"]).values[:, 0].tolist()[1] == 4  # the model's tokens, when scoring
+
+
+def test_blank_ids_with_a_history_are_left_to_the_tables_own_check(history_file: Path) -> None:
+    frame = pd.DataFrame({"company_id": ["A", None, "  ", None, "B", "C"], "size": [1, 2, 3, 4, 5, 6]})
+    _, _, windows = attach(frame, history_file, months=3)  # no history for them; the schema then asks to fill the ids
+    assert windows[0, -1, 0] == 8 and np.isnan(windows[1:4]).all()
+
+
+def test_ids_written_otherwise_in_every_row_are_named_and_huge_float_ids_stay_text(tmp_path: Path) -> None:
+    lower = write(tmp_path, "lower.csv", "company_id,month,job_postings\na,2025-01,1\nb,2025-01,2\n")
+    with pytest.raises(DataError, match=r"has no id of a company in the company table .*; they are its ids written otherwise \(e.g. 'a' is 'A' there\)"):
+        read_history(lower, companies=pd.DataFrame({"company_id": ["A", "B"]}))
+    text_floats = write(tmp_path, "floats.csv", "company_id,month,job_postings\n1000.0,2025-01,1\n")  # a float column saved as text
+    with pytest.raises(DataError, match=r"ids written otherwise \(e.g. '1000.0' is '1000' there\)"):
+        read_history(text_floats, companies=pd.DataFrame({"company_id": ["1000"]}))
+    pd.DataFrame({"company_id": [1.5e19, 7.0], "month": ["2025-01"] * 2, "job_postings": [1, 2]}).to_parquet(tmp_path / "big.parquet")
+    assert set(read_history(tmp_path / "big.parquet").ids) == {"1.5e+19", "7.0"}  # beyond 2**53 a float is no exact id: kept as written
+    spec = HistorySpec("company_id", ("job_postings",), 2, "2025-01")
+    with pytest.raises(DataError, match=r"joined on 'company_id', which this table lacks \(it has 'Company_ID': rename it 'company_id'\)"):
+        with_history(pd.DataFrame({"Company_ID": ["A"]}), read_history(lower), spec, source="t.csv")
+
+
+def test_predict_never_writes_over_the_history_it_reads(history_model, tmp_path: Path) -> None:
+    model_dir, companies, history = history_model
+    copy = tmp_path / "history.csv"
+    copy.write_bytes(history.read_bytes())
+    for option in ("--out", "--scores"):
+        result = CliRunner().invoke(app, ["predict", str(model_dir), str(companies), "--history", str(copy), option, str(copy)])
+        assert result.exit_code == 2 and result.stderr.splitlines() == [
+            f"error: {option} {copy} is the history being read ({copy}); write the output to another file."
+        ]
+    assert copy.read_bytes() == history.read_bytes()

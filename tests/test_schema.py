@@ -177,6 +177,12 @@ def test_one_class_when_scoring_labels_says_what_the_model_counts_as_hot() -> No
         prepare(frame, schema, labelled=True)  # evaluating: not training
 
 
+def test_float_ids_beyond_exact_whole_numbers_stay_as_written() -> None:
+    frame = small_table()[["company_id", "funding_rounds", "is_hot_lead"]].assign(company_id=[1.5e19, 1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0])
+    prepared = prepare(frame, Schema(target="is_hot_lead", id="company_id", numeric=["funding_rounds"]), labelled=True, training=True)
+    assert prepared.ids.tolist()[:2] == ["1.5e+19", "1.0"]  # was a TypeError; 1001.0 -> 1001 needs every id exact in float64
+
+
 def test_empty_target_cells_are_located() -> None:
     frame = small_table(is_hot_lead=["0", "1", None, "1", "0", "0", "1", "0"])
     with pytest.raises(DataError, match=r"target 'is_hot_lead' is empty \(row 3\); label those rows or remove them"):

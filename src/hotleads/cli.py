@@ -13,6 +13,7 @@ import fnmatch
 import functools
 import json
 import os
+import re
 import warnings
 from pathlib import Path
 from typing import Annotated
@@ -154,10 +155,15 @@ _OS_ADVICE = {
 
 def _os_problem(exc: OSError) -> str:
     """A refused write in words: the folder when the file was one of hotleads' hidden temporary files (the output
-    is written beside itself, then renamed), the system's reason and what to do."""
+    is written beside itself, then renamed), the system's reason and what to do. Arrow's writers name neither the
+    file nor the errno field, only ``[errno 28]`` in their text."""
+    code = exc.errno
+    if code is None and (found := re.search(r"\[errno (\d+)\]", str(exc), re.IGNORECASE)):
+        code = int(found.group(1))
+    reason = exc.strerror or (os.strerror(code) if code else str(exc))
     path = Path(exc.filename) if exc.filename else None
     where = path.parent if path is not None and path.name.startswith(".") else path
-    return f"{where if where is not None else 'a file'}: {exc.strerror or exc}; {_OS_ADVICE.get(exc.errno, 'check the path and try again')}."
+    return f"{where if where is not None else 'could not write an output'}: {reason}; {_OS_ADVICE.get(code, 'check the path and try again')}."
 
 
 def _unique(caught):
@@ -262,17 +268,18 @@ def _check_output(option: str, path: Path, *, table: bool = False) -> None:
     _check_parents(option, path)
 
 
-# What each output is written as, by its file name's ending: any other ending would hold the wrong kind of file.
-SUBMISSION_SUFFIXES = ("", ".csv", ".txt", ".parquet", ".pq")
-LEAD_LIST_SUFFIXES = (*SUBMISSION_SUFFIXES, ".xlsx")
-REPORT_SUFFIXES = ("", ".html", ".htm")
+# Endings of other kinds of file than hotleads writes (Excel would not open CSV text saved as .xlsx). Only these are
+# refused: any other name (submission_2025.01, leads.v2) is written as the output's own kind.
+OTHER_KINDS = frozenset(
+    ".xlsx .xls .xlsm .ods .json .jsonl .ndjson .xml .html .htm .pdf .tsv .feather .arrow .orc .avro .gz .zip .bz2 .xz .png .svg .docx".split()
+)
+TABLE_KINDS = frozenset(".csv .txt .parquet .pq".split())
 
 
-def _check_suffix(option: str, path: Path, allowed: tuple[str, ...], written: str) -> None:
-    """Refuse an output whose ending promises another kind of file than hotleads writes there (Excel would not open CSV text)."""
-    if path.suffix.lower() not in allowed:
-        endings = ", ".join(s for s in allowed if s)
-        raise ParameterError(f"{option} {path}: {written}; end the path in {endings}.")
+def _check_suffix(option: str, path: Path, allowed: frozenset[str], written: str) -> None:
+    """Refuse an output whose ending promises another kind of file than hotleads writes there."""
+    if path.suffix.lower() in (OTHER_KINDS | TABLE_KINDS) - allowed:
+        raise ParameterError(f"{option} {path}: {written}; end the path in {', '.join(sorted(allowed))} (or give it no ending).")
 
 
 def _check_parents(option: str, path: Path) -> None:
@@ -734,12 +741,12 @@ def predict(
     check_device(device, name="--device")
     _check_engine(engine, scheduler, dask_workers, partitioned=partitioned)
     _check_output("--out", out)
-    _check_suffix("--out", out, SUBMISSION_SUFFIXES, "the submission is written as CSV, or Parquet (a sheet of the leads: --scores leads.xlsx)")
-    _check_not_input("--out", out, data)
+    _check_suffix("--out", out, TABLE_KINDS, "the submission is written as CSV, or Parquet (a sheet of the leads: --scores leads.xlsx)")
+    _check_not_input("--out", out, data, history)
     if scores:
         _check_output("--scores", scores, table=True)
-        _check_suffix("--scores", scores, LEAD_LIST_SUFFIXES, "the lead list is written as CSV, Parquet or an Excel sheet")
-        _check_not_input("--scores", scores, data)
+        _check_suffix("--scores", scores, TABLE_KINDS | {".xlsx"}, "the lead list is written as CSV, Parquet or an Excel sheet")
+        _check_not_input("--scores", scores, data, history)
         _check_distinct(scores, out)
     reading = _reading(sep, encoding, sheet)
     with _rows_progress(quiet) as progress:
@@ -747,7 +754,7 @@ def predict(
             from . import cluster  # ParameterError with the install hint when the dask extra is missing
 
             if partitioned:
-                cluster.check_partitioned(partitioned, out, scores)  # before a cluster starts
+                cluster.check_partitioned(partitioned, out, scores, data)  # before a cluster starts
             predictor = bundle.load_predictor(model_dir, device="cpu")  # the workers load their own copies, on --device
             monthly = for_scoring(predictor.history, history, as_of=as_of, months=months, na_values=predictor.schema.na_values)
             options = {"scheduler": scheduler, "workers": dask_workers or cluster.DEFAULT_WORKERS, "device": device, "partitioned": partitioned}
@@ -799,15 +806,17 @@ def _print_written(result, predictor, *, out: Path, scores: Path | None, top_k: 
         stdout.print(f"wrote {result.partitions} partitions in {partitioned}/: {counts}; {skipped} not written (more than {SINGLE_FILE_MAX_ROWS:,} rows)")
 
 
-def _check_not_input(option: str, path: Path, data: Path) -> None:
-    """Refuse an output that is the table being scored, or that the next run would read as one (in its folder, or matching its pattern)."""
+def _check_not_input(option: str, path: Path, data: Path, history: Path | None = None) -> None:
+    """Refuse an output that is the table being scored or its history, or that the next run would read as one (in its folder, or matching its pattern)."""
     from .io import TABLE_SUFFIXES, table_files
 
+    target = path.resolve()
+    if history is not None and target == history.resolve():
+        raise ParameterError(f"{option} {path} is the history being read ({history}); write the output to another file.")
     try:
         inputs = {file.resolve() for file in table_files(data)}
     except HotleadsError:
         return  # reading the input reports it
-    target = path.resolve()
     if target in inputs:
         raise ParameterError(f"{option} {path} is the table being scored ({data}); write the output to another file.")
     if data.is_dir() and target.parent == data.resolve() and target.suffix.lower() in TABLE_SUFFIXES and not target.name.startswith("."):
@@ -961,7 +970,7 @@ def report(
 
     check_device(device, name="--device")
     _check_output("--out", out)
-    _check_suffix("--out", out, REPORT_SUFFIXES, "the report is an HTML page (print it to PDF from a browser)")
+    _check_suffix("--out", out, frozenset({".html", ".htm"}), "the report is an HTML page (print it to PDF from a browser)")
     model = bundle.load(model_dir, device=device)
     needs_history = data or scoring or history or as_of or months  # the model alone needs none
     monthly = for_scoring(model.predictor.history, history, as_of=as_of, months=months, na_values=model.predictor.schema.na_values) if needs_history else None

@@ -161,13 +161,14 @@ def _first_line(exc: BaseException) -> str:
     return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
 
 
-def check_partitioned(folder: str | Path, out: str | Path | None = None, scores: str | Path | None = None) -> None:
+def check_partitioned(folder: str | Path, out: str | Path | None = None, scores: str | Path | None = None, data: str | Path | None = None) -> None:
     """Refuse a ``--partitioned`` folder that writing would destroy (it is replaced whole), or that holds ``out`` or ``scores``.
 
     Raises
     ------
     ParameterError
-        ``folder`` is a file, a non-empty folder that is not a partitioned output, or a folder above ``out`` or ``scores``.
+        ``folder`` is a file, a non-empty folder that is not a partitioned output, or a folder above ``out``,
+        ``scores`` or the table being scored (``data``: a file, folder or pattern).
     """
     folder = Path(folder)
     if folder.is_file() or (folder.is_dir() and any(p.name not in PARTITIONED_FOLDERS for p in folder.iterdir())):
@@ -177,6 +178,12 @@ def check_partitioned(folder: str | Path, out: str | Path | None = None, scores:
     for option, path in (("--out", out), ("--scores", scores)):
         if path is not None and folder.resolve() in Path(path).resolve().parents:
             raise ParameterError(f"--partitioned {folder}: holds {option} {path}, which replacing the folder would remove; write {option} elsewhere.")
+    if data is not None:
+        where = Path(data) if Path(data).exists() else Path(data).parent  # a pattern: its folder
+        if folder.resolve() == where.resolve() or folder.resolve() in where.resolve().parents:
+            raise ParameterError(
+                f"--partitioned {folder}: holds the table being scored ({data}), which replacing the folder would remove; choose another folder."
+            )
 
 
 # ------------------------------------------------------------------------------- the model

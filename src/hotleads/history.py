@@ -45,7 +45,7 @@ _MONTH_PATTERN = r"^([0-9]{4})-([0-9]{1,2})(?:-([0-9]{1,2})(?:[T ][0-9]{1,2}:[0-
 _MONTH = re.compile(_MONTH_PATTERN)
 _DAYS = np.array([31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31])
 # a month this share of the companies or fewer end at is a late reference month, when it was not given: said
-LATE_REFERENCE_SHARE = 0.5
+LATE_REFERENCE_SHARE = 0.1
 DEFAULT_MONTHS = 24
 LARGEST_VALUE = float(np.finfo(np.float32).max)  # windows are float32: a larger value would turn into inf there
 # Aggregate columns are named CHANNEL__STAT: the double underscore keeps them apart from the
@@ -119,8 +119,8 @@ class History:
     @functools.cached_property
     def folded_ids(self) -> dict[str, str]:
         """Each id of the history by its case-folded form without spaces: to tell a user whose ids differ only in how they are written."""
-        unique = pd.unique(self.ids)
-        return dict(zip((re.sub(r"\s+", "", str(i)).casefold() for i in unique), (str(i) for i in unique), strict=True))
+        unique = pd.Series(pd.unique(self.ids), dtype=object).dropna()
+        return dict(zip(fold_ids(unique), unique, strict=True))
 
     def window(self, ids: np.ndarray | pd.Series, months: int, ends: np.ndarray | None = None) -> Window:
         """The last ``months`` months up to ``as_of`` of each company of ``ids`` (n_companies,), in that order.
@@ -257,8 +257,9 @@ def read_history(
 
 
 def late_reference_note(ids: np.ndarray, months: np.ndarray, as_of: int, source: str, option: str) -> str | None:
-    """Why a reference month taken from the latest month given is doubtful, or None: at most half the companies end
-    there, and more end at one earlier month.
+    """Why a reference month taken from the latest month given is doubtful, or None: at most a tenth of the companies
+    end there, and more end at one earlier month. (Companies that stopped reporting are common; a month almost no
+    company reached is a stray row.)
 
     One company with a stray later month (or a month exported before it is over) would otherwise move every
     window: the others' last months then count as months before the reference month, and their
@@ -277,10 +278,15 @@ def late_reference_note(ids: np.ndarray, months: np.ndarray, as_of: int, source:
     )
 
 
+def fold_ids(ids: pd.Series) -> pd.Series:
+    """Ids as they compare when written alike: no spaces, case-folded, a whole number's '.0' left out (a float column written as text)."""
+    return ids.astype(str).str.replace(r"\s+", "", regex=True).str.casefold().str.replace(r"^(-?\d+)\.0+$", r"\1", regex=True)
+
+
 def id_text(values: pd.Series) -> pd.Series:
     """Ids as text, as the company table's are read: stripped, a whole float (a sheet's or Parquet's 1001.0) as 1001, None where missing."""
     finite = values.dropna()
-    if pd.api.types.is_float_dtype(values) and np.isfinite(finite).all() and (finite == np.round(finite)).all():
+    if pd.api.types.is_float_dtype(values) and (finite == np.round(finite)).all() and (finite.abs() < 2**53).all():  # exact in float64
         values = values.astype("Int64")
     return values.astype(object).where(values.notna(), None).map(lambda v: None if v is None else str(v).strip())
 
@@ -323,7 +329,7 @@ def _ids(frame: pd.DataFrame, id_column: str, company_ids, problems: list[str], 
     if unknown.any() and unknown.sum() == (~blank).sum():
         problems.append(
             f"'{id_column}' has no id of a company in {companies_source} {row_examples(frame, ids, first_rows)}; "
-            "is it the history of another table, or are the ids in another column (--id)?"
+            + (_alike(ids[~blank], known) or "is it the history of another table, or are the ids in another column (--id)?")
         )
     elif unknown.any():  # one CRM export covers the companies to train on and those to score: theirs are not used here
         companies = int(first_rows.sum())
@@ -332,6 +338,16 @@ def _ids(frame: pd.DataFrame, id_column: str, company_ids, problems: list[str], 
             f"{companies_source} {row_examples(frame, ids, first_rows)}; their rows are not used."
         )
     return ids.to_numpy(dtype=object)
+
+
+def _alike(ids: pd.Series, known: pd.Index) -> str:
+    """Advice when the history's ids are the company table's written otherwise (case, spaces, '1001.0'); '' when they are not."""
+    table = dict(zip(fold_ids(pd.Series(known, dtype=object)), known, strict=False))
+    there = fold_ids(ids).map(table)
+    if there.isna().all():
+        return ""
+    first = int(np.flatnonzero(there.notna().to_numpy())[0])
+    return f"they are its ids written otherwise (e.g. '{ids.iloc[first]}' is '{there.iloc[first]}' there): write the ids alike in both files"
 
 
 def _parse_months(text: pd.Series) -> np.ndarray:
@@ -351,7 +367,9 @@ def _months(frame: pd.DataFrame, as_of: int | None, problems: list[str]) -> np.n
     if blank.any():
         problems.append(f"'{MONTH}' is blank {row_examples(frame, None, pd.Series(blank), show_value=False)}; give every row its month, e.g. 2025-01")
     if bad.any():
-        problems.append(f"'{MONTH}' is not a month {row_examples(frame, raw, pd.Series(bad))}; write it YYYY-MM, e.g. 2025-01")
+        problems.append(
+            f"'{MONTH}' is not a month {row_examples(frame, raw, pd.Series(bad))}; write it YYYY-MM (e.g. 2025-01) or as a date that exists (YYYY-MM-DD)"
+        )
     bad = bad | blank
     if as_of is not None:
         late = ~bad & (months > as_of)
@@ -377,7 +395,9 @@ def _numbers(frame: pd.DataFrame, channel: str, problems: list[str], na_values: 
             "monthly number: drop this one from the history"
         )
     elif bad.any():
-        problems.append(f"'{channel}' is not a number {row_examples(frame, raw, pd.Series(bad))}; fix or blank those cells")
+        problems.append(
+            f"'{channel}' is not a number {row_examples(frame, raw, pd.Series(bad))}; fix or blank those cells (or, if they mean unknown, name them with train --na-values)"
+        )
     return _finite(frame, channel, values.to_numpy(), problems)
 
 
@@ -472,19 +492,23 @@ def with_history(
         ``frame`` lacks the id column, repeats an id in it, or already has a column named like an aggregate.
     """
     if spec.id_column not in frame.columns:
-        raise DataError(f"{source}: the history is joined on '{spec.id_column}', which this table lacks; give the table its id column.")
+        other = next((str(c) for c in frame.columns if fold_ids(pd.Series([str(c)]))[0] == fold_ids(pd.Series([spec.id_column]))[0]), None)
+        hint = f" (it has '{other}': rename it '{spec.id_column}')" if other else ""
+        raise DataError(f"{source}: the history is joined on '{spec.id_column}', which this table lacks{hint}; give the table its id column.")
     clash = [c for c in spec.aggregate_columns() if c in frame.columns]
     if clash:
         raise DataError(f"{source}: column '{clash[0]}' is named like a history aggregate; rename it (the '__' names are hotleads' own).")
     keys = id_text(frame[spec.id_column])
-    repeated = keys.duplicated(keep=False) & keys.notna()
+    blank = keys.isna() | (keys == "")
+    repeated = keys.duplicated(keep=False) & ~blank
     if repeated.any():  # one company's history cannot go to two rows: which one is it?
         first = keys[repeated].iloc[0]
         raise DataError(
             f"{source}: the history is joined on '{spec.id_column}', which repeats {keys[repeated].nunique():,} value(s) in {int(repeated.sum()):,} rows, "
             f"e.g. '{first}' {row_examples(frame, None, keys == first, show_value=False)}; give each company one row with a unique id."
         )
-    ids = keys.fillna("").to_numpy(dtype=object)  # blank: no history (a history's blank ids are refused)
+    # a blank id has no history (a history's blank ids are refused); each its own key, so that the ids stay unique
+    ids = keys.where(~blank, pd.Series([f"\0blank {i}" for i in range(len(keys))], index=keys.index)).to_numpy(dtype=object)
     _warn_if_written_otherwise(ids, history, source)
     window = history.window(ids, spec.months, ends)
     return join_aggregates(frame, window), window.values
@@ -493,12 +517,12 @@ def with_history(
 def _warn_if_written_otherwise(ids: np.ndarray, history: History, source: str) -> None:
     """Companies without history rows whose id the history writes in another case or spacing: most likely the same company."""
     lacking = pd.Series(ids[~pd.Index(ids).isin(history.ids) & (ids != "")], dtype=object)
-    there = lacking.str.replace(r"\s+", "", regex=True).str.casefold().map(history.folded_ids)
+    there = fold_ids(lacking).map(history.folded_ids)
     if there.notna().any():  # one example is enough: the message (the same for every chunk of a file) is given once
         first = int(np.flatnonzero(there.notna().to_numpy())[0])
         warnings.warn(
             f"{source}: companies without history rows under their id have one under the same id written otherwise "
-            f"(e.g. '{lacking.iloc[first]}' is '{there.iloc[first]}' in {history.source}); they are scored from their own columns: "
+            f"(e.g. '{lacking.iloc[first]}' is '{there.iloc[first]}' in {history.source}); they are read from their own columns alone: "
             "write the ids alike in both files.",
             DataWarning,
             stacklevel=3,
@@ -524,6 +548,7 @@ def attach(
     months: int | None = None,
     ends: np.ndarray | None = None,
     na_values: Iterable[str] = (),
+    dropped: Iterable[str] = (),
 ) -> tuple[pd.DataFrame, HistorySpec, np.ndarray]:
     """Training: read the history at ``path`` and join its aggregates to ``frame``: (joined frame, the model's spec, windows (n_rows, months, n_channels)).
 
@@ -531,7 +556,7 @@ def attach(
     ``month`` is a channel; each history id must be a company of ``frame``; the window is
     ``months`` (default 24) months up to ``as_of`` (default: the latest month), or up to each
     row's own month of ``ends`` (month numbers, -1 unknown) when that is earlier. ``na_values``:
-    as for :func:`read_history` (the training table's ``--na-values``).
+    as for :func:`read_history` (the training table's ``--na-values``); ``dropped``: the table's ``--drop`` columns.
 
     Raises
     ------
@@ -543,8 +568,10 @@ def attach(
     """
     if months is not None:
         check_months(months)
-    if SERVICE_FIELD in frame.columns:  # the service reads each company's months under that name: the column could never be sent
-        raise DataError(f"{source}: column '{SERVICE_FIELD}' has the name the scoring service gives each company's monthly history; rename the column.")
+    if SERVICE_FIELD in frame.columns and SERVICE_FIELD not in dropped:  # the service reads each company's months under that name
+        raise DataError(
+            f"{source}: column '{SERVICE_FIELD}' has the name the scoring service gives each company's monthly history; rename the column (or --drop it)."
+        )
     history = read_history(path, id_column=id_column, companies=frame, companies_source=source, as_of=as_of, na_values=na_values)
     spec = HistorySpec(history.id_column, history.channels, months or DEFAULT_MONTHS, history.as_of_text)
     joined, windows = with_history(frame, history, spec, source=source, ends=ends)

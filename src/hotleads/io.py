@@ -172,10 +172,10 @@ def _read_parquet(path: Path) -> pd.DataFrame:
 
 
 def _index_as_columns(frame: pd.DataFrame) -> pd.DataFrame:
-    """A named index that pandas stored in the file (``df.set_index("company_id").to_parquet(...)``) back as columns."""
-    if all(name is None for name in frame.index.names):
-        return frame
-    return frame.reset_index()
+    """A named index that pandas stored in the file (``df.set_index("company_id").to_parquet(...)``) back as columns;
+    one named like a column (``set_index("company_id", drop=False)``) stays the index: the column has its values."""
+    names = [name for name in frame.index.names if name is not None and name not in frame.columns]
+    return frame.reset_index(level=names) if names else frame
 
 
 def _parquet_table(path: Path) -> pa.Table:
@@ -441,7 +441,7 @@ _JSON_START = re.compile(rb'^(\xef\xbb\xbf)?\s*(\{\s*"|\[\s*[\[{"\]])')  # an ob
 def _refuse_other_formats(path: Path, data: bytes) -> None:
     """Name a compressed or JSON file for what it is: read as text, it would look like a binary file or a broken header."""
     if data.startswith(b"\x1f\x8b"):
-        raise DataError(f"{path}: is gzip-compressed; decompress it first (gunzip {shlex.quote(str(path))}) and pass the table it holds.")
+        raise DataError(f"{path}: is gzip-compressed; decompress it first (gunzip -c {shlex.quote(str(path))} > table.csv) and pass the table it holds.")
     if _JSON_START.match(data[:_SNIFF_BYTES]):
         raise DataError(f"{path}: looks like JSON, not a table; export it as CSV, Parquet or .xlsx.")
 

@@ -649,7 +649,7 @@ def _numeric_column(
         else:
             tokens = shlex.quote(",".join(sorted(set(texts))[:3]))
             # scoring reads the missing-value tokens the model was trained with: a new one takes a new training
-            unknown = f"pass --na-values {tokens}" if training else f"train the model again with --na-values {tokens}"
+            unknown = f"pass --na-values {tokens}" if training else f"train the model again with --na-values {tokens} added to its own"
             problems.append(
                 f"column '{name}' is numeric{written} but has text {row_examples(frame, raw, bad)}; fix or blank those cells, or {unknown} if they mean 'unknown'"
             )
@@ -905,7 +905,8 @@ def _ids(frame: pd.DataFrame, name: str | None, source: str, problems: list[str]
             warnings.warn(f"{source}: no id column '{name}'; using 0-based row numbers as Id", DataWarning, stacklevel=3)
         return pd.Series(np.arange(len(frame)), name="Id")
     raw = frame[name]
-    if pd.api.types.is_float_dtype(raw) and np.all(raw.dropna() == np.round(raw.dropna())):
+    finite = raw.dropna()
+    if pd.api.types.is_float_dtype(raw) and np.all(finite == np.round(finite)) and np.all(np.abs(finite) < 2**53):  # exact in float64
         raw = raw.astype("Int64")  # 1001, not 1001.0: a sheet or Parquet file stores whole ids as floats
     stripped = pc.utf8_trim_whitespace(arrow_text(raw))
     present = pc.if_else(pc.equal(stripped, ""), pa.scalar(None, stripped.type), stripped)

@@ -240,7 +240,7 @@ def train_file(
     if history is not None:
         ends = None if options.time_column is None else _reference_months(frame, options.time_column, str(path))
         with stage("history"):
-            frame, spec, windows = attach(frame, history["path"], source=str(path), id_column=schema_options.get("id_column"), na_values=schema_options.get("na_values", ()),
+            frame, spec, windows = attach(frame, history["path"], source=str(path), id_column=schema_options.get("id_column"), na_values=schema_options.get("na_values", ()), dropped=schema_options.get("drop", ()),
                                           as_of=history.get("as_of"), months=history.get("months"), ends=ends)  # fmt: skip
     typed = typed_table(frame, options, source=str(path), sequences=windows, consume=True, **schema_options)
     del frame, windows  # what typing left of the table as read (its ignored columns); this was its last reference

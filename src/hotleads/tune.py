@@ -331,7 +331,7 @@ def prepare_search(
     """
     windows = history_sha256 = None
     if history is not None:
-        frame, _, windows = attach(frame, history["path"], source=source, id_column=schema_options.get("id_column"), na_values=schema_options.get("na_values", ()),
+        frame, _, windows = attach(frame, history["path"], source=source, id_column=schema_options.get("id_column"), na_values=schema_options.get("na_values", ()), dropped=schema_options.get("drop", ()),
                                    as_of=history.get("as_of"), months=history.get("months"))  # fmt: skip
         history_sha256 = sha256_file(history["path"])
     searched_rows, held_rows = split_holdout(frame, options.holdout_share, seed=options.train.seed, source=source, **schema_options)
