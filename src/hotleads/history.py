@@ -46,6 +46,7 @@ _MONTH = re.compile(_MONTH_PATTERN)
 _DAYS = np.array([31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31])
 # a month this share of the companies or fewer end at is a late reference month, when it was not given: said
 LATE_REFERENCE_SHARE = 0.1
+_BLANK = "\0blank "  # the key of a row with a blank id when it is joined to the history: no history id starts so
 DEFAULT_MONTHS = 24
 LARGEST_VALUE = float(np.finfo(np.float32).max)  # windows are float32: a larger value would turn into inf there
 # Aggregate columns are named CHANNEL__STAT: the double underscore keeps them apart from the
@@ -130,7 +131,7 @@ class History:
         out. Ids must be unique when ``ends`` is given.
         """
         ids = np.asarray(ids, dtype=object)
-        position = pd.Index(ids).get_indexer(self.ids)  # unique ids: with_history refuses repeats  # -1: a company not asked for
+        position = pd.Index(ids).get_indexer(self.ids)  # -1: a company not asked for (ids are unique: with_history refuses repeats)
         end = np.full(len(self.ids), self.as_of) if ends is None else np.minimum(np.asarray(ends)[np.maximum(position, 0)], self.as_of)
         step = self.months - (end - months + 1)
         keep = (position >= 0) & (step >= 0) & (step < months)
@@ -261,9 +262,8 @@ def late_reference_note(ids: np.ndarray, months: np.ndarray, as_of: int, source:
     end there, and more end at one earlier month. (Companies that stopped reporting are common; a month almost no
     company reached is a stray row.)
 
-    One company with a stray later month (or a month exported before it is over) would otherwise move every
-    window: the others' last months then count as months before the reference month, and their
-    latest months as unobserved. ``ids`` and ``months`` (n_rows,): each history row's company and month number.
+    One company with a stray later month would otherwise move every window: the others' last months
+    then count as months before the reference month, and their latest months as unobserved. ``ids`` and ``months`` (n_rows,): each history row's company and month number.
     """
     last = pd.Series(months).groupby(pd.Series(ids, dtype=object)).max()
     at_end = int((last == as_of).sum())
@@ -508,7 +508,7 @@ def with_history(
             f"e.g. '{first}' {row_examples(frame, None, keys == first, show_value=False)}; give each company one row with a unique id."
         )
     # a blank id has no history (a history's blank ids are refused); each its own key, so that the ids stay unique
-    ids = keys.where(~blank, pd.Series([f"\0blank {i}" for i in range(len(keys))], index=keys.index)).to_numpy(dtype=object)
+    ids = keys.where(~blank, pd.Series([f"{_BLANK}{i}" for i in range(len(keys))], index=keys.index)).to_numpy(dtype=object)
     _warn_if_written_otherwise(ids, history, source)
     window = history.window(ids, spec.months, ends)
     return join_aggregates(frame, window), window.values
@@ -516,7 +516,8 @@ def with_history(
 
 def _warn_if_written_otherwise(ids: np.ndarray, history: History, source: str) -> None:
     """Companies without history rows whose id the history writes in another case or spacing: most likely the same company."""
-    lacking = pd.Series(ids[~pd.Index(ids).isin(history.ids) & (ids != "")], dtype=object)
+    lacking = pd.Series(ids[~pd.Index(ids).isin(history.ids)], dtype=object)
+    lacking = lacking[~lacking.str.startswith(_BLANK)]
     there = fold_ids(lacking).map(history.folded_ids)
     if there.notna().any():  # one example is enough: the message (the same for every chunk of a file) is given once
         first = int(np.flatnonzero(there.notna().to_numpy())[0])
