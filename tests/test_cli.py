@@ -345,7 +345,20 @@ def test_a_write_the_system_refuses_is_one_error_line(model_dir: Path, dataset: 
 
 
 def test_evaluate_needs_the_target_column(model_dir: Path, dataset: Path) -> None:
-    assert_user_error(invoke("evaluate", model_dir, dataset / "holdout.csv"), "holdout.csv", "missing column(s) ['is_hot_lead']")
+    assert_user_error(
+        invoke("evaluate", model_dir, dataset / "holdout.csv"),
+        "holdout.csv",
+        "missing column(s) ['is_hot_lead']",
+        "to score an unlabelled table, use hotleads predict",
+    )
+
+
+def test_a_top_k_that_covers_every_row_is_warned_about(model_dir: Path, dataset: Path, tmp_path: Path) -> None:
+    rows = len(pd.read_csv(dataset / "holdout.csv"))
+    result = assert_ok(invoke("predict", model_dir, dataset / "holdout.csv", "--out", tmp_path / "s.csv", "--top-k", rows, "-q"))
+    assert warnings_of(result) == [f"warning: --top-k {rows:,} is not below the {rows:,} rows scored: every company is labelled a hot lead."]
+    assert pd.read_csv(tmp_path / "s.csv")["Prediction"].eq(1).all()
+    assert warnings_of(assert_ok(invoke("predict", model_dir, dataset / "holdout.csv", "--out", tmp_path / "s.csv", "--top-k", rows - 1, "-q"))) == []
 
 
 def test_missing_data_file_at_predict_time(model_dir: Path, tmp_path: Path) -> None:

@@ -292,7 +292,7 @@ def _check_parents(option: str, path: Path) -> None:
 @app.command()
 @user_errors
 def train(
-    data: Annotated[Path, typer.Argument(help="Labelled company table (CSV or Parquet).")],
+    data: Annotated[Path, typer.Argument(help="Labelled company table (CSV, Parquet or .xlsx).")],
     out: Annotated[Path, typer.Option(help="Model directory to write.")],
     models: Annotated[
         str,

@@ -77,6 +77,7 @@ from .stream import (
     is_parquet,
     settled_schema,
     to_buckets,
+    warn_if_top_k_covers,
     warnings_once,
 )
 
@@ -314,6 +315,7 @@ def score_file(
         scored = run.score(job, first.iloc[:0], progress)
         _warn_if_history_unused(scored, history, predictor, data)
         rank = ranks(scored.proba, scored.raw)
+        warn_if_top_k_covers(top_k, len(rank))
         prediction = (rank <= top_k if top_k is not None else scored.proba >= predictor.threshold.value).astype(np.int64)
         run.write_parts(scored, rank, prediction, stage, parts, keep_leads=scores is not None, bucket_rows=chunk_rows)
         single = partitioned is None or len(rank) <= SINGLE_FILE_MAX_ROWS

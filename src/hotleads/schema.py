@@ -534,7 +534,10 @@ def prepare(frame: pd.DataFrame, schema: Schema, *, source: str = "table", label
     needed = schema.features + ([schema.target] if labelled else [])
     missing = [name for name in needed if name not in frame.columns]
     if missing:
-        raise DataError(f"{source}: missing column(s) {missing} that the model needs; add them (extra columns are fine){_written_otherwise(missing, frame)}.")
+        unlabelled = "; this command reads the labels: to score an unlabelled table, use hotleads predict" if missing == [schema.target] else ""
+        raise DataError(
+            f"{source}: missing column(s) {missing} that the model needs; add them (extra columns are fine){_written_otherwise(missing, frame)}{unlabelled}."
+        )
     _warn_extra_columns(frame, schema, source)
     na_values = frozenset(schema.na_values)
     columns = {}

@@ -34,7 +34,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pa_parquet
 
-from .exceptions import DataError, ParameterError
+from .exceptions import DataError, DataWarning, ParameterError
 from .history import History, warn_if_unused, with_history
 from .io import PARQUET_SUFFIXES, atomic_path, check_table_target, locate, read_chunks, table_files, write_table
 from .model import Predictor
@@ -127,12 +127,19 @@ def score_file(
             warn_if_unused(observed, chunks.rows, history, predictor.history, str(data))
         proba = np.concatenate(chunks.proba)
         rank = ranks(proba, np.concatenate(chunks.raw))
+        warn_if_top_k_covers(top_k, len(rank))
         prediction = (rank <= top_k if top_k is not None else proba >= predictor.threshold.value).astype(np.int64)
         if scores is not None:
             check_table_target(scores, len(rank))
         with stage("writing"):
             _write(chunks, rank, prediction, out, scores, predictor.schema, bucket_rows=chunk_rows)
     return StreamedScores(rows=len(rank), hot=int(prediction.sum()), top=_best(chunks.best, rank, prediction, top))
+
+
+def warn_if_top_k_covers(top_k: int | None, rows: int) -> None:
+    """``--top-k`` at or above the rows scored labels every company hot: most likely a count meant for a larger table."""
+    if top_k is not None and top_k >= rows:
+        warnings.warn(f"--top-k {top_k:,} is not below the {rows:,} rows scored: every company is labelled a hot lead.", DataWarning, stacklevel=3)
 
 
 def check_counts(*, chunk_rows: int, top: int = 0, top_k: int | None = None) -> None:
