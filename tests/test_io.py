@@ -132,6 +132,11 @@ def test_corrupt_parquet_is_a_data_error(tmp_path: Path) -> None:
         ("ragged.csv", "a,b\n1,2\n1,2,3\n4\n", r"2 ragged row\(s\): line 3 has 3 fields, line 4 has 1 fields, but the header has 2"),
         ("t.csv.gz", gzip.compress(b"a,b\n1,2\n", mtime=0), r"t\.csv\.gz: is gzip-compressed; decompress it first \(gunzip -c .*t\.csv\.gz > table\.csv\)"),
         ("leads.json", '[{"a": 1, "b": 2}]', r"leads\.json: looks like JSON, not a table; export it as CSV"),
+        (
+            "title.csv",
+            "Leads export 2024-11-02\na,b\n1,2\n3,4\n",
+            r"title\.csv: line 1 has one field but the rows below have 2: it looks like a title above the header",
+        ),
         ("leads.txt", '\ufeff {\n "a": [1, 2]}', "looks like JSON, not a table"),
     ],
 )

@@ -26,7 +26,7 @@ from rich.text import Text
 from typer.core import TyperGroup
 
 from . import __version__
-from .exceptions import HotleadsError, HotleadsWarning, ParameterError
+from .exceptions import DataWarning, HotleadsError, HotleadsWarning, ParameterError
 
 try:  # recent typer carries its own copy of click
     from typer._click.exceptions import ClickException
@@ -976,6 +976,13 @@ def report(
     monthly = for_scoring(model.predictor.history, history, as_of=as_of, months=months, na_values=model.predictor.schema.na_values) if needs_history else None
     reading = _reading(sep, encoding, sheet)
     checked = _score_table(model.predictor, data, monthly, reading, labelled=None) if data else None
+    if checked is not None and checked.y is None:  # read, but not what the argument is for: say so rather than leave metrics out
+        warnings.warn(
+            f"{data}: no '{model.predictor.schema.target}' column, so the report has no test metrics for it, only its drift from training; "
+            "give a labelled table for metrics (a table to score goes to --scoring).",
+            DataWarning,
+            stacklevel=2,
+        )
     to_score = _score_table(model.predictor, scoring, monthly, reading) if scoring else None
     write_report(model, out, checked, scoring=to_score)
     if not quiet:

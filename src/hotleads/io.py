@@ -403,6 +403,12 @@ def _refuse_ragged(path: Path, bad_rows: list[tuple[int, int]], records: np.ndar
     # Arrow numbers records (header = 1); a record's file line differs once a quoted field spans lines.
     shown = [f"line {records[n - 1] if records is not None else n} has {fields} fields" for n, fields in bad_rows[:_MAX_BAD_ROWS_SHOWN]]
     more = f" and {len(bad_rows) - _MAX_BAD_ROWS_SHOWN} more" if len(bad_rows) > _MAX_BAD_ROWS_SHOWN else ""
+    widths = {fields for _, fields in bad_rows}
+    if width == 1 and len(widths) == 1 and min(widths) > 1:  # one field on line 1, the same many below: a title above the header
+        raise DataError(
+            f"{path}: line 1 has one field but the rows below have {min(widths)}: it looks like a title above the header; "
+            "delete the lines above the header row (or export the table without a title)."
+        )
     raise DataError(
         f"{path}: {len(bad_rows)} ragged row(s): {', '.join(shown)}{more}, but the header has {width} "
         f"({DELIMITERS.get(sep, repr(sep))}-separated); fix the rows (quote values that contain the delimiter) or set the delimiter with --sep."
