@@ -118,9 +118,14 @@ class History:
         return month_text(self.as_of)
 
     @functools.cached_property
+    def unique_ids(self) -> pd.Index:
+        """The history's companies, once: a scoring run asks each chunk's ids against them (the index keeps its hash table)."""
+        return pd.Index(pd.unique(self.ids), dtype=object)
+
+    @functools.cached_property
     def folded_ids(self) -> dict[str, str]:
         """Each id of the history by its case-folded form without spaces: to tell a user whose ids differ only in how they are written."""
-        unique = pd.Series(pd.unique(self.ids), dtype=object).dropna()
+        unique = pd.Series(self.unique_ids, dtype=object).dropna()
         return dict(zip(fold_ids(unique), unique, strict=True))
 
     def window(self, ids: np.ndarray | pd.Series, months: int, ends: np.ndarray | None = None) -> Window:
@@ -516,7 +521,7 @@ def with_history(
 
 def _warn_if_written_otherwise(ids: np.ndarray, history: History, source: str) -> None:
     """Companies without history rows whose id the history writes in another case or spacing: most likely the same company."""
-    lacking = pd.Series(ids[~pd.Index(ids).isin(history.ids)], dtype=object)
+    lacking = pd.Series(ids[history.unique_ids.get_indexer(ids) < 0], dtype=object)
     lacking = lacking[~lacking.str.startswith(_BLANK)]
     there = fold_ids(lacking).map(history.folded_ids)
     if there.notna().any():  # one example is enough: the message (the same for every chunk of a file) is given once
