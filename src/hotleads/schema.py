@@ -55,6 +55,7 @@ MIN_ROWS_FOR_ROW_NUMBERS = 20  # a unique run of integers in fewer rows can be a
 # Roles and formats are inferred from at most this many rows (drawn evenly at random): inference makes
 # a dozen passes over each text column (23-35 s for a million rows), where a sample decides the same.
 INFER_ROWS = 50_000
+MAX_LABELS = 1_000  # more distinct target values are no CRM stages (amounts, free text): none kept, none checked at scoring
 _ID_NAME = re.compile(r"(?i)^(id|key|uuid|guid)$|(_|\b|(?<=[a-z])(?=[A-Z]))(id|key|number|no|num)$|^(record|row)(_?(id|number|no|num))?$")
 _INDEX_NAME = re.compile(r"(?i)^(unnamed: \d+|index|level_0|#)$")
 ROLES = ("id", "target", "numeric", "categorical", "date", "ignored")
@@ -68,8 +69,11 @@ class Schema:
     :class:`~hotleads.parsing.NumberFormat` or ``{"kind": "date", ...}`` from
     :class:`~hotleads.parsing.DateFormat`); ``missing`` the share of missing values per column in
     training; ``notes`` a word on columns handled specially; ``positive``/``negative`` the target
-    values read as 1 and 0 (empty: 1/true/yes against 0/false/no); ``na_values`` extra missing
-    markers for every column; ``columns`` the training table's columns in order.
+    values read as 1 and 0 (empty: 1/true/yes against 0/false/no); ``labels`` the target values
+    of the training table with ``positive`` (stripped, ``""`` for blank cells; empty when there
+    were over :data:`MAX_LABELS`, or for a model saved before they were kept): scoring names a
+    value it does not know; ``na_values`` extra missing markers for every column; ``columns`` the
+    training table's columns in order.
     """
 
     target: str | None
@@ -85,6 +89,7 @@ class Schema:
     negative: list[str] = field(default_factory=list)
     na_values: list[str] = field(default_factory=list)
     columns: list[str] = field(default_factory=list)
+    labels: list[str] = field(default_factory=list)
 
     @property
     def features(self) -> list[str]:
@@ -555,7 +560,7 @@ def prepare(frame: pd.DataFrame, schema: Schema, *, source: str = "table", label
     # numbers into one 2D block copies them (0.1 s and 72 MB a million rows), while a float column
     # read as such stays shared, copy-on-write, with the caller's table.
     features = pd.DataFrame(columns, index=frame.index, copy=False)
-    y = _target(frame, schema, problems, training=training) if labelled else None
+    y = _target(frame, schema, problems, training=training, source=source) if labelled else None
     if consume and labelled:
         del frame[schema.target]
         release_memory()
@@ -796,8 +801,12 @@ def date_layout(raw: pd.Series, trained: DateFormat, na_values: frozenset[str] =
 # ----------------------------------------------------------------------------------------- target
 
 
-def _target(frame: pd.DataFrame, schema: Schema, problems: list[str], *, training: bool) -> np.ndarray | None:
-    """0/1 per row, NaN for rows left out (in neither --positive nor --negative); None after a problem."""
+def _target(frame: pd.DataFrame, schema: Schema, problems: list[str], *, training: bool, source: str = "table") -> np.ndarray | None:
+    """0/1 per row, NaN for rows left out (in neither --positive nor --negative); None after a problem.
+
+    With ``--positive``, training keeps the target's values in ``schema.labels``; scoring warns
+    about values not among them (:func:`_warn_unseen_labels`).
+    """
     name = schema.target
     raw = frame[name]
     if not schema.positive and (y := _plain_labels(raw)) is not None:
@@ -811,6 +820,10 @@ def _target(frame: pd.DataFrame, schema: Schema, problems: list[str], *, trainin
     y = _labels(frame, text, schema, problems, training=training)
     if len(problems) > found or y is None:
         return None
+    if schema.positive and training:
+        schema.labels = _label_values(text, blank)
+    elif rest_is_zero and schema.labels:
+        _warn_unseen_labels(text, blank, schema, source)
     if np.unique(y[~np.isnan(y)]).size < 2:
         only = int(np.nanmax(y)) if (~np.isnan(y)).any() else 0
         if training:
@@ -822,6 +835,32 @@ def _target(frame: pd.DataFrame, schema: Schema, problems: list[str], *, trainin
             problems.append(f"target '{name}' has only the class {only}{words}; metrics need both hot leads (1) and others (0) among the labels")
         return None
     return y
+
+
+def _label_values(text: pd.Series, blank: pd.Series) -> list[str]:
+    """The distinct stripped target values, ``""`` for blank cells; none when there are over :data:`MAX_LABELS`."""
+    values = {str(v) for v in text[~blank].unique()} | ({""} if blank.any() else set())
+    return sorted(values) if len(values) <= MAX_LABELS else []
+
+
+def _warn_unseen_labels(text: pd.Series, blank: pd.Series, schema: Schema, source: str) -> None:
+    """Name target values the training table did not have: ``--positive`` alone counts them 0, which is wrong for a new hot stage.
+
+    A warning, not an error: one stray value should not block the metrics of a whole table.
+    """
+    written = text.where(~blank, "")
+    unseen = ~written.str.lower().isin({v.lower() for v in schema.labels})
+    if not unseen.any():
+        return
+    counts = sorted(written[unseen].value_counts().items(), key=lambda item: (-item[1], item[0]))
+    shown = ", ".join(f"{repr(value) if value else 'blank cells'} ({count} row{'s' if count > 1 else ''})" for value, count in counts)
+    warnings.warn(
+        f"{source}: target '{schema.target}' has value(s) the training table did not have: {shown}; they are counted as not hot (0), "
+        f"as --positive {shlex.quote(','.join(schema.positive))} counts every other value. If that is wrong, train again with them in "
+        "--positive (hot leads) or --negative (not hot; rows in neither list are then left out).",
+        DataWarning,
+        stacklevel=5,
+    )
 
 
 def _plain_labels(raw: pd.Series) -> np.ndarray | None:
