@@ -466,6 +466,22 @@ def test_evaluate_prints_metrics_and_json(cli_model: Path, dataset: Path) -> Non
     assert set(result["members"]) == {"gbdt"}
 
 
+def test_a_comma_ending_every_line_is_no_column_to_warn_about(cli_model: Path, dataset: Path, tmp_path: Path) -> None:
+    for name in ("train.csv", "holdout.csv"):
+        write_rows(tmp_path / name, [[*row, ""] for row in read_rows(dataset / name, n=10**6)])  # "...,is_hot_lead," and so on
+    shown = assert_ok(invoke("schema", tmp_path / "train.csv"))
+    assert "column 16" in shown.stdout and "(blank header)" in shown.stdout and "Unnamed" not in shown.stdout
+    assert json.loads(assert_ok(invoke("schema", tmp_path / "train.csv", "--json")).stdout)[-1] == {
+        "column": "Unnamed: 15",  # the name --drop and the model use
+        "role": "ignored",
+        "parse": "",
+        "missing": 1.0,
+        "reason": "empty",
+    }
+    predicted = assert_ok(invoke("predict", cli_model, tmp_path / "holdout.csv", "--out", tmp_path / "submission.csv", "--quiet"))
+    assert predicted.stderr == ""  # was: ignoring column(s) the model does not use: Unnamed: 14
+
+
 @pytest.fixture(scope="module")
 def hot_cold(dataset: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     """(a logreg trained with --positive Hot on train.csv labelled Hot/Cold, test.csv so labelled with 'Warm' in lines 2-4)."""

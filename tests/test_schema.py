@@ -286,6 +286,30 @@ def test_unlabelled_data_needs_no_target_and_extra_columns_only_warn() -> None:
     assert list(prepared.features.columns) == schema.features
 
 
+def test_messages_name_a_blank_header_by_its_position() -> None:
+    frame = small_table().rename(columns={"industry": "Unnamed: 1", "funding_rounds": "Unnamed: 2"})  # as read_table names blank header cells
+    schema = infer_schema(frame)
+    new = frame.drop(columns="is_hot_lead").assign(**{"Unnamed: 5": "x"})
+    with pytest.warns(DataWarning, match=r"^new\.csv: ignoring column\(s\) the model does not use: column 6 \(blank header\)$"):
+        prepare(new, schema, source="new.csv", labelled=False)
+    new.loc[4, "Unnamed: 2"] = "three"
+    with pytest.raises(DataError, match=r"new\.csv: column 3 \(blank header\) is numeric but has text \('three' at row 5\)"), pytest.warns(DataWarning):
+        prepare(new, schema, source="new.csv", labelled=False)
+    with pytest.raises(
+        DataError,
+        match=r"missing column\(s\) \[column 3 \(blank header\), 'last_funding_date'\] that the model needs; .*"
+        r"a blank header is matched by the column's position alone: give that column a header in both tables and train again\.$",
+    ):
+        prepare(frame.drop(columns=["Unnamed: 2", "last_funding_date"]), schema, source="new.csv", labelled=True)
+
+
+def test_a_blank_header_over_no_values_is_not_named_when_scoring() -> None:
+    frame = small_table()
+    schema = infer_schema(frame)
+    trailing_comma = frame.drop(columns="is_hot_lead").assign(**{"Unnamed: 4": pd.Series([None, " ", *[None] * 6], dtype="str")})
+    prepare(trailing_comma, schema, source="new.csv", labelled=False)  # a warning would fail the test
+
+
 def test_missing_id_column_falls_back_to_row_numbers() -> None:
     frame = small_table()
     schema = infer_schema(frame)
