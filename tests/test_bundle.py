@@ -15,10 +15,10 @@ import pytest
 from hotleads import __version__, bundle, registry
 from hotleads.bundle import FORMAT_VERSION, load, load_predictor, read_manifest, save
 from hotleads.estimators import GBDTClassifier
-from hotleads.exceptions import BundleError
+from hotleads.exceptions import BundleError, DataWarning
 from hotleads.io import read_table
 from hotleads.model import LeadModel
-from hotleads.scoring import score
+from hotleads.scoring import evaluate, score
 from hotleads.training import TrainOptions, train
 
 
@@ -84,6 +84,23 @@ def test_ensemble_round_trip(dataset: Path, holdout: pd.DataFrame, tmp_path: Pat
     assert restored.predictor.combiner == model.predictor.combiner
     assert restored.predictor.name == "ensemble"
     assert_same_scores(restored, model, holdout)
+
+
+def test_a_model_saved_before_target_values_were_kept_evaluates_as_before(dataset: Path, tmp_path: Path) -> None:
+    def hot_cold(frame: pd.DataFrame) -> pd.DataFrame:
+        return frame.assign(is_hot_lead=frame["is_hot_lead"].map({"1": "Hot", "0": "Cold"}))
+
+    model = train(hot_cold(read_table(dataset / "train.csv")), TrainOptions(models=["logreg"], folds=2), positive=["Hot"])
+    directory = save(model, tmp_path / "model")
+    edit_json(directory, "predictor.json", lambda data: data["schema"].pop("labels"))  # as saved before labels were kept
+    test = hot_cold(read_table(dataset / "test.csv"))
+    test.loc[:2, "is_hot_lead"] = "Warm"
+    restored = load(directory)
+    assert restored.predictor.schema.labels == []
+    before = evaluate(restored, score(restored.predictor, test, labelled=True))  # no warning: it would fail the test
+    with pytest.warns(DataWarning, match=r"has value\(s\) the training table did not have: 'Warm' \(3 rows\)"):
+        now = evaluate(model, score(model.predictor, test, labelled=True))
+    assert before["metrics"] == now["metrics"]
 
 
 def test_manifest_describes_the_model(trained: LeadModel, model_dir: Path) -> None:

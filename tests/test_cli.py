@@ -466,6 +466,51 @@ def test_evaluate_prints_metrics_and_json(cli_model: Path, dataset: Path) -> Non
     assert set(result["members"]) == {"gbdt"}
 
 
+def test_a_comma_ending_every_line_is_no_column_to_warn_about(cli_model: Path, dataset: Path, tmp_path: Path) -> None:
+    for name in ("train.csv", "holdout.csv"):
+        write_rows(tmp_path / name, [[*row, ""] for row in read_rows(dataset / name, n=10**6)])  # "...,is_hot_lead," and so on
+    shown = assert_ok(invoke("schema", tmp_path / "train.csv"))
+    assert "column 16" in shown.stdout and "(blank header)" in shown.stdout and "Unnamed" not in shown.stdout
+    assert json.loads(assert_ok(invoke("schema", tmp_path / "train.csv", "--json")).stdout)[-1] == {
+        "column": "Unnamed: 15",  # the name --drop and the model use
+        "role": "ignored",
+        "parse": "",
+        "missing": 1.0,
+        "reason": "empty",
+    }
+    predicted = assert_ok(invoke("predict", cli_model, tmp_path / "holdout.csv", "--out", tmp_path / "submission.csv", "--quiet"))
+    assert predicted.stderr == ""  # was: ignoring column(s) the model does not use: Unnamed: 14
+
+
+@pytest.fixture(scope="module")
+def hot_cold(dataset: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """(a logreg trained with --positive Hot on train.csv labelled Hot/Cold, test.csv so labelled with 'Warm' in lines 2-4)."""
+    folder = tmp_path_factory.mktemp("hot-cold")
+    for name in ("train.csv", "test.csv"):
+        rows = read_rows(dataset / name, n=10**6)
+        column = rows[0].index("is_hot_lead")
+        for row in rows[1:]:
+            row[column] = {"1": "Hot", "0": "Cold"}[row[column]]
+        if name == "test.csv":
+            for row in rows[1:4]:
+                row[column] = "Warm"
+        write_rows(folder / name, rows)
+    assert_ok(invoke("train", folder / "train.csv", "--positive", "Hot", "--out", folder / "model", "--models", "logreg", "--folds", 2, "--quiet"))
+    return folder / "model", folder / "test.csv"
+
+
+@pytest.mark.parametrize("command", ["evaluate", "report"])
+def test_scoring_labels_names_a_target_value_training_never_saw(hot_cold: tuple[Path, Path], command: str, tmp_path: Path) -> None:
+    model, test = hot_cold
+    assert saved(model, "predictor")["schema"]["labels"] == ["Cold", "Hot"]
+    result = assert_ok(invoke(command, model, test, *(["--out", tmp_path / "report.html"] if command == "report" else [])))
+    assert warnings_of(result) == [
+        f"warning: {test}: target 'is_hot_lead' has value(s) the training table did not have: 'Warm' (3 rows); they are counted as not hot (0), "
+        "as --positive Hot counts every other value. If that is wrong, train again with them in --positive (hot leads) or --negative "
+        "(not hot; rows in neither list are then left out)."
+    ]
+
+
 def test_same_seed_gives_identical_predictions(predicted, dataset: Path, tmp_path: Path) -> None:
     _, _, first_scores = predicted
     assert_ok(invoke("train", dataset / "train.csv", "--out", tmp_path / "again", *TRAIN_ARGS, "--quiet"))

@@ -177,6 +177,42 @@ def test_one_class_when_scoring_labels_says_what_the_model_counts_as_hot() -> No
         prepare(frame, schema, labelled=True)  # evaluating: not training
 
 
+def test_training_with_positive_keeps_the_target_values_for_scoring() -> None:
+    frame = small_table(is_hot_lead=["Hot", "Cold", " cold", "Hot", None, "Cold", "Hot", "Cold"])
+    schema = infer_schema(frame, positive=["Hot"])
+    prepare(frame, schema, labelled=True, training=True)
+    assert schema.labels == ["", "Cold", "Hot", "cold"]  # stripped, as written; "" for the blank cell
+
+
+def test_a_target_value_training_never_saw_is_named_when_scoring_labels() -> None:
+    frame = small_table(is_hot_lead=["Hot", "Warm", "Cold", "Hot", "Warm", "Cold", " ", "cold"])[["company_id", "funding_rounds", "is_hot_lead"]]
+    schema = Schema(target="is_hot_lead", id="company_id", numeric=["funding_rounds"], positive=["Hot"], labels=["Cold", "Hot"])  # trained on Hot/Cold
+    with pytest.warns(DataWarning) as caught:
+        prepared = prepare(frame, schema, source="test.csv", labelled=True)
+    assert [str(w.message) for w in caught] == [
+        "test.csv: target 'is_hot_lead' has value(s) the training table did not have: 'Warm' (2 rows), blank cells (1 row); "
+        "they are counted as not hot (0), as --positive Hot counts every other value. If that is wrong, train again with them in "
+        "--positive (hot leads) or --negative (not hot; rows in neither list are then left out)."
+    ]
+    assert prepared.y.tolist() == [1, 0, 0, 1, 0, 0, 0, 0]
+
+
+@pytest.mark.parametrize("labels", [[], ["cold", "hot"]], ids=["model-saved-before-labels-were-kept", "known-in-another-case"])
+def test_target_values_training_had_are_read_without_a_word(labels: list[str]) -> None:
+    frame = small_table(is_hot_lead=["Hot", "Cold", "COLD", "Hot", "Cold", "Cold", "hot", "Cold"])[["company_id", "funding_rounds", "is_hot_lead"]]
+    schema = Schema(target="is_hot_lead", id="company_id", numeric=["funding_rounds"], positive=["Hot"], labels=labels)
+    assert prepare(frame, schema, labelled=True).y.tolist() == [1, 0, 0, 1, 0, 0, 1, 0]  # a warning would fail the test
+
+
+def test_with_negative_an_unseen_target_value_is_left_out_with_one_warning() -> None:
+    frame = small_table(is_hot_lead=["Won", "Lost", "Open", "Won", "Lost", "Lost", "Stalled", "Lost"])[["company_id", "funding_rounds", "is_hot_lead"]]
+    schema = Schema(target="is_hot_lead", id="company_id", numeric=["funding_rounds"], positive=["Won"], negative=["Lost"], labels=["Lost", "Open", "Won"])
+    with pytest.warns(DataWarning) as caught:
+        prepared = prepare(frame, schema, source="test.csv", labelled=True)
+    assert [str(w.message) for w in caught] == ["test.csv: left out 2 row(s) whose target is in neither --positive nor --negative."]
+    assert prepared.rows.tolist() == [0, 1, 3, 4, 5, 7]
+
+
 def test_float_ids_beyond_exact_whole_numbers_stay_as_written() -> None:
     frame = small_table()[["company_id", "funding_rounds", "is_hot_lead"]].assign(company_id=[1.5e19, 1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0])
     prepared = prepare(frame, Schema(target="is_hot_lead", id="company_id", numeric=["funding_rounds"]), labelled=True, training=True)
@@ -248,6 +284,30 @@ def test_unlabelled_data_needs_no_target_and_extra_columns_only_warn() -> None:
         prepared = prepare(new, schema, source="new.csv", labelled=False)
     assert prepared.y is None
     assert list(prepared.features.columns) == schema.features
+
+
+def test_messages_name_a_blank_header_by_its_position() -> None:
+    frame = small_table().rename(columns={"industry": "Unnamed: 1", "funding_rounds": "Unnamed: 2"})  # as read_table names blank header cells
+    schema = infer_schema(frame)
+    new = frame.drop(columns="is_hot_lead").assign(**{"Unnamed: 5": "x"})
+    with pytest.warns(DataWarning, match=r"^new\.csv: ignoring column\(s\) the model does not use: column 6 \(blank header\)$"):
+        prepare(new, schema, source="new.csv", labelled=False)
+    new.loc[4, "Unnamed: 2"] = "three"
+    with pytest.raises(DataError, match=r"new\.csv: column 3 \(blank header\) is numeric but has text \('three' at row 5\)"), pytest.warns(DataWarning):
+        prepare(new, schema, source="new.csv", labelled=False)
+    with pytest.raises(
+        DataError,
+        match=r"missing column\(s\) \[column 3 \(blank header\), 'last_funding_date'\] that the model needs; .*"
+        r"a blank header is matched by the column's position alone: give that column a header in both tables and train again\.$",
+    ):
+        prepare(frame.drop(columns=["Unnamed: 2", "last_funding_date"]), schema, source="new.csv", labelled=True)
+
+
+def test_a_blank_header_over_no_values_is_not_named_when_scoring() -> None:
+    frame = small_table()
+    schema = infer_schema(frame)
+    trailing_comma = frame.drop(columns="is_hot_lead").assign(**{"Unnamed: 4": pd.Series([None, " ", *[None] * 6], dtype="str")})
+    prepare(trailing_comma, schema, source="new.csv", labelled=False)  # a warning would fail the test
 
 
 def test_missing_id_column_falls_back_to_row_numbers() -> None:

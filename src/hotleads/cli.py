@@ -649,12 +649,14 @@ def _roles(target, id_column, drop, categorical, dates, positive, negative, na_v
 
 def print_schema(schema, *, title: str) -> None:
     """The table `hotleads schema` prints: column, role, how values parse, missing share, why."""
+    from .schema import column_name
+
     table = Table(title=title)
     for column in ("column", "role", "parse", "missing", "why"):
         table.add_column(column, justify="right" if column == "missing" else "left")
     for row in schema.rows():
         missing = "" if row["missing"] is None else f"{row['missing']:.1%}"
-        table.add_row(*(Text(str(cell)) for cell in (row["column"], row["role"], row["parse"], missing, row["reason"])))
+        table.add_row(*(Text(str(cell)) for cell in (column_name(row["column"]), row["role"], row["parse"], missing, row["reason"])))
     stdout.print(table)
 
 

@@ -33,7 +33,7 @@ from scipy.stats import rankdata
 
 from .folds import out_of_fold
 from .profile import category_codes, date_days, numeric_codes
-from .schema import Schema
+from .schema import Schema, column_words
 
 LEAK_AUC = 0.99
 MIN_CLASS_ROWS = 30
@@ -178,7 +178,7 @@ def leak_warnings(column_auc: dict[str, float]) -> list[dict]:
             "kind": "leak",
             "column": name,
             "message": (
-                f"column '{name}' alone separates hot leads from the rest out of fold (ROC-AUC {auc:.3f}); "
+                f"{column_words(name)} alone separates hot leads from the rest out of fold (ROC-AUC {auc:.3f}); "
                 f"if it is only known after the outcome, drop it with --drop {shlex.quote(str(name))}"
             ),
         }

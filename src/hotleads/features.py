@@ -29,7 +29,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from .parsing import arrow_text
-from .schema import DataWarning, Schema
+from .schema import DataWarning, Schema, column_words
 
 HEAVY_TAIL_RATIO = 100.0  # |p99| / median(|x|) above this: the column spans orders of magnitude
 
@@ -247,7 +247,7 @@ def _encode(name: str, values: pd.Series, categories: list[str], rare: list[str]
         examples = sorted(set(given.filter(unseen).to_pylist()))[:3]
         count = pc.sum(unseen).as_py()
         warnings.warn(
-            f"column '{name}': {count} row(s) have categories not seen in training ({examples}); scored as unknown",
+            f"{column_words(name)}: {count} row(s) have categories not seen in training ({examples}); scored as unknown",
             DataWarning,
             stacklevel=4,
         )

@@ -55,8 +55,10 @@ MIN_ROWS_FOR_ROW_NUMBERS = 20  # a unique run of integers in fewer rows can be a
 # Roles and formats are inferred from at most this many rows (drawn evenly at random): inference makes
 # a dozen passes over each text column (23-35 s for a million rows), where a sample decides the same.
 INFER_ROWS = 50_000
+MAX_LABELS = 1_000  # more distinct target values are no CRM stages (amounts, free text): none kept, none checked at scoring
 _ID_NAME = re.compile(r"(?i)^(id|key|uuid|guid)$|(_|\b|(?<=[a-z])(?=[A-Z]))(id|key|number|no|num)$|^(record|row)(_?(id|number|no|num))?$")
 _INDEX_NAME = re.compile(r"(?i)^(unnamed: \d+|index|level_0|#)$")
+_BLANK_HEADER = re.compile(r"Unnamed: (\d+)")  # a blank header cell, as the table readers name it (see column_name)
 ROLES = ("id", "target", "numeric", "categorical", "date", "ignored")
 
 
@@ -68,8 +70,11 @@ class Schema:
     :class:`~hotleads.parsing.NumberFormat` or ``{"kind": "date", ...}`` from
     :class:`~hotleads.parsing.DateFormat`); ``missing`` the share of missing values per column in
     training; ``notes`` a word on columns handled specially; ``positive``/``negative`` the target
-    values read as 1 and 0 (empty: 1/true/yes against 0/false/no); ``na_values`` extra missing
-    markers for every column; ``columns`` the training table's columns in order.
+    values read as 1 and 0 (empty: 1/true/yes against 0/false/no); ``labels`` the target values
+    of the training table with ``positive`` (stripped, ``""`` for blank cells; empty when there
+    were over :data:`MAX_LABELS`, or for a model saved before they were kept): scoring names a
+    value it does not know; ``na_values`` extra missing markers for every column; ``columns`` the
+    training table's columns in order.
     """
 
     target: str | None
@@ -85,6 +90,7 @@ class Schema:
     negative: list[str] = field(default_factory=list)
     na_values: list[str] = field(default_factory=list)
     columns: list[str] = field(default_factory=list)
+    labels: list[str] = field(default_factory=list)
 
     @property
     def features(self) -> list[str]:
@@ -249,14 +255,19 @@ def infer_schema(
     if schema.id is not None:
         schema.missing[schema.id] = float(frame[schema.id].isna().mean())
     if not schema.features:
-        raise DataError(f"{source}: no usable feature column besides the target and id; ignored: {schema.ignored}.")
+        raise DataError(f"{source}: no usable feature column besides the target and id; ignored: {_ignored_words(schema.ignored)}.")
     if schema.id is None:
         _warn_near_unique(frame, schema, source)
     return schema
 
 
+def _ignored_words(ignored: dict[str, str]) -> str:
+    """``{'note': 'constant', column 16 (blank header): 'empty'}``: ignored columns and why, as messages name them."""
+    return "{" + ", ".join(f"{_quoted(name)}: {why!r}" for name, why in ignored.items()) + "}"
+
+
 def _target_candidates(frame: pd.DataFrame) -> str:
-    two_valued = [str(c) for c in frame.columns if frame[c].dropna().astype(str).str.strip().nunique() == 2]
+    two_valued = [column_name(c) for c in frame.columns if frame[c].dropna().astype(str).str.strip().nunique() == 2]
     return f" (two-valued columns: {', '.join(two_valued)})" if two_valued else ""
 
 
@@ -471,10 +482,12 @@ def _warn_number_format(name: str, fmt: NumberFormat, role: str) -> None:
         else:
             read = f"read ',' as the decimal mark{' and ' + repr(fmt.thousands) + ' as the thousands separator' if fmt.thousands else ''} (a ';'-separated file is a European export)"
             fix = f"Pass --decimal-point {shlex.quote(name)} if '.' is the decimal mark there."
-        warnings.warn(f"column '{name}': values such as '{example}' can mean 1234 or 1.234 and no value settles it; {read}. {fix}", DataWarning, stacklevel=5)
+        warnings.warn(
+            f"{column_words(name)}: values such as '{example}' can mean 1234 or 1.234 and no value settles it; {read}. {fix}", DataWarning, stacklevel=5
+        )
     if len(fmt.currency) > 1:
         warnings.warn(
-            f"column '{name}' mixes currencies ({', '.join(fmt.currency)}); amounts are taken as written, not converted. "
+            f"{column_words(name)} mixes currencies ({', '.join(fmt.currency)}); amounts are taken as written, not converted. "
             "Convert them to one currency in the export if they should be compared.",
             DataWarning,
             stacklevel=5,
@@ -486,7 +499,7 @@ def _warn_date_format(name: str, fmt: DateFormat) -> None:
         read = "day first" if fmt.order == "dmy" else "month first"
         option = "--monthfirst" if fmt.order == "dmy" else "--dayfirst"
         warnings.warn(
-            f"column '{name}': no date settles day-first against month-first (every day and month is 12 or less); "
+            f"{column_words(name)}: no date settles day-first against month-first (every day and month is 12 or less); "
             f"read {read} ({fmt.describe()[5:]}). Pass {option} if that is wrong.",
             DataWarning,
             stacklevel=5,
@@ -503,7 +516,7 @@ def _warn_near_unique(frame: pd.DataFrame, schema: Schema, source: str) -> None:
         if 0 < repeats.sum() and text.nunique() >= NEAR_UNIQUE * len(text):
             first = text[repeats].iloc[0]
             warnings.warn(
-                f"{source}: column '{name}' looks like an id but repeats {int(text.duplicated().sum())} value(s), e.g. '{first}' "
+                f"{source}: {column_words(name)} looks like an id but repeats {int(text.duplicated().sum())} value(s), e.g. '{first}' "
                 f"{row_examples(frame, text, text == first, show_value=False)}; without a unique id, submission.csv numbers the rows "
                 f"0 to {len(text) - 1} instead. Make the values unique, or pass --id with a unique column.",
                 DataWarning,
@@ -536,7 +549,8 @@ def prepare(frame: pd.DataFrame, schema: Schema, *, source: str = "table", label
     if missing:
         unlabelled = "; this command reads the labels: to score an unlabelled table, use hotleads predict" if missing == [schema.target] else ""
         raise DataError(
-            f"{source}: missing column(s) {missing} that the model needs; add them (extra columns are fine){_written_otherwise(missing, frame)}{unlabelled}."
+            f"{source}: missing column(s) [{', '.join(map(_quoted, missing))}] that the model needs; add them (extra columns are fine)"
+            f"{_written_otherwise(missing, frame)}{_blank_header_hint(missing)}{unlabelled}."
         )
     _warn_extra_columns(frame, schema, source)
     na_values = frozenset(schema.na_values)
@@ -555,7 +569,7 @@ def prepare(frame: pd.DataFrame, schema: Schema, *, source: str = "table", label
     # numbers into one 2D block copies them (0.1 s and 72 MB a million rows), while a float column
     # read as such stays shared, copy-on-write, with the caller's table.
     features = pd.DataFrame(columns, index=frame.index, copy=False)
-    y = _target(frame, schema, problems, training=training) if labelled else None
+    y = _target(frame, schema, problems, training=training, source=source) if labelled else None
     if consume and labelled:
         del frame[schema.target]
         release_memory()
@@ -603,11 +617,23 @@ def _written_otherwise(missing: list[str], frame: pd.DataFrame) -> str:
     return f"; the table has {shown}: rename {'it' if len(pairs) == 1 else 'them'} as in training"
 
 
+def _blank_header_hint(missing: list[str]) -> str:
+    """How to fix a missing column that had a blank header in training: it is found by its position alone."""
+    if not any(map(_has_blank_header, missing)):
+        return ""
+    return "; a blank header is matched by the column's position alone: give that column a header in both tables and train again"
+
+
 def _warn_extra_columns(frame: pd.DataFrame, schema: Schema, source: str) -> None:
     known = set(schema.features) | set(schema.ignored) | {schema.id} | {schema.target}
-    extra = [name for name in frame.columns if name not in known]
+    extra = [name for name in frame.columns if name not in known and not _is_stray_blank_column(frame[name])]
     if extra:
         warnings.warn(f"{source}: ignoring column(s) the model does not use: {_short_list(extra)}", DataWarning, stacklevel=3)
+
+
+def _is_stray_blank_column(column: pd.Series) -> bool:
+    """A blank header over no values: what a comma ending every line of a CSV reads as; nothing the model could use, so never named."""
+    return _has_blank_header(column.name) and bool(pc.all(_blank_arrow(pc.utf8_trim_whitespace(arrow_text(column)))).as_py())
 
 
 def _numeric_column(
@@ -646,7 +672,7 @@ def _numeric_column(
         totals = texts.str.fullmatch(r"(?i)(grand )?(totals?|sum|summe|gesamt|total général)")
         if totals.any():  # a report's totals row exported with the data: a row to delete, not a cell to blank
             problems.append(
-                f"column '{name}' has '{texts[totals].iloc[0]}' {row_examples(frame, raw, bad & raw.astype(str).str.strip().isin(set(texts[totals])), show_value=False)}: "
+                f"{column_words(name)} has '{texts[totals].iloc[0]}' {row_examples(frame, raw, bad & raw.astype(str).str.strip().isin(set(texts[totals])), show_value=False)}: "
                 "it looks like a totals row; delete that row from the file"
             )
         else:
@@ -654,7 +680,7 @@ def _numeric_column(
             # scoring reads the missing-value tokens the model was trained with: a new one takes a new training
             unknown = f"pass --na-values {tokens}" if training else f"train the model again with --na-values {tokens} added to its own"
             problems.append(
-                f"column '{name}' is numeric{written} but has text {row_examples(frame, raw, bad)}; fix or blank those cells, or {unknown} if they mean 'unknown'"
+                f"{column_words(name)} is numeric{written} but has text {row_examples(frame, raw, bad)}; fix or blank those cells, or {unknown} if they mean 'unknown'"
             )
     return values
 
@@ -692,7 +718,7 @@ def number_format_here(frame: pd.DataFrame, name: str, trained: NumberFormat, na
     if as_written.equals(as_trained) or (own.ambiguous and not unreadable):
         return trained
     warnings.warn(
-        f"{source}: column '{name}' is written differently here ({own.describe()}) than in training ({trained.describe()}); read as written here.",
+        f"{source}: {column_words(name)} is written differently here ({own.describe()}) than in training ({trained.describe()}); read as written here.",
         DataWarning,
         stacklevel=5,
     )
@@ -712,14 +738,14 @@ def _warn_scale_or_currency(source: str, name: str, own: NumberFormat, trained: 
     if own.percent != trained.percent:  # 9.0% in training is 9.0: a plain 0.090 here is on another scale
         written, other = ("with", "without") if own.percent else ("without", "with")
         warnings.warn(
-            f"{source}: column '{name}' is written {written} percent signs here but {other} them in training "
+            f"{source}: {column_words(name)} is written {written} percent signs here but {other} them in training "
             f"(training read '9.0%' as 9.0); check the values are on the same scale, e.g. 9.0 and not 0.09.",
             DataWarning,
             stacklevel=6,
         )
     if own.currency and trained.currency and set(own.currency) != set(trained.currency):
         warnings.warn(
-            f"{source}: column '{name}' is in {'/'.join(own.currency)} here but was in {'/'.join(trained.currency)} in training; "
+            f"{source}: {column_words(name)} is in {'/'.join(own.currency)} here but was in {'/'.join(trained.currency)} in training; "
             "amounts are taken as written, not converted: convert them to the training currency if they differ in value.",
             DataWarning,
             stacklevel=6,
@@ -760,7 +786,7 @@ def _date_column(frame: pd.DataFrame, name: str, schema: Schema, na_values: froz
             f"; no date here settles the order, so they were read {order}: if that is wrong, write them as YYYY-MM-DD" if layout.ambiguous and order else ""
         )
         warnings.warn(
-            f"{source}: column '{name}' is written differently here ({layout.describe()}) than in training ({date.describe()}); read as written here{guessed}.",
+            f"{source}: {column_words(name)} is written differently here ({layout.describe()}) than in training ({date.describe()}); read as written here{guessed}.",
             DataWarning,
             stacklevel=4,
         )
@@ -769,7 +795,7 @@ def _date_column(frame: pd.DataFrame, name: str, schema: Schema, na_values: froz
     bad = ~is_missing(raw, na_values) & values.isna()
     if bad.any():
         problems.append(
-            f"column '{name}' holds dates ({layout.describe()[5:]}) but has {row_examples(frame, raw, bad)}; write them like the others or blank those cells"
+            f"{column_words(name)} holds dates ({layout.describe()[5:]}) but has {row_examples(frame, raw, bad)}; write them like the others or blank those cells"
         )
     return values
 
@@ -796,8 +822,12 @@ def date_layout(raw: pd.Series, trained: DateFormat, na_values: frozenset[str] =
 # ----------------------------------------------------------------------------------------- target
 
 
-def _target(frame: pd.DataFrame, schema: Schema, problems: list[str], *, training: bool) -> np.ndarray | None:
-    """0/1 per row, NaN for rows left out (in neither --positive nor --negative); None after a problem."""
+def _target(frame: pd.DataFrame, schema: Schema, problems: list[str], *, training: bool, source: str = "table") -> np.ndarray | None:
+    """0/1 per row, NaN for rows left out (in neither --positive nor --negative); None after a problem.
+
+    With ``--positive``, training keeps the target's values in ``schema.labels``; scoring warns
+    about values not among them (:func:`_warn_unseen_labels`).
+    """
     name = schema.target
     raw = frame[name]
     if not schema.positive and (y := _plain_labels(raw)) is not None:
@@ -811,6 +841,10 @@ def _target(frame: pd.DataFrame, schema: Schema, problems: list[str], *, trainin
     y = _labels(frame, text, schema, problems, training=training)
     if len(problems) > found or y is None:
         return None
+    if schema.positive and training:
+        schema.labels = _label_values(text, blank)
+    elif rest_is_zero and schema.labels:
+        _warn_unseen_labels(text, blank, schema, source)
     if np.unique(y[~np.isnan(y)]).size < 2:
         only = int(np.nanmax(y)) if (~np.isnan(y)).any() else 0
         if training:
@@ -822,6 +856,32 @@ def _target(frame: pd.DataFrame, schema: Schema, problems: list[str], *, trainin
             problems.append(f"target '{name}' has only the class {only}{words}; metrics need both hot leads (1) and others (0) among the labels")
         return None
     return y
+
+
+def _label_values(text: pd.Series, blank: pd.Series) -> list[str]:
+    """The distinct stripped target values, ``""`` for blank cells; none when there are over :data:`MAX_LABELS`."""
+    values = {str(v) for v in text[~blank].unique()} | ({""} if blank.any() else set())
+    return sorted(values) if len(values) <= MAX_LABELS else []
+
+
+def _warn_unseen_labels(text: pd.Series, blank: pd.Series, schema: Schema, source: str) -> None:
+    """Name target values the training table did not have: ``--positive`` alone counts them 0, which is wrong for a new hot stage.
+
+    A warning, not an error: one stray value should not block the metrics of a whole table.
+    """
+    written = text.where(~blank, "")
+    unseen = ~written.str.lower().isin({v.lower() for v in schema.labels})
+    if not unseen.any():
+        return
+    counts = sorted(written[unseen].value_counts().items(), key=lambda item: (-item[1], item[0]))
+    shown = ", ".join(f"{repr(value) if value else 'blank cells'} ({count} row{'s' if count > 1 else ''})" for value, count in counts)
+    warnings.warn(
+        f"{source}: target '{schema.target}' has value(s) the training table did not have: {shown}; they are counted as not hot (0), "
+        f"as --positive {shlex.quote(','.join(schema.positive))} counts every other value. If that is wrong, train again with them in "
+        "--positive (hot leads) or --negative (not hot; rows in neither list are then left out).",
+        DataWarning,
+        stacklevel=5,
+    )
 
 
 def _plain_labels(raw: pd.Series) -> np.ndarray | None:
@@ -905,7 +965,7 @@ def _value_counts(values: pd.Series) -> str:
 def _ids(frame: pd.DataFrame, name: str | None, source: str, problems: list[str], *, training: bool) -> pd.Series:
     if name is None or name not in frame.columns:
         if name is not None:
-            warnings.warn(f"{source}: no id column '{name}'; using 0-based row numbers as Id", DataWarning, stacklevel=3)
+            warnings.warn(f"{source}: no id {column_words(name)}; using 0-based row numbers as Id", DataWarning, stacklevel=3)
         return pd.Series(np.arange(len(frame)), name="Id")
     raw = frame[name]
     finite = raw.dropna()
@@ -923,10 +983,10 @@ def _ids(frame: pd.DataFrame, name: str | None, source: str, problems: list[str]
         first = values[duplicated][0]
         rows = row_examples(frame, ids, ids == first, show_value=False)
         problems.append(
-            f"id column '{name}' repeats {len(set(values[duplicated]))} value(s) in {int(duplicated.sum())} rows, e.g. '{first}' {rows}; ids must be unique{hint}"
+            f"id {column_words(name)} repeats {len(set(values[duplicated]))} value(s) in {int(duplicated.sum())} rows, e.g. '{first}' {rows}; ids must be unique{hint}"
         )
     if empty.any():
-        problems.append(f"id column '{name}' is empty {row_examples(frame, ids, pd.Series(empty, index=ids.index), show_value=False)}; fill in the ids")
+        problems.append(f"id {column_words(name)} is empty {row_examples(frame, ids, pd.Series(empty, index=ids.index), show_value=False)}; fill in the ids")
     return ids
 
 
@@ -1044,6 +1104,36 @@ def row_examples(frame: pd.DataFrame, values: pd.Series | None, mask, *, show_va
     return "(" + ", ".join(shown) + more + ")"
 
 
+def column_name(name: object) -> str:
+    """A column as messages name it: its header, or ``column 16 (blank header)`` for one read without a header.
+
+    The table readers (:func:`hotleads.io.read_table`, as pandas) name a blank header cell
+    ``Unnamed: <0-based position>``, a name that is nowhere in the user's file.
+
+    Examples
+    --------
+    >>> column_name("industry"), column_name("Unnamed: 15")
+    ('industry', 'column 16 (blank header)')
+    """
+    blank = _BLANK_HEADER.fullmatch(str(name))
+    return f"column {int(blank[1]) + 1} (blank header)" if blank else str(name)
+
+
+def column_words(name: object) -> str:
+    """``column 'industry'``, or ``column 16 (blank header)``: a column named in a sentence (see :func:`column_name`)."""
+    return column_name(name) if _has_blank_header(name) else f"column '{name}'"
+
+
+def _has_blank_header(name: object) -> bool:
+    """Whether ``name`` is what the table readers call a column whose header cell is blank."""
+    return _BLANK_HEADER.fullmatch(str(name)) is not None
+
+
+def _quoted(name: object) -> str:
+    """``'industry'``, or ``column 16 (blank header)``: a column in a list of quoted names."""
+    return column_name(name) if _has_blank_header(name) else f"'{name}'"
+
+
 def _short_list(names: list[str], limit: int = 12) -> str:
-    shown = ", ".join(str(n) for n in names[:limit])
+    shown = ", ".join(column_name(n) for n in names[:limit])
     return shown + (f", ... ({len(names)} in all)" if len(names) > limit else "")

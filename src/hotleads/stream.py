@@ -39,7 +39,7 @@ from .history import History, warn_if_unused, with_history
 from .io import PARQUET_SUFFIXES, atomic_path, check_table_target, locate, read_chunks, table_files, write_table
 from .model import Predictor
 from .parsing import DateFormat, NumberFormat
-from .schema import Schema, date_layout, number_format_here, stored_format
+from .schema import Schema, column_words, date_layout, number_format_here, stored_format
 from .scoring import lead_list, ranks, score, submission
 from .timing import stage
 
@@ -360,7 +360,7 @@ def check_dates_read_alike(chunk: pd.DataFrame, schema: Schema, source: str) -> 
         here, _ = date_layout(chunk[name], settled, na_values)
         if here != settled:
             raise DataError(
-                f"{source}: column '{name}' holds dates written {settled.describe()[5:]} in the first rows, "
+                f"{source}: {column_words(name)} holds dates written {settled.describe()[5:]} in the first rows, "
                 f"but those from {locate(chunk, 0)} on read only as {here.describe()[5:]}; write the column one way, "
                 "or score with a --chunk-rows large enough that the first chunk shows how it is written"
             )
