@@ -19,7 +19,7 @@ from test_cli import assert_ok, assert_user_error, invoke, snapshot
 
 from hotleads import bundle, synth, training
 from hotleads.bagging import BaggedClassifier
-from hotleads.budget import EXTRA_SEEDS
+from hotleads.budget import EXTRA_SEEDS, SEQUENCE_NEURAL, Budget, spend
 from hotleads.estimators import GBDTClassifier, LogRegClassifier
 from hotleads.exceptions import ParameterError
 from hotleads.folds import stratified_folds
@@ -193,14 +193,14 @@ def test_auto_on_a_validation_split_is_not_bagged_and_says_so(companies: pd.Data
 # ---------------------------------------------------------------- --time-limit
 
 
-def check_log(log: dict, limit: float) -> list[tuple[str, str]]:
-    """The documented shape of evidence.training["time_limit"]; returns its (step, status) pairs."""
+def check_log(log: dict, limit: float, order: list[str] = STEP_ORDER) -> list[tuple[str, str]]:
+    """The documented shape of evidence.training["time_limit"], its steps in ``order``; returns its (step, status) pairs."""
     assert set(log) == {"limit", "spent", "steps"} and log["limit"] == limit
     steps = [(step["step"], step["status"]) for step in log["steps"]]
     assert all(set(step) == {"step", "status", "seconds"} and step["seconds"] >= 0 for step in log["steps"])
     assert all(status in STATUSES for _, status in steps), steps
     names = [name for name, _ in steps]
-    assert names == sorted(names, key=STEP_ORDER.index) and len(set(names)) == len(names), names  # in the documented order, each once
+    assert names == sorted(names, key=order.index) and len(set(names)) == len(names), names  # in the documented order, each once
     for k in range(1, EXTRA_SEEDS):  # a later seed only after the one before it was fitted
         if f"gbdt seed {k + 2}" in names:
             assert (f"gbdt seed {k + 1}", "fitted") in steps
@@ -255,6 +255,64 @@ def test_a_tiny_time_limit_still_gives_the_cheap_models(companies: pd.DataFrame,
         assert len(gbdt.estimators_) == 5  # no extra seed joined
     elif gbdt is not None:
         assert isinstance(gbdt, GBDTClassifier)
+
+
+class _Fitted:
+    """A member as :func:`hotleads.budget.spend` sees one: its fitting seconds."""
+
+    fit_seconds = 0.01
+
+
+@pytest.mark.parametrize(
+    ("months", "named", "order"),
+    [
+        (False, [], [f"gbdt seed {k + 2}" for k in range(EXTRA_SEEDS)] + ["gbdt-tuned", "cnn"]),
+        (True, [], [*SEQUENCE_NEURAL] + [f"gbdt seed {k + 2}" for k in range(EXTRA_SEEDS)] + ["gbdt-tuned"]),
+        (True, ["cnn"], [m for m in SEQUENCE_NEURAL if m != "cnn"] + [f"gbdt seed {k + 2}" for k in range(EXTRA_SEEDS)] + ["gbdt-tuned"]),
+    ],
+    ids=["no-history", "history", "history-cnn-named"],
+)
+def test_with_a_history_the_time_left_goes_to_the_sequence_models_first(months: bool, named: list[str], order: list[str]) -> None:
+    """Without a history: seeds, tuning, then the cnn. With one: the models that read the months, best first, then the rest."""
+    budget, fitted = Budget(1_000.0), []
+
+    def fit(model, params, offset, name, deadline):
+        fitted.append(name)
+        return _Fitted()
+
+    members = {name: _Fitted() for name in ["gbdt", "logreg", *named]}
+    seeds, extra = spend(budget, members, fit=fit, bagged=True, tune=lambda b: _Fitted(), explaining=lambda m: 0.0, months=months)
+    assert [step["step"] for step in budget.log] == order
+    assert all(step["status"] == "fitted" for step in budget.log)
+    assert set(extra) == {name for name in order if not name.startswith("gbdt seed")} and len(seeds["gbdt"]) == EXTRA_SEEDS
+    assert fitted == [name for name in order if name != "gbdt-tuned"]  # tuning is tune()'s own; a named model is not fitted again
+
+
+def test_with_a_history_auto_weighs_the_sequence_models_alone_and_together(companies: pd.DataFrame) -> None:
+    """`train --history --time-limit`: the sequence models join, and auto also weighs their ensemble without the aggregate models."""
+    rng = np.random.default_rng(3)
+    frame = companies.reset_index(drop=True)
+    y = frame[synth.TARGET].to_numpy()
+    rising = np.sort(rng.gamma(2.0, 3.0, size=(len(frame), 6)), axis=1)  # only the months' order tells the classes apart
+    windows = np.where(y[:, None] == 1, rising, rng.permuted(rising, axis=1))[:, :, None].astype(np.float32)
+    options = TrainOptions(features="raw", validation=0.5, time_limit=240, model_params=SMALL, neural_params={"epochs": 2})
+    model = train(frame, options, sequences=windows)
+
+    steps = check_log(model.evidence.training["time_limit"], 240, order=[*SEQUENCE_NEURAL])
+    assert steps == [(name, "fitted") for name in SEQUENCE_NEURAL], steps
+    candidates = Selection.from_dict(model.evidence.selection).candidates
+    assert candidates["+".join(SEQUENCE_NEURAL)]["members"] == list(SEQUENCE_NEURAL)
+    assert set(tried(model)) == {"gbdt", "logreg", *SEQUENCE_NEURAL}
+
+
+def test_params_of_a_sequence_model_need_a_history_with_a_time_limit(companies: pd.DataFrame) -> None:
+    """--time-limit adds the lstm and the transformer only with a history: their --params are refused without one, before any fitting."""
+    options = TrainOptions(features="raw", time_limit=30, model_params={"lstm": {"hidden_size": 16}})
+    options.check()  # a history may come with the table: the options alone are fine
+    with pytest.raises(ParameterError, match=r"--params has parameters for lstm, which --time-limit trains only with --history"):
+        train(companies.iloc[:200], options)
+    with pytest.raises(ParameterError, match=r"--params has parameters for lstm, which --models does not train"):
+        TrainOptions(features="raw", model_params={"lstm": {"hidden_size": 16}}).check()
 
 
 def test_no_time_limit_no_log(auto_model) -> None:

@@ -159,6 +159,18 @@ def test_candidates_are_each_model_alone_then_their_ensemble(table) -> None:
     np.testing.assert_allclose(outputs["gbdt+logreg"][1], (member_oof["gbdt"] + member_oof["logreg"]) / 2)  # the mean ensemble
 
 
+def test_a_group_adds_the_ensemble_of_its_models_alone(table) -> None:
+    """With a history, the models that read its months are also weighed together without the aggregate models."""
+    y, folds = table
+    member_oof = {name: noisy(y, seed) for seed, name in enumerate(["gbdt", "logreg", "transformer", "cnn"], start=20)}
+    outputs = candidate_outputs(member_oof, y, folds, ensemble="mean", seed=0, groups=[["transformer", "cnn"]])
+    assert list(outputs) == ["gbdt", "logreg", "transformer", "cnn", "gbdt+logreg+transformer+cnn", "transformer+cnn"]
+    assert outputs["transformer+cnn"][0] == ["transformer", "cnn"]
+    np.testing.assert_allclose(outputs["transformer+cnn"][1], (member_oof["transformer"] + member_oof["cnn"]) / 2)
+    for groups in ([["cnn"]], [list(member_oof)], [[]]):  # one model, every model, none: nothing more than without a group
+        assert list(candidate_outputs(member_oof, y, folds, ensemble="mean", seed=0, groups=groups)) == list(outputs)[:-1]
+
+
 def test_the_ensemble_candidate_is_nested_for_fitted_weights(table) -> None:
     y, folds = table
     member_oof = {"gbdt": separating(y, 9), "logreg": noisy(y, 10)}

@@ -75,14 +75,19 @@ class Selection:
 
 
 def candidate_outputs(
-    member_oof: dict[str, np.ndarray], y: np.ndarray, folds: list[Fold], *, ensemble: str, seed: int
+    member_oof: dict[str, np.ndarray], y: np.ndarray, folds: list[Fold], *, ensemble: str, seed: int, groups: list[list[str]] = ()
 ) -> dict[str, tuple[list[str], np.ndarray]]:
-    """Each candidate's out-of-fold probabilities: ``{name: (members, oof (n_rows,))}``, each model alone, then (2+ models) their ensemble."""
+    """Each candidate's out-of-fold probabilities: ``{name: (members, oof (n_rows,))}``, each model alone, then (2+ models) their ensemble.
+
+    ``groups``: more ensembles to try, each of some of the models (with a history, the models that
+    read its months, so that their mean is weighed without the aggregate models beside them); a
+    group of fewer than 2 models, or of all of them, adds nothing.
+    """
     outputs = {name: ([name], oof) for name, oof in member_oof.items()}
-    if len(member_oof) > 1:
-        names = list(member_oof)
-        matrix = np.column_stack([member_oof[name] for name in names])
-        outputs["+".join(names)] = (names, nested_oof(ensemble, names, matrix, y, folds, seed=seed))
+    for names in [list(member_oof), *(list(g) for g in groups if 1 < len(g) < len(member_oof))]:
+        if len(names) > 1:
+            matrix = np.column_stack([member_oof[name] for name in names])
+            outputs["+".join(names)] = (names, nested_oof(ensemble, names, matrix, y, folds, seed=seed))
     return outputs
 
 

@@ -36,7 +36,7 @@ from sklearn.base import clone
 from .bagging import BaggedClassifier
 from .base import positive_proba
 from .budget import NEURAL as BUDGET_NEURAL
-from .budget import Budget, spend
+from .budget import SEQUENCE_NEURAL, Budget, spend
 from .calibration import CHOICES as CALIBRATION_CHOICES
 from .calibration import choose_calibration
 from .diagnostics import training_checks
@@ -151,7 +151,9 @@ class TrainOptions:
         self._check_model_params()
 
     def _check_model_params(self) -> None:
-        trained = self.model_names + ([BUDGET_NEURAL] if self.time_limit is not None and BUDGET_NEURAL not in self.model_names else [])
+        # --time-limit may add the cnn, and with a history the sequence models (whether there is one is known later: train_typed)
+        budget = [BUDGET_NEURAL, *SEQUENCE_NEURAL] if self.time_limit is not None else []
+        trained = list(dict.fromkeys(self.model_names + budget))
         for name in self.model_params:
             if name not in trained:
                 raise ParameterError(f"--params has parameters for {name}, which --models does not train ({', '.join(trained)}).")
@@ -306,6 +308,8 @@ def train_typed(
     with stage("explanations"):
         references = column_references(typed.prepared.features, typed.schema)
     inputs = fit_inputs(typed, options)
+    if budget is not None and inputs.sequences is None:
+        _check_budget_params(options)
     schema, preprocessor = inputs.schema, inputs.preprocessor
     y, folds = inputs.y[inputs.held_out], inputs.held_out_folds  # every row out of fold, or the validation rows
     table = _held_for_later(typed, inputs, options)
@@ -316,7 +320,8 @@ def train_typed(
         release_memory()  # the fits' datasets, before the calibration and diagnostics
     members, selection = tried, None
     if options.models == [AUTO]:
-        outputs = candidate_outputs({name: m.oof for name, m in tried.items()}, y, folds, ensemble=options.ensemble, seed=options.seed)
+        months = [name for name in tried if name in NEURAL] if inputs.sequences is not None else []  # the members that read the months
+        outputs = candidate_outputs({name: m.oof for name, m in tried.items()}, y, folds, ensemble=options.ensemble, seed=options.seed, groups=[months])
         selection = choose(outputs, y, folds, held_out=held_out_words(options.validation).removeprefix("the ").removesuffix(" of the training data"))
         members = {name: tried[name] for name in selection.members}
     with stage("calibration"):
@@ -381,6 +386,16 @@ class _HeldForLater:
     importance_sequences: np.ndarray | None
 
 
+def _check_budget_params(options: TrainOptions) -> None:
+    """Refuse ``--params`` for a sequence model that ``--time-limit`` would add only with a history, on a table without one."""
+    unused = [name for name in options.model_params if name in SEQUENCE_NEURAL and name != BUDGET_NEURAL and name not in options.model_names]
+    if unused:
+        raise ParameterError(
+            f"--params has parameters for {unused[0]}, which --time-limit trains only with --history (without one it adds {BUDGET_NEURAL}); "
+            f"add {unused[0]} to --models or drop its parameters."
+        )
+
+
 def _held_for_later(typed: TypedTable, inputs: CrossFitInputs, options: TrainOptions) -> _HeldForLater:
     """Take the rows read after the fits and, with a validation split, let the typed features go:
     the fits read ``inputs.X`` alone, and at 5,000,000 rows the typed table (530 MiB) would
@@ -407,6 +422,7 @@ def _spend(budget: Budget, members: dict[str, _Member], inputs: CrossFitInputs, 
 
     bagged = inputs.fold_columns is not None
     tune = (lambda b: _tune_gbdt(b, inputs, options)) if options.validation is None else None
+    months = inputs.sequences is not None
     sample = inputs.matrix(slice(0, min(IMPORTANCE_ROWS, len(inputs.y))))
     copies = len(inputs.schema.features) + 1  # occlusion predicts the sample once as it is and once per column
 
@@ -415,7 +431,7 @@ def _spend(budget: Budget, members: dict[str, _Member], inputs: CrossFitInputs, 
         positive_proba(member.estimator, sample, sequences=inputs.rows_sequences(slice(0, len(sample))))
         return (time.perf_counter() - started) * copies
 
-    seeds, extra = spend(budget, members, fit=fit, bagged=bagged, tune=tune, explaining=explaining)
+    seeds, extra = spend(budget, members, fit=fit, bagged=bagged, tune=tune, explaining=explaining, months=months)
     members = dict(members)
     for name, more in seeds.items():
         if more:
