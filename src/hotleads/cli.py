@@ -314,7 +314,8 @@ def train(
         float | None,
         typer.Option(
             help="Seconds the whole training may take: the time the models leave goes to more gbdt seeds, a short gbdt tuning run and "
-            "the cnn, each only if it ends in time; the leaderboard shows what was tried."
+            "the cnn (with --history: first the transformer, cnn and lstm, which read the months), each only if it ends in time; "
+            "the leaderboard shows what was tried."
         ),
     ] = None,
     target: Target = None,
