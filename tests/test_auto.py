@@ -4,7 +4,7 @@
 their ensemble) with the highest nested out-of-fold F1; ``bagging`` saves each member as the bag
 of its fold models (auto: small tables with at least BAG_MIN_FOLDS folds, never with a
 validation split); ``time_limit`` spends the time left on more gbdt seeds, a short tuning run
-and the cnn, and logs each step.
+and the cnn (with a history: the sequence models first), and logs each step.
 """
 
 from __future__ import annotations
