@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from hotleads.exceptions import DataError, ParameterError
-from hotleads.io import EXCEL_MAX_ROWS, atomic_dir, atomic_path, check_table_target, locate, read_chunks, read_table, write_csv, write_json
+from hotleads.io import EXCEL_MAX_ROWS, atomic_dir, atomic_path, check_table_target, files_into, locate, read_chunks, read_table, write_csv, write_json
 
 
 def write(path: Path, text: str | bytes) -> Path:
@@ -256,3 +256,33 @@ def test_excel_by_content_keeps_types_and_reads_percent_cells_as_shown(tmp_path:
     assert locate(table, 2) == "row 4"
     with pytest.raises(ParameterError, match=r"--sheet Nope: .* its sheets are 'About', 'Leads'"):
         read_table(tmp_path / "leads.csv", sheet="Nope")
+
+
+def test_files_into_moves_every_file_or_none(tmp_path: Path) -> None:
+    folder = tmp_path / "data"
+    folder.mkdir()
+    write(folder / "keep.txt", "mine")
+    write(folder / "train.csv", "old")
+    with files_into(folder) as staging:
+        write_csv(pd.DataFrame({"a": [1]}), staging / "train.csv")
+        write_json({"f1": 0.5}, staging / "bayes.json")
+    assert sorted(p.name for p in folder.iterdir()) == ["bayes.json", "keep.txt", "train.csv"]
+    assert (folder / "train.csv").read_text() == "a\n1\n" and (folder / "keep.txt").read_text() == "mine"
+
+
+def test_files_into_a_failed_block_leaves_the_folder_as_it_was(tmp_path: Path) -> None:
+    folder = tmp_path / "data"
+    folder.mkdir()
+    write(folder / "train.csv", "old")
+    with pytest.raises(OSError, match="No space left") as info, files_into(folder) as staging:
+        write_csv(pd.DataFrame({"a": [1]}), staging / "train.csv")
+        raise OSError(28, "No space left on device", str(staging / "test.csv"))
+    assert info.value.filename == str(folder / "test.csv")  # the file where it was going, not the staging folder
+    assert sorted(p.name for p in folder.iterdir()) == ["train.csv"] and (folder / "train.csv").read_text() == "old"
+
+
+def test_files_into_a_failed_block_removes_the_folders_it_created(tmp_path: Path) -> None:
+    with pytest.raises(OSError), files_into(tmp_path / "new" / "data") as staging:
+        write_csv(pd.DataFrame({"a": [1]}), staging / "train.csv")
+        raise OSError(28, "No space left on device")
+    assert list(tmp_path.iterdir()) == []

@@ -830,6 +830,39 @@ def atomic_dir(path: str | Path) -> Iterator[Path]:
         shutil.rmtree(tmp, ignore_errors=True)
 
 
+@contextlib.contextmanager
+def files_into(folder: str | Path) -> Iterator[Path]:
+    """Yield a hidden staging folder inside ``folder``; move the files written there into ``folder`` only if the block succeeds.
+
+    The files arrive all or none, each replacing its namesake; other files of ``folder`` stay.
+    A failed block leaves ``folder`` as it was, and removes it (and its parents) where this call
+    created it: a failed ``generate --out new/`` leaves no empty folder behind.
+    """
+    folder = Path(folder)
+    created = [path for path in (folder, *folder.parents) if not path.exists()]  # deepest first
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=".staging.", suffix=".tmp", dir=folder)).absolute()  # as mkstemp names its files
+        try:
+            yield staging
+            files = sorted(staging.iterdir())
+            for file in files:
+                check_file_target(folder / file.name)  # before any is moved: all or none
+            for file in files:
+                os.replace(file, folder / file.name)
+        except OSError as exc:  # a refused write names the file where it was going, not the staging folder
+            if exc.filename and Path(exc.filename).absolute().parent == staging:
+                exc.filename = str(folder / Path(exc.filename).name)
+            raise
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
+    except BaseException:
+        for path in created:
+            with contextlib.suppress(OSError):  # an emptied folder only: never what another process has put there since
+                path.rmdir()
+        raise
+
+
 def _umask() -> int:
     mask = os.umask(0o022)
     os.umask(mask)
