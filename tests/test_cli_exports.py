@@ -434,3 +434,14 @@ def test_whole_number_ids_from_a_workbook_stay_whole(tmp_path: Path) -> None:
     ok(invoke("train", tmp_path / "t.xlsx", "--out", tmp_path / "m", *FAST))
     ok(invoke("predict", tmp_path / "m", tmp_path / "t.xlsx", "--out", tmp_path / "s.csv", "-q"))
     assert (tmp_path / "s.csv").read_text().splitlines()[1].startswith("1001,")
+
+
+def test_a_workbook_whose_first_sheet_is_a_cover_names_the_data_sheet(table: pd.DataFrame, plain: dict, tmp_path: Path) -> None:
+    book = styled(table, "xlsx-named-csv", tmp_path / "leads.xlsx")  # sheets 'About' (a note), then 'Leads'
+    hint = "read sheet 'About', the workbook's first: the data may be on another (--sheet Leads)"
+    one_error(invoke("train", book, "--out", tmp_path / "m", *FAST), "no target column 'is_hot_lead'", hint)
+    one_error(invoke("train", book, "--target", "is_hot_lead", "--out", tmp_path / "m", *FAST), "--target names column 'is_hot_lead'", hint)
+    model = Path(plain["data"]).parent / "model"
+    one_error(invoke("predict", model, book, "--out", tmp_path / "s.csv"), "missing column(s)", "that the model needs", hint)
+    ok(invoke("predict", model, book, "--sheet", "Leads", "--out", tmp_path / "s.csv", "-q"))
+    assert (tmp_path / "s.csv").read_text() == plain["submission"]

@@ -11,7 +11,19 @@ import pandas as pd
 import pytest
 
 from hotleads.exceptions import DataError, ParameterError
-from hotleads.io import EXCEL_MAX_ROWS, atomic_dir, atomic_path, check_table_target, files_into, locate, read_chunks, read_table, write_csv, write_json
+from hotleads.io import (
+    EXCEL_MAX_ROWS,
+    atomic_dir,
+    atomic_path,
+    check_table_target,
+    files_into,
+    locate,
+    other_sheets,
+    read_chunks,
+    read_table,
+    write_csv,
+    write_json,
+)
 
 
 def write(path: Path, text: str | bytes) -> Path:
@@ -256,6 +268,41 @@ def test_excel_by_content_keeps_types_and_reads_percent_cells_as_shown(tmp_path:
     assert locate(table, 2) == "row 4"
     with pytest.raises(ParameterError, match=r"--sheet Nope: .* its sheets are 'About', 'Leads'"):
         read_table(tmp_path / "leads.csv", sheet="Nope")
+
+
+def cover_workbook(path: Path, cover: list[list[str]]) -> Path:
+    """A workbook whose first sheet, 'About', is a cover page, and whose data is on 'Leads' (then 'Q3 notes')."""
+    import openpyxl
+
+    workbook = openpyxl.Workbook()
+    workbook.active.title = "About"
+    for row in cover:
+        workbook.active.append(row)
+    leads = workbook.create_sheet("Leads")
+    for row in (["id", "x", "is_hot_lead"], ["A", 1, 0], ["B", 2, 1]):
+        leads.append(row)
+    workbook.create_sheet("Q3 notes").append(["kept for the record"])
+    workbook.save(path)
+    return path
+
+
+def test_a_first_sheet_read_by_default_names_the_other_sheets(tmp_path: Path) -> None:
+    path = cover_workbook(tmp_path / "leads.xlsx", [["Lead export"], ["Generated 2024-11-02"], [], ["Contact", "ops@example.com"]])
+    note = "; read sheet 'About', the workbook's first: the data may be on another (--sheet Leads, --sheet 'Q3 notes')"
+    assert other_sheets(read_table(path)) == note  # for the messages of a missing column
+    assert other_sheets(next(read_chunks(path))) == note
+    assert other_sheets(read_table(path, sheet="About")) == ""  # a sheet chosen is not second-guessed
+    assert other_sheets(read_table(path, sheet="Leads")) == ""
+    assert other_sheets(read_table(write(tmp_path / "t.csv", "a,b\n1,2\n"))) == ""
+
+
+@pytest.mark.parametrize(("cover", "problem"), [([], "is empty"), ([["Lead export, Q3"]], "has no rows under its first one")], ids=["empty", "title-only"])
+def test_an_empty_or_title_only_first_sheet_names_the_other_sheets(tmp_path: Path, cover: list, problem: str) -> None:
+    path = cover_workbook(tmp_path / "leads.xlsx", cover)
+    with pytest.raises(
+        DataError, match=rf"leads\.xlsx: sheet 'About' \(the workbook's first\) {problem}; the data may be on another: --sheet Leads, --sheet 'Q3 notes'\.$"
+    ):
+        read_table(path)
 
 
 def test_files_into_moves_every_file_or_none(tmp_path: Path) -> None:

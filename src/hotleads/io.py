@@ -237,12 +237,19 @@ def _read_xlsx(path: Path, sheet: str | None) -> pd.DataFrame:
             raise DataError(f"{path}: not a readable .xlsx workbook ({_first_line(exc)}); re-save it from Excel or export CSV.") from None
         try:
             worksheet = _worksheet(workbook, sheet, path)
+            others = tuple(title for title in workbook.sheetnames if title != worksheet.title) if sheet is None else ()
             rows = [(number, cells) for number, cells in enumerate(map(_cell_values, worksheet.iter_rows()), start=1) if any(_filled(v) for v in cells)]
         finally:
             workbook.close()
+    if not rows and others:
+        raise DataError(f"{path}: sheet '{worksheet.title}' (the workbook's first) is empty; the data may be on another: {_sheet_options(others)}.")
     if not rows:
         raise DataError(f"{path}: sheet '{worksheet.title}' is empty; it needs a header row and data rows.")
     (_, header), body = rows[0], rows[1:]
+    if not body and others:
+        raise DataError(
+            f"{path}: sheet '{worksheet.title}' (the workbook's first) has no rows under its first one; the data may be on another: {_sheet_options(others)}."
+        )
     names = _column_names([None if v is None else str(v) for v in header], path)
     width = len(names)
     columns = {name: [row[i] if i < len(row) else None for _, row in body] for i, name in enumerate(names)}
@@ -253,7 +260,21 @@ def _read_xlsx(path: Path, sheet: str | None) -> pd.DataFrame:
         )
     table = pd.DataFrame({name: _sheet_column(values) for name, values in columns.items()})
     table.attrs["rows"] = RowLocations("row", numbers=np.array([number for number, _ in body]))
+    if others:
+        table.attrs["sheets"] = (worksheet.title, others)
     return table
+
+
+def other_sheets(frame: pd.DataFrame) -> str:
+    """For a message about missing columns: ``"; read sheet 'About' (the first) ... --sheet Leads"`` when ``frame`` is the
+    first sheet of a workbook with others, read because no ``--sheet`` was given; else ``""``."""
+    read, others = frame.attrs.get("sheets", (None, ()))
+    return f"; read sheet '{read}', the workbook's first: the data may be on another ({_sheet_options(others)})" if others else ""
+
+
+def _sheet_options(titles: tuple[str, ...], limit: int = 5) -> str:
+    shown = ", ".join(f"--sheet {shlex.quote(title)}" for title in titles[:limit])
+    return shown + (f" and {len(titles) - limit} more" if len(titles) > limit else "")
 
 
 def _cell_values(cells) -> tuple:
