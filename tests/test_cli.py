@@ -230,6 +230,35 @@ def test_too_few_generated_rows_are_refused(command: str, tmp_path: Path) -> Non
     assert list(tmp_path.iterdir()) == []
 
 
+@pytest.mark.parametrize("history", [False, True], ids=["companies", "history"])
+def test_a_failed_generate_removes_the_folders_it_created_and_keeps_the_rest(history: bool, tmp_path: Path, monkeypatch) -> None:
+    """The third file cannot be written (a full disk): no new file, no folder left behind, a folder that was there untouched."""
+    import errno
+
+    import hotleads.synth
+
+    writes, write_csv = [], hotleads.synth.write_csv
+
+    def full_disk_at_the_third(frame, path):
+        writes.append(path)
+        if len(writes) == 3:
+            raise OSError(errno.ENOSPC, "No space left on device", str(path))
+        return write_csv(frame, path)
+
+    monkeypatch.setattr(hotleads.synth, "write_csv", full_disk_at_the_third)
+    options = ["--rows", 40, "-q", *(["--history"] if history else [])]
+    assert_user_error(invoke("generate", "--out", tmp_path / "new" / "data", *options), "new/data/holdout.csv: No space left on device")
+    assert list(tmp_path.iterdir()) == []
+    existing = tmp_path / "data"
+    existing.mkdir()
+    (existing / "train.csv").write_text("the last run's\n")
+    (existing / "notes.txt").write_text("mine\n")
+    writes.clear()
+    assert_user_error(invoke("generate", "--out", existing, *options), "data/holdout.csv: No space left on device")
+    assert snapshot(existing) == {"notes.txt": b"mine\n", "train.csv": b"the last run's\n"}
+    assert sorted(p.name for p in existing.iterdir()) == ["notes.txt", "train.csv"]  # no staging folder left either
+
+
 # --- scoring data and models the command refuses --------------------------------------------
 
 

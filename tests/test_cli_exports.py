@@ -349,7 +349,7 @@ def test_an_undecodable_file_names_the_encoding_line_and_column(table: pd.DataFr
 
 def test_sep_overrides_the_sniffed_delimiter(table: pd.DataFrame, tmp_path: Path) -> None:
     write_plain(table, tmp_path / "t.csv")
-    one_error(invoke("schema", tmp_path / "t.csv", "--sep", ";"), "no target column")
+    one_error(invoke("schema", tmp_path / "t.csv", "--sep", ";"), "--sep ';': splits the header of", "into 1 field", "comma-separated", "pass --sep ','")
     assert schema_rows(tmp_path / "t.csv", "--sep", "comma")["revenue"]["role"] == "numeric"
 
 
@@ -434,3 +434,41 @@ def test_whole_number_ids_from_a_workbook_stay_whole(tmp_path: Path) -> None:
     ok(invoke("train", tmp_path / "t.xlsx", "--out", tmp_path / "m", *FAST))
     ok(invoke("predict", tmp_path / "m", tmp_path / "t.xlsx", "--out", tmp_path / "s.csv", "-q"))
     assert (tmp_path / "s.csv").read_text().splitlines()[1].startswith("1001,")
+
+
+def excel_csv(frame: pd.DataFrame, path: Path, *, title: str) -> Path:
+    """``frame`` as Excel saves a sheet as CSV: a title row and blank rows written as bare separators, one in the middle, three at the end."""
+    lines = write_plain(frame, path).read_text().splitlines(keepends=True)
+    empty = "," * (len(frame.columns) - 1) + "\n"
+    path.write_text(title + empty[1:] + empty + lines[0] + "".join(lines[1:60]) + empty + "".join(lines[60:]) + empty * 3)
+    return path
+
+
+def test_a_weekly_export_with_a_title_and_blank_rows_trains_and_scores_as_the_plain_file(table: pd.DataFrame, plain: dict, tmp_path: Path) -> None:
+    data = excel_csv(table, tmp_path / "weekly.csv", title="Q3 lead export")
+    result = ok(invoke("train", data, "--out", tmp_path / "model", *FAST))
+    assert warnings_of(result) == [
+        f"warning: {data}: line 1 ('Q3 lead export') looks like a title, not the header: skipped lines 1-2 and read the header from line 3. "
+        "Delete the lines above the header to read the file without this warning."
+    ]
+    ok(invoke("predict", tmp_path / "model", data, "--out", tmp_path / "submission.csv", "-q"))
+    assert (tmp_path / "submission.csv").read_text() == plain["submission"]  # the blank rows are no companies
+
+
+def test_lines_stay_the_files_under_a_title_and_after_blank_rows(table: pd.DataFrame, plain: dict, tmp_path: Path) -> None:
+    frame = table.copy()
+    frame["growth_pct"] = frame["growth_pct"].astype(object)
+    frame.loc[99, "growth_pct"] = "lots"  # data row 100: line 101 of the plain file, + 2 title lines + 1 blank row above it
+    data = excel_csv(frame, tmp_path / "weekly.csv", title="Q3 lead export")
+    one_error(invoke("predict", Path(plain["data"]).parent / "model", data, "--out", tmp_path / "s.csv"), "'lots' at line 104")
+
+
+def test_a_workbook_whose_first_sheet_is_a_cover_names_the_data_sheet(table: pd.DataFrame, plain: dict, tmp_path: Path) -> None:
+    book = styled(table, "xlsx-named-csv", tmp_path / "leads.xlsx")  # sheets 'About' (a note), then 'Leads'
+    hint = "read sheet 'About', the workbook's first: the data may be on another (--sheet Leads)"
+    one_error(invoke("train", book, "--out", tmp_path / "m", *FAST), "no target column 'is_hot_lead'", hint)
+    one_error(invoke("train", book, "--target", "is_hot_lead", "--out", tmp_path / "m", *FAST), "--target names column 'is_hot_lead'", hint)
+    model = Path(plain["data"]).parent / "model"
+    one_error(invoke("predict", model, book, "--out", tmp_path / "s.csv"), "missing column(s)", "that the model needs", hint)
+    ok(invoke("predict", model, book, "--sheet", "Leads", "--out", tmp_path / "s.csv", "-q"))
+    assert (tmp_path / "s.csv").read_text() == plain["submission"]

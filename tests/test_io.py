@@ -10,8 +10,21 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from hotleads.exceptions import DataError, ParameterError
-from hotleads.io import EXCEL_MAX_ROWS, atomic_dir, atomic_path, check_table_target, locate, read_chunks, read_table, write_csv, write_json
+from hotleads.exceptions import DataError, DataWarning, ParameterError
+from hotleads.io import (
+    EXCEL_MAX_ROWS,
+    atomic_dir,
+    atomic_path,
+    check_table_target,
+    files_into,
+    locate,
+    other_sheets,
+    read_chunks,
+    read_table,
+    write_csv,
+    write_json,
+)
+from hotleads.pieces import plan
 
 
 def write(path: Path, text: str | bytes) -> Path:
@@ -134,7 +147,7 @@ def test_corrupt_parquet_is_a_data_error(tmp_path: Path) -> None:
         ("leads.json", '[{"a": 1, "b": 2}]', r"leads\.json: looks like JSON, not a table; export it as CSV"),
         (
             "title.csv",
-            "Leads export 2024-11-02\na,b\n1,2\n3,4\n",
+            "Leads export 2024-11-02\nA,\nB,\n",  # no line of two named fields under it: no header to skip the title for
             r"title\.csv: line 1 has one field but the rows below have 2: it looks like a title above the header",
         ),
         ("leads.txt", '\ufeff {\n "a": [1, 2]}', "looks like JSON, not a table"),
@@ -145,6 +158,110 @@ def test_unreadable_tables_are_refused_with_the_reason(tmp_path: Path, name: str
     with pytest.raises(DataError, match=match) as info:
         read_table(path)
     assert str(info.value).startswith(f"{path}: ")
+
+
+def read_every_way(path: Path, **options) -> list[tuple[list, list[str]]]:
+    """(values, file lines) of the rows as read_table, read_chunks (one row a chunk) and the dask pieces read them."""
+    frames = {
+        "read_table": [read_table(path, **options)],
+        "read_chunks": list(read_chunks(path, chunk_rows=1, **options)),
+        "pieces": [piece.read() for piece in plan(path, rows=1, **options)],
+    }
+    return {how: ([row for f in read for row in f.values.tolist()], [locate(f, i) for f in read for i in range(len(f))]) for how, read in frames.items()}
+
+
+@pytest.mark.parametrize(
+    ("above", "title", "skipped", "header_line"),
+    [
+        ("Leads export 2024-11-02\n", "Leads export 2024-11-02", "line 1", 2),
+        ("Q3 lead export,,\n", "Q3 lead export", "line 1", 2),  # Excel writes a title row with the table's width
+        ("Q3 lead export,,\n,,\n", "Q3 lead export", "lines 1-2", 3),
+        ("Q3 lead export\n\n", "Q3 lead export", "lines 1-2", 3),
+        ('"Leads, Q3",,\nExported 2024-11-02 by J. Doe,,\n,,\n', "Leads, Q3", "lines 1-3", 4),
+        ("sep=,\nQ3 lead export,,\n", "Q3 lead export", "line 2", 3),
+    ],
+    ids=["bare", "excel", "excel-empty-row", "blank-line", "two-lines", "sep-line"],
+)
+def test_a_title_above_the_header_is_skipped_with_a_warning(tmp_path: Path, above: str, title: str, skipped: str, header_line: int) -> None:
+    """A weekly CRM export with its title reads every week, as the table under it; the warning says which lines were left out."""
+    path = write(tmp_path / "t.csv", above + "id,revenue,is_hot_lead\nA,1.5,0\nB,2,1\n")
+    with pytest.warns(DataWarning) as caught:
+        read = read_every_way(path)
+    assert {str(w.message) for w in caught} == {
+        f"{path}: {skipped.split('-')[0].replace('lines', 'line')} ('{title}') looks like a title, not the header: skipped {skipped} and read the header "
+        f"from line {header_line}. Delete the lines above the header to read the file without this warning."
+    }
+    assert read == dict.fromkeys(read, ([["A", "1.5", "0"], ["B", "2", "1"]], [f"line {header_line + 1}", f"line {header_line + 2}"]))
+
+
+def test_a_title_above_a_semicolon_header_is_found_before_the_delimiter(tmp_path: Path) -> None:
+    path = write(tmp_path / "t.csv", "Leads export 2024-11-02\nid;revenue;is_hot_lead\nA;1,5;0\nB;2;1\n")
+    with pytest.warns(DataWarning, match=r"line 1 \('Leads export 2024-11-02'\) looks like a title"):
+        table = read_table(path)
+    assert list(table.columns) == ["id", "revenue", "is_hot_lead"] and table.attrs["delimiter"] == ";"
+    assert table["revenue"].tolist() == ["1,5", "2"]
+
+
+def test_one_column_tables_and_titles_above_no_header_are_not_skipped(tmp_path: Path) -> None:
+    """No line of two named fields under the title lines: nothing is skipped (a one-column table reads as before), or it is refused."""
+    assert read_table(write(tmp_path / "one.csv", "id\nA\nB\n"))["id"].tolist() == ["A", "B"]
+    path = write(tmp_path / "t.csv", "Q3 leads\na,b;;\n1,2;;\n")  # under ';' the line below the title has one name
+    with pytest.raises(DataError, match=r"t\.csv: line 1 \('Q3 leads'\) looks like a title above the header; delete the lines above the header row"):
+        read_table(path, sep=";")
+
+
+def test_rows_of_empty_fields_are_skipped_and_lines_stay_the_files(tmp_path: Path) -> None:
+    """Excel exports blank sheet rows as ',,' (often several at the end); like blank lines, they are no rows."""
+    path = write(tmp_path / "t.csv", 'id,name,x\nA,"two\nlines",1\n,,\nB,b,2\n\n"",,\nC,c,3\n,,\n,,\n')
+    read = read_every_way(path)
+    assert read == dict.fromkeys(read, ([["A", "two\nlines", "1"], ["B", "b", "2"], ["C", "c", "3"]], ["line 2", "line 5", "line 8"]))
+    table = read_table(write(tmp_path / "end.csv", "id,x\nA,1\nB,2\n,\n,\n"))  # one line per record: lines found without a second pass
+    assert table["id"].tolist() == ["A", "B"] and [locate(table, i) for i in range(2)] == ["line 2", "line 3"]
+    with pytest.raises(DataError, match="has a header but no rows"):
+        read_table(write(tmp_path / "none.csv", "id,x\n,\n,\n"))
+
+
+def test_ragged_rows_under_a_title_and_empty_rows_name_their_file_lines(tmp_path: Path) -> None:
+    path = write(tmp_path / "t.csv", "Q3 leads,,\n\n,,\nid,x,y\n1,2,3\n,,\n4,5\n")
+    for read in (lambda: read_table(path), lambda: list(read_chunks(path, chunk_rows=1)), lambda: [p.read() for p in plan(path, rows=1)]):
+        with pytest.warns(DataWarning, match="looks like a title"), pytest.raises(DataError, match=r"1 ragged row\(s\): line 7 has 2 fields"):
+            read()
+
+
+@pytest.mark.parametrize(
+    ("sep", "content", "match"),
+    [
+        (
+            ",",
+            "id;name;x\n1;Cole, Bailey;2\n2;Ann;3\n",
+            r"--sep ',': splits the header of .*t\.csv into 1 field, but the file seems semicolon-separated \(3 fields\); pass --sep ';'",
+        ),
+        (
+            ";",
+            "id,name,x\n1,Ann,2\n2,Bo,3\n",
+            r"--sep ';': splits the header of .*t\.csv into 1 field, but the file seems comma-separated \(3 fields\); pass --sep ','",
+        ),
+        (
+            "tab",
+            "id|name|x\n1|Ann|2\n",
+            r"--sep tab: splits the header of .*t\.csv into 1 field, but the file seems pipe-separated \(3 fields\); pass --sep '\|'",
+        ),
+        (",", "id;na,me;x\n1;Ann;2\n2;Bo;3\n", r"--sep ',': splits the header of .*t\.csv into 2 fields, but the file seems semicolon-separated \(3 fields\)"),
+    ],
+)
+def test_a_sep_that_splits_the_header_worse_names_the_files_delimiter(tmp_path: Path, sep: str, content: str, match: str) -> None:
+    path = write(tmp_path / "t.csv", content)
+    with pytest.raises(ParameterError, match=match):
+        read_table(path, sep=sep)
+    with pytest.raises(ParameterError, match=match):
+        next(read_chunks(path, sep=sep))
+
+
+def test_a_sep_the_file_splits_alike_is_followed(tmp_path: Path) -> None:
+    """Sniffing reads 'a;b,c' as comma-separated (a tie goes to ','); --sep ';' splits every line alike too, so it is taken as given."""
+    path = write(tmp_path / "t.csv", "a;b,c\n1;2,3\n")
+    assert list(read_table(path).columns) == ["a;b", "c"]
+    assert list(read_table(path, sep=";").columns) == ["a", "b,c"]
 
 
 def test_missing_file_and_folder_are_refused(tmp_path: Path) -> None:
@@ -256,3 +373,68 @@ def test_excel_by_content_keeps_types_and_reads_percent_cells_as_shown(tmp_path:
     assert locate(table, 2) == "row 4"
     with pytest.raises(ParameterError, match=r"--sheet Nope: .* its sheets are 'About', 'Leads'"):
         read_table(tmp_path / "leads.csv", sheet="Nope")
+
+
+def cover_workbook(path: Path, cover: list[list[str]]) -> Path:
+    """A workbook whose first sheet, 'About', is a cover page, and whose data is on 'Leads' (then 'Q3 notes')."""
+    import openpyxl
+
+    workbook = openpyxl.Workbook()
+    workbook.active.title = "About"
+    for row in cover:
+        workbook.active.append(row)
+    leads = workbook.create_sheet("Leads")
+    for row in (["id", "x", "is_hot_lead"], ["A", 1, 0], ["B", 2, 1]):
+        leads.append(row)
+    workbook.create_sheet("Q3 notes").append(["kept for the record"])
+    workbook.save(path)
+    return path
+
+
+def test_a_first_sheet_read_by_default_names_the_other_sheets(tmp_path: Path) -> None:
+    path = cover_workbook(tmp_path / "leads.xlsx", [["Lead export"], ["Generated 2024-11-02"], [], ["Contact", "ops@example.com"]])
+    note = "; read sheet 'About', the workbook's first: the data may be on another (--sheet Leads, --sheet 'Q3 notes')"
+    assert other_sheets(read_table(path)) == note  # for the messages of a missing column
+    assert other_sheets(next(read_chunks(path))) == note
+    assert other_sheets(read_table(path, sheet="About")) == ""  # a sheet chosen is not second-guessed
+    assert other_sheets(read_table(path, sheet="Leads")) == ""
+    assert other_sheets(read_table(write(tmp_path / "t.csv", "a,b\n1,2\n"))) == ""
+
+
+@pytest.mark.parametrize(("cover", "problem"), [([], "is empty"), ([["Lead export, Q3"]], "has no rows under its first one")], ids=["empty", "title-only"])
+def test_an_empty_or_title_only_first_sheet_names_the_other_sheets(tmp_path: Path, cover: list, problem: str) -> None:
+    path = cover_workbook(tmp_path / "leads.xlsx", cover)
+    with pytest.raises(
+        DataError, match=rf"leads\.xlsx: sheet 'About' \(the workbook's first\) {problem}; the data may be on another: --sheet Leads, --sheet 'Q3 notes'\.$"
+    ):
+        read_table(path)
+
+
+def test_files_into_moves_every_file_or_none(tmp_path: Path) -> None:
+    folder = tmp_path / "data"
+    folder.mkdir()
+    write(folder / "keep.txt", "mine")
+    write(folder / "train.csv", "old")
+    with files_into(folder) as staging:
+        write_csv(pd.DataFrame({"a": [1]}), staging / "train.csv")
+        write_json({"f1": 0.5}, staging / "bayes.json")
+    assert sorted(p.name for p in folder.iterdir()) == ["bayes.json", "keep.txt", "train.csv"]
+    assert (folder / "train.csv").read_text() == "a\n1\n" and (folder / "keep.txt").read_text() == "mine"
+
+
+def test_files_into_a_failed_block_leaves_the_folder_as_it_was(tmp_path: Path) -> None:
+    folder = tmp_path / "data"
+    folder.mkdir()
+    write(folder / "train.csv", "old")
+    with pytest.raises(OSError, match="No space left") as info, files_into(folder) as staging:
+        write_csv(pd.DataFrame({"a": [1]}), staging / "train.csv")
+        raise OSError(28, "No space left on device", str(staging / "test.csv"))
+    assert info.value.filename == str(folder / "test.csv")  # the file where it was going, not the staging folder
+    assert sorted(p.name for p in folder.iterdir()) == ["train.csv"] and (folder / "train.csv").read_text() == "old"
+
+
+def test_files_into_a_failed_block_removes_the_folders_it_created(tmp_path: Path) -> None:
+    with pytest.raises(OSError), files_into(tmp_path / "new" / "data") as staging:
+        write_csv(pd.DataFrame({"a": [1]}), staging / "train.csv")
+        raise OSError(28, "No space left on device")
+    assert list(tmp_path.iterdir()) == []

@@ -16,6 +16,7 @@ import contextlib
 import csv
 import ctypes
 import datetime
+import functools
 import hashlib
 import io
 import itertools
@@ -30,10 +31,12 @@ import warnings
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 import pyarrow.parquet as pa_parquet
 
@@ -88,16 +91,21 @@ def read_table(path: str | Path, *, sep: str | None = None, encoding: str | None
     decides each column's type and names the exact line of a bad value. The delimiter (``,``
     ``;`` tab ``|``) is sniffed unless ``sep`` is given; the encoding is UTF-8 (with or without
     BOM), UTF-16 (Excel's "Unicode text"), else cp1252 with a warning, unless ``encoding`` is
-    given. An .xlsx workbook is read from its first sheet, or ``sheet`` (a name or a 1-based
-    number); its numbers and dates keep their types.
+    given. A title above a CSV header (``Q3 leads,,,,``) is skipped with a warning, and rows whose
+    every field is empty (``,,,,``) as blank lines are; ``attrs["rows"]`` still names each row's
+    file line. An .xlsx workbook is read from its first sheet, or ``sheet`` (a name or a 1-based
+    number); its numbers and dates keep their types; :func:`other_sheets` names the other sheets
+    of a workbook read from its first.
 
     Raises
     ------
     DataError
         When the file is missing, empty, binary, not a table, cannot be decoded, has only a
-        header, or has rows with a different number of fields than the header.
+        header, has rows with a different number of fields than the header, or a title above
+        no header.
     ParameterError
-        When ``sep``, ``encoding`` or ``sheet`` is not usable for this file.
+        When ``sep``, ``encoding`` or ``sheet`` is not usable for this file (a ``sep`` that splits
+        the header into fewer fields than the delimiter the file seems to have).
     """
     path = Path(path)
     kind = _table_kind(path, sheet)
@@ -237,12 +245,19 @@ def _read_xlsx(path: Path, sheet: str | None) -> pd.DataFrame:
             raise DataError(f"{path}: not a readable .xlsx workbook ({_first_line(exc)}); re-save it from Excel or export CSV.") from None
         try:
             worksheet = _worksheet(workbook, sheet, path)
+            others = tuple(title for title in workbook.sheetnames if title != worksheet.title) if sheet is None else ()
             rows = [(number, cells) for number, cells in enumerate(map(_cell_values, worksheet.iter_rows()), start=1) if any(_filled(v) for v in cells)]
         finally:
             workbook.close()
+    if not rows and others:
+        raise DataError(f"{path}: sheet '{worksheet.title}' (the workbook's first) is empty; the data may be on another: {_sheet_options(others)}.")
     if not rows:
         raise DataError(f"{path}: sheet '{worksheet.title}' is empty; it needs a header row and data rows.")
     (_, header), body = rows[0], rows[1:]
+    if not body and others:
+        raise DataError(
+            f"{path}: sheet '{worksheet.title}' (the workbook's first) has no rows under its first one; the data may be on another: {_sheet_options(others)}."
+        )
     names = _column_names([None if v is None else str(v) for v in header], path)
     width = len(names)
     columns = {name: [row[i] if i < len(row) else None for _, row in body] for i, name in enumerate(names)}
@@ -253,7 +268,21 @@ def _read_xlsx(path: Path, sheet: str | None) -> pd.DataFrame:
         )
     table = pd.DataFrame({name: _sheet_column(values) for name, values in columns.items()})
     table.attrs["rows"] = RowLocations("row", numbers=np.array([number for number, _ in body]))
+    if others:
+        table.attrs["sheets"] = (worksheet.title, others)
     return table
+
+
+def other_sheets(frame: pd.DataFrame) -> str:
+    """For a message about missing columns: ``"; read sheet 'About' (the first) ... --sheet Leads"`` when ``frame`` is the
+    first sheet of a workbook with others, read because no ``--sheet`` was given; else ``""``."""
+    read, others = frame.attrs.get("sheets", (None, ()))
+    return f"; read sheet '{read}', the workbook's first: the data may be on another ({_sheet_options(others)})" if others else ""
+
+
+def _sheet_options(titles: tuple[str, ...], limit: int = 5) -> str:
+    shown = ", ".join(f"--sheet {shlex.quote(title)}" for title in titles[:limit])
+    return shown + (f" and {len(titles) - limit} more" if len(titles) > limit else "")
 
 
 def _cell_values(cells) -> tuple:
@@ -324,11 +353,12 @@ def _read_csv(path: Path, *, sep: str | None, encoding: str | None) -> pd.DataFr
     data = path.read_bytes()
     text, used = _decode(path, data, encoding)
     del data  # as large as the text, and no longer needed
-    hint, text, sep, header = _csv_layout(path, text, sep)
+    layout = _csv_layout(path, text, sep)
+    text, sep, header = layout.text, layout.sep, layout.header
     lines = text.count("\n") + (0 if text.endswith("\n") else 1)
     # Arrow reads a plain UTF-8 file itself: its text (as large as the table) is let go during the
     # parse, and decoded again only for a file whose records do not each take one line.
-    source = path if used == "utf-8" and not hint else pa.BufferReader(text.encode("utf-8"))
+    source = path if used == "utf-8" and not layout.lines_above else pa.BufferReader(text.encode("utf-8"))
     if isinstance(source, Path):
         text = None
     bad_rows: list[tuple[int, int]] = []
@@ -342,26 +372,150 @@ def _read_csv(path: Path, *, sep: str | None, encoding: str | None) -> pd.DataFr
     records = None
     if lines != table.num_rows + len(bad_rows) + 1:  # quoted line breaks or blank lines: only such files pay for this Python pass
         records = _record_starts(io.StringIO(path.read_bytes().decode("utf-8") if text is None else text, newline=""), sep)
-    if hint:
-        records = (records if records is not None else np.arange(1, table.num_rows + len(bad_rows) + 2)) + 1
+    if layout.lines_above:
+        records = (records if records is not None else np.arange(1, table.num_rows + len(bad_rows) + 2)) + layout.lines_above
     if bad_rows:
         _refuse_ragged(path, bad_rows, records, len(header), sep)
     del text, source
+    table, kept = _without_empty_rows(table)
     frame = table.to_pandas(split_blocks=True, self_destruct=True)
     del table
     release_memory()
-    frame.attrs["rows"] = RowLocations("line", first=2, numbers=None if records is None else records[1:])
+    frame.attrs["rows"] = RowLocations("line", first=2, numbers=_kept_lines(records, kept))
     frame.attrs["delimiter"] = sep  # a ';' file is a European export: schema leans to decimal commas
     return frame
 
 
-def _csv_layout(path: Path, text: str, sep: str | None) -> tuple[re.Match | None, str, str, list[str]]:
-    """(Excel's ``sep=`` line, the text after it, delimiter, header names) of a CSV file's decoded text (or its first part)."""
-    hint = _EXCEL_SEP_LINE.match(text.lstrip("\ufeff"))
+def _without_empty_rows(table: pa.Table) -> tuple[pa.Table, np.ndarray | None]:
+    """(the table less its rows whose every field is empty, the positions of the rows kept; None when every row is).
+
+    Excel exports a blank sheet row as ``,,,,`` (often several at the end of the sheet): no
+    data, so it goes as a blank line does. The first column with no empty cell ends the check.
+    """
+    if table.num_rows == 0 or any(column.null_count == 0 for column in table.columns):
+        return table, None
+    empty = functools.reduce(pc.and_, (pc.is_null(column) for column in table.columns)).to_numpy()
+    if not empty.any():
+        return table, None
+    kept = np.flatnonzero(~empty)
+    return table.take(kept), kept
+
+
+def _kept_lines(records: np.ndarray | None, kept: np.ndarray | None) -> np.ndarray | None:
+    """The file line of each row kept (None: row i is on line i + 2), from the records' lines (header first) and the rows kept."""
+    if kept is None:
+        return None if records is None else records[1:]
+    return kept + 2 if records is None else records[1:][kept]
+
+
+class _Layout(NamedTuple):
+    """Where a CSV file's table starts, from its first lines (see :func:`_csv_layout`)."""
+
+    text: str  # the decoded text from the header line on
+    sep: str
+    header: list[str]
+    lines_above: int  # physical lines above the header: Excel's sep= line, a title and the empty lines under it
+    records_above: int  # of them, those that are records (blank lines are none), as _record_starts counts them
+
+
+def _csv_layout(path: Path, text: str, sep: str | None) -> _Layout:
+    """The delimiter, header and lines above the header of a CSV file's decoded text (or its first part).
+
+    Above the header may stand Excel's ``sep=;`` line, then a title: lines with one filled field
+    (``Q3 leads`` or, as Excel writes a title row, ``Q3 leads,,,,``) and empty ones. A title is
+    skipped, with a warning, when the line under it splits into two named fields or more;
+    otherwise the file is refused, since the title would be read as the column names.
+
+    Raises
+    ------
+    DataError
+        A title above no header; a blank first line; a repeated column name.
+    ParameterError
+        ``sep`` splits the header into fewer fields than another delimiter that splits every line alike.
+    """
+    text = text.lstrip("\ufeff")
+    hint = _EXCEL_SEP_LINE.match(text)
     if hint:  # Excel's "sep=;" first line names the delimiter; the header follows it
-        text = text.lstrip("\ufeff")[hint.end() :]
-    sep = sep or (hint.group(1) if hint else None) or sniff_delimiter(text[:_SNIFF_BYTES])
-    return hint, text, sep, _csv_header(path, text, sep)
+        text = text[hint.end() :]
+    title = _title_lines(text, sep)
+    body = text[title[-1][1] :] if title else text
+    chosen = sep or (hint.group(1) if hint else None) or sniff_delimiter(body[:_SNIFF_BYTES])
+    if sep:
+        _check_given_sep(path, body[:_SNIFF_BYTES], chosen)
+    if title:
+        _check_title(path, title, body, chosen, first_line=2 if hint else 1)
+    lines_above = bool(hint) + len(title)
+    records_above = bool(hint) + sum(1 for line, _ in title if line)
+    return _Layout(body, chosen, _csv_header(path, body, chosen), lines_above, records_above)
+
+
+_MAX_TITLE_LINES = 10  # a report's title block: title, subtitle, date, filters, empty lines
+
+
+def _title_lines(text: str, sep: str | None) -> list[tuple[str, int]]:
+    """(line, offset after it) of each line of a title above the header: none unless line 1 has one filled field.
+
+    A title line has at most one filled field whatever the delimiter, so it is found before the
+    delimiter is: a header has two or more under its own. Empty lines (``,,,,``) may follow it.
+    """
+    found: list[tuple[str, int]] = []
+    for match in itertools.islice(_LINE.finditer(text), _MAX_TITLE_LINES + 1):
+        line = match.group(1)
+        if not _one_field_at_most(line, sep):  # the header, under some delimiter
+            return found
+        if not found and _is_empty_line(line, sep):
+            return []
+        found.append((line, match.end()))
+    return []  # no line of two fields or more within the first lines (a one-column table): no title above a header
+
+
+_LINE = re.compile(r"([^\r\n]*)(?:\r\n|\n|\r|$)")
+
+
+def _one_field_at_most(line: str, sep: str | None) -> bool:
+    return all(sum(1 for field in next(csv.reader([line], delimiter=d), []) if field.strip()) <= 1 for d in {*DELIMITERS, *(sep or "")})
+
+
+def _is_empty_line(line: str, sep: str | None) -> bool:
+    return not line.strip("".join({*DELIMITERS, *(sep or "")}) + '" ')
+
+
+def _check_title(path: Path, title: list[tuple[str, int]], body: str, sep: str, first_line: int) -> None:
+    """Warn that the title above the header is skipped; refuse it when the line under it is no header (fewer than two names)."""
+    header_line = first_line + len(title)
+    header = next(csv.reader([_LINE.match(body).group(1)], delimiter=sep), [])
+    text = next((field.strip() for field in next(csv.reader([title[0][0]], delimiter=sep), []) if field.strip()), title[0][0].strip())
+    shown = text if len(text) <= 40 else text[:37] + "..."
+    if sum(1 for name in header if name.strip()) < 2:
+        raise DataError(
+            f"{path}: line {first_line} ('{shown}') looks like a title above the header; delete the lines above the header row "
+            "(or export the table without a title)."
+        )
+    skipped = f"line {first_line}" if len(title) == 1 else f"lines {first_line}-{header_line - 1}"
+    warnings.warn(
+        f"{path}: line {first_line} ('{shown}') looks like a title, not the header: skipped {skipped} and read the header from line "
+        f"{header_line}. Delete the lines above the header to read the file without this warning.",
+        DataWarning,
+        stacklevel=4,
+    )
+
+
+def _check_given_sep(path: Path, sample: str, sep: str) -> None:
+    """Refuse a ``--sep`` that splits the header into fewer fields than the delimiter the file seems to have."""
+    seen = sniff_delimiter(sample)
+    if seen == sep:
+        return
+    scores = _delimiter_scores(sample, (sep, seen))
+    (share, width), (seen_share, seen_width) = scores.get(sep, (0.0, 1)), scores.get(seen, (0.0, 1))
+    if seen_width > width and (width == 1 or (seen_share == 1.0 and share < 1.0)):
+        raise ParameterError(
+            f"--sep {_sep_option(sep)}: splits the header of {path} into {width} field{'s' if width > 1 else ''}, but the file seems "
+            f"{DELIMITERS[seen]}-separated ({seen_width} fields); pass --sep {_sep_option(seen)} or leave --sep out to have the delimiter detected."
+        )
+
+
+def _sep_option(sep: str) -> str:
+    return "tab" if sep == "\t" else f"'{sep}'"
 
 
 def _arrow_csv_options(header: list[str], sep: str, bad_rows: list[tuple[int, int]], *, skip_rows: int, use_threads: bool = False, **read: object) -> dict:
@@ -427,18 +581,21 @@ def sniff_delimiter(sample: str) -> str:
     >>> sniff_delimiter('id;name;revenue\n1;"Cole, Bailey";1,5\n2;Ann;2,0\n')
     ';'
     """
+    scores = {sep: score for sep, score in _delimiter_scores(sample, DELIMITERS).items() if score[1] >= 2}
+    return max(scores, key=scores.get) if scores else ","  # the first of the best, in DELIMITERS' order
+
+
+def _delimiter_scores(sample: str, seps) -> dict[str, tuple[float, int]]:
+    """For each delimiter of ``seps``: (share of the sample's records with the header's number of fields, that number)."""
     cut = sample.rfind("\n")
     sample = sample[: cut + 1] if cut > 0 else sample
-    best, best_score = ",", (0.0, 0)
-    for sep in DELIMITERS:
+    scores = {}
+    for sep in seps:
         records = [r for r in itertools.islice(csv.reader(io.StringIO(sample, newline=""), delimiter=sep), _SNIFF_RECORDS) if r]
-        if not records or len(records[0]) < 2:
-            continue
-        width = len(records[0])
-        score = (sum(len(r) == width for r in records) / len(records), width)
-        if score > best_score:
-            best, best_score = sep, score
-    return best
+        if records:
+            width = len(records[0])
+            scores[sep] = (sum(len(r) == width for r in records) / len(records), width)
+    return scores
 
 
 _JSON_START = re.compile(rb'^(\xef\xbb\xbf)?\s*(\{\s*"|\[\s*[\[{"\]])')  # an object, or a list of objects, lists or strings
@@ -617,7 +774,8 @@ def read_chunks(
         A CSV, Parquet or .xlsx file; a folder (its table files in name order, see
         :func:`table_files`); or a pattern such as ``exports/*.parquet``.
     chunk_rows : int
-        Rows per chunk (the last chunk of each file may have fewer). Chunks never span files.
+        Rows per chunk (the last chunk of each file may have fewer, and so may a chunk where rows
+        of empty fields were left out). Chunks never span files.
     sep, encoding, sheet
         As for :func:`read_table`.
 
@@ -712,8 +870,8 @@ def _csv_chunks(path: Path, rows: int, sep: str | None, encoding: str | None) ->
     if used == "utf-8+cp1252":  # two encodings in one file: no codec Arrow could stream it with
         yield from _sliced(_read_csv(path, sep=sep, encoding=encoding), rows)
         return
-    hint, text, sep, header = _csv_layout(path, text, sep)
-    skip = 2 if hint else 1
+    layout = _csv_layout(path, text, sep)
+    sep, header, skip = layout.sep, layout.header, layout.lines_above + 1
     lines = _RecordLines(path, used, sep)
     bad_rows: list[tuple[int, int]] = []
     block = min(max(_CSV_BLOCK_BYTES[0], rows * 256), _CSV_BLOCK_BYTES[1])
@@ -724,13 +882,16 @@ def _csv_chunks(path: Path, rows: int, sep: str | None, encoding: str | None) ->
             reader = pa_csv.open_csv(handle, **_arrow_csv_options(header, sep, bad_rows, skip_rows=skip, use_threads=True, block_size=block, **transcode))
             for table in _rebatched(reader, rows, reader.schema):
                 if bad_rows:
-                    _refuse_ragged(path, _numbered_bad_rows(path, header, sep, skip_rows=skip, **transcode), lines.records(), len(header), sep)
-                chunk = table.to_pandas()
-                chunk.attrs["rows"] = _FileLines(lines, first_record=start + skip)
-                chunk.attrs["delimiter"] = sep  # as read_table notes it: schema leans to decimal commas in a ';' file
-                chunk.attrs["read"] = min(handle.tell() / size, 1.0)  # Arrow reads a block ahead: about right, as a progress bar needs
-                start += len(chunk)
-                yield chunk
+                    ragged = _numbered_bad_rows(path, header, sep, skip_rows=skip, **transcode)
+                    _refuse_ragged(path, ragged, _arrow_lines(lines.records(), skip, layout.records_above + 1), len(header), sep)
+                filled, kept = _without_empty_rows(table)
+                if filled.num_rows:
+                    chunk = filled.to_pandas()
+                    chunk.attrs["rows"] = _FileLines(lines, first_record=start + layout.records_above + 1, kept=kept)
+                    chunk.attrs["delimiter"] = sep  # as read_table notes it: schema leans to decimal commas in a ';' file
+                    chunk.attrs["read"] = min(handle.tell() / size, 1.0)  # Arrow reads a block ahead: about right, as a progress bar needs
+                    yield chunk
+                start += table.num_rows
     except pa.ArrowException as exc:
         if "UTF8" in str(exc):  # the first 64 KiB were UTF-8, a later byte is not
             raise DataError(
@@ -738,7 +899,13 @@ def _csv_chunks(path: Path, rows: int, sep: str | None, encoding: str | None) ->
             ) from None
         raise _unreadable_csv(path, sep, exc) from None
     if bad_rows:
-        _refuse_ragged(path, _numbered_bad_rows(path, header, sep, skip_rows=skip, **transcode), lines.records(), len(header), sep)
+        ragged = _numbered_bad_rows(path, header, sep, skip_rows=skip, **transcode)
+        _refuse_ragged(path, ragged, _arrow_lines(lines.records(), skip, layout.records_above + 1), len(header), sep)
+
+
+def _arrow_lines(records: np.ndarray, skipped_lines: int, skipped_records: int) -> np.ndarray:
+    """The file line of each row number Arrow gives (from 1): it counts each line it skipped, blank ones too, then records."""
+    return np.concatenate([np.arange(1, skipped_lines + 1), records[skipped_records:]])
 
 
 def _head(path: Path) -> bytes:
@@ -771,17 +938,19 @@ class _RecordLines:
 
 
 class _FileLines(RowLocations):
-    """The file lines of a CSV chunk's rows; ``first_record`` counts the records before the chunk's first row (header included)."""
+    """The file lines of a CSV chunk's rows; ``first_record`` counts the records before the chunk's first row (header included),
+    ``kept`` holds the positions among the chunk's records of its rows when some (rows of empty fields) were left out."""
 
-    def __init__(self, lines: _RecordLines, first_record: int) -> None:
+    def __init__(self, lines: _RecordLines, first_record: int, kept: np.ndarray | None = None) -> None:
         super().__init__("line", first=first_record + 1)
-        self.lines, self.first_record = lines, first_record
+        self.lines, self.first_record, self.kept = lines, first_record, kept
 
     def number(self, position: int) -> int:
+        record = int(self.kept[position]) if self.kept is not None else position
         try:
-            return int(self.lines.records()[self.first_record + position])
+            return int(self.lines.records()[self.first_record + record])
         except OSError:  # the file is gone since: one line per record is the best guess left
-            return self.first + position
+            return self.first + record
 
 
 def _count_list(unit: str, numbers: list[int], limit: int = 10) -> str:
@@ -828,6 +997,39 @@ def atomic_dir(path: str | Path) -> Iterator[Path]:
         shutil.rmtree(old, ignore_errors=True)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def files_into(folder: str | Path) -> Iterator[Path]:
+    """Yield a hidden staging folder inside ``folder``; move the files written there into ``folder`` only if the block succeeds.
+
+    The files arrive all or none, each replacing its namesake; other files of ``folder`` stay.
+    A failed block leaves ``folder`` as it was, and removes it (and its parents) where this call
+    created it: a failed ``generate --out new/`` leaves no empty folder behind.
+    """
+    folder = Path(folder)
+    created = [path for path in (folder, *folder.parents) if not path.exists()]  # deepest first
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=".staging.", suffix=".tmp", dir=folder)).absolute()  # as mkstemp names its files
+        try:
+            yield staging
+            files = sorted(staging.iterdir())
+            for file in files:
+                check_file_target(folder / file.name)  # before any is moved: all or none
+            for file in files:
+                os.replace(file, folder / file.name)
+        except OSError as exc:  # a refused write names the file where it was going, not the staging folder
+            if exc.filename and Path(exc.filename).absolute().parent == staging:
+                exc.filename = str(folder / Path(exc.filename).name)
+            raise
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
+    except BaseException:
+        for path in created:
+            with contextlib.suppress(OSError):  # an emptied folder only: never what another process has put there since
+                path.rmdir()
+        raise
 
 
 def _umask() -> int:

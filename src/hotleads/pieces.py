@@ -32,6 +32,7 @@ from .exceptions import DataError
 from .io import (
     RowLocations,
     _arrow_csv_options,
+    _arrow_lines,
     _check_sep,
     _csv_layout,
     _decode,
@@ -42,6 +43,7 @@ from .io import (
     _refuse_ragged,
     _table_kind,
     _unreadable_csv,
+    _without_empty_rows,
     read_table,
     table_files,
 )
@@ -85,7 +87,8 @@ def _row_groups(metadata: pa_parquet.FileMetaData, start: int, stop: int) -> tup
 
 @dataclass(frozen=True)
 class CsvBytes:
-    """Bytes ``start`` to ``stop`` of a CSV file, whole lines; ``skip`` lines (Excel's ``sep=`` line, the header) open the first range."""
+    """Bytes ``start`` to ``stop`` of a CSV file, whole lines; ``skip`` lines (Excel's ``sep=`` line, a title, the header) open the
+    first range, ``blank`` of them empty lines (under a title), which are no records."""
 
     file: str
     start: int
@@ -94,6 +97,7 @@ class CsvBytes:
     header: tuple[str, ...]
     encoding: str
     skip: int
+    blank: int = 0
 
     def read(self) -> pd.DataFrame:
         """The range's rows as :func:`~hotleads.io.read_chunks` reads them: every value text, ``attrs["rows"]`` their file lines.
@@ -115,9 +119,10 @@ class CsvBytes:
         except pa.ArrowException as exc:
             raise self._unreadable(exc) from None
         if bad_rows:  # Arrow numbers the range's records from 1, as the file's are numbered from the header
-            _refuse_ragged(Path(self.file), bad_rows, lines.records(), len(self.header), self.sep)
+            _refuse_ragged(Path(self.file), bad_rows, _arrow_lines(lines.records(), self.skip, self.skip - self.blank), len(self.header), self.sep)
+        table, kept = _without_empty_rows(table)
         frame = table.to_pandas()
-        frame.attrs.update(rows=_FileLines(lines, first_record=self.skip), delimiter=self.sep, source=self.file)
+        frame.attrs.update(rows=_FileLines(lines, first_record=self.skip - self.blank, kept=kept), delimiter=self.sep, source=self.file)
         return frame
 
     def _unreadable(self, exc: pa.ArrowException) -> DataError:
@@ -236,11 +241,13 @@ def _csv_pieces(file: Path, rows: int, sep: str | None, encoding: str | None) ->
     text, used = _decode(file, head, encoding)
     if not _lines_split_bytes(used):
         return [WholeFile(str(file), sep=sep, encoding=encoding)]
-    hint, _, sep, header = _csv_layout(file, text, sep)
+    layout = _csv_layout(file, text, sep)
     line_bytes = len(head) / max(head.count(b"\n"), 1)
     starts = _line_starts(file, step=max(int(line_bytes * rows), _MIN_CSV_BYTES))
     stops = [*starts[1:], file.stat().st_size]
-    return [CsvBytes(str(file), a, b, sep, tuple(header), used, (2 if hint else 1) if a == 0 else 0) for a, b in zip(starts, stops, strict=True)]
+    skip, blank = layout.lines_above + 1, layout.lines_above - layout.records_above
+    header = tuple(layout.header)
+    return [CsvBytes(str(file), a, b, layout.sep, header, used, skip if a == 0 else 0, blank if a == 0 else 0) for a, b in zip(starts, stops, strict=True)]
 
 
 def _lines_split_bytes(encoding: str) -> bool:

@@ -26,7 +26,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from .exceptions import DataError, DataWarning, ParameterError
-from .io import locate, release_memory
+from .io import locate, other_sheets, release_memory
 from .parsing import (
     DateFormat,
     NumberFormat,
@@ -215,7 +215,7 @@ def infer_schema(
     target = target or (DEFAULT_TARGET if DEFAULT_TARGET in columns else None)
     if target is None:
         raise DataError(
-            f"{source}: no target column '{DEFAULT_TARGET}'; name the column to predict with --target{_target_candidates(frame)} (columns: {_short_list(columns)})."
+            f"{source}: no target column '{DEFAULT_TARGET}'; name the column to predict with --target{_target_candidates(frame)} (columns: {_short_list(columns)}){other_sheets(frame)}."
         )
     named = {
         "--target": [target],
@@ -228,7 +228,7 @@ def infer_schema(
     }
     for option, names in named.items():
         for name in names:
-            _require_column(name, columns, source, option)
+            _require_column(name, columns, source, option, other_sheets(frame))
     for role, name in (("the target", target), ("the id column", id_column or (DEFAULT_ID if DEFAULT_ID in columns else None))):
         if name is not None and name in drop:  # never a feature anyway: --drop would do nothing, which is not what was asked
             other = "--target" if role == "the target" else "--id"
@@ -271,11 +271,11 @@ def _target_candidates(frame: pd.DataFrame) -> str:
     return f" (two-valued columns: {', '.join(two_valued)})" if two_valued else ""
 
 
-def _require_column(name: str, columns: list[str], source: str, option: str) -> None:
+def _require_column(name: str, columns: list[str], source: str, option: str, sheets: str = "") -> None:
     if name not in columns:
         guess = difflib.get_close_matches(name, columns, n=1)
         hint = f"did you mean '{guess[0]}'?" if guess else f"columns are: {_short_list(columns)}"
-        raise DataError(f"{source}: {option} names column '{name}', which the table does not have; {hint}")
+        raise DataError(f"{source}: {option} names column '{name}', which the table does not have; {hint}{sheets}")
 
 
 def _inference_sample(frame: pd.DataFrame) -> pd.DataFrame:
@@ -550,7 +550,7 @@ def prepare(frame: pd.DataFrame, schema: Schema, *, source: str = "table", label
         unlabelled = "; this command reads the labels: to score an unlabelled table, use hotleads predict" if missing == [schema.target] else ""
         raise DataError(
             f"{source}: missing column(s) [{', '.join(map(_quoted, missing))}] that the model needs; add them (extra columns are fine)"
-            f"{_written_otherwise(missing, frame)}{_blank_header_hint(missing)}{unlabelled}."
+            f"{_written_otherwise(missing, frame)}{_blank_header_hint(missing)}{unlabelled}{other_sheets(frame)}."
         )
     _warn_extra_columns(frame, schema, source)
     na_values = frozenset(schema.na_values)

@@ -251,7 +251,7 @@ import numpy as np
 import pandas as pd
 
 from .exceptions import ParameterError
-from .io import atomic_path, write_csv, write_json
+from .io import atomic_path, files_into, write_csv, write_json
 from .metrics import sigmoid
 from .threshold import sweep
 
@@ -432,8 +432,9 @@ def write_dataset(out_dir: str | Path, *, rows: int = 20_000, seed: int = 0, fam
 
     Writes ``train.csv`` and ``test.csv`` (labelled, shuffled ids; noisy counts in
     ``hr-leads``), ``holdout.csv`` (no ``is_hot_lead``, ids from ``COMP_000000``,
-    ``LEAD_000000``...; clean integer counts in ``hr-leads``) and ``bayes.json``, each
-    atomically. The holdout rows are other draws than the labelled ones, numbered apart.
+    ``LEAD_000000``...; clean integer counts in ``hr-leads``) and ``bayes.json``, all or
+    none: after a failed write, no new file and no folder it created. The holdout rows are
+    other draws than the labelled ones, numbered apart.
 
     Parameters
     ----------
@@ -478,12 +479,11 @@ def write_dataset(out_dir: str | Path, *, rows: int = 20_000, seed: int = 0, fam
         "train_bayes_f1": round(train_f1, 6),
         "generator": GENERATOR,
     }
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    write_csv(train, out / "train.csv")
-    write_csv(test, out / "test.csv")
-    write_csv(holdout.drop(columns=TARGET), out / "holdout.csv")
-    write_json(report, out / "bayes.json")
+    with files_into(out_dir) as out:  # all or none: a failed write leaves no file, and no folder it created
+        write_csv(train, out / "train.csv")
+        write_csv(test, out / "test.csv")
+        write_csv(holdout.drop(columns=TARGET), out / "holdout.csv")
+        write_json(report, out / "bayes.json")
     return report
 
 
@@ -1137,8 +1137,9 @@ def write_history_dataset(out_dir: str | Path, *, rows: int = 20_000, seed: int 
 
     Writes ``train.csv``, ``test.csv`` and ``holdout.csv`` (company tables, shuffled ids; the
     holdout without ``is_hot_lead``), ``history.csv`` (the monthly history of the companies of
-    all three splits, sorted by ``company_id`` then ``month``) and ``bayes.json``, each
-    atomically. All companies are drawn at once, so ids are unique across the splits.
+    all three splits, sorted by ``company_id`` then ``month``) and ``bayes.json``, all or
+    none (as :func:`write_dataset`). All companies are drawn at once, so ids are unique across
+    the splits.
 
     Parameters
     ----------
@@ -1186,13 +1187,12 @@ def write_history_dataset(out_dir: str | Path, *, rows: int = 20_000, seed: int 
         "generator": GENERATOR,
         "history": {"months": int(months), "as_of": HISTORY_AS_OF, "temporal_signal": temporal_signal, "channels": list(HISTORY_CHANNELS)},
     }
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    write_csv(train, out / "train.csv")
-    write_csv(test, out / "test.csv")
-    write_csv(holdout.drop(columns=TARGET), out / "holdout.csv")
-    write_csv(history, out / "history.csv")
-    write_json(report, out / "bayes.json")
+    with files_into(out_dir) as out:  # all or none: a failed write leaves no file, and no folder it created
+        write_csv(train, out / "train.csv")
+        write_csv(test, out / "test.csv")
+        write_csv(holdout.drop(columns=TARGET), out / "holdout.csv")
+        write_csv(history, out / "history.csv")
+        write_json(report, out / "bayes.json")
     return report
 
 
