@@ -592,6 +592,17 @@ def test_ids_written_otherwise_in_every_row_are_named_and_huge_float_ids_stay_te
         with_history(pd.DataFrame({"Company_ID": ["A"]}), read_history(lower), spec, source="t.csv")
 
 
+def test_id_column_names_written_alike_are_hinted_as_the_schema_hints_them(history_file: Path) -> None:
+    spec = HistorySpec("company_id", ("job_postings", "headcount"), 2, "2025-01")
+    history = read_history(history_file)
+    for header in ("companyid", "Company ID"):  # underscores and spaces aside, as a missing column of the schema is found
+        with pytest.raises(DataError, match=rf"joined on 'company_id', which this table lacks \(it has '{header}': rename it 'company_id'\)"):
+            with_history(pd.DataFrame({header: ["A"]}), history, spec, source="t.csv")
+    renamed = write(history_file.parent, "renamed.csv", HISTORY.replace("company_id", "account_id"))
+    with pytest.raises(DataError, match=r"its id column 'account_id' is not a column of c.csv; rename it to the company table's id column \('Account ID'\)"):
+        read_history(renamed, companies=pd.DataFrame({"Account ID": ["A"]}), companies_source="c.csv")
+
+
 def test_predict_never_writes_over_the_history_it_reads(history_model, tmp_path: Path) -> None:
     model_dir, companies, history = history_model
     copy = tmp_path / "history.csv"

@@ -36,7 +36,7 @@ import pandas as pd
 from .exceptions import DataError, DataWarning, ParameterError
 from .io import read_table
 from .parsing import NumberFormat, infer_number_format, is_missing, parse_numbers_marked
-from .schema import DEFAULT_ID, row_examples
+from .schema import DEFAULT_ID, fold_name, row_examples
 
 MONTH = "month"
 SERVICE_FIELD = "history"  # a company's months in a request to the scoring service
@@ -233,7 +233,8 @@ def read_history(
         shared = sorted(shared, key=lambda c: c != DEFAULT_ID)
         id_column = shared[0] if shared else str(next((c for c in frame.columns if str(c) != MONTH), frame.columns[0]))
     if companies is not None and id_column not in companies.columns:
-        table_id = f"'{DEFAULT_ID}'" if DEFAULT_ID in companies.columns else "its id column"
+        alike = next((f"'{c}'" for c in companies.columns if fold_name(c) == fold_name(id_column)), None)  # 'Account ID' for account_id
+        table_id = alike or (f"'{DEFAULT_ID}'" if DEFAULT_ID in companies.columns else "its id column")
         raise DataError(
             f"{source}: its id column '{id_column}' is not a column of {companies_source}; "
             f"rename it to the company table's id column ({table_id}): the two files are joined on a column named alike in both."
@@ -284,7 +285,10 @@ def late_reference_note(ids: np.ndarray, months: np.ndarray, as_of: int, source:
 
 
 def fold_ids(ids: pd.Series) -> pd.Series:
-    """Ids as they compare when written alike: no spaces, case-folded, a whole number's '.0' left out (a float column written as text)."""
+    """Ids as they compare when written alike: no spaces, case-folded, a whole number's '.0' left out (a float column written as text).
+
+    Values, not names: column names compare by :func:`hotleads.schema.fold_name` (which also ignores underscores).
+    """
     return ids.astype(str).str.replace(r"\s+", "", regex=True).str.casefold().str.replace(r"^(-?\d+)\.0+$", r"\1", regex=True)
 
 
@@ -497,7 +501,7 @@ def with_history(
         ``frame`` lacks the id column, repeats an id in it, or already has a column named like an aggregate.
     """
     if spec.id_column not in frame.columns:
-        other = next((str(c) for c in frame.columns if fold_ids(pd.Series([str(c)]))[0] == fold_ids(pd.Series([spec.id_column]))[0]), None)
+        other = next((str(c) for c in frame.columns if fold_name(c) == fold_name(spec.id_column)), None)
         hint = f" (it has '{other}': rename it '{spec.id_column}')" if other else ""
         raise DataError(f"{source}: the history is joined on '{spec.id_column}', which this table lacks{hint}; give the table its id column.")
     clash = [c for c in spec.aggregate_columns() if c in frame.columns]

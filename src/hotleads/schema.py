@@ -593,10 +593,25 @@ def _blank_arrow(stripped: pa.Array, tokens: frozenset[str] = frozenset()) -> pa
     return blank
 
 
+def fold_name(name: object) -> str:
+    """A column name as names compare when written alike: case-folded, without spaces or underscores.
+
+    Headers are re-typed or exported in capitals (``Company ID``, ``COMPANY_ID``, ``companyid``);
+    every hint that a column is there under another spelling compares names by this one rule.
+    (Ids, values rather than names, have their own: :func:`hotleads.history.fold_ids`.)
+
+    Examples
+    --------
+    >>> {fold_name(name) for name in ("company_id", "Company ID", "COMPANY_ID", "companyid")}
+    {'companyid'}
+    """
+    return re.sub(r"[\s_]+", "", str(name)).casefold()
+
+
 def _written_otherwise(missing: list[str], frame: pd.DataFrame) -> str:
     """`` (the table has 'COMPANY_ID' for 'company_id', ...)`` for missing columns present in another case or spacing: headers re-typed or exported in capitals."""
-    folded = {re.sub(r"[\s_]+", "", str(c)).casefold(): str(c) for c in frame.columns}
-    pairs = [(folded[key], name) for name in missing if (key := re.sub(r"[\s_]+", "", name).casefold()) in folded]
+    folded = {fold_name(c): str(c) for c in frame.columns}
+    pairs = [(folded[key], name) for name in missing if (key := fold_name(name)) in folded]
     if not pairs:
         return ""
     shown = ", ".join(f"'{there}' for '{name}'" for there, name in pairs[:3]) + (f" and {len(pairs) - 3} more" if len(pairs) > 3 else "")
