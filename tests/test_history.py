@@ -253,7 +253,7 @@ def test_train_predict_evaluate_with_a_history(tmp_path: Path) -> None:
     trained = runner.invoke(app, ["train", str(companies), "--out", str(model), "--history", str(history), "--models", "gbdt", "--months", "12", "-q"])
     assert trained.exit_code == 0, trained.output
     predictor = json.loads((model / "predictor.json").read_text())
-    assert predictor["history"] == {"id_column": "company_id", "channels": ["job_postings"], "months": 12, "as_of": "2025-01"}
+    assert predictor["history"] == {"id_column": "company_id", "channels": ["job_postings"], "months": 12, "as_of": "2025-01", "formats": {}}
     evidence = json.loads((model / "evidence.json").read_text())
     assert evidence["training"]["history"]["path"] == str(history) and len(evidence["training"]["history"]["sha256"]) == 64
     assert evidence["leaderboard"][0]["f1"] > 0.75  # the rise is learnable from the aggregates alone
@@ -592,6 +592,17 @@ def test_ids_written_otherwise_in_every_row_are_named_and_huge_float_ids_stay_te
         with_history(pd.DataFrame({"Company_ID": ["A"]}), read_history(lower), spec, source="t.csv")
 
 
+def test_id_column_names_written_alike_are_hinted_as_the_schema_hints_them(history_file: Path) -> None:
+    spec = HistorySpec("company_id", ("job_postings", "headcount"), 2, "2025-01")
+    history = read_history(history_file)
+    for header in ("companyid", "Company ID"):  # underscores and spaces aside, as a missing column of the schema is found
+        with pytest.raises(DataError, match=rf"joined on 'company_id', which this table lacks \(it has '{header}': rename it 'company_id'\)"):
+            with_history(pd.DataFrame({header: ["A"]}), history, spec, source="t.csv")
+    renamed = write(history_file.parent, "renamed.csv", HISTORY.replace("company_id", "account_id"))
+    with pytest.raises(DataError, match=r"its id column 'account_id' is not a column of c.csv; rename it to the company table's id column \('Account ID'\)"):
+        read_history(renamed, companies=pd.DataFrame({"Account ID": ["A"]}), companies_source="c.csv")
+
+
 def test_predict_never_writes_over_the_history_it_reads(history_model, tmp_path: Path) -> None:
     model_dir, companies, history = history_model
     copy = tmp_path / "history.csv"
@@ -602,3 +613,100 @@ def test_predict_never_writes_over_the_history_it_reads(history_model, tmp_path:
             f"error: {option} {copy} is the history being read ({copy}); write the output to another file."
         ]
     assert copy.read_bytes() == history.read_bytes()
+
+
+# ---------------------------------------------------------------- numbers written the European way
+
+# A European CRM export: ';'-separated, decimal commas; every salary_k leaves the mark open ('45,250': 45.25 or 45250?)
+EURO_HISTORY = """company_id;month;funding_raised;salary_k
+A;2024-12;0,00;45,250
+A;2025-01;1.500.000,00;46,125
+B;2025-01;2,50;51,500
+"""
+
+
+def _comma_separated(tmp_path: Path, euro: Path) -> Path:
+    """The same history ','-separated (the numbers quoted): nothing leans the open salary_k to a decimal comma."""
+    pd.read_csv(euro, sep=";", dtype=str).to_csv(tmp_path / "comma.csv", index=False)
+    return tmp_path / "comma.csv"
+
+
+def test_a_semicolon_history_reads_its_numbers_as_the_company_table_reads_them(tmp_path: Path) -> None:
+    euro = write(tmp_path, "euro.csv", EURO_HISTORY)
+    with pytest.warns(DataWarning, match=r"euro.csv: column 'salary_k': values such as '1,234' can mean 1234 or 1.234 .*Pass --decimal-point salary_k if"):
+        history = read_history(euro)  # the company table's rule: a ';' file leans an open column to a decimal comma, and says so
+    assert history.values.tolist() == [[0.0, 45.25], [1_500_000.0, 46.125], [2.5, 51.5]]
+    assert history.formats["funding_raised"]["thousands"] == "." and history.formats["salary_k"]["decimal"] == ","
+
+
+def test_decimal_options_naming_a_history_channel_set_its_mark_and_other_names_are_refused(tmp_path: Path) -> None:
+    euro = write(tmp_path, "euro.csv", EURO_HISTORY)
+    comma = _comma_separated(tmp_path, euro)
+    frame = pd.DataFrame({"company_id": ["A", "B"], "employees": [10, 20]})
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a mark the user set is not warned about
+        _, spec, windows = attach(frame, euro, months=2, decimal_point=["salary_k"])  # train --decimal-point salary_k
+        assert windows[0, :, 1].tolist() == [45250, 46125] and spec.formats["salary_k"]["given"]
+        _, spec, windows = attach(frame, comma, months=2, decimal_comma=["salary_k"])
+        assert windows[0, :, 1].tolist() == [45.25, 46.125] and windows[0, -1, 0] == 1_500_000
+    with pytest.raises(
+        DataError,
+        match=r"^t.csv: --decimal-comma names column 'salary', which neither the table nor its history \(.*euro.csv\) has; did you mean 'salary_k'\?$",
+    ):
+        attach(frame, euro, source="t.csv", decimal_comma=["salary"])
+    with pytest.raises(ParameterError, match=r"^--decimal-comma and --decimal-point both name 'salary_k'; give each value to one of them\.$"):
+        attach(frame, euro, decimal_comma=["salary_k"], decimal_point=["SALARY_K"])
+
+
+def test_scoring_reads_the_history_by_the_models_formats_and_an_older_model_as_it_did(tmp_path: Path) -> None:
+    euro = write(tmp_path, "euro.csv", EURO_HISTORY)
+    comma = _comma_separated(tmp_path, euro)
+    _, trained, _ = attach(pd.DataFrame({"company_id": ["A", "B"]}), euro, months=2, decimal_comma=["salary_k"])
+    spec = HistorySpec.from_dict(json.loads(json.dumps(trained.to_dict())))  # as saved with the model
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert for_scoring(spec, comma).values[:, 1].tolist() == [45.25, 46.125, 51.5]  # the model's --decimal-comma, in any file
+        older = HistorySpec.from_dict({name: value for name, value in trained.to_dict().items() if name != "formats"})
+        assert older.formats is None  # saved before the formats were: read as it was read in its training, silently
+        assert for_scoring(older, euro).values[:, 1].tolist() == [45250, 46125, 51500]
+    plain = write(tmp_path, "plain.csv", "company_id,month,funding_raised,salary_k\nA,2025-01,0,46.125\n")
+    with pytest.raises(
+        DataError, match=r"'salary_k' is not a number with ',' as its decimal mark \(--decimal-comma salary_k\) \('46.125' at line 2\); write its"
+    ):
+        for_scoring(spec, plain)  # a mark the user set holds at scoring, as in a company table
+    with pytest.warns(DataWarning, match=r"can mean 1234 or 1.234"):
+        _, guessed, _ = attach(pd.DataFrame({"company_id": ["A", "B"]}), euro, months=2)
+    with pytest.warns(
+        DataWarning, match=r"plain.csv: column 'salary_k' is written differently here \(number\) than in training \(decimal ','\); read as written"
+    ):
+        assert for_scoring(guessed, plain).values.tolist() == [[0.0, 46.125]]  # a guessed one yields to a file that settles it
+
+
+def test_train_takes_decimal_options_for_history_channels(tmp_path: Path) -> None:
+    companies, history = _tables(tmp_path, n=200)
+    months = pd.read_csv(history)
+    months["salary_k"] = [f"{40 + i % 50},125" for i in range(len(months))]  # open: 41.125 or 41125
+    months.to_csv(tmp_path / "euro.csv", sep=";", index=False)
+    args = ["train", str(companies), "--history", str(tmp_path / "euro.csv"), "--models", "logreg", "--months", "12", "-q", "--out"]
+    trained = CliRunner().invoke(app, [*args, str(tmp_path / "model"), "--decimal-point", "salary_k"])
+    assert trained.exit_code == 0 and "warning" not in trained.stderr, trained.output
+    formats = json.loads((tmp_path / "model" / "predictor.json").read_text())["history"]["formats"]
+    assert formats["salary_k"]["decimal"] == "." and formats["salary_k"]["given"]
+    typo = CliRunner().invoke(app, [*args, str(tmp_path / "typo"), "--decimal-point", "salary"])
+    assert typo.exit_code == 2 and typo.stderr.splitlines() == [
+        f"error: {companies}: --decimal-point names column 'salary', which neither the table nor its history ({tmp_path / 'euro.csv'}) has; did you mean 'salary_k'?"
+    ]
+
+
+def test_tune_takes_decimal_options_for_history_channels(tmp_path: Path) -> None:
+    from hotleads.training import TrainOptions
+    from hotleads.tune import TuneOptions, tune
+
+    companies, history = _tables(tmp_path, n=200)
+    months = pd.read_csv(history).assign(salary_k=lambda t: [f"{40 + i % 50},125" for i in range(len(t))])
+    months.to_csv(tmp_path / "euro.csv", sep=";", index=False)
+    options = TuneOptions(train=TrainOptions(models=["logreg"], folds=2), trials=1)
+    found = tune(
+        pd.read_csv(companies), options, storage=str(tmp_path / "study.log"), history={"path": tmp_path / "euro.csv", "months": 12}, decimal_point=["salary_k"]
+    )
+    assert found.models["logreg"]["holdout"]["rows"] == 40  # the set-aside comparison trains with the table's options alone

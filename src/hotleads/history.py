@@ -27,7 +27,7 @@ import functools
 import re
 import warnings
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -36,7 +36,7 @@ import pandas as pd
 from .exceptions import DataError, DataWarning, ParameterError
 from .io import read_table
 from .parsing import NumberFormat, infer_number_format, is_missing, parse_numbers_marked
-from .schema import DEFAULT_ID, row_examples
+from .schema import DEFAULT_ID, fold_name, number_format_here, number_format_notes, refuse_overlap, require_column, row_examples, stored_format
 
 MONTH = "month"
 SERVICE_FIELD = "history"  # a company's months in a request to the scoring service
@@ -67,13 +67,17 @@ class HistorySpec:
     """How a model reads histories: the id column, the channels, the window and its reference month. Saved with the model.
 
     ``as_of`` is the training history's reference month (``YYYY-MM``); scoring uses its own
-    (``--as-of``, or the latest month of the history it is given).
+    (``--as-of``, or the latest month of the history it is given). ``formats``: how each channel
+    written as text wrote its numbers in training (``{"kind": "number", ...}``, as ``Schema.formats``),
+    read again by scoring as the company table's are; None for a model saved before they were kept,
+    whose histories are read as then (see :func:`read_history`'s ``european``).
     """
 
     id_column: str
     channels: tuple[str, ...]
     months: int = DEFAULT_MONTHS
     as_of: str = ""
+    formats: dict[str, dict] | None = field(default_factory=dict)
 
     def aggregate_columns(self) -> list[str]:
         """The columns :func:`aggregate` adds, in order."""
@@ -84,7 +88,7 @@ class HistorySpec:
 
     @classmethod
     def from_dict(cls, data: dict) -> HistorySpec:
-        return cls(**(data | {"channels": tuple(data["channels"])}))
+        return cls(**({"formats": None} | data | {"channels": tuple(data["channels"])}))  # no formats: saved before they were kept
 
 
 @dataclass
@@ -112,6 +116,7 @@ class History:
     channels: tuple[str, ...]
     as_of: int
     source: str
+    formats: dict[str, dict] = field(default_factory=dict)  # each text channel's number format (HistorySpec.formats)
 
     @property
     def as_of_text(self) -> str:
@@ -206,6 +211,10 @@ def read_history(
     channels: tuple[str, ...] | None = None,
     read_options: dict | None = None,
     na_values: Iterable[str] = (),
+    decimal_comma: Iterable[str] = (),
+    decimal_point: Iterable[str] = (),
+    formats: dict[str, dict] | None = None,
+    european: bool = True,
 ) -> History:
     """Read and check a HISTORY table; with ``companies`` (the company table), its ids are checked against them.
 
@@ -217,14 +226,24 @@ def read_history(
     (``YYYY-MM``): the reference month; None: the latest month in the table. ``na_values``: text
     that means unknown in a channel, beside the usual markers (``--na-values``, as for the company table).
 
+    A channel written as text (``1.500.000,00``, ``2,5``, ``$1,200``) is read by the company table's
+    rules: its values decide the decimal mark, a ``;``-separated file leans to a decimal comma where
+    they leave it open (with a warning), and ``decimal_comma``/``decimal_point`` (``--decimal-comma``,
+    ``--decimal-point``: names of the history's or the company table's columns) set it. ``formats``
+    (scoring a model: :attr:`HistorySpec.formats`): each channel is read by the model's format,
+    unless this file plainly writes it otherwise, as a scored company table is. ``european=False``
+    (a model saved before it kept ``formats``): a ``;`` file leans to nothing, as histories were read then.
+
     Raises
     ------
     DataError
         The file cannot be read, lacks the id or month column or any channel, or has problems in
-        its rows (all of them in one message, each with its lines).
+        its rows (all of them in one message, each with its lines); ``decimal_comma`` or
+        ``decimal_point`` names a column neither the history nor ``companies`` has.
     ParameterError
-        ``as_of`` is not a month.
+        ``as_of`` is not a month, or ``decimal_comma`` and ``decimal_point`` name the same column.
     """
+    refuse_overlap("--decimal-comma and --decimal-point", tuple(decimal_comma), tuple(decimal_point))
     as_of_number = check_as_of(as_of)
     frame = read_table(path, **(read_options or {}))
     source = str(path)
@@ -233,18 +252,22 @@ def read_history(
         shared = sorted(shared, key=lambda c: c != DEFAULT_ID)
         id_column = shared[0] if shared else str(next((c for c in frame.columns if str(c) != MONTH), frame.columns[0]))
     if companies is not None and id_column not in companies.columns:
-        table_id = f"'{DEFAULT_ID}'" if DEFAULT_ID in companies.columns else "its id column"
+        alike = next((f"'{c}'" for c in companies.columns if fold_name(c) == fold_name(id_column)), None)  # 'Account ID' for account_id
+        table_id = alike or (f"'{DEFAULT_ID}'" if DEFAULT_ID in companies.columns else "its id column")
         raise DataError(
             f"{source}: its id column '{id_column}' is not a column of {companies_source}; "
             f"rename it to the company table's id column ({table_id}): the two files are joined on a column named alike in both."
         )
     channels = _channels(frame, id_column, channels, source)
+    marks = {"--decimal-comma": tuple(decimal_comma), "--decimal-point": tuple(decimal_point)}
+    _require_marked_columns(marks, channels, companies, source, companies_source)
     problems: list[str] = []
     notes: list[str] = []  # warnings, given only when there is no error: one line for a failed command
     ids = _ids(frame, id_column, None if companies is None else companies[id_column], problems, notes, source=source, companies_source=companies_source)
     months = _months(frame, as_of_number, problems)
     tokens = frozenset(str(v).strip().lower() for v in na_values)
-    values = np.column_stack([_numbers(frame, channel, problems, tokens) for channel in channels])
+    reading = _Reading(marks["--decimal-comma"], marks["--decimal-point"], formats, european)
+    values, written = _channel_values(frame, channels, tokens, reading, problems, notes, source)
     _duplicates(frame, ids, months, id_column, problems)
     if problems:
         raise DataError(f"{source}: " + "; ".join(problems))
@@ -259,7 +282,7 @@ def read_history(
     for note in notes:
         warnings.warn(note, DataWarning, stacklevel=3)
     as_of_number = int(as_of_number if as_of_number is not None else months.max())
-    return History(id_column, ids, months.astype(np.int64), values, channels, as_of_number, source)
+    return History(id_column, ids, months.astype(np.int64), values, channels, as_of_number, source, written)
 
 
 def late_reference_note(ids: np.ndarray, months: np.ndarray, as_of: int, source: str, option: str) -> str | None:
@@ -284,7 +307,10 @@ def late_reference_note(ids: np.ndarray, months: np.ndarray, as_of: int, source:
 
 
 def fold_ids(ids: pd.Series) -> pd.Series:
-    """Ids as they compare when written alike: no spaces, case-folded, a whole number's '.0' left out (a float column written as text)."""
+    """Ids as they compare when written alike: no spaces, case-folded, a whole number's '.0' left out (a float column written as text).
+
+    Values, not names: column names compare by :func:`hotleads.schema.fold_name` (which also ignores underscores).
+    """
     return ids.astype(str).str.replace(r"\s+", "", regex=True).str.casefold().str.replace(r"^(-?\d+)\.0+$", r"\1", regex=True)
 
 
@@ -386,15 +412,74 @@ def _months(frame: pd.DataFrame, as_of: int | None, problems: list[str]) -> np.n
     return np.nan_to_num(months, nan=-1.0)
 
 
-def _numbers(frame: pd.DataFrame, channel: str, problems: list[str], na_values: frozenset[str] = frozenset()) -> np.ndarray:
+@dataclass(frozen=True)
+class _Reading:
+    """How :func:`read_history` decides the number format of a channel written as text (its arguments of these names)."""
+
+    decimal_comma: tuple[str, ...] = ()
+    decimal_point: tuple[str, ...] = ()
+    formats: dict[str, dict] | None = None
+    european: bool = True
+
+
+def _require_marked_columns(
+    marks: dict[str, tuple[str, ...]], channels: tuple[str, ...], companies: pd.DataFrame | None, source: str, companies_source: str
+) -> None:
+    """Refuse a --decimal-comma/--decimal-point name that is neither a channel nor a column of ``companies``, as the schema refuses one."""
+    table = [] if companies is None else [str(c) for c in companies.columns]
+    where, lacking = (source, "the history does not have") if companies is None else (companies_source, f"neither the table nor its history ({source}) has")
+    for option, names in marks.items():
+        for name in names:
+            require_column(name, [*table, *channels], where, option, lacking=lacking)
+
+
+def _channel_values(
+    frame: pd.DataFrame, channels: tuple[str, ...], na_values: frozenset[str], reading: _Reading, problems: list[str], notes: list[str], source: str
+) -> tuple[np.ndarray, dict[str, dict]]:
+    """(values (n_rows, n_channels), the number format of each channel written as text, as :attr:`HistorySpec.formats` keeps it)."""
+    columns, formats = [], {}
+    for channel in channels:
+        raw = frame[channel]
+        typed = pd.api.types.is_numeric_dtype(raw) or pd.api.types.is_bool_dtype(raw)
+        fmt = None if typed else _channel_format(frame, channel, na_values, reading, notes, source)
+        if fmt is not None and fmt != NumberFormat():  # plain numbers: scoring's default (the saved spec stays short)
+            formats[channel] = {"kind": "number", **fmt.to_dict()}
+        columns.append(_numbers(frame, channel, problems, na_values, fmt))
+    return np.column_stack(columns), formats
+
+
+def _channel_format(frame: pd.DataFrame, channel: str, na_values: frozenset[str], reading: _Reading, notes: list[str], source: str) -> NumberFormat | None:
+    """How a text channel writes its numbers, decided as for a company table's column (None: its values are not numbers); what to say of it goes to ``notes``."""
+    if reading.formats is not None:  # scoring: the model's format, unless this file plainly writes the channel otherwise
+        trained = stored_format(reading.formats[channel]) if channel in reading.formats else NumberFormat()
+        with warnings.catch_warnings(record=True) as said:  # noted, so that a history refused for its rows says one line
+            warnings.simplefilter("always")
+            fmt = number_format_here(frame, channel, trained, na_values, source)
+        notes.extend(str(warning.message) for warning in said if issubclass(warning.category, DataWarning))
+        return fmt
+    written = frame[channel].dropna().astype(str)
+    decimal = "," if channel in reading.decimal_comma else "." if channel in reading.decimal_point else None
+    european = reading.european and frame.attrs.get("delimiter") == ";"  # a European export, as the company table reads one
+    fmt = infer_number_format(written[~is_missing(written, na_values)], prefer_decimal_comma=european, decimal=decimal)
+    if fmt is not None and reading.european:  # an old model's history is read as then, and then nothing was said
+        notes.extend(f"{source}: {note}" for note in number_format_notes(channel, fmt))
+    return fmt
+
+
+def _numbers(frame: pd.DataFrame, channel: str, problems: list[str], na_values: frozenset[str], fmt: NumberFormat | None) -> np.ndarray:
+    """A channel's values (n_rows,) under ``fmt`` (None: the values were not numbers); the unread cells go to ``problems``."""
     raw = frame[channel]
     if pd.api.types.is_numeric_dtype(raw) or pd.api.types.is_bool_dtype(raw):
         return _finite(frame, channel, raw.astype("float64").to_numpy(), problems)
-    written = raw.dropna().astype(str)
-    fmt = infer_number_format(written[~is_missing(written, na_values)])
     values, missing = parse_numbers_marked(raw, fmt or NumberFormat(), na_values=na_values)
     bad = ~missing & values.isna().to_numpy()
-    if bad.any() and bad.sum() == (~missing).sum():  # text throughout, such as the company's name: not a channel
+    if bad.any() and fmt is not None and fmt.given and infer_number_format(raw[bad].astype(str)) is not None:  # numbers, with the other mark
+        option = f"--decimal-{'comma' if fmt.decimal == ',' else 'point'} {channel}"
+        problems.append(
+            f"'{channel}' is not a number with '{fmt.decimal}' as its decimal mark ({option}) {row_examples(frame, raw, pd.Series(bad))}; "
+            "write its numbers so, or train without that option"
+        )
+    elif bad.any() and bad.sum() == (~missing).sum():  # text throughout, such as the company's name: not a channel
         problems.append(
             f"'{channel}' is not a number {row_examples(frame, raw, pd.Series(bad))}; every column besides the id and '{MONTH}' is read as a "
             "monthly number: drop this one from the history"
@@ -497,7 +582,7 @@ def with_history(
         ``frame`` lacks the id column, repeats an id in it, or already has a column named like an aggregate.
     """
     if spec.id_column not in frame.columns:
-        other = next((str(c) for c in frame.columns if fold_ids(pd.Series([str(c)]))[0] == fold_ids(pd.Series([spec.id_column]))[0]), None)
+        other = next((str(c) for c in frame.columns if fold_name(c) == fold_name(spec.id_column)), None)
         hint = f" (it has '{other}': rename it '{spec.id_column}')" if other else ""
         raise DataError(f"{source}: the history is joined on '{spec.id_column}', which this table lacks{hint}; give the table its id column.")
     clash = [c for c in spec.aggregate_columns() if c in frame.columns]
@@ -555,6 +640,8 @@ def attach(
     ends: np.ndarray | None = None,
     na_values: Iterable[str] = (),
     dropped: Iterable[str] = (),
+    decimal_comma: Iterable[str] = (),
+    decimal_point: Iterable[str] = (),
 ) -> tuple[pd.DataFrame, HistorySpec, np.ndarray]:
     """Training: read the history at ``path`` and join its aggregates to ``frame``: (joined frame, the model's spec, windows (n_rows, months, n_channels)).
 
@@ -562,7 +649,10 @@ def attach(
     ``month`` is a channel; each history id must be a company of ``frame``; the window is
     ``months`` (default 24) months up to ``as_of`` (default: the latest month), or up to each
     row's own month of ``ends`` (month numbers, -1 unknown) when that is earlier. ``na_values``:
-    as for :func:`read_history` (the training table's ``--na-values``); ``dropped``: the table's ``--drop`` columns.
+    as for :func:`read_history` (the training table's ``--na-values``); ``dropped``: the table's ``--drop`` columns;
+    ``decimal_comma``/``decimal_point``: the table's ``--decimal-comma``/``--decimal-point``, which
+    may name channels (the schema then takes :func:`table_options`). The spec keeps each text
+    channel's number format, so that scoring reads the history as training did.
 
     Raises
     ------
@@ -578,8 +668,9 @@ def attach(
         raise DataError(
             f"{source}: column '{SERVICE_FIELD}' has the name the scoring service gives each company's monthly history; rename the column (or --drop it)."
         )
-    history = read_history(path, id_column=id_column, companies=frame, companies_source=source, as_of=as_of, na_values=na_values)
-    spec = HistorySpec(history.id_column, history.channels, months or DEFAULT_MONTHS, history.as_of_text)
+    marks = {"decimal_comma": decimal_comma, "decimal_point": decimal_point}
+    history = read_history(path, id_column=id_column, companies=frame, companies_source=source, as_of=as_of, na_values=na_values, **marks)
+    spec = HistorySpec(history.id_column, history.channels, months or DEFAULT_MONTHS, history.as_of_text, history.formats)
     joined, windows = with_history(frame, history, spec, source=source, ends=ends)
     if not np.isfinite(windows).any():
         known = np.asarray(ends)[np.asarray(ends) >= 0] if ends is not None else np.empty(0)
@@ -592,6 +683,18 @@ def attach(
             )
         raise DataError(f"{path}: {no_month_in_window(history, spec)}; give an --as-of inside the history, or the history of these companies.")
     return joined, spec, windows
+
+
+def table_options(schema_options: dict, columns: Iterable[str]) -> dict:
+    """``schema_options`` with ``--decimal-comma``/``--decimal-point`` narrowed to the names among ``columns`` (the joined table's).
+
+    :func:`attach` read the history by them and refused a name neither file has; the others name
+    channels only, which the schema of the company table would refuse.
+    """
+    present = {str(c) for c in columns}
+    return schema_options | {
+        key: [name for name in schema_options[key] if name in present] for key in ("decimal_comma", "decimal_point") if key in schema_options
+    }
 
 
 def no_month_in_window(history: History, spec: HistorySpec) -> str:
@@ -622,7 +725,9 @@ def for_scoring(
     """Scoring: the history a model needs, read with its id column and channels (None for a model without one).
 
     ``as_of`` defaults to the latest month of this history. History rows of companies not being
-    scored are not used: a weekly re-scoring often scores a subset of the CRM.
+    scored are not used: a weekly re-scoring often scores a subset of the CRM. ``na_values``: the
+    model's tokens; the channels written as text are read by the model's formats (``spec.formats``),
+    as a scored company table's columns are.
 
     Raises
     ------
@@ -645,4 +750,5 @@ def for_scoring(
     if months is not None and months != spec.months:
         raise ParameterError(f"--months: the model reads {spec.months} months of history; leave out --months or give {spec.months}.")
     check_as_of(as_of)
-    return read_history(path, id_column=spec.id_column, as_of=as_of, channels=spec.channels, na_values=na_values)
+    formats = {"formats": spec.formats, "european": spec.formats is not None}  # a model saved before formats were kept: read as then
+    return read_history(path, id_column=spec.id_column, as_of=as_of, channels=spec.channels, na_values=na_values, **formats)

@@ -208,9 +208,8 @@ def infer_schema(
     """
     if negative and not positive:
         raise ParameterError("--negative needs --positive: name the hot-lead value(s) too (e.g. --positive Won --negative Lost).")
-    for option, left, right in (("--positive and --negative", positive, negative), ("--decimal-comma and --decimal-point", decimal_comma, decimal_point)):
-        if both := sorted({str(v).strip().lower() for v in left} & {str(v).strip().lower() for v in right}):
-            raise ParameterError(f"{option} both name {', '.join(repr(v) for v in both)}; give each value to one of them.")
+    refuse_overlap("--positive and --negative", positive, negative)
+    refuse_overlap("--decimal-comma and --decimal-point", decimal_comma, decimal_point)
     columns = list(frame.columns)
     target = target or (DEFAULT_TARGET if DEFAULT_TARGET in columns else None)
     if target is None:
@@ -228,7 +227,7 @@ def infer_schema(
     }
     for option, names in named.items():
         for name in names:
-            _require_column(name, columns, source, option, other_sheets(frame))
+            require_column(name, columns, source, option, sheets=other_sheets(frame))
     for role, name in (("the target", target), ("the id column", id_column or (DEFAULT_ID if DEFAULT_ID in columns else None))):
         if name is not None and name in drop:  # never a feature anyway: --drop would do nothing, which is not what was asked
             other = "--target" if role == "the target" else "--id"
@@ -271,11 +270,33 @@ def _target_candidates(frame: pd.DataFrame) -> str:
     return f" (two-valued columns: {', '.join(two_valued)})" if two_valued else ""
 
 
-def _require_column(name: str, columns: list[str], source: str, option: str, sheets: str = "") -> None:
+def refuse_overlap(option: str, left: Sequence[str], right: Sequence[str]) -> None:
+    """Refuse a value given to two options that exclude each other (``--decimal-comma`` and ``--decimal-point``), in any case.
+
+    Raises
+    ------
+    ParameterError
+        Naming the values both options have.
+    """
+    if both := sorted({str(v).strip().lower() for v in left} & {str(v).strip().lower() for v in right}):
+        raise ParameterError(f"{option} both name {', '.join(repr(v) for v in both)}; give each value to one of them.")
+
+
+def require_column(name: str, columns: list[str], source: str, option: str, *, lacking: str = "the table does not have", sheets: str = "") -> None:
+    """Refuse an option naming a column not among ``columns``, with the closest name (or the columns) as the fix.
+
+    ``lacking``: the words after "which" (with a history, whose channels count too: "neither the table nor its history (h.csv) has");
+    ``sheets``: :func:`~hotleads.io.other_sheets`' hint when the table is a workbook's first sheet.
+
+    Raises
+    ------
+    DataError
+        ``name`` is not one of ``columns``.
+    """
     if name not in columns:
         guess = difflib.get_close_matches(name, columns, n=1)
         hint = f"did you mean '{guess[0]}'?" if guess else f"columns are: {_short_list(columns)}"
-        raise DataError(f"{source}: {option} names column '{name}', which the table does not have; {hint}{sheets}")
+        raise DataError(f"{source}: {option} names column '{name}', which {lacking}; {hint}{sheets}")
 
 
 def _inference_sample(frame: pd.DataFrame) -> pd.DataFrame:
@@ -472,8 +493,14 @@ def _looks_like_codes(present: pd.Series) -> bool:
 
 
 def _warn_number_format(name: str, fmt: NumberFormat, role: str) -> None:
-    if role != "numeric":
-        return
+    if role == "numeric":
+        for note in number_format_notes(name, fmt):
+            warnings.warn(note, DataWarning, stacklevel=5)
+
+
+def number_format_notes(name: str, fmt: NumberFormat) -> list[str]:
+    """What a user should know of how numeric column ``name`` was read under ``fmt``: a decimal mark no value settled, mixed currencies."""
+    notes = []
     if fmt.ambiguous:
         sep = fmt.thousands or ("," if fmt.decimal == "." else ".")
         example = f"1{sep if fmt.thousands else fmt.decimal}234"
@@ -482,16 +509,13 @@ def _warn_number_format(name: str, fmt: NumberFormat, role: str) -> None:
         else:
             read = f"read ',' as the decimal mark{' and ' + repr(fmt.thousands) + ' as the thousands separator' if fmt.thousands else ''} (a ';'-separated file is a European export)"
             fix = f"Pass --decimal-point {shlex.quote(name)} if '.' is the decimal mark there."
-        warnings.warn(
-            f"{column_words(name)}: values such as '{example}' can mean 1234 or 1.234 and no value settles it; {read}. {fix}", DataWarning, stacklevel=5
-        )
+        notes.append(f"{column_words(name)}: values such as '{example}' can mean 1234 or 1.234 and no value settles it; {read}. {fix}")
     if len(fmt.currency) > 1:
-        warnings.warn(
+        notes.append(
             f"{column_words(name)} mixes currencies ({', '.join(fmt.currency)}); amounts are taken as written, not converted. "
-            "Convert them to one currency in the export if they should be compared.",
-            DataWarning,
-            stacklevel=5,
+            "Convert them to one currency in the export if they should be compared."
         )
+    return notes
 
 
 def _warn_date_format(name: str, fmt: DateFormat) -> None:
@@ -607,10 +631,25 @@ def _blank_arrow(stripped: pa.Array, tokens: frozenset[str] = frozenset()) -> pa
     return blank
 
 
+def fold_name(name: object) -> str:
+    """A column name as names compare when written alike: case-folded, without spaces or underscores.
+
+    Headers are re-typed or exported in capitals (``Company ID``, ``COMPANY_ID``, ``companyid``);
+    every hint that a column is there under another spelling compares names by this one rule.
+    (Ids, values rather than names, have their own: :func:`hotleads.history.fold_ids`.)
+
+    Examples
+    --------
+    >>> {fold_name(name) for name in ("company_id", "Company ID", "COMPANY_ID", "companyid")}
+    {'companyid'}
+    """
+    return re.sub(r"[\s_]+", "", str(name)).casefold()
+
+
 def _written_otherwise(missing: list[str], frame: pd.DataFrame) -> str:
     """`` (the table has 'COMPANY_ID' for 'company_id', ...)`` for missing columns present in another case or spacing: headers re-typed or exported in capitals."""
-    folded = {re.sub(r"[\s_]+", "", str(c)).casefold(): str(c) for c in frame.columns}
-    pairs = [(folded[key], name) for name in missing if (key := re.sub(r"[\s_]+", "", name).casefold()) in folded]
+    folded = {fold_name(c): str(c) for c in frame.columns}
+    pairs = [(folded[key], name) for name in missing if (key := fold_name(name)) in folded]
     if not pairs:
         return ""
     shown = ", ".join(f"'{there}' for '{name}'" for there, name in pairs[:3]) + (f" and {len(pairs) - 3} more" if len(pairs) > 3 else "")

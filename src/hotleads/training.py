@@ -46,7 +46,7 @@ from .exceptions import DataError, DataWarning, HotleadsWarning, ParameterError
 from .explain import IMPORTANCE_ROWS, column_references, fit_explainer, global_importance, importance_sample
 from .features import Preprocessor
 from .folds import Fold, expanding_folds, out_of_fold, stratified_folds, validation_split
-from .history import attach
+from .history import attach, table_options
 from .io import read_table, release_memory, sha256_file
 from .metrics import classification_metrics, leaderboard, logit, sigmoid
 from .model import LeadModel, Predictor, Threshold, ThresholdSource, TrainingEvidence, held_out_words, time_ordered_words
@@ -243,7 +243,9 @@ def train_file(
         ends = None if options.time_column is None else _reference_months(frame, options.time_column, str(path))
         with stage("history"):
             frame, spec, windows = attach(frame, history["path"], source=str(path), id_column=schema_options.get("id_column"), na_values=schema_options.get("na_values", ()), dropped=schema_options.get("drop", ()),
-                                          as_of=history.get("as_of"), months=history.get("months"), ends=ends)  # fmt: skip
+                                          as_of=history.get("as_of"), months=history.get("months"), ends=ends,
+                                          decimal_comma=schema_options.get("decimal_comma", ()), decimal_point=schema_options.get("decimal_point", ()))  # fmt: skip
+        schema_options = table_options(schema_options, frame.columns)  # the channels' marks were the history's
     typed = typed_table(frame, options, source=str(path), sequences=windows, consume=True, **schema_options)
     del frame, windows  # what typing left of the table as read (its ignored columns); this was its last reference
     release_memory()  # its text (Arrow's pool keeps freed memory for reuse, not handing it back)

@@ -39,7 +39,7 @@ import pandas as pd
 
 from . import neural_params
 from .exceptions import DataError, ParameterError
-from .history import attach
+from .history import attach, table_options
 from .io import sha256_file
 from .metrics import classification_metrics
 from .registry import NEURAL
@@ -332,7 +332,9 @@ def prepare_search(
     windows = history_sha256 = None
     if history is not None:
         frame, _, windows = attach(frame, history["path"], source=source, id_column=schema_options.get("id_column"), na_values=schema_options.get("na_values", ()), dropped=schema_options.get("drop", ()),
-                                   as_of=history.get("as_of"), months=history.get("months"))  # fmt: skip
+                                   as_of=history.get("as_of"), months=history.get("months"),
+                                   decimal_comma=schema_options.get("decimal_comma", ()), decimal_point=schema_options.get("decimal_point", ()))  # fmt: skip
+        schema_options = table_options(schema_options, frame.columns)  # the channels' marks were the history's
         history_sha256 = sha256_file(history["path"])
     searched_rows, held_rows = split_holdout(frame, options.holdout_share, seed=options.train.seed, source=source, **schema_options)
     searched, holdout = (frame.iloc[rows].reset_index(drop=True) for rows in (searched_rows, held_rows))
@@ -709,6 +711,8 @@ def tune(
     """
     options.check()
     search = prepare_search(frame, options, source=source, data_sha256=data_sha256, history=history, **schema_options)
+    if history is not None:  # as prepare_search: the channels' --decimal-comma/--decimal-point were the history's
+        schema_options = table_options(schema_options, search.frame.columns)
     opened = open_storage(storage)  # after the data checks: a refused table or history leaves no journal file behind
     studies = {model: search_model(model, search, options, opened, progress=progress, run_trials=run_trials) for model in options.train.models}
     if not compare:
