@@ -38,6 +38,8 @@ NEURAL = "cnn"  # the fastest neural model per row on a CPU (README, "Neural mod
 # With a monthly history: the sequence models, in the order of their test F1 on the histories bench
 # (transformer 0.7235, cnn 0.7163, lstm 0.6950; gbdt on the aggregates 0.7083).
 SEQUENCE_NEURAL = ("transformer", "cnn", "lstm")
+NOT_BAGGED = "skipped: gbdt is refitted, not bagged (--validation or --bagging off), so more seeds have no bag to join"
+NO_FOLDS = "skipped: a validation split has no folds to tune on"
 # The reserve for what follows fitting: at least this share of the fitting time and TAIL_SECONDS.
 TAIL_SHARE = 0.5
 TAIL_SECONDS = 5.0
@@ -51,6 +53,7 @@ class Budget:
     started: float = field(default_factory=time.perf_counter)
     fitting: float = 0.0  # seconds the cheap models took to fit (sets the reserve; the extras' own seconds do not, or each would pull the deadline in)
     explaining: float = 0.0  # measured seconds explaining will take with the members fitted so far
+    before_extras: float = 0.0  # seconds from the start to the first extra step: reading, checking, discovery, the cheap models
     log: list[dict] = field(default_factory=list)
 
     @property
@@ -67,6 +70,16 @@ class Budget:
 
     def to_dict(self) -> dict:
         return {"limit": self.limit, "spent": round(time.perf_counter() - self.started, 3), "steps": self.log}
+
+    def overrun(self) -> str | None:
+        """Why training ran past the limit, in a sentence; None when it did not."""
+        spent = time.perf_counter() - self.started
+        if spent <= self.limit:
+            return None
+        return (
+            f"training took {spent:.1f} s, over --time-limit {self.limit:g}: reading, checking and fitting the models asked for took "
+            f"{self.before_extras:.1f} s before anything extra was tried; raise --time-limit to spend time on more."
+        )
 
 
 # fit(model, params beyond its own, seed_offset, name, deadline) -> member or None (too slow); the member has .fit_seconds
@@ -95,6 +108,7 @@ def spend(
     ``explaining(member)`` measures the seconds a member adds to the explanations;
     ``months``: the rows have monthly windows, so the sequence models come first (:func:`neural_steps`).
     """
+    budget.before_extras = time.perf_counter() - budget.started
     for member in members.values():
         budget.fitting += member.fit_seconds
         budget.explaining += explaining(member)
@@ -105,12 +119,19 @@ def spend(
         budget.explaining += explaining(member)
 
     def more_seeds() -> None:
-        if bagged and "gbdt" in members:
-            seeds["gbdt"] = _seeds(budget, members["gbdt"].fit_seconds, fit)
-            budget.explaining += sum(explaining(member) for member in seeds["gbdt"])
+        if "gbdt" not in members:
+            return
+        if not bagged:  # said, so that a user of --validation or --bagging off sees why no seed was tried
+            budget.record("gbdt seed 2", NOT_BAGGED, 0.0)
+            return
+        seeds["gbdt"] = _seeds(budget, members["gbdt"].fit_seconds, fit)
+        budget.explaining += sum(explaining(member) for member in seeds["gbdt"])
 
     def tuning() -> None:
-        if "gbdt" not in members or tune is None:
+        if "gbdt" not in members:
+            return
+        if tune is None:
+            budget.record("gbdt-tuned", NO_FOLDS, 0.0)
             return
         if budget.left() <= TUNING_MIN_TRIALS * members["gbdt"].fit_seconds:
             budget.record("gbdt-tuned", "skipped: too little time left", 0.0)
@@ -123,8 +144,11 @@ def spend(
 
     def neural() -> None:
         for name in (n for n in neural_steps(months) if n not in members):
+            if budget.left() <= 0:
+                budget.record(name, "skipped: too little time left", 0.0)
+                continue
             started = time.perf_counter()
-            member = fit(name, {}, 0, name, budget.deadline) if budget.left() > 0 else None
+            member = fit(name, {}, 0, name, budget.deadline)
             budget.record(name, "fitted" if member is not None else "stopped: would not end in time", time.perf_counter() - started)
             if member is not None:
                 add(name, member)

@@ -305,13 +305,13 @@ def train_typed(
     """:func:`train` on a table :func:`typed_table` validated and typed (the raw table may be gone)."""
     options.check()
     budget = None if options.time_limit is None else Budget(options.time_limit, started or time.perf_counter())
+    if budget is not None and typed.sequences is None:
+        _check_budget_params(options)  # before discovery: it can take a while
     with stage("profile"):  # before the matrix is built: the features and their temporaries are not held beside it
         profile = profile_table(typed.prepared.features, typed.schema, typed.prepared.y)
     with stage("explanations"):
         references = column_references(typed.prepared.features, typed.schema)
     inputs = fit_inputs(typed, options)
-    if budget is not None and inputs.sequences is None:
-        _check_budget_params(options)
     schema, preprocessor = inputs.schema, inputs.preprocessor
     y, folds = inputs.y[inputs.held_out], inputs.held_out_folds  # every row out of fold, or the validation rows
     table = _held_for_later(typed, inputs, options)
@@ -376,6 +376,8 @@ def train_typed(
         bagged=inputs.fold_columns is not None,
         selection=None if selection is None else selection.to_dict(),
     )
+    if budget is not None and (overrun := budget.overrun()):
+        warnings.warn(overrun, HotleadsWarning, stacklevel=2)
     return LeadModel(predictor, evidence)
 
 
