@@ -192,6 +192,28 @@ def test_a_bad_value_in_a_later_csv_partition_names_its_line_and_writes_nothing(
     assert files_in(tmp_path) == before
 
 
+def test_a_user_error_on_the_local_cluster_is_one_line_on_stderr(model_dir, tables, tmp_path) -> None:
+    """The workers of hotleads' own cluster write to the terminal: a partition's DataError is the client's one line, no worker log."""
+    import subprocess
+
+    frame = pd.read_csv(tables["csv"], dtype=str, keep_default_na=False)
+    frame.loc[ROWS - 1, "job_postings_30d"] = "lots"
+    frame.to_csv(tmp_path / "late.csv", index=False)
+    command = [
+        sys.executable,
+        "-c",
+        "from hotleads.cli import app; app()",
+        "predict",
+        str(model_dir),
+        str(tmp_path / "late.csv"),
+        "--out",
+        str(tmp_path / "s.csv"),
+    ]
+    done = subprocess.run([*command, "--engine", "dask", "--dask-workers", "1", "--chunk-rows", str(CHUNK), "-q"], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.startswith("error: ") and done.stderr.count("\n") == 1 and f"'lots' at line {ROWS + 1}" in done.stderr, done.stderr
+
+
 def test_an_id_repeated_in_another_partition_names_both_rows(model_dir, tables, client, tmp_path) -> None:
     folder = tmp_path / "exports"
     folder.mkdir()

@@ -132,7 +132,9 @@ def connect(scheduler: str | None = None, *, workers: int = DEFAULT_WORKERS) -> 
     if scheduler is None:
         if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
             raise ParameterError(f"--dask-workers must be a positive number of worker processes; got {workers!r}.")
-        options = {"threads_per_worker": 1, "processes": True, "host": "127.0.0.1", "dashboard_address": None, "silence_logs": logging.ERROR}
+        # The local workers share the user's terminal: a task that raises is logged by its worker at ERROR ("Compute Failed" and a
+        # traceback) before the client re-raises it as the one error line, so only CRITICAL worker logs are let through.
+        options = {"threads_per_worker": 1, "processes": True, "host": "127.0.0.1", "dashboard_address": None, "silence_logs": logging.CRITICAL}
         with LocalCluster(n_workers=workers, env=WORKER_ENV, **options) as cluster, Client(cluster) as client:
             yield client
         return
