@@ -560,3 +560,30 @@ def test_iso_dates_are_read_as_dates_without_being_tried_as_numbers(monkeypatch)
     assert schema.date == ["last_funding_date"] and tried == [["1", "2", "3", "1.5", "2", "4", "1", "2"]]  # funding_rounds only
     dates = prepare(frame, schema, labelled=True, training=True).features["last_funding_date"]
     assert dates.isna().tolist() == [False, False, True, True, False, False, False, False]
+
+
+def test_whole_float_labels_from_a_sheet_read_as_their_integer_text() -> None:
+    """A sheet stores 0/1/2 as 0.0/1.0/2.0: ``--positive 1`` names them, and the saved labels are the integers' text."""
+    frame = small_table(is_hot_lead=[1.0, 2.0, 0.0, 1.0, 2.0, 0.0, np.nan, 2.0])
+    schema = infer_schema(frame, positive=["1"])
+    prepared = prepare(frame, schema, labelled=True, training=True)
+    assert prepared.y.tolist() == [1, 0, 0, 1, 0, 0, 0, 0]
+    assert schema.labels == ["", "0", "1", "2"]
+    mixed = small_table(is_hot_lead=[1.0, "2", 0.0, 1.0, 2.0, 0.0, " 0", 2.0])  # numbers and text in one sheet column
+    assert prepare(mixed, schema, labelled=True).y.tolist() == [1, 0, 0, 1, 0, 0, 0, 0]  # a warning would fail the test
+
+
+@pytest.mark.parametrize(
+    ("positive", "labels", "values"),
+    [(["1"], ["0", "1", "2"], [1.0, 2.0, 0.0, 1.0, 2.0, 0.0, 0.0, 2.0]), (["1.0"], ["0.0", "1.0", "2.0"], ["1", "2", "0", "1", "2", "0", "0", "2"])],
+    ids=["trained-on-csv-scoring-a-sheet", "saved-before-from-a-sheet-scoring-a-csv"],
+)
+def test_whole_number_labels_match_written_either_way(positive: list[str], labels: list[str], values: list) -> None:
+    frame = small_table(is_hot_lead=values)[["company_id", "funding_rounds", "is_hot_lead"]]
+    schema = Schema(target="is_hot_lead", id="company_id", numeric=["funding_rounds"], positive=positive, labels=labels)
+    assert prepare(frame, schema, labelled=True).y.tolist() == [1, 0, 0, 1, 0, 0, 0, 0]  # no warning: every value is known
+
+
+def test_plain_0_1_labels_from_a_sheet_need_no_positive() -> None:
+    frame = small_table(is_hot_lead=[1.0, 0.0, 0.0, 1.0, 1.0, 0.0, 0.0, 1.0])
+    assert prepare(frame, infer_schema(frame), labelled=True, training=True).y.tolist() == [1, 0, 0, 1, 1, 0, 0, 1]

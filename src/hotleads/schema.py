@@ -871,7 +871,7 @@ def _target(frame: pd.DataFrame, schema: Schema, problems: list[str], *, trainin
     raw = frame[name]
     if not schema.positive and (y := _plain_labels(raw)) is not None:
         return y
-    text = raw.astype("string").str.strip()
+    text = label_text(raw)
     blank = _blank(text)
     found = len(problems)
     rest_is_zero = bool(schema.positive) and not schema.negative  # "--positive x: the rest become 0", an unticked checkbox too
@@ -897,6 +897,39 @@ def _target(frame: pd.DataFrame, schema: Schema, problems: list[str], *, trainin
     return y
 
 
+def label_text(raw: pd.Series) -> pd.Series:
+    """Target values as stripped text; a whole float (a sheet's or Parquet's ``1.0``) as its integer text (``1``), as :func:`~hotleads.history.id_text` reads ids.
+
+    Only whole floats exact in float64 (below 2**53) are rewritten; text cells stay as written.
+    """
+    if pd.api.types.is_float_dtype(raw):
+        finite = raw.dropna()
+        if (finite == np.round(finite)).all() and (finite.abs() < 2**53).all():
+            raw = raw.astype("Int64")
+    elif raw.dtype == object:  # a sheet's column of numbers and text: its numbers are floats
+        raw = raw.map(_whole_float_text)
+    return raw.astype("string").str.strip()
+
+
+def _whole_float_text(value: object) -> object:
+    if isinstance(value, float) and value == round(value) and abs(value) < 2**53:  # NaN and inf compare false/fail here
+        return str(int(value))
+    return value
+
+
+_WHOLE_DECIMAL = re.compile(r"^([+-]?\d+)\.0+$")
+
+
+def _label_key(value: str) -> str:
+    """A target value as values compare: stripped, any case, ``1.0`` as ``1`` (a model trained on a sheet's floats reads a CSV's ``1``)."""
+    return _WHOLE_DECIMAL.sub(r"\1", value.strip().lower())
+
+
+def _label_keys(text: pd.Series) -> pd.Series:
+    """:func:`_label_key` of each value of stripped ``text`` (missing stays missing)."""
+    return text.str.lower().str.replace(_WHOLE_DECIMAL, r"\1", regex=True)
+
+
 def _label_values(text: pd.Series, blank: pd.Series) -> list[str]:
     """The distinct stripped target values, ``""`` for blank cells; none when there are over :data:`MAX_LABELS`."""
     values = {str(v) for v in text[~blank].unique()} | ({""} if blank.any() else set())
@@ -909,7 +942,7 @@ def _warn_unseen_labels(text: pd.Series, blank: pd.Series, schema: Schema, sourc
     A warning, not an error: one stray value should not block the metrics of a whole table.
     """
     written = text.where(~blank, "")
-    unseen = ~written.str.lower().isin({v.lower() for v in schema.labels})
+    unseen = ~_label_keys(written).isin({_label_key(v) for v in schema.labels})
     if not unseen.any():
         return
     counts = sorted(written[unseen].value_counts().items(), key=lambda item: (-item[1], item[0]))
@@ -941,13 +974,14 @@ def _labels(frame: pd.DataFrame, text: pd.Series, schema: Schema, problems: list
     name, lowered = schema.target, text.str.lower()
     present = text[~_blank(text)]
     if schema.positive:
-        positive = {v.strip().lower() for v in schema.positive}
-        negative = {v.strip().lower() for v in schema.negative}
-        unknown = [v for v in (*schema.positive, *schema.negative) if v.strip().lower() not in set(present.str.lower())]
+        positive = {_label_key(v) for v in schema.positive}
+        negative = {_label_key(v) for v in schema.negative}
+        keys = _label_keys(text)
+        unknown = [v for v in (*schema.positive, *schema.negative) if _label_key(v) not in set(_label_keys(present))]
         if unknown and training:
             problems.append(f"--positive/--negative name value(s) {unknown} that target '{name}' does not have; its values are {_value_counts(present)}")
             return None
-        y = np.where(lowered.isin(positive).fillna(False), 1.0, np.where(lowered.isin(negative).fillna(False) | (not negative), 0.0, np.nan))
+        y = np.where(keys.isin(positive).fillna(False), 1.0, np.where(keys.isin(negative).fillna(False) | (not negative), 0.0, np.nan))
         return y
     y = np.where(lowered.isin(TRUE_LABELS).fillna(False), 1.0, np.where(lowered.isin(FALSE_LABELS).fillna(False), 0.0, np.nan))
     known = ~np.isnan(y) | lowered.isna().to_numpy() | (lowered == "").fillna(True).to_numpy()
