@@ -587,3 +587,14 @@ def test_whole_number_labels_match_written_either_way(positive: list[str], label
 def test_plain_0_1_labels_from_a_sheet_need_no_positive() -> None:
     frame = small_table(is_hot_lead=[1.0, 0.0, 0.0, 1.0, 1.0, 0.0, 0.0, 1.0])
     assert prepare(frame, infer_schema(frame), labelled=True, training=True).y.tolist() == [1, 0, 0, 1, 1, 0, 0, 1]
+
+
+def test_options_accept_a_blank_header_column_by_the_name_messages_give_it() -> None:
+    """Messages call the readers' ``Unnamed: 1`` ``column 2 (blank header)``: options take that name too (and suggest it)."""
+    frame = small_table().rename(columns={"industry": "Unnamed: 1"})
+    assert infer_schema(frame, drop=["column 2 (blank header)"]).ignored["Unnamed: 1"] == "dropped by --drop"
+    assert "Unnamed: 1" in infer_schema(frame, categorical=["Column 2 (blank header)"]).categorical
+    with pytest.raises(
+        DataError, match=r"--drop names column 'column 3 \(blank header\)', which the table does not have; did you mean 'column 2 \(blank header\)'\?"
+    ):
+        infer_schema(frame, drop=["column 3 (blank header)"])

@@ -211,6 +211,10 @@ def infer_schema(
     refuse_overlap("--positive and --negative", positive, negative)
     refuse_overlap("--decimal-comma and --decimal-point", decimal_comma, decimal_point)
     columns = list(frame.columns)
+    target, id_column = (None if name is None else reader_name(name, columns) for name in (target, id_column))
+    drop, categorical, dates, decimal_comma, decimal_point = (
+        [reader_name(name, columns) for name in names] for names in (drop, categorical, dates, decimal_comma, decimal_point)
+    )
     target = target or (DEFAULT_TARGET if DEFAULT_TARGET in columns else None)
     if target is None:
         raise DataError(
@@ -294,7 +298,7 @@ def require_column(name: str, columns: list[str], source: str, option: str, *, l
         ``name`` is not one of ``columns``.
     """
     if name not in columns:
-        guess = difflib.get_close_matches(name, columns, n=1)
+        guess = difflib.get_close_matches(name, [column_name(c) for c in columns], n=1)  # as messages name columns, which options accept too
         hint = f"did you mean '{guess[0]}'?" if guess else f"columns are: {_short_list(columns)}"
         raise DataError(f"{source}: {option} names column '{name}', which {lacking}; {hint}{sheets}")
 
@@ -1190,6 +1194,26 @@ def column_name(name: object) -> str:
     """
     blank = _BLANK_HEADER.fullmatch(str(name))
     return f"column {int(blank[1]) + 1} (blank header)" if blank else str(name)
+
+
+_BLANK_HEADER_WORDS = re.compile(r"(?i)\s*column (\d+) \(blank header\)\s*")
+
+
+def reader_name(name: str, columns: Sequence) -> str:
+    """The column an option names: ``column 3 (blank header)``, as messages name it (:func:`column_name`), is the readers' ``Unnamed: 2``.
+
+    Any other name, or one the table has as written, is returned as is.
+
+    Examples
+    --------
+    >>> reader_name("column 3 (blank header)", ["id", "x", "Unnamed: 2"]), reader_name("x", ["id", "x"])
+    ('Unnamed: 2', 'x')
+    """
+    blank = _BLANK_HEADER_WORDS.fullmatch(str(name))
+    if name in columns or blank is None or int(blank[1]) < 1:
+        return name
+    read = f"Unnamed: {int(blank[1]) - 1}"
+    return read if read in columns else name
 
 
 def column_words(name: object) -> str:
