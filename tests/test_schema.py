@@ -598,3 +598,24 @@ def test_options_accept_a_blank_header_column_by_the_name_messages_give_it() -> 
         DataError, match=r"--drop names column 'column 3 \(blank header\)', which the table does not have; did you mean 'column 2 \(blank header\)'\?"
     ):
         infer_schema(frame, drop=["column 3 (blank header)"])
+
+
+def test_the_unseen_target_values_warning_names_the_most_frequent_few() -> None:
+    values = ["Hot", "Cold", "Stage7", "Stage7", *[f"Stage{i}" for i in range(300)]]
+    frame = pd.DataFrame({"company_id": [f"C{i}" for i in range(len(values))], "funding_rounds": ["1"] * len(values), "is_hot_lead": values})
+    schema = Schema(target="is_hot_lead", id="company_id", numeric=["funding_rounds"], positive=["Hot"], labels=["Cold", "Hot"])
+    with pytest.warns(DataWarning) as caught:
+        prepare(frame, schema, source="test.csv", labelled=True)
+    assert [str(w.message) for w in caught] == [
+        "test.csv: target 'is_hot_lead' has value(s) the training table did not have: 'Stage7' (3 rows), 'Stage0' (1 row), 'Stage1' (1 row), "
+        "'Stage10' (1 row), 'Stage100' (1 row) and 295 more value(s) (295 rows); they are counted as not hot (0), as --positive Hot counts "
+        "every other value. If that is wrong, train again with them in --positive (hot leads) or --negative (not hot; rows in neither list are then left out)."
+    ]
+
+
+def test_a_target_of_many_values_names_the_most_frequent_ten() -> None:
+    values = ["Won", "Won", *[f"S{i:03d}" for i in range(40)]]
+    frame = pd.DataFrame({"company_id": [f"C{i}" for i in range(len(values))], "funding_rounds": ["1"] * len(values), "is_hot_lead": values})
+    schema = Schema(target="is_hot_lead", id="company_id", numeric=["funding_rounds"], positive=["Hot"])
+    with pytest.raises(DataError, match=r"its values are 'Won' \(2\), 'S000' \(1\), .*'S008' \(1\) and 31 more value\(s\) \(31 rows\)$"):
+        prepare(frame, schema, labelled=True, training=True)

@@ -50,6 +50,7 @@ DEFAULT_ID = "company_id"
 TRUE_LABELS = frozenset({"1", "1.0", "true", "yes", "y", "t"})
 FALSE_LABELS = frozenset({"0", "0.0", "false", "no", "n", "f"})
 MAX_SHOWN = 3
+MAX_UNSEEN_SHOWN = 5  # target values a model's training table did not have, named in its warning (the most frequent)
 NEAR_UNIQUE = 0.95  # a text column this unique (but not fully) looks like an id with repeats
 MIN_ROWS_FOR_ROW_NUMBERS = 20  # a unique run of integers in fewer rows can be a feature by chance
 # Roles and formats are inferred from at most this many rows (drawn evenly at random): inference makes
@@ -950,7 +951,10 @@ def _warn_unseen_labels(text: pd.Series, blank: pd.Series, schema: Schema, sourc
     if not unseen.any():
         return
     counts = sorted(written[unseen].value_counts().items(), key=lambda item: (-item[1], item[0]))
-    shown = ", ".join(f"{repr(value) if value else 'blank cells'} ({count} row{'s' if count > 1 else ''})" for value, count in counts)
+    shown = ", ".join(f"{repr(value) if value else 'blank cells'} ({count} row{'s' if count > 1 else ''})" for value, count in counts[:MAX_UNSEEN_SHOWN])
+    if len(counts) > MAX_UNSEEN_SHOWN:  # the most frequent first: a table of new stages would otherwise give a line of thousands of characters
+        rest = sum(count for _, count in counts[MAX_UNSEEN_SHOWN:])
+        shown += f" and {len(counts) - MAX_UNSEEN_SHOWN} more value(s) ({rest} row{'s' if rest > 1 else ''})"
     warnings.warn(
         f"{source}: target '{schema.target}' has value(s) the training table did not have: {shown}; they are counted as not hot (0), "
         f"as --positive {shlex.quote(','.join(schema.positive))} counts every other value. If that is wrong, train again with them in "
@@ -1031,9 +1035,14 @@ def _positive_example(values: list[str]) -> str:
     return f" (e.g. --positive {shlex.quote(positive[0])})" if len(positive) == 1 else " VALUE"
 
 
-def _value_counts(values: pd.Series) -> str:
-    counts = values.value_counts()
-    return ", ".join(f"'{value}' ({count})" for value, count in sorted(counts.items(), key=lambda item: (-item[1], str(item[0]))))
+def _value_counts(values: pd.Series, limit: int = 10) -> str:
+    """``'Won' (12), 'Lost' (9)``: the ``limit`` most frequent values with their rows, then how many more (a target of amounts has thousands)."""
+    counts = sorted(values.value_counts().items(), key=lambda item: (-item[1], str(item[0])))
+    shown = ", ".join(f"'{value}' ({count})" for value, count in counts[:limit])
+    if len(counts) > limit:
+        rest = sum(count for _, count in counts[limit:])
+        shown += f" and {len(counts) - limit} more value(s) ({rest} row{'s' if rest > 1 else ''})"
+    return shown
 
 
 # --------------------------------------------------------------------------------------------- ids
