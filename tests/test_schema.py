@@ -619,3 +619,11 @@ def test_a_target_of_many_values_names_the_most_frequent_ten() -> None:
     schema = Schema(target="is_hot_lead", id="company_id", numeric=["funding_rounds"], positive=["Hot"])
     with pytest.raises(DataError, match=r"its values are 'Won' \(2\), 'S000' \(1\), .*'S008' \(1\) and 31 more value\(s\) \(31 rows\)$"):
         prepare(frame, schema, labelled=True, training=True)
+
+
+@pytest.mark.parametrize("positive", [["Hot"], []], ids=["model-with-positive", "model-with-0-1-labels"])
+def test_a_target_blank_in_every_row_is_named_as_blank_when_scoring_labels(positive: list[str]) -> None:
+    frame = small_table(is_hot_lead=[" ", None, "", None, " ", "", None, ""])[["company_id", "funding_rounds", "is_hot_lead"]]
+    schema = Schema(target="is_hot_lead", id="company_id", numeric=["funding_rounds"], positive=positive, labels=["Cold", "Hot"] if positive else [])
+    with pytest.raises(DataError, match=r"test.csv: target 'is_hot_lead' is blank in every row; fill in the labels, or score it with hotleads predict"):
+        prepare(frame, schema, source="test.csv", labelled=True)

@@ -880,6 +880,10 @@ def _target(frame: pd.DataFrame, schema: Schema, problems: list[str], *, trainin
     blank = _blank(text)
     found = len(problems)
     rest_is_zero = bool(schema.positive) and not schema.negative  # "--positive x: the rest become 0", an unticked checkbox too
+    if len(text) and blank.all():  # "the model counts ['Won'] as hot, and this table has " nothing: say so
+        fix = "fill in the labels" if training else "fill in the labels, or score it with hotleads predict, which needs none"
+        problems.append(f"target '{name}' is blank in every row; {fix}")
+        return None
     if blank.any() and not rest_is_zero:
         problems.append(f"target '{name}' is empty {row_examples(frame, raw, blank, show_value=False)}; label those rows or remove them")
     y = _labels(frame, text, schema, problems, training=training)
