@@ -1229,6 +1229,20 @@ def reader_name(name: str, columns: Sequence) -> str:
     return read if read in columns else name
 
 
+_BLANK_HEADER_IN_TEXT = re.compile(r"(?<!\w)Unnamed: (\d+)(?!\d)")
+
+
+def blank_headers_named(text: str) -> str:
+    """``text`` (a formula, a feature name, a report's label) with each reader's ``Unnamed: 4`` written as :func:`column_name` does.
+
+    Examples
+    --------
+    >>> blank_headers_named("growth ~ Unnamed: 4 * job_postings_30d")
+    'growth ~ column 5 (blank header) * job_postings_30d'
+    """
+    return _BLANK_HEADER_IN_TEXT.sub(lambda match: column_name(match[0]), text)
+
+
 def column_words(name: object) -> str:
     """``column 'industry'``, or ``column 16 (blank header)``: a column named in a sentence (see :func:`column_name`)."""
     return column_name(name) if _has_blank_header(name) else f"column '{name}'"
