@@ -450,3 +450,10 @@ def test_explaining_unseen_categories_warns_once(known: LeadModel, scoring: pd.D
     with pytest.warns(DataWarning) as explained:
         score(known.predictor, rows, explain=True)
     assert [str(w.message) for w in explained] == [str(w.message) for w in plain]
+
+
+def test_a_blank_header_column_is_named_in_reasons_as_messages_name_it() -> None:
+    """The readers' ``Unnamed: 4`` is nowhere in the user's file: reasons say ``Column 5 (blank header)``."""
+    predictor = SimpleNamespace(schema=Schema(target="is_hot_lead", id=None, numeric=["Unnamed: 4"]), explainer=Explainer(percentiles={}))
+    assert describe(predictor, "Unnamed: 4", pd.Series([3.7e6])) == ["Column 5 (blank header): 3.7 M"]
+    assert humanise("Unnamed: 4__slope") == "Column 5 (blank header), trend per month"

@@ -401,3 +401,11 @@ def test_report_renders_in_chromium_without_console_messages(holdout_report: Pat
     probed.write_text(path.read_text(encoding="utf-8").replace("</body>", PROBE + "</body>"), encoding="utf-8")
     _, messages = open_in_chromium(probed, tmp_path / "profile")
     assert messages == ["probe: 6 images, 0 broken"]
+
+
+def test_a_blank_header_column_is_named_in_the_report_as_messages_name_it() -> None:
+    """Formulas, tables and figure labels say ``column 5 (blank header)``, not the readers' ``Unnamed: 4``."""
+    table = report._table(["relation"], [["Unnamed: 4 ~ 0.96 * (growth_momentum / job_postings_30d)"]])
+    assert "column 5 (blank header) ~ 0.96 * (growth_momentum / job_postings_30d)" in table and "Unnamed" not in table
+    figure = importance_figure({"Unnamed: 4": 1.0, "job_postings_30d": 0.5})
+    assert [label.get_text() for label in figure.axes[0].get_yticklabels()] == ["job_postings_30d", "column 5 (blank header)"]

@@ -560,3 +560,70 @@ def test_iso_dates_are_read_as_dates_without_being_tried_as_numbers(monkeypatch)
     assert schema.date == ["last_funding_date"] and tried == [["1", "2", "3", "1.5", "2", "4", "1", "2"]]  # funding_rounds only
     dates = prepare(frame, schema, labelled=True, training=True).features["last_funding_date"]
     assert dates.isna().tolist() == [False, False, True, True, False, False, False, False]
+
+
+def test_whole_float_labels_from_a_sheet_read_as_their_integer_text() -> None:
+    """A sheet stores 0/1/2 as 0.0/1.0/2.0: ``--positive 1`` names them, and the saved labels are the integers' text."""
+    frame = small_table(is_hot_lead=[1.0, 2.0, 0.0, 1.0, 2.0, 0.0, np.nan, 2.0])
+    schema = infer_schema(frame, positive=["1"])
+    prepared = prepare(frame, schema, labelled=True, training=True)
+    assert prepared.y.tolist() == [1, 0, 0, 1, 0, 0, 0, 0]
+    assert schema.labels == ["", "0", "1", "2"]
+    mixed = small_table(is_hot_lead=[1.0, "2", 0.0, 1.0, 2.0, 0.0, " 0", 2.0])  # numbers and text in one sheet column
+    assert prepare(mixed, schema, labelled=True).y.tolist() == [1, 0, 0, 1, 0, 0, 0, 0]  # a warning would fail the test
+
+
+@pytest.mark.parametrize(
+    ("positive", "labels", "values"),
+    [(["1"], ["0", "1", "2"], [1.0, 2.0, 0.0, 1.0, 2.0, 0.0, 0.0, 2.0]), (["1.0"], ["0.0", "1.0", "2.0"], ["1", "2", "0", "1", "2", "0", "0", "2"])],
+    ids=["trained-on-csv-scoring-a-sheet", "saved-before-from-a-sheet-scoring-a-csv"],
+)
+def test_whole_number_labels_match_written_either_way(positive: list[str], labels: list[str], values: list) -> None:
+    frame = small_table(is_hot_lead=values)[["company_id", "funding_rounds", "is_hot_lead"]]
+    schema = Schema(target="is_hot_lead", id="company_id", numeric=["funding_rounds"], positive=positive, labels=labels)
+    assert prepare(frame, schema, labelled=True).y.tolist() == [1, 0, 0, 1, 0, 0, 0, 0]  # no warning: every value is known
+
+
+def test_plain_0_1_labels_from_a_sheet_need_no_positive() -> None:
+    frame = small_table(is_hot_lead=[1.0, 0.0, 0.0, 1.0, 1.0, 0.0, 0.0, 1.0])
+    assert prepare(frame, infer_schema(frame), labelled=True, training=True).y.tolist() == [1, 0, 0, 1, 1, 0, 0, 1]
+
+
+def test_options_accept_a_blank_header_column_by_the_name_messages_give_it() -> None:
+    """Messages call the readers' ``Unnamed: 1`` ``column 2 (blank header)``: options take that name too (and suggest it)."""
+    frame = small_table().rename(columns={"industry": "Unnamed: 1"})
+    assert infer_schema(frame, drop=["column 2 (blank header)"]).ignored["Unnamed: 1"] == "dropped by --drop"
+    assert "Unnamed: 1" in infer_schema(frame, categorical=["Column 2 (blank header)"]).categorical
+    with pytest.raises(
+        DataError, match=r"--drop names column 'column 3 \(blank header\)', which the table does not have; did you mean 'column 2 \(blank header\)'\?"
+    ):
+        infer_schema(frame, drop=["column 3 (blank header)"])
+
+
+def test_the_unseen_target_values_warning_names_the_most_frequent_few() -> None:
+    values = ["Hot", "Cold", "Stage7", "Stage7", *[f"Stage{i}" for i in range(300)]]
+    frame = pd.DataFrame({"company_id": [f"C{i}" for i in range(len(values))], "funding_rounds": ["1"] * len(values), "is_hot_lead": values})
+    schema = Schema(target="is_hot_lead", id="company_id", numeric=["funding_rounds"], positive=["Hot"], labels=["Cold", "Hot"])
+    with pytest.warns(DataWarning) as caught:
+        prepare(frame, schema, source="test.csv", labelled=True)
+    assert [str(w.message) for w in caught] == [
+        "test.csv: target 'is_hot_lead' has value(s) the training table did not have: 'Stage7' (3 rows), 'Stage0' (1 row), 'Stage1' (1 row), "
+        "'Stage10' (1 row), 'Stage100' (1 row) and 295 more value(s) (295 rows); they are counted as not hot (0), as --positive Hot counts "
+        "every other value. If that is wrong, train again with them in --positive (hot leads) or --negative (not hot; rows in neither list are then left out)."
+    ]
+
+
+def test_a_target_of_many_values_names_the_most_frequent_ten() -> None:
+    values = ["Won", "Won", *[f"S{i:03d}" for i in range(40)]]
+    frame = pd.DataFrame({"company_id": [f"C{i}" for i in range(len(values))], "funding_rounds": ["1"] * len(values), "is_hot_lead": values})
+    schema = Schema(target="is_hot_lead", id="company_id", numeric=["funding_rounds"], positive=["Hot"])
+    with pytest.raises(DataError, match=r"its values are 'Won' \(2\), 'S000' \(1\), .*'S008' \(1\) and 31 more value\(s\) \(31 rows\)$"):
+        prepare(frame, schema, labelled=True, training=True)
+
+
+@pytest.mark.parametrize("positive", [["Hot"], []], ids=["model-with-positive", "model-with-0-1-labels"])
+def test_a_target_blank_in_every_row_is_named_as_blank_when_scoring_labels(positive: list[str]) -> None:
+    frame = small_table(is_hot_lead=[" ", None, "", None, " ", "", None, ""])[["company_id", "funding_rounds", "is_hot_lead"]]
+    schema = Schema(target="is_hot_lead", id="company_id", numeric=["funding_rounds"], positive=positive, labels=["Cold", "Hot"] if positive else [])
+    with pytest.raises(DataError, match=r"test.csv: target 'is_hot_lead' is blank in every row; fill in the labels, or score it with hotleads predict"):
+        prepare(frame, schema, source="test.csv", labelled=True)

@@ -31,7 +31,7 @@ from .estimators import GBDTClassifier
 from .history import STAT_WORDS
 from .metrics import logit
 from .profile import date_days
-from .schema import DataWarning
+from .schema import DataWarning, blank_headers_named
 
 METHODS = {
     "tree-shap": "TreeSHAP (LightGBM pred_contrib), log-odds per source column",
@@ -310,7 +310,11 @@ def humanise(column: str) -> str:
     --------
     >>> humanise("employee_growth_pct"), humanise("job_postings_30d"), humanise("job_postings__slope")
     ('Employee growth %', 'Job postings (last 30 days)', 'Job postings, trend per month')
+    >>> humanise("Unnamed: 4")
+    'Column 5 (blank header)'
     """
+    if column != (named := blank_headers_named(column)):  # a blank header cell: "Column 5 (blank header)", as messages name it
+        return humanise(named) if "__" in named else named[:1].upper() + named[1:]
     channel, _, stat = column.rpartition("__")
     if channel and stat in STAT_WORDS:  # an aggregate of a monthly history
         return f"{humanise(channel)}, {STAT_WORDS[stat]}"

@@ -48,6 +48,7 @@ from .io import atomic_path
 from .metrics import classification_metrics
 from .model import LeadModel, TrainingEvidence, percent
 from .profile import drift
+from .schema import blank_headers_named
 from .scoring import ScoredTable, evaluate
 from .threshold import sweep
 
@@ -201,7 +202,8 @@ def _page(title: str, sections: list[tuple[str, str, str]]) -> str:
 
 
 def _esc(text: object) -> str:
-    return html.escape(str(text), quote=True)
+    """``text`` as HTML; a column with a blank header named as messages name it (``column 5 (blank header)``, not ``Unnamed: 4``)."""
+    return html.escape(blank_headers_named(str(text)), quote=True)
 
 
 def _table(header: list[str], rows: list[list[object]], *, text_columns: int | set[int] = 1, row_classes: list[str] | None = None) -> str:
@@ -815,7 +817,8 @@ def _figure(width: float, height: float, panels: int = 1) -> tuple[Figure, list]
 
 def _plain(text: str) -> str:
     """``text`` (a column or file name) as a figure shows it: '$' a dollar sign, not the start of matplotlib's math,
-    and at most ``MAX_LABEL`` characters, both ends kept (a longer label would squeeze the plot away)."""
+    and at most ``MAX_LABEL`` characters, both ends kept (a longer label would squeeze the plot away); a blank header as :func:`_esc` names it."""
+    text = blank_headers_named(text)
     if len(text) > MAX_LABEL:
         head = (MAX_LABEL - 1) // 2
         text = f"{text[:head]}\u2026{text[head + 1 - MAX_LABEL :]}"

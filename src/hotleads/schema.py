@@ -50,6 +50,7 @@ DEFAULT_ID = "company_id"
 TRUE_LABELS = frozenset({"1", "1.0", "true", "yes", "y", "t"})
 FALSE_LABELS = frozenset({"0", "0.0", "false", "no", "n", "f"})
 MAX_SHOWN = 3
+MAX_UNSEEN_SHOWN = 5  # target values a model's training table did not have, named in its warning (the most frequent)
 NEAR_UNIQUE = 0.95  # a text column this unique (but not fully) looks like an id with repeats
 MIN_ROWS_FOR_ROW_NUMBERS = 20  # a unique run of integers in fewer rows can be a feature by chance
 # Roles and formats are inferred from at most this many rows (drawn evenly at random): inference makes
@@ -211,6 +212,10 @@ def infer_schema(
     refuse_overlap("--positive and --negative", positive, negative)
     refuse_overlap("--decimal-comma and --decimal-point", decimal_comma, decimal_point)
     columns = list(frame.columns)
+    target, id_column = (None if name is None else reader_name(name, columns) for name in (target, id_column))
+    drop, categorical, dates, decimal_comma, decimal_point = (
+        [reader_name(name, columns) for name in names] for names in (drop, categorical, dates, decimal_comma, decimal_point)
+    )
     target = target or (DEFAULT_TARGET if DEFAULT_TARGET in columns else None)
     if target is None:
         raise DataError(
@@ -294,7 +299,7 @@ def require_column(name: str, columns: list[str], source: str, option: str, *, l
         ``name`` is not one of ``columns``.
     """
     if name not in columns:
-        guess = difflib.get_close_matches(name, columns, n=1)
+        guess = difflib.get_close_matches(name, [column_name(c) for c in columns], n=1)  # as messages name columns, which options accept too
         hint = f"did you mean '{guess[0]}'?" if guess else f"columns are: {_short_list(columns)}"
         raise DataError(f"{source}: {option} names column '{name}', which {lacking}; {hint}{sheets}")
 
@@ -871,10 +876,14 @@ def _target(frame: pd.DataFrame, schema: Schema, problems: list[str], *, trainin
     raw = frame[name]
     if not schema.positive and (y := _plain_labels(raw)) is not None:
         return y
-    text = raw.astype("string").str.strip()
+    text = label_text(raw)
     blank = _blank(text)
     found = len(problems)
     rest_is_zero = bool(schema.positive) and not schema.negative  # "--positive x: the rest become 0", an unticked checkbox too
+    if len(text) and blank.all():  # "the model counts ['Won'] as hot, and this table has " nothing: say so
+        fix = "fill in the labels" if training else "fill in the labels, or score it with hotleads predict, which needs none"
+        problems.append(f"target '{name}' is blank in every row; {fix}")
+        return None
     if blank.any() and not rest_is_zero:
         problems.append(f"target '{name}' is empty {row_examples(frame, raw, blank, show_value=False)}; label those rows or remove them")
     y = _labels(frame, text, schema, problems, training=training)
@@ -897,6 +906,39 @@ def _target(frame: pd.DataFrame, schema: Schema, problems: list[str], *, trainin
     return y
 
 
+def label_text(raw: pd.Series) -> pd.Series:
+    """Target values as stripped text; a whole float (a sheet's or Parquet's ``1.0``) as its integer text (``1``), as :func:`~hotleads.history.id_text` reads ids.
+
+    Only whole floats exact in float64 (below 2**53) are rewritten; text cells stay as written.
+    """
+    if pd.api.types.is_float_dtype(raw):
+        finite = raw.dropna()
+        if (finite == np.round(finite)).all() and (finite.abs() < 2**53).all():
+            raw = raw.astype("Int64")
+    elif raw.dtype == object:  # a sheet's column of numbers and text: its numbers are floats
+        raw = raw.map(_whole_float_text)
+    return raw.astype("string").str.strip()
+
+
+def _whole_float_text(value: object) -> object:
+    if isinstance(value, float) and value == round(value) and abs(value) < 2**53:  # NaN and inf compare false/fail here
+        return str(int(value))
+    return value
+
+
+_WHOLE_DECIMAL = re.compile(r"^([+-]?\d+)\.0+$")
+
+
+def _label_key(value: str) -> str:
+    """A target value as values compare: stripped, any case, ``1.0`` as ``1`` (a model trained on a sheet's floats reads a CSV's ``1``)."""
+    return _WHOLE_DECIMAL.sub(r"\1", value.strip().lower())
+
+
+def _label_keys(text: pd.Series) -> pd.Series:
+    """:func:`_label_key` of each value of stripped ``text`` (missing stays missing)."""
+    return text.str.lower().str.replace(_WHOLE_DECIMAL, r"\1", regex=True)
+
+
 def _label_values(text: pd.Series, blank: pd.Series) -> list[str]:
     """The distinct stripped target values, ``""`` for blank cells; none when there are over :data:`MAX_LABELS`."""
     values = {str(v) for v in text[~blank].unique()} | ({""} if blank.any() else set())
@@ -909,11 +951,14 @@ def _warn_unseen_labels(text: pd.Series, blank: pd.Series, schema: Schema, sourc
     A warning, not an error: one stray value should not block the metrics of a whole table.
     """
     written = text.where(~blank, "")
-    unseen = ~written.str.lower().isin({v.lower() for v in schema.labels})
+    unseen = ~_label_keys(written).isin({_label_key(v) for v in schema.labels})
     if not unseen.any():
         return
     counts = sorted(written[unseen].value_counts().items(), key=lambda item: (-item[1], item[0]))
-    shown = ", ".join(f"{repr(value) if value else 'blank cells'} ({count} row{'s' if count > 1 else ''})" for value, count in counts)
+    shown = ", ".join(f"{repr(value) if value else 'blank cells'} ({count} row{'s' if count > 1 else ''})" for value, count in counts[:MAX_UNSEEN_SHOWN])
+    if len(counts) > MAX_UNSEEN_SHOWN:  # the most frequent first: a table of new stages would otherwise give a line of thousands of characters
+        rest = sum(count for _, count in counts[MAX_UNSEEN_SHOWN:])
+        shown += f" and {len(counts) - MAX_UNSEEN_SHOWN} more value(s) ({rest} row{'s' if rest > 1 else ''})"
     warnings.warn(
         f"{source}: target '{schema.target}' has value(s) the training table did not have: {shown}; they are counted as not hot (0), "
         f"as --positive {shlex.quote(','.join(schema.positive))} counts every other value. If that is wrong, train again with them in "
@@ -941,13 +986,14 @@ def _labels(frame: pd.DataFrame, text: pd.Series, schema: Schema, problems: list
     name, lowered = schema.target, text.str.lower()
     present = text[~_blank(text)]
     if schema.positive:
-        positive = {v.strip().lower() for v in schema.positive}
-        negative = {v.strip().lower() for v in schema.negative}
-        unknown = [v for v in (*schema.positive, *schema.negative) if v.strip().lower() not in set(present.str.lower())]
+        positive = {_label_key(v) for v in schema.positive}
+        negative = {_label_key(v) for v in schema.negative}
+        keys = _label_keys(text)
+        unknown = [v for v in (*schema.positive, *schema.negative) if _label_key(v) not in set(_label_keys(present))]
         if unknown and training:
             problems.append(f"--positive/--negative name value(s) {unknown} that target '{name}' does not have; its values are {_value_counts(present)}")
             return None
-        y = np.where(lowered.isin(positive).fillna(False), 1.0, np.where(lowered.isin(negative).fillna(False) | (not negative), 0.0, np.nan))
+        y = np.where(keys.isin(positive).fillna(False), 1.0, np.where(keys.isin(negative).fillna(False) | (not negative), 0.0, np.nan))
         return y
     y = np.where(lowered.isin(TRUE_LABELS).fillna(False), 1.0, np.where(lowered.isin(FALSE_LABELS).fillna(False), 0.0, np.nan))
     known = ~np.isnan(y) | lowered.isna().to_numpy() | (lowered == "").fillna(True).to_numpy()
@@ -993,9 +1039,14 @@ def _positive_example(values: list[str]) -> str:
     return f" (e.g. --positive {shlex.quote(positive[0])})" if len(positive) == 1 else " VALUE"
 
 
-def _value_counts(values: pd.Series) -> str:
-    counts = values.value_counts()
-    return ", ".join(f"'{value}' ({count})" for value, count in sorted(counts.items(), key=lambda item: (-item[1], str(item[0]))))
+def _value_counts(values: pd.Series, limit: int = 10) -> str:
+    """``'Won' (12), 'Lost' (9)``: the ``limit`` most frequent values with their rows, then how many more (a target of amounts has thousands)."""
+    counts = sorted(values.value_counts().items(), key=lambda item: (-item[1], str(item[0])))
+    shown = ", ".join(f"'{value}' ({count})" for value, count in counts[:limit])
+    if len(counts) > limit:
+        rest = sum(count for _, count in counts[limit:])
+        shown += f" and {len(counts) - limit} more value(s) ({rest} row{'s' if rest > 1 else ''})"
+    return shown
 
 
 # --------------------------------------------------------------------------------------------- ids
@@ -1156,6 +1207,40 @@ def column_name(name: object) -> str:
     """
     blank = _BLANK_HEADER.fullmatch(str(name))
     return f"column {int(blank[1]) + 1} (blank header)" if blank else str(name)
+
+
+_BLANK_HEADER_WORDS = re.compile(r"(?i)\s*column (\d+) \(blank header\)\s*")
+
+
+def reader_name(name: str, columns: Sequence) -> str:
+    """The column an option names: ``column 3 (blank header)``, as messages name it (:func:`column_name`), is the readers' ``Unnamed: 2``.
+
+    Any other name, or one the table has as written, is returned as is.
+
+    Examples
+    --------
+    >>> reader_name("column 3 (blank header)", ["id", "x", "Unnamed: 2"]), reader_name("x", ["id", "x"])
+    ('Unnamed: 2', 'x')
+    """
+    blank = _BLANK_HEADER_WORDS.fullmatch(str(name))
+    if name in columns or blank is None or int(blank[1]) < 1:
+        return name
+    read = f"Unnamed: {int(blank[1]) - 1}"
+    return read if read in columns else name
+
+
+_BLANK_HEADER_IN_TEXT = re.compile(r"(?<!\w)Unnamed: (\d+)(?!\d)")
+
+
+def blank_headers_named(text: str) -> str:
+    """``text`` (a formula, a feature name, a report's label) with each reader's ``Unnamed: 4`` written as :func:`column_name` does.
+
+    Examples
+    --------
+    >>> blank_headers_named("growth ~ Unnamed: 4 * job_postings_30d")
+    'growth ~ column 5 (blank header) * job_postings_30d'
+    """
+    return _BLANK_HEADER_IN_TEXT.sub(lambda match: column_name(match[0]), text)
 
 
 def column_words(name: object) -> str:
