@@ -21,6 +21,8 @@ from hotleads.io import (
     other_sheets,
     read_chunks,
     read_table,
+    row_numbers,
+    rows_spanned,
     write_csv,
     write_json,
 )
@@ -219,6 +221,28 @@ def test_rows_of_empty_fields_are_skipped_and_lines_stay_the_files(tmp_path: Pat
     assert table["id"].tolist() == ["A", "B"] and [locate(table, i) for i in range(2)] == ["line 2", "line 3"]
     with pytest.raises(DataError, match="has a header but no rows"):
         read_table(write(tmp_path / "none.csv", "id,x\n,\n,\n"))
+
+
+def test_a_skipped_row_of_separators_keeps_its_row_number(tmp_path: Path) -> None:
+    """Row numbers (the Id of a table without ids) stay the file's, as pandas.read_csv numbers them: a ',,' row keeps its
+    number, a blank line has none; read whole, in chunks (a chunk of ',,' rows only included) or in dask pieces, across files."""
+    folder = tmp_path / "in"
+    folder.mkdir()
+    write(folder / "a.csv", "x,y\n1,a\n,\n2,b\n\n3,c\n,\n,\n4,d\n,\n")
+    write(folder / "b.csv", "x,y\n,\n5,e\n")
+    expected = [0, 2, 3, 6]
+    assert pd.read_csv(folder / "a.csv").index[pd.read_csv(folder / "a.csv")["x"].notna()].tolist() == expected
+    assert row_numbers(read_table(folder / "a.csv")).tolist() == expected and rows_spanned(read_table(folder / "a.csv")) == 8
+    for chunk_rows in (1, 2, 100):
+        numbered, ids = 0, []
+        for chunk in read_chunks(folder, chunk_rows=chunk_rows):
+            ids += (row_numbers(chunk) + numbered).tolist()
+            numbered += rows_spanned(chunk)
+        assert ids == [*expected, 8 + 1], chunk_rows  # b.csv's row follows a.csv's 8 rows and its own ',' row
+    for rows in (1, 100):
+        pieces = [piece.read() for piece in plan(folder / "a.csv", rows=rows)]
+        starts = np.cumsum([0] + [rows_spanned(p) for p in pieces])
+        assert [int(n + start) for p, start in zip(pieces, starts, strict=False) for n in row_numbers(p)] == expected
 
 
 def test_ragged_rows_under_a_title_and_empty_rows_name_their_file_lines(tmp_path: Path) -> None:

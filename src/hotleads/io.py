@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import codecs
 import contextlib
+import copy
 import csv
 import ctypes
 import datetime
@@ -58,10 +59,25 @@ class RowLocations:
     holds each row's own line, for files whose quoted fields span lines or that skip blank
     lines. Stored in ``DataFrame.attrs["rows"]``; pandas copies attrs with every operation, so
     a copy is the same object (the array is never changed).
+
+    A CSV table or chunk also knows the data rows it was read from: ``span`` of them, rows of
+    bare separators (``,,,,``) included, and ``ordinals``, each row's 0-based position among them
+    (None: the rows are those ``span`` rows), so that a table without ids numbers its rows as its
+    file does (:func:`row_numbers`).
     """
 
-    def __init__(self, unit: str = "line", first: int = 2, numbers: np.ndarray | None = None) -> None:
+    def __init__(
+        self, unit: str = "line", first: int = 2, numbers: np.ndarray | None = None, *, span: int | None = None, ordinals: np.ndarray | None = None
+    ) -> None:
         self.unit, self.first, self.numbers = unit, first, numbers
+        self.span, self.ordinals = span, ordinals
+
+    def after(self, rows: int) -> RowLocations:
+        """These locations for a frame read after ``rows`` data rows that gave no row (rows of bare separators): its rows number on from them."""
+        moved = copy.copy(self)
+        moved.ordinals = (np.arange(self.span) if self.ordinals is None else self.ordinals) + rows
+        moved.span = self.span + rows
+        return moved
 
     def number(self, position: int) -> int:
         return int(self.numbers[position]) if self.numbers is not None else position + self.first
@@ -76,6 +92,23 @@ class RowLocations:
         return isinstance(other, RowLocations) and (self.unit, self.first) == (other.unit, other.first) and (self.numbers is other.numbers)
 
     __hash__ = None
+
+
+def row_numbers(frame: pd.DataFrame) -> np.ndarray:
+    """Each row's 0-based position among the data rows of its file (or chunk): the Id of a table without ids.
+
+    A row of bare separators (``,,,,``) is left out of the table but keeps its number, so the row
+    under it keeps the number it has in the file (and in ``pandas.read_csv``, which keeps such a
+    row); blank lines, which every reader skips, have none.
+    """
+    ordinals = getattr(frame.attrs.get("rows"), "ordinals", None)
+    return np.array(ordinals, dtype=np.int64) if ordinals is not None and len(ordinals) == len(frame) else np.arange(len(frame))
+
+
+def rows_spanned(frame: pd.DataFrame) -> int:
+    """How many data rows of its file ``frame`` was read from: its rows and the rows of bare separators among (or before) them."""
+    span = getattr(frame.attrs.get("rows"), "span", None)
+    return len(frame) if span is None else int(span)
 
 
 def locate(frame: pd.DataFrame, position: int) -> str:
@@ -377,11 +410,12 @@ def _read_csv(path: Path, *, sep: str | None, encoding: str | None) -> pd.DataFr
     if bad_rows:
         _refuse_ragged(path, bad_rows, records, len(header), sep)
     del text, source
+    span = table.num_rows
     table, kept = _without_empty_rows(table)
     frame = table.to_pandas(split_blocks=True, self_destruct=True)
     del table
     release_memory()
-    frame.attrs["rows"] = RowLocations("line", first=2, numbers=_kept_lines(records, kept))
+    frame.attrs["rows"] = RowLocations("line", first=2, numbers=_kept_lines(records, kept), span=span, ordinals=kept)
     frame.attrs["delimiter"] = sep  # a ';' file is a European export: schema leans to decimal commas
     return frame
 
@@ -803,6 +837,7 @@ def read_chunks(
     """
     if isinstance(chunk_rows, bool) or not isinstance(chunk_rows, (int, np.integer)) or chunk_rows < 1:
         raise ParameterError(f"--chunk-rows must be a positive number of rows; got {chunk_rows!r}.")
+    carried = 0  # data rows read but giving no row yet (rows of bare separators), in this file or the ones before
     for file in table_files(path):
         kind = _table_kind(file, sheet)
         if kind == "parquet":
@@ -813,7 +848,12 @@ def read_chunks(
             chunks = _csv_chunks(file, chunk_rows, _check_sep(sep), encoding)
         rows = 0
         for chunk in chunks:
-            rows += len(chunk)
+            if carried:
+                chunk.attrs["rows"] = chunk.attrs["rows"].after(carried)
+            if not len(chunk):  # only rows of bare separators: the rows after them keep their numbers
+                carried = rows_spanned(chunk)
+                continue
+            carried, rows = 0, rows + len(chunk)
             chunk.attrs["source"] = str(file)
             yield chunk
         if rows == 0:
@@ -823,11 +863,15 @@ def read_chunks(
 def _sliced(frame: pd.DataFrame, rows: int) -> Iterator[pd.DataFrame]:
     """A table read whole, as chunks whose row locations still name the file's lines."""
     located = frame.attrs.get("rows")
+    ordinals = row_numbers(frame)
     for start in range(0, len(frame), rows):
         chunk = frame.iloc[start : start + rows].reset_index(drop=True)
         if isinstance(located, RowLocations):
             numbers = None if located.numbers is None else located.numbers[start : start + rows]
-            chunk.attrs["rows"] = RowLocations(located.unit, first=located.first + start, numbers=numbers)
+            base = ordinals[start - 1] + 1 if start else 0  # rows of bare separators before a chunk's first row are its own
+            end = ordinals[start + rows] if start + rows < len(frame) else rows_spanned(frame)
+            chunk_ordinals = ordinals[start : start + rows] - base
+            chunk.attrs["rows"] = RowLocations(located.unit, first=located.first + start, numbers=numbers, span=int(end - base), ordinals=chunk_ordinals)
         chunk.attrs["read"] = min(start + rows, len(frame)) / len(frame)
         yield chunk
 
@@ -885,12 +929,11 @@ def _csv_chunks(path: Path, rows: int, sep: str | None, encoding: str | None) ->
                     ragged = _numbered_bad_rows(path, header, sep, skip_rows=skip, **transcode)
                     _refuse_ragged(path, ragged, _arrow_lines(lines.records(), skip, layout.records_above + 1), len(header), sep)
                 filled, kept = _without_empty_rows(table)
-                if filled.num_rows:
-                    chunk = filled.to_pandas()
-                    chunk.attrs["rows"] = _FileLines(lines, first_record=start + layout.records_above + 1, kept=kept)
-                    chunk.attrs["delimiter"] = sep  # as read_table notes it: schema leans to decimal commas in a ';' file
-                    chunk.attrs["read"] = min(handle.tell() / size, 1.0)  # Arrow reads a block ahead: about right, as a progress bar needs
-                    yield chunk
+                chunk = filled.to_pandas()  # no rows where every row was bare separators: read_chunks numbers the next rows on from them
+                chunk.attrs["rows"] = _FileLines(lines, first_record=start + layout.records_above + 1, kept=kept, span=table.num_rows)
+                chunk.attrs["delimiter"] = sep  # as read_table notes it: schema leans to decimal commas in a ';' file
+                chunk.attrs["read"] = min(handle.tell() / size, 1.0)  # Arrow reads a block ahead: about right, as a progress bar needs
+                yield chunk
                 start += table.num_rows
     except pa.ArrowException as exc:
         if "UTF8" in str(exc):  # the first 64 KiB were UTF-8, a later byte is not
@@ -941,8 +984,8 @@ class _FileLines(RowLocations):
     """The file lines of a CSV chunk's rows; ``first_record`` counts the records before the chunk's first row (header included),
     ``kept`` holds the positions among the chunk's records of its rows when some (rows of empty fields) were left out."""
 
-    def __init__(self, lines: _RecordLines, first_record: int, kept: np.ndarray | None = None) -> None:
-        super().__init__("line", first=first_record + 1)
+    def __init__(self, lines: _RecordLines, first_record: int, kept: np.ndarray | None = None, span: int | None = None) -> None:
+        super().__init__("line", first=first_record + 1, span=span, ordinals=kept)
         self.lines, self.first_record, self.kept = lines, first_record, kept
 
     def number(self, position: int) -> int:
