@@ -471,7 +471,7 @@ def _csv_layout(path: Path, text: str, sep: str | None) -> _Layout:
     hint = _EXCEL_SEP_LINE.match(text)
     if hint:  # Excel's "sep=;" first line names the delimiter; the header follows it
         text = text[hint.end() :]
-    title = _title_lines(text, sep)
+    title = _title_lines(text, sep or (hint.group(1) if hint else None))
     body = text[title[-1][1] :] if title else text
     chosen = sep or (hint.group(1) if hint else None) or sniff_delimiter(body[:_SNIFF_BYTES])
     if sep:
@@ -489,25 +489,30 @@ _MAX_TITLE_LINES = 10  # a report's title block: title, subtitle, date, filters,
 def _title_lines(text: str, sep: str | None) -> list[tuple[str, int]]:
     """(line, offset after it) of each line of a title above the header: none unless line 1 has one filled field.
 
-    A title line has at most one filled field whatever the delimiter, so it is found before the
-    delimiter is: a header has two or more under its own. Empty lines (``,,,,``) may follow it.
+    Title lines have at most one filled field under the delimiter of the line under them, the
+    header, which has two or more: ``Leads; Q3 2024,,,,`` is a title above a ``,`` header. So the
+    title is looked for under each delimiter (``sep`` first), and kept under the one the lines
+    from the header on are sniffed in: a header is never a title under its own delimiter, and a
+    line 1 that ``sep`` splits in two or more is the header. Empty lines (``,,,,``) may follow the
+    title; an empty line 1 is no title.
     """
-    found: list[tuple[str, int]] = []
-    for match in itertools.islice(_LINE.finditer(text), _MAX_TITLE_LINES + 1):
-        line = match.group(1)
-        if not _one_field_at_most(line, sep):  # the header, under some delimiter
+    lines = [(m.group(1), m.end()) for m in itertools.islice(_LINE.finditer(text), _MAX_TITLE_LINES + 1)]
+    if not lines or _is_empty_line(lines[0][0], sep) or (sep and _filled_fields(lines[0][0], sep) > 1):  # line 1: the header under sep
+        return []
+    for delimiter in dict.fromkeys([*(sep or ""), *DELIMITERS]):  # a given delimiter first
+        found = list(itertools.takewhile(lambda line, d=delimiter: _filled_fields(line[0], d) <= 1, lines))
+        if not found or len(found) == len(lines):  # no header under this delimiter within the first lines (a one-column table)
+            continue
+        if sniff_delimiter(text[found[-1][1] :][:_SNIFF_BYTES]) == delimiter:  # the lines under the title are in it
             return found
-        if not found and _is_empty_line(line, sep):
-            return []
-        found.append((line, match.end()))
-    return []  # no line of two fields or more within the first lines (a one-column table): no title above a header
+    return []
 
 
 _LINE = re.compile(r"([^\r\n]*)(?:\r\n|\n|\r|$)")
 
 
-def _one_field_at_most(line: str, sep: str | None) -> bool:
-    return all(sum(1 for field in next(csv.reader([line], delimiter=d), []) if field.strip()) <= 1 for d in {*DELIMITERS, *(sep or "")})
+def _filled_fields(line: str, sep: str) -> int:
+    return sum(1 for field in next(csv.reader([line], delimiter=sep), []) if field.strip())
 
 
 def _is_empty_line(line: str, sep: str | None) -> bool:
@@ -733,9 +738,11 @@ def _where(data: bytes, offset: int, decoded_prefix: str) -> str:
 def _csv_header(path: Path, text: str, sep: str) -> list[str]:
     text = text.lstrip("\ufeff")
     first_line = re.match(r"[^\r\n]*", text).group()  # up to \n, \r\n or an old Mac's bare \r; not a split of the whole file
-    if not first_line.strip():
-        raise DataError(f"{path}: the first line is blank; it must be the header with the column names.")
-    return _column_names(next(csv.reader([first_line], delimiter=sep)), path)
+    names = next(csv.reader([first_line], delimiter=sep), [])
+    if not any(name.strip() for name in names):  # Excel saves a blank first sheet row as ',,,,': blank all the same
+        bare = " (only separators)" if first_line.strip() else ""
+        raise DataError(f"{path}: the first line is blank{bare}; it must be the header with the column names.")
+    return _column_names(names, path)
 
 
 def _column_names(raw: list[str | None], path: Path) -> list[str]:
