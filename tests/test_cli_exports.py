@@ -479,6 +479,19 @@ def test_without_ids_a_blank_row_of_separators_keeps_its_row_number(table: pd.Da
     assert [line.split(",", 1)[1] for line in (tmp_path / "s.csv").read_text().splitlines()[1:]] == [line.split(",", 1)[1] for line in expected]
 
 
+def test_an_error_after_a_title_was_skipped_is_preceded_by_how_the_file_was_read(table: pd.DataFrame, plain: dict, tmp_path: Path) -> None:
+    """A two-line title block whose second line has two fields: line 2 is read as the header, so the columns are wrong. The error
+    comes with the warning that says so (other warnings of a failed command stay unprinted)."""
+    lines = write_plain(table, tmp_path / "p.csv").read_text().splitlines(keepends=True)
+    empty = "," * (len(table.columns) - 1)
+    data = tmp_path / "r5.csv"
+    data.write_text(f"Q3 lead export{empty[1:]}\nExported on,2024-10-01{empty[1:]}\n{empty}\n" + "".join(lines))
+    note = f"warning: {data}: line 1 ('Q3 lead export') looks like a title, not the header: skipped line 1 and read the header from line 2."
+    for result in (invoke("schema", data), invoke("predict", Path(plain["data"]).parent / "model", data, "--out", tmp_path / "s.csv")):
+        one_error(result, "r5.csv")
+        assert result.stderr.splitlines()[0].startswith(note) and len(result.stderr.splitlines()) == 2, result.stderr
+
+
 def test_a_workbook_whose_first_sheet_is_a_cover_names_the_data_sheet(table: pd.DataFrame, plain: dict, tmp_path: Path) -> None:
     book = styled(table, "xlsx-named-csv", tmp_path / "leads.xlsx")  # sheets 'About' (a note), then 'Leads'
     hint = "read sheet 'About', the workbook's first: the data may be on another (--sheet Leads)"

@@ -41,7 +41,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 import pyarrow.parquet as pa_parquet
 
-from .exceptions import DataError, DataWarning, ParameterError
+from .exceptions import DataError, DataWarning, ParameterError, ReadingWarning
 
 PARQUET_SUFFIXES = {".parquet", ".pq"}
 SPREADSHEET_SUFFIXES = {".xlsx", ".xls", ".ods"}
@@ -534,7 +534,7 @@ def _check_title(path: Path, title: list[tuple[str, int]], body: str, sep: str, 
     warnings.warn(
         f"{path}: line {first_line} ('{shown}') looks like a title, not the header: skipped {skipped} and read the header from line "
         f"{header_line}. Delete the lines above the header to read the file without this warning.",
-        DataWarning,
+        ReadingWarning,  # printed even when the command then fails: an error about the columns may come of it
         stacklevel=4,
     )
 
