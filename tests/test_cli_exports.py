@@ -463,6 +463,35 @@ def test_lines_stay_the_files_under_a_title_and_after_blank_rows(table: pd.DataF
     one_error(invoke("predict", Path(plain["data"]).parent / "model", data, "--out", tmp_path / "s.csv"), "'lots' at line 104")
 
 
+@pytest.mark.parametrize("chunk_rows", [None, 1, 7])
+def test_without_ids_a_blank_row_of_separators_keeps_its_row_number(table: pd.DataFrame, plain: dict, tmp_path: Path, chunk_rows: int | None) -> None:
+    """Without an id column the Id is the row number: the company on data row 11, under a ',,,,' row, is Id 11 (as pandas.read_csv
+    and the file number it), whole or in chunks; the submission joins back to the file by row position."""
+    noid = excel_csv(table.drop(columns="company_id"), tmp_path / "noid.csv", title="Q3 lead export")  # ',,,,' after data row 59
+    chunks = [] if chunk_rows is None else ["--chunk-rows", chunk_rows]
+    ok(invoke("predict", Path(plain["data"]).parent / "model", noid, "--out", tmp_path / "s.csv", "--scores", tmp_path / "l.csv", *chunks, "-q"))
+    submission, leads = pd.read_csv(tmp_path / "s.csv"), pd.read_csv(tmp_path / "l.csv")
+    rows = pd.read_csv(noid, skiprows=2)  # the title and its empty row
+    assert submission["Id"].tolist() == [*range(59), *range(60, ROWS + 1)] == rows.index[rows["company_name"].notna()].tolist()
+    named = leads.set_index("company_id")["name"]  # the id column, named as in training, holds the row numbers
+    assert named.loc[60] == "Company 59" and (named == rows.loc[named.index, "company_name"]).all()
+    expected = plain["submission"].splitlines()[1:]
+    assert [line.split(",", 1)[1] for line in (tmp_path / "s.csv").read_text().splitlines()[1:]] == [line.split(",", 1)[1] for line in expected]
+
+
+def test_an_error_after_a_title_was_skipped_is_preceded_by_how_the_file_was_read(table: pd.DataFrame, plain: dict, tmp_path: Path) -> None:
+    """A two-line title block whose second line has two fields: line 2 is read as the header, so the columns are wrong. The error
+    comes with the warning that says so (other warnings of a failed command stay unprinted)."""
+    lines = write_plain(table, tmp_path / "p.csv").read_text().splitlines(keepends=True)
+    empty = "," * (len(table.columns) - 1)
+    data = tmp_path / "r5.csv"
+    data.write_text(f"Q3 lead export{empty[1:]}\nExported on,2024-10-01{empty[1:]}\n{empty}\n" + "".join(lines))
+    note = f"warning: {data}: line 1 ('Q3 lead export') looks like a title, not the header: skipped line 1 and read the header from line 2."
+    for result in (invoke("schema", data), invoke("predict", Path(plain["data"]).parent / "model", data, "--out", tmp_path / "s.csv")):
+        one_error(result, "r5.csv")
+        assert result.stderr.splitlines()[0].startswith(note) and len(result.stderr.splitlines()) == 2, result.stderr
+
+
 def test_a_workbook_whose_first_sheet_is_a_cover_names_the_data_sheet(table: pd.DataFrame, plain: dict, tmp_path: Path) -> None:
     book = styled(table, "xlsx-named-csv", tmp_path / "leads.xlsx")  # sheets 'About' (a note), then 'Leads'
     hint = "read sheet 'About', the workbook's first: the data may be on another (--sheet Leads)"

@@ -113,6 +113,24 @@ def test_partitions_write_the_local_bytes(model_dir, tables, local, client, tmp_
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted([out.name, leads.name])  # no staging folder left
 
 
+def test_without_ids_rows_of_separators_keep_their_row_numbers_across_partitions(model_dir, tables, local, client, tmp_path) -> None:
+    """A table without ids numbers its rows as its file does: rows of bare separators (a piece made only of them included) keep
+    their numbers, on the cluster as on this machine."""
+    lines = tables["csv"].read_text().splitlines(keepends=True)
+    header, rows = lines[0].split(",", 1)[1], [line.split(",", 1)[1] for line in lines[1:]]
+    empty = "," * header.count(",") + "\n"
+    data = tmp_path / "noid.csv"
+    data.write_text(header + "".join(rows[:10]) + empty + "".join(rows[10:700]) + empty * 600 + "".join(rows[700:]) + empty * 2)
+    out, leads = tmp_path / "s.csv", tmp_path / "l.csv"
+    with pytest.warns(DataWarning, match="no id column 'company_id'"):
+        cluster.score_file(model_dir, data, out, scores=leads, chunk_rows=CHUNK, client=client)
+    assert pd.read_csv(out)["Id"].tolist() == [*range(10), *range(11, 701), *range(1301, ROWS + 601)]
+    with pytest.warns(DataWarning, match="no id column 'company_id'"):
+        expected = local(data)
+    assert out.read_text().splitlines() == expected[0].decode().splitlines()
+    assert leads.read_bytes() == expected[1]
+
+
 def test_the_command_line_scores_on_a_running_cluster(model_dir, tables, local, client, tmp_path) -> None:
     out, leads, parts = tmp_path / "s.csv", tmp_path / "l.csv", tmp_path / "parts"
     result = assert_ok(

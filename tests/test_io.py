@@ -21,6 +21,8 @@ from hotleads.io import (
     other_sheets,
     read_chunks,
     read_table,
+    row_numbers,
+    rows_spanned,
     write_csv,
     write_json,
 )
@@ -151,6 +153,8 @@ def test_corrupt_parquet_is_a_data_error(tmp_path: Path) -> None:
             r"title\.csv: line 1 has one field but the rows below have 2: it looks like a title above the header",
         ),
         ("leads.txt", '\ufeff {\n "a": [1, 2]}', "looks like JSON, not a table"),
+        ("bare.csv", ",,\nid,x,y\n1,2,3\n", r"the first line is blank \(only separators\); it must be the header with the column names"),
+        ("blank.csv", "\nid,x,y\n1,2,3\n", r"the first line is blank; it must be the header with the column names"),
     ],
 )
 def test_unreadable_tables_are_refused_with_the_reason(tmp_path: Path, name: str, content, match: str) -> None:
@@ -179,8 +183,10 @@ def read_every_way(path: Path, **options) -> list[tuple[list, list[str]]]:
         ("Q3 lead export\n\n", "Q3 lead export", "lines 1-2", 3),
         ('"Leads, Q3",,\nExported 2024-11-02 by J. Doe,,\n,,\n', "Leads, Q3", "lines 1-3", 4),
         ("sep=,\nQ3 lead export,,\n", "Q3 lead export", "line 2", 3),
+        ("Leads; Q3 2024,,\n", "Leads; Q3 2024", "line 1", 2),  # two fields under ';', one under the header's ','
+        ("Q3 lead export | EMEA,,\n,,\n", "Q3 lead export | EMEA", "lines 1-2", 3),
     ],
-    ids=["bare", "excel", "excel-empty-row", "blank-line", "two-lines", "sep-line"],
+    ids=["bare", "excel", "excel-empty-row", "blank-line", "two-lines", "sep-line", "semicolon-in-title", "pipe-in-title"],
 )
 def test_a_title_above_the_header_is_skipped_with_a_warning(tmp_path: Path, above: str, title: str, skipped: str, header_line: int) -> None:
     """A weekly CRM export with its title reads every week, as the table under it; the warning says which lines were left out."""
@@ -202,11 +208,22 @@ def test_a_title_above_a_semicolon_header_is_found_before_the_delimiter(tmp_path
     assert table["revenue"].tolist() == ["1,5", "2"]
 
 
+def test_a_header_is_never_a_title_under_its_own_delimiter(tmp_path: Path) -> None:
+    """Line 1 is judged under the delimiter of the lines under it: a ';' header with a ',' in a name, or a ',' header with
+    a ';' in one, is the header (it has one field only under the other delimiter)."""
+    for content in ("id;name, first;x\n1;Ann;2\n2;Bo;3\n", "id,a;b,x\n1,2,3\n4,5,6\n", "a;b\n1;2,5\n3;4\n"):
+        table = read_table(write(tmp_path / "h.csv", content))
+        assert len(table.columns) == 3 - content.startswith("a;b") and len(table) == 2, content
+    path = write(tmp_path / "given.csv", "Leads; Q3 2024,,\nid,x,y\n1,2,3\n")
+    with pytest.warns(DataWarning, match=r"line 1 \('Leads; Q3 2024'\) looks like a title"):
+        assert list(read_table(path, sep=",").columns) == ["id", "x", "y"]
+
+
 def test_one_column_tables_and_titles_above_no_header_are_not_skipped(tmp_path: Path) -> None:
     """No line of two named fields under the title lines: nothing is skipped (a one-column table reads as before), or it is refused."""
     assert read_table(write(tmp_path / "one.csv", "id\nA\nB\n"))["id"].tolist() == ["A", "B"]
     path = write(tmp_path / "t.csv", "Q3 leads\na,b;;\n1,2;;\n")  # under ';' the line below the title has one name
-    with pytest.raises(DataError, match=r"t\.csv: line 1 \('Q3 leads'\) looks like a title above the header; delete the lines above the header row"):
+    with pytest.raises(DataError, match=r"t\.csv: line 1 has one field but the rows below have 3: it looks like a title above the header; delete the lines"):
         read_table(path, sep=";")
 
 
@@ -219,6 +236,28 @@ def test_rows_of_empty_fields_are_skipped_and_lines_stay_the_files(tmp_path: Pat
     assert table["id"].tolist() == ["A", "B"] and [locate(table, i) for i in range(2)] == ["line 2", "line 3"]
     with pytest.raises(DataError, match="has a header but no rows"):
         read_table(write(tmp_path / "none.csv", "id,x\n,\n,\n"))
+
+
+def test_a_skipped_row_of_separators_keeps_its_row_number(tmp_path: Path) -> None:
+    """Row numbers (the Id of a table without ids) stay the file's, as pandas.read_csv numbers them: a ',,' row keeps its
+    number, a blank line has none; read whole, in chunks (a chunk of ',,' rows only included) or in dask pieces, across files."""
+    folder = tmp_path / "in"
+    folder.mkdir()
+    write(folder / "a.csv", "x,y\n1,a\n,\n2,b\n\n3,c\n,\n,\n4,d\n,\n")
+    write(folder / "b.csv", "x,y\n,\n5,e\n")
+    expected = [0, 2, 3, 6]
+    assert pd.read_csv(folder / "a.csv").index[pd.read_csv(folder / "a.csv")["x"].notna()].tolist() == expected
+    assert row_numbers(read_table(folder / "a.csv")).tolist() == expected and rows_spanned(read_table(folder / "a.csv")) == 8
+    for chunk_rows in (1, 2, 100):
+        numbered, ids = 0, []
+        for chunk in read_chunks(folder, chunk_rows=chunk_rows):
+            ids += (row_numbers(chunk) + numbered).tolist()
+            numbered += rows_spanned(chunk)
+        assert ids == [*expected, 8 + 1], chunk_rows  # b.csv's row follows a.csv's 8 rows and its own ',' row
+    for rows in (1, 100):
+        pieces = [piece.read() for piece in plan(folder / "a.csv", rows=rows)]
+        starts = np.cumsum([0] + [rows_spanned(p) for p in pieces])
+        assert [int(n + start) for p, start in zip(pieces, starts, strict=False) for n in row_numbers(p)] == expected
 
 
 def test_ragged_rows_under_a_title_and_empty_rows_name_their_file_lines(tmp_path: Path) -> None:

@@ -26,7 +26,7 @@ from rich.text import Text
 from typer.core import TyperGroup
 
 from . import __version__
-from .exceptions import DataWarning, HotleadsError, HotleadsWarning, ParameterError
+from .exceptions import DataWarning, HotleadsError, HotleadsWarning, ParameterError, ReadingWarning
 
 try:  # recent typer carries its own copy of click
     from typer._click.exceptions import ClickException
@@ -130,18 +130,26 @@ def user_errors(command):
             try:
                 return command(*args, **kwargs)
             except HotleadsError as exc:
-                caught.clear()  # one line for a failed command: the warnings met on the way are about work now undone
-                console.print(f"error: {exc}", markup=False, highlight=False, soft_wrap=True)
-                raise typer.Exit(2) from None
+                _fail(str(exc), caught)
             except OSError as exc:  # reading is checked where files are opened: this is a write the system refused
-                caught.clear()
-                console.print(f"error: {_os_problem(exc)}", markup=False, highlight=False, soft_wrap=True)
-                raise typer.Exit(2) from None
+                _fail(_os_problem(exc), caught)
             finally:
                 for warning in _unique(caught):
                     console.print(f"warning: {warning.message}", markup=False, highlight=False, soft_wrap=True)
 
     return wrapper
+
+
+def _fail(message: str, caught: list[warnings.WarningMessage]) -> None:
+    """Print ``error: message`` and exit 2. The warnings met on the way are about work now undone and are dropped, but
+    for those saying how a table was read (:class:`~hotleads.exceptions.ReadingWarning`): printed first, they explain
+    an error that follows from that reading (the line read as the header under a skipped title)."""
+    notes = [warning for warning in _unique(caught) if issubclass(warning.category, ReadingWarning)]
+    caught.clear()
+    for note in notes:
+        console.print(f"warning: {note.message}", markup=False, highlight=False, soft_wrap=True)
+    console.print(f"error: {message}", markup=False, highlight=False, soft_wrap=True)
+    raise typer.Exit(2) from None
 
 
 _OS_ADVICE = {

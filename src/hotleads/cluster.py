@@ -60,7 +60,7 @@ import pyarrow.parquet as pa_parquet
 
 from . import bundle
 from .history import History, warn_if_unused, with_history
-from .io import atomic_dir, atomic_path, check_table_target, locate, read_chunks, write_table
+from .io import atomic_dir, atomic_path, check_table_target, locate, read_chunks, rows_spanned, write_table
 from .model import LeadModel, Predictor
 from .pieces import Piece, plan
 from .schema import prepare
@@ -377,6 +377,8 @@ class _Scored:
         self.nonempty = [k for k, result in enumerate(self.results) if result["rows"]]
         counts = np.array([result["rows"] for result in self.results], dtype=np.int64)
         self.starts = np.concatenate([[0], np.cumsum(counts)])  # each piece's first row in the whole table; the last: the row count
+        spans = np.array([result.get("span", result["rows"]) for result in self.results], dtype=np.int64)
+        self.numbers = np.concatenate([[0], np.cumsum(spans)])  # each piece's first row number (Id without ids): rows of bare separators count
         self.proba = self._joined("proba", float)
         self.raw = self._joined("raw", float)
 
@@ -400,7 +402,7 @@ class _Scored:
     def _placed(self, k: int) -> pd.DataFrame:
         best, start = self.results[k]["best"].copy(), int(self.starts[k])
         if self.results[k]["hashes"] is None:  # row numbers count across the whole input, as the local path numbers them
-            best["Id"] += start
+            best["Id"] += int(self.numbers[k])
         best.index = best.index + start
         return best
 
@@ -475,7 +477,7 @@ class _Run:
         finished = [
             self.client.submit(
                 _finish_piece, str(stage), str(parts), k, part, part_ranks[part], part_labels[part],
-                offset=int(scored.starts[k]) if scored.results[k]["hashes"] is None else None, keep_leads=keep_leads, bucket_rows=bucket_rows,
+                offset=int(scored.numbers[k]) if scored.results[k]["hashes"] is None else None, keep_leads=keep_leads, bucket_rows=bucket_rows,
             )
             for part, k in enumerate(scored.nonempty)
         ]  # fmt: skip
@@ -665,13 +667,14 @@ def _read_piece(piece: Piece) -> pd.DataFrame:
 def _score_piece(frame: pd.DataFrame, model: dict, formats: dict, job: _Job, index: int, history: History | None = None) -> dict:
     """Pass 1 on a worker: score one partition; keep its lead rows in ``job.stage``; return what the client needs of it.
 
-    Returns ``rows``; ``hashes`` of the ids, shape (rows,), or None when the table numbers its rows;
+    Returns ``rows`` and ``span`` (the data rows read, rows of bare separators included: see :func:`~hotleads.io.rows_spanned`); ``hashes`` of the ids, shape (rows,), or None when the table numbers its rows;
     ``proba`` and ``raw``, shape (rows,); ``best``: the ``job.top`` best rows, explained; labelled:
     ``y`` and ``members`` (name -> probabilities); ``warnings``: (category, message) pairs, each once.
     """
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         result = _scored_piece(frame, _worker_predictor(model, job.device, formats), job, index, history) if len(frame) else {"rows": 0}
+    result["span"] = rows_spanned(frame)
     return result | {"warnings": list(dict.fromkeys((w.category, str(w.message)) for w in caught))}
 
 

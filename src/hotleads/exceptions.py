@@ -27,3 +27,8 @@ class HotleadsWarning(UserWarning):
 
 class DataWarning(HotleadsWarning):
     """Something in a table was handled rather than refused (extra columns, unseen categories, an encoding guessed)."""
+
+
+class ReadingWarning(DataWarning):
+    """How a table was read where it could be read another way (a title line skipped above the header): the command line
+    prints it even when the command then fails, before the error, which may follow from that reading."""

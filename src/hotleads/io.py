@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import codecs
 import contextlib
+import copy
 import csv
 import ctypes
 import datetime
@@ -40,7 +41,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 import pyarrow.parquet as pa_parquet
 
-from .exceptions import DataError, DataWarning, ParameterError
+from .exceptions import DataError, DataWarning, ParameterError, ReadingWarning
 
 PARQUET_SUFFIXES = {".parquet", ".pq"}
 SPREADSHEET_SUFFIXES = {".xlsx", ".xls", ".ods"}
@@ -58,10 +59,25 @@ class RowLocations:
     holds each row's own line, for files whose quoted fields span lines or that skip blank
     lines. Stored in ``DataFrame.attrs["rows"]``; pandas copies attrs with every operation, so
     a copy is the same object (the array is never changed).
+
+    A CSV table or chunk also knows the data rows it was read from: ``span`` of them, rows of
+    bare separators (``,,,,``) included, and ``ordinals``, each row's 0-based position among them
+    (None: the rows are those ``span`` rows), so that a table without ids numbers its rows as its
+    file does (:func:`row_numbers`).
     """
 
-    def __init__(self, unit: str = "line", first: int = 2, numbers: np.ndarray | None = None) -> None:
+    def __init__(
+        self, unit: str = "line", first: int = 2, numbers: np.ndarray | None = None, *, span: int | None = None, ordinals: np.ndarray | None = None
+    ) -> None:
         self.unit, self.first, self.numbers = unit, first, numbers
+        self.span, self.ordinals = span, ordinals
+
+    def after(self, rows: int) -> RowLocations:
+        """These locations for a frame read after ``rows`` data rows that gave no row (rows of bare separators): its rows number on from them."""
+        moved = copy.copy(self)
+        moved.ordinals = (np.arange(self.span) if self.ordinals is None else self.ordinals) + rows
+        moved.span = self.span + rows
+        return moved
 
     def number(self, position: int) -> int:
         return int(self.numbers[position]) if self.numbers is not None else position + self.first
@@ -76,6 +92,23 @@ class RowLocations:
         return isinstance(other, RowLocations) and (self.unit, self.first) == (other.unit, other.first) and (self.numbers is other.numbers)
 
     __hash__ = None
+
+
+def row_numbers(frame: pd.DataFrame) -> np.ndarray:
+    """Each row's 0-based position among the data rows of its file (or chunk): the Id of a table without ids.
+
+    A row of bare separators (``,,,,``) is left out of the table but keeps its number, so the row
+    under it keeps the number it has in the file (and in ``pandas.read_csv``, which keeps such a
+    row); blank lines, which every reader skips, have none.
+    """
+    ordinals = getattr(frame.attrs.get("rows"), "ordinals", None)
+    return np.array(ordinals, dtype=np.int64) if ordinals is not None and len(ordinals) == len(frame) else np.arange(len(frame))
+
+
+def rows_spanned(frame: pd.DataFrame) -> int:
+    """How many data rows of its file ``frame`` was read from: its rows and the rows of bare separators among (or before) them."""
+    span = getattr(frame.attrs.get("rows"), "span", None)
+    return len(frame) if span is None else int(span)
 
 
 def locate(frame: pd.DataFrame, position: int) -> str:
@@ -377,11 +410,12 @@ def _read_csv(path: Path, *, sep: str | None, encoding: str | None) -> pd.DataFr
     if bad_rows:
         _refuse_ragged(path, bad_rows, records, len(header), sep)
     del text, source
+    span = table.num_rows
     table, kept = _without_empty_rows(table)
     frame = table.to_pandas(split_blocks=True, self_destruct=True)
     del table
     release_memory()
-    frame.attrs["rows"] = RowLocations("line", first=2, numbers=_kept_lines(records, kept))
+    frame.attrs["rows"] = RowLocations("line", first=2, numbers=_kept_lines(records, kept), span=span, ordinals=kept)
     frame.attrs["delimiter"] = sep  # a ';' file is a European export: schema leans to decimal commas
     return frame
 
@@ -437,7 +471,7 @@ def _csv_layout(path: Path, text: str, sep: str | None) -> _Layout:
     hint = _EXCEL_SEP_LINE.match(text)
     if hint:  # Excel's "sep=;" first line names the delimiter; the header follows it
         text = text[hint.end() :]
-    title = _title_lines(text, sep)
+    title = _title_lines(text, sep or (hint.group(1) if hint else None))
     body = text[title[-1][1] :] if title else text
     chosen = sep or (hint.group(1) if hint else None) or sniff_delimiter(body[:_SNIFF_BYTES])
     if sep:
@@ -455,25 +489,30 @@ _MAX_TITLE_LINES = 10  # a report's title block: title, subtitle, date, filters,
 def _title_lines(text: str, sep: str | None) -> list[tuple[str, int]]:
     """(line, offset after it) of each line of a title above the header: none unless line 1 has one filled field.
 
-    A title line has at most one filled field whatever the delimiter, so it is found before the
-    delimiter is: a header has two or more under its own. Empty lines (``,,,,``) may follow it.
+    Title lines have at most one filled field under the delimiter of the line under them, the
+    header, which has two or more: ``Leads; Q3 2024,,,,`` is a title above a ``,`` header. So the
+    title is looked for under each delimiter (``sep`` first), and kept under the one the lines
+    from the header on are sniffed in: a header is never a title under its own delimiter, and a
+    line 1 that ``sep`` splits in two or more is the header. Empty lines (``,,,,``) may follow the
+    title; an empty line 1 is no title.
     """
-    found: list[tuple[str, int]] = []
-    for match in itertools.islice(_LINE.finditer(text), _MAX_TITLE_LINES + 1):
-        line = match.group(1)
-        if not _one_field_at_most(line, sep):  # the header, under some delimiter
+    lines = [(m.group(1), m.end()) for m in itertools.islice(_LINE.finditer(text), _MAX_TITLE_LINES + 1)]
+    if not lines or _is_empty_line(lines[0][0], sep) or (sep and _filled_fields(lines[0][0], sep) > 1):  # line 1: the header under sep
+        return []
+    for delimiter in dict.fromkeys([*(sep or ""), *DELIMITERS]):  # a given delimiter first
+        found = list(itertools.takewhile(lambda line, d=delimiter: _filled_fields(line[0], d) <= 1, lines))
+        if not found or len(found) == len(lines):  # no header under this delimiter within the first lines (a one-column table)
+            continue
+        if sniff_delimiter(text[found[-1][1] :][:_SNIFF_BYTES]) == delimiter:  # the lines under the title are in it
             return found
-        if not found and _is_empty_line(line, sep):
-            return []
-        found.append((line, match.end()))
-    return []  # no line of two fields or more within the first lines (a one-column table): no title above a header
+    return []
 
 
 _LINE = re.compile(r"([^\r\n]*)(?:\r\n|\n|\r|$)")
 
 
-def _one_field_at_most(line: str, sep: str | None) -> bool:
-    return all(sum(1 for field in next(csv.reader([line], delimiter=d), []) if field.strip()) <= 1 for d in {*DELIMITERS, *(sep or "")})
+def _filled_fields(line: str, sep: str) -> int:
+    return sum(1 for field in next(csv.reader([line], delimiter=sep), []) if field.strip())
 
 
 def _is_empty_line(line: str, sep: str | None) -> bool:
@@ -495,7 +534,7 @@ def _check_title(path: Path, title: list[tuple[str, int]], body: str, sep: str, 
     warnings.warn(
         f"{path}: line {first_line} ('{shown}') looks like a title, not the header: skipped {skipped} and read the header from line "
         f"{header_line}. Delete the lines above the header to read the file without this warning.",
-        DataWarning,
+        ReadingWarning,  # printed even when the command then fails: an error about the columns may come of it
         stacklevel=4,
     )
 
@@ -699,9 +738,11 @@ def _where(data: bytes, offset: int, decoded_prefix: str) -> str:
 def _csv_header(path: Path, text: str, sep: str) -> list[str]:
     text = text.lstrip("\ufeff")
     first_line = re.match(r"[^\r\n]*", text).group()  # up to \n, \r\n or an old Mac's bare \r; not a split of the whole file
-    if not first_line.strip():
-        raise DataError(f"{path}: the first line is blank; it must be the header with the column names.")
-    return _column_names(next(csv.reader([first_line], delimiter=sep)), path)
+    names = next(csv.reader([first_line], delimiter=sep), [])
+    if not any(name.strip() for name in names):  # Excel saves a blank first sheet row as ',,,,': blank all the same
+        bare = " (only separators)" if first_line.strip() else ""
+        raise DataError(f"{path}: the first line is blank{bare}; it must be the header with the column names.")
+    return _column_names(names, path)
 
 
 def _column_names(raw: list[str | None], path: Path) -> list[str]:
@@ -803,6 +844,7 @@ def read_chunks(
     """
     if isinstance(chunk_rows, bool) or not isinstance(chunk_rows, (int, np.integer)) or chunk_rows < 1:
         raise ParameterError(f"--chunk-rows must be a positive number of rows; got {chunk_rows!r}.")
+    carried = 0  # data rows read but giving no row yet (rows of bare separators), in this file or the ones before
     for file in table_files(path):
         kind = _table_kind(file, sheet)
         if kind == "parquet":
@@ -813,7 +855,12 @@ def read_chunks(
             chunks = _csv_chunks(file, chunk_rows, _check_sep(sep), encoding)
         rows = 0
         for chunk in chunks:
-            rows += len(chunk)
+            if carried:
+                chunk.attrs["rows"] = chunk.attrs["rows"].after(carried)
+            if not len(chunk):  # only rows of bare separators: the rows after them keep their numbers
+                carried = rows_spanned(chunk)
+                continue
+            carried, rows = 0, rows + len(chunk)
             chunk.attrs["source"] = str(file)
             yield chunk
         if rows == 0:
@@ -823,11 +870,15 @@ def read_chunks(
 def _sliced(frame: pd.DataFrame, rows: int) -> Iterator[pd.DataFrame]:
     """A table read whole, as chunks whose row locations still name the file's lines."""
     located = frame.attrs.get("rows")
+    ordinals = row_numbers(frame)
     for start in range(0, len(frame), rows):
         chunk = frame.iloc[start : start + rows].reset_index(drop=True)
         if isinstance(located, RowLocations):
             numbers = None if located.numbers is None else located.numbers[start : start + rows]
-            chunk.attrs["rows"] = RowLocations(located.unit, first=located.first + start, numbers=numbers)
+            base = ordinals[start - 1] + 1 if start else 0  # rows of bare separators before a chunk's first row are its own
+            end = ordinals[start + rows] if start + rows < len(frame) else rows_spanned(frame)
+            chunk_ordinals = ordinals[start : start + rows] - base
+            chunk.attrs["rows"] = RowLocations(located.unit, first=located.first + start, numbers=numbers, span=int(end - base), ordinals=chunk_ordinals)
         chunk.attrs["read"] = min(start + rows, len(frame)) / len(frame)
         yield chunk
 
@@ -885,12 +936,11 @@ def _csv_chunks(path: Path, rows: int, sep: str | None, encoding: str | None) ->
                     ragged = _numbered_bad_rows(path, header, sep, skip_rows=skip, **transcode)
                     _refuse_ragged(path, ragged, _arrow_lines(lines.records(), skip, layout.records_above + 1), len(header), sep)
                 filled, kept = _without_empty_rows(table)
-                if filled.num_rows:
-                    chunk = filled.to_pandas()
-                    chunk.attrs["rows"] = _FileLines(lines, first_record=start + layout.records_above + 1, kept=kept)
-                    chunk.attrs["delimiter"] = sep  # as read_table notes it: schema leans to decimal commas in a ';' file
-                    chunk.attrs["read"] = min(handle.tell() / size, 1.0)  # Arrow reads a block ahead: about right, as a progress bar needs
-                    yield chunk
+                chunk = filled.to_pandas()  # no rows where every row was bare separators: read_chunks numbers the next rows on from them
+                chunk.attrs["rows"] = _FileLines(lines, first_record=start + layout.records_above + 1, kept=kept, span=table.num_rows)
+                chunk.attrs["delimiter"] = sep  # as read_table notes it: schema leans to decimal commas in a ';' file
+                chunk.attrs["read"] = min(handle.tell() / size, 1.0)  # Arrow reads a block ahead: about right, as a progress bar needs
+                yield chunk
                 start += table.num_rows
     except pa.ArrowException as exc:
         if "UTF8" in str(exc):  # the first 64 KiB were UTF-8, a later byte is not
@@ -941,8 +991,8 @@ class _FileLines(RowLocations):
     """The file lines of a CSV chunk's rows; ``first_record`` counts the records before the chunk's first row (header included),
     ``kept`` holds the positions among the chunk's records of its rows when some (rows of empty fields) were left out."""
 
-    def __init__(self, lines: _RecordLines, first_record: int, kept: np.ndarray | None = None) -> None:
-        super().__init__("line", first=first_record + 1)
+    def __init__(self, lines: _RecordLines, first_record: int, kept: np.ndarray | None = None, span: int | None = None) -> None:
+        super().__init__("line", first=first_record + 1, span=span, ordinals=kept)
         self.lines, self.first_record, self.kept = lines, first_record, kept
 
     def number(self, position: int) -> int:

@@ -120,9 +120,10 @@ class CsvBytes:
             raise self._unreadable(exc) from None
         if bad_rows:  # Arrow numbers the range's records from 1, as the file's are numbered from the header
             _refuse_ragged(Path(self.file), bad_rows, _arrow_lines(lines.records(), self.skip, self.skip - self.blank), len(self.header), self.sep)
+        span = table.num_rows  # rows of bare separators included: the row numbers of a table without ids count them
         table, kept = _without_empty_rows(table)
         frame = table.to_pandas()
-        frame.attrs.update(rows=_FileLines(lines, first_record=self.skip - self.blank, kept=kept), delimiter=self.sep, source=self.file)
+        frame.attrs.update(rows=_FileLines(lines, first_record=self.skip - self.blank, kept=kept, span=span), delimiter=self.sep, source=self.file)
         return frame
 
     def _unreadable(self, exc: pa.ArrowException) -> DataError:

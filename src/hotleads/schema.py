@@ -26,7 +26,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from .exceptions import DataError, DataWarning, ParameterError
-from .io import locate, other_sheets, release_memory
+from .io import locate, other_sheets, release_memory, row_numbers
 from .parsing import (
     DateFormat,
     NumberFormat,
@@ -1056,7 +1056,7 @@ def _ids(frame: pd.DataFrame, name: str | None, source: str, problems: list[str]
     if name is None or name not in frame.columns:
         if name is not None:
             warnings.warn(f"{source}: no id {column_words(name)}; using 0-based row numbers as Id", DataWarning, stacklevel=3)
-        return pd.Series(np.arange(len(frame)), name="Id")
+        return pd.Series(row_numbers(frame), name="Id")  # a skipped row of bare separators keeps its number, as in the file
     raw = frame[name]
     finite = raw.dropna()
     if pd.api.types.is_float_dtype(raw) and np.all(finite == np.round(finite)) and np.all(np.abs(finite) < 2**53):  # exact in float64

@@ -36,7 +36,7 @@ import pyarrow.parquet as pa_parquet
 
 from .exceptions import DataError, DataWarning, ParameterError
 from .history import History, warn_if_unused, with_history
-from .io import PARQUET_SUFFIXES, atomic_path, check_table_target, locate, read_chunks, table_files, write_table
+from .io import PARQUET_SUFFIXES, atomic_path, check_table_target, locate, read_chunks, rows_spanned, table_files, write_table
 from .model import Predictor
 from .parsing import DateFormat, NumberFormat
 from .schema import Schema, column_words, date_layout, number_format_here, stored_format
@@ -214,6 +214,7 @@ class _ChunkScorer:
         self.raw: list[np.ndarray] = []
         self.parts: list[Path] = []
         self.starts: list[int] = [0]  # each chunk's first row in the whole input; the last is the row count
+        self.numbered = 0  # data rows read so far, rows of bare separators included: the row number (Id) the next chunk starts from
         self.places: list[tuple[str, object]] = []  # each chunk's (file, row locations), to name an earlier row
         self.best: list[pd.DataFrame] = []  # each chunk's top_n rows, indexed by position in the whole input
         self.ids = _IdRegister()
@@ -233,7 +234,7 @@ class _ChunkScorer:
             scored = score(self.settled, chunk, source=source, explain=self._explain(), sequences=sequences)
         leads = scored.leads
         if not has_ids(chunk, self.predictor.schema):
-            leads["Id"] += start  # row numbers count across the whole input, as they would in one piece
+            leads["Id"] += self.numbered  # row numbers count across the whole input, as they would in one piece
         else:
             self._check_new_ids(chunk, leads["Id"].to_numpy(), source)
         with stage("writing"):
@@ -242,6 +243,7 @@ class _ChunkScorer:
         self.raw.append(np.asarray(scored.raw, dtype=float))
         self.places.append((source, chunk.attrs.get("rows")))
         self.starts.append(start + len(leads))
+        self.numbered += rows_spanned(chunk)
 
     def _explain(self) -> bool | int:
         # the whole table's best N are among each chunk's best N, so explaining those per chunk is enough
