@@ -238,6 +238,23 @@ def test_rows_of_empty_fields_are_skipped_and_lines_stay_the_files(tmp_path: Pat
         read_table(write(tmp_path / "none.csv", "id,x\n,\n,\n"))
 
 
+@pytest.mark.parametrize(
+    ("text", "line"),
+    [("Q3 lead export,,,,\n", 1), ("Q3 lead export,,,,\n,,,,\n\n", 1), ("sep=,\nQ3 lead export,,,,\n", 2)],
+    ids=["title-row", "title-and-empty-rows", "sep-line"],
+)
+@pytest.mark.parametrize("how", ["read_table", "read_chunks"])
+def test_a_title_alone_is_named_as_a_title_not_as_a_header(tmp_path: Path, text: str, line: int, how: str) -> None:
+    """(--engine dask refuses it in the same words once its pieces are read: hotleads.cluster._check_files_have_rows.)"""
+    path = write(tmp_path / "t.csv", text)
+    with pytest.raises(DataError) as raised:
+        read_table(path) if how == "read_table" else list(read_chunks(path))
+    assert str(raised.value) == (
+        f"{path}: line {line} ('Q3 lead export') looks like a title, and no header or rows follow it; "
+        "export the table with its header row and data rows (a title above the header is skipped)."
+    )
+
+
 def test_a_skipped_row_of_separators_keeps_its_row_number(tmp_path: Path) -> None:
     """Row numbers (the Id of a table without ids) stay the file's, as pandas.read_csv numbers them: a ',,' row keeps its
     number, a blank line has none; read whole, in chunks (a chunk of ',,' rows only included) or in dask pieces, across files."""

@@ -30,7 +30,7 @@ import sys
 import tempfile
 import warnings
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import NamedTuple
 
@@ -149,8 +149,21 @@ def read_table(path: str | Path, *, sep: str | None = None, encoding: str | None
     else:
         table = _read_csv(path, sep=_check_sep(sep), encoding=encoding)
     if len(table) == 0:
-        raise DataError(f"{path}: the file has a header but no rows; add at least one data row.")
+        raise no_rows_error(path)
     return table
+
+
+def no_rows_error(path: str | Path, header: Sequence[str] | None = None, line: int = 1) -> DataError:
+    """The error for a table without data rows; when its header (on ``line``) has one name among blank ones
+    (``Q3 lead export,,,,``, a title as Excel writes one), it says that line looks like a title with nothing under it."""
+    names = [name for i, name in enumerate(header or ()) if name != f"Unnamed: {i}"]  # _column_names' name for a blank one
+    if header is not None and len(header) > 1 and len(names) == 1:
+        shown = names[0] if len(names[0]) <= 40 else names[0][:37] + "..."
+        return DataError(
+            f"{path}: line {line} ('{shown}') looks like a title, and no header or rows follow it; "
+            "export the table with its header row and data rows (a title above the header is skipped)."
+        )
+    return DataError(f"{path}: the file has a header but no rows; add at least one data row.")
 
 
 def _table_kind(path: Path, sheet: str | None) -> str:
@@ -415,6 +428,8 @@ def _read_csv(path: Path, *, sep: str | None, encoding: str | None) -> pd.DataFr
     frame = table.to_pandas(split_blocks=True, self_destruct=True)
     del table
     release_memory()
+    if len(frame) == 0:
+        raise no_rows_error(path, header, layout.lines_above + 1)
     frame.attrs["rows"] = RowLocations("line", first=2, numbers=_kept_lines(records, kept), span=span, ordinals=kept)
     frame.attrs["delimiter"] = sep  # a ';' file is a European export: schema leans to decimal commas
     return frame
@@ -864,7 +879,7 @@ def read_chunks(
             chunk.attrs["source"] = str(file)
             yield chunk
         if rows == 0:
-            raise DataError(f"{file}: the file has a header but no rows; add at least one data row.")
+            raise no_rows_error(file)
 
 
 def _sliced(frame: pd.DataFrame, rows: int) -> Iterator[pd.DataFrame]:
@@ -927,7 +942,7 @@ def _csv_chunks(path: Path, rows: int, sep: str | None, encoding: str | None) ->
     bad_rows: list[tuple[int, int]] = []
     block = min(max(_CSV_BLOCK_BYTES[0], rows * 256), _CSV_BLOCK_BYTES[1])
     transcode = {} if used in ("utf-8", "utf-8-sig") else {"encoding": used}
-    start, size = 0, max(path.stat().st_size, 1)
+    start, found, size = 0, 0, max(path.stat().st_size, 1)
     try:
         with pa.OSFile(str(path)) as handle:  # opened here to see how far Arrow has read
             reader = pa_csv.open_csv(handle, **_arrow_csv_options(header, sep, bad_rows, skip_rows=skip, use_threads=True, block_size=block, **transcode))
@@ -941,7 +956,7 @@ def _csv_chunks(path: Path, rows: int, sep: str | None, encoding: str | None) ->
                 chunk.attrs["delimiter"] = sep  # as read_table notes it: schema leans to decimal commas in a ';' file
                 chunk.attrs["read"] = min(handle.tell() / size, 1.0)  # Arrow reads a block ahead: about right, as a progress bar needs
                 yield chunk
-                start += table.num_rows
+                start, found = start + table.num_rows, found + len(chunk)
     except pa.ArrowException as exc:
         if "UTF8" in str(exc):  # the first 64 KiB were UTF-8, a later byte is not
             raise DataError(
@@ -951,6 +966,8 @@ def _csv_chunks(path: Path, rows: int, sep: str | None, encoding: str | None) ->
     if bad_rows:
         ragged = _numbered_bad_rows(path, header, sep, skip_rows=skip, **transcode)
         _refuse_ragged(path, ragged, _arrow_lines(lines.records(), skip, layout.records_above + 1), len(header), sep)
+    if found == 0:  # not one row under the header (rows of bare separators are none)
+        raise no_rows_error(path, header, skip)
 
 
 def _arrow_lines(records: np.ndarray, skipped_lines: int, skipped_records: int) -> np.ndarray:
