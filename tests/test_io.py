@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from hotleads.exceptions import DataError, DataWarning, ParameterError
+from hotleads.exceptions import DataError, DataWarning, ParameterError, ReadingWarning
 from hotleads.io import (
     EXCEL_MAX_ROWS,
     atomic_dir,
@@ -429,6 +429,44 @@ def test_excel_by_content_keeps_types_and_reads_percent_cells_as_shown(tmp_path:
     assert locate(table, 2) == "row 4"
     with pytest.raises(ParameterError, match=r"--sheet Nope: .* its sheets are 'About', 'Leads'"):
         read_table(tmp_path / "leads.csv", sheet="Nope")
+
+
+@pytest.mark.parametrize(
+    ("above", "skipped"),
+    [
+        ([["Q3 lead export"]], "row 1"),
+        ([[None, "Q3 lead export", None], [], ["", "  "]], "rows 1-3"),
+        ([["Q3 lead export"], ["Exported by J. Doe"]], "rows 1-2"),
+    ],
+    ids=["title", "title-off-column-a-blank-rows", "two-title-rows"],
+)
+def test_a_title_above_a_sheets_header_is_skipped_as_a_csvs_is(tmp_path: Path, above: list[list], skipped: str) -> None:
+    """A sheet saved below a title (pandas' ``to_excel(startrow=2)``, a title typed in A1) reads as its CSV export does; rows keep the sheet's numbers."""
+    import openpyxl
+
+    workbook = openpyxl.Workbook()
+    for row in [*above, ["id", "x", "is_hot_lead"], ["A", 1, 0], ["B", 2, 1]]:
+        workbook.active.append(row)
+    workbook.save(tmp_path / "leads.xlsx")
+    header_row = len(above) + 1
+    with pytest.warns(ReadingWarning) as caught:
+        table = read_table(tmp_path / "leads.xlsx")
+    assert [str(w.message) for w in caught] == [
+        f"{tmp_path / 'leads.xlsx'}: row 1 ('Q3 lead export') looks like a title, not the header: skipped {skipped} and read the header from row "
+        f"{header_row}. Delete the rows above the header to read the sheet without this warning."
+    ]
+    assert table.columns.tolist() == ["id", "x", "is_hot_lead"] and table["id"].tolist() == ["A", "B"]
+    assert [locate(table, i) for i in range(2)] == [f"row {header_row + 1}", f"row {header_row + 2}"]
+
+
+def test_a_one_column_sheet_has_no_title(tmp_path: Path) -> None:
+    import openpyxl
+
+    workbook = openpyxl.Workbook()
+    for row in [["id"], ["A"], ["B"]]:
+        workbook.active.append(row)
+    workbook.save(tmp_path / "ids.xlsx")
+    assert read_table(tmp_path / "ids.xlsx")["id"].tolist() == ["A", "B"]  # a warning would fail the test
 
 
 def cover_workbook(path: Path, cover: list[list[str]]) -> Path:

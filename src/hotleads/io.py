@@ -299,6 +299,7 @@ def _read_xlsx(path: Path, sheet: str | None) -> pd.DataFrame:
         raise DataError(f"{path}: sheet '{worksheet.title}' (the workbook's first) is empty; the data may be on another: {_sheet_options(others)}.")
     if not rows:
         raise DataError(f"{path}: sheet '{worksheet.title}' is empty; it needs a header row and data rows.")
+    rows = rows[_sheet_title_rows(path, rows) :]
     (_, header), body = rows[0], rows[1:]
     if not body and others:
         raise DataError(
@@ -317,6 +318,30 @@ def _read_xlsx(path: Path, sheet: str | None) -> pd.DataFrame:
     if others:
         table.attrs["sheets"] = (worksheet.title, others)
     return table
+
+
+def _sheet_title_rows(path: Path, rows: list[tuple[int, tuple]]) -> int:
+    """How many of a sheet's first filled rows are a title above the header, skipped with the warning a CSV's gets.
+
+    As in a CSV (:func:`_title_lines`): rows of one filled cell, at most :data:`_MAX_TITLE_LINES`
+    sheet rows, blank ones included, above a row of two filled cells or more, the header, with rows
+    under it (a cover page of a title and a contact line is left to the messages naming other sheets).
+    """
+    filled = [sum(1 for v in cells if _filled(v)) for _, cells in rows[: _MAX_TITLE_LINES + 1]]
+    count = next((i for i, n in enumerate(filled) if n > 1), 0)
+    if count == 0 or rows[count][0] - 1 > _MAX_TITLE_LINES or count + 1 == len(rows):  # no row under the "header": a cover page, read as ever
+        return 0
+    first, header_row = rows[0][0], rows[count][0]
+    text = next(str(v).strip() for v in rows[0][1] if _filled(v))
+    shown = text if len(text) <= 40 else text[:37] + "..."
+    skipped = f"row {first}" if header_row - first == 1 else f"rows {first}-{header_row - 1}"
+    warnings.warn(
+        f"{path}: row {first} ('{shown}') looks like a title, not the header: skipped {skipped} and read the header from row "
+        f"{header_row}. Delete the rows above the header to read the sheet without this warning.",
+        ReadingWarning,  # printed even when the command then fails: an error about the columns may come of it
+        stacklevel=4,
+    )
+    return count
 
 
 def other_sheets(frame: pd.DataFrame) -> str:
