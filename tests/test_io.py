@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import json
 from pathlib import Path
@@ -275,6 +276,42 @@ def test_a_skipped_row_of_separators_keeps_its_row_number(tmp_path: Path) -> Non
         pieces = [piece.read() for piece in plan(folder / "a.csv", rows=rows)]
         starts = np.cumsum([0] + [rows_spanned(p) for p in pieces])
         assert [int(n + start) for p, start in zip(pieces, starts, strict=False) for n in row_numbers(p)] == expected
+
+
+@pytest.mark.parametrize("above", ["", "Q3 leads,,\n\n"], ids=["header-first", "under-a-title"])
+def test_rows_of_whitespace_and_short_rows_of_separators_are_empty_rows_too(tmp_path: Path, above: str) -> None:
+    """' , , ' and ',' under a 3-column header are skipped as ',,' is, keeping their numbers: read whole, in chunks of any
+    size (a chunk of them only included) or in dask pieces."""
+    path = write(tmp_path / "t.csv", above + 'id,name,x\nA,a,1\n , , \nB,b,2\n,\nC,c,3\n \n\t,  \nD,d,4\n\n"two\nlines",e,5\n,\n')
+    expected = [0, 2, 4, 7, 8]  # pandas.read_csv keeps every such row: its index numbers them
+    first = 1 + above.count("\n")  # the header's line
+    lines = [f"line {first + n}" for n in (1, 3, 5, 8, 10)]
+    warn = pytest.warns(DataWarning, match="looks like a title") if above else contextlib.nullcontext()
+    with warn:
+        read = read_every_way(path)
+    assert read == dict.fromkeys(read, ([["A", "a", "1"], ["B", "b", "2"], ["C", "c", "3"], ["D", "d", "4"], ["two\nlines", "e", "5"]], lines))
+    with warn:
+        assert row_numbers(read_table(path)).tolist() == expected and rows_spanned(read_table(path)) == 10
+    for chunk_rows in (1, 2, 3, 100):
+        numbered, ids = 0, []
+        with warn:
+            for chunk in read_chunks(path, chunk_rows=chunk_rows):
+                ids += (row_numbers(chunk) + numbered).tolist()
+                numbered += rows_spanned(chunk)
+        assert ids == expected, chunk_rows
+    for rows in (1, 2, 100):
+        with warn:
+            pieces = [piece.read() for piece in plan(path, rows=rows)]
+        starts = np.cumsum([0] + [rows_spanned(p) for p in pieces])
+        assert [int(n + start) for p, start in zip(pieces, starts, strict=False) for n in row_numbers(p)] == expected, rows
+
+
+@pytest.mark.parametrize(("row", "fields"), [(" ,x", 2), (",,,", 4)], ids=["short-with-a-value", "long-of-separators"])
+def test_a_short_row_with_a_value_or_a_long_empty_row_is_still_ragged(tmp_path: Path, row: str, fields: int) -> None:
+    path = write(tmp_path / "t.csv", f"id,name,x\nA,a,1\n{row}\nB,b,2\n")
+    for read in (lambda: read_table(path), lambda: list(read_chunks(path, chunk_rows=1)), lambda: [p.read() for p in plan(path, rows=1)]):
+        with pytest.raises(DataError, match=rf"1 ragged row\(s\): line 3 has {fields} fields"):
+            read()
 
 
 def test_ragged_rows_under_a_title_and_empty_rows_name_their_file_lines(tmp_path: Path) -> None:
