@@ -8,6 +8,7 @@ output. The runner keeps stdout and stderr apart (``result.stdout`` / ``result.s
 from __future__ import annotations
 
 import csv
+import html
 import itertools
 import json
 import subprocess
@@ -538,6 +539,8 @@ def test_scoring_labels_names_a_target_value_training_never_saw(hot_cold: tuple[
         "as --positive Hot counts every other value. If that is wrong, train again with them in --positive (hot leads) or --negative "
         "(not hot; rows in neither list are then left out)."
     ]
+    if command == "report":  # and the page says it beside the metrics it changes
+        assert html.escape(warnings_of(result)[0].removeprefix("warning: ")) in (tmp_path / "report.html").read_text()
 
 
 def test_same_seed_gives_identical_predictions(predicted, dataset: Path, tmp_path: Path) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import json
 from pathlib import Path
@@ -10,7 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from hotleads.exceptions import DataError, DataWarning, ParameterError
+from hotleads.exceptions import DataError, DataWarning, ParameterError, ReadingWarning
 from hotleads.io import (
     EXCEL_MAX_ROWS,
     atomic_dir,
@@ -238,6 +239,23 @@ def test_rows_of_empty_fields_are_skipped_and_lines_stay_the_files(tmp_path: Pat
         read_table(write(tmp_path / "none.csv", "id,x\n,\n,\n"))
 
 
+@pytest.mark.parametrize(
+    ("text", "line"),
+    [("Q3 lead export,,,,\n", 1), ("Q3 lead export,,,,\n,,,,\n\n", 1), ("sep=,\nQ3 lead export,,,,\n", 2)],
+    ids=["title-row", "title-and-empty-rows", "sep-line"],
+)
+@pytest.mark.parametrize("how", ["read_table", "read_chunks"])
+def test_a_title_alone_is_named_as_a_title_not_as_a_header(tmp_path: Path, text: str, line: int, how: str) -> None:
+    """(--engine dask refuses it in the same words once its pieces are read: hotleads.cluster._check_files_have_rows.)"""
+    path = write(tmp_path / "t.csv", text)
+    with pytest.raises(DataError) as raised:
+        read_table(path) if how == "read_table" else list(read_chunks(path))
+    assert str(raised.value) == (
+        f"{path}: line {line} ('Q3 lead export') looks like a title, and no header or rows follow it; "
+        "export the table with its header row and data rows (a title above the header is skipped)."
+    )
+
+
 def test_a_skipped_row_of_separators_keeps_its_row_number(tmp_path: Path) -> None:
     """Row numbers (the Id of a table without ids) stay the file's, as pandas.read_csv numbers them: a ',,' row keeps its
     number, a blank line has none; read whole, in chunks (a chunk of ',,' rows only included) or in dask pieces, across files."""
@@ -258,6 +276,42 @@ def test_a_skipped_row_of_separators_keeps_its_row_number(tmp_path: Path) -> Non
         pieces = [piece.read() for piece in plan(folder / "a.csv", rows=rows)]
         starts = np.cumsum([0] + [rows_spanned(p) for p in pieces])
         assert [int(n + start) for p, start in zip(pieces, starts, strict=False) for n in row_numbers(p)] == expected
+
+
+@pytest.mark.parametrize("above", ["", "Q3 leads,,\n\n"], ids=["header-first", "under-a-title"])
+def test_rows_of_whitespace_and_short_rows_of_separators_are_empty_rows_too(tmp_path: Path, above: str) -> None:
+    """' , , ' and ',' under a 3-column header are skipped as ',,' is, keeping their numbers: read whole, in chunks of any
+    size (a chunk of them only included) or in dask pieces."""
+    path = write(tmp_path / "t.csv", above + 'id,name,x\nA,a,1\n , , \nB,b,2\n,\nC,c,3\n \n\t,  \nD,d,4\n\n"two\nlines",e,5\n,\n')
+    expected = [0, 2, 4, 7, 8]  # pandas.read_csv keeps every such row: its index numbers them
+    first = 1 + above.count("\n")  # the header's line
+    lines = [f"line {first + n}" for n in (1, 3, 5, 8, 10)]
+    warn = pytest.warns(DataWarning, match="looks like a title") if above else contextlib.nullcontext()
+    with warn:
+        read = read_every_way(path)
+    assert read == dict.fromkeys(read, ([["A", "a", "1"], ["B", "b", "2"], ["C", "c", "3"], ["D", "d", "4"], ["two\nlines", "e", "5"]], lines))
+    with warn:
+        assert row_numbers(read_table(path)).tolist() == expected and rows_spanned(read_table(path)) == 10
+    for chunk_rows in (1, 2, 3, 100):
+        numbered, ids = 0, []
+        with warn:
+            for chunk in read_chunks(path, chunk_rows=chunk_rows):
+                ids += (row_numbers(chunk) + numbered).tolist()
+                numbered += rows_spanned(chunk)
+        assert ids == expected, chunk_rows
+    for rows in (1, 2, 100):
+        with warn:
+            pieces = [piece.read() for piece in plan(path, rows=rows)]
+        starts = np.cumsum([0] + [rows_spanned(p) for p in pieces])
+        assert [int(n + start) for p, start in zip(pieces, starts, strict=False) for n in row_numbers(p)] == expected, rows
+
+
+@pytest.mark.parametrize(("row", "fields"), [(" ,x", 2), (",,,", 4)], ids=["short-with-a-value", "long-of-separators"])
+def test_a_short_row_with_a_value_or_a_long_empty_row_is_still_ragged(tmp_path: Path, row: str, fields: int) -> None:
+    path = write(tmp_path / "t.csv", f"id,name,x\nA,a,1\n{row}\nB,b,2\n")
+    for read in (lambda: read_table(path), lambda: list(read_chunks(path, chunk_rows=1)), lambda: [p.read() for p in plan(path, rows=1)]):
+        with pytest.raises(DataError, match=rf"1 ragged row\(s\): line 3 has {fields} fields"):
+            read()
 
 
 def test_ragged_rows_under_a_title_and_empty_rows_name_their_file_lines(tmp_path: Path) -> None:
@@ -412,6 +466,44 @@ def test_excel_by_content_keeps_types_and_reads_percent_cells_as_shown(tmp_path:
     assert locate(table, 2) == "row 4"
     with pytest.raises(ParameterError, match=r"--sheet Nope: .* its sheets are 'About', 'Leads'"):
         read_table(tmp_path / "leads.csv", sheet="Nope")
+
+
+@pytest.mark.parametrize(
+    ("above", "skipped"),
+    [
+        ([["Q3 lead export"]], "row 1"),
+        ([[None, "Q3 lead export", None], [], ["", "  "]], "rows 1-3"),
+        ([["Q3 lead export"], ["Exported by J. Doe"]], "rows 1-2"),
+    ],
+    ids=["title", "title-off-column-a-blank-rows", "two-title-rows"],
+)
+def test_a_title_above_a_sheets_header_is_skipped_as_a_csvs_is(tmp_path: Path, above: list[list], skipped: str) -> None:
+    """A sheet saved below a title (pandas' ``to_excel(startrow=2)``, a title typed in A1) reads as its CSV export does; rows keep the sheet's numbers."""
+    import openpyxl
+
+    workbook = openpyxl.Workbook()
+    for row in [*above, ["id", "x", "is_hot_lead"], ["A", 1, 0], ["B", 2, 1]]:
+        workbook.active.append(row)
+    workbook.save(tmp_path / "leads.xlsx")
+    header_row = len(above) + 1
+    with pytest.warns(ReadingWarning) as caught:
+        table = read_table(tmp_path / "leads.xlsx")
+    assert [str(w.message) for w in caught] == [
+        f"{tmp_path / 'leads.xlsx'}: row 1 ('Q3 lead export') looks like a title, not the header: skipped {skipped} and read the header from row "
+        f"{header_row}. Delete the rows above the header to read the sheet without this warning."
+    ]
+    assert table.columns.tolist() == ["id", "x", "is_hot_lead"] and table["id"].tolist() == ["A", "B"]
+    assert [locate(table, i) for i in range(2)] == [f"row {header_row + 1}", f"row {header_row + 2}"]
+
+
+def test_a_one_column_sheet_has_no_title(tmp_path: Path) -> None:
+    import openpyxl
+
+    workbook = openpyxl.Workbook()
+    for row in [["id"], ["A"], ["B"]]:
+        workbook.active.append(row)
+    workbook.save(tmp_path / "ids.xlsx")
+    assert read_table(tmp_path / "ids.xlsx")["id"].tolist() == ["A", "B"]  # a warning would fail the test
 
 
 def cover_workbook(path: Path, cover: list[list[str]]) -> Path:

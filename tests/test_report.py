@@ -9,6 +9,7 @@ can fail is itself tested on deliberately broken pages. Without chromium those t
 from __future__ import annotations
 
 import base64
+import dataclasses
 import functools
 import html
 import re
@@ -264,6 +265,17 @@ def test_training_warnings_are_shown_at_the_top(model: LeadModel, monkeypatch: p
     assert "<li><b>degenerate model</b> (column industry): the model gives every company the same score</li>" in box
     monkeypatch.setitem(model.evidence.training, "warnings", [])
     assert "box warning" not in section(build_report(model), "summary")
+
+
+def test_the_labelled_tables_reading_warnings_are_shown_with_its_metrics(model: LeadModel, test_table) -> None:
+    noted = dataclasses.replace(test_table, notes=["test.csv: target 'is_hot_lead' has value(s) the training table did not have: 'Warm <b>' (7 rows)"])
+    page = build_report(model, noted)
+    board = section(page, "leaderboard")
+    box = board[board.index('<div class="box warning">') :]
+    assert "Reading test.csv gave 1 warning(s)" in box
+    assert "<li>test.csv: target &#x27;is_hot_lead&#x27; has value(s) the training table did not have: &#x27;Warm &lt;b&gt;&#x27; (7 rows)</li>" in box
+    assert "reading test.csv gave 1 warning(s)" in section(page, "summary")
+    assert "box warning" not in section(build_report(model, test_table), "leaderboard")  # none met: no box
 
 
 # ----------------------------------------------------------------------------- names in other scripts

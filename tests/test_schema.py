@@ -209,8 +209,36 @@ def test_with_negative_an_unseen_target_value_is_left_out_with_one_warning() -> 
     schema = Schema(target="is_hot_lead", id="company_id", numeric=["funding_rounds"], positive=["Won"], negative=["Lost"], labels=["Lost", "Open", "Won"])
     with pytest.warns(DataWarning) as caught:
         prepared = prepare(frame, schema, source="test.csv", labelled=True)
-    assert [str(w.message) for w in caught] == ["test.csv: left out 2 row(s) whose target is in neither --positive nor --negative."]
+    assert [str(w.message) for w in caught] == [
+        "test.csv: left out 2 row(s) whose target is in neither --positive nor --negative: 'Open' (1 row), 'Stalled' (1 row)."
+    ]
     assert prepared.rows.tolist() == [0, 1, 3, 4, 5, 7]
+
+
+@pytest.mark.parametrize("training", [False, True], ids=["scoring", "training"])
+def test_with_negative_a_blank_target_is_left_out_as_an_unknown_value_is(training: bool) -> None:
+    """A blank cell is in neither --positive nor --negative: left out with the open deals, named, not an error."""
+    frame = small_table(is_hot_lead=["Won", "Lost", " ", "Won", None, "Lost", "Open", "Lost"])[["company_id", "funding_rounds", "is_hot_lead"]]
+    schema = Schema(target="is_hot_lead", id="company_id", numeric=["funding_rounds"], positive=["Won"], negative=["Lost"], labels=["Lost", "Open", "Won"])
+    with pytest.warns(DataWarning) as caught:
+        prepared = prepare(frame, schema, source="t.csv", labelled=True, training=training)
+    assert [str(w.message) for w in caught] == [
+        "t.csv: left out 3 row(s) whose target is in neither --positive nor --negative: blank cells (2 rows), 'Open' (1 row)."
+    ]
+    assert prepared.rows.tolist() == [0, 1, 3, 5, 7]
+    assert prepared.y.tolist() == [1, 0, 1, 0, 0]
+
+
+def test_the_left_out_target_values_warning_names_the_most_frequent_five() -> None:
+    values = ["Won", "Lost", "Lost", "Open", "Open", *[f"Stage{i:03d}" for i in range(200)]]
+    frame = pd.DataFrame({"company_id": [f"C{i}" for i in range(len(values))], "funding_rounds": ["1"] * len(values), "is_hot_lead": values})
+    schema = Schema(target="is_hot_lead", id="company_id", numeric=["funding_rounds"], positive=["Won"], negative=["Lost"], labels=["Lost", "Won"])
+    with pytest.warns(DataWarning) as caught:
+        prepare(frame, schema, source="test.csv", labelled=True)
+    assert [str(w.message) for w in caught] == [
+        "test.csv: left out 202 row(s) whose target is in neither --positive nor --negative: 'Open' (2 rows), 'Stage000' (1 row), "
+        "'Stage001' (1 row), 'Stage002' (1 row), 'Stage003' (1 row) and 196 more value(s) (196 rows)."
+    ]
 
 
 def test_float_ids_beyond_exact_whole_numbers_stay_as_written() -> None:

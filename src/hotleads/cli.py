@@ -957,6 +957,21 @@ def _score_table(predictor, path: Path, monthly, reading: dict, **options):
     return score(predictor, frame, source=str(path), sequences=windows, **options)
 
 
+def _noted(score_table):
+    """``score_table()``'s :class:`~hotleads.scoring.ScoredTable` with the hotleads warnings met on the way in its ``notes``
+    (the report shows them beside the metrics); each warning is still given on, to be printed as ever, an error's too."""
+    caught: list[warnings.WarningMessage] = []
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            table = score_table()
+    finally:
+        for warning in caught:
+            warnings.warn_explicit(warning.message, warning.category, warning.filename, warning.lineno)
+    table.notes = list(dict.fromkeys(str(w.message) for w in caught if issubclass(w.category, HotleadsWarning)))
+    return table
+
+
 @app.command()
 @user_errors
 def report(
@@ -986,7 +1001,7 @@ def report(
     needs_history = data or scoring or history or as_of or months  # the model alone needs none
     monthly = for_scoring(model.predictor.history, history, as_of=as_of, months=months, na_values=model.predictor.schema.na_values) if needs_history else None
     reading = _reading(sep, encoding, sheet)
-    checked = _score_table(model.predictor, data, monthly, reading, labelled=None) if data else None
+    checked = _noted(lambda: _score_table(model.predictor, data, monthly, reading, labelled=None)) if data else None
     if checked is not None and checked.y is None:  # read, but not what the argument is for: say so rather than leave metrics out
         warnings.warn(
             f"{data}: no '{model.predictor.schema.target}' column, so the report has no test metrics for it, only its drift from training; "

@@ -60,7 +60,7 @@ import pyarrow.parquet as pa_parquet
 
 from . import bundle
 from .history import History, warn_if_unused, with_history
-from .io import atomic_dir, atomic_path, check_table_target, locate, read_chunks, rows_spanned, write_table
+from .io import atomic_dir, atomic_path, check_table_target, locate, no_rows_error, read_chunks, rows_spanned, write_table
 from .model import LeadModel, Predictor
 from .pieces import Piece, plan
 from .schema import prepare
@@ -544,7 +544,9 @@ def _check_files_have_rows(scored: _Scored) -> None:
         rows[piece.file] = rows.get(piece.file, 0) + result["rows"]
     empty = next((file for file, count in rows.items() if count == 0), None)
     if empty is not None:
-        raise DataError(f"{empty}: the file has a header but no rows; add at least one data row.")
+        first = next(piece for piece in scored.pieces if piece.file == empty)
+        header = getattr(first, "header", None)  # a CSV range's: a title alone is named as one
+        raise no_rows_error(empty, header, getattr(first, "skip", 1))
 
 
 def _write_single_files(scored: _Scored, parts: Path, out: Path, scores: Path | None, chunk_rows: int, stack: contextlib.ExitStack) -> None:

@@ -17,7 +17,6 @@ import copy
 import csv
 import ctypes
 import datetime
-import functools
 import hashlib
 import io
 import itertools
@@ -30,7 +29,7 @@ import sys
 import tempfile
 import warnings
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import NamedTuple
 
@@ -125,7 +124,7 @@ def read_table(path: str | Path, *, sep: str | None = None, encoding: str | None
     ``;`` tab ``|``) is sniffed unless ``sep`` is given; the encoding is UTF-8 (with or without
     BOM), UTF-16 (Excel's "Unicode text"), else cp1252 with a warning, unless ``encoding`` is
     given. A title above a CSV header (``Q3 leads,,,,``) is skipped with a warning, and rows whose
-    every field is empty (``,,,,``) as blank lines are; ``attrs["rows"]`` still names each row's
+    every field is empty or whitespace (``,,,,``, ``, , ,``, or ``,,`` short of the header's width) as blank lines are; ``attrs["rows"]`` still names each row's
     file line. An .xlsx workbook is read from its first sheet, or ``sheet`` (a name or a 1-based
     number); its numbers and dates keep their types; :func:`other_sheets` names the other sheets
     of a workbook read from its first.
@@ -149,8 +148,21 @@ def read_table(path: str | Path, *, sep: str | None = None, encoding: str | None
     else:
         table = _read_csv(path, sep=_check_sep(sep), encoding=encoding)
     if len(table) == 0:
-        raise DataError(f"{path}: the file has a header but no rows; add at least one data row.")
+        raise no_rows_error(path)
     return table
+
+
+def no_rows_error(path: str | Path, header: Sequence[str] | None = None, line: int = 1) -> DataError:
+    """The error for a table without data rows; when its header (on ``line``) has one name among blank ones
+    (``Q3 lead export,,,,``, a title as Excel writes one), it says that line looks like a title with nothing under it."""
+    names = [name for i, name in enumerate(header or ()) if name != f"Unnamed: {i}"]  # _column_names' name for a blank one
+    if header is not None and len(header) > 1 and len(names) == 1:
+        shown = names[0] if len(names[0]) <= 40 else names[0][:37] + "..."
+        return DataError(
+            f"{path}: line {line} ('{shown}') looks like a title, and no header or rows follow it; "
+            "export the table with its header row and data rows (a title above the header is skipped)."
+        )
+    return DataError(f"{path}: the file has a header but no rows; add at least one data row.")
 
 
 def _table_kind(path: Path, sheet: str | None) -> str:
@@ -286,6 +298,7 @@ def _read_xlsx(path: Path, sheet: str | None) -> pd.DataFrame:
         raise DataError(f"{path}: sheet '{worksheet.title}' (the workbook's first) is empty; the data may be on another: {_sheet_options(others)}.")
     if not rows:
         raise DataError(f"{path}: sheet '{worksheet.title}' is empty; it needs a header row and data rows.")
+    rows = rows[_sheet_title_rows(path, rows) :]
     (_, header), body = rows[0], rows[1:]
     if not body and others:
         raise DataError(
@@ -304,6 +317,30 @@ def _read_xlsx(path: Path, sheet: str | None) -> pd.DataFrame:
     if others:
         table.attrs["sheets"] = (worksheet.title, others)
     return table
+
+
+def _sheet_title_rows(path: Path, rows: list[tuple[int, tuple]]) -> int:
+    """How many of a sheet's first filled rows are a title above the header, skipped with the warning a CSV's gets.
+
+    As in a CSV (:func:`_title_lines`): rows of one filled cell, at most :data:`_MAX_TITLE_LINES`
+    sheet rows, blank ones included, above a row of two filled cells or more, the header, with rows
+    under it (a cover page of a title and a contact line is left to the messages naming other sheets).
+    """
+    filled = [sum(1 for v in cells if _filled(v)) for _, cells in rows[: _MAX_TITLE_LINES + 1]]
+    count = next((i for i, n in enumerate(filled) if n > 1), 0)
+    if count == 0 or rows[count][0] - 1 > _MAX_TITLE_LINES or count + 1 == len(rows):  # no row under the "header": a cover page, read as ever
+        return 0
+    first, header_row = rows[0][0], rows[count][0]
+    text = next(str(v).strip() for v in rows[0][1] if _filled(v))
+    shown = text if len(text) <= 40 else text[:37] + "..."
+    skipped = f"row {first}" if header_row - first == 1 else f"rows {first}-{header_row - 1}"
+    warnings.warn(
+        f"{path}: row {first} ('{shown}') looks like a title, not the header: skipped {skipped} and read the header from row "
+        f"{header_row}. Delete the rows above the header to read the sheet without this warning.",
+        ReadingWarning,  # printed even when the command then fails: an error about the columns may come of it
+        stacklevel=4,
+    )
+    return count
 
 
 def other_sheets(frame: pd.DataFrame) -> str:
@@ -394,7 +431,7 @@ def _read_csv(path: Path, *, sep: str | None, encoding: str | None) -> pd.DataFr
     source = path if used == "utf-8" and not layout.lines_above else pa.BufferReader(text.encode("utf-8"))
     if isinstance(source, Path):
         text = None
-    bad_rows: list[tuple[int, int]] = []
+    bad_rows: list[tuple[int, int, bool]] = []
     try:
         table = pa_csv.read_csv(source, **_arrow_csv_options(header, sep, bad_rows, skip_rows=1, use_threads=True))
         if bad_rows:
@@ -407,32 +444,56 @@ def _read_csv(path: Path, *, sep: str | None, encoding: str | None) -> pd.DataFr
         records = _record_starts(io.StringIO(path.read_bytes().decode("utf-8") if text is None else text, newline=""), sep)
     if layout.lines_above:
         records = (records if records is not None else np.arange(1, table.num_rows + len(bad_rows) + 2)) + layout.lines_above
-    if bad_rows:
-        _refuse_ragged(path, bad_rows, records, len(header), sep)
+    _refuse_ragged(path, bad_rows, records, len(header), sep)
     del text, source
-    span = table.num_rows
-    table, kept = _without_empty_rows(table)
+    table, kept, span = _without_empty_rows(table, _short_empty_rows(bad_rows, skip_rows=1))
     frame = table.to_pandas(split_blocks=True, self_destruct=True)
     del table
     release_memory()
+    if len(frame) == 0:
+        raise no_rows_error(path, header, layout.lines_above + 1)
     frame.attrs["rows"] = RowLocations("line", first=2, numbers=_kept_lines(records, kept), span=span, ordinals=kept)
     frame.attrs["delimiter"] = sep  # a ';' file is a European export: schema leans to decimal commas
     return frame
 
 
-def _without_empty_rows(table: pa.Table) -> tuple[pa.Table, np.ndarray | None]:
-    """(the table less its rows whose every field is empty, the positions of the rows kept; None when every row is).
+def _without_empty_rows(table: pa.Table, skipped: np.ndarray | None = None) -> tuple[pa.Table, np.ndarray | None, int]:
+    """(the table less its rows whose every field is empty or whitespace, the positions among the records read of the rows
+    kept (None when every record is a row kept), how many records were read: the table's rows and the ``skipped`` ones).
 
-    Excel exports a blank sheet row as ``,,,,`` (often several at the end of the sheet): no
-    data, so it goes as a blank line does. The first column with no empty cell ends the check.
+    Excel exports a blank sheet row as ``,,,,`` (often several at the end of the sheet), a hand-made
+    file as ``, , ,`` or ``,,`` under a wider header: no data, so it goes as a blank line does.
+    ``skipped`` holds the positions among the records read of those Arrow left out as ragged,
+    short rows of empty fields (:func:`_short_empty_rows`): the rows kept are numbered around them.
     """
-    if table.num_rows == 0 or any(column.null_count == 0 for column in table.columns):
-        return table, None
-    empty = functools.reduce(pc.and_, (pc.is_null(column) for column in table.columns)).to_numpy()
-    if not empty.any():
-        return table, None
-    kept = np.flatnonzero(~empty)
-    return table.take(kept), kept
+    span = table.num_rows + (0 if skipped is None else len(skipped))
+    kept = None if skipped is None or not len(skipped) else np.delete(np.arange(span), skipped)
+    empty = _empty_rows(table)
+    if empty is None:
+        return table, kept, span
+    rows = np.flatnonzero(~empty)
+    return table.take(rows), rows if kept is None else kept[rows], span
+
+
+def _empty_rows(table: pa.Table) -> np.ndarray | None:
+    """Where every field of a row is empty (None) or only whitespace; None when no row is.
+
+    A column with no such cell ends the check: a clean table is let go after one column, the one
+    with no empty cell and the fewest bytes, is seen to hold no whitespace-only value (5 ms a
+    million rows); a column of a sparse table, once no row is left whose cells so far are all empty.
+    """
+    if table.num_rows == 0:
+        return None
+    columns = sorted(table.columns, key=lambda column: (column.null_count > 0, column.nbytes))
+    if columns[0].null_count == 0 and not pc.any(pc.utf8_is_space(columns[0])).as_py():
+        return None
+    empty = None
+    for column in columns:
+        blank = pc.or_kleene(pc.is_null(column), pc.utf8_is_space(column))
+        empty = blank if empty is None else pc.and_(empty, blank)
+        if not pc.any(empty).as_py():
+            return None
+    return empty.to_numpy(zero_copy_only=False)
 
 
 def _kept_lines(records: np.ndarray | None, kept: np.ndarray | None) -> np.ndarray | None:
@@ -557,17 +618,22 @@ def _sep_option(sep: str) -> str:
     return "tab" if sep == "\t" else f"'{sep}'"
 
 
-def _arrow_csv_options(header: list[str], sep: str, bad_rows: list[tuple[int, int]], *, skip_rows: int, use_threads: bool = False, **read: object) -> dict:
+def _arrow_csv_options(
+    header: list[str], sep: str, bad_rows: list[tuple[int, int, bool]], *, skip_rows: int, use_threads: bool = False, **read: object
+) -> dict:
     """Arrow's options for hotleads' CSV reading: every column text, empty cells None, ragged rows noted in ``bad_rows``.
 
-    ``bad_rows`` receives (record number, fields) of each row whose field count differs from the
-    header's (header = record 1; the number is None with ``use_threads``, Arrow's parallel
-    parsing, which reads a file about 1.4 times as fast on 2 cores); ``read`` adds reading
-    options (``block_size``, ``encoding``).
+    ``bad_rows`` receives (record number, fields, empty) of each row whose field count differs from
+    the header's (header = record 1; the number is None with ``use_threads``, Arrow's parallel
+    parsing, which reads a file about 1.4 times as fast on 2 cores); ``empty`` when the row is
+    shorter than the header and its fields are all empty or whitespace (``,,`` under a wider
+    header), no data but a blank row: left out as ``,,,,`` is. ``read`` adds reading options
+    (``block_size``, ``encoding``).
     """
 
     def remember_bad_row(row: pa_csv.InvalidRow) -> str:
-        bad_rows.append((row.number, row.actual_columns))
+        short = row.actual_columns < row.expected_columns
+        bad_rows.append((row.number, row.actual_columns, short and not any(field.strip() for field in next(csv.reader([row.text], delimiter=sep), []))))
         return "skip"
 
     return {
@@ -577,9 +643,9 @@ def _arrow_csv_options(header: list[str], sep: str, bad_rows: list[tuple[int, in
     }
 
 
-def _numbered_bad_rows(source: Path | pa.NativeFile, header: list[str], sep: str, *, skip_rows: int, **read: object) -> list[tuple[int, int]]:
-    """(record number, fields) of every ragged row: parsing in parallel Arrow cannot number them, so they are read once more in one thread."""
-    bad_rows: list[tuple[int, int]] = []
+def _numbered_bad_rows(source: Path | pa.NativeFile, header: list[str], sep: str, *, skip_rows: int, **read: object) -> list[tuple[int, int, bool]]:
+    """(record number, fields, empty) of every ragged row: parsing in parallel Arrow cannot number them, so they are read once more in one thread."""
+    bad_rows: list[tuple[int, int, bool]] = []
     with pa_csv.open_csv(source, **_arrow_csv_options(header, sep, bad_rows, skip_rows=skip_rows, **read)) as reader:
         for _ in reader:
             pass
@@ -592,7 +658,19 @@ def _unreadable_csv(path: Path, sep: str, exc: BaseException) -> DataError:
     )
 
 
-def _refuse_ragged(path: Path, bad_rows: list[tuple[int, int]], records: np.ndarray | None, width: int, sep: str) -> None:
+def _short_empty_rows(bad_rows: list[tuple[int, int, bool]], skip_rows: int) -> np.ndarray | None:
+    """The positions among the data records of the short rows of empty fields Arrow left out (numbered: see
+    :func:`_numbered_bad_rows`), for :func:`_without_empty_rows`; None when there is none. Arrow counts the
+    ``skip_rows`` lines it skipped, then records, from 1."""
+    found = [number - skip_rows - 1 for number, _, empty in bad_rows if empty]
+    return np.asarray(found, dtype=np.int64) if found else None
+
+
+def _refuse_ragged(path: Path, bad_rows: list[tuple[int, int, bool]], records: np.ndarray | None, width: int, sep: str) -> None:
+    """Refuse the ragged rows among ``bad_rows`` (short rows of empty fields are none: left out as blank rows); nothing when there is none."""
+    bad_rows = [(number, fields) for number, fields, empty in bad_rows if not empty]
+    if not bad_rows:
+        return
     # Arrow numbers records (header = 1); a record's file line differs once a quoted field spans lines.
     shown = [f"line {records[n - 1] if records is not None else n} has {fields} fields" for n, fields in bad_rows[:_MAX_BAD_ROWS_SHOWN]]
     more = f" and {len(bad_rows) - _MAX_BAD_ROWS_SHOWN} more" if len(bad_rows) > _MAX_BAD_ROWS_SHOWN else ""
@@ -864,7 +942,7 @@ def read_chunks(
             chunk.attrs["source"] = str(file)
             yield chunk
         if rows == 0:
-            raise DataError(f"{file}: the file has a header but no rows; add at least one data row.")
+            raise no_rows_error(file)
 
 
 def _sliced(frame: pd.DataFrame, rows: int) -> Iterator[pd.DataFrame]:
@@ -924,33 +1002,41 @@ def _csv_chunks(path: Path, rows: int, sep: str | None, encoding: str | None) ->
     layout = _csv_layout(path, text, sep)
     sep, header, skip = layout.sep, layout.header, layout.lines_above + 1
     lines = _RecordLines(path, used, sep)
-    bad_rows: list[tuple[int, int]] = []
+    bad_rows: list[tuple[int, int, bool]] = []
+    shifted = None  # once a short row of empty fields is met: each one's position among the data records, less the number before it
     block = min(max(_CSV_BLOCK_BYTES[0], rows * 256), _CSV_BLOCK_BYTES[1])
     transcode = {} if used in ("utf-8", "utf-8-sig") else {"encoding": used}
-    start, size = 0, max(path.stat().st_size, 1)
+    start, record, found, size = 0, 0, 0, max(path.stat().st_size, 1)
     try:
         with pa.OSFile(str(path)) as handle:  # opened here to see how far Arrow has read
             reader = pa_csv.open_csv(handle, **_arrow_csv_options(header, sep, bad_rows, skip_rows=skip, use_threads=True, block_size=block, **transcode))
             for table in _rebatched(reader, rows, reader.schema):
-                if bad_rows:
-                    ragged = _numbered_bad_rows(path, header, sep, skip_rows=skip, **transcode)
-                    _refuse_ragged(path, ragged, _arrow_lines(lines.records(), skip, layout.records_above + 1), len(header), sep)
-                filled, kept = _without_empty_rows(table)
+                if bad_rows and shifted is None:  # the rows read so far had none: every row before is where Arrow put it
+                    numbered = _numbered_bad_rows(path, header, sep, skip_rows=skip, **transcode)
+                    _refuse_ragged(path, numbered, _arrow_lines(lines.records(), skip, layout.records_above + 1), len(header), sep)
+                    empties = _short_empty_rows(numbered, skip)
+                    shifted = empties - np.arange(len(empties))
+                # This chunk's records: from the first after the last chunk's to its last row (short empty rows before a row are its chunk's).
+                end = table.num_rows + start - 1 + (0 if shifted is None else int(np.searchsorted(shifted, table.num_rows + start - 1, side="right")))
+                skipped = None if shifted is None else (empties[(empties >= record) & (empties < end)] - record)
+                filled, kept, span = _without_empty_rows(table, skipped)
                 chunk = filled.to_pandas()  # no rows where every row was bare separators: read_chunks numbers the next rows on from them
-                chunk.attrs["rows"] = _FileLines(lines, first_record=start + layout.records_above + 1, kept=kept, span=table.num_rows)
+                chunk.attrs["rows"] = _FileLines(lines, first_record=record + layout.records_above + 1, kept=kept, span=span)
                 chunk.attrs["delimiter"] = sep  # as read_table notes it: schema leans to decimal commas in a ';' file
                 chunk.attrs["read"] = min(handle.tell() / size, 1.0)  # Arrow reads a block ahead: about right, as a progress bar needs
                 yield chunk
-                start += table.num_rows
+                start, record, found = start + table.num_rows, end + 1, found + len(chunk)
     except pa.ArrowException as exc:
         if "UTF8" in str(exc):  # the first 64 KiB were UTF-8, a later byte is not
             raise DataError(
                 f"{path}: is UTF-8 in its first lines but not further on ({_first_line(exc)}); pass --encoding with the file's encoding (e.g. cp1252)."
             ) from None
         raise _unreadable_csv(path, sep, exc) from None
-    if bad_rows:
-        ragged = _numbered_bad_rows(path, header, sep, skip_rows=skip, **transcode)
-        _refuse_ragged(path, ragged, _arrow_lines(lines.records(), skip, layout.records_above + 1), len(header), sep)
+    if bad_rows and shifted is None:  # met after the last row: short empty rows at the end are nothing to number
+        numbered = _numbered_bad_rows(path, header, sep, skip_rows=skip, **transcode)
+        _refuse_ragged(path, numbered, _arrow_lines(lines.records(), skip, layout.records_above + 1), len(header), sep)
+    if found == 0:  # not one row under the header (rows of bare separators are none)
+        raise no_rows_error(path, header, skip)
 
 
 def _arrow_lines(records: np.ndarray, skipped_lines: int, skipped_records: int) -> np.ndarray:

@@ -41,6 +41,7 @@ from .io import (
     _head,
     _record_starts,
     _refuse_ragged,
+    _short_empty_rows,
     _table_kind,
     _unreadable_csv,
     _without_empty_rows,
@@ -111,7 +112,7 @@ class CsvBytes:
             handle.seek(self.start)
             data = handle.read(self.stop - self.start)
         lines = _RangeLines(self)
-        bad_rows: list[tuple[int, int]] = []
+        bad_rows: list[tuple[int, int, bool]] = []
         transcode = {} if self.encoding in ("utf-8", "utf-8-sig") else {"encoding": self.encoding}
         options = _arrow_csv_options(list(self.header), self.sep, bad_rows, skip_rows=self.skip, **transcode)
         try:
@@ -120,8 +121,8 @@ class CsvBytes:
             raise self._unreadable(exc) from None
         if bad_rows:  # Arrow numbers the range's records from 1, as the file's are numbered from the header
             _refuse_ragged(Path(self.file), bad_rows, _arrow_lines(lines.records(), self.skip, self.skip - self.blank), len(self.header), self.sep)
-        span = table.num_rows  # rows of bare separators included: the row numbers of a table without ids count them
-        table, kept = _without_empty_rows(table)
+        # span: rows of bare separators included, short ones too; the row numbers of a table without ids count them
+        table, kept, span = _without_empty_rows(table, _short_empty_rows(bad_rows, self.skip))
         frame = table.to_pandas()
         frame.attrs.update(rows=_FileLines(lines, first_record=self.skip - self.blank, kept=kept, span=span), delimiter=self.sep, source=self.file)
         return frame

@@ -29,7 +29,7 @@ import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -91,6 +91,7 @@ class Checked:
 
     scored: Scored
     drift: list[dict] | None
+    notes: list[str] = field(default_factory=list)  # the warnings met while reading and scoring it (ScoredTable.notes)
 
 
 @dataclass
@@ -163,7 +164,7 @@ def gather(model: LeadModel, data: ScoredTable | None, *, scoring: ScoredTable |
             continue
         labels = table.y if table is data else None
         found = None if evidence.profile is None else drift(evidence.profile, table.features, model.predictor.schema)
-        shown.tables.append(Checked(Scored(table.source, table.probability, labels, color), found))
+        shown.tables.append(Checked(Scored(table.source, table.probability, labels, color), found, list(table.notes)))
         if labels is not None:
             shown.evaluation = evaluate(model, table)
     return shown
@@ -379,6 +380,8 @@ def _summary_section(ev: ReportData) -> tuple[str, str, str]:
             f"On <b>{_esc(ev.labelled.name)}</b> ({test['rows']:,} labelled companies it never saw) it finds {_per100(test['recall'])} "
             f"of every 100 hot leads, and {_per100(test['precision'])} in 100 of those it calls hot are hot (F1 {_f(test['f1'])})."
         )
+        if notes := _labelled_notes(ev):
+            lines.append(f'<b>Warning:</b> reading {_esc(ev.labelled.name)} gave {len(notes)} warning(s) (see <a href="#leaderboard">Leaderboard</a>).')
     lines.append(_calibration_sentence(model))
     lines.extend(_drift_sentence(table) for table in ev.tables if table.drift is not None)
     return "summary", "Summary", _box("summary", "".join(f"<p>{line}</p>" for line in lines)) + _training_warnings(model)
@@ -448,7 +451,24 @@ def _leaderboard_section(ev: ReportData) -> tuple[str, str, str]:
             f"<p>On <b>{_esc(ev.labelled.name)}</b> ({ev.evaluation['metrics']['rows']:,} labelled companies), each model at the threshold "
             "chosen on the training data:</p>" + _board_table(ev.evaluation["leaderboard"], fit_seconds=False)
         )
+        parts.append(_reading_notes(ev))
     return "leaderboard", "Leaderboard", "\n".join(parts)
+
+
+def _labelled_notes(ev: ReportData) -> list[str]:
+    return next((t.notes for t in ev.tables if t.scored.y is not None), [])
+
+
+def _reading_notes(ev: ReportData) -> str:
+    """The warnings met while reading and scoring the labelled table (a label counted as 0, rows left out), in a warning box: they qualify its metrics."""
+    notes = _labelled_notes(ev)
+    if not notes:
+        return ""
+    items = "".join(f"<li>{_esc(note)}</li>" for note in notes)
+    return _box(
+        "warning",
+        f"<p><b>Reading {_esc(ev.labelled.name)} gave {len(notes)} warning(s)</b>; the test metrics above count its rows as they say:</p><ul>{items}</ul>",
+    )
 
 
 def _how_chosen(evidence: TrainingEvidence) -> list[str]:

@@ -598,23 +598,25 @@ def prepare(frame: pd.DataFrame, schema: Schema, *, source: str = "table", label
     # numbers into one 2D block copies them (0.1 s and 72 MB a million rows), while a float column
     # read as such stays shared, copy-on-write, with the caller's table.
     features = pd.DataFrame(columns, index=frame.index, copy=False)
-    y = _target(frame, schema, problems, training=training, source=source) if labelled else None
+    left_out: list[str] = []  # the target values of the rows left out, named in the warning
+    y = _target(frame, schema, problems, training=training, source=source, left_out=left_out) if labelled else None
     if consume and labelled:
         del frame[schema.target]
         release_memory()
     ids = _ids(frame, schema.id, source, problems, training=training)
     if problems:
         raise DataError(f"{source}: " + "; ".join(problems))
-    return _kept(features, ids, y, source)
+    return _kept(features, ids, y, source, "".join(left_out))
 
 
-def _kept(features: pd.DataFrame, ids: pd.Series, y: np.ndarray | None, source: str) -> Prepared:
-    """Leave out rows whose target is in neither --positive nor --negative (NaN in ``y``), with a warning."""
+def _kept(features: pd.DataFrame, ids: pd.Series, y: np.ndarray | None, source: str, values: str = "") -> Prepared:
+    """Leave out rows whose target is in neither --positive nor --negative (NaN in ``y``), with a warning naming ``values`` (theirs)."""
     if y is None or not np.isnan(y).any():
         y = None if y is None else y.astype(np.int64)
         return Prepared(features=features.reset_index(drop=True), ids=ids.reset_index(drop=True), y=y)
     keep = np.flatnonzero(~np.isnan(y))
-    warnings.warn(f"{source}: left out {len(y) - len(keep)} row(s) whose target is in neither --positive nor --negative.", DataWarning, stacklevel=3)
+    named = f": {values}" if values else ""
+    warnings.warn(f"{source}: left out {len(y) - len(keep)} row(s) whose target is in neither --positive nor --negative{named}.", DataWarning, stacklevel=3)
     return Prepared(
         features=features.iloc[keep].reset_index(drop=True),
         ids=ids.iloc[keep].reset_index(drop=True),
@@ -866,11 +868,15 @@ def date_layout(raw: pd.Series, trained: DateFormat, na_values: frozenset[str] =
 # ----------------------------------------------------------------------------------------- target
 
 
-def _target(frame: pd.DataFrame, schema: Schema, problems: list[str], *, training: bool, source: str = "table") -> np.ndarray | None:
+def _target(
+    frame: pd.DataFrame, schema: Schema, problems: list[str], *, training: bool, source: str = "table", left_out: list[str] | None = None
+) -> np.ndarray | None:
     """0/1 per row, NaN for rows left out (in neither --positive nor --negative); None after a problem.
 
     With ``--positive``, training keeps the target's values in ``schema.labels``; scoring warns
-    about values not among them (:func:`_warn_unseen_labels`).
+    about values not among them (:func:`_warn_unseen_labels`). With ``--negative`` too, a blank
+    cell is in neither list: its row is left out as an open deal's is (training and scoring
+    alike), and ``left_out`` gets the values of the rows left out, worded for the warning.
     """
     name = schema.target
     raw = frame[name]
@@ -884,11 +890,13 @@ def _target(frame: pd.DataFrame, schema: Schema, problems: list[str], *, trainin
         fix = "fill in the labels" if training else "fill in the labels, or score it with hotleads predict, which needs none"
         problems.append(f"target '{name}' is blank in every row; {fix}")
         return None
-    if blank.any() and not rest_is_zero:
+    if blank.any() and not schema.positive:  # under --negative a blank cell is in neither list: left out below, named
         problems.append(f"target '{name}' is empty {row_examples(frame, raw, blank, show_value=False)}; label those rows or remove them")
     y = _labels(frame, text, schema, problems, training=training)
     if len(problems) > found or y is None:
         return None
+    if schema.negative and left_out is not None and np.isnan(y).any():
+        left_out.append(_named_counts(text.where(~blank, "")[np.isnan(y)]))
     if schema.positive and training:
         schema.labels = _label_values(text, blank)
     elif rest_is_zero and schema.labels:
@@ -954,18 +962,23 @@ def _warn_unseen_labels(text: pd.Series, blank: pd.Series, schema: Schema, sourc
     unseen = ~_label_keys(written).isin({_label_key(v) for v in schema.labels})
     if not unseen.any():
         return
-    counts = sorted(written[unseen].value_counts().items(), key=lambda item: (-item[1], item[0]))
-    shown = ", ".join(f"{repr(value) if value else 'blank cells'} ({count} row{'s' if count > 1 else ''})" for value, count in counts[:MAX_UNSEEN_SHOWN])
-    if len(counts) > MAX_UNSEEN_SHOWN:  # the most frequent first: a table of new stages would otherwise give a line of thousands of characters
-        rest = sum(count for _, count in counts[MAX_UNSEEN_SHOWN:])
-        shown += f" and {len(counts) - MAX_UNSEEN_SHOWN} more value(s) ({rest} row{'s' if rest > 1 else ''})"
     warnings.warn(
-        f"{source}: target '{schema.target}' has value(s) the training table did not have: {shown}; they are counted as not hot (0), "
+        f"{source}: target '{schema.target}' has value(s) the training table did not have: {_named_counts(written[unseen])}; they are counted as not hot (0), "
         f"as --positive {shlex.quote(','.join(schema.positive))} counts every other value. If that is wrong, train again with them in "
         "--positive (hot leads) or --negative (not hot; rows in neither list are then left out).",
         DataWarning,
         stacklevel=5,
     )
+
+
+def _named_counts(written: pd.Series) -> str:
+    """``'Warm' (7 rows), blank cells (1 row)``: the :data:`MAX_UNSEEN_SHOWN` most frequent target values (``""`` for blank) and how many more."""
+    counts = sorted(written.value_counts().items(), key=lambda item: (-item[1], item[0]))
+    shown = ", ".join(f"{repr(value) if value else 'blank cells'} ({count} row{'s' if count > 1 else ''})" for value, count in counts[:MAX_UNSEEN_SHOWN])
+    if len(counts) > MAX_UNSEEN_SHOWN:  # the most frequent first: a table of new stages would otherwise give a line of thousands of characters
+        rest = sum(count for _, count in counts[MAX_UNSEEN_SHOWN:])
+        shown += f" and {len(counts) - MAX_UNSEEN_SHOWN} more value(s) ({rest} row{'s' if rest > 1 else ''})"
+    return shown
 
 
 def _plain_labels(raw: pd.Series) -> np.ndarray | None:

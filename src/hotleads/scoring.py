@@ -8,7 +8,7 @@ training evidence, for each member's own out-of-fold threshold.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -34,7 +34,9 @@ class ScoredTable:
     best), ``tier``, ``prediction`` and, when explained, ``reason_1..3``. ``raw`` is the final
     score before calibration, ``member_probas`` each member's probability, ``y`` the labels of a
     labelled table (else None), ``features`` its validated feature columns (drift reads them) and
-    ``matrix`` those features as the members read them.
+    ``matrix`` those features as the members read them. ``notes`` holds the warnings met while
+    reading and scoring the table (labels counted as 0 or left out, a skipped title): the report
+    shows them beside the table's metrics, which they qualify.
     """
 
     source: str
@@ -44,6 +46,7 @@ class ScoredTable:
     y: np.ndarray | None
     features: pd.DataFrame
     matrix: np.ndarray  # (n_rows, n_model_features): the preprocessed features the members read (explanations reuse it)
+    notes: list[str] = field(default_factory=list)
 
     @property
     def probability(self) -> np.ndarray:
