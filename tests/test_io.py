@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import gzip
 import json
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -186,8 +187,9 @@ def read_every_way(path: Path, **options) -> list[tuple[list, list[str]]]:
         ("sep=,\nQ3 lead export,,\n", "Q3 lead export", "line 2", 3),
         ("Leads; Q3 2024,,\n", "Leads; Q3 2024", "line 1", 2),  # two fields under ';', one under the header's ','
         ("Q3 lead export | EMEA,,\n,,\n", "Q3 lead export | EMEA", "lines 1-2", 3),
+        ('"Q3 leads\nEMEA",,\n', "Q3 leads EMEA", "lines 1-2", 3),  # a title cell written over two lines (Alt+Enter): two file lines
     ],
-    ids=["bare", "excel", "excel-empty-row", "blank-line", "two-lines", "sep-line", "semicolon-in-title", "pipe-in-title"],
+    ids=["bare", "excel", "excel-empty-row", "blank-line", "two-lines", "sep-line", "semicolon-in-title", "pipe-in-title", "title-over-two-lines"],
 )
 def test_a_title_above_the_header_is_skipped_with_a_warning(tmp_path: Path, above: str, title: str, skipped: str, header_line: int) -> None:
     """A weekly CRM export with its title reads every week, as the table under it; the warning says which lines were left out."""
@@ -312,6 +314,17 @@ def test_a_short_row_with_a_value_or_a_long_empty_row_is_still_ragged(tmp_path: 
     for read in (lambda: read_table(path), lambda: list(read_chunks(path, chunk_rows=1)), lambda: [p.read() for p in plan(path, rows=1)]):
         with pytest.raises(DataError, match=rf"1 ragged row\(s\): line 3 has {fields} fields"):
             read()
+
+
+@pytest.mark.parametrize("header", ['"Company\nID",name,x', 'id,"Company\nname",x'], ids=["first-name", "second-name"])
+def test_a_header_name_written_over_two_lines_is_never_a_title(tmp_path: Path, header: str) -> None:
+    """A quoted header name over two lines (Excel's Alt+Enter) is one record of three names, not a title line 'Company':
+    skipping it would read 'ID"' as a column name. (Such a header is not read yet; the file is refused, in one line.)"""
+    path = write(tmp_path / "h.csv", header + "\nC1,a,1\nC2,b,2\n")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no "looks like a title" warning
+        with pytest.raises(DataError, match=r"h\.csv: "):
+            read_table(path)
 
 
 def test_ragged_rows_under_a_title_and_empty_rows_name_their_file_lines(tmp_path: Path) -> None:

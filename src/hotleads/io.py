@@ -538,8 +538,8 @@ def _csv_layout(path: Path, text: str, sep: str | None) -> _Layout:
     if sep:
         _check_given_sep(path, body[:_SNIFF_BYTES], chosen)
     if title:
-        _check_title(path, title, body, chosen, first_line=2 if hint else 1)
-    lines_above = bool(hint) + len(title)
+        _check_title(path, title, body, chosen, first_line=2 if hint else 1, lines=_physical_lines(text[: title[-1][1]]))
+    lines_above = bool(hint) + (_physical_lines(text[: title[-1][1]]) if title else 0)
     records_above = bool(hint) + sum(1 for line, _ in title if line)
     return _Layout(body, chosen, _csv_header(path, body, chosen), lines_above, records_above)
 
@@ -557,7 +557,7 @@ def _title_lines(text: str, sep: str | None) -> list[tuple[str, int]]:
     line 1 that ``sep`` splits in two or more is the header. Empty lines (``,,,,``) may follow the
     title; an empty line 1 is no title.
     """
-    lines = [(m.group(1), m.end()) for m in itertools.islice(_LINE.finditer(text), _MAX_TITLE_LINES + 1)]
+    lines = _first_records(text, _MAX_TITLE_LINES + 1)
     if not lines or _is_empty_line(lines[0][0], sep) or (sep and _filled_fields(lines[0][0], sep) > 1):  # line 1: the header under sep
         return []
     for delimiter in dict.fromkeys([*(sep or ""), *DELIMITERS]):  # a given delimiter first
@@ -572,26 +572,49 @@ def _title_lines(text: str, sep: str | None) -> list[tuple[str, int]]:
 _LINE = re.compile(r"([^\r\n]*)(?:\r\n|\n|\r|$)")
 
 
+def _first_records(text: str, limit: int) -> list[tuple[str, int]]:
+    """(record, offset after it) of the first ``limit`` CSV records of ``text``: physical lines joined while a quoted field is
+    open, so that a header cell written over two lines (Excel's Alt+Enter, ``"Company\nID",name,...``) is one record, not a
+    one-field "title" line."""
+    records, pending = [], ""
+    for match in _LINE.finditer(text):
+        pending += match.group(0)
+        if pending.count('"') % 2 == 0 or match.end() == len(text):
+            records.append((pending.rstrip("\r\n"), match.end()))
+            pending = ""
+            if len(records) == limit or match.end() == len(text):
+                break
+    return records
+
+
+def _physical_lines(text: str) -> int:
+    """Lines in ``text``, a run of whole lines (each ending in a line break)."""
+    return len(re.findall(r"\r\n|\n|\r", text))
+
+
 def _filled_fields(line: str, sep: str) -> int:
-    return sum(1 for field in next(csv.reader([line], delimiter=sep), []) if field.strip())
+    """Filled fields of one record (a line break inside it counts as a space: another delimiter may not see its quotes)."""
+    return sum(1 for field in next(csv.reader([re.sub(r"[\r\n]+", " ", line)], delimiter=sep), []) if field.strip())
 
 
 def _is_empty_line(line: str, sep: str | None) -> bool:
     return not line.strip("".join({*DELIMITERS, *(sep or "")}) + '" ')
 
 
-def _check_title(path: Path, title: list[tuple[str, int]], body: str, sep: str, first_line: int) -> None:
-    """Warn that the title above the header is skipped; refuse it when the line under it is no header (fewer than two names)."""
-    header_line = first_line + len(title)
-    header = next(csv.reader([_LINE.match(body).group(1)], delimiter=sep), [])
+def _check_title(path: Path, title: list[tuple[str, int]], body: str, sep: str, first_line: int, lines: int) -> None:
+    """Warn that the title above the header (its records ``title``, ``lines`` physical lines) is skipped; refuse it when the
+    record under it is no header (fewer than two names)."""
+    header_line = first_line + lines
+    header = next(csv.reader([_first_records(body, 1)[0][0] if body else ""], delimiter=sep), [])
     text = next((field.strip() for field in next(csv.reader([title[0][0]], delimiter=sep), []) if field.strip()), title[0][0].strip())
+    text = " ".join(text.split())  # a title cell written over two lines shows on one
     shown = text if len(text) <= 40 else text[:37] + "..."
     if sum(1 for name in header if name.strip()) < 2:
         raise DataError(
             f"{path}: line {first_line} ('{shown}') looks like a title above the header; delete the lines above the header row "
             "(or export the table without a title)."
         )
-    skipped = f"line {first_line}" if len(title) == 1 else f"lines {first_line}-{header_line - 1}"
+    skipped = f"line {first_line}" if lines == 1 else f"lines {first_line}-{header_line - 1}"
     warnings.warn(
         f"{path}: line {first_line} ('{shown}') looks like a title, not the header: skipped {skipped} and read the header from line "
         f"{header_line}. Delete the lines above the header to read the file without this warning.",
