@@ -79,9 +79,10 @@ def test_bags_follows_the_rows_the_folds_and_the_validation_split() -> None:
     [
         (TrainOptions(bagging="maybe"), "--bagging must be one of auto, on, off; got 'maybe'"),
         (TrainOptions(bagging="on", validation=0.2), "--bagging on needs the fold models"),
-        (TrainOptions(time_limit=0), "--time-limit must be a positive number of seconds"),
-        (TrainOptions(time_limit=-3.0), "--time-limit must be a positive number of seconds"),
-        (TrainOptions(time_limit=float("nan")), "--time-limit must be a positive number of seconds"),
+        (TrainOptions(time_limit=0), "--time-limit must be a positive, finite number of seconds"),
+        (TrainOptions(time_limit=-3.0), "--time-limit must be a positive, finite number of seconds"),
+        (TrainOptions(time_limit=float("nan")), "--time-limit must be a positive, finite number of seconds"),
+        (TrainOptions(time_limit=float("inf")), "--time-limit must be a positive, finite number of seconds; got inf"),
         (TrainOptions(models=["auto", "gbdt"]), "--models auto chooses among the models by itself"),
         (TrainOptions(model_params={"cnn": {"epochs": 2}}), "--params has parameters for cnn"),
     ],
@@ -360,7 +361,7 @@ def test_train_prints_the_choice_and_the_time_limit(table: Path, tmp_path: Path)
     assert selection.reason() in words
     assert words.count("--models auto chose") == 1
     log = model.evidence.training["time_limit"]
-    steps = "; ".join(f"{s['step']} {s['status']} ({s['seconds']:.1f} s)" for s in log["steps"])
+    steps = "; ".join(f"{s['step']} {s['status']}" + ("" if s["status"].startswith("skipped") else f" ({s['seconds']:.1f} s)") for s in log["steps"])
     assert f"--time-limit 1 s: {steps}; training took {log['spent']:.1f} s." in words
     assert model.evidence.bagged is True and len(model.predictor.members[selection.members[0]].estimators_) == 3
 
@@ -381,10 +382,11 @@ def test_train_defaults_to_auto_and_names_no_time_limit(table: Path, tmp_path: P
         (["--bagging", "on", "--validation", "0.2"], ["--bagging on", "--validation"]),
         (["--time-limit", "0"], ["--time-limit", "positive", "got 0"]),
         (["--time-limit", "nan"], ["--time-limit", "got nan"]),
+        (["--time-limit", "inf"], ["--time-limit", "finite", "got inf"]),
         (["--models", "auto,gbdt"], ["--models auto", "give it alone"]),
         (["--models", "gbdt,auto"], ["--models auto", "give it alone"]),
     ],
-    ids=["bagging-maybe", "bagging-on-validation", "time-limit-0", "time-limit-nan", "auto-and-gbdt", "gbdt-and-auto"],
+    ids=["bagging-maybe", "bagging-on-validation", "time-limit-0", "time-limit-nan", "time-limit-inf", "auto-and-gbdt", "gbdt-and-auto"],
 )
 def test_train_refuses_bad_auto_bagging_and_time_limit_options(table: Path, tmp_path: Path, args: list[str], fragments: list[str]) -> None:
     before = snapshot(tmp_path)

@@ -456,8 +456,13 @@ def _print_time_ordered(timed: dict, best: dict, stratified: dict) -> None:
 
 def _print_budget(spent: dict) -> None:
     """What ``--time-limit`` tried, step by step, and the seconds training took."""
-    steps = "; ".join(f"{step['step']} {step['status']} ({step['seconds']:.1f} s)" for step in spent["steps"]) or "nothing: the models used it all"
+    steps = "; ".join(_budget_step(step) for step in spent["steps"]) or "nothing: the models used it all"
     stdout.print(f"--time-limit {spent['limit']:g} s: {steps}; training took {spent['spent']:.1f} s.", markup=False, highlight=False)
+
+
+def _budget_step(step: dict) -> str:
+    """``gbdt seed 2 fitted (0.7 s)``; a step skipped before it started has no seconds (they would read as the time left)."""
+    return f"{step['step']} {step['status']}" + ("" if step["status"].startswith("skipped") else f" ({step['seconds']:.1f} s)")
 
 
 def _tuned(params: Path | None) -> tuple[dict, dict | None]:

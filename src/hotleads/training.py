@@ -22,6 +22,7 @@ rows alone, the ensemble and calibration nested on ``folds`` stratified folds of
 
 from __future__ import annotations
 
+import math
 import re
 import time
 import warnings
@@ -135,8 +136,8 @@ class TrainOptions:
             raise ParameterError(f"--features must be one of {', '.join(FEATURE_MODES)}; got '{self.features}'.")
         if self.ensemble not in METHODS:
             raise ParameterError(f"--ensemble must be one of {', '.join(METHODS)}; got '{self.ensemble}'.")
-        if self.time_limit is not None and not self.time_limit > 0:
-            raise ParameterError(f"--time-limit must be a positive number of seconds; got {self.time_limit}.")
+        if self.time_limit is not None and not 0 < self.time_limit < math.inf:  # inf: a tuning run without end
+            raise ParameterError(f"--time-limit must be a positive, finite number of seconds; got {self.time_limit}.")
         if self.bagging not in BAGGING:
             raise ParameterError(f"--bagging must be one of {', '.join(BAGGING)}; got '{self.bagging}'.")
         if self.time_column is not None and self.validation is not None:
