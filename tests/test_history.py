@@ -698,6 +698,19 @@ def test_train_takes_decimal_options_for_history_channels(tmp_path: Path) -> Non
     ]
 
 
+def test_decimal_options_take_a_blank_header_channel_by_the_name_messages_give_it(tmp_path: Path) -> None:
+    """`--decimal-point 'column 3 (blank header)'` names the history's blank-header channel, as it names a company column."""
+    companies, history = _tables(tmp_path, n=200)
+    months = pd.read_csv(history)
+    months.insert(2, "", [f"{40 + i % 50},125" for i in range(len(months))])  # a blank header over open values: 41.125 or 41125
+    months.to_csv(tmp_path / "euro.csv", sep=";", index=False)
+    args = ["train", str(companies), "--history", str(tmp_path / "euro.csv"), "--models", "logreg", "--months", "12", "-q", "--out"]
+    trained = CliRunner().invoke(app, [*args, str(tmp_path / "model"), "--decimal-point", "column 3 (blank header)"])
+    assert trained.exit_code == 0, trained.output
+    formats = json.loads((tmp_path / "model" / "predictor.json").read_text())["history"]["formats"]
+    assert formats["Unnamed: 2"]["decimal"] == "." and formats["Unnamed: 2"]["given"]
+
+
 def test_tune_takes_decimal_options_for_history_channels(tmp_path: Path) -> None:
     from hotleads.training import TrainOptions
     from hotleads.tune import TuneOptions, tune

@@ -36,7 +36,17 @@ import pandas as pd
 from .exceptions import DataError, DataWarning, ParameterError
 from .io import read_table
 from .parsing import NumberFormat, infer_number_format, is_missing, parse_numbers_marked
-from .schema import DEFAULT_ID, fold_name, number_format_here, number_format_notes, refuse_overlap, require_column, row_examples, stored_format
+from .schema import (
+    DEFAULT_ID,
+    fold_name,
+    number_format_here,
+    number_format_notes,
+    reader_name,
+    refuse_overlap,
+    require_column,
+    row_examples,
+    stored_format,
+)
 
 MONTH = "month"
 SERVICE_FIELD = "history"  # a company's months in a request to the scoring service
@@ -259,7 +269,8 @@ def read_history(
             f"rename it to the company table's id column ({table_id}): the two files are joined on a column named alike in both."
         )
     channels = _channels(frame, id_column, channels, source)
-    marks = {"--decimal-comma": tuple(decimal_comma), "--decimal-point": tuple(decimal_point)}
+    known = [*channels, *([] if companies is None else map(str, companies.columns))]  # a blank header may be named as messages name it
+    marks = {"--decimal-comma": _read_as(decimal_comma, known), "--decimal-point": _read_as(decimal_point, known)}
     _require_marked_columns(marks, channels, companies, source, companies_source)
     problems: list[str] = []
     notes: list[str] = []  # warnings, given only when there is no error: one line for a failed command
@@ -420,6 +431,11 @@ class _Reading:
     decimal_point: tuple[str, ...] = ()
     formats: dict[str, dict] | None = None
     european: bool = True
+
+
+def _read_as(names: Iterable[str], columns: list[str]) -> tuple[str, ...]:
+    """``names`` as the readers name the columns (``column 3 (blank header)`` is ``Unnamed: 2``: :func:`~hotleads.schema.reader_name`)."""
+    return tuple(reader_name(name, columns) for name in names)
 
 
 def _require_marked_columns(
@@ -691,9 +707,11 @@ def table_options(schema_options: dict, columns: Iterable[str]) -> dict:
     :func:`attach` read the history by them and refused a name neither file has; the others name
     channels only, which the schema of the company table would refuse.
     """
-    present = {str(c) for c in columns}
+    present = [str(c) for c in columns]
     return schema_options | {
-        key: [name for name in schema_options[key] if name in present] for key in ("decimal_comma", "decimal_point") if key in schema_options
+        key: [name for name in schema_options[key] if reader_name(name, present) in present]
+        for key in ("decimal_comma", "decimal_point")
+        if key in schema_options
     }
 
 
