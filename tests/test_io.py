@@ -280,6 +280,25 @@ def test_a_skipped_row_of_separators_keeps_its_row_number(tmp_path: Path) -> Non
         assert [int(n + start) for p, start in zip(pieces, starts, strict=False) for n in row_numbers(p)] == expected
 
 
+def test_an_empty_sheet_row_keeps_its_row_number(tmp_path: Path) -> None:
+    """A sheet's empty rows keep their numbers, as pandas.read_excel keeps them (and a CSV's ',,' rows), whole and in chunks."""
+    import openpyxl
+
+    workbook = openpyxl.Workbook()
+    for row in (["x", "y"], [1, "a"], [], [2, "b"], [], [], [3, "c"], [4, "d"], [], []):
+        workbook.active.append(row)
+    workbook.save(tmp_path / "t.xlsx")
+    expected = pd.read_excel(tmp_path / "t.xlsx").dropna(how="all").index.tolist()
+    assert expected == [0, 2, 5, 6]
+    assert row_numbers(read_table(tmp_path / "t.xlsx")).tolist() == expected
+    for chunk_rows in (1, 2, 3, 100):
+        numbered, ids = 0, []
+        for chunk in read_chunks(tmp_path / "t.xlsx", chunk_rows=chunk_rows):
+            ids += (row_numbers(chunk) + numbered).tolist()
+            numbered += rows_spanned(chunk)
+        assert ids == expected, chunk_rows
+
+
 @pytest.mark.parametrize("above", ["", "Q3 leads,,\n\n"], ids=["header-first", "under-a-title"])
 def test_rows_of_whitespace_and_short_rows_of_separators_are_empty_rows_too(tmp_path: Path, above: str) -> None:
     """' , , ' and ',' under a 3-column header are skipped as ',,' is, keeping their numbers: read whole, in chunks of any

@@ -313,7 +313,12 @@ def _read_xlsx(path: Path, sheet: str | None) -> pd.DataFrame:
             f"{path}: sheet '{worksheet.title}' has values right of the header in {_count_list('row', extra)}; give those columns a header or delete them."
         )
     table = pd.DataFrame({name: _sheet_column(values) for name, values in columns.items()})
-    table.attrs["rows"] = RowLocations("row", numbers=np.array([number for number, _ in body]))
+    numbers = np.array([number for number, _ in body], dtype=np.int64)
+    # An empty sheet row keeps its number, as pandas.read_excel keeps it (and a CSV's row of bare separators): a table
+    # without ids numbers its rows as its sheet does (row_numbers); pandas trims empty rows after the last one, as here.
+    header_row = rows[0][0]
+    span = int(numbers[-1] - header_row) if len(numbers) else 0
+    table.attrs["rows"] = RowLocations("row", numbers=numbers, span=span, ordinals=numbers - header_row - 1)
     if others:
         table.attrs["sheets"] = (worksheet.title, others)
     return table
@@ -977,7 +982,7 @@ def _sliced(frame: pd.DataFrame, rows: int) -> Iterator[pd.DataFrame]:
         if isinstance(located, RowLocations):
             numbers = None if located.numbers is None else located.numbers[start : start + rows]
             base = ordinals[start - 1] + 1 if start else 0  # rows of bare separators before a chunk's first row are its own
-            end = ordinals[start + rows] if start + rows < len(frame) else rows_spanned(frame)
+            end = ordinals[start + rows - 1] + 1 if start + rows < len(frame) else rows_spanned(frame)  # the next chunk's base
             chunk_ordinals = ordinals[start : start + rows] - base
             chunk.attrs["rows"] = RowLocations(located.unit, first=located.first + start, numbers=numbers, span=int(end - base), ordinals=chunk_ordinals)
         chunk.attrs["read"] = min(start + rows, len(frame)) / len(frame)
