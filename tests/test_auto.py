@@ -21,7 +21,7 @@ from test_cli import assert_ok, assert_user_error, invoke, snapshot
 
 from hotleads import bundle, synth, training
 from hotleads.bagging import BaggedClassifier
-from hotleads.budget import EXTRA_SEEDS, NO_FOLDS, NOT_BAGGED, SEQUENCE_NEURAL, Budget, spend
+from hotleads.budget import EXTRA_SEEDS, NO_FOLDS, NO_GBDT, NOT_BAGGED, SEQUENCE_NEURAL, Budget, spend
 from hotleads.estimators import GBDTClassifier, LogRegClassifier
 from hotleads.exceptions import HotleadsWarning, ParameterError
 from hotleads.folds import stratified_folds
@@ -31,7 +31,7 @@ from hotleads.training import BAG_MAX_ROWS, BAG_MIN_FOLDS, TrainOptions, train
 
 SMALL = {"gbdt": {"n_estimators": 40}}
 STEP_ORDER = [f"gbdt seed {k + 2}" for k in range(EXTRA_SEEDS)] + ["gbdt-tuned", "cnn"]
-STATUSES = {"fitted", "skipped: too little time left", "stopped: would not end in time", "no trial finished in time", NOT_BAGGED, NO_FOLDS}
+STATUSES = {"fitted", "skipped: too little time left", "stopped: would not end in time", "no trial finished in time", NOT_BAGGED, NO_FOLDS, NO_GBDT}
 
 
 @pytest.fixture(scope="module")
@@ -324,6 +324,13 @@ def test_params_of_a_sequence_model_need_a_history_with_a_time_limit(companies: 
         train(companies.iloc[:200], options)
     with pytest.raises(ParameterError, match=r"--params has parameters for lstm, which --models does not train"):
         TrainOptions(features="raw", model_params={"lstm": {"hidden_size": 16}}).check()
+
+
+def test_without_gbdt_the_seeds_and_the_tuning_say_why_they_were_not_tried() -> None:
+    """`--models logreg --time-limit`: the steps --help names for gbdt are logged as not taken, with the reason."""
+    budget = Budget(1_000.0)
+    spend(budget, {"logreg": _Fitted()}, fit=lambda *a: _Fitted(), bagged=True, tune=lambda b: _Fitted(), explaining=lambda m: 0.0)
+    assert [(step["step"], step["status"]) for step in budget.log] == [("gbdt seed 2", NO_GBDT), ("gbdt-tuned", NO_GBDT), ("cnn", "fitted")]
 
 
 def test_a_limit_passed_is_said_and_why() -> None:

@@ -40,6 +40,7 @@ NEURAL = "cnn"  # the fastest neural model per row on a CPU (README, "Neural mod
 SEQUENCE_NEURAL = ("transformer", "cnn", "lstm")
 NOT_BAGGED = "skipped: gbdt is refitted, not bagged (--validation or --bagging off), so more seeds have no bag to join"
 NO_FOLDS = "skipped: a validation split has no folds to tune on"
+NO_GBDT = "skipped: gbdt is not among the models trained (--models)"
 # The reserve for what follows fitting: at least this share of the fitting time and TAIL_SECONDS.
 TAIL_SHARE = 0.5
 TAIL_SECONDS = 5.0
@@ -119,7 +120,8 @@ def spend(
         budget.explaining += explaining(member)
 
     def more_seeds() -> None:
-        if "gbdt" not in members:
+        if "gbdt" not in members:  # said, so that --models logreg --time-limit shows why the seeds --help names were not tried
+            budget.record("gbdt seed 2", NO_GBDT, 0.0)
             return
         if not bagged:  # said, so that a user of --validation or --bagging off sees why no seed was tried
             budget.record("gbdt seed 2", NOT_BAGGED, 0.0)
@@ -129,6 +131,7 @@ def spend(
 
     def tuning() -> None:
         if "gbdt" not in members:
+            budget.record("gbdt-tuned", NO_GBDT, 0.0)
             return
         if tune is None:
             budget.record("gbdt-tuned", NO_FOLDS, 0.0)
