@@ -46,6 +46,7 @@ from .schema import (
     require_column,
     row_examples,
     stored_format,
+    whole_floats_as_ints,
 )
 
 MONTH = "month"
@@ -327,9 +328,7 @@ def fold_ids(ids: pd.Series) -> pd.Series:
 
 def id_text(values: pd.Series) -> pd.Series:
     """Ids as text, as the company table's are read: stripped, a whole float (a sheet's or Parquet's 1001.0) as 1001, None where missing."""
-    finite = values.dropna()
-    if pd.api.types.is_float_dtype(values) and (finite == np.round(finite)).all() and (finite.abs() < 2**53).all():  # exact in float64
-        values = values.astype("Int64")
+    values = whole_floats_as_ints(values)
     return values.astype(object).where(values.notna(), None).map(lambda v: None if v is None else str(v).strip())
 
 

@@ -914,15 +914,22 @@ def _target(
     return y
 
 
+def whole_floats_as_ints(values: pd.Series) -> pd.Series:
+    """A float column of whole numbers exact in float64 (below 2**53) as ``Int64`` (``1001.0`` -> ``1001``: sheets and
+    Parquet files store whole ids and labels as floats); any other column as it is."""
+    finite = values.dropna()
+    if pd.api.types.is_float_dtype(values) and (finite == np.round(finite)).all() and (finite.abs() < 2**53).all():
+        return values.astype("Int64")
+    return values
+
+
 def label_text(raw: pd.Series) -> pd.Series:
     """Target values as stripped text; a whole float (a sheet's or Parquet's ``1.0``) as its integer text (``1``), as :func:`~hotleads.history.id_text` reads ids.
 
     Only whole floats exact in float64 (below 2**53) are rewritten; text cells stay as written.
     """
     if pd.api.types.is_float_dtype(raw):
-        finite = raw.dropna()
-        if (finite == np.round(finite)).all() and (finite.abs() < 2**53).all():
-            raw = raw.astype("Int64")
+        raw = whole_floats_as_ints(raw)
     elif raw.dtype == object:  # a sheet's column of numbers and text: its numbers are floats
         raw = raw.map(_whole_float_text)
     return raw.astype("string").str.strip()
@@ -1070,10 +1077,7 @@ def _ids(frame: pd.DataFrame, name: str | None, source: str, problems: list[str]
         if name is not None:
             warnings.warn(f"{source}: no id {column_words(name)}; using 0-based row numbers as Id", DataWarning, stacklevel=3)
         return pd.Series(row_numbers(frame), name="Id")  # a skipped row of bare separators keeps its number, as in the file
-    raw = frame[name]
-    finite = raw.dropna()
-    if pd.api.types.is_float_dtype(raw) and np.all(finite == np.round(finite)) and np.all(np.abs(finite) < 2**53):  # exact in float64
-        raw = raw.astype("Int64")  # 1001, not 1001.0: a sheet or Parquet file stores whole ids as floats
+    raw = whole_floats_as_ints(frame[name])  # 1001, not 1001.0: a sheet or Parquet file stores whole ids as floats
     stripped = pc.utf8_trim_whitespace(arrow_text(raw))
     present = pc.if_else(pc.equal(stripped, ""), pa.scalar(None, stripped.type), stripped)
     ids = arrow_series(present, raw.index)  # kept in Arrow, as categories are: training only checks them
