@@ -17,7 +17,7 @@ import functools
 import re
 import shlex
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
@@ -980,12 +980,7 @@ def _warn_unseen_labels(text: pd.Series, blank: pd.Series, schema: Schema, sourc
 
 def _named_counts(written: pd.Series) -> str:
     """``'Warm' (7 rows), blank cells (1 row)``: the :data:`MAX_UNSEEN_SHOWN` most frequent target values (``""`` for blank) and how many more."""
-    counts = sorted(written.value_counts().items(), key=lambda item: (-item[1], item[0]))
-    shown = ", ".join(f"{repr(value) if value else 'blank cells'} ({count} row{'s' if count > 1 else ''})" for value, count in counts[:MAX_UNSEEN_SHOWN])
-    if len(counts) > MAX_UNSEEN_SHOWN:  # the most frequent first: a table of new stages would otherwise give a line of thousands of characters
-        rest = sum(count for _, count in counts[MAX_UNSEEN_SHOWN:])
-        shown += f" and {len(counts) - MAX_UNSEEN_SHOWN} more value(s) ({rest} row{'s' if rest > 1 else ''})"
-    return shown
+    return _most_frequent(written, MAX_UNSEEN_SHOWN, lambda value, count: f"{repr(value) if value else 'blank cells'} ({count} row{'s' if count > 1 else ''})")
 
 
 def _plain_labels(raw: pd.Series) -> np.ndarray | None:
@@ -1061,12 +1056,18 @@ def _positive_example(values: list[str]) -> str:
 
 def _value_counts(values: pd.Series, limit: int = 10) -> str:
     """``'Won' (12), 'Lost' (9)``: the ``limit`` most frequent values with their rows, then how many more (a target of amounts has thousands)."""
+    return _most_frequent(values, limit, lambda value, count: f"'{value}' ({count})")
+
+
+def _most_frequent(values: pd.Series, limit: int, shown: Callable[[object, int], str]) -> str:
+    """The ``limit`` most frequent values as ``shown(value, rows)`` puts them, then ``and N more value(s) (M rows)``: a
+    table of new stages or amounts would otherwise give a line of thousands of characters."""
     counts = sorted(values.value_counts().items(), key=lambda item: (-item[1], str(item[0])))
-    shown = ", ".join(f"'{value}' ({count})" for value, count in counts[:limit])
+    text = ", ".join(shown(value, count) for value, count in counts[:limit])
     if len(counts) > limit:
         rest = sum(count for _, count in counts[limit:])
-        shown += f" and {len(counts) - limit} more value(s) ({rest} row{'s' if rest > 1 else ''})"
-    return shown
+        text += f" and {len(counts) - limit} more value(s) ({rest} row{'s' if rest > 1 else ''})"
+    return text
 
 
 # --------------------------------------------------------------------------------------------- ids
