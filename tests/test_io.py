@@ -203,6 +203,43 @@ def test_a_title_above_the_header_is_skipped_with_a_warning(tmp_path: Path, abov
     assert read == dict.fromkeys(read, ([["A", "1.5", "0"], ["B", "2", "1"]], [f"line {header_line + 1}", f"line {header_line + 2}"]))
 
 
+@pytest.mark.parametrize(
+    "content",
+    [
+        "id,label\nA,x\nB,y\n",
+        "id,label\nA,x\n",  # one data row
+        "id,label\nA,\nB,y\nC,z\n",
+        "id,name,x\nA,b,1\nB,c,2\n",
+        "id,,x\nA,b,1\nB,c,2\n",  # a blank header cell
+        ",company,revenue\n0,Acme,5\n1,Beta,7\n",  # pandas' unnamed index
+        "id,name,\nA,b,1\nB,c,2\n",  # a blank last header cell over values
+        "company_id,name,revenue,country,is_hot_lead\nA,,,,\nB,b,1,FR,0\n",  # a first data row of empty cells
+        "company_id,name,,\nA,,,\nB,b,1,2\n",  # two blank header cells over a row of numbers
+        "Exported on,2024-10-01\nid,name\nA,b\n",  # a label and a value above a two-column table: read as ever
+    ],
+    ids=[
+        "two-columns",
+        "one-data-row",
+        "empty-cells",
+        "three-columns",
+        "blank-name",
+        "unnamed-index",
+        "blank-last-name",
+        "empty-first-row",
+        "two-blank-names",
+        "two-field-first-line",
+    ],
+)
+def test_a_genuine_header_is_never_taken_for_a_preamble(tmp_path: Path, content: str) -> None:
+    """Two- and three-column tables, headers with blank names and first rows of empty cells keep line 1 as their header."""
+    path = write(tmp_path / "t.csv", content)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no warning of lines skipped
+        table = read_table(path)
+    assert [name if not name.startswith("Unnamed") else "" for name in table.columns] == content.split("\n", 1)[0].split(",")
+    assert locate(table, 0) == "line 2"
+
+
 def test_a_title_above_a_semicolon_header_is_found_before_the_delimiter(tmp_path: Path) -> None:
     path = write(tmp_path / "t.csv", "Leads export 2024-11-02\nid;revenue;is_hot_lead\nA;1,5;0\nB;2;1\n")
     with pytest.warns(DataWarning, match=r"line 1 \('Leads export 2024-11-02'\) looks like a title"):
@@ -526,6 +563,20 @@ def test_a_title_above_a_sheets_header_is_skipped_as_a_csvs_is(tmp_path: Path, a
     ]
     assert table.columns.tolist() == ["id", "x", "is_hot_lead"] and table["id"].tolist() == ["A", "B"]
     assert [locate(table, i) for i in range(2)] == [f"row {header_row + 1}", f"row {header_row + 2}"]
+
+
+def test_a_sheets_genuine_header_is_never_taken_for_a_preamble(tmp_path: Path) -> None:
+    """A two-column sheet, and one whose header has a blank cell above rows of numbers, keep row 1 as their header."""
+    import openpyxl
+
+    for rows in ([["id", "label"], ["A", "x"], ["B", "y"]], [["id", "name", None, None], ["A", None, None, None], ["B", "b", 1, 2]]):
+        workbook = openpyxl.Workbook()
+        for row in rows:
+            workbook.active.append(row)
+        workbook.save(tmp_path / "t.xlsx")
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")  # no warning of rows skipped
+            assert read_table(tmp_path / "t.xlsx").columns[:2].tolist() == ["id", rows[0][1]]
 
 
 def test_a_one_column_sheet_has_no_title(tmp_path: Path) -> None:
