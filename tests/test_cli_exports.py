@@ -479,13 +479,29 @@ def test_without_ids_a_blank_row_of_separators_keeps_its_row_number(table: pd.Da
     assert [line.split(",", 1)[1] for line in (tmp_path / "s.csv").read_text().splitlines()[1:]] == [line.split(",", 1)[1] for line in expected]
 
 
+def test_a_report_preamble_of_title_export_date_and_filters_scores_as_the_plain_file(table: pd.DataFrame, plain: dict, tmp_path: Path) -> None:
+    """A report saved with its title, a 'label,value' line, filter lines and a blank line above the header: skipped in one warning."""
+    lines = write_plain(table, tmp_path / "p.csv").read_text().splitlines(keepends=True)
+    empty = "," * (len(table.columns) - 1)
+    filters = "".join(f"Filter: {f}{empty}\n" for f in ("Region = any", "Stage = Open"))
+    data = tmp_path / "report.csv"
+    data.write_text(f"Q3 lead export{empty}\nExported on,2024-10-01{empty[1:]}\n{filters}\n" + "".join(lines))
+    result = ok(invoke("predict", Path(plain["data"]).parent / "model", data, "--out", tmp_path / "s.csv"))
+    assert warnings_of(result) == [
+        f"warning: {data}: skipped lines 1-5 above the header, a report's title and notes ('Q3 lead export', 'Exported on, 2024-10-01', "
+        "'Filter: Region = any' and 1 more), and read the header from line 6. Delete the lines above the header to read the file without this warning."
+    ]
+    assert (tmp_path / "s.csv").read_text() == plain["submission"]
+
+
 def test_an_error_after_a_title_was_skipped_is_preceded_by_how_the_file_was_read(table: pd.DataFrame, plain: dict, tmp_path: Path) -> None:
-    """A two-line title block whose second line has two fields: line 2 is read as the header, so the columns are wrong. The error
-    comes with the warning that says so (other warnings of a failed command stay unprinted)."""
+    """A title, then a label and a value with an empty cell between them (no preamble line: the gap could be a header's blank
+    name): line 2 is read as the header, so the columns are wrong. The error comes with the warning that says so (other
+    warnings of a failed command stay unprinted)."""
     lines = write_plain(table, tmp_path / "p.csv").read_text().splitlines(keepends=True)
     empty = "," * (len(table.columns) - 1)
     data = tmp_path / "r5.csv"
-    data.write_text(f"Q3 lead export{empty[1:]}\nExported on,2024-10-01{empty[1:]}\n{empty}\n" + "".join(lines))
+    data.write_text(f"Q3 lead export{empty[1:]}\nExported on,,2024-10-01{empty[2:]}\n{empty}\n" + "".join(lines))
     note = f"warning: {data}: line 1 ('Q3 lead export') looks like a title, not the header: skipped line 1 and read the header from line 2."
     for result in (invoke("schema", data), invoke("predict", Path(plain["data"]).parent / "model", data, "--out", tmp_path / "s.csv")):
         one_error(result, "r5.csv")

@@ -177,30 +177,100 @@ def read_every_way(path: Path, **options) -> list[tuple[list, list[str]]]:
 
 
 @pytest.mark.parametrize(
-    ("above", "title", "skipped", "header_line"),
+    ("above", "note", "header_line"),
     [
-        ("Leads export 2024-11-02\n", "Leads export 2024-11-02", "line 1", 2),
-        ("Q3 lead export,,\n", "Q3 lead export", "line 1", 2),  # Excel writes a title row with the table's width
-        ("Q3 lead export,,\n,,\n", "Q3 lead export", "lines 1-2", 3),
-        ("Q3 lead export\n\n", "Q3 lead export", "lines 1-2", 3),
-        ('"Leads, Q3",,\nExported 2024-11-02 by J. Doe,,\n,,\n', "Leads, Q3", "lines 1-3", 4),
-        ("sep=,\nQ3 lead export,,\n", "Q3 lead export", "line 2", 3),
-        ("Leads; Q3 2024,,\n", "Leads; Q3 2024", "line 1", 2),  # two fields under ';', one under the header's ','
-        ("Q3 lead export | EMEA,,\n,,\n", "Q3 lead export | EMEA", "lines 1-2", 3),
-        ('"Q3 leads\nEMEA",,\n', "Q3 leads EMEA", "lines 1-2", 3),  # a title cell written over two lines (Alt+Enter): two file lines
+        ("Leads export 2024-11-02\n", "line 1 ('Leads export 2024-11-02') looks like a title, not the header: skipped line 1", 2),
+        # Excel writes a title row with the table's width
+        ("Q3 lead export,,\n", "line 1 ('Q3 lead export') looks like a title, not the header: skipped line 1", 2),
+        ("Q3 lead export,,\n,,\n", "line 1 ('Q3 lead export') looks like a title, not the header: skipped lines 1-2", 3),
+        ("Q3 lead export\n\n", "line 1 ('Q3 lead export') looks like a title, not the header: skipped lines 1-2", 3),
+        (
+            '"Leads, Q3",,\nExported 2024-11-02 by J. Doe,,\n,,\n',
+            "skipped lines 1-3 above the header, a report's title and notes ('Leads, Q3', 'Exported 2024-11-02 by J. Doe'),",
+            4,
+        ),
+        ("sep=,\nQ3 lead export,,\n", "line 2 ('Q3 lead export') looks like a title, not the header: skipped line 2", 3),
+        ("Leads; Q3 2024,,\n", "line 1 ('Leads; Q3 2024') looks like a title, not the header: skipped line 1", 2),  # two fields under ';', one under ','
+        ("Q3 lead export | EMEA,,\n,,\n", "line 1 ('Q3 lead export | EMEA') looks like a title, not the header: skipped lines 1-2", 3),
+        # a title cell written over two lines (Alt+Enter): two file lines, one record
+        ('"Q3 leads\nEMEA",,\n', "line 1 ('Q3 leads EMEA') looks like a title, not the header: skipped lines 1-2", 3),
     ],
     ids=["bare", "excel", "excel-empty-row", "blank-line", "two-lines", "sep-line", "semicolon-in-title", "pipe-in-title", "title-over-two-lines"],
 )
-def test_a_title_above_the_header_is_skipped_with_a_warning(tmp_path: Path, above: str, title: str, skipped: str, header_line: int) -> None:
+def test_a_title_above_the_header_is_skipped_with_a_warning(tmp_path: Path, above: str, note: str, header_line: int) -> None:
     """A weekly CRM export with its title reads every week, as the table under it; the warning says which lines were left out."""
     path = write(tmp_path / "t.csv", above + "id,revenue,is_hot_lead\nA,1.5,0\nB,2,1\n")
     with pytest.warns(DataWarning) as caught:
         read = read_every_way(path)
     assert {str(w.message) for w in caught} == {
-        f"{path}: {skipped.split('-')[0].replace('lines', 'line')} ('{title}') looks like a title, not the header: skipped {skipped} and read the header "
-        f"from line {header_line}. Delete the lines above the header to read the file without this warning."
+        f"{path}: {note} and read the header from line {header_line}. Delete the lines above the header to read the file without this warning."
     }
     assert read == dict.fromkeys(read, ([["A", "1.5", "0"], ["B", "2", "1"]], [f"line {header_line + 1}", f"line {header_line + 2}"]))
+
+
+LEADS = "id,name,revenue,country,is_hot_lead,notes\nA,a,1.5,FR,0,new\nB,b,2,DE,1,called\n"
+
+
+@pytest.mark.parametrize(
+    ("above", "note"),
+    [
+        ("Leads, Q3 2024,,,,,\n", "line 1 ('Leads, Q3 2024') looks like a title, not the header: skipped line 1"),  # a comma in the title, unquoted
+        (
+            "Q3 lead export,,,,,\nExported on,2024-10-01,,,,\n",
+            "skipped lines 1-2 above the header, a report's title and notes ('Q3 lead export', 'Exported on, 2024-10-01'),",
+        ),
+        (
+            "".join(f"Filter: Region = EMEA {i},,,,,\n" for i in range(1, 13)),  # more lines than the title skip's former limit of 10
+            "skipped lines 1-12 above the header, a report's title and notes ('Filter: Region = EMEA 1', 'Filter: Region = EMEA 2', "
+            "'Filter: Region = EMEA 3' and 9 more),",
+        ),
+        (  # fewer separators than the table, and a blank line above the header
+            "Lead report\nExported on,2024-10-01\nFilters:,Stage = Open\n\n",
+            "skipped lines 1-4 above the header, a report's title and notes ('Lead report', 'Exported on, 2024-10-01', 'Filters:, Stage = Open'),",
+        ),
+        (  # a title over two lines (Alt+Enter), then a label and a value
+            '"Q3 leads\nEMEA",,,,,\nExported on,2024-10-01,,,,\n,,,,,\n',
+            "skipped lines 1-4 above the header, a report's title and notes ('Q3 leads EMEA', 'Exported on, 2024-10-01'),",
+        ),
+    ],
+    ids=["comma-in-title", "title-and-export-date", "twelve-filter-lines", "short-lines-and-blank-line", "title-over-two-lines-and-date"],
+)
+def test_a_reports_preamble_above_the_header_is_skipped_with_one_warning(tmp_path: Path, above: str, note: str) -> None:
+    """Salesforce and Excel "formatted report" saves put a title, the export date and filter lines above the header, each
+    filling one or two cells: all skipped, in one warning, and every row keeps its file line, read whole, in chunks or in pieces."""
+    path = write(tmp_path / "t.csv", above + LEADS)
+    header_line = 1 + above.count("\n")
+    with pytest.warns(ReadingWarning) as caught:
+        read = read_every_way(path)
+    assert {str(w.message) for w in caught} == {
+        f"{path}: {note} and read the header from line {header_line}. Delete the lines above the header to read the file without this warning."
+    }
+    rows = [["A", "a", "1.5", "FR", "0", "new"], ["B", "b", "2", "DE", "1", "called"]]
+    assert read == dict.fromkeys(read, (rows, [f"line {header_line + 1}", f"line {header_line + 2}"]))
+    with pytest.warns(ReadingWarning):
+        assert list(read_table(path).columns) == ["id", "name", "revenue", "country", "is_hot_lead", "notes"]
+
+
+def test_rows_under_a_preamble_with_a_line_break_in_a_cell_keep_their_file_lines(tmp_path: Path) -> None:
+    """A quoted line break in a preamble cell makes its record two file lines: the lines named under it stay the file's."""
+    path = write(tmp_path / "t.csv", '"Q3 leads\nEMEA",,,,,\n"Exported\non",2024-10-01,,,,\n' + LEADS + "C,c,3\n")
+    for read in (lambda: read_table(path), lambda: list(read_chunks(path, chunk_rows=1)), lambda: [p.read() for p in plan(path, rows=1)]):
+        with (
+            pytest.warns(ReadingWarning, match="skipped lines 1-4 above the header"),
+            pytest.raises(DataError, match=r"1 ragged row\(s\): line 8 has 3 fields"),
+        ):
+            read()
+
+
+def test_a_preamble_longer_than_its_limit_is_read_as_the_table(tmp_path: Path) -> None:
+    """At most 50 lines above the header are a preamble: a longer block of one-cell lines is read as the table it opens."""
+    path = write(tmp_path / "t.csv", "".join(f"note {i},,,,,\n" for i in range(51)) + LEADS)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no warning of lines skipped
+        assert read_table(path).columns[0] == "note 0"
+    path = write(tmp_path / "t.csv", "".join(f"note {i},,,,,\n" for i in range(50)) + LEADS)
+    with pytest.warns(ReadingWarning, match=r"skipped lines 1-50 above the header"):
+        assert read_table(path)["id"].tolist() == ["A", "B"]
 
 
 @pytest.mark.parametrize(
@@ -538,15 +608,18 @@ def test_excel_by_content_keeps_types_and_reads_percent_cells_as_shown(tmp_path:
 
 
 @pytest.mark.parametrize(
-    ("above", "skipped"),
+    ("above", "note"),
     [
-        ([["Q3 lead export"]], "row 1"),
-        ([[None, "Q3 lead export", None], [], ["", "  "]], "rows 1-3"),
-        ([["Q3 lead export"], ["Exported by J. Doe"]], "rows 1-2"),
+        ([["Q3 lead export"]], "row 1 ('Q3 lead export') looks like a title, not the header: skipped row 1"),
+        ([[None, "Q3 lead export", None], [], ["", "  "]], "row 1 ('Q3 lead export') looks like a title, not the header: skipped rows 1-3"),
+        (
+            [["Q3 lead export"], ["Exported by J. Doe"]],
+            "skipped rows 1-2 above the header, a report's title and notes ('Q3 lead export', 'Exported by J. Doe'),",
+        ),
     ],
     ids=["title", "title-off-column-a-blank-rows", "two-title-rows"],
 )
-def test_a_title_above_a_sheets_header_is_skipped_as_a_csvs_is(tmp_path: Path, above: list[list], skipped: str) -> None:
+def test_a_title_above_a_sheets_header_is_skipped_as_a_csvs_is(tmp_path: Path, above: list[list], note: str) -> None:
     """A sheet saved below a title (pandas' ``to_excel(startrow=2)``, a title typed in A1) reads as its CSV export does; rows keep the sheet's numbers."""
     import openpyxl
 
@@ -558,11 +631,29 @@ def test_a_title_above_a_sheets_header_is_skipped_as_a_csvs_is(tmp_path: Path, a
     with pytest.warns(ReadingWarning) as caught:
         table = read_table(tmp_path / "leads.xlsx")
     assert [str(w.message) for w in caught] == [
-        f"{tmp_path / 'leads.xlsx'}: row 1 ('Q3 lead export') looks like a title, not the header: skipped {skipped} and read the header from row "
-        f"{header_row}. Delete the rows above the header to read the sheet without this warning."
+        f"{tmp_path / 'leads.xlsx'}: {note} and read the header from row {header_row}. Delete the rows above the header to read the sheet without this warning."
     ]
     assert table.columns.tolist() == ["id", "x", "is_hot_lead"] and table["id"].tolist() == ["A", "B"]
     assert [locate(table, i) for i in range(2)] == [f"row {header_row + 1}", f"row {header_row + 2}"]
+
+
+def test_a_reports_preamble_above_a_sheets_header_is_skipped_as_a_csvs_is(tmp_path: Path) -> None:
+    """A report sheet: its title, a label beside a date cell, twelve filter rows and a blank row above the header, all skipped."""
+    import openpyxl
+
+    above = [["Leads, Q3 2024"], ["Exported on", pd.Timestamp("2024-10-01").to_pydatetime()], *([[f"Filter: Region = EMEA {i}"] for i in range(12)]), []]
+    workbook = openpyxl.Workbook()
+    for row in [*above, ["id", "name", "revenue", "country", "is_hot_lead"], ["A", "a", 1.5, "FR", 0], ["B", "b", 2, "DE", 1]]:
+        workbook.active.append(row)
+    workbook.save(tmp_path / "leads.xlsx")
+    with pytest.warns(ReadingWarning) as caught:
+        table = read_table(tmp_path / "leads.xlsx")
+    assert [str(w.message) for w in caught] == [
+        f"{tmp_path / 'leads.xlsx'}: skipped rows 1-15 above the header, a report's title and notes ('Leads, Q3 2024', 'Exported on, 2024-10-01', "
+        "'Filter: Region = EMEA 0' and 11 more), and read the header from row 16. Delete the rows above the header to read the sheet without this warning."
+    ]
+    assert table.columns.tolist() == ["id", "name", "revenue", "country", "is_hot_lead"] and table["id"].tolist() == ["A", "B"]
+    assert [locate(table, i) for i in range(2)] == ["row 17", "row 18"]
 
 
 def test_a_sheets_genuine_header_is_never_taken_for_a_preamble(tmp_path: Path) -> None:

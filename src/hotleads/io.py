@@ -123,7 +123,8 @@ def read_table(path: str | Path, *, sep: str | None = None, encoding: str | None
     decides each column's type and names the exact line of a bad value. The delimiter (``,``
     ``;`` tab ``|``) is sniffed unless ``sep`` is given; the encoding is UTF-8 (with or without
     BOM), UTF-16 (Excel's "Unicode text"), else cp1252 with a warning, unless ``encoding`` is
-    given. A title above a CSV header (``Q3 leads,,,,``) is skipped with a warning, and rows whose
+    given. A report's preamble above the header (its title ``Q3 leads,,,,``, an ``Exported on,2024-10-01,,,,`` line,
+    filter lines; up to 50 lines, in a CSV or a sheet) is skipped with a warning, and rows whose
     every field is empty or whitespace (``,,,,``, ``, , ,``, or ``,,`` short of the header's width) as blank lines are; ``attrs["rows"]`` still names each row's
     file line. An .xlsx workbook is read from its first sheet, or ``sheet`` (a name or a 1-based
     number); its numbers and dates keep their types; :func:`other_sheets` names the other sheets
@@ -133,7 +134,7 @@ def read_table(path: str | Path, *, sep: str | None = None, encoding: str | None
     ------
     DataError
         When the file is missing, empty, binary, not a table, cannot be decoded, has only a
-        header, has rows with a different number of fields than the header, or a title above
+        header, has rows with a different number of fields than the header, or a preamble above
         no header.
     ParameterError
         When ``sep``, ``encoding`` or ``sheet`` is not usable for this file (a ``sep`` that splits
@@ -298,7 +299,7 @@ def _read_xlsx(path: Path, sheet: str | None) -> pd.DataFrame:
         raise DataError(f"{path}: sheet '{worksheet.title}' (the workbook's first) is empty; the data may be on another: {_sheet_options(others)}.")
     if not rows:
         raise DataError(f"{path}: sheet '{worksheet.title}' is empty; it needs a header row and data rows.")
-    rows = rows[_sheet_title_rows(path, rows) :]
+    rows = rows[_sheet_preamble_rows(path, rows) :]
     (_, header), body = rows[0], rows[1:]
     if not body and others:
         raise DataError(
@@ -324,28 +325,26 @@ def _read_xlsx(path: Path, sheet: str | None) -> pd.DataFrame:
     return table
 
 
-def _sheet_title_rows(path: Path, rows: list[tuple[int, tuple]]) -> int:
-    """How many of a sheet's first filled rows are a title above the header, skipped with the warning a CSV's gets.
+def _sheet_preamble_rows(path: Path, rows: list[tuple[int, tuple]]) -> int:
+    """How many of a sheet's first filled rows (numbered) are a preamble above the header, skipped with the warning a CSV's gets.
 
-    As in a CSV (:func:`_title_lines`): rows of one filled cell, at most :data:`_MAX_TITLE_LINES`
-    sheet rows, blank ones included, above a row of two filled cells or more, the header, with rows
-    under it (a cover page of a title and a contact line is left to the messages naming other sheets).
+    The rule is a CSV's (:func:`_preamble_length`), over at most :data:`_MAX_PREAMBLE` sheet rows, blank ones
+    included; a preamble with no row under its header is left alone (a cover page of a title and a contact line
+    is left to the messages naming other sheets).
     """
-    filled = [sum(1 for v in cells if _filled(v)) for _, cells in rows[: _MAX_TITLE_LINES + 1]]
-    count = next((i for i, n in enumerate(filled) if n > 1), 0)
-    if count == 0 or rows[count][0] - 1 > _MAX_TITLE_LINES or count + 1 == len(rows):  # no row under the "header": a cover page, read as ever
+    count = _preamble_length([cells for number, cells in rows if number <= _MAX_PREAMBLE + 1])
+    if count == 0 or count + 1 == len(rows):
         return 0
-    first, header_row = rows[0][0], rows[count][0]
-    text = next(str(v).strip() for v in rows[0][1] if _filled(v))
-    shown = text if len(text) <= 40 else text[:37] + "..."
-    skipped = f"row {first}" if header_row - first == 1 else f"rows {first}-{header_row - 1}"
-    warnings.warn(
-        f"{path}: row {first} ('{shown}') looks like a title, not the header: skipped {skipped} and read the header from row "
-        f"{header_row}. Delete the rows above the header to read the sheet without this warning.",
-        ReadingWarning,  # printed even when the command then fails: an error about the columns may come of it
-        stacklevel=4,
-    )
+    texts = [", ".join(_shown_cell(v) for v in cells if _filled(v)) for _, cells in rows[:count]]
+    _warn_preamble(path, "row", texts, first=rows[0][0], header_at=rows[count][0])
     return count
+
+
+def _shown_cell(value: object) -> str:
+    """A preamble cell as the warning shows it: a date cell (``Exported on | 2024-10-01``) without its midnight time."""
+    if isinstance(value, datetime.datetime) and value.time() == datetime.time():
+        return value.date().isoformat()
+    return _cell_text(value).strip()
 
 
 def other_sheets(frame: pd.DataFrame) -> str:
@@ -410,6 +409,81 @@ def _cell_text(value: object) -> str | None:
     if isinstance(value, (datetime.datetime, datetime.date, datetime.time)):
         return value.isoformat()
     return str(value)
+
+
+# --------------------------------------------------------------------------------- preamble
+# A report saved as CSV or .xlsx (Salesforce and Excel "formatted report" saves, a HubSpot list saved through Excel) may
+# open with a preamble above the header: its title, the export date, filter lines, blank lines. One rule finds it in both.
+
+_MAX_PREAMBLE = 50  # lines (sheet rows) above the header that may be a preamble; a longer block is read as the table it opens
+_VALUE = re.compile(r"[-+]?[$€£]?\d[\d.,' ]*%?|\d{1,4}([-/.])\d{1,2}\1\d{1,4}(?:[ T][\d:.]+)?")  # 1,234.5  -3  12%  2024-10-01
+
+
+def _preamble_length(records: Sequence[Sequence[object]]) -> int:
+    """How many of a table's first records (each a list of cells: text, or a sheet's typed values) are a preamble above its
+    header; 0 when the first record is the header.
+
+    The header is the last record, among the first :data:`_MAX_PREAMBLE` + 1, that names two columns or more and has only
+    preamble lines above it (:func:`_heads_table`): the last, not the first, since a ``label,value`` line names two. The
+    search ends at the first record that is no preamble line whatever lies under it (three filled cells or more, or two
+    not in its first two fields), so a header of three names or more, or two with a blank among or before them, stays
+    the header; so does one naming the first two columns of a table of two or three, whose rows never name four.
+    """
+    found = 0
+    for position, cells in enumerate(records[: _MAX_PREAMBLE + 1]):
+        if position and _heads_table(cells, records[:position]):
+            found = position
+        if _preamble_cells(cells) > 2:
+            break
+    return found
+
+
+def _heads_table(header: Sequence[object], above: Sequence[Sequence[object]]) -> bool:
+    """Whether ``header`` can be the header under the records ``above`` it, each then a line of a report's preamble.
+
+    It names two columns or more. A record above it is blank, or fills one cell anywhere (a title, a filter line; a
+    header naming one column reads the same); or fills its first two fields (``Exported on,2024-10-01,,,,``) when the
+    header names four columns or more, none of them a number or a date: tables of two or three columns have headers
+    of two names, and a header naming its first two columns only must not give way to a data row, which holds numbers.
+    (The one header still taken for such a line: one naming only the first two of four columns or more, above a row
+    of text alone filling four cells or more; no CRM export writes one.)
+    """
+    names = [v for v in header if _filled(v)]
+    if len(names) < 2:
+        return False
+    most = 2 if len(names) >= 4 and not any(_is_value(v) for v in names) else 1
+    return all(_preamble_cells(cells) <= most for cells in above)
+
+
+def _preamble_cells(cells: Sequence[object]) -> int:
+    """The filled cells of a record as a preamble line holds them: 0, 1, 2 when they are its first two fields; else 3 (none is)."""
+    filled = [i for i, v in enumerate(cells) if _filled(v)]
+    return len(filled) if len(filled) <= 1 or filled == [0, 1] else 3
+
+
+def _is_value(cell: object) -> bool:
+    """Whether a cell is a number or a date: a data value, not a column name."""
+    if isinstance(cell, (int, float, datetime.date, datetime.time)):
+        return True
+    return isinstance(cell, str) and _VALUE.fullmatch(cell.strip()) is not None
+
+
+def _warn_preamble(path: Path, unit: str, texts: list[str], first: int, header_at: int) -> None:
+    """Warn that ``unit``s (``line`` or ``row``) ``first`` to ``header_at`` - 1 were skipped as a preamble whose filled records read ``texts``."""
+    skipped = f"{unit} {first}" if header_at - first == 1 else f"{unit}s {first}-{header_at - 1}"
+    shown = [text if len(text) <= 40 else text[:37] + "..." for text in texts[:3]]
+    if len(texts) == 1:
+        what = f"{unit} {first} ('{shown[0]}') looks like a title, not the header: skipped {skipped}"
+    else:
+        more = f" and {len(texts) - 3} more" if len(texts) > 3 else ""
+        quoted = ", ".join(f"'{text}'" for text in shown)
+        what = f"skipped {skipped} above the header, a report's title and notes ({quoted}{more}),"
+    whole = "the file" if unit == "line" else "the sheet"
+    warnings.warn(
+        f"{path}: {what} and read the header from {unit} {header_at}. Delete the {unit}s above the header to read {whole} without this warning.",
+        ReadingWarning,  # printed even when the command then fails: an error about the columns may come of it
+        stacklevel=5,
+    )
 
 
 # -------------------------------------------------------------------------------------- CSV
@@ -514,22 +588,24 @@ class _Layout(NamedTuple):
     text: str  # the decoded text from the header line on
     sep: str
     header: list[str]
-    lines_above: int  # physical lines above the header: Excel's sep= line, a title and the empty lines under it
+    lines_above: int  # physical lines above the header: Excel's sep= line, then a report's preamble (title, notes, empty lines)
     records_above: int  # of them, those that are records (blank lines are none), as _record_starts counts them
 
 
 def _csv_layout(path: Path, text: str, sep: str | None) -> _Layout:
     """The delimiter, header and lines above the header of a CSV file's decoded text (or its first part).
 
-    Above the header may stand Excel's ``sep=;`` line, then a title: lines with one filled field
-    (``Q3 leads`` or, as Excel writes a title row, ``Q3 leads,,,,``) and empty ones. A title is
-    skipped, with a warning, when the line under it splits into two named fields or more;
-    otherwise the file is refused, since the title would be read as the column names.
+    Above the header may stand Excel's ``sep=;`` line, then a report's preamble: its title
+    (``Q3 leads`` or, as Excel writes a title row, ``Q3 leads,,,,``), notes such as
+    ``Exported on,2024-10-01,,,,`` and filter lines, and empty lines (the rule:
+    :func:`_preamble_length`). A preamble is skipped, with a warning, when the record under it
+    names two columns or more; otherwise the file is refused, since the preamble would be read as
+    the column names.
 
     Raises
     ------
     DataError
-        A title above no header; a blank first line; a repeated column name.
+        A preamble above no header; a blank first line; a repeated column name.
     ParameterError
         ``sep`` splits the header into fewer fields than another delimiter that splits every line alike.
     """
@@ -537,40 +613,38 @@ def _csv_layout(path: Path, text: str, sep: str | None) -> _Layout:
     hint = _EXCEL_SEP_LINE.match(text)
     if hint:  # Excel's "sep=;" first line names the delimiter; the header follows it
         text = text[hint.end() :]
-    title = _title_lines(text, sep or (hint.group(1) if hint else None))
-    body = text[title[-1][1] :] if title else text
+    preamble = _preamble_lines(text, sep or (hint.group(1) if hint else None))
+    above = text[: preamble[-1][1]] if preamble else ""
+    body = text[len(above) :]
     chosen = sep or (hint.group(1) if hint else None) or sniff_delimiter(body[:_SNIFF_BYTES])
     if sep:
         _check_given_sep(path, body[:_SNIFF_BYTES], chosen)
-    if title:
-        _check_title(path, title, body, chosen, first_line=2 if hint else 1, lines=_physical_lines(text[: title[-1][1]]))
-    lines_above = bool(hint) + (_physical_lines(text[: title[-1][1]]) if title else 0)
-    records_above = bool(hint) + sum(1 for line, _ in title if line)
+    if preamble:
+        _check_preamble(path, preamble, body, chosen, first_line=2 if hint else 1, lines=_physical_lines(above))
+    lines_above = bool(hint) + _physical_lines(above)
+    records_above = bool(hint) + sum(1 for line, _ in preamble if line)
     return _Layout(body, chosen, _csv_header(path, body, chosen), lines_above, records_above)
 
 
-_MAX_TITLE_LINES = 10  # a report's title block: title, subtitle, date, filters, empty lines
+def _preamble_lines(text: str, sep: str | None) -> list[tuple[str, int]]:
+    """(record, offset after it) of each record of a preamble above the header (:func:`_preamble_length`); none unless line 1 is filled.
 
-
-def _title_lines(text: str, sep: str | None) -> list[tuple[str, int]]:
-    """(line, offset after it) of each line of a title above the header: none unless line 1 has one filled field.
-
-    Title lines have at most one filled field under the delimiter of the line under them, the
-    header, which has two or more: ``Leads; Q3 2024,,,,`` is a title above a ``,`` header. So the
-    title is looked for under each delimiter (``sep`` first), and kept under the one the lines
-    from the header on are sniffed in: a header is never a title under its own delimiter, and a
-    line 1 that ``sep`` splits in two or more is the header. Empty lines (``,,,,``) may follow the
-    title; an empty line 1 is no title.
+    Preamble lines are judged under the delimiter of the lines from the header on: ``Leads; Q3 2024,,,,``
+    is a title above a ``,`` header. So the preamble is looked for under each delimiter (``sep``
+    first), and kept under the one the lines from its header on are sniffed in: a header is never a
+    preamble line under its own delimiter, and a line 1 that ``sep`` splits in two or more, with no
+    preamble found under ``sep``, is the header.
     """
-    lines = _first_records(text, _MAX_TITLE_LINES + 1)
-    if not lines or _is_empty_line(lines[0][0], sep) or (sep and _filled_fields(lines[0][0], sep) > 1):  # line 1: the header under sep
+    records = _first_records(text, _MAX_PREAMBLE + 1)
+    if not records or _is_empty_line(records[0][0], sep):  # an empty line 1 is no title: refused as a blank header
         return []
     for delimiter in dict.fromkeys([*(sep or ""), *DELIMITERS]):  # a given delimiter first
-        found = list(itertools.takewhile(lambda line, d=delimiter: _filled_fields(line[0], d) <= 1, lines))
-        if not found or len(found) == len(lines):  # no header under this delimiter within the first lines (a one-column table)
-            continue
-        if sniff_delimiter(text[found[-1][1] :][:_SNIFF_BYTES]) == delimiter:  # the lines under the title are in it
-            return found
+        cells = [_fields(line, delimiter) for line, _ in records]
+        count = _preamble_length(cells)
+        if count and sniff_delimiter(text[records[count - 1][1] :][:_SNIFF_BYTES]) == delimiter:  # the lines from the header on are in it
+            return records[:count]
+        if delimiter == sep and sum(1 for field in cells[0] if field.strip()) > 1:  # line 1 is the header under sep
+            return []
     return []
 
 
@@ -597,35 +671,28 @@ def _physical_lines(text: str) -> int:
     return len(re.findall(r"\r\n|\n|\r", text))
 
 
-def _filled_fields(line: str, sep: str) -> int:
-    """Filled fields of one record (a line break inside it counts as a space: another delimiter may not see its quotes)."""
-    return sum(1 for field in next(csv.reader([re.sub(r"[\r\n]+", " ", line)], delimiter=sep), []) if field.strip())
+def _fields(line: str, sep: str) -> list[str]:
+    """The fields of one record (a line break inside it counts as a space: another delimiter may not see its quotes)."""
+    return next(csv.reader([re.sub(r"[\r\n]+", " ", line)], delimiter=sep), [])
 
 
 def _is_empty_line(line: str, sep: str | None) -> bool:
     return not line.strip("".join({*DELIMITERS, *(sep or "")}) + '" ')
 
 
-def _check_title(path: Path, title: list[tuple[str, int]], body: str, sep: str, first_line: int, lines: int) -> None:
-    """Warn that the title above the header (its records ``title``, ``lines`` physical lines) is skipped; refuse it when the
-    record under it is no header (fewer than two names)."""
-    header_line = first_line + lines
-    header = next(csv.reader([_first_records(body, 1)[0][0] if body else ""], delimiter=sep), [])
-    text = next((field.strip() for field in next(csv.reader([title[0][0]], delimiter=sep), []) if field.strip()), title[0][0].strip())
-    text = " ".join(text.split())  # a title cell written over two lines shows on one
-    shown = text if len(text) <= 40 else text[:37] + "..."
+def _check_preamble(path: Path, preamble: list[tuple[str, int]], body: str, sep: str, first_line: int, lines: int) -> None:
+    """Warn that the preamble above the header (its records, ``lines`` physical lines from ``first_line``) is skipped; refuse
+    it when the record under it is no header (fewer than two names under ``sep``)."""
+    header = _fields(_first_records(body, 1)[0][0], sep) if body else []
+    texts = [", ".join(" ".join(field.split()) for field in _fields(line, sep) if field.strip()) for line, _ in preamble]
+    texts = [text for text in texts if text]  # a title cell written over two lines shows on one; empty lines show nothing
     if sum(1 for name in header if name.strip()) < 2:
+        shown = texts[0] if len(texts[0]) <= 40 else texts[0][:37] + "..."
         raise DataError(
             f"{path}: line {first_line} ('{shown}') looks like a title above the header; delete the lines above the header row "
             "(or export the table without a title)."
         )
-    skipped = f"line {first_line}" if lines == 1 else f"lines {first_line}-{header_line - 1}"
-    warnings.warn(
-        f"{path}: line {first_line} ('{shown}') looks like a title, not the header: skipped {skipped} and read the header from line "
-        f"{header_line}. Delete the lines above the header to read the file without this warning.",
-        ReadingWarning,  # printed even when the command then fails: an error about the columns may come of it
-        stacklevel=4,
-    )
+    _warn_preamble(path, "line", texts, first=first_line, header_at=first_line + lines)
 
 
 def _check_given_sep(path: Path, sample: str, sep: str) -> None:
