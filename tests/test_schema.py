@@ -143,6 +143,7 @@ def test_prepare_types_the_columns() -> None:
         (["yes", "No", "YES", "no"], [1, 0, 1, 0]),
         (["true", "False", "TRUE", "false"], [1, 0, 1, 0]),
         (["1.0", "0.0", "1", "0"], [1, 0, 1, 0]),
+        (["1.00", "0.00", " 1 ", "0.000"], [1, 0, 1, 0]),  # an export's fixed decimals: numbers equal to 1 and 0
         ([True, False, True, False], [1, 0, 1, 0]),
         ([1, 0, 1, 0], [1, 0, 1, 0]),
     ],
@@ -159,6 +160,13 @@ def test_target_with_other_values_names_them_and_their_lines() -> None:
         DataError, match=r"target 'is_hot_lead' has values \['2', '7'\] \(line 4, line 7\); the target must be binary \(0/1, true/false or yes/no\)"
     ):
         prepare(frame, infer_schema(frame), source="train.csv", labelled=True)
+
+
+def test_numbers_other_than_1_and_0_are_refused_as_labels_however_written() -> None:
+    frame = small_table(is_hot_lead=["0.00", "1.00", "0.5", "1", "0", "2.00", "1.0", "0"])
+    frame.attrs["rows"] = RowLocations("line", first=2)
+    with pytest.raises(DataError, match=r"target 'is_hot_lead' has values \['0.5', '2.00'\] \(line 4, line 7\); the target must be binary"):
+        prepare(frame, infer_schema(frame), source="test.csv", labelled=True)
 
 
 def test_target_with_one_class_is_refused() -> None:

@@ -47,8 +47,9 @@ __all__ = ["DataWarning", "Prepared", "Schema", "infer_role", "infer_schema", "i
 
 DEFAULT_TARGET = "is_hot_lead"
 DEFAULT_ID = "company_id"
-TRUE_LABELS = frozenset({"1", "1.0", "true", "yes", "y", "t"})
-FALSE_LABELS = frozenset({"0", "0.0", "false", "no", "n", "f"})
+# A target's 1 and 0, compared by label key (_label_key): 1.0 and 1.00 are 1, as a sheet or an export writes it.
+TRUE_LABELS = frozenset({"1", "true", "yes", "y", "t"})
+FALSE_LABELS = frozenset({"0", "false", "no", "n", "f"})
 MAX_SHOWN = 3
 MAX_UNSEEN_SHOWN = 5  # target values a model's training table did not have, named in its warning (the most frequent)
 NEAR_UNIQUE = 0.95  # a text column this unique (but not fully) looks like an id with repeats
@@ -941,7 +942,7 @@ def _whole_float_text(value: object) -> object:
     return value
 
 
-_WHOLE_DECIMAL = re.compile(r"^([+-]?\d+)\.0+$")
+_WHOLE_DECIMAL = re.compile(r"^([+-]?[0-9]+)\.0+$")  # ASCII digits, as Arrow's RE2 reads \d (_arrow_label_keys)
 
 
 def _label_key(value: str) -> str:
@@ -990,27 +991,31 @@ def _plain_labels(raw: pd.Series) -> np.ndarray | None:
             return None
         values = raw.to_numpy()  # whole numbers from 0 to 1 are 0 and 1: no sort needed to see both occur
         return values.astype(np.float64) if len(values) and values.min() == 0 and values.max() == 1 else None
-    stripped = pc.utf8_trim_whitespace(arrow_text(raw))
-    positive, negative = is_any_case(stripped, TRUE_LABELS), is_any_case(stripped, FALSE_LABELS)
-    if stripped.null_count or not pc.all(pc.or_(positive, negative)).as_py() or not pc.any(positive).as_py() or pc.all(positive).as_py():
+    keys = _arrow_label_keys(pc.utf8_trim_whitespace(arrow_text(raw)))
+    positive, negative = is_any_case(keys, TRUE_LABELS), is_any_case(keys, FALSE_LABELS)
+    if keys.null_count or not pc.all(pc.or_(positive, negative)).as_py() or not pc.any(positive).as_py() or pc.all(positive).as_py():
         return None  # blanks, other values or one class: the careful path words the problem
     return positive.to_numpy(zero_copy_only=False).astype(np.float64)
 
 
+def _arrow_label_keys(stripped: pa.Array | pa.ChunkedArray) -> pa.Array | pa.ChunkedArray:
+    """:func:`_label_key` of stripped Arrow text but for case (:func:`~hotleads.parsing.is_any_case` ignores it): ``1.00`` as ``1``."""
+    return pc.replace_substring_regex(stripped, pattern=_WHOLE_DECIMAL.pattern, replacement=r"\1")
+
+
 def _labels(frame: pd.DataFrame, text: pd.Series, schema: Schema, problems: list[str], *, training: bool) -> np.ndarray | None:
-    name, lowered = schema.target, text.str.lower()
+    name, lowered, keys = schema.target, text.str.lower(), _label_keys(text)
     present = text[~_blank(text)]
     if schema.positive:
         positive = {_label_key(v) for v in schema.positive}
         negative = {_label_key(v) for v in schema.negative}
-        keys = _label_keys(text)
         unknown = [v for v in (*schema.positive, *schema.negative) if _label_key(v) not in set(_label_keys(present))]
         if unknown and training:
             problems.append(f"--positive/--negative name value(s) {unknown} that target '{name}' does not have; its values are {_value_counts(present)}")
             return None
         y = np.where(keys.isin(positive).fillna(False), 1.0, np.where(keys.isin(negative).fillna(False) | (not negative), 0.0, np.nan))
         return y
-    y = np.where(lowered.isin(TRUE_LABELS).fillna(False), 1.0, np.where(lowered.isin(FALSE_LABELS).fillna(False), 0.0, np.nan))
+    y = np.where(keys.isin(TRUE_LABELS).fillna(False), 1.0, np.where(keys.isin(FALSE_LABELS).fillna(False), 0.0, np.nan))
     known = ~np.isnan(y) | lowered.isna().to_numpy() | (lowered == "").fillna(True).to_numpy()
     if not known.all():
         problems.append(
@@ -1025,7 +1030,7 @@ def _labels(frame: pd.DataFrame, text: pd.Series, schema: Schema, problems: list
 def _target_values_problem(name: str, present: pd.Series, *, training: bool, where: str) -> str:
     values = sorted(set(present))
     if not training:
-        unknown = sorted(set(present[~present.str.lower().isin(TRUE_LABELS | FALSE_LABELS)]))
+        unknown = sorted(set(present[~_label_keys(present).isin(TRUE_LABELS | FALSE_LABELS)]))
         return f"target '{name}' has values {unknown} {where}; the target must be binary (0/1, true/false or yes/no), as in the training table"
     if len(values) == 2:
         return (
