@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import numpy as np
@@ -9,7 +10,7 @@ import pandas as pd
 import pytest
 
 from hotleads import schema as schema_module
-from hotleads.exceptions import DataError
+from hotleads.exceptions import DataError, ParameterError
 from hotleads.io import RowLocations, read_table
 from hotleads.schema import DataWarning, Schema, infer_role, infer_schema, prepare
 
@@ -634,6 +635,23 @@ def test_options_accept_a_blank_header_column_by_the_name_messages_give_it() -> 
         DataError, match=r"--drop names column 'column 3 \(blank header\)', which the table does not have; did you mean 'column 2 \(blank header\)'\?"
     ):
         infer_schema(frame, drop=["column 3 (blank header)"])
+
+
+@pytest.mark.parametrize(
+    ("positive", "negative", "shown"),
+    [
+        (["1"], ["1.0"], "'1' (and '1.0', the same value)"),
+        (["Won", "1.00"], ["0", " 1 "], "'1.00' (and '1', the same value)"),
+        (["Won"], ["won"], "'won'"),
+        (["1"], ["1"], "'1'"),
+    ],
+    ids=["1-and-1.0", "1.00-and-spaced-1", "any-case", "written-alike"],
+)
+def test_positive_and_negative_may_not_share_a_label_as_labels_compare(positive: list[str], negative: list[str], shown: str) -> None:
+    """1, 1.0 and 1.00 are one target value (:func:`schema._label_key`): in both lists, it is refused as 1 and 1 are."""
+    frame = small_table()
+    with pytest.raises(ParameterError, match=rf"^--positive and --negative both name {re.escape(shown)}; give each value to one of them\.$"):
+        infer_schema(frame, positive=positive, negative=negative)
 
 
 def test_the_unseen_target_values_warning_names_the_most_frequent_few() -> None:

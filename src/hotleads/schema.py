@@ -210,7 +210,7 @@ def infer_schema(
     """
     if negative and not positive:
         raise ParameterError("--negative needs --positive: name the hot-lead value(s) too (e.g. --positive Won --negative Lost).")
-    refuse_overlap("--positive and --negative", positive, negative)
+    refuse_overlap("--positive and --negative", positive, negative, key=_label_key)
     refuse_overlap("--decimal-comma and --decimal-point", decimal_comma, decimal_point)
     columns = list(frame.columns)
     target, id_column = (None if name is None else reader_name(name, columns) for name in (target, id_column))
@@ -276,16 +276,27 @@ def _target_candidates(frame: pd.DataFrame) -> str:
     return f" (two-valued columns: {', '.join(two_valued)})" if two_valued else ""
 
 
-def refuse_overlap(option: str, left: Sequence[str], right: Sequence[str]) -> None:
-    """Refuse a value given to two options that exclude each other (``--decimal-comma`` and ``--decimal-point``), in any case.
+def refuse_overlap(option: str, left: Sequence[str], right: Sequence[str], *, key: Callable[[str], str] = str.lower) -> None:
+    """Refuse a value given to two options that exclude each other (``--decimal-comma`` and ``--decimal-point``).
+
+    Values compare stripped, by ``key``: in any case by default (column names); target
+    labels by :func:`_label_key`, as they match the target's values (``1``, ``1.0`` and ``1.00`` are one).
 
     Raises
     ------
     ParameterError
-        Naming the values both options have.
+        Naming the values both options have, as each wrote them when they differ (``'1' (and '1.0', the same value)``).
     """
-    if both := sorted({str(v).strip().lower() for v in left} & {str(v).strip().lower() for v in right}):
-        raise ParameterError(f"{option} both name {', '.join(repr(v) for v in both)}; give each value to one of them.")
+    rights = {key(text): text for text in (str(v).strip() for v in right)}
+    shared = {key(text): text for text in (str(v).strip() for v in left) if key(text) in rights}
+    if shared:
+        shown = ", ".join(_both_written(shared[k], rights[k]) for k in sorted(shared))
+        raise ParameterError(f"{option} both name {shown}; give each value to one of them.")
+
+
+def _both_written(left: str, right: str) -> str:
+    """``'salary_k'``, or ``'1' (and '1.0', the same value)``: a value two options share, in each one's words when they differ by more than case."""
+    return repr(left.lower()) if left.lower() == right.lower() else f"{left!r} (and {right!r}, the same value)"
 
 
 def require_column(name: str, columns: list[str], source: str, option: str, *, lacking: str = "the table does not have", sheets: str = "") -> None:
