@@ -654,6 +654,17 @@ def test_positive_and_negative_may_not_share_a_label_as_labels_compare(positive:
         infer_schema(frame, positive=positive, negative=negative)
 
 
+def test_a_blank_header_target_is_named_as_other_messages_name_it() -> None:
+    """The readers' ``Unnamed: 4`` is ``column 5 (blank header)`` in the target's messages too, never a name the file lacks."""
+    frame = small_table(is_hot_lead=["Won", "Lost", "Won", "Lost", "Lost", "Lost", "Won", "Lost"]).rename(columns={"is_hot_lead": "Unnamed: 4"})
+    schema = infer_schema(frame, target="column 5 (blank header)")
+    with pytest.raises(DataError, match=r"target column 5 \(blank header\) has the values 'Lost' \(5\), 'Won' \(3\), not 0/1") as caught:
+        prepare(frame, schema, labelled=True, training=True)
+    assert "Unnamed" not in str(caught.value)
+    with pytest.raises(ParameterError, match=r"^--drop names column 5 \(blank header\), the target, which is never a feature"):
+        infer_schema(frame, target="column 5 (blank header)", drop=["Unnamed: 4"])
+
+
 def test_the_unseen_target_values_warning_names_the_most_frequent_few() -> None:
     values = ["Hot", "Cold", "Stage7", "Stage7", *[f"Stage{i}" for i in range(300)]]
     frame = pd.DataFrame({"company_id": [f"C{i}" for i in range(len(values))], "funding_rounds": ["1"] * len(values), "is_hot_lead": values})

@@ -237,7 +237,7 @@ def infer_schema(
     for role, name in (("the target", target), ("the id column", id_column or (DEFAULT_ID if DEFAULT_ID in columns else None))):
         if name is not None and name in drop:  # never a feature anyway: --drop would do nothing, which is not what was asked
             other = "--target" if role == "the target" else "--id"
-            raise ParameterError(f"--drop names '{name}', {role}, which is never a feature; leave it out of --drop (or choose another with {other}).")
+            raise ParameterError(f"--drop names {_quoted(name)}, {role}, which is never a feature; leave it out of --drop (or choose another with {other}).")
     options = _Options(frozenset(na_values), tuple(dates), dayfirst, tuple(decimal_comma), tuple(decimal_point), frame.attrs.get("delimiter") == ";")
     schema = Schema(
         target=target,
@@ -900,10 +900,10 @@ def _target(
     rest_is_zero = bool(schema.positive) and not schema.negative  # "--positive x: the rest become 0", an unticked checkbox too
     if len(text) and blank.all():  # "the model counts ['Won'] as hot, and this table has " nothing: say so
         fix = "fill in the labels" if training else "fill in the labels, or score it with hotleads predict, which needs none"
-        problems.append(f"target '{name}' is blank in every row; {fix}")
+        problems.append(f"target {_quoted(name)} is blank in every row; {fix}")
         return None
     if blank.any() and not schema.positive:  # under --negative a blank cell is in neither list: left out below, named
-        problems.append(f"target '{name}' is empty {row_examples(frame, raw, blank, show_value=False)}; label those rows or remove them")
+        problems.append(f"target {_quoted(name)} is empty {row_examples(frame, raw, blank, show_value=False)}; label those rows or remove them")
     y = _labels(frame, text, schema, problems, training=training)
     if len(problems) > found or y is None:
         return None
@@ -916,12 +916,12 @@ def _target(
     if np.unique(y[~np.isnan(y)]).size < 2:
         only = int(np.nanmax(y)) if (~np.isnan(y)).any() else 0
         if training:
-            problems.append(f"target '{name}' has only the class {only}; training needs both hot leads (1) and others (0)")
+            problems.append(f"target {_quoted(name)} has only the class {only}; training needs both hot leads (1) and others (0)")
         else:  # the model's own label words may be what is missing: say which values it counts as hot
             words = (
                 f"; the model counts {schema.positive} as hot and the rest as not, and this table has {_value_counts(text[~blank])}" if schema.positive else ""
             )
-            problems.append(f"target '{name}' has only the class {only}{words}; metrics need both hot leads (1) and others (0) among the labels")
+            problems.append(f"target {_quoted(name)} has only the class {only}{words}; metrics need both hot leads (1) and others (0) among the labels")
         return None
     return y
 
@@ -982,7 +982,7 @@ def _warn_unseen_labels(text: pd.Series, blank: pd.Series, schema: Schema, sourc
     if not unseen.any():
         return
     warnings.warn(
-        f"{source}: target '{schema.target}' has value(s) the training table did not have: {_named_counts(written[unseen])}; they are counted as not hot (0), "
+        f"{source}: target {_quoted(schema.target)} has value(s) the training table did not have: {_named_counts(written[unseen])}; they are counted as not hot (0), "
         f"as --positive {shlex.quote(','.join(schema.positive))} counts every other value. If that is wrong, train again with them in "
         "--positive (hot leads) or --negative (not hot; rows in neither list are then left out).",
         DataWarning,
@@ -1022,7 +1022,7 @@ def _labels(frame: pd.DataFrame, text: pd.Series, schema: Schema, problems: list
         negative = {_label_key(v) for v in schema.negative}
         unknown = [v for v in (*schema.positive, *schema.negative) if _label_key(v) not in set(_label_keys(present))]
         if unknown and training:
-            problems.append(f"--positive/--negative name value(s) {unknown} that target '{name}' does not have; its values are {_value_counts(present)}")
+            problems.append(f"--positive/--negative name value(s) {unknown} that target {_quoted(name)} does not have; its values are {_value_counts(present)}")
             return None
         y = np.where(keys.isin(positive).fillna(False), 1.0, np.where(keys.isin(negative).fillna(False) | (not negative), 0.0, np.nan))
         return y
@@ -1042,19 +1042,19 @@ def _target_values_problem(name: str, present: pd.Series, *, training: bool, whe
     values = sorted(set(present))
     if not training:
         unknown = sorted(set(present[~_label_keys(present).isin(TRUE_LABELS | FALSE_LABELS)]))
-        return f"target '{name}' has values {unknown} {where}; the target must be binary (0/1, true/false or yes/no), as in the training table"
+        return f"target {_quoted(name)} has values {unknown} {where}; the target must be binary (0/1, true/false or yes/no), as in the training table"
     if len(values) == 2:
         return (
-            f"target '{name}' has the values {_value_counts(present)}, not 0/1, true/false or yes/no {where}; "
+            f"target {_quoted(name)} has the values {_value_counts(present)}, not 0/1, true/false or yes/no {where}; "
             f"say which one is a hot lead with --positive{_positive_example(values)} (the other becomes 0)"
         )
     if len(values) == 1:
         return (
-            f"target '{name}' has one value {_value_counts(present)} beside blank cells {where}; if it marks the hot leads, "
+            f"target {_quoted(name)} has one value {_value_counts(present)} beside blank cells {where}; if it marks the hot leads, "
             f"pass --positive {shlex.quote(values[0])} (blank cells then become 0)"
         )
     return (
-        f"target '{name}' has {len(values)} values {_value_counts(present)}, but the target must be binary (0/1, true/false or yes/no) "
+        f"target {_quoted(name)} has {len(values)} values {_value_counts(present)}, but the target must be binary (0/1, true/false or yes/no) "
         f"and other values stand at {where[1:-1]}; "
         "pass --positive A[,B] for the hot-lead values (the rest become 0), and --negative C[,D] to train only on those "
         "(rows in neither list, such as open deals, are then left out)"
