@@ -677,7 +677,7 @@ def _written_otherwise(missing: list[str], frame: pd.DataFrame) -> str:
 
 def _blank_header_hint(missing: list[str]) -> str:
     """How to fix a missing column that had a blank header in training: it is found by its position alone."""
-    if not any(map(_has_blank_header, missing)):
+    if not any(map(has_blank_header, missing)):
         return ""
     return "; a blank header is matched by the column's position alone: give that column a header in both tables and train again"
 
@@ -691,7 +691,7 @@ def _warn_extra_columns(frame: pd.DataFrame, schema: Schema, source: str) -> Non
 
 def _is_stray_blank_column(column: pd.Series) -> bool:
     """A blank header over no values: what a comma ending every line of a CSV reads as; nothing the model could use, so never named."""
-    return _has_blank_header(column.name) and bool(pc.all(_blank_arrow(pc.utf8_trim_whitespace(arrow_text(column)))).as_py())
+    return has_blank_header(column.name) and bool(pc.all(_blank_arrow(pc.utf8_trim_whitespace(arrow_text(column)))).as_py())
 
 
 def _numeric_column(
@@ -1279,17 +1279,17 @@ def blank_headers_named(text: str) -> str:
 
 def column_words(name: object) -> str:
     """``column 'industry'``, or ``column 16 (blank header)``: a column named in a sentence (see :func:`column_name`)."""
-    return column_name(name) if _has_blank_header(name) else f"column '{name}'"
+    return column_name(name) if has_blank_header(name) else f"column '{name}'"
 
 
-def _has_blank_header(name: object) -> bool:
+def has_blank_header(name: object) -> bool:
     """Whether ``name`` is what the table readers call a column whose header cell is blank."""
     return _BLANK_HEADER.fullmatch(str(name)) is not None
 
 
 def _quoted(name: object) -> str:
     """``'industry'``, or ``column 16 (blank header)``: a column in a list of quoted names."""
-    return column_name(name) if _has_blank_header(name) else f"'{name}'"
+    return column_name(name) if has_blank_header(name) else f"'{name}'"
 
 
 def _short_list(names: list[str], limit: int = 12) -> str:
