@@ -599,7 +599,7 @@ def test_report_writes_one_self_contained_page(cli_model: Path, dataset: Path, t
 def test_report_on_an_unlabelled_table_says_it_has_no_metrics(cli_model: Path, dataset: Path, tmp_path: Path) -> None:
     result = assert_ok(invoke("report", cli_model, dataset / "holdout.csv", "--out", tmp_path / "report.html"))
     [warning] = warnings_of(result)
-    assert "holdout.csv: no 'is_hot_lead' column, so the report has no test metrics for it" in warning and "--scoring" in warning
+    assert "holdout.csv: no target column 'is_hot_lead', so the report has no test metrics for it" in warning and "--scoring" in warning
 
 
 def test_report_user_errors_write_nothing(cli_model: Path, tmp_path: Path) -> None:

@@ -146,6 +146,12 @@ def test_corrupt_parquet_is_a_data_error(tmp_path: Path) -> None:
         ("old.xls", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(100), r"legacy Excel 97-2003 \(\.xls\) workbook; save it as \.xlsx"),
         ("blank.csv", "\n\n", "first line is blank"),
         ("repeat.csv", "a,b,a\n1,2,3\n", r"repeats column\(s\) \['a'\]"),
+        (
+            "index.csv",
+            ",Unnamed: 0,x\n0,0,1\n",  # pandas' index saved twice: the header repeats no name, but the blank cell's is taken
+            r"index\.csv: column 2's header 'Unnamed: 0' is the name column 1's blank header is read by; give column 1 a header or rename column 2 "
+            r"\(a table pandas saved twice with its index: save it with index=False\)\.$",
+        ),
         ("ragged.csv", "a,b\n1,2\n1,2,3\n4\n", r"2 ragged row\(s\): line 3 has 3 fields, line 4 has 1 fields, but the header has 2"),
         ("t.csv.gz", gzip.compress(b"a,b\n1,2\n", mtime=0), r"t\.csv\.gz: is gzip-compressed; decompress it first \(gunzip -c .*t\.csv\.gz > table\.csv\)"),
         ("leads.json", '[{"a": 1, "b": 2}]', r"leads\.json: looks like JSON, not a table; export it as CSV"),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import numpy as np
@@ -9,7 +10,7 @@ import pandas as pd
 import pytest
 
 from hotleads import schema as schema_module
-from hotleads.exceptions import DataError
+from hotleads.exceptions import DataError, ParameterError
 from hotleads.io import RowLocations, read_table
 from hotleads.schema import DataWarning, Schema, infer_role, infer_schema, prepare
 
@@ -143,6 +144,7 @@ def test_prepare_types_the_columns() -> None:
         (["yes", "No", "YES", "no"], [1, 0, 1, 0]),
         (["true", "False", "TRUE", "false"], [1, 0, 1, 0]),
         (["1.0", "0.0", "1", "0"], [1, 0, 1, 0]),
+        (["1.00", "0.00", " 1 ", "0.000"], [1, 0, 1, 0]),  # an export's fixed decimals: numbers equal to 1 and 0
         ([True, False, True, False], [1, 0, 1, 0]),
         ([1, 0, 1, 0], [1, 0, 1, 0]),
     ],
@@ -159,6 +161,13 @@ def test_target_with_other_values_names_them_and_their_lines() -> None:
         DataError, match=r"target 'is_hot_lead' has values \['2', '7'\] \(line 4, line 7\); the target must be binary \(0/1, true/false or yes/no\)"
     ):
         prepare(frame, infer_schema(frame), source="train.csv", labelled=True)
+
+
+def test_numbers_other_than_1_and_0_are_refused_as_labels_however_written() -> None:
+    frame = small_table(is_hot_lead=["0.00", "1.00", "0.5", "1", "0", "2.00", "1.0", "0"])
+    frame.attrs["rows"] = RowLocations("line", first=2)
+    with pytest.raises(DataError, match=r"target 'is_hot_lead' has values \['0.5', '2.00'\] \(line 4, line 7\); the target must be binary"):
+        prepare(frame, infer_schema(frame), source="test.csv", labelled=True)
 
 
 def test_target_with_one_class_is_refused() -> None:
@@ -626,6 +635,34 @@ def test_options_accept_a_blank_header_column_by_the_name_messages_give_it() -> 
         DataError, match=r"--drop names column 'column 3 \(blank header\)', which the table does not have; did you mean 'column 2 \(blank header\)'\?"
     ):
         infer_schema(frame, drop=["column 3 (blank header)"])
+
+
+@pytest.mark.parametrize(
+    ("positive", "negative", "shown"),
+    [
+        (["1"], ["1.0"], "'1' (and '1.0', the same value)"),
+        (["Won", "1.00"], ["0", " 1 "], "'1.00' (and '1', the same value)"),
+        (["Won"], ["won"], "'won'"),
+        (["1"], ["1"], "'1'"),
+    ],
+    ids=["1-and-1.0", "1.00-and-spaced-1", "any-case", "written-alike"],
+)
+def test_positive_and_negative_may_not_share_a_label_as_labels_compare(positive: list[str], negative: list[str], shown: str) -> None:
+    """1, 1.0 and 1.00 are one target value (:func:`schema._label_key`): in both lists, it is refused as 1 and 1 are."""
+    frame = small_table()
+    with pytest.raises(ParameterError, match=rf"^--positive and --negative both name {re.escape(shown)}; give each value to one of them\.$"):
+        infer_schema(frame, positive=positive, negative=negative)
+
+
+def test_a_blank_header_target_is_named_as_other_messages_name_it() -> None:
+    """The readers' ``Unnamed: 4`` is ``column 5 (blank header)`` in the target's messages too, never a name the file lacks."""
+    frame = small_table(is_hot_lead=["Won", "Lost", "Won", "Lost", "Lost", "Lost", "Won", "Lost"]).rename(columns={"is_hot_lead": "Unnamed: 4"})
+    schema = infer_schema(frame, target="column 5 (blank header)")
+    with pytest.raises(DataError, match=r"target column 5 \(blank header\) has the values 'Lost' \(5\), 'Won' \(3\), not 0/1") as caught:
+        prepare(frame, schema, labelled=True, training=True)
+    assert "Unnamed" not in str(caught.value)
+    with pytest.raises(ParameterError, match=r"^--drop names column 5 \(blank header\), the target, which is never a feature"):
+        infer_schema(frame, target="column 5 (blank header)", drop=["Unnamed: 4"])
 
 
 def test_the_unseen_target_values_warning_names_the_most_frequent_few() -> None:

@@ -15,8 +15,8 @@ from hotleads.exceptions import DataError, ParameterError
 from hotleads.io import read_table
 from hotleads.metrics import classification_metrics
 from hotleads.model import LeadModel
-from hotleads.schema import DataWarning, prepare
-from hotleads.scoring import evaluate, score, tiers, write_lead_list, write_submission
+from hotleads.schema import DataWarning, Schema, prepare
+from hotleads.scoring import evaluate, lead_list, score, tiers, write_lead_list, write_submission
 from hotleads.threshold import bagged_f1_threshold
 from hotleads.training import TrainOptions, train
 
@@ -122,3 +122,11 @@ def test_the_writers_write_the_submission_and_the_ranked_lead_list(trained: Lead
     leads = pd.read_csv(tmp_path / "leads.csv", dtype={"company_id": str}, keep_default_na=False)
     assert leads.columns[0] == "company_id" and leads["rank"].tolist() == list(range(1, len(holdout_frame) + 1))
     assert (leads["reason_1"].head(3) != "").all() and (leads["reason_1"].iloc[3:] == "").all()
+
+
+@pytest.mark.parametrize(("id_column", "header"), [("account", "account"), ("Unnamed: 0", "Id"), (None, "Id")])
+def test_the_lead_list_heads_the_ids_by_the_tables_id_header_else_id(id_column: str | None, header: str) -> None:
+    """A blank id header (the readers' ``Unnamed: 0``, in no file) heads the ids ``Id``, as submission.csv and a table without ids do."""
+    leads = pd.DataFrame({"Id": ["A", "B"], "probability": [0.2, 0.9], "rank": [2, 1]})
+    listed = lead_list(leads, Schema(target="is_hot_lead", id=id_column))
+    assert list(listed.columns) == [header, "probability", "rank"] and listed[header].tolist() == ["B", "A"]

@@ -998,6 +998,7 @@ def report(
     from .history import for_scoring
     from .neural_params import check_device
     from .report import write_report
+    from .schema import column_words
 
     check_device(device, name="--device")
     _check_output("--out", out)
@@ -1009,7 +1010,7 @@ def report(
     checked = _noted(lambda: _score_table(model.predictor, data, monthly, reading, labelled=None)) if data else None
     if checked is not None and checked.y is None:  # read, but not what the argument is for: say so rather than leave metrics out
         warnings.warn(
-            f"{data}: no '{model.predictor.schema.target}' column, so the report has no test metrics for it, only its drift from training; "
+            f"{data}: no target {column_words(model.predictor.schema.target)}, so the report has no test metrics for it, only its drift from training; "
             "give a labelled table for metrics (a table to score goes to --scoring).",
             DataWarning,
             stacklevel=2,

@@ -920,11 +920,26 @@ def _csv_header(path: Path, text: str, sep: str) -> list[str]:
 
 def _column_names(raw: list[str | None], path: Path) -> list[str]:
     """Stripped header names; a blank one (a saved pandas index) is named ``Unnamed: <position>`` as pandas does."""
-    names = [(name or "").strip().lstrip("\ufeff") or f"Unnamed: {i}" for i, name in enumerate(raw)]
+    written = [(name or "").strip().lstrip("\ufeff") for name in raw]
+    _refuse_blank_name_taken(written, path)
+    names = [name or f"Unnamed: {i}" for i, name in enumerate(written)]
     duplicated = sorted({name for name in names if names.count(name) > 1})
     if duplicated:
         raise DataError(f"{path}: the header repeats column(s) {duplicated}; give every column a unique name.")
     return names
+
+
+def _refuse_blank_name_taken(written: list[str], path: Path) -> None:
+    """Refuse a header cell reading ``Unnamed: 0`` beside the blank cell that name is for: the header does not repeat a name,
+    but the two cannot be told apart. pandas writes such a header (``,Unnamed: 0,...``) when a table read with a saved
+    index is saved again with its own index."""
+    for blank, name in enumerate(written):
+        if not name and f"Unnamed: {blank}" in written:
+            other = written.index(f"Unnamed: {blank}")
+            raise DataError(
+                f"{path}: column {other + 1}'s header 'Unnamed: {blank}' is the name column {blank + 1}'s blank header is read by; "
+                f"give column {blank + 1} a header or rename column {other + 1} (a table pandas saved twice with its index: save it with index=False)."
+            )
 
 
 def _record_starts(handle, sep: str) -> np.ndarray:

@@ -47,8 +47,9 @@ __all__ = ["DataWarning", "Prepared", "Schema", "infer_role", "infer_schema", "i
 
 DEFAULT_TARGET = "is_hot_lead"
 DEFAULT_ID = "company_id"
-TRUE_LABELS = frozenset({"1", "1.0", "true", "yes", "y", "t"})
-FALSE_LABELS = frozenset({"0", "0.0", "false", "no", "n", "f"})
+# A target's 1 and 0, compared by label key (_label_key): 1.0 and 1.00 are 1, as a sheet or an export writes it.
+TRUE_LABELS = frozenset({"1", "true", "yes", "y", "t"})
+FALSE_LABELS = frozenset({"0", "false", "no", "n", "f"})
 MAX_SHOWN = 3
 MAX_UNSEEN_SHOWN = 5  # target values a model's training table did not have, named in its warning (the most frequent)
 NEAR_UNIQUE = 0.95  # a text column this unique (but not fully) looks like an id with repeats
@@ -209,7 +210,7 @@ def infer_schema(
     """
     if negative and not positive:
         raise ParameterError("--negative needs --positive: name the hot-lead value(s) too (e.g. --positive Won --negative Lost).")
-    refuse_overlap("--positive and --negative", positive, negative)
+    refuse_overlap("--positive and --negative", positive, negative, key=_label_key)
     refuse_overlap("--decimal-comma and --decimal-point", decimal_comma, decimal_point)
     columns = list(frame.columns)
     target, id_column = (None if name is None else reader_name(name, columns) for name in (target, id_column))
@@ -236,7 +237,7 @@ def infer_schema(
     for role, name in (("the target", target), ("the id column", id_column or (DEFAULT_ID if DEFAULT_ID in columns else None))):
         if name is not None and name in drop:  # never a feature anyway: --drop would do nothing, which is not what was asked
             other = "--target" if role == "the target" else "--id"
-            raise ParameterError(f"--drop names '{name}', {role}, which is never a feature; leave it out of --drop (or choose another with {other}).")
+            raise ParameterError(f"--drop names {_quoted(name)}, {role}, which is never a feature; leave it out of --drop (or choose another with {other}).")
     options = _Options(frozenset(na_values), tuple(dates), dayfirst, tuple(decimal_comma), tuple(decimal_point), frame.attrs.get("delimiter") == ";")
     schema = Schema(
         target=target,
@@ -275,16 +276,27 @@ def _target_candidates(frame: pd.DataFrame) -> str:
     return f" (two-valued columns: {', '.join(two_valued)})" if two_valued else ""
 
 
-def refuse_overlap(option: str, left: Sequence[str], right: Sequence[str]) -> None:
-    """Refuse a value given to two options that exclude each other (``--decimal-comma`` and ``--decimal-point``), in any case.
+def refuse_overlap(option: str, left: Sequence[str], right: Sequence[str], *, key: Callable[[str], str] = str.lower) -> None:
+    """Refuse a value given to two options that exclude each other (``--decimal-comma`` and ``--decimal-point``).
+
+    Values compare stripped, by ``key``: in any case by default (column names); target
+    labels by :func:`_label_key`, as they match the target's values (``1``, ``1.0`` and ``1.00`` are one).
 
     Raises
     ------
     ParameterError
-        Naming the values both options have.
+        Naming the values both options have, as each wrote them when they differ (``'1' (and '1.0', the same value)``).
     """
-    if both := sorted({str(v).strip().lower() for v in left} & {str(v).strip().lower() for v in right}):
-        raise ParameterError(f"{option} both name {', '.join(repr(v) for v in both)}; give each value to one of them.")
+    rights = {key(text): text for text in (str(v).strip() for v in right)}
+    shared = {key(text): text for text in (str(v).strip() for v in left) if key(text) in rights}
+    if shared:
+        shown = ", ".join(_both_written(shared[k], rights[k]) for k in sorted(shared))
+        raise ParameterError(f"{option} both name {shown}; give each value to one of them.")
+
+
+def _both_written(left: str, right: str) -> str:
+    """``'salary_k'``, or ``'1' (and '1.0', the same value)``: a value two options share, in each one's words when they differ by more than case."""
+    return repr(left.lower()) if left.lower() == right.lower() else f"{left!r} (and {right!r}, the same value)"
 
 
 def require_column(name: str, columns: list[str], source: str, option: str, *, lacking: str = "the table does not have", sheets: str = "") -> None:
@@ -665,7 +677,7 @@ def _written_otherwise(missing: list[str], frame: pd.DataFrame) -> str:
 
 def _blank_header_hint(missing: list[str]) -> str:
     """How to fix a missing column that had a blank header in training: it is found by its position alone."""
-    if not any(map(_has_blank_header, missing)):
+    if not any(map(has_blank_header, missing)):
         return ""
     return "; a blank header is matched by the column's position alone: give that column a header in both tables and train again"
 
@@ -679,7 +691,7 @@ def _warn_extra_columns(frame: pd.DataFrame, schema: Schema, source: str) -> Non
 
 def _is_stray_blank_column(column: pd.Series) -> bool:
     """A blank header over no values: what a comma ending every line of a CSV reads as; nothing the model could use, so never named."""
-    return _has_blank_header(column.name) and bool(pc.all(_blank_arrow(pc.utf8_trim_whitespace(arrow_text(column)))).as_py())
+    return has_blank_header(column.name) and bool(pc.all(_blank_arrow(pc.utf8_trim_whitespace(arrow_text(column)))).as_py())
 
 
 def _numeric_column(
@@ -888,10 +900,10 @@ def _target(
     rest_is_zero = bool(schema.positive) and not schema.negative  # "--positive x: the rest become 0", an unticked checkbox too
     if len(text) and blank.all():  # "the model counts ['Won'] as hot, and this table has " nothing: say so
         fix = "fill in the labels" if training else "fill in the labels, or score it with hotleads predict, which needs none"
-        problems.append(f"target '{name}' is blank in every row; {fix}")
+        problems.append(f"target {_quoted(name)} is blank in every row; {fix}")
         return None
     if blank.any() and not schema.positive:  # under --negative a blank cell is in neither list: left out below, named
-        problems.append(f"target '{name}' is empty {row_examples(frame, raw, blank, show_value=False)}; label those rows or remove them")
+        problems.append(f"target {_quoted(name)} is empty {row_examples(frame, raw, blank, show_value=False)}; label those rows or remove them")
     y = _labels(frame, text, schema, problems, training=training)
     if len(problems) > found or y is None:
         return None
@@ -904,12 +916,12 @@ def _target(
     if np.unique(y[~np.isnan(y)]).size < 2:
         only = int(np.nanmax(y)) if (~np.isnan(y)).any() else 0
         if training:
-            problems.append(f"target '{name}' has only the class {only}; training needs both hot leads (1) and others (0)")
+            problems.append(f"target {_quoted(name)} has only the class {only}; training needs both hot leads (1) and others (0)")
         else:  # the model's own label words may be what is missing: say which values it counts as hot
             words = (
                 f"; the model counts {schema.positive} as hot and the rest as not, and this table has {_value_counts(text[~blank])}" if schema.positive else ""
             )
-            problems.append(f"target '{name}' has only the class {only}{words}; metrics need both hot leads (1) and others (0) among the labels")
+            problems.append(f"target {_quoted(name)} has only the class {only}{words}; metrics need both hot leads (1) and others (0) among the labels")
         return None
     return y
 
@@ -941,7 +953,7 @@ def _whole_float_text(value: object) -> object:
     return value
 
 
-_WHOLE_DECIMAL = re.compile(r"^([+-]?\d+)\.0+$")
+_WHOLE_DECIMAL = re.compile(r"^([+-]?[0-9]+)\.0+$")  # ASCII digits, as Arrow's RE2 reads \d (_arrow_label_keys)
 
 
 def _label_key(value: str) -> str:
@@ -970,7 +982,7 @@ def _warn_unseen_labels(text: pd.Series, blank: pd.Series, schema: Schema, sourc
     if not unseen.any():
         return
     warnings.warn(
-        f"{source}: target '{schema.target}' has value(s) the training table did not have: {_named_counts(written[unseen])}; they are counted as not hot (0), "
+        f"{source}: target {_quoted(schema.target)} has value(s) the training table did not have: {_named_counts(written[unseen])}; they are counted as not hot (0), "
         f"as --positive {shlex.quote(','.join(schema.positive))} counts every other value. If that is wrong, train again with them in "
         "--positive (hot leads) or --negative (not hot; rows in neither list are then left out).",
         DataWarning,
@@ -990,27 +1002,31 @@ def _plain_labels(raw: pd.Series) -> np.ndarray | None:
             return None
         values = raw.to_numpy()  # whole numbers from 0 to 1 are 0 and 1: no sort needed to see both occur
         return values.astype(np.float64) if len(values) and values.min() == 0 and values.max() == 1 else None
-    stripped = pc.utf8_trim_whitespace(arrow_text(raw))
-    positive, negative = is_any_case(stripped, TRUE_LABELS), is_any_case(stripped, FALSE_LABELS)
-    if stripped.null_count or not pc.all(pc.or_(positive, negative)).as_py() or not pc.any(positive).as_py() or pc.all(positive).as_py():
+    keys = _arrow_label_keys(pc.utf8_trim_whitespace(arrow_text(raw)))
+    positive, negative = is_any_case(keys, TRUE_LABELS), is_any_case(keys, FALSE_LABELS)
+    if keys.null_count or not pc.all(pc.or_(positive, negative)).as_py() or not pc.any(positive).as_py() or pc.all(positive).as_py():
         return None  # blanks, other values or one class: the careful path words the problem
     return positive.to_numpy(zero_copy_only=False).astype(np.float64)
 
 
+def _arrow_label_keys(stripped: pa.Array | pa.ChunkedArray) -> pa.Array | pa.ChunkedArray:
+    """:func:`_label_key` of stripped Arrow text but for case (:func:`~hotleads.parsing.is_any_case` ignores it): ``1.00`` as ``1``."""
+    return pc.replace_substring_regex(stripped, pattern=_WHOLE_DECIMAL.pattern, replacement=r"\1")
+
+
 def _labels(frame: pd.DataFrame, text: pd.Series, schema: Schema, problems: list[str], *, training: bool) -> np.ndarray | None:
-    name, lowered = schema.target, text.str.lower()
+    name, lowered, keys = schema.target, text.str.lower(), _label_keys(text)
     present = text[~_blank(text)]
     if schema.positive:
         positive = {_label_key(v) for v in schema.positive}
         negative = {_label_key(v) for v in schema.negative}
-        keys = _label_keys(text)
         unknown = [v for v in (*schema.positive, *schema.negative) if _label_key(v) not in set(_label_keys(present))]
         if unknown and training:
-            problems.append(f"--positive/--negative name value(s) {unknown} that target '{name}' does not have; its values are {_value_counts(present)}")
+            problems.append(f"--positive/--negative name value(s) {unknown} that target {_quoted(name)} does not have; its values are {_value_counts(present)}")
             return None
         y = np.where(keys.isin(positive).fillna(False), 1.0, np.where(keys.isin(negative).fillna(False) | (not negative), 0.0, np.nan))
         return y
-    y = np.where(lowered.isin(TRUE_LABELS).fillna(False), 1.0, np.where(lowered.isin(FALSE_LABELS).fillna(False), 0.0, np.nan))
+    y = np.where(keys.isin(TRUE_LABELS).fillna(False), 1.0, np.where(keys.isin(FALSE_LABELS).fillna(False), 0.0, np.nan))
     known = ~np.isnan(y) | lowered.isna().to_numpy() | (lowered == "").fillna(True).to_numpy()
     if not known.all():
         problems.append(
@@ -1025,20 +1041,20 @@ def _labels(frame: pd.DataFrame, text: pd.Series, schema: Schema, problems: list
 def _target_values_problem(name: str, present: pd.Series, *, training: bool, where: str) -> str:
     values = sorted(set(present))
     if not training:
-        unknown = sorted(set(present[~present.str.lower().isin(TRUE_LABELS | FALSE_LABELS)]))
-        return f"target '{name}' has values {unknown} {where}; the target must be binary (0/1, true/false or yes/no), as in the training table"
+        unknown = sorted(set(present[~_label_keys(present).isin(TRUE_LABELS | FALSE_LABELS)]))
+        return f"target {_quoted(name)} has values {unknown} {where}; the target must be binary (0/1, true/false or yes/no), as in the training table"
     if len(values) == 2:
         return (
-            f"target '{name}' has the values {_value_counts(present)}, not 0/1, true/false or yes/no {where}; "
+            f"target {_quoted(name)} has the values {_value_counts(present)}, not 0/1, true/false or yes/no {where}; "
             f"say which one is a hot lead with --positive{_positive_example(values)} (the other becomes 0)"
         )
     if len(values) == 1:
         return (
-            f"target '{name}' has one value {_value_counts(present)} beside blank cells {where}; if it marks the hot leads, "
+            f"target {_quoted(name)} has one value {_value_counts(present)} beside blank cells {where}; if it marks the hot leads, "
             f"pass --positive {shlex.quote(values[0])} (blank cells then become 0)"
         )
     return (
-        f"target '{name}' has {len(values)} values {_value_counts(present)}, but the target must be binary (0/1, true/false or yes/no) "
+        f"target {_quoted(name)} has {len(values)} values {_value_counts(present)}, but the target must be binary (0/1, true/false or yes/no) "
         f"and other values stand at {where[1:-1]}; "
         "pass --positive A[,B] for the hot-lead values (the rest become 0), and --negative C[,D] to train only on those "
         "(rows in neither list, such as open deals, are then left out)"
@@ -1263,17 +1279,17 @@ def blank_headers_named(text: str) -> str:
 
 def column_words(name: object) -> str:
     """``column 'industry'``, or ``column 16 (blank header)``: a column named in a sentence (see :func:`column_name`)."""
-    return column_name(name) if _has_blank_header(name) else f"column '{name}'"
+    return column_name(name) if has_blank_header(name) else f"column '{name}'"
 
 
-def _has_blank_header(name: object) -> bool:
+def has_blank_header(name: object) -> bool:
     """Whether ``name`` is what the table readers call a column whose header cell is blank."""
     return _BLANK_HEADER.fullmatch(str(name)) is not None
 
 
 def _quoted(name: object) -> str:
     """``'industry'``, or ``column 16 (blank header)``: a column in a list of quoted names."""
-    return column_name(name) if _has_blank_header(name) else f"'{name}'"
+    return column_name(name) if has_blank_header(name) else f"'{name}'"
 
 
 def _short_list(names: list[str], limit: int = 12) -> str:

@@ -19,7 +19,7 @@ from .explain import contributions, reasons
 from .io import write_csv, write_table
 from .metrics import classification_metrics, leaderboard
 from .model import LeadModel, Predictor
-from .schema import Schema, is_name_column, prepare
+from .schema import Schema, has_blank_header, is_name_column, prepare
 from .timing import stage
 
 TIER_HELP = "hot: at or above the decision threshold; warm: at least half of it; cold: below that."
@@ -58,7 +58,7 @@ class ScoredTable:
         return submission(self.leads)
 
     def lead_list(self, schema: Schema) -> pd.DataFrame:
-        """Every column of ``leads``, best first, the id column under its name in the table (``schema.id``)."""
+        """Every column of ``leads``, best first, the id column under its name in the table (:func:`id_header`)."""
         return lead_list(self.leads, schema)
 
 
@@ -68,8 +68,22 @@ def submission(leads: pd.DataFrame) -> pd.DataFrame:
 
 
 def lead_list(leads: pd.DataFrame, schema: Schema) -> pd.DataFrame:
-    """Lead rows best first (by ``rank``), the id column under its name in the table (``schema.id``)."""
-    return leads.sort_values("rank").rename(columns={"Id": schema.id or "Id"})
+    """Lead rows best first (by ``rank``), the id column under its name in the table (:func:`id_header`)."""
+    return leads.sort_values("rank").rename(columns={"Id": id_header(schema)})
+
+
+def id_header(schema: Schema) -> str:
+    """The lead list's header over the ids: the id column's header in the table, else ``Id`` as in ``submission.csv``.
+
+    ``Id`` also when the id column's header cell was blank: the readers' ``Unnamed: 0`` is in no
+    file, and a header ``column 1 (blank header)`` would be none a lead list is imported by.
+
+    Examples
+    --------
+    >>> id_header(Schema(target="won", id="account")), id_header(Schema(target="won", id="Unnamed: 0")), id_header(Schema(target="won", id=None))
+    ('account', 'Id', 'Id')
+    """
+    return "Id" if schema.id is None or has_blank_header(schema.id) else schema.id
 
 
 def score(
