@@ -206,7 +206,8 @@ def infer_schema(
     Raises
     ------
     DataError
-        When a named column does not exist, no target can be found, or no feature is usable.
+        When a named column does not exist, no target can be found, no feature is usable, or a column named by
+        ``decimal_comma``/``decimal_point`` has values that are no numbers with that mark (blank cells and ``na_values`` aside).
     """
     if negative and not positive:
         raise ParameterError("--negative needs --positive: name the hot-lead value(s) too (e.g. --positive Won --negative Lost).")
