@@ -428,6 +428,65 @@ def test_a_decimal_mark_given_by_the_user_is_kept_at_training_and_scoring(tmp_pa
     assert prepared.features["x"].tolist()[:4] == [1.234, 5.0, 2.5, 7.25]
 
 
+def _marked(tmp_path: Path, name: str, values: list[str]) -> Path:
+    """40 companies whose column x is ``values`` (repeated), beside a plain numeric column; written as text, as a CSV export has them."""
+    frame = pd.DataFrame({"company_id": [f"A{i}" for i in range(40)], "x": (values * 40)[:40], "y": np.arange(40) % 7, "is_hot_lead": [0, 1] * 20})
+    frame.to_csv(tmp_path / name, index=False)
+    return tmp_path / name
+
+
+def test_a_decimal_mark_the_values_contradict_is_an_error_naming_the_option_and_lines(tmp_path: Path) -> None:
+    """`--decimal-point x` on `1.234,5`: an error with the values, their lines and the other option, not x read as text."""
+    european = _marked(tmp_path, "eu.csv", ["1.234,5", "5,25", "2.500,0", "7,75"])
+    for command in ("train", "schema"):
+        extra = ["--out", tmp_path / "m", *FAST] if command == "train" else []
+        one_error(
+            invoke(command, european, "--decimal-point", "x", *extra),
+            f"error: {european}: column 'x' is not a number with '.' as its decimal mark (--decimal-point x) ",
+            "('1.234,5' at line 2, '5,25' at line 3, '2.500,0' at line 4 and 37 more)",
+            "read with ',' as the decimal mark: give --decimal-comma x instead",
+        )
+    assert not (tmp_path / "m").exists()
+    from hotleads.exceptions import DataError
+    from hotleads.io import read_table
+    from hotleads.schema import infer_schema
+
+    with pytest.raises(DataError, match=r"^t.csv: column 'x' is not a number with ',' as its decimal mark \(--decimal-comma x\) \('1.5' at line 2,"):
+        infer_schema(read_table(_marked(tmp_path, "points.csv", ["1.5", "2.25", "3.5"])), source="t.csv", decimal_comma=["x"])
+
+
+def test_text_under_a_decimal_mark_asks_for_na_values_and_blanks_or_tokens_are_fine(tmp_path: Path) -> None:
+    """A few words among the numbers (too many to read the column as numbers) name those words and --na-values;
+    blank cells, the usual markers and --na-values tokens are missing values under a decimal mark too."""
+    words = _marked(tmp_path, "words.csv", ["1,5", "unknown", "2,25", "", "3,5", "n/a", "4,75", "tbd"])
+    one_error(
+        invoke("train", words, "--decimal-comma", "x", "--out", tmp_path / "m", *FAST),
+        "(--decimal-comma x) ('unknown' at line 3, 'tbd' at line 9, 'unknown' at line 11 and 7 more); ",
+        "fix or blank cells such as 'tbd', 'unknown', or name them with --na-values tbd,unknown if they mean 'unknown'",
+        "if the column holds no numbers, drop --decimal-comma x",
+    )
+    ok(invoke("train", words, "--decimal-comma", "x", "--na-values", "unknown,TBD", "--out", tmp_path / "m", *FAST))
+    rows = {r["column"]: r for r in json.loads(ok(invoke("schema", words, "--json", "--decimal-comma", "x", "--na-values", "unknown,tbd")).stdout)}
+    assert rows["x"]["role"] == "numeric" and rows["x"]["parse"] == "decimal ','" and rows["x"]["missing"] == 0.5
+
+
+def test_scoring_a_file_the_models_given_mark_does_not_read_names_the_option(tmp_path: Path) -> None:
+    """A model trained with --decimal-comma x scores a file written with decimal points: the error says so, rather than
+    suggesting --na-values for numbers; text there still asks for the model's --na-values."""
+    ok(invoke("train", _marked(tmp_path, "eu.csv", ["1.234,5", "5,25", "2.500,0", "7,75"]), "--decimal-comma", "x", "--out", tmp_path / "m", *FAST))
+    points = _marked(tmp_path, "points.csv", ["1234.5", "5.25", "2500.0", "7.75"])
+    one_error(
+        invoke("predict", tmp_path / "m", points, "--out", tmp_path / "s.csv"),
+        f"error: {points}: column 'x' is not a number with ',' as its decimal mark (--decimal-comma x) ('1234.5' at line 2,",
+        "; write its numbers so, as the model was trained with that option, or train the model again without it",
+    )
+    one_error(
+        invoke("predict", tmp_path / "m", _marked(tmp_path, "words.csv", ["1.234,5", "5,25", "-", "soon"]), "--out", tmp_path / "s.csv"),
+        "('soon' at line 5, 'soon' at line 9, 'soon' at line 13 and 7 more); fix or blank cells such as 'soon', "
+        "or train the model again with --na-values soon added to its own if they mean 'unknown'",
+    )
+
+
 def test_whole_number_ids_from_a_workbook_stay_whole(tmp_path: Path) -> None:
     frame = pd.DataFrame({"company_id": np.arange(1001, 1041), "x": np.arange(40) % 7, "is_hot_lead": [0, 1] * 20})
     frame.to_excel(tmp_path / "t.xlsx", index=False)

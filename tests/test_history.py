@@ -658,6 +658,37 @@ def test_decimal_options_naming_a_history_channel_set_its_mark_and_other_names_a
         attach(frame, euro, decimal_comma=["salary_k"], decimal_point=["SALARY_K"])
 
 
+def test_a_history_channel_a_decimal_option_does_not_read_names_the_option_and_the_fix(tmp_path: Path) -> None:
+    """Too many words for the channel to read with the given mark: the error names the option and the words, not the numbers;
+    numbers written with the other mark ask for the other option; --na-values tokens and blanks are missing values."""
+    rows = [f"A;2025-{m:02d};{value}" for m, value in enumerate(["45,25", "unknown", "46,125", "", "51,5", "n/a", "tbd", "47,75", "unknown"], start=1)]
+    words = write(tmp_path, "words.csv", "company_id;month;salary_k\n" + "\n".join(rows) + "\n")
+    with pytest.raises(DataError) as refused:
+        read_history(words, decimal_comma=["salary_k"])
+    assert str(refused.value) == (
+        f"{words}: column 'salary_k' is not a number with ',' as its decimal mark (--decimal-comma salary_k) "
+        "('unknown' at line 3, 'tbd' at line 8, 'unknown' at line 10); fix or blank cells such as 'tbd', 'unknown', "
+        "or name them with --na-values tbd,unknown if they mean 'unknown'; if the column holds no numbers, drop --decimal-comma salary_k"
+    )
+    read = read_history(words, decimal_comma=["salary_k"], na_values=["UNKNOWN", "tbd"]).values[:, 0]
+    assert np.isnan(read).sum() == 5 and np.nansum(read) == 45.25 + 46.125 + 51.5 + 47.75
+    with pytest.raises(DataError, match=r"\('45,25' at line 2, '51,5' at line 6, '47,75' at line 9\); those that are numbers read with ',' as"):
+        read_history(words, decimal_point=["salary_k"], na_values=["unknown", "tbd"])
+
+
+def test_train_refuses_a_history_channel_its_decimal_option_does_not_read(tmp_path: Path) -> None:
+    companies, history = _tables(tmp_path, n=40)
+    months = pd.read_csv(history).assign(salary_k=lambda t: [f"{40 + i % 50}.{i % 10}" for i in range(len(t))])
+    months.to_csv(tmp_path / "points.csv", index=False)
+    args = ["train", str(companies), "--history", str(tmp_path / "points.csv"), "--models", "logreg", "-q", "--out", str(tmp_path / "m")]
+    refused = CliRunner().invoke(app, [*args, "--decimal-comma", "salary_k"])
+    assert refused.exit_code == 2 and refused.stderr.splitlines() == [
+        f"error: {tmp_path / 'points.csv'}: column 'salary_k' is not a number with ',' as its decimal mark (--decimal-comma salary_k) "
+        "('40.0' at line 2, '41.1' at line 3, '42.2' at line 4 and 429 more); those that are numbers read with '.' as the decimal mark: "
+        "give --decimal-point salary_k instead"
+    ]
+
+
 def test_scoring_reads_the_history_by_the_models_formats_and_an_older_model_as_it_did(tmp_path: Path) -> None:
     euro = write(tmp_path, "euro.csv", EURO_HISTORY)
     comma = _comma_separated(tmp_path, euro)

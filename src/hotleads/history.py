@@ -38,6 +38,7 @@ from .io import read_table
 from .parsing import NumberFormat, infer_number_format, is_missing, parse_numbers_marked
 from .schema import (
     DEFAULT_ID,
+    decimal_mark_problem,
     fold_name,
     number_format_here,
     number_format_notes,
@@ -459,7 +460,7 @@ def _channel_values(
         fmt = None if typed else _channel_format(frame, channel, na_values, reading, notes, source)
         if fmt is not None and fmt != NumberFormat():  # plain numbers: scoring's default (the saved spec stays short)
             formats[channel] = {"kind": "number", **fmt.to_dict()}
-        columns.append(_numbers(frame, channel, problems, na_values, fmt))
+        columns.append(_numbers(frame, channel, problems, na_values, fmt, training=reading.formats is None))
     return np.column_stack(columns), formats
 
 
@@ -476,24 +477,27 @@ def _channel_format(frame: pd.DataFrame, channel: str, na_values: frozenset[str]
     decimal = "," if channel in reading.decimal_comma else "." if channel in reading.decimal_point else None
     european = reading.european and frame.attrs.get("delimiter") == ";"  # a European export, as the company table reads one
     fmt = infer_number_format(written[~is_missing(written, na_values)], prefer_decimal_comma=european, decimal=decimal)
+    if fmt is None and decimal is not None:  # too few values read with the user's mark: read so all the same, for _numbers to name the others
+        fmt = NumberFormat(decimal=decimal, thousands="." if decimal == "," else ",", given=True)
     if fmt is not None and reading.european:  # an old model's history is read as then, and then nothing was said
         notes.extend(f"{source}: {note}" for note in number_format_notes(channel, fmt))
     return fmt
 
 
-def _numbers(frame: pd.DataFrame, channel: str, problems: list[str], na_values: frozenset[str], fmt: NumberFormat | None) -> np.ndarray:
-    """A channel's values (n_rows,) under ``fmt`` (None: the values were not numbers); the unread cells go to ``problems``."""
+def _numbers(
+    frame: pd.DataFrame, channel: str, problems: list[str], na_values: frozenset[str], fmt: NumberFormat | None, *, training: bool = True
+) -> np.ndarray:
+    """A channel's values (n_rows,) under ``fmt`` (None: the values were not numbers); the unread cells go to ``problems``.
+
+    ``training``: a mark ``fmt`` was given is the option just given, else the one the model was trained with.
+    """
     raw = frame[channel]
     if pd.api.types.is_numeric_dtype(raw) or pd.api.types.is_bool_dtype(raw):
         return _finite(frame, channel, raw.astype("float64").to_numpy(), problems)
     values, missing = parse_numbers_marked(raw, fmt or NumberFormat(), na_values=na_values)
     bad = ~missing & values.isna().to_numpy()
-    if bad.any() and fmt is not None and fmt.given and infer_number_format(raw[bad].astype(str)) is not None:  # numbers, with the other mark
-        option = f"--decimal-{'comma' if fmt.decimal == ',' else 'point'} {channel}"
-        problems.append(
-            f"'{channel}' is not a number with '{fmt.decimal}' as its decimal mark ({option}) {row_examples(frame, raw, pd.Series(bad))}; "
-            "write its numbers so, or train without that option"
-        )
+    if bad.any() and fmt is not None and fmt.given:  # the user's --decimal-comma/--decimal-point: the option is the thing to name
+        problems.append(decimal_mark_problem(frame, channel, bad, fmt.decimal, training=training))
     elif bad.any() and bad.sum() == (~missing).sum():  # text throughout, such as the company's name: not a channel
         problems.append(
             f"'{channel}' is not a number {row_examples(frame, raw, pd.Series(bad))}; every column besides the id and '{MONTH}' is read as a "

@@ -458,6 +458,29 @@ def _thousands_for(decimal: str, thousands: str, bodies: list[str]) -> str:
     return other if any(other in b for b in bodies) else ""
 
 
+def unread_with_mark(text: pd.Series, decimal: str, *, na_values: frozenset[str] = frozenset()) -> np.ndarray:
+    """Where a present value of ``text`` is no number with ``decimal`` as its decimal mark, whatever its thousands separator.
+
+    Missing markers, blank cells and the ``na_values`` tokens are never flagged. Lenient on
+    purpose: it tests a value against the mark a user set, not against the column's one format.
+
+    Examples
+    --------
+    >>> unread_with_mark(pd.Series(["1.234,5", "7,25", "", "n/a", "unknown", "1,234.5"]), ",").tolist()
+    [False, False, False, False, True, True]
+    """
+    other = "," if decimal == "." else "."
+    unread = np.zeros(len(text), dtype=bool)
+    left = np.ones(len(text), dtype=bool)
+    for thousands in (other, " ", "'"):  # each pass reads only what the ones before left unread
+        values, missing = parse_numbers_marked(text[left], NumberFormat(decimal=decimal, thousands=thousands), na_values=na_values)
+        unread[left] = ~missing & values.isna().to_numpy()
+        left = unread.copy()
+        if not left.any():
+            break
+    return unread
+
+
 def has_leading_zero_codes(text: pd.Series) -> bool:
     """True when a column's present values are digit codes and some start with 0 (``000123``, ``02134``).
 

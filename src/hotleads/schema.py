@@ -41,6 +41,7 @@ from .parsing import (
     parse_numbers_marked,
     parse_numbers_read,
     to_utc_naive,
+    unread_with_mark,
 )
 
 __all__ = ["DataWarning", "Prepared", "Schema", "infer_role", "infer_schema", "is_name_column", "prepare"]
@@ -206,7 +207,8 @@ def infer_schema(
     Raises
     ------
     DataError
-        When a named column does not exist, no target can be found, or no feature is usable.
+        When a named column does not exist, no target can be found, no feature is usable, or a column named by
+        ``decimal_comma``/``decimal_point`` has values that are no numbers with that mark (blank cells and ``na_values`` aside).
     """
     if negative and not positive:
         raise ParameterError("--negative needs --positive: name the hot-lead value(s) too (e.g. --positive Won --negative Lost).")
@@ -239,6 +241,9 @@ def infer_schema(
             other = "--target" if role == "the target" else "--id"
             raise ParameterError(f"--drop names {_quoted(name)}, {role}, which is never a feature; leave it out of --drop (or choose another with {other}).")
     options = _Options(frozenset(na_values), tuple(dates), dayfirst, tuple(decimal_comma), tuple(decimal_point), frame.attrs.get("delimiter") == ";")
+    sample = _inference_sample(frame)
+    not_numbers = {target, id_column, *drop, *categorical, *dates}  # never read as numbers: a mark on them changes nothing
+    _refuse_unread_marks(frame, sample, options, not_numbers, source)
     schema = Schema(
         target=target,
         id=id_column or (DEFAULT_ID if DEFAULT_ID in columns else None),
@@ -247,7 +252,6 @@ def infer_schema(
         na_values=sorted(options.na_values),
         columns=columns,
     )
-    sample = _inference_sample(frame)
     for name in columns:
         if name == target:
             schema.missing[name] = float(frame[name].isna().mean())
@@ -264,6 +268,66 @@ def infer_schema(
     if schema.id is None:
         _warn_near_unique(frame, schema, source)
     return schema
+
+
+def _refuse_unread_marks(frame: pd.DataFrame, sample: pd.DataFrame, options: _Options, skipped: set, source: str) -> None:
+    """Refuse a ``--decimal-comma``/``--decimal-point`` column whose values are no numbers with that decimal mark.
+
+    Without this the column's values decide alone, and a column the option contradicts is
+    silently read as text (a category, free text, even the id). The inference ``sample`` is
+    looked at; only a column found wanting there is read whole, for its lines.
+
+    Raises
+    ------
+    DataError
+        Naming, for every such column, the option, a few values with their lines, and the fix.
+    """
+    problems = []
+    for decimal, names in ((",", options.decimal_comma), (".", options.decimal_point)):
+        for name in names:
+            if name in skipped or not _is_text(frame[name]):  # a sheet's or Parquet's numbers have no decimal mark to read
+                continue
+            if unread_with_mark(sample[name], decimal, na_values=options.na_values).any():
+                unread = unread_with_mark(frame[name], decimal, na_values=options.na_values)
+                problems.append(decimal_mark_problem(frame, name, unread, decimal, training=True))
+    if problems:
+        raise DataError(f"{source}: " + "; ".join(problems))
+
+
+def _is_text(values: pd.Series) -> bool:
+    return not (pd.api.types.is_numeric_dtype(values) or pd.api.types.is_bool_dtype(values) or pd.api.types.is_datetime64_any_dtype(values))
+
+
+def decimal_mark_problem(frame: pd.DataFrame, name: str, unread: np.ndarray, decimal: str, *, training: bool) -> str:
+    """What is wrong with column ``name``'s values that are no numbers with the decimal mark a user set (``unread``: where), and the fix.
+
+    ``training``: the mark is the option just given, else the one the model was trained with.
+    Numbers written with the other mark ask for the other option (or, scoring, for the file
+    written as in training); other text for ``--na-values`` or blank cells.
+    """
+    raw = frame[name]
+    other = "." if decimal == "," else ","
+    option, other_option = (f"--decimal-{word} {shlex.quote(column_name(name))}" for word in (_MARK_WORDS[decimal], _MARK_WORDS[other]))
+    texts = raw[unread].astype(str).str.strip()
+    text_only = unread_with_mark(texts, other)  # read with neither mark: words, dashes, typos
+    tokens = sorted(set(texts[text_only]))
+    fixes = []
+    if not text_only.all():
+        fixes.append(
+            f"those that are numbers read with '{other}' as the decimal mark: give {other_option} instead"
+            if training
+            else "write its numbers so, as the model was trained with that option, or train the model again without it"
+        )
+    if tokens:
+        listed = shlex.quote(",".join(tokens[:3]))
+        unknown = f"name them with --na-values {listed}" if training else f"train the model again with --na-values {listed} added to its own"
+        fixes.append(f"fix or blank cells such as {', '.join(map(repr, tokens[:3]))}, or {unknown} if they mean 'unknown'")
+    if tokens and text_only.all() and training:
+        fixes.append(f"if the column holds no numbers, drop {option}")
+    return f"{column_words(name)} is not a number with '{decimal}' as its decimal mark ({option}) {row_examples(frame, raw, unread)}; " + "; ".join(fixes)
+
+
+_MARK_WORDS = {",": "comma", ".": "point"}
 
 
 def _ignored_words(ignored: dict[str, str]) -> str:
@@ -733,6 +797,8 @@ def _numeric_column(
                 f"{column_words(name)} has '{texts[totals].iloc[0]}' {row_examples(frame, raw, bad & raw.astype(str).str.strip().isin(set(texts[totals])), show_value=False)}: "
                 "it looks like a totals row; delete that row from the file"
             )
+        elif number.given:  # the user's --decimal-comma/--decimal-point (now or in training): the option is the thing to name
+            problems.append(decimal_mark_problem(frame, name, bad.to_numpy(), number.decimal, training=training))
         else:
             tokens = shlex.quote(",".join(sorted(set(texts))[:3]))
             # scoring reads the missing-value tokens the model was trained with: a new one takes a new training
