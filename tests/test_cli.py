@@ -252,12 +252,58 @@ def test_a_failed_generate_removes_the_folders_it_created_and_keeps_the_rest(his
     assert list(tmp_path.iterdir()) == []
     existing = tmp_path / "data"
     existing.mkdir()
+    bayes = json.dumps({"generator": "hotleads.synth v1"}).encode()  # the last run's data, which generate replaces
+    (existing / "bayes.json").write_bytes(bayes)
     (existing / "train.csv").write_text("the last run's\n")
     (existing / "notes.txt").write_text("mine\n")
     writes.clear()
     assert_user_error(invoke("generate", "--out", existing, *options), "data/holdout.csv: No space left on device")
-    assert snapshot(existing) == {"notes.txt": b"mine\n", "train.csv": b"the last run's\n"}
-    assert sorted(p.name for p in existing.iterdir()) == ["notes.txt", "train.csv"]  # no staging folder left either
+    assert snapshot(existing) == {"bayes.json": bayes, "notes.txt": b"mine\n", "train.csv": b"the last run's\n"}
+    assert sorted(p.name for p in existing.iterdir()) == ["bayes.json", "notes.txt", "train.csv"]  # no staging folder left either
+
+
+@pytest.mark.parametrize(
+    ("history", "theirs", "named"),
+    [
+        (False, {"train.csv": "my real leads\n"}, "already holds train.csv, not an earlier generate's data"),
+        (False, {"test.csv": "a\n", "holdout.csv": "b\n"}, "already holds test.csv and holdout.csv, not an earlier generate's data"),
+        (False, {"bayes.json": '{"f1": 0.9}\n', "train.csv": "mine\n"}, "already holds train.csv and bayes.json"),  # not the generator's
+        (True, {"history.csv": "company_id,month\n"}, "already holds history.csv"),
+    ],
+    ids=["train", "two", "foreign-bayes", "history"],
+)
+def test_generate_refuses_to_replace_files_it_did_not_write(history: bool, theirs: dict, named: str, tmp_path: Path) -> None:
+    """The user's own train.csv (or any file of generate's names) in --out is never replaced without --force: one line names it and the fix."""
+    for name, text in {**theirs, "notes.txt": "mine\n"}.items():
+        (tmp_path / name).write_text(text)
+    before = snapshot(tmp_path)
+    result = invoke("generate", "--out", tmp_path, "--rows", 40, "-q", *(["--history"] if history else []))
+    assert_user_error(result, f"--out {tmp_path}: {named}", "choose another --out folder, or pass --force to replace")
+    assert snapshot(tmp_path) == before and sorted(p.name for p in tmp_path.iterdir()) == sorted(before)
+
+
+def test_generate_again_replaces_its_own_data_and_force_replaces_the_users(tmp_path: Path) -> None:
+    """Run twice (as `make run` and README do), generate writes its data anew; --force replaces the user's files too. Other files stay."""
+    out = tmp_path / "data"
+    assert_ok(invoke("generate", "--out", out, "--rows", 40, "--seed", 1, "-q"))
+    first = snapshot(out)
+    (out / "notes.txt").write_text("mine\n")
+    assert_ok(invoke("generate", "--out", out, "--rows", 40, "--seed", 2, "-q"))
+    assert_ok(invoke("generate", "--out", out, "--rows", 40, "--history", "-q"))  # an earlier generate's folder, whichever kind
+    assert_ok(invoke("generate", "--out", out, "--rows", 40, "--seed", 1, "-q"))
+    assert snapshot(out) == first | {"history.csv": (out / "history.csv").read_bytes(), "notes.txt": b"mine\n"}
+    (out / "bayes.json").write_text('{"mine": true}\n')  # now the folder is not generate's any more
+    assert_user_error(invoke("generate", "--out", out, "--rows", 40, "--seed", 1, "-q"), "pass --force")
+    assert_ok(invoke("generate", "--out", out, "--rows", 40, "--seed", 1, "--force", "-q"))
+    assert snapshot(out) == first | {"history.csv": (out / "history.csv").read_bytes(), "notes.txt": b"mine\n"}
+
+
+def test_run_refuses_a_data_folder_holding_the_users_files(tmp_path: Path) -> None:
+    (tmp_path / "out" / "data").mkdir(parents=True)
+    (tmp_path / "out" / "data" / "holdout.csv").write_text("my leads\n")
+    result = invoke("run", "--out", tmp_path / "out", "--rows", 40, "-q")
+    assert_user_error(result, f"--out {tmp_path / 'out'}: {tmp_path / 'out' / 'data'} already holds holdout.csv, not an earlier run's data", "move it away")
+    assert snapshot(tmp_path) == {"out/data/holdout.csv": b"my leads\n"}
 
 
 # --- scoring data and models the command refuses --------------------------------------------

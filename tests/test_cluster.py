@@ -25,6 +25,7 @@ from hotleads import bundle, cluster, pieces, scoring, stream, synth
 from hotleads.cli import app
 from hotleads.exceptions import DataWarning, ParameterError
 from hotleads.io import locate, read_chunks, read_table
+from hotleads.training import TrainOptions, train
 
 runner = CliRunner()
 ROWS = 2000
@@ -168,6 +169,33 @@ def test_the_model_travels_as_bytes_and_loads_once_per_worker(model_dir, tables,
     cluster.score_file(model_dir, tables["parquet"], tmp_path / "s.csv", chunk_rows=1000, client=client)
     loaded = [keys for keys in client.run(lambda: [key for key, _ in cluster._PREDICTORS]).values() if keys]
     assert loaded and all(keys == [shipped["key"]] for keys in loaded), loaded  # loaded once, kept for the next partitions
+
+
+@pytest.mark.parametrize("negative", [[], ["Cold"]], ids=["unseen-labels", "left-out"])
+def test_a_warning_counting_rows_is_given_once_with_the_whole_tables_counts(negative, dataset, tables, client, tmp_path) -> None:
+    """evaluate: a warning that counts rows ('Warm' (6 rows)) comes once, with the counts of the table read whole, not once per
+    partition with that partition's counts (nor again for the first chunk, read on the client to settle the formats)."""
+    hot_cold = {"1": "Hot", "0": "Cold"}
+    training = read_table(dataset / "train.csv")
+    training["is_hot_lead"] = training["is_hot_lead"].map(hot_cold)
+    model = bundle.save(train(training, TrainOptions(models=["logreg"], folds=2), positive=["Hot"], negative=negative), tmp_path / "model")
+    frame = pd.read_csv(tables["labelled"], dtype=str, keep_default_na=False)
+    frame["is_hot_lead"] = frame["is_hot_lead"].map(hot_cold)
+    frame.loc[[0, 1, 2, 3, 4, ROWS - 300], "is_hot_lead"] = "Warm"  # five in the first partition, one in a late one
+    frame.loc[ROWS - 1, "is_hot_lead"] = "Open"
+    data = tmp_path / "labelled.csv"
+    frame.to_csv(data, index=False)
+    assert len(pieces.plan(data, rows=CHUNK)) > 2
+    with warnings.catch_warnings(record=True) as local:
+        warnings.simplefilter("always")
+        loaded = bundle.load(model)
+        expected = scoring.evaluate(loaded, scoring.score(loaded.predictor, read_table(data), source=str(data), labelled=True))
+    with warnings.catch_warnings(record=True) as dask:
+        warnings.simplefilter("always")
+        assert cluster.evaluate_file(model, data, chunk_rows=CHUNK, client=client) == expected
+    [message] = [str(w.message) for w in local]
+    assert "left out 7 row(s)" in message if negative else "did not have: 'Warm' (6 rows), 'Open' (1 row);" in message, message
+    assert [str(w.message) for w in dask] == [message]
 
 
 def test_a_model_with_a_history_scores_on_the_cluster_as_on_this_machine(client, tmp_path) -> None:

@@ -535,10 +535,25 @@ def test_atomic_path_keeps_the_target_when_the_block_raises(tmp_path: Path) -> N
 
 
 def test_atomic_path_creates_nothing_when_the_block_raises(tmp_path: Path) -> None:
-    with pytest.raises(RuntimeError), atomic_path(tmp_path / "sub" / "new.csv") as tmp:
+    """No file, and none of the folders it made for the file: a failed write to new/deeper/out.csv leaves no empty new/."""
+    with pytest.raises(RuntimeError), atomic_path(tmp_path / "sub" / "deeper" / "new.csv") as tmp:
         tmp.write_text("half")
         raise RuntimeError("boom")
-    assert list((tmp_path / "sub").iterdir()) == []
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_atomic_path_keeps_the_folders_that_were_there_when_the_block_raises(tmp_path: Path) -> None:
+    (tmp_path / "empty").mkdir()  # there before, empty: still the user's
+    with pytest.raises(RuntimeError), atomic_path(tmp_path / "empty" / "new" / "out.csv"):
+        raise RuntimeError("boom")
+    assert [p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*")] == ["empty"]
+
+
+def test_atomic_path_leaves_a_folder_made_for_it_that_another_file_now_holds(tmp_path: Path) -> None:
+    with pytest.raises(RuntimeError), atomic_path(tmp_path / "new" / "out.csv"):
+        write(tmp_path / "new" / "theirs.csv", "written meanwhile")  # by another process, say
+        raise RuntimeError("boom")
+    assert [p.relative_to(tmp_path).as_posix() for p in sorted(tmp_path.rglob("*"))] == ["new", "new/theirs.csv"]
 
 
 def test_atomic_path_refuses_a_folder(tmp_path: Path) -> None:
@@ -556,6 +571,13 @@ def test_atomic_dir_swaps_in_the_new_folder_and_cleans_up(tmp_path: Path) -> Non
         write(tmp / "new.txt", "new")
     assert sorted(p.name for p in target.iterdir()) == ["new.txt"]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["model"]
+
+
+def test_atomic_dir_removes_the_folders_it_made_when_the_block_raises(tmp_path: Path) -> None:
+    with pytest.raises(RuntimeError), atomic_dir(tmp_path / "new" / "model") as tmp:
+        write(tmp / "half.txt", "half")
+        raise RuntimeError("boom")
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_atomic_dir_keeps_the_old_folder_when_the_block_raises(tmp_path: Path) -> None:

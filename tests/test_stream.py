@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
+import pickle
 import warnings
 from collections import Counter
 from pathlib import Path
@@ -24,6 +25,7 @@ from hotleads.bundle import load_predictor
 from hotleads.cli import app
 from hotleads.exceptions import DataError, DataWarning, ParameterError
 from hotleads.io import locate, read_chunks, read_table
+from hotleads.schema import Schema, prepare
 
 runner = CliRunner()
 SMALL = 7  # rows per chunk: the 300-row holdout table becomes 43 chunks, the last one short
@@ -201,6 +203,26 @@ def test_warnings_are_given_once_not_per_chunk(model_dir, holdout, tmp_path) -> 
     result = assert_ok(invoke("predict", model_dir, data, "--out", tmp_path / "s.csv", "--chunk-rows", SMALL, "--quiet"))
     warned = [line for line in result.stderr.splitlines() if line.startswith("warning: ")]
     assert len(warned) == 1 and warned[0].endswith("does not use: note"), result.stderr
+
+
+def test_a_warning_counting_rows_is_given_once_with_every_parts_counts_added() -> None:
+    """Each part of a table (a chunk; a Dask partition, pickled on its way to the client) counts its own rows in a
+    CountedWarning: the table gets the one warning it gets in one piece, not one per part with each part's counts."""
+    values = ["Hot", "Warm", "Cold", "Warm", "Open", "Warm", "Hot", "Cold"]
+    frame = pd.DataFrame({"company_id": [f"C{i}" for i in range(8)], "funding_rounds": ["1"] * 8, "is_hot_lead": values})
+    schema = Schema(target="is_hot_lead", id="company_id", numeric=["funding_rounds"], positive=["Hot"], labels=["Cold", "Hot"])
+    with pytest.warns(DataWarning) as whole:
+        prepare(frame, schema, source="t.csv", labelled=True)
+    with pytest.warns(DataWarning) as parts, stream.warnings_once():
+        prepare(frame.iloc[:2], schema, source="t.csv", labelled=True)  # 'Warm' (1 row)
+        warnings.warn("t.csv: a warning without counts", DataWarning, stacklevel=1)
+        with warnings.catch_warnings(record=True) as worker:
+            warnings.simplefilter("always")
+            prepare(frame.iloc[2:], schema, source="t.csv", labelled=True)  # 'Warm' (2 rows), 'Open' (1 row)
+        warnings.warn(pickle.loads(pickle.dumps(worker[0].message)), stacklevel=1)  # as a Dask worker's warning reaches the client
+        warnings.warn("t.csv: a warning without counts", DataWarning, stacklevel=1)
+    assert "'Warm' (3 rows), 'Open' (1 row);" in str(whole[0].message)
+    assert [str(w.message) for w in parts] == [str(whole[0].message), "t.csv: a warning without counts"]
 
 
 def test_the_first_chunk_settles_number_formats_for_the_file(model_dir, holdout, tmp_path, monkeypatch) -> None:

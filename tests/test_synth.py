@@ -17,6 +17,7 @@ from sklearn.preprocessing import StandardScaler
 
 from hotleads import io as hotleads_io
 from hotleads import synth
+from hotleads.exceptions import ParameterError
 
 REAL_TRAIN = Path(__file__).resolve().parents[2] / "shared" / "data" / "hr-leads" / "train.csv"
 COUNTS = ["funding_rounds", "job_postings_30d"]
@@ -142,6 +143,19 @@ def test_write_is_atomic_and_leaves_no_temp_files(tmp_path: Path, monkeypatch: p
     with pytest.raises(OSError, match="disk full"):
         synth.write_dataset(tmp_path / "bad", rows=50)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["ok"]  # the folder it created went with its files
+
+
+def test_write_replaces_an_earlier_runs_data_but_not_the_users_files(tmp_path: Path) -> None:
+    synth.write_dataset(tmp_path, rows=50, seed=1)
+    synth.write_dataset(tmp_path, rows=60, seed=2)  # an earlier run's data, with its bayes.json
+    assert json.loads((tmp_path / "bayes.json").read_text())["seed"] == 2
+    (tmp_path / "bayes.json").unlink()
+    before = {name: (tmp_path / name).read_bytes() for name in ("train.csv", "test.csv", "holdout.csv")}
+    with pytest.raises(ParameterError, match=r"already holds train\.csv, test\.csv and holdout\.csv, not an earlier generate's data"):
+        synth.write_dataset(tmp_path, rows=50, seed=3)
+    assert {p.name: p.read_bytes() for p in tmp_path.iterdir()} == before
+    synth.write_dataset(tmp_path, rows=50, seed=3, force=True)
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(FILES)
 
 
 @pytest.mark.parametrize("rows", [5, 19, 0, -3, 20.0, True, "100"])

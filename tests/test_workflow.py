@@ -12,6 +12,7 @@ from hotleads import run
 from hotleads.exceptions import ParameterError
 from hotleads.model import Predictor
 from hotleads.training import TrainOptions
+from hotleads.workflow import check_run_target
 
 ROWS = 1000  # 600 train, 200 test, 200 holdout
 
@@ -46,6 +47,12 @@ def test_run_writes_every_output_from_one_scoring_of_each_table(done) -> None:
     assert metrics == json.loads(json.dumps(result.summary))
     assert metrics["test"]["metrics"] == result.test["metrics"]
     assert metrics["leaderboard"] == result.model.evidence.leaderboard
+
+
+def test_running_again_into_the_same_folder_is_not_refused(done) -> None:
+    """`make run` twice: the second run's checks pass on the first's outputs, its data/ included (bayes.json of generate there)."""
+    result, _ = done
+    check_run_target(result.out, ROWS)
 
 
 def test_a_bad_output_folder_is_refused_before_any_work(tmp_path: Path) -> None:

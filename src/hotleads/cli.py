@@ -199,7 +199,13 @@ def main(version: Annotated[bool, typer.Option("--version", callback=_version, i
 @app.command()
 @user_errors
 def generate(
-    out: Annotated[Path, typer.Option(help="Folder for train.csv, test.csv, holdout.csv and bayes.json (and history.csv with --history).")],
+    out: Annotated[
+        Path,
+        typer.Option(
+            help="Folder for train.csv, test.csv, holdout.csv and bayes.json (and history.csv with --history); other files there stay. "
+            "Files of those names are replaced only when they are an earlier generate's (its bayes.json beside them), else refused: see --force."
+        ),
+    ],
     rows: Annotated[int, typer.Option(help="Rows in all (60 % train, 20 % test, 20 % holdout).")] = 20_000,
     family: Family = "hr-leads",
     history: Annotated[
@@ -220,9 +226,15 @@ def generate(
         ),
     ] = None,
     seed: Seed = 0,
+    force: Annotated[
+        bool, typer.Option("--force", help="Replace files of those names in --out even when an earlier generate did not write them (your own train.csv...).")
+    ] = False,
     quiet: Quiet = False,
 ) -> None:
-    """Write built-in synthetic lead data with a known Bayes-optimal F1 (default: the challenge schema)."""
+    """Write built-in synthetic lead data with a known Bayes-optimal F1 (default: the challenge schema).
+
+    Nothing of yours is replaced: without --force, files in --out that it would replace are refused unless an earlier generate wrote them (its bayes.json).
+    """
     from . import synth
 
     synth.check_family_option(family)
@@ -239,11 +251,11 @@ def generate(
         raise ParameterError(f"--months must be between {synth.MIN_HISTORY_MONTHS} and {synth.MAX_HISTORY_MONTHS} for generated histories; got {months}.")
     if seed < 0:
         raise ParameterError(f"--seed must be an integer >= 0; got {seed}.")
-    _check_folder("--out", out)
+    _check_folder("--out", out)  # and the user's files there are refused (unless --force) before any work, by synth
     if history:
         months = 24 if months is None else months
         temporal = True if temporal_signal is None else temporal_signal
-        report = synth.write_history_dataset(out, rows=rows, seed=seed, months=months, temporal_signal=temporal)
+        report = synth.write_history_dataset(out, rows=rows, seed=seed, months=months, temporal_signal=temporal, force=force)
         if not quiet:
             signal = "temporal signal" if temporal else "order-free control signal"
             stdout.print(
@@ -251,7 +263,7 @@ def generate(
                 f"family {synth.HISTORY_FAMILY}, target {synth.TARGET}, id company_id; test Bayes-optimal F1 {report['test_bayes_f1']:.4f}"
             )
         return
-    report = synth.write_dataset(out, rows=rows, seed=seed, family=family)
+    report = synth.write_dataset(out, rows=rows, seed=seed, family=family, force=force)
     if not quiet:
         stdout.print(
             f"wrote {out}/train.csv, test.csv, holdout.csv ({report['rows']}); family {family}, target {synth.target_column(family)}, "

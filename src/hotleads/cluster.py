@@ -44,7 +44,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from . import __version__
-from .exceptions import DataError, ParameterError
+from .exceptions import CountedWarning, DataError, ParameterError
 
 try:  # the dask extra; a plain install has neither
     import dask
@@ -351,7 +351,10 @@ def _settle(predictor: Predictor, first: pd.DataFrame, *, labelled: bool, histor
     source = first.attrs["source"]
     if history is not None:
         first = with_history(first, history, predictor.history, source=source)[0]
-    prepare(first, predictor.schema, source=source, labelled=labelled)  # raises the first chunk's problems, warns as scoring it would
+    with warnings.catch_warnings():
+        # rows counted here are counted again by the partitions, which give these with the whole table's counts
+        warnings.simplefilter("ignore", CountedWarning)
+        prepare(first, predictor.schema, source=source, labelled=labelled)  # raises the first chunk's problems, warns as scoring it would
     return settled_schema(first, predictor.schema, source=source).formats
 
 
@@ -436,7 +439,8 @@ class _Run:
                 )
 
     def score(self, job: _Job, meta: pd.DataFrame, progress: ProgressCallback | None = None) -> _Scored:
-        """Pass 1: every partition of the table (a Dask DataFrame; ``meta``: its columns) scored by a worker; its warnings given here, once."""
+        """Pass 1: every partition of the table (a Dask DataFrame; ``meta``: its columns) scored by a worker; its warnings given here
+        (:func:`~hotleads.stream.warnings_once` around the run gives each once, a counted one with the partitions' counts added)."""
         partitions = as_dataframe(self.pieces, meta).to_delayed()
         tasks = [dask.delayed(_score_piece)(part, self.model, self.formats, job, k, self.history) for k, part in enumerate(partitions)]
         results = _in_order(self.client, self.client.compute(tasks), progress)
@@ -671,13 +675,19 @@ def _score_piece(frame: pd.DataFrame, model: dict, formats: dict, job: _Job, ind
 
     Returns ``rows`` and ``span`` (the data rows read, rows of bare separators included: see :func:`~hotleads.io.rows_spanned`); ``hashes`` of the ids, shape (rows,), or None when the table numbers its rows;
     ``proba`` and ``raw``, shape (rows,); ``best``: the ``job.top`` best rows, explained; labelled:
-    ``y`` and ``members`` (name -> probabilities); ``warnings``: (category, message) pairs, each once.
+    ``y`` and ``members`` (name -> probabilities); ``warnings``: (category, message) pairs, each once, a
+    :class:`~hotleads.exceptions.CountedWarning` as itself, so that the client adds up the partitions' counts.
     """
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         result = _scored_piece(frame, _worker_predictor(model, job.device, formats), job, index, history) if len(frame) else {"rows": 0}
     result["span"] = rows_spanned(frame)
-    return result | {"warnings": list(dict.fromkeys((w.category, str(w.message)) for w in caught))}
+    return result | {"warnings": list(dict.fromkeys((w.category, _relayed(w.message)) for w in caught))}
+
+
+def _relayed(message: Warning) -> str | Warning:
+    """A worker's warning as it travels to the client: its text, or a counted warning whole (its counts are added up there)."""
+    return message if isinstance(message, CountedWarning) else str(message)
 
 
 def _scored_piece(frame: pd.DataFrame, predictor: Predictor, job: _Job, index: int, history: History | None = None) -> dict:

@@ -4,6 +4,10 @@ The command line turns every :class:`HotleadsError` into a one-line ``error: ...
 status 2; anything else is a bug and keeps its traceback.
 """
 
+from __future__ import annotations
+
+from collections.abc import Callable
+
 
 class HotleadsError(Exception):
     """Base class of the errors caused by input, not by hotleads itself."""
@@ -32,3 +36,27 @@ class DataWarning(HotleadsWarning):
 class ReadingWarning(DataWarning):
     """How a table was read where it could be read another way (a title line skipped above the header): the command line
     prints it even when the command then fails, before the error, which may follow from that reading."""
+
+
+class CountedWarning(DataWarning):
+    """A :class:`DataWarning` that counts rows of a table by value (``'Warm' (7 rows)``): its message is ``words(counts)``.
+
+    A table scored in parts (Dask partitions) gives one per part, each with its part's counts;
+    :meth:`plus` adds them up, so that the whole table gets the one warning, with the counts it
+    gets when read whole. ``words`` must pickle and compare equal for the same warning about the
+    same table (a frozen dataclass does both), so that parts warned in other processes add up.
+    """
+
+    def __init__(self, words: Callable[[dict[str, int]], str], counts: dict[str, int]) -> None:
+        self.words, self.counts = words, dict(counts)
+        super().__init__(words(self.counts))
+
+    def __reduce__(self):  # rebuilt from its parts where it arrives (a Dask client), not from its message as a warning would be
+        return type(self), (self.words, self.counts)
+
+    def plus(self, other: CountedWarning) -> CountedWarning:
+        """This warning with ``other``'s counts added: ``other`` is the same warning about another part of the table."""
+        counts = dict(self.counts)
+        for value, rows in other.counts.items():
+            counts[value] = counts.get(value, 0) + rows
+        return type(self)(self.words, counts)

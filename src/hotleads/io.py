@@ -1211,38 +1211,69 @@ def _first_line(exc: BaseException) -> str:
 
 @contextlib.contextmanager
 def atomic_path(path: str | Path) -> Iterator[Path]:
-    """Yield a temporary path next to ``path``; rename it onto ``path`` only if the block succeeds."""
+    """Yield a temporary path next to ``path``; rename it onto ``path`` only if the block succeeds.
+
+    Missing folders above ``path`` are made; a failed block removes those again (see :func:`_made_folders`).
+
+    Raises
+    ------
+    ParameterError
+        ``path`` is a folder (before anything is made).
+    """
     path = Path(path)
     check_file_target(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    tmp = Path(tmp_name)
-    tmp.chmod(0o666 & ~_umask())  # mkstemp makes 0600; give the file the usual mode
-    try:
-        yield tmp
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
+    with _made_folders(path.parent):
+        fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        os.close(fd)
+        tmp = Path(tmp_name)
+        tmp.chmod(0o666 & ~_umask())  # mkstemp makes 0600; give the file the usual mode
+        try:
+            yield tmp
+            os.replace(tmp, path)
+        finally:
+            tmp.unlink(missing_ok=True)
 
 
 @contextlib.contextmanager
 def atomic_dir(path: str | Path) -> Iterator[Path]:
-    """Yield a temporary folder next to ``path``; swap it in for ``path`` only if the block succeeds."""
+    """Yield a temporary folder next to ``path``; swap it in for ``path`` only if the block succeeds.
+
+    Missing folders above ``path`` are made; a failed block removes those again (see :func:`_made_folders`).
+    """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent))
-    tmp.chmod(0o777 & ~_umask())
+    with _made_folders(path.parent):
+        tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent))
+        tmp.chmod(0o777 & ~_umask())
+        try:
+            yield tmp
+            old = path.with_name(f".{path.name}.old")
+            shutil.rmtree(old, ignore_errors=True)
+            if path.exists():
+                os.replace(path, old)
+            os.replace(tmp, path)
+            shutil.rmtree(old, ignore_errors=True)
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def _made_folders(folder: str | Path) -> Iterator[Path]:
+    """Make ``folder`` and its missing parents for the block; if the block fails, remove again the folders made here.
+
+    Only folders this call made, deepest first, and only while empty: a folder that was there
+    before stays, and so does one another process has put something in since. A failed write
+    to ``new/out.csv`` thus leaves no empty ``new/`` behind.
+    """
+    folder = Path(folder)
+    created = [path for path in (folder, *folder.parents) if not path.exists()]  # deepest first
     try:
-        yield tmp
-        old = path.with_name(f".{path.name}.old")
-        shutil.rmtree(old, ignore_errors=True)
-        if path.exists():
-            os.replace(path, old)
-        os.replace(tmp, path)
-        shutil.rmtree(old, ignore_errors=True)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
+        folder.mkdir(parents=True, exist_ok=True)
+        yield folder
+    except BaseException:
+        for path in created:
+            with contextlib.suppress(OSError):  # not empty: never remove what is not ours
+                path.rmdir()
+        raise
 
 
 @contextlib.contextmanager
@@ -1254,9 +1285,7 @@ def files_into(folder: str | Path) -> Iterator[Path]:
     created it: a failed ``generate --out new/`` leaves no empty folder behind.
     """
     folder = Path(folder)
-    created = [path for path in (folder, *folder.parents) if not path.exists()]  # deepest first
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
+    with _made_folders(folder):
         staging = Path(tempfile.mkdtemp(prefix=".staging.", suffix=".tmp", dir=folder)).absolute()  # as mkstemp names its files
         try:
             yield staging
@@ -1271,11 +1300,6 @@ def files_into(folder: str | Path) -> Iterator[Path]:
             raise
         finally:
             shutil.rmtree(staging, ignore_errors=True)
-    except BaseException:
-        for path in created:
-            with contextlib.suppress(OSError):  # an emptied folder only: never what another process has put there since
-                path.rmdir()
-        raise
 
 
 def _umask() -> int:

@@ -17,7 +17,7 @@ import functools
 import re
 import shlex
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
@@ -25,7 +25,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from .exceptions import DataError, DataWarning, ParameterError
+from .exceptions import CountedWarning, DataError, DataWarning, ParameterError
 from .io import locate, other_sheets, release_memory, row_numbers
 from .parsing import (
     DateFormat,
@@ -674,7 +674,7 @@ def prepare(frame: pd.DataFrame, schema: Schema, *, source: str = "table", label
     # numbers into one 2D block copies them (0.1 s and 72 MB a million rows), while a float column
     # read as such stays shared, copy-on-write, with the caller's table.
     features = pd.DataFrame(columns, index=frame.index, copy=False)
-    left_out: list[str] = []  # the target values of the rows left out, named in the warning
+    left_out: dict[str, int] = {}  # the target values of the rows left out and their rows, named in the warning
     y = _target(frame, schema, problems, training=training, source=source, left_out=left_out) if labelled else None
     if consume and labelled:
         del frame[schema.target]
@@ -682,17 +682,16 @@ def prepare(frame: pd.DataFrame, schema: Schema, *, source: str = "table", label
     ids = _ids(frame, schema.id, source, problems, training=training)
     if problems:
         raise DataError(f"{source}: " + "; ".join(problems))
-    return _kept(features, ids, y, source, "".join(left_out))
+    return _kept(features, ids, y, source, left_out)
 
 
-def _kept(features: pd.DataFrame, ids: pd.Series, y: np.ndarray | None, source: str, values: str = "") -> Prepared:
-    """Leave out rows whose target is in neither --positive nor --negative (NaN in ``y``), with a warning naming ``values`` (theirs)."""
+def _kept(features: pd.DataFrame, ids: pd.Series, y: np.ndarray | None, source: str, values: dict[str, int]) -> Prepared:
+    """Leave out rows whose target is in neither --positive nor --negative (NaN in ``y``), with a warning naming ``values`` (theirs, with their rows)."""
     if y is None or not np.isnan(y).any():
         y = None if y is None else y.astype(np.int64)
         return Prepared(features=features.reset_index(drop=True), ids=ids.reset_index(drop=True), y=y)
     keep = np.flatnonzero(~np.isnan(y))
-    named = f": {values}" if values else ""
-    warnings.warn(f"{source}: left out {len(y) - len(keep)} row(s) whose target is in neither --positive nor --negative{named}.", DataWarning, stacklevel=3)
+    warnings.warn(CountedWarning(_LeftOutWords(source), values), stacklevel=3)
     return Prepared(
         features=features.iloc[keep].reset_index(drop=True),
         ids=ids.iloc[keep].reset_index(drop=True),
@@ -947,14 +946,14 @@ def date_layout(raw: pd.Series, trained: DateFormat, na_values: frozenset[str] =
 
 
 def _target(
-    frame: pd.DataFrame, schema: Schema, problems: list[str], *, training: bool, source: str = "table", left_out: list[str] | None = None
+    frame: pd.DataFrame, schema: Schema, problems: list[str], *, training: bool, source: str = "table", left_out: dict[str, int] | None = None
 ) -> np.ndarray | None:
     """0/1 per row, NaN for rows left out (in neither --positive nor --negative); None after a problem.
 
     With ``--positive``, training keeps the target's values in ``schema.labels``; scoring warns
     about values not among them (:func:`_warn_unseen_labels`). With ``--negative`` too, a blank
     cell is in neither list: its row is left out as an open deal's is (training and scoring
-    alike), and ``left_out`` gets the values of the rows left out, worded for the warning.
+    alike), and ``left_out`` gets the values of the rows left out (``""`` for blank), each with its rows, for the warning.
     """
     name = schema.target
     raw = frame[name]
@@ -973,8 +972,8 @@ def _target(
     y = _labels(frame, text, schema, problems, training=training)
     if len(problems) > found or y is None:
         return None
-    if schema.negative and left_out is not None and np.isnan(y).any():
-        left_out.append(_named_counts(text.where(~blank, "")[np.isnan(y)]))
+    if left_out is not None and np.isnan(y).any():  # rows in neither list, under --negative
+        left_out.update(_counts(text.where(~blank, "")[np.isnan(y)]))
     if schema.positive and training:
         schema.labels = _label_values(text, blank)
     elif rest_is_zero and schema.labels:
@@ -1047,18 +1046,46 @@ def _warn_unseen_labels(text: pd.Series, blank: pd.Series, schema: Schema, sourc
     unseen = ~_label_keys(written).isin({_label_key(v) for v in schema.labels})
     if not unseen.any():
         return
-    warnings.warn(
-        f"{source}: target {_quoted(schema.target)} has value(s) the training table did not have: {_named_counts(written[unseen])}; they are counted as not hot (0), "
-        f"as --positive {shlex.quote(','.join(schema.positive))} counts every other value. If that is wrong, train again with them in "
-        "--positive (hot leads) or --negative (not hot; rows in neither list are then left out).",
-        DataWarning,
-        stacklevel=5,
-    )
+    words = _UnseenLabelsWords(source, schema.target, tuple(schema.positive))
+    warnings.warn(CountedWarning(words, _counts(written[unseen])), stacklevel=5)
 
 
-def _named_counts(written: pd.Series) -> str:
+@dataclass(frozen=True)
+class _UnseenLabelsWords:
+    """The words of :func:`_warn_unseen_labels`' warning for given counts; a frozen dataclass, so that the parts of a table
+    scored apart (Dask partitions) add up into one warning (:class:`~hotleads.exceptions.CountedWarning`)."""
+
+    source: str
+    target: str
+    positive: tuple[str, ...]
+
+    def __call__(self, counts: dict[str, int]) -> str:
+        return (
+            f"{self.source}: target {_quoted(self.target)} has value(s) the training table did not have: {_named_counts(counts)}; they are counted as not hot (0), "
+            f"as --positive {shlex.quote(','.join(self.positive))} counts every other value. If that is wrong, train again with them in "
+            "--positive (hot leads) or --negative (not hot; rows in neither list are then left out)."
+        )
+
+
+@dataclass(frozen=True)
+class _LeftOutWords:
+    """The words of the warning about rows whose target is in neither --positive nor --negative, as :class:`_UnseenLabelsWords`."""
+
+    source: str
+
+    def __call__(self, counts: dict[str, int]) -> str:
+        rows = sum(counts.values())
+        return f"{self.source}: left out {rows} row(s) whose target is in neither --positive nor --negative: {_named_counts(counts)}."
+
+
+def _counts(written: pd.Series) -> dict[str, int]:
+    """Each target value of ``written`` (``""`` for blank) and its rows, as plain ``str`` and ``int`` (they travel between processes)."""
+    return {str(value): int(rows) for value, rows in written.value_counts().items()}
+
+
+def _named_counts(counts: Mapping[str, int]) -> str:
     """``'Warm' (7 rows), blank cells (1 row)``: the :data:`MAX_UNSEEN_SHOWN` most frequent target values (``""`` for blank) and how many more."""
-    return _most_frequent(written, MAX_UNSEEN_SHOWN, lambda value, count: f"{repr(value) if value else 'blank cells'} ({count} row{'s' if count > 1 else ''})")
+    return _most_frequent(counts, MAX_UNSEEN_SHOWN, lambda value, count: f"{repr(value) if value else 'blank cells'} ({count} row{'s' if count > 1 else ''})")
 
 
 def _plain_labels(raw: pd.Series) -> np.ndarray | None:
@@ -1138,13 +1165,13 @@ def _positive_example(values: list[str]) -> str:
 
 def _value_counts(values: pd.Series, limit: int = 10) -> str:
     """``'Won' (12), 'Lost' (9)``: the ``limit`` most frequent values with their rows, then how many more (a target of amounts has thousands)."""
-    return _most_frequent(values, limit, lambda value, count: f"'{value}' ({count})")
+    return _most_frequent(values.value_counts(), limit, lambda value, count: f"'{value}' ({count})")
 
 
-def _most_frequent(values: pd.Series, limit: int, shown: Callable[[object, int], str]) -> str:
-    """The ``limit`` most frequent values as ``shown(value, rows)`` puts them, then ``and N more value(s) (M rows)``: a
-    table of new stages or amounts would otherwise give a line of thousands of characters."""
-    counts = sorted(values.value_counts().items(), key=lambda item: (-item[1], str(item[0])))
+def _most_frequent(counts: Mapping[object, int], limit: int, shown: Callable[[object, int], str]) -> str:
+    """The ``limit`` most frequent values of ``counts`` (value -> rows) as ``shown(value, rows)`` puts them, then ``and N more
+    value(s) (M rows)``: a table of new stages or amounts would otherwise give a line of thousands of characters."""
+    counts = sorted(counts.items(), key=lambda item: (-item[1], str(item[0])))
     text = ", ".join(shown(value, count) for value, count in counts[:limit])
     if len(counts) > limit:
         rest = sum(count for _, count in counts[limit:])

@@ -34,7 +34,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pa_parquet
 
-from .exceptions import DataError, DataWarning, ParameterError
+from .exceptions import CountedWarning, DataError, DataWarning, ParameterError
 from .history import History, warn_if_unused, with_history
 from .io import PARQUET_SUFFIXES, atomic_path, check_table_target, locate, read_chunks, rows_spanned, table_files, write_table
 from .model import Predictor
@@ -165,15 +165,31 @@ def existing_folder(path: Path) -> Path:
 
 @contextlib.contextmanager
 def warnings_once() -> Iterator[None]:
-    """The warnings raised inside, each message once (every chunk raises the same ones), also when an error ends the block."""
+    """The warnings raised inside, each message once (every chunk raises the same ones), also when an error ends the block.
+
+    A :class:`~hotleads.exceptions.CountedWarning` given by several chunks or partitions, each
+    counting its own rows, is given once with their counts added: as for the table in one piece.
+    """
     caught: list[warnings.WarningMessage] = []
     try:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             yield
     finally:
-        for message, category in dict.fromkeys((str(w.message), w.category) for w in caught):
+        for message, category in _once(caught):
             warnings.warn(message, category, stacklevel=3)
+
+
+def _once(caught: list[warnings.WarningMessage]) -> list[tuple[str | Warning, type[Warning]]]:
+    """(message, category) of each warning once, in the order first given; the parts of a counted warning as one, their counts added."""
+    given: dict[tuple, str | Warning] = {}
+    for w in caught:
+        if isinstance(w.message, CountedWarning):
+            key = (w.category, w.message.words)
+            given[key] = given[key].plus(w.message) if key in given else w.message
+        else:
+            given.setdefault((w.category, str(w.message)), str(w.message))
+    return [(message, category) for (category, _), message in given.items()]
 
 
 class _Reading:

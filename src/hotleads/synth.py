@@ -243,6 +243,7 @@ from __future__ import annotations
 import dataclasses
 import difflib
 import functools
+import json
 import numbers
 from collections.abc import Callable
 from pathlib import Path
@@ -256,6 +257,8 @@ from .metrics import sigmoid
 from .threshold import sweep
 
 GENERATOR = "hotleads.synth v1"
+DATASET_FILES = ("train.csv", "test.csv", "holdout.csv", "bayes.json")  # and HISTORY_FILE with histories
+HISTORY_FILE = "history.csv"
 REFERENCE_DATE = np.datetime64("2025-02-20", "D")
 MAX_DAYS = 1827
 MIN_ROWS = 20
@@ -427,14 +430,16 @@ def bayes_f1(y_true: np.ndarray, true_proba: np.ndarray) -> tuple[float, float]:
     return float(curve["f1"][best]), float(curve["threshold"][best])
 
 
-def write_dataset(out_dir: str | Path, *, rows: int = 20_000, seed: int = 0, family: str = "hr-leads") -> dict:
+def write_dataset(out_dir: str | Path, *, rows: int = 20_000, seed: int = 0, family: str = "hr-leads", force: bool = False) -> dict:
     """Write a synthetic train/test/holdout dataset of one family and its Bayes ceiling.
 
     Writes ``train.csv`` and ``test.csv`` (labelled, shuffled ids; noisy counts in
     ``hr-leads``), ``holdout.csv`` (no ``is_hot_lead``, ids from ``COMP_000000``,
     ``LEAD_000000``...; clean integer counts in ``hr-leads``) and ``bayes.json``, all or
     none: after a failed write, no new file and no folder it created. The holdout rows are
-    other draws than the labelled ones, numbered apart.
+    other draws than the labelled ones, numbered apart. Files of those names already in
+    ``out_dir`` are replaced only when they are an earlier run's (see :func:`check_out_dir`)
+    or ``force`` is given.
 
     Parameters
     ----------
@@ -446,14 +451,25 @@ def write_dataset(out_dir: str | Path, *, rows: int = 20_000, seed: int = 0, fam
         Seed of ``numpy.random.default_rng``; the same seed gives byte-identical files.
     family : str, default "hr-leads"
         One of ``FAMILIES``; the target is ``is_hot_lead`` in every family.
+    force : bool, default False
+        Replace files of those names in ``out_dir`` that an earlier run did not write.
 
     Returns
     -------
     dict
         The content of ``bayes.json`` (with ``"family"``).
+
+    Raises
+    ------
+    ValueError
+        ``rows`` or ``family`` is not usable.
+    ParameterError
+        ``out_dir`` holds files of those names that an earlier run did not write, and ``force`` is not given.
     """
     _check_family("write_dataset", family)
     _check_int("rows", "write_dataset", rows, MIN_ROWS)
+    if not force:
+        check_out_dir(out_dir)
     generate = _FAMILIES[family].generate
     n_train = round(rows * SPLIT[0])
     n_test = round(rows * SPLIT[1])
@@ -558,6 +574,48 @@ def write_export(frame: pd.DataFrame, path: str | Path, style: str) -> Path:
     with atomic_path(path) as tmp:
         table.to_csv(tmp, index=False, **{"lineterminator": "\n", **options})
     return Path(path)
+
+
+def check_out_dir(out_dir: str | Path, *, history: bool = False) -> None:
+    """Refuse, before any work, an ``out_dir`` holding files that writing the data there would replace and that are the user's.
+
+    Files an earlier run wrote are replaced, so that ``make run`` or ``generate --out data``
+    run again just writes the data anew: those beside a ``bayes.json`` this generator wrote.
+
+    Raises
+    ------
+    ParameterError
+        ``out_dir`` holds a ``train.csv``, ``test.csv``, ``holdout.csv``, ``bayes.json`` (or,
+        with ``history``, ``history.csv``) and no ``bayes.json`` of this generator.
+    """
+    theirs = foreign_files(out_dir, history=history)
+    if theirs:
+        raise ParameterError(
+            f"--out {out_dir}: already holds {listed(theirs)}, not an earlier generate's data (no bayes.json of generate there), "
+            f"which generate would replace; choose another --out folder, or pass --force to replace {'them' if len(theirs) > 1 else 'it'}."
+        )
+
+
+def foreign_files(out_dir: str | Path, *, history: bool = False) -> list[str]:
+    """The files of ``out_dir`` that writing the data there would replace, unless they are an earlier run's (then none)."""
+    out_dir = Path(out_dir)
+    names = [*DATASET_FILES, *([HISTORY_FILE] if history else [])]
+    there = [name for name in names if (out_dir / name).exists()]
+    return there if there and not _generated(out_dir / "bayes.json") else []
+
+
+def _generated(bayes: Path) -> bool:
+    """Whether ``bayes`` is a bayes.json this generator wrote (any version of it): its folder holds an earlier run's data."""
+    try:
+        content = json.loads(bayes.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError):  # missing, a folder, unreadable or not JSON: not ours
+        return False
+    return isinstance(content, dict) and str(content.get("generator", "")).startswith(GENERATOR.split()[0])
+
+
+def listed(names: list[str]) -> str:
+    """``a``, ``a and b``, ``a, b and c``: file names in a message."""
+    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
 
 
 def check_family_option(family: str) -> None:
@@ -1132,14 +1190,16 @@ def make_history_companies(n_rows: int, *, seed: int = 0, months: int = 24, temp
     return _generate_histories(n_rows, np.random.default_rng(seed), months, temporal_signal)
 
 
-def write_history_dataset(out_dir: str | Path, *, rows: int = 20_000, seed: int = 0, months: int = 24, temporal_signal: bool = True) -> dict:
+def write_history_dataset(
+    out_dir: str | Path, *, rows: int = 20_000, seed: int = 0, months: int = 24, temporal_signal: bool = True, force: bool = False
+) -> dict:
     """Write companies with monthly histories, split train/test/holdout, and their Bayes ceiling.
 
     Writes ``train.csv``, ``test.csv`` and ``holdout.csv`` (company tables, shuffled ids; the
     holdout without ``is_hot_lead``), ``history.csv`` (the monthly history of the companies of
     all three splits, sorted by ``company_id`` then ``month``) and ``bayes.json``, all or
-    none (as :func:`write_dataset`). All companies are drawn at once, so ids are unique across
-    the splits.
+    none, replacing files of those names only as :func:`write_dataset` does. All companies are
+    drawn at once, so ids are unique across the splits.
 
     Parameters
     ----------
@@ -1154,15 +1214,26 @@ def write_history_dataset(out_dir: str | Path, *, rows: int = 20_000, seed: int 
         Months of history up to ``HISTORY_AS_OF`` (>= 2).
     temporal_signal : bool, default True
         The label of :func:`make_history_companies`: temporal, or the order-free control.
+    force : bool, default False
+        Replace files of those names in ``out_dir`` that an earlier run did not write.
 
     Returns
     -------
     dict
         The content of ``bayes.json``: as :func:`write_dataset` writes it, with ``"family":
         "hr-histories"`` and ``"history"`` (months, as-of month, temporal_signal, channels).
+
+    Raises
+    ------
+    ValueError
+        ``rows``, ``months`` or ``temporal_signal`` is not usable.
+    ParameterError
+        As :func:`write_dataset`: ``out_dir`` holds files of those names an earlier run did not write, and ``force`` is not given.
     """
     _check_int("rows", "write_history_dataset", rows, MIN_ROWS)
     _check_history_options("write_history_dataset", months, temporal_signal)
+    if not force:
+        check_out_dir(out_dir, history=True)
     n_train = round(rows * SPLIT[0])
     n_test = round(rows * SPLIT[1])
     rng = np.random.default_rng(seed)
@@ -1191,7 +1262,7 @@ def write_history_dataset(out_dir: str | Path, *, rows: int = 20_000, seed: int 
         write_csv(train, out / "train.csv")
         write_csv(test, out / "test.csv")
         write_csv(holdout.drop(columns=TARGET), out / "holdout.csv")
-        write_csv(history, out / "history.csv")
+        write_csv(history, out / HISTORY_FILE)
         write_json(report, out / "bayes.json")
     return report
 

@@ -78,7 +78,8 @@ def run(out: str | Path, *, rows: int = 20_000, family: str = "hr-leads", option
 
 
 def check_run_target(out: Path, rows: int) -> None:
-    """Refuse, before any work, too few rows or an ``out`` whose outputs could not be written."""
+    """Refuse, before any work, too few rows, an ``out`` whose outputs could not be written, or one whose ``data/`` holds files of
+    the user that the generated data would replace (an earlier run's data is replaced: :func:`hotleads.synth.foreign_files`)."""
     if rows < synth.MIN_ROWS:
         raise ParameterError(f"--rows must be at least {synth.MIN_ROWS}; got {rows}.")
     for folder in (out, out / "data"):
@@ -93,6 +94,12 @@ def check_run_target(out: Path, rows: int) -> None:
         except ParameterError as exc:
             raise ParameterError(f"--out {exc}") from None
     check_target(out / "model")
+    theirs = synth.foreign_files(out / "data")
+    if theirs:  # an earlier run's data (its bayes.json beside it) is replaced; anything else there is the user's
+        raise ParameterError(
+            f"--out {out}: {out / 'data'} already holds {synth.listed(theirs)}, not an earlier run's data (no bayes.json of generate there), "
+            f"which run would replace; choose another --out folder, or move {'them' if len(theirs) > 1 else 'it'} away."
+        )
 
 
 def run_summary(model: LeadModel, test: dict, bayes: dict) -> dict:
