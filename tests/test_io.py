@@ -268,6 +268,16 @@ def test_rows_under_a_preamble_with_a_line_break_in_a_cell_keep_their_file_lines
             read()
 
 
+def test_a_stray_quote_in_a_title_is_read_as_a_one_line_title(tmp_path: Path) -> None:
+    """An inch mark in a title (``5" screens``) opens a quote that never closes: the title is one line, not the whole file
+    joined into one record (which was refused as a field over the CSV reader's limit, after a pass per line)."""
+    rows = "".join(f"{i},n{i},{i % 7}.5,FR,{i % 2},x\n" for i in range(20_000))
+    path = write(tmp_path / "t.csv", '5" screens report,,,,,\nid,name,revenue,country,is_hot_lead,notes\n' + rows)
+    with pytest.warns(ReadingWarning, match=r"line 1 \('5\" screens report'\) looks like a title"):
+        table = read_table(path)
+    assert table.shape == (20_000, 6) and [locate(table, 0), locate(table, 19_999)] == ["line 3", "line 20002"]
+
+
 def test_a_preamble_longer_than_its_limit_is_read_as_the_table(tmp_path: Path) -> None:
     """At most 50 lines above the header are a preamble: a longer block of one-cell lines is read as the table it opens."""
     path = write(tmp_path / "t.csv", "".join(f"note {i},,,,,\n" for i in range(51)) + LEADS)

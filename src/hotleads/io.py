@@ -651,18 +651,32 @@ def _preamble_lines(text: str, sep: str | None) -> list[tuple[str, int]]:
 _LINE = re.compile(r"([^\r\n]*)(?:\r\n|\n|\r|$)")
 
 
+_MAX_RECORD_LINES = 20  # physical lines a quoted field may join into one record while the preamble is looked for
+
+
 def _first_records(text: str, limit: int) -> list[tuple[str, int]]:
     """(record, offset after it) of the first ``limit`` CSV records of ``text``: physical lines joined while a quoted field is
     open, so that a header cell written over two lines (Excel's Alt+Enter, ``"Company\nID",name,...``) is one record, not a
-    one-field "title" line."""
-    records, pending = [], ""
-    for match in _LINE.finditer(text):
-        pending += match.group(0)
-        if pending.count('"') % 2 == 0 or match.end() == len(text):
-            records.append((pending.rstrip("\r\n"), match.end()))
-            pending = ""
-            if len(records) == limit or match.end() == len(text):
-                break
+    one-field "title" line.
+
+    A quote left open for more than :data:`_MAX_RECORD_LINES` lines is a stray one (``5" screens report,,,,``): its line
+    is then a record alone, so that one inch mark neither joins the whole file into one record nor costs a pass per line.
+    """
+    lines = []
+    for match in itertools.islice(_LINE.finditer(text), limit * _MAX_RECORD_LINES):
+        lines.append((match.group(0), match.end()))
+        if match.end() == len(text):  # the regex's empty match at the very end is no line
+            break
+    records, start = [], 0
+    while start < len(lines) and len(records) < limit:
+        end, quotes = start, lines[start][0].count('"')
+        while quotes % 2 and end + 1 < min(len(lines), start + _MAX_RECORD_LINES):
+            end += 1
+            quotes += lines[end][0].count('"')
+        if quotes % 2 and end + 1 < len(lines):  # no closing quote within reach: a stray quote, not a field over lines
+            end = start
+        records.append(("".join(line for line, _ in lines[start : end + 1]).rstrip("\r\n"), lines[end][1]))
+        start = end + 1
     return records
 
 
