@@ -642,7 +642,7 @@ def test_options_accept_a_blank_header_column_by_the_name_messages_give_it() -> 
     [
         (["1"], ["1.0"], "'1' (and '1.0', the same value)"),
         (["Won", "1.00"], ["0", " 1 "], "'1.00' (and '1', the same value)"),
-        (["Won"], ["won"], "'won'"),
+        (["Won"], ["won"], "'Won'"),
         (["1"], ["1"], "'1'"),
     ],
     ids=["1-and-1.0", "1.00-and-spaced-1", "any-case", "written-alike"],
@@ -652,6 +652,21 @@ def test_positive_and_negative_may_not_share_a_label_as_labels_compare(positive:
     frame = small_table()
     with pytest.raises(ParameterError, match=rf"^--positive and --negative both name {re.escape(shown)}; give each value to one of them\.$"):
         infer_schema(frame, positive=positive, negative=negative)
+
+
+@pytest.mark.parametrize(
+    ("options", "shown"),
+    [
+        ({"categorical": ["funding_rounds"], "decimal_comma": ["funding_rounds"]}, "--categorical and --decimal-comma both name 'funding_rounds'"),
+        ({"dates": ["last_funding_date"], "decimal_point": ["last_funding_date"]}, "--date and --decimal-point both name 'last_funding_date'"),
+        ({"drop": ["industry"], "categorical": ["industry"]}, "--drop and --categorical both name 'industry'"),
+    ],
+    ids=["categorical-and-decimal-comma", "date-and-decimal-point", "drop-and-categorical"],
+)
+def test_a_column_two_role_options_name_is_refused(options: dict, shown: str) -> None:
+    """``--categorical x --decimal-comma x`` read x as categories and ignored the mark without a word: one must go."""
+    with pytest.raises(ParameterError, match=rf"^{re.escape(shown)}; give each value to one of them\.$"):
+        infer_schema(small_table(), **options)
 
 
 def test_a_blank_header_target_is_named_as_other_messages_name_it() -> None:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import difflib
 import functools
+import itertools
 import re
 import shlex
 import warnings
@@ -236,6 +237,7 @@ def infer_schema(
     for option, names in named.items():
         for name in names:
             require_column(name, columns, source, option, sheets=other_sheets(frame))
+    _refuse_two_roles(named)
     for role, name in (("the target", target), ("the id column", id_column or (DEFAULT_ID if DEFAULT_ID in columns else None))):
         if name is not None and name in drop:  # never a feature anyway: --drop would do nothing, which is not what was asked
             other = "--target" if role == "the target" else "--id"
@@ -268,6 +270,23 @@ def infer_schema(
     if schema.id is None:
         _warn_near_unique(frame, schema, source)
     return schema
+
+
+_ROLE_OPTIONS = ("--drop", "--categorical", "--date", "--decimal-comma", "--decimal-point")
+
+
+def _refuse_two_roles(named: dict[str, list[str]]) -> None:
+    """Refuse a column that two of :data:`_ROLE_OPTIONS` name: one would silently win (``--categorical x --decimal-comma x``
+    read ``x`` as categories and ignored the mark), so the user must say which they meant.
+
+    Raises
+    ------
+    ParameterError
+        Naming both options and the column.
+    """
+    for left, right in itertools.combinations(_ROLE_OPTIONS, 2):
+        if {left, right} != {"--decimal-comma", "--decimal-point"}:  # refused before the names were resolved
+            refuse_overlap(f"{left} and {right}", named[left], named[right], key=str)  # resolved names: exact
 
 
 def _refuse_unread_marks(frame: pd.DataFrame, sample: pd.DataFrame, options: _Options, skipped: set, source: str) -> None:
@@ -360,7 +379,7 @@ def refuse_overlap(option: str, left: Sequence[str], right: Sequence[str], *, ke
 
 def _both_written(left: str, right: str) -> str:
     """``'salary_k'``, or ``'1' (and '1.0', the same value)``: a value two options share, in each one's words when they differ by more than case."""
-    return repr(left.lower()) if left.lower() == right.lower() else f"{left!r} (and {right!r}, the same value)"
+    return repr(left) if left.lower() == right.lower() else f"{left!r} (and {right!r}, the same value)"
 
 
 def require_column(name: str, columns: list[str], source: str, option: str, *, lacking: str = "the table does not have", sheets: str = "") -> None:
