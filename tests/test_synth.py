@@ -158,6 +158,18 @@ def test_write_replaces_an_earlier_runs_data_but_not_the_users_files(tmp_path: P
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(FILES)
 
 
+def test_data_without_a_history_removes_an_earlier_generates_history_but_not_the_users(tmp_path: Path) -> None:
+    """generate --history, then generate into the same folder: the months of the first run's companies must not stay
+    beside the new tables, where train --history would read them; a history.csv the user put there stays."""
+    synth.write_history_dataset(tmp_path, rows=40, seed=1, months=3)
+    synth.write_dataset(tmp_path, rows=50, seed=2)
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(FILES)
+    (tmp_path / "history.csv").write_text("company_id,month,x\n")  # the user's, with no bayes.json of generate beside it: kept
+    (tmp_path / "bayes.json").unlink()
+    synth.write_dataset(tmp_path, rows=50, seed=3, force=True)
+    assert (tmp_path / "history.csv").read_text() == "company_id,month,x\n"
+
+
 @pytest.mark.parametrize("rows", [5, 19, 0, -3, 20.0, True, "100"])
 def test_rows_below_twenty_or_not_int_raise(tmp_path: Path, rows: object) -> None:
     message = f"The 'rows' parameter of write_dataset must be an int >= 20. Got {rows!r} instead."

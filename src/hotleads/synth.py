@@ -470,6 +470,7 @@ def write_dataset(out_dir: str | Path, *, rows: int = 20_000, seed: int = 0, fam
     _check_int("rows", "write_dataset", rows, MIN_ROWS)
     if not force:
         check_out_dir(out_dir)
+    stale = _stale_history(out_dir)
     generate = _FAMILIES[family].generate
     n_train = round(rows * SPLIT[0])
     n_test = round(rows * SPLIT[1])
@@ -500,7 +501,16 @@ def write_dataset(out_dir: str | Path, *, rows: int = 20_000, seed: int = 0, fam
         write_csv(test, out / "test.csv")
         write_csv(holdout.drop(columns=TARGET), out / "holdout.csv")
         write_json(report, out / "bayes.json")
+    if stale is not None:  # an earlier generate --history's months, of companies these files no longer hold
+        stale.unlink(missing_ok=True)
     return report
+
+
+def _stale_history(out_dir: str | Path) -> Path | None:
+    """The ``history.csv`` of an earlier ``generate --history`` in ``out_dir`` (beside its ``bayes.json``), which data without
+    a history would leave behind, mismatched; None when there is none or it is not the generator's."""
+    history = Path(out_dir) / HISTORY_FILE
+    return history if history.is_file() and _generated(Path(out_dir) / "bayes.json") else None
 
 
 def write_export(frame: pd.DataFrame, path: str | Path, style: str) -> Path:
