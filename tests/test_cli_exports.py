@@ -380,6 +380,12 @@ def test_sap_trailing_minus_and_checkbox_targets(tmp_path: Path) -> None:
     one_error(invoke("schema", tmp_path / "sap.csv", "--target", "ticked"), "one value 'x' (20)", "--positive x")
     rows = schema_rows(tmp_path / "sap.csv", "--target", "ticked", "--positive", "x")
     assert rows["net_value"]["role"] == "numeric"
+    blank = (
+        f"warning: {tmp_path / 'sap.csv'}: target 'ticked' is blank in 40 rows; they are counted as not hot (0), as --positive x counts every "
+        "other value. If they are unlabelled, remove them or give --negative with the not-hot values: rows in neither list are left out."
+    )
+    for command in (["schema"], ["train", "--out", tmp_path / "m", *FAST]):  # an unticked checkbox, or rows nobody labelled: said, not assumed
+        assert warnings_of(ok(invoke(*command, tmp_path / "sap.csv", "--target", "ticked", "--positive", "x")))[0] == blank  # train's next: few rows
 
 
 def test_scoring_warns_on_percent_scale_and_reads_new_thousands_separators(table: pd.DataFrame, tmp_path: Path) -> None:
