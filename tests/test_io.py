@@ -381,6 +381,62 @@ def test_a_title_alone_is_named_as_a_title_not_as_a_header(tmp_path: Path, text:
     )
 
 
+@pytest.mark.parametrize(
+    ("text", "lines"),
+    [
+        ("Q3 Leads Report,,,,\nExported on,2024-10-01,,,\n\n", "lines 1-2"),
+        ("Q3 Leads Report\nExported on,2024-10-01", "lines 1-2"),  # no separators, no line break at the end
+        ('sep=,\n"Q3 Leads Report",,,,\n\n"Exported on",2024-10-01,,,\n,,,,\n', "lines 2-4"),
+    ],
+    ids=["excel", "bare", "sep-line-and-blank-lines"],
+)
+@pytest.mark.parametrize("how", ["read_table", "read_chunks", "pieces"])
+def test_a_preamble_alone_is_named_as_one_not_as_a_header_without_rows(tmp_path: Path, text: str, lines: str, how: str) -> None:
+    """A title and an ``Exported on`` line, no table: the rule takes the last line (two cells) for the header, and the file
+    is refused as a preamble with nothing under it, with no warning about lines skipped above a header."""
+    path = write(tmp_path / "t.csv", text)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(DataError) as raised:
+            {"read_table": lambda: read_table(path), "read_chunks": lambda: list(read_chunks(path)), "pieces": lambda: plan(path, rows=10)}[how]()
+    assert str(raised.value) == (
+        f"{path}: {lines} ('Q3 Leads Report', 'Exported on, 2024-10-01') look like a report's title and notes, and no header or rows "
+        "follow them; export the table with its header row and data rows (a title above the header is skipped)."
+    )
+
+
+def test_a_title_of_one_field_alone_is_named_as_a_title(tmp_path: Path) -> None:
+    path = write(tmp_path / "t.csv", "Q3 Leads Report\n")
+    with pytest.raises(DataError, match=r"t\.csv: line 1 \('Q3 Leads Report'\) looks like a title, and no header or rows follow it"):
+        read_table(path)
+    with pytest.raises(DataError, match="has a header but no rows"):  # one name alone may be a header
+        read_table(write(tmp_path / "h.csv", "company_id\n"))
+
+
+@pytest.mark.parametrize(
+    ("rows", "match"),
+    [
+        (
+            [["Leads Q3", None], ["Exported on", pd.Timestamp("2024-10-01").to_pydatetime()]],
+            r"rows 1-2 \('Leads Q3', 'Exported on, 2024-10-01'\) look like a report's title and notes",
+        ),
+        ([["Leads Q3", None]], r"row 1 \('Leads Q3'\) looks like a title, and no header or rows follow it"),
+    ],
+    ids=["title-and-date", "title"],
+)
+def test_a_sheet_of_a_preamble_alone_is_named_as_one(tmp_path: Path, rows: list, match: str) -> None:
+    import openpyxl
+
+    workbook = openpyxl.Workbook()
+    for row in rows:
+        workbook.active.append(row)
+    workbook.save(tmp_path / "t.xlsx")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(DataError, match=rf"t\.xlsx: {match}"):
+            read_table(tmp_path / "t.xlsx")
+
+
 def test_a_skipped_row_of_separators_keeps_its_row_number(tmp_path: Path) -> None:
     """Row numbers (the Id of a table without ids) stay the file's, as pandas.read_csv numbers them: a ',,' row keeps its
     number, a blank line has none; read whole, in chunks (a chunk of ',,' rows only included) or in dask pieces, across files."""
@@ -739,7 +795,11 @@ def test_a_first_sheet_read_by_default_names_the_other_sheets(tmp_path: Path) ->
     note = "; read sheet 'About', the workbook's first: the data may be on another (--sheet Leads, --sheet 'Q3 notes')"
     assert other_sheets(read_table(path)) == note  # for the messages of a missing column
     assert other_sheets(next(read_chunks(path))) == note
-    assert other_sheets(read_table(path, sheet="About")) == ""  # a sheet chosen is not second-guessed
+    with pytest.raises(
+        DataError,
+        match=r"rows 1-4 \('Lead export', 'Generated 2024-11-02', 'Contact, ops@example.com'\) look like a report's title and notes, and no header or rows follow them; export the table[^;]*$",
+    ):
+        read_table(path, sheet="About")  # a sheet chosen is not second-guessed (no other sheet named): a cover page alone is refused as one
     assert other_sheets(read_table(path, sheet="Leads")) == ""
     assert other_sheets(read_table(write(tmp_path / "t.csv", "a,b\n1,2\n"))) == ""
 

@@ -153,17 +153,36 @@ def read_table(path: str | Path, *, sep: str | None = None, encoding: str | None
     return table
 
 
-def no_rows_error(path: str | Path, header: Sequence[str] | None = None, line: int = 1) -> DataError:
-    """The error for a table without data rows; when its header (on ``line``) has one name among blank ones
-    (``Q3 lead export,,,,``, a title as Excel writes one), it says that line looks like a title with nothing under it."""
+def no_rows_error(path: str | Path, header: Sequence[str] | None = None, line: int = 1, unit: str = "line") -> DataError:
+    """The error for a table without data rows; when its header (on ``line``, a ``unit`` of the file) has one name among blank
+    ones (``Q3 lead export,,,,``, a title as Excel writes one), or is one name of several words (``Q3 Leads Report``), it says
+    that line looks like a title with nothing under it."""
     names = [name for i, name in enumerate(header or ()) if name != f"Unnamed: {i}"]  # _column_names' name for a blank one
-    if header is not None and len(header) > 1 and len(names) == 1:
-        shown = names[0] if len(names[0]) <= 40 else names[0][:37] + "..."
+    if header is not None and len(names) == 1 and (len(header) > 1 or len(names[0].split()) > 1):
         return DataError(
-            f"{path}: line {line} ('{shown}') looks like a title, and no header or rows follow it; "
+            f"{path}: {unit} {line} ('{_shortened(names[0])}') looks like a title, and no header or rows follow it; "
             "export the table with its header row and data rows (a title above the header is skipped)."
         )
     return DataError(f"{path}: the file has a header but no rows; add at least one data row.")
+
+
+def _preamble_alone_error(path: str | Path, unit: str, texts: list[str], first: int, last: int) -> DataError:
+    """The error for a report's preamble (``unit``s ``first`` to ``last``, whose filled records read ``texts``) with no table under it:
+    its last line (``Exported on,2024-10-01``) names two cells, and would otherwise be refused as a header without rows."""
+    return DataError(
+        f"{path}: {unit}s {first}-{last} ({_quoted_texts(texts)}) look like a report's title and notes, and no header or rows follow them; "
+        "export the table with its header row and data rows (a title above the header is skipped)."
+    )
+
+
+def _shortened(text: str) -> str:
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def _quoted_texts(texts: list[str]) -> str:
+    """``'Q3 leads', 'Exported on, 2024-10-01', 'Filtered by:' and 2 more``: a preamble's lines as messages show them."""
+    more = f" and {len(texts) - 3} more" if len(texts) > 3 else ""
+    return ", ".join(f"'{_shortened(text)}'" for text in texts[:3]) + more
 
 
 def _table_kind(path: Path, sheet: str | None) -> str:
@@ -299,13 +318,17 @@ def _read_xlsx(path: Path, sheet: str | None) -> pd.DataFrame:
         raise DataError(f"{path}: sheet '{worksheet.title}' (the workbook's first) is empty; the data may be on another: {_sheet_options(others)}.")
     if not rows:
         raise DataError(f"{path}: sheet '{worksheet.title}' is empty; it needs a header row and data rows.")
+    if not others:
+        _refuse_preamble_alone(path, rows)
     rows = rows[_sheet_preamble_rows(path, rows) :]
-    (_, header), body = rows[0], rows[1:]
+    (header_row, header), body = rows[0], rows[1:]
     if not body and others:
         raise DataError(
             f"{path}: sheet '{worksheet.title}' (the workbook's first) has no rows under its first one; the data may be on another: {_sheet_options(others)}."
         )
     names = _column_names([None if v is None else str(v) for v in header], path)
+    if not body:
+        raise no_rows_error(path, names, header_row, unit="row")
     width = len(names)
     columns = {name: [row[i] if i < len(row) else None for _, row in body] for i, name in enumerate(names)}
     extra = [number for number, row in body if any(_filled(v) for v in row[width:])]
@@ -317,7 +340,6 @@ def _read_xlsx(path: Path, sheet: str | None) -> pd.DataFrame:
     numbers = np.array([number for number, _ in body], dtype=np.int64)
     # An empty sheet row keeps its number, as pandas.read_excel keeps it (and a CSV's row of bare separators): a table
     # without ids numbers its rows as its sheet does (row_numbers); pandas trims empty rows after the last one, as here.
-    header_row = rows[0][0]
     span = int(numbers[-1] - header_row) if len(numbers) else 0
     table.attrs["rows"] = RowLocations("row", numbers=numbers, span=span, ordinals=numbers - header_row - 1)
     if others:
@@ -338,6 +360,15 @@ def _sheet_preamble_rows(path: Path, rows: list[tuple[int, tuple]]) -> int:
     texts = [", ".join(_shown_cell(v) for v in cells if _filled(v)) for _, cells in rows[:count]]
     _warn_preamble(path, "row", texts, first=rows[0][0], header_at=rows[count][0])
     return count
+
+
+def _refuse_preamble_alone(path: Path, rows: list[tuple[int, tuple]]) -> None:
+    """Refuse a sheet of a preamble alone (a title and an ``Exported on | 2024-10-01`` row): the rule finds its last row to be
+    the header, with no row under it. (A workbook with other sheets is left to the messages naming them.)"""
+    count = _preamble_length([cells for number, cells in rows if number <= _MAX_PREAMBLE + 1])
+    if count and count + 1 == len(rows) and _preamble_cells(rows[-1][1]) <= 2:
+        texts = [", ".join(_shown_cell(v) for v in cells if _filled(v)) for _, cells in rows]
+        raise _preamble_alone_error(path, "row", texts, rows[0][0], rows[-1][0])
 
 
 def _shown_cell(value: object) -> str:
@@ -471,13 +502,10 @@ def _is_value(cell: object) -> bool:
 def _warn_preamble(path: Path, unit: str, texts: list[str], first: int, header_at: int) -> None:
     """Warn that ``unit``s (``line`` or ``row``) ``first`` to ``header_at`` - 1 were skipped as a preamble whose filled records read ``texts``."""
     skipped = f"{unit} {first}" if header_at - first == 1 else f"{unit}s {first}-{header_at - 1}"
-    shown = [text if len(text) <= 40 else text[:37] + "..." for text in texts[:3]]
     if len(texts) == 1:
-        what = f"{unit} {first} ('{shown[0]}') looks like a title, not the header: skipped {skipped}"
+        what = f"{unit} {first} ('{_shortened(texts[0])}') looks like a title, not the header: skipped {skipped}"
     else:
-        more = f" and {len(texts) - 3} more" if len(texts) > 3 else ""
-        quoted = ", ".join(f"'{text}'" for text in shown)
-        what = f"skipped {skipped} above the header, a report's title and notes ({quoted}{more}),"
+        what = f"skipped {skipped} above the header, a report's title and notes ({_quoted_texts(texts)}),"
     whole = "the file" if unit == "line" else "the sheet"
     warnings.warn(
         f"{path}: {what} and read the header from {unit} {header_at}. Delete the {unit}s above the header to read {whole} without this warning.",
@@ -592,8 +620,8 @@ class _Layout(NamedTuple):
     records_above: int  # of them, those that are records (blank lines are none), as _record_starts counts them
 
 
-def _csv_layout(path: Path, text: str, sep: str | None) -> _Layout:
-    """The delimiter, header and lines above the header of a CSV file's decoded text (or its first part).
+def _csv_layout(path: Path, text: str, sep: str | None, *, whole: bool = True) -> _Layout:
+    """The delimiter, header and lines above the header of a CSV file's decoded text (or its first part: ``whole`` False).
 
     Above the header may stand Excel's ``sep=;`` line, then a report's preamble: its title
     (``Q3 leads`` or, as Excel writes a title row, ``Q3 leads,,,,``), notes such as
@@ -605,7 +633,8 @@ def _csv_layout(path: Path, text: str, sep: str | None) -> _Layout:
     Raises
     ------
     DataError
-        A preamble above no header; a blank first line; a repeated column name.
+        A preamble above no header, or alone (its last line taken for the header, nothing under it); a blank first line;
+        a repeated column name.
     ParameterError
         ``sep`` splits the header into fewer fields than another delimiter that splits every line alike.
     """
@@ -620,7 +649,7 @@ def _csv_layout(path: Path, text: str, sep: str | None) -> _Layout:
     if sep:
         _check_given_sep(path, body[:_SNIFF_BYTES], chosen)
     if preamble:
-        _check_preamble(path, preamble, body, chosen, first_line=2 if hint else 1, lines=_physical_lines(above))
+        _check_preamble(path, preamble, body, chosen, first_line=2 if hint else 1, lines=_physical_lines(above), whole=whole)
     lines_above = bool(hint) + _physical_lines(above)
     records_above = bool(hint) + sum(1 for line, _ in preamble if line)
     return _Layout(body, chosen, _csv_header(path, body, chosen), lines_above, records_above)
@@ -694,19 +723,25 @@ def _is_empty_line(line: str, sep: str | None) -> bool:
     return not line.strip("".join({*DELIMITERS, *(sep or "")}) + '" ')
 
 
-def _check_preamble(path: Path, preamble: list[tuple[str, int]], body: str, sep: str, first_line: int, lines: int) -> None:
+_NOTHING = re.compile(r"[\s,;|\"]*")  # what is left of a file of blank lines and rows of bare separators
+
+
+def _check_preamble(path: Path, preamble: list[tuple[str, int]], body: str, sep: str, first_line: int, lines: int, *, whole: bool = True) -> None:
     """Warn that the preamble above the header (its records, ``lines`` physical lines from ``first_line``) is skipped; refuse
-    it when the record under it is no header (fewer than two names under ``sep``)."""
-    header = _fields(_first_records(body, 1)[0][0], sep) if body else []
-    texts = [", ".join(" ".join(field.split()) for field in _fields(line, sep) if field.strip()) for line, _ in preamble]
+    it when the record under it is no header (fewer than two names under ``sep``), or when that record reads as a preamble
+    line too (``Exported on,2024-10-01``) and nothing follows it in the file (``whole``: ``body`` runs to its end)."""
+    first = _first_records(body, 1)[0] if body else ("", 0)
+    header = _fields(first[0], sep)
+    texts = [", ".join(" ".join(field.split()) for field in _fields(line, sep) if field.strip()) for line, _ in [*preamble, first]]
     texts = [text for text in texts if text]  # a title cell written over two lines shows on one; empty lines show nothing
     if sum(1 for name in header if name.strip()) < 2:
-        shown = texts[0] if len(texts[0]) <= 40 else texts[0][:37] + "..."
         raise DataError(
-            f"{path}: line {first_line} ('{shown}') looks like a title above the header; delete the lines above the header row "
+            f"{path}: line {first_line} ('{_shortened(texts[0])}') looks like a title above the header; delete the lines above the header row "
             "(or export the table without a title)."
         )
-    _warn_preamble(path, "line", texts, first=first_line, header_at=first_line + lines)
+    if whole and _preamble_cells(header) <= 2 and _NOTHING.fullmatch(body, first[1]):
+        raise _preamble_alone_error(path, "line", texts, first_line, first_line + lines + _physical_lines(first[0]))
+    _warn_preamble(path, "line", texts[:-1], first=first_line, header_at=first_line + lines)
 
 
 def _check_given_sep(path: Path, sample: str, sep: str) -> None:
@@ -1119,11 +1154,12 @@ _CSV_BLOCK_BYTES = (1 << 20, 16 << 20)  # Arrow's read size: at least 1 MiB, abo
 
 
 def _csv_chunks(path: Path, rows: int, sep: str | None, encoding: str | None) -> Iterator[pd.DataFrame]:
-    text, used = _decode(path, _head(path), encoding)
+    head = _head(path)
+    text, used = _decode(path, head, encoding)
     if used == "utf-8+cp1252":  # two encodings in one file: no codec Arrow could stream it with
         yield from _sliced(_read_csv(path, sep=sep, encoding=encoding), rows)
         return
-    layout = _csv_layout(path, text, sep)
+    layout = _csv_layout(path, text, sep, whole=len(head) == path.stat().st_size)
     sep, header, skip = layout.sep, layout.header, layout.lines_above + 1
     lines = _RecordLines(path, used, sep)
     bad_rows: list[tuple[int, int, bool]] = []

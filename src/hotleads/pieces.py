@@ -243,7 +243,7 @@ def _csv_pieces(file: Path, rows: int, sep: str | None, encoding: str | None) ->
     text, used = _decode(file, head, encoding)
     if not _lines_split_bytes(used):
         return [WholeFile(str(file), sep=sep, encoding=encoding)]
-    layout = _csv_layout(file, text, sep)
+    layout = _csv_layout(file, text, sep, whole=len(head) == file.stat().st_size)
     line_bytes = len(head) / max(head.count(b"\n"), 1)
     starts = _line_starts(file, step=max(int(line_bytes * rows), _MIN_CSV_BYTES))
     stops = [*starts[1:], file.stat().st_size]
