@@ -1089,9 +1089,10 @@ class _BlankLabelsWords:
 
     def __call__(self, counts: dict[str, int]) -> str:
         rows = sum(counts.values())
+        they, are, them = ("they", "are", "them") if rows > 1 else ("it", "is", "it")
         return (
-            f"{self.source}: target {_quoted(self.target)} is blank in {rows} row{'s' if rows > 1 else ''}; they are counted as not hot (0), "
-            f"as --positive {shlex.quote(','.join(self.positive))} counts every other value. If they are unlabelled, remove them or give "
+            f"{self.source}: target {_quoted(self.target)} is blank in {rows} row{'s' if rows > 1 else ''}; {they} {are} counted as not hot (0), "
+            f"as --positive {shlex.quote(','.join(self.positive))} counts every other value. If {they} {are} unlabelled, remove {them} or give "
             "--negative with the not-hot values: rows in neither list are left out."
         )
 
