@@ -274,6 +274,16 @@ def test_targets_other_than_0_1_need_positive(tmp_path: Path) -> None:
     assert json.loads(ok(invoke("evaluate", tmp_path / "m", tmp_path / "t.csv", "--json")).stdout)["metrics"]["rows"] == 60
 
 
+@pytest.mark.parametrize("as_json", [[], ["--json"]], ids=["table", "json"])
+def test_schema_of_a_table_train_refuses_prints_the_error_alone(tmp_path: Path, as_json: list[str]) -> None:
+    """A command that fails prints no result first: no table, and no valid-looking JSON list with exit status 2."""
+    frame = pd.DataFrame({"company_id": [f"A{i}" for i in range(40)], "x": np.arange(40) % 7, "is_hot_lead": [1, 2, 1, 1] * 10})
+    frame.to_csv(tmp_path / "t.csv", index=False)
+    result = invoke("schema", tmp_path / "t.csv", *as_json)
+    one_error(result, "target 'is_hot_lead' has the values '1' (30), '2' (10)", "--positive")
+    assert result.stdout == ""
+
+
 def test_several_target_values_are_all_listed_and_open_deals_left_out(tmp_path: Path) -> None:
     stages = ["Won", "Lost", "Lost", "Open", "Closed Won", "Lost"] * 12
     frame = pd.DataFrame({"company_id": [f"A{i}" for i in range(72)], "x": np.arange(72) % 5, "stage": stages})
@@ -380,6 +390,12 @@ def test_sap_trailing_minus_and_checkbox_targets(tmp_path: Path) -> None:
     one_error(invoke("schema", tmp_path / "sap.csv", "--target", "ticked"), "one value 'x' (20)", "--positive x")
     rows = schema_rows(tmp_path / "sap.csv", "--target", "ticked", "--positive", "x")
     assert rows["net_value"]["role"] == "numeric"
+    blank = (
+        f"warning: {tmp_path / 'sap.csv'}: target 'ticked' is blank in 40 rows; they are counted as not hot (0), as --positive x counts every "
+        "other value. If they are unlabelled, remove them or give --negative with the not-hot values: rows in neither list are left out."
+    )
+    for command in (["schema"], ["train", "--out", tmp_path / "m", *FAST]):  # an unticked checkbox, or rows nobody labelled: said, not assumed
+        assert warnings_of(ok(invoke(*command, tmp_path / "sap.csv", "--target", "ticked", "--positive", "x")))[0] == blank  # train's next: few rows
 
 
 def test_scoring_warns_on_percent_scale_and_reads_new_thousands_separators(table: pd.DataFrame, tmp_path: Path) -> None:

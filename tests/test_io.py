@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import gzip
 import json
 import warnings
@@ -152,7 +153,7 @@ def test_corrupt_parquet_is_a_data_error(tmp_path: Path) -> None:
             r"index\.csv: column 2's header 'Unnamed: 0' is the name column 1's blank header is read by; give column 1 a header or rename column 2 "
             r"\(a table pandas saved twice with its index: save it with index=False\)\.$",
         ),
-        ("ragged.csv", "a,b\n1,2\n1,2,3\n4\n", r"2 ragged row\(s\): line 3 has 3 fields, line 4 has 1 fields, but the header has 2"),
+        ("ragged.csv", "a,b\n1,2\n1,2,3\n4\n", r"2 ragged row\(s\): line 3 has 3 fields, line 4 has 1 field, but the header has 2"),
         ("t.csv.gz", gzip.compress(b"a,b\n1,2\n", mtime=0), r"t\.csv\.gz: is gzip-compressed; decompress it first \(gunzip -c .*t\.csv\.gz > table\.csv\)"),
         ("leads.json", '[{"a": 1, "b": 2}]', r"leads\.json: looks like JSON, not a table; export it as CSV"),
         (
@@ -381,6 +382,62 @@ def test_a_title_alone_is_named_as_a_title_not_as_a_header(tmp_path: Path, text:
     )
 
 
+@pytest.mark.parametrize(
+    ("text", "lines"),
+    [
+        ("Q3 Leads Report,,,,\nExported on,2024-10-01,,,\n\n", "lines 1-2"),
+        ("Q3 Leads Report\nExported on,2024-10-01", "lines 1-2"),  # no separators, no line break at the end
+        ('sep=,\n"Q3 Leads Report",,,,\n\n"Exported on",2024-10-01,,,\n,,,,\n', "lines 2-4"),
+    ],
+    ids=["excel", "bare", "sep-line-and-blank-lines"],
+)
+@pytest.mark.parametrize("how", ["read_table", "read_chunks", "pieces"])
+def test_a_preamble_alone_is_named_as_one_not_as_a_header_without_rows(tmp_path: Path, text: str, lines: str, how: str) -> None:
+    """A title and an ``Exported on`` line, no table: the rule takes the last line (two cells) for the header, and the file
+    is refused as a preamble with nothing under it, with no warning about lines skipped above a header."""
+    path = write(tmp_path / "t.csv", text)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(DataError) as raised:
+            {"read_table": lambda: read_table(path), "read_chunks": lambda: list(read_chunks(path)), "pieces": lambda: plan(path, rows=10)}[how]()
+    assert str(raised.value) == (
+        f"{path}: {lines} ('Q3 Leads Report', 'Exported on, 2024-10-01') look like a report's title and notes, and no header or rows "
+        "follow them; export the table with its header row and data rows (a title above the header is skipped)."
+    )
+
+
+def test_a_title_of_one_field_alone_is_named_as_a_title(tmp_path: Path) -> None:
+    path = write(tmp_path / "t.csv", "Q3 Leads Report\n")
+    with pytest.raises(DataError, match=r"t\.csv: line 1 \('Q3 Leads Report'\) looks like a title, and no header or rows follow it"):
+        read_table(path)
+    with pytest.raises(DataError, match="has a header but no rows"):  # one name alone may be a header
+        read_table(write(tmp_path / "h.csv", "company_id\n"))
+
+
+@pytest.mark.parametrize(
+    ("rows", "match"),
+    [
+        (
+            [["Leads Q3", None], ["Exported on", pd.Timestamp("2024-10-01").to_pydatetime()]],
+            r"rows 1-2 \('Leads Q3', 'Exported on, 2024-10-01'\) look like a report's title and notes",
+        ),
+        ([["Leads Q3", None]], r"row 1 \('Leads Q3'\) looks like a title, and no header or rows follow it"),
+    ],
+    ids=["title-and-date", "title"],
+)
+def test_a_sheet_of_a_preamble_alone_is_named_as_one(tmp_path: Path, rows: list, match: str) -> None:
+    import openpyxl
+
+    workbook = openpyxl.Workbook()
+    for row in rows:
+        workbook.active.append(row)
+    workbook.save(tmp_path / "t.xlsx")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(DataError, match=rf"t\.xlsx: {match}"):
+            read_table(tmp_path / "t.xlsx")
+
+
 def test_a_skipped_row_of_separators_keeps_its_row_number(tmp_path: Path) -> None:
     """Row numbers (the Id of a table without ids) stay the file's, as pandas.read_csv numbers them: a ',,' row keeps its
     number, a blank line has none; read whole, in chunks (a chunk of ',,' rows only included) or in dask pieces, across files."""
@@ -522,6 +579,101 @@ def test_missing_file_and_folder_are_refused(tmp_path: Path) -> None:
 def test_many_ragged_rows_are_summarised(tmp_path: Path) -> None:
     path = write(tmp_path / "t.csv", "a,b\n" + "1,2,3\n" * 5)
     with pytest.raises(DataError, match=r"5 ragged row\(s\): line 2 has 3 fields, line 3 has 3 fields, line 4 has 3 fields and 2 more"):
+        read_table(path)
+
+
+SALESFORCE_FOOTER = '"Confidential Information - Do Not Distribute"\n"Copyright (c) 2000-2024 salesforce.com, inc. All rights reserved."\n'
+FOOTER_NOTE = (
+    "skipped lines {}-{} under the table, a report's footer ('Confidential Information - Do Not Dis...', "
+    "'Copyright (c) 2000-2024 salesforce.co...'). Delete them to read the file without this warning."
+)
+
+
+@pytest.mark.parametrize(
+    ("above", "under", "footer_line"),
+    [
+        ("", "\n", 5),
+        ("", ",,\n", 5),  # Excel's empty sheet row, and empty lines among and under the footer lines
+        ("", "\n\n", 6),
+        ('"Q3 Leads Report",,\n\n', "\n", 7),  # a title above the header too
+    ],
+    ids=["blank-line", "row-of-separators", "two-blank-lines", "under-a-preamble"],
+)
+def test_a_reports_footer_under_the_table_is_skipped_with_a_warning(tmp_path: Path, above: str, under: str, footer_line: int) -> None:
+    """Salesforce closes a report's CSV export with a blank line and two lines of one field: a footer, as its title is a
+    preamble; read whole, in chunks (the footer's in the last) or in dask pieces, with one warning naming its lines."""
+    header = 1 + above.count("\n")
+    footer = SALESFORCE_FOOTER.replace("\n", "\n\n", 1) if under == ",,\n" else SALESFORCE_FOOTER
+    path = write(tmp_path / "t.csv", above + "id,revenue,is_hot_lead\nA,1.5,0\nB,2,1\n" + under + footer + ("\n" if under == ",,\n" else ""))
+    with pytest.warns(ReadingWarning) as caught:
+        read = read_every_way(path)
+    last = footer_line + 1 + (under == ",,\n")
+    assert {str(w.message) for w in caught if "under the table" in str(w.message)} == {f"{path}: " + FOOTER_NOTE.format(footer_line, last)}
+    assert read == dict.fromkeys(read, ([["A", "1.5", "0"], ["B", "2", "1"]], [f"line {header + 1}", f"line {header + 2}"]))
+
+
+def test_a_footer_split_between_two_dask_pieces_is_skipped_in_both(tmp_path: Path) -> None:
+    path = write(tmp_path / "t.csv", "id,x,y\n" + "".join(f"C{i},{i},{i % 2}\n" for i in range(3000)) + "\n" + SALESFORCE_FOOTER)
+    (whole,) = plan(path, rows=10**6)
+    cut = path.read_bytes().index(b'"Copyright')
+    pieces = [dataclasses.replace(whole, stop=cut), dataclasses.replace(whole, start=cut, skip=0)]
+    with pytest.warns(ReadingWarning) as caught:
+        frames = [piece.read() for piece in pieces]
+    assert {str(w.message) for w in caught} == {f"{path}: " + FOOTER_NOTE.format(3003, 3004)}
+    assert [len(frame) for frame in frames] == [3000, 0]
+
+
+@pytest.mark.parametrize(
+    ("content", "match"),
+    [
+        ("id,x,y\nA,1,2\n\nNote\nB,3,4\n", r"1 ragged row\(s\): line 4 has 1 field, but"),  # rows under it: no footer
+        ("id,x,y\nA,1,2\nNote\n", r"1 ragged row\(s\): line 3 has 1 field, but"),  # no empty line above it: a cut row
+        ("id,x,y\nA,1,2\nB,3\n\nNote\n", r"1 ragged row\(s\): line 3 has 2 fields, but"),  # the footer skipped, not the table's ragged row
+        ("id,x,y\nA,1,2\n\nNote,on two fields\n", r"1 ragged row\(s\): line 4 has 2 fields, but"),
+    ],
+    ids=["rows-below", "no-empty-line-above", "ragged-row-above", "two-fields"],
+)
+def test_lines_of_one_field_that_are_no_footer_are_still_ragged(tmp_path: Path, content: str, match: str) -> None:
+    path = write(tmp_path / "t.csv", content)
+    for read in (lambda: read_table(path), lambda: list(read_chunks(path, chunk_rows=1)), lambda: [p.read() for p in plan(path, rows=1)]):
+        with contextlib.ExitStack() as stack:
+            if "B,3\n\nNote" in content:
+                stack.enter_context(pytest.warns(ReadingWarning, match=r"skipped line 5 under the table, a report's footer \('Note'\)\. Delete it"))
+            stack.enter_context(pytest.raises(DataError, match=match))
+            read()
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (  # a filter line of three cells ends the preamble: the line above it is read as the header
+            "Q3 Leads\nExported on,2024-10-01\nFiltered by,Industry,equals Tech\n\nid,industry,employees,stage\nA,Tech,65,Won\nB,Retail,199,Lost\n",
+            "the header read from line 2 has 2 fields but the rows have 4: line 5 has the width of the rows and looks like the header; delete lines 1-4 above it.",
+        ),
+        (  # years as column names: a header naming numbers is not skipped to under a label-and-value line
+            "Q3 Leads\nExported on,2024-10-01\n\nid,industry,2023,2024,is_hot_lead\nA,Tech,94,87,1\nB,Tech,754,829,0\n",
+            "the header read from line 2 has 2 fields but the rows have 5: line 4 has the width of the rows and looks like the header; delete lines 1-3 above it.",
+        ),
+        (  # a label and a value above a table of three columns, whose header names two at least
+            "Report:,Q3 Leads\ncompany,employees,won\nAcme 0,405,1\nAcme 1,62,0\n",
+            "the header read from line 1 has 2 fields but the rows have 3: line 2 has the width of the rows and looks like the header; delete line 1 above it.",
+        ),
+    ],
+    ids=["three-cell-filter", "years-in-the-header", "label-above-three-columns"],
+)
+def test_a_header_under_a_line_taken_for_it_is_named_with_the_lines_to_delete(tmp_path: Path, content: str, message: str) -> None:
+    path = write(tmp_path / "t.csv", content)
+    for read in (lambda: read_table(path), lambda: list(read_chunks(path, chunk_rows=1)), lambda: [p.read() for p in plan(path, rows=1)]):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ReadingWarning)  # the title skipped above the line read as the header
+            with pytest.raises(DataError) as raised:
+                read()
+        assert str(raised.value) == f"{path}: {message}"
+
+
+def test_values_holding_the_delimiter_unquoted_are_no_header_below(tmp_path: Path) -> None:
+    path = write(tmp_path / "t.csv", "name,revenue\nSmith, John,100\nDoe, Jane,200\nRoe, Ann,300\n")
+    with pytest.raises(DataError, match=r"3 ragged row\(s\): line 2 has 3 fields, .* fix the rows \(quote values that contain the delimiter\)"):
         read_table(path)
 
 
@@ -739,7 +891,11 @@ def test_a_first_sheet_read_by_default_names_the_other_sheets(tmp_path: Path) ->
     note = "; read sheet 'About', the workbook's first: the data may be on another (--sheet Leads, --sheet 'Q3 notes')"
     assert other_sheets(read_table(path)) == note  # for the messages of a missing column
     assert other_sheets(next(read_chunks(path))) == note
-    assert other_sheets(read_table(path, sheet="About")) == ""  # a sheet chosen is not second-guessed
+    with pytest.raises(
+        DataError,
+        match=r"rows 1-4 \('Lead export', 'Generated 2024-11-02', 'Contact, ops@example.com'\) look like a report's title and notes, and no header or rows follow them; export the table[^;]*$",
+    ):
+        read_table(path, sheet="About")  # a sheet chosen is not second-guessed (no other sheet named): a cover page alone is refused as one
     assert other_sheets(read_table(path, sheet="Leads")) == ""
     assert other_sheets(read_table(write(tmp_path / "t.csv", "a,b\n1,2\n"))) == ""
 

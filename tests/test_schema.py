@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from hotleads import schema as schema_module
-from hotleads.exceptions import DataError, ParameterError
+from hotleads.exceptions import CountedWarning, DataError, ParameterError
 from hotleads.io import RowLocations, read_table
 from hotleads.schema import DataWarning, Schema, infer_role, infer_schema, prepare
 
@@ -189,8 +189,40 @@ def test_one_class_when_scoring_labels_says_what_the_model_counts_as_hot() -> No
 def test_training_with_positive_keeps_the_target_values_for_scoring() -> None:
     frame = small_table(is_hot_lead=["Hot", "Cold", " cold", "Hot", None, "Cold", "Hot", "Cold"])
     schema = infer_schema(frame, positive=["Hot"])
-    prepare(frame, schema, labelled=True, training=True)
+    with pytest.warns(DataWarning, match="is blank in 1 row;"):
+        prepare(frame, schema, labelled=True, training=True)
     assert schema.labels == ["", "Cold", "Hot", "cold"]  # stripped, as written; "" for the blank cell
+
+
+@pytest.mark.parametrize(
+    ("values", "positive"),
+    [
+        (["Won", "", "Lost", "Won", None, "Lost", " ", "Lost"], "Won"),  # a CSV's text: empty, missing and spaces alike
+        ([1.0, np.nan, 0.0, 1.0, np.nan, 0.0, np.nan, 0.0], "1"),  # a Parquet file's or sheet's floats with gaps
+    ],
+    ids=["text", "floats"],
+)
+def test_training_with_positive_alone_warns_that_blank_targets_count_as_0(values: list, positive: str) -> None:
+    """An unticked CRM checkbox is blank and rightly 0, but so is a row nobody labelled: training says which it took them for."""
+    frame = small_table(is_hot_lead=values)[["company_id", "funding_rounds", "is_hot_lead"]]
+    schema = infer_schema(frame, positive=[positive])
+    with pytest.warns(DataWarning) as caught:
+        prepared = prepare(frame, schema, source="t.csv", labelled=True, training=True)
+    assert [str(w.message) for w in caught] == [
+        f"t.csv: target 'is_hot_lead' is blank in 3 rows; they are counted as not hot (0), as --positive {positive} counts every other value. "
+        "If they are unlabelled, remove them or give --negative with the not-hot values: rows in neither list are left out."
+    ]
+    assert prepared.y.tolist() == [1, 0, 0, 1, 0, 0, 0, 0]
+    assert isinstance(caught[0].message, CountedWarning) and caught[0].message.counts == {"": 3}  # partitions would add up
+
+
+def test_blank_targets_counted_as_0_are_not_warned_about_again_when_scoring_nor_under_negative() -> None:
+    frame = small_table(is_hot_lead=["Won", "", "Lost", "Won", None, "Lost", "Lost", "Lost"])[["company_id", "funding_rounds", "is_hot_lead"]]
+    trained = Schema(target="is_hot_lead", id="company_id", numeric=["funding_rounds"], positive=["Won"], labels=["", "Lost", "Won"])
+    assert prepare(frame, trained, labelled=True).y.tolist() == [1, 0, 0, 1, 0, 0, 0, 0]  # training said it; a warning would fail the test
+    with pytest.warns(DataWarning, match=r"left out 2 row\(s\)") as caught:
+        prepare(frame, infer_schema(frame, positive=["Won"], negative=["Lost"]), labelled=True, training=True)
+    assert len(caught) == 1
 
 
 def test_a_target_value_training_never_saw_is_named_when_scoring_labels() -> None:
@@ -603,7 +635,8 @@ def test_whole_float_labels_from_a_sheet_read_as_their_integer_text() -> None:
     """A sheet stores 0/1/2 as 0.0/1.0/2.0: ``--positive 1`` names them, and the saved labels are the integers' text."""
     frame = small_table(is_hot_lead=[1.0, 2.0, 0.0, 1.0, 2.0, 0.0, np.nan, 2.0])
     schema = infer_schema(frame, positive=["1"])
-    prepared = prepare(frame, schema, labelled=True, training=True)
+    with pytest.warns(DataWarning, match="is blank in 1 row;"):  # the NaN
+        prepared = prepare(frame, schema, labelled=True, training=True)
     assert prepared.y.tolist() == [1, 0, 0, 1, 0, 0, 0, 0]
     assert schema.labels == ["", "0", "1", "2"]
     mixed = small_table(is_hot_lead=[1.0, "2", 0.0, 1.0, 2.0, 0.0, " 0", 2.0])  # numbers and text in one sheet column

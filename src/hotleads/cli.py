@@ -638,18 +638,23 @@ def schema_command(
     sheet: Sheet = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print a JSON list of {column, role, parse, missing, reason}.")] = False,
 ) -> None:
-    """Show how `train` would read a table: each column's role, how its values parse, missing share, and why a column is ignored."""
+    """Show how `train` would read a table: each column's role, how its values parse, missing share, and why a column is ignored.
+
+    A table `train` would refuse (a target that is not binary, bad values, repeated ids) gives only the error, exit 2.
+    """
     from .io import read_table
     from .schema import infer_schema, prepare
 
     frame = read_table(data, **_reading(sep, encoding, sheet))
     roles = _roles(target, id_column, drop, categorical, dates, positive, negative, na_values, dayfirst, decimal_comma, decimal_point)
     schema = infer_schema(frame, source=str(data), **roles)
+    # The values' problems too, as train would say them, before anything is printed: a table train refuses gives the
+    # error alone (exit 2), never a table or a valid-looking --json list first.
+    prepare(frame, schema, source=str(data), labelled=True, training=True)
     if as_json:
         stdout.print_json(json.dumps(schema.rows()))
     else:
         print_schema(schema, title=f"Columns of {data} ({len(frame)} rows)")
-    prepare(frame, schema, source=str(data), labelled=True, training=True)  # the values' problems too, as train would say them
 
 
 def _reading(sep: str | None, encoding: str | None, sheet: str | None) -> dict:

@@ -12,6 +12,7 @@ overwrites a good one.
 from __future__ import annotations
 
 import codecs
+import collections
 import contextlib
 import copy
 import csv
@@ -29,7 +30,7 @@ import sys
 import tempfile
 import warnings
 import zipfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import NamedTuple
 
@@ -124,7 +125,8 @@ def read_table(path: str | Path, *, sep: str | None = None, encoding: str | None
     ``;`` tab ``|``) is sniffed unless ``sep`` is given; the encoding is UTF-8 (with or without
     BOM), UTF-16 (Excel's "Unicode text"), else cp1252 with a warning, unless ``encoding`` is
     given. A report's preamble above the header (its title ``Q3 leads,,,,``, an ``Exported on,2024-10-01,,,,`` line,
-    filter lines; up to 50 lines, in a CSV or a sheet) is skipped with a warning, and rows whose
+    filter lines; up to 50 lines, in a CSV or a sheet) is skipped with a warning, as is a CSV report's footer (lines of one
+    field under an empty line at the end: Salesforce's ``"Confidential Information - Do Not Distribute"``), and rows whose
     every field is empty or whitespace (``,,,,``, ``, , ,``, or ``,,`` short of the header's width) as blank lines are; ``attrs["rows"]`` still names each row's
     file line. An .xlsx workbook is read from its first sheet, or ``sheet`` (a name or a 1-based
     number); its numbers and dates keep their types; :func:`other_sheets` names the other sheets
@@ -134,8 +136,9 @@ def read_table(path: str | Path, *, sep: str | None = None, encoding: str | None
     ------
     DataError
         When the file is missing, empty, binary, not a table, cannot be decoded, has only a
-        header, has rows with a different number of fields than the header, or a preamble above
-        no header.
+        header, has rows with a different number of fields than the header (naming the line that
+        looks like the header when a preamble line was read as one), or a preamble above no
+        header, or alone.
     ParameterError
         When ``sep``, ``encoding`` or ``sheet`` is not usable for this file (a ``sep`` that splits
         the header into fewer fields than the delimiter the file seems to have).
@@ -153,17 +156,36 @@ def read_table(path: str | Path, *, sep: str | None = None, encoding: str | None
     return table
 
 
-def no_rows_error(path: str | Path, header: Sequence[str] | None = None, line: int = 1) -> DataError:
-    """The error for a table without data rows; when its header (on ``line``) has one name among blank ones
-    (``Q3 lead export,,,,``, a title as Excel writes one), it says that line looks like a title with nothing under it."""
+def no_rows_error(path: str | Path, header: Sequence[str] | None = None, line: int = 1, unit: str = "line") -> DataError:
+    """The error for a table without data rows; when its header (on ``line``, a ``unit`` of the file) has one name among blank
+    ones (``Q3 lead export,,,,``, a title as Excel writes one), or is one name of several words (``Q3 Leads Report``), it says
+    that line looks like a title with nothing under it."""
     names = [name for i, name in enumerate(header or ()) if name != f"Unnamed: {i}"]  # _column_names' name for a blank one
-    if header is not None and len(header) > 1 and len(names) == 1:
-        shown = names[0] if len(names[0]) <= 40 else names[0][:37] + "..."
+    if header is not None and len(names) == 1 and (len(header) > 1 or len(names[0].split()) > 1):
         return DataError(
-            f"{path}: line {line} ('{shown}') looks like a title, and no header or rows follow it; "
+            f"{path}: {unit} {line} ('{_shortened(names[0])}') looks like a title, and no header or rows follow it; "
             "export the table with its header row and data rows (a title above the header is skipped)."
         )
     return DataError(f"{path}: the file has a header but no rows; add at least one data row.")
+
+
+def _preamble_alone_error(path: str | Path, unit: str, texts: list[str], first: int, last: int) -> DataError:
+    """The error for a report's preamble (``unit``s ``first`` to ``last``, whose filled records read ``texts``) with no table under it:
+    its last line (``Exported on,2024-10-01``) names two cells, and would otherwise be refused as a header without rows."""
+    return DataError(
+        f"{path}: {unit}s {first}-{last} ({_quoted_texts(texts)}) look like a report's title and notes, and no header or rows follow them; "
+        "export the table with its header row and data rows (a title above the header is skipped)."
+    )
+
+
+def _shortened(text: str) -> str:
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def _quoted_texts(texts: list[str]) -> str:
+    """``'Q3 leads', 'Exported on, 2024-10-01', 'Filtered by:' and 2 more``: a preamble's lines as messages show them."""
+    more = f" and {len(texts) - 3} more" if len(texts) > 3 else ""
+    return ", ".join(f"'{_shortened(text)}'" for text in texts[:3]) + more
 
 
 def _table_kind(path: Path, sheet: str | None) -> str:
@@ -299,13 +321,17 @@ def _read_xlsx(path: Path, sheet: str | None) -> pd.DataFrame:
         raise DataError(f"{path}: sheet '{worksheet.title}' (the workbook's first) is empty; the data may be on another: {_sheet_options(others)}.")
     if not rows:
         raise DataError(f"{path}: sheet '{worksheet.title}' is empty; it needs a header row and data rows.")
+    if not others:
+        _refuse_preamble_alone(path, rows)
     rows = rows[_sheet_preamble_rows(path, rows) :]
-    (_, header), body = rows[0], rows[1:]
+    (header_row, header), body = rows[0], rows[1:]
     if not body and others:
         raise DataError(
             f"{path}: sheet '{worksheet.title}' (the workbook's first) has no rows under its first one; the data may be on another: {_sheet_options(others)}."
         )
     names = _column_names([None if v is None else str(v) for v in header], path)
+    if not body:
+        raise no_rows_error(path, names, header_row, unit="row")
     width = len(names)
     columns = {name: [row[i] if i < len(row) else None for _, row in body] for i, name in enumerate(names)}
     extra = [number for number, row in body if any(_filled(v) for v in row[width:])]
@@ -317,7 +343,6 @@ def _read_xlsx(path: Path, sheet: str | None) -> pd.DataFrame:
     numbers = np.array([number for number, _ in body], dtype=np.int64)
     # An empty sheet row keeps its number, as pandas.read_excel keeps it (and a CSV's row of bare separators): a table
     # without ids numbers its rows as its sheet does (row_numbers); pandas trims empty rows after the last one, as here.
-    header_row = rows[0][0]
     span = int(numbers[-1] - header_row) if len(numbers) else 0
     table.attrs["rows"] = RowLocations("row", numbers=numbers, span=span, ordinals=numbers - header_row - 1)
     if others:
@@ -338,6 +363,15 @@ def _sheet_preamble_rows(path: Path, rows: list[tuple[int, tuple]]) -> int:
     texts = [", ".join(_shown_cell(v) for v in cells if _filled(v)) for _, cells in rows[:count]]
     _warn_preamble(path, "row", texts, first=rows[0][0], header_at=rows[count][0])
     return count
+
+
+def _refuse_preamble_alone(path: Path, rows: list[tuple[int, tuple]]) -> None:
+    """Refuse a sheet of a preamble alone (a title and an ``Exported on | 2024-10-01`` row): the rule finds its last row to be
+    the header, with no row under it. (A workbook with other sheets is left to the messages naming them.)"""
+    count = _preamble_length([cells for number, cells in rows if number <= _MAX_PREAMBLE + 1])
+    if count and count + 1 == len(rows) and _preamble_cells(rows[-1][1]) <= 2:
+        texts = [", ".join(_shown_cell(v) for v in cells if _filled(v)) for _, cells in rows]
+        raise _preamble_alone_error(path, "row", texts, rows[0][0], rows[-1][0])
 
 
 def _shown_cell(value: object) -> str:
@@ -471,13 +505,10 @@ def _is_value(cell: object) -> bool:
 def _warn_preamble(path: Path, unit: str, texts: list[str], first: int, header_at: int) -> None:
     """Warn that ``unit``s (``line`` or ``row``) ``first`` to ``header_at`` - 1 were skipped as a preamble whose filled records read ``texts``."""
     skipped = f"{unit} {first}" if header_at - first == 1 else f"{unit}s {first}-{header_at - 1}"
-    shown = [text if len(text) <= 40 else text[:37] + "..." for text in texts[:3]]
     if len(texts) == 1:
-        what = f"{unit} {first} ('{shown[0]}') looks like a title, not the header: skipped {skipped}"
+        what = f"{unit} {first} ('{_shortened(texts[0])}') looks like a title, not the header: skipped {skipped}"
     else:
-        more = f" and {len(texts) - 3} more" if len(texts) > 3 else ""
-        quoted = ", ".join(f"'{text}'" for text in shown)
-        what = f"skipped {skipped} above the header, a report's title and notes ({quoted}{more}),"
+        what = f"skipped {skipped} above the header, a report's title and notes ({_quoted_texts(texts)}),"
     whole = "the file" if unit == "line" else "the sheet"
     warnings.warn(
         f"{path}: {what} and read the header from {unit} {header_at}. Delete the {unit}s above the header to read {whole} without this warning.",
@@ -523,7 +554,10 @@ def _read_csv(path: Path, *, sep: str | None, encoding: str | None) -> pd.DataFr
         records = _record_starts(io.StringIO(path.read_bytes().decode("utf-8") if text is None else text, newline=""), sep)
     if layout.lines_above:
         records = (records if records is not None else np.arange(1, table.num_rows + len(bad_rows) + 2)) + layout.lines_above
-    _refuse_ragged(path, bad_rows, records, len(header), sep)
+    if bad_rows:  # a report's footer under the table is skipped with a warning; other ragged rows are refused
+        whole, first = (path, 1) if text is None else (text, layout.lines_above + 1)
+        head = _Head(layout.text, layout.lines_above + 1)
+        _refuse_ragged(path, bad_rows, records, len(header), sep, head=head, footer=lambda: _footer(whole, used, sep, first))
     del text, source
     table, kept, span = _without_empty_rows(table, _short_empty_rows(bad_rows, skip_rows=1))
     frame = table.to_pandas(split_blocks=True, self_destruct=True)
@@ -592,8 +626,8 @@ class _Layout(NamedTuple):
     records_above: int  # of them, those that are records (blank lines are none), as _record_starts counts them
 
 
-def _csv_layout(path: Path, text: str, sep: str | None) -> _Layout:
-    """The delimiter, header and lines above the header of a CSV file's decoded text (or its first part).
+def _csv_layout(path: Path, text: str, sep: str | None, *, whole: bool = True) -> _Layout:
+    """The delimiter, header and lines above the header of a CSV file's decoded text (or its first part: ``whole`` False).
 
     Above the header may stand Excel's ``sep=;`` line, then a report's preamble: its title
     (``Q3 leads`` or, as Excel writes a title row, ``Q3 leads,,,,``), notes such as
@@ -605,7 +639,8 @@ def _csv_layout(path: Path, text: str, sep: str | None) -> _Layout:
     Raises
     ------
     DataError
-        A preamble above no header; a blank first line; a repeated column name.
+        A preamble above no header, or alone (its last line taken for the header, nothing under it); a blank first line;
+        a repeated column name.
     ParameterError
         ``sep`` splits the header into fewer fields than another delimiter that splits every line alike.
     """
@@ -620,7 +655,7 @@ def _csv_layout(path: Path, text: str, sep: str | None) -> _Layout:
     if sep:
         _check_given_sep(path, body[:_SNIFF_BYTES], chosen)
     if preamble:
-        _check_preamble(path, preamble, body, chosen, first_line=2 if hint else 1, lines=_physical_lines(above))
+        _check_preamble(path, preamble, body, chosen, first_line=2 if hint else 1, lines=_physical_lines(above), whole=whole)
     lines_above = bool(hint) + _physical_lines(above)
     records_above = bool(hint) + sum(1 for line, _ in preamble if line)
     return _Layout(body, chosen, _csv_header(path, body, chosen), lines_above, records_above)
@@ -680,6 +715,14 @@ def _first_records(text: str, limit: int) -> list[tuple[str, int]]:
     return records
 
 
+def _after_lines(text: str, count: int) -> str:
+    """``text`` less its first ``count`` physical lines."""
+    for _ in range(count):
+        match = _LINE.match(text)
+        text = text[match.end() :]
+    return text
+
+
 def _physical_lines(text: str) -> int:
     """Lines in ``text``, a run of whole lines (each ending in a line break)."""
     return len(re.findall(r"\r\n|\n|\r", text))
@@ -694,19 +737,25 @@ def _is_empty_line(line: str, sep: str | None) -> bool:
     return not line.strip("".join({*DELIMITERS, *(sep or "")}) + '" ')
 
 
-def _check_preamble(path: Path, preamble: list[tuple[str, int]], body: str, sep: str, first_line: int, lines: int) -> None:
+_NOTHING = re.compile(r"[\s,;|\"]*")  # what is left of a file of blank lines and rows of bare separators
+
+
+def _check_preamble(path: Path, preamble: list[tuple[str, int]], body: str, sep: str, first_line: int, lines: int, *, whole: bool = True) -> None:
     """Warn that the preamble above the header (its records, ``lines`` physical lines from ``first_line``) is skipped; refuse
-    it when the record under it is no header (fewer than two names under ``sep``)."""
-    header = _fields(_first_records(body, 1)[0][0], sep) if body else []
-    texts = [", ".join(" ".join(field.split()) for field in _fields(line, sep) if field.strip()) for line, _ in preamble]
+    it when the record under it is no header (fewer than two names under ``sep``), or when that record reads as a preamble
+    line too (``Exported on,2024-10-01``) and nothing follows it in the file (``whole``: ``body`` runs to its end)."""
+    first = _first_records(body, 1)[0] if body else ("", 0)
+    header = _fields(first[0], sep)
+    texts = [", ".join(" ".join(field.split()) for field in _fields(line, sep) if field.strip()) for line, _ in [*preamble, first]]
     texts = [text for text in texts if text]  # a title cell written over two lines shows on one; empty lines show nothing
     if sum(1 for name in header if name.strip()) < 2:
-        shown = texts[0] if len(texts[0]) <= 40 else texts[0][:37] + "..."
         raise DataError(
-            f"{path}: line {first_line} ('{shown}') looks like a title above the header; delete the lines above the header row "
+            f"{path}: line {first_line} ('{_shortened(texts[0])}') looks like a title above the header; delete the lines above the header row "
             "(or export the table without a title)."
         )
-    _warn_preamble(path, "line", texts, first=first_line, header_at=first_line + lines)
+    if whole and _preamble_cells(header) <= 2 and _NOTHING.fullmatch(body, first[1]):
+        raise _preamble_alone_error(path, "line", texts, first_line, first_line + lines + _physical_lines(first[0]))
+    _warn_preamble(path, "line", texts[:-1], first=first_line, header_at=first_line + lines)
 
 
 def _check_given_sep(path: Path, sample: str, sep: str) -> None:
@@ -775,23 +824,138 @@ def _short_empty_rows(bad_rows: list[tuple[int, int, bool]], skip_rows: int) -> 
     return np.asarray(found, dtype=np.int64) if found else None
 
 
-def _refuse_ragged(path: Path, bad_rows: list[tuple[int, int, bool]], records: np.ndarray | None, width: int, sep: str) -> None:
-    """Refuse the ragged rows among ``bad_rows`` (short rows of empty fields are none: left out as blank rows); nothing when there is none."""
+class _Head(NamedTuple):
+    """The first part of a CSV file's text from its header on (``text``; at least its first :data:`_MAX_PREAMBLE` records),
+    and the file line the header is on (``line``): where :func:`_refuse_ragged` looks for the header under a preamble line."""
+
+    text: str
+    line: int
+
+
+class _Footer(NamedTuple):
+    """A report's footer under a CSV table (:func:`_footer`): the file lines of its first and last lines, and their texts."""
+
+    first: int
+    last: int
+    texts: list[str]
+
+
+def _refuse_ragged(
+    path: Path,
+    bad_rows: list[tuple[int, int, bool]],
+    records: np.ndarray | None,
+    width: int,
+    sep: str,
+    *,
+    head: _Head | None = None,
+    footer: Callable[[], _Footer | None] | None = None,
+) -> None:
+    """Refuse the ragged rows among ``bad_rows`` (short rows of empty fields are none: left out as blank rows); nothing when there is none.
+
+    ``records`` holds the file line of each record as Arrow numbers them (header = 1; None: record n is on line n).
+    ``footer`` finds the file's footer (:func:`_footer`, read only when a row is ragged): ragged rows on its lines are
+    skipped, with a warning. ``head`` (None when the rows read are not under the header) lets the message name the line
+    that looks like the header when the one read is narrower than the rows (a preamble line taken for it).
+    """
     bad_rows = [(number, fields) for number, fields, empty in bad_rows if not empty]
     if not bad_rows:
         return
     # Arrow numbers records (header = 1); a record's file line differs once a quoted field spans lines.
-    shown = [f"line {records[n - 1] if records is not None else n} has {fields} fields" for n, fields in bad_rows[:_MAX_BAD_ROWS_SHOWN]]
-    more = f" and {len(bad_rows) - _MAX_BAD_ROWS_SHOWN} more" if len(bad_rows) > _MAX_BAD_ROWS_SHOWN else ""
-    widths = {fields for _, fields in bad_rows}
+    lines = [(int(records[n - 1]) if records is not None else n, fields) for n, fields in bad_rows]
+    found = footer() if footer is not None and any(fields == 1 for _, fields in lines) else None  # a pass over the file: only for lines of one field
+    if found is not None and any(line >= found.first for line, _ in lines):
+        _warn_footer(path, found)
+        lines = [(line, fields) for line, fields in lines if line < found.first]
+        if not lines:
+            return
+    widths = {fields for _, fields in lines}
     if width == 1 and len(widths) == 1 and min(widths) > 1:  # one field on line 1, the same many below: a title above the header
         raise DataError(
             f"{path}: line 1 has one field but the rows below have {min(widths)}: it looks like a title above the header; "
             "delete the lines above the header row (or export the table without a title)."
         )
+    below = _header_below(head, sep, width) if head is not None else None
+    if below is not None:
+        line, fields = below
+        above = "line 1" if line == 2 else f"lines 1-{line - 1}"
+        raise DataError(
+            f"{path}: the header read from line {head.line} has {_fields_words(width)} but the rows have {fields}: line {line} has the width "
+            f"of the rows and looks like the header; delete {above} above it."
+        )
+    shown = [f"line {line} has {_fields_words(fields)}" for line, fields in lines[:_MAX_BAD_ROWS_SHOWN]]
+    more = f" and {len(lines) - _MAX_BAD_ROWS_SHOWN} more" if len(lines) > _MAX_BAD_ROWS_SHOWN else ""
     raise DataError(
-        f"{path}: {len(bad_rows)} ragged row(s): {', '.join(shown)}{more}, but the header has {width} "
+        f"{path}: {len(lines)} ragged row(s): {', '.join(shown)}{more}, but the header has {width} "
         f"({DELIMITERS.get(sep, repr(sep))}-separated); fix the rows (quote values that contain the delimiter) or set the delimiter with --sep."
+    )
+
+
+def _fields_words(count: int) -> str:
+    return f"{count} field{'s' if count != 1 else ''}"
+
+
+def _header_below(head: _Head, sep: str, width: int) -> tuple[int, int] | None:
+    """(file line, fields) of the line that looks like the header, under one of ``width`` fields taken for it; None if none does.
+
+    Among the first :data:`_MAX_PREAMBLE` records under the header read, when most have the same number of fields, more
+    than ``width``: the first of that width, when it holds more names (filled cells, no number or date) than most of them
+    and none twice. A line of a preamble, such as ``Filtered by,Industry,equals Tech`` above the header, stops the
+    preamble's skip (:func:`_preamble_length`), and the line above it is read as the header; rows whose values hold the
+    delimiter unquoted (``Smith, John,100`` under ``name,revenue``) have no such line.
+    """
+    records = _first_records(head.text, _MAX_PREAMBLE + 1)
+    rows = []  # (file line, fields) of each record under the header
+    for (_, start), (record, _) in zip(records, records[1:], strict=False):
+        if not _is_empty_line(record, sep):
+            rows.append((head.line + _physical_lines(head.text[:start]), _fields(record, sep)))
+    if not rows:
+        return None
+    widths = [len(fields) for _, fields in rows]
+    common = max(set(widths), key=lambda count: (widths.count(count), -widths.index(count)))  # the most frequent; the first of equals
+    if common <= width or widths.count(common) * 2 <= len(widths):
+        return None
+    named = [(line, [field.strip() for field in fields if field.strip() and not _is_value(field)]) for line, fields in rows if len(fields) == common]
+    line, names = named[0]
+    usual = sorted(len(names) for _, names in named)[len(named) // 2]
+    return (line, common) if len(names) > usual and len(set(names)) == len(names) else None
+
+
+_MAX_FOOTER = 10  # lines of a report's footer under a CSV table (Salesforce writes two)
+_TAIL_LINES = 64  # the last lines of a file kept while looking for a footer
+
+
+def _footer(source: str | Path, encoding: str, sep: str, first: int = 1) -> _Footer | None:
+    """A report's footer at the end of a CSV file, or None: lines filling one field (``"Confidential Information - Do Not
+    Distribute"``, ``"Copyright (c) 2000-2024 salesforce.com, inc. All rights reserved."``), at most :data:`_MAX_FOOTER`,
+    with empty lines among them, under an empty line (blank, or only separators) under the table's last row.
+
+    ``source`` is the file's text from file line ``first`` on, or the file, read in ``encoding`` (the error path only: a
+    pass over the whole file). Symmetric to the preamble above the header (:func:`_preamble_length`); a footer is known
+    only at the end, so the readers decide on it once a row has been found ragged.
+    """
+    with contextlib.ExitStack() as stack:
+        handle = (
+            io.StringIO(source, newline="")
+            if isinstance(source, str)
+            else stack.enter_context(open(source, encoding=encoding.replace("+cp1252", ""), errors="replace", newline=""))
+        )
+        tail = collections.deque(((number, line.rstrip("\r\n")) for number, line in enumerate(handle, start=first)), maxlen=_TAIL_LINES)
+    run: list[tuple[int, str]] = []  # the file's last lines, empty or of one field, last first
+    while tail and (_is_empty_line(tail[-1][1], sep) or len(_fields(tail[-1][1], sep)) == 1):
+        run.append(tail.pop())
+    filled = [(number, line) for number, line in reversed(run) if not _is_empty_line(line, sep)]
+    if not tail or not filled or len(filled) > _MAX_FOOTER or not _is_empty_line(run[-1][1], sep):  # no row above, no footer, or no empty line under the rows
+        return None
+    return _Footer(filled[0][0], filled[-1][0], [" ".join(_fields(line, sep)[0].split()) for _, line in filled])
+
+
+def _warn_footer(path: Path, footer: _Footer) -> None:
+    lines = f"line {footer.first}" if footer.first == footer.last else f"lines {footer.first}-{footer.last}"
+    warnings.warn(
+        f"{path}: skipped {lines} under the table, a report's footer ({_quoted_texts(footer.texts)}). "
+        f"Delete {'it' if footer.first == footer.last else 'them'} to read the file without this warning.",
+        ReadingWarning,  # printed even when the command then fails
+        stacklevel=5,
     )
 
 
@@ -1119,13 +1283,15 @@ _CSV_BLOCK_BYTES = (1 << 20, 16 << 20)  # Arrow's read size: at least 1 MiB, abo
 
 
 def _csv_chunks(path: Path, rows: int, sep: str | None, encoding: str | None) -> Iterator[pd.DataFrame]:
-    text, used = _decode(path, _head(path), encoding)
+    head = _head(path)
+    text, used = _decode(path, head, encoding)
     if used == "utf-8+cp1252":  # two encodings in one file: no codec Arrow could stream it with
         yield from _sliced(_read_csv(path, sep=sep, encoding=encoding), rows)
         return
-    layout = _csv_layout(path, text, sep)
+    layout = _csv_layout(path, text, sep, whole=len(head) == path.stat().st_size)
     sep, header, skip = layout.sep, layout.header, layout.lines_above + 1
     lines = _RecordLines(path, used, sep)
+    ragged = {"head": _Head(layout.text, skip), "footer": lambda: _footer(path, used, sep)}
     bad_rows: list[tuple[int, int, bool]] = []
     shifted = None  # once a short row of empty fields is met: each one's position among the data records, less the number before it
     block = min(max(_CSV_BLOCK_BYTES[0], rows * 256), _CSV_BLOCK_BYTES[1])
@@ -1137,8 +1303,9 @@ def _csv_chunks(path: Path, rows: int, sep: str | None, encoding: str | None) ->
             for table in _rebatched(reader, rows, reader.schema):
                 if bad_rows and shifted is None:  # the rows read so far had none: every row before is where Arrow put it
                     numbered = _numbered_bad_rows(path, header, sep, skip_rows=skip, **transcode)
-                    _refuse_ragged(path, numbered, _arrow_lines(lines.records(), skip, layout.records_above + 1), len(header), sep)
+                    _refuse_ragged(path, numbered, _arrow_lines(lines.records(), skip, layout.records_above + 1), len(header), sep, **ragged)
                     empties = _short_empty_rows(numbered, skip)
+                    empties = np.zeros(0, dtype=np.int64) if empties is None else empties  # none: the rows were a footer's
                     shifted = empties - np.arange(len(empties))
                 # This chunk's records: from the first after the last chunk's to its last row (short empty rows before a row are its chunk's).
                 end = table.num_rows + start - 1 + (0 if shifted is None else int(np.searchsorted(shifted, table.num_rows + start - 1, side="right")))
@@ -1158,7 +1325,7 @@ def _csv_chunks(path: Path, rows: int, sep: str | None, encoding: str | None) ->
         raise _unreadable_csv(path, sep, exc) from None
     if bad_rows and shifted is None:  # met after the last row: short empty rows at the end are nothing to number
         numbered = _numbered_bad_rows(path, header, sep, skip_rows=skip, **transcode)
-        _refuse_ragged(path, numbered, _arrow_lines(lines.records(), skip, layout.records_above + 1), len(header), sep)
+        _refuse_ragged(path, numbered, _arrow_lines(lines.records(), skip, layout.records_above + 1), len(header), sep, **ragged)
     if found == 0:  # not one row under the header (rows of bare separators are none)
         raise no_rows_error(path, header, skip)
 

@@ -18,6 +18,7 @@ text), the same ``attrs`` (``source``, ``delimiter``) and the same file lines in
 
 from __future__ import annotations
 
+import functools
 import io
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,7 +31,9 @@ import pyarrow.parquet as pa_parquet
 
 from .exceptions import DataError
 from .io import (
+    _SNIFF_BYTES,
     RowLocations,
+    _after_lines,
     _arrow_csv_options,
     _arrow_lines,
     _check_sep,
@@ -38,6 +41,8 @@ from .io import (
     _decode,
     _FileLines,
     _first_line,
+    _footer,
+    _Head,
     _head,
     _record_starts,
     _refuse_ragged,
@@ -120,7 +125,11 @@ class CsvBytes:
         except pa.ArrowException as exc:
             raise self._unreadable(exc) from None
         if bad_rows:  # Arrow numbers the range's records from 1, as the file's are numbered from the header
-            _refuse_ragged(Path(self.file), bad_rows, _arrow_lines(lines.records(), self.skip, self.skip - self.blank), len(self.header), self.sep)
+            # The first range holds the header (its text from the header on, to name a header line under it), the last a footer.
+            head = _Head(_after_lines(data[:_SNIFF_BYTES].decode(self.encoding, errors="replace"), self.skip - 1), self.skip) if self.skip else None
+            footer = functools.partial(_footer, Path(self.file), self.encoding, self.sep)
+            records = _arrow_lines(lines.records(), self.skip, self.skip - self.blank)
+            _refuse_ragged(Path(self.file), bad_rows, records, len(self.header), self.sep, head=head, footer=footer)
         # span: rows of bare separators included, short ones too; the row numbers of a table without ids count them
         table, kept, span = _without_empty_rows(table, _short_empty_rows(bad_rows, self.skip))
         frame = table.to_pandas()
@@ -243,7 +252,7 @@ def _csv_pieces(file: Path, rows: int, sep: str | None, encoding: str | None) ->
     text, used = _decode(file, head, encoding)
     if not _lines_split_bytes(used):
         return [WholeFile(str(file), sep=sep, encoding=encoding)]
-    layout = _csv_layout(file, text, sep)
+    layout = _csv_layout(file, text, sep, whole=len(head) == file.stat().st_size)
     line_bytes = len(head) / max(head.count(b"\n"), 1)
     starts = _line_starts(file, step=max(int(line_bytes * rows), _MIN_CSV_BYTES))
     stops = [*starts[1:], file.stat().st_size]

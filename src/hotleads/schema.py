@@ -969,7 +969,8 @@ def _target(
 ) -> np.ndarray | None:
     """0/1 per row, NaN for rows left out (in neither --positive nor --negative); None after a problem.
 
-    With ``--positive``, training keeps the target's values in ``schema.labels``; scoring warns
+    With ``--positive``, training keeps the target's values in ``schema.labels`` and, with it alone, warns
+    about blank cells, counted as 0 (:func:`_warn_blank_labels`); scoring warns
     about values not among them (:func:`_warn_unseen_labels`). With ``--negative`` too, a blank
     cell is in neither list: its row is left out as an open deal's is (training and scoring
     alike), and ``left_out`` gets the values of the rows left out (``""`` for blank), each with its rows, for the warning.
@@ -995,6 +996,8 @@ def _target(
         left_out.update(_counts(text.where(~blank, "")[np.isnan(y)]))
     if schema.positive and training:
         schema.labels = _label_values(text, blank)
+        if rest_is_zero and blank.any():
+            _warn_blank_labels(int(blank.sum()), schema, source)
     elif rest_is_zero and schema.labels:
         _warn_unseen_labels(text, blank, schema, source)
     if np.unique(y[~np.isnan(y)]).size < 2:
@@ -1067,6 +1070,31 @@ def _warn_unseen_labels(text: pd.Series, blank: pd.Series, schema: Schema, sourc
         return
     words = _UnseenLabelsWords(source, schema.target, tuple(schema.positive))
     warnings.warn(CountedWarning(words, _counts(written[unseen])), stacklevel=5)
+
+
+def _warn_blank_labels(rows: int, schema: Schema, source: str) -> None:
+    """Say that ``--positive`` alone counts the training table's blank target cells as 0: right for an unticked checkbox,
+    wrong for rows nobody labelled yet, which then teach the model that they are not hot."""
+    words = _BlankLabelsWords(source, schema.target, tuple(schema.positive))
+    warnings.warn(CountedWarning(words, {"": rows}), stacklevel=5)
+
+
+@dataclass(frozen=True)
+class _BlankLabelsWords:
+    """The words of :func:`_warn_blank_labels`' warning, as :class:`_UnseenLabelsWords`."""
+
+    source: str
+    target: str
+    positive: tuple[str, ...]
+
+    def __call__(self, counts: dict[str, int]) -> str:
+        rows = sum(counts.values())
+        they, are, them = ("they", "are", "them") if rows > 1 else ("it", "is", "it")
+        return (
+            f"{self.source}: target {_quoted(self.target)} is blank in {rows} row{'s' if rows > 1 else ''}; {they} {are} counted as not hot (0), "
+            f"as --positive {shlex.quote(','.join(self.positive))} counts every other value. If {they} {are} unlabelled, remove {them} or give "
+            "--negative with the not-hot values: rows in neither list are left out."
+        )
 
 
 @dataclass(frozen=True)
