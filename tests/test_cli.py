@@ -290,12 +290,31 @@ def test_generate_again_replaces_its_own_data_and_force_replaces_the_users(tmp_p
     (out / "notes.txt").write_text("mine\n")
     assert_ok(invoke("generate", "--out", out, "--rows", 40, "--seed", 2, "-q"))
     assert_ok(invoke("generate", "--out", out, "--rows", 40, "--history", "-q"))  # an earlier generate's folder, whichever kind
-    assert_ok(invoke("generate", "--out", out, "--rows", 40, "--seed", 1, "-q"))
-    assert snapshot(out) == first | {"history.csv": (out / "history.csv").read_bytes(), "notes.txt": b"mine\n"}
+    assert_ok(invoke("generate", "--out", out, "--rows", 40, "--seed", 1, "-q"))  # and the --history run's history.csv goes
+    assert snapshot(out) == first | {"notes.txt": b"mine\n"}
     (out / "bayes.json").write_text('{"mine": true}\n')  # now the folder is not generate's any more
     assert_user_error(invoke("generate", "--out", out, "--rows", 40, "--seed", 1, "-q"), "pass --force")
     assert_ok(invoke("generate", "--out", out, "--rows", 40, "--seed", 1, "--force", "-q"))
-    assert snapshot(out) == first | {"history.csv": (out / "history.csv").read_bytes(), "notes.txt": b"mine\n"}
+    assert snapshot(out) == first | {"notes.txt": b"mine\n"}
+
+
+def test_generate_history_refuses_the_users_history_beside_its_earlier_data(tmp_path: Path) -> None:
+    """generate, then the user's own history.csv in that folder, then generate --history: their file is not the earlier run's
+    (its bayes.json records the tables it wrote, with their checksums), so it is refused, as their train.csv would be."""
+    out = tmp_path / "data"
+    assert_ok(invoke("generate", "--out", out, "--rows", 40, "-q"))
+    (out / "history.csv").write_text("company_id,month,visits\nCOMP_000001,2024-01,3\n")
+    before = snapshot(out)
+    assert_user_error(
+        invoke("generate", "--out", out, "--rows", 40, "--history", "-q"),
+        f"--out {out}: already holds history.csv, not an earlier generate's data",
+        "or pass --force to replace it.",
+    )
+    assert snapshot(out) == before
+    (out / "train.csv").write_text("my real leads\n")  # copied over the generated one
+    assert_user_error(invoke("generate", "--out", out, "--rows", 40, "-q"), f"--out {out}: already holds train.csv, not an earlier generate's data")
+    assert_ok(invoke("generate", "--out", out, "--rows", 40, "-q", "--force"))
+    assert (out / "history.csv").read_bytes() == before["history.csv"]  # --force replaces what it writes; this is no file of its
 
 
 def test_run_refuses_a_data_folder_holding_the_users_files(tmp_path: Path) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import pandas as pd
@@ -53,6 +54,16 @@ def test_running_again_into_the_same_folder_is_not_refused(done) -> None:
     """`make run` twice: the second run's checks pass on the first's outputs, its data/ included (bayes.json of generate there)."""
     result, _ = done
     check_run_target(result.out, ROWS)
+
+
+def test_running_again_refuses_the_users_table_put_in_data(done, tmp_path: Path) -> None:
+    """The user's train.csv copied into an earlier run's data/ is not that run's (bayes.json records the tables' checksums)."""
+    out = tmp_path / "out"
+    shutil.copytree(done[0].out / "data", out / "data")
+    check_run_target(out, ROWS)
+    (out / "data" / "train.csv").write_text("my real leads\n")
+    with pytest.raises(ParameterError, match=r"data already holds train\.csv, not an earlier run's data .*move it away"):
+        check_run_target(out, ROWS)
 
 
 def test_a_bad_output_folder_is_refused_before_any_work(tmp_path: Path) -> None:

@@ -203,7 +203,7 @@ def generate(
         Path,
         typer.Option(
             help="Folder for train.csv, test.csv, holdout.csv and bayes.json (and history.csv with --history); other files there stay. "
-            "Files of those names are replaced only when they are an earlier generate's (its bayes.json beside them), else refused: see --force."
+            "Files of those names are replaced only when an earlier generate wrote them as they are (its bayes.json records their checksums), else refused: see --force."
         ),
     ],
     rows: Annotated[int, typer.Option(help="Rows in all (60 % train, 20 % test, 20 % holdout).")] = 20_000,
@@ -233,7 +233,7 @@ def generate(
 ) -> None:
     """Write built-in synthetic lead data with a known Bayes-optimal F1 (default: the challenge schema).
 
-    Nothing of yours is replaced: without --force, files in --out that it would replace are refused unless an earlier generate wrote them (its bayes.json).
+    Nothing of yours is replaced: without --force, files in --out that it would replace are refused unless an earlier generate wrote them as they are (its bayes.json).
     """
     from . import synth
 
