@@ -185,6 +185,16 @@ def test_train_refuses_to_replace_a_folder_that_is_not_a_model(dataset: Path, tm
     assert snapshot(tmp_path) == before
 
 
+def test_train_refuses_to_replace_a_model_folder_holding_the_users_file(dataset: Path, tmp_path: Path, copy_bundle) -> None:
+    """train --out replaces an earlier model as a whole, but not the user's notes.txt put inside it: one line names it and the fix."""
+    target = copy_bundle()
+    (target / "notes.txt").write_text("keep me")
+    before = snapshot(tmp_path)
+    result = invoke("train", dataset / "train.csv", "--out", target, "--models", "logreg", "--folds", 2, "-q")
+    assert_user_error(result, f"{target}: holds notes.txt, not part of the model there", "move it out of it or choose a new --out")
+    assert snapshot(tmp_path) == before
+
+
 def test_a_misspelt_target_gets_a_suggestion(dataset: Path, tmp_path: Path) -> None:
     assert_user_error(
         invoke("train", dataset / "train.csv", "--out", tmp_path / "model", "--target", "is_hot_leed"),

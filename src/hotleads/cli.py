@@ -313,7 +313,7 @@ def _check_parents(option: str, path: Path) -> None:
 @user_errors
 def train(
     data: Annotated[Path, typer.Argument(help="Labelled company table (CSV, Parquet or .xlsx).")],
-    out: Annotated[Path, typer.Option(help="Model directory to write.")],
+    out: Annotated[Path, typer.Option(help="Model directory to write; an earlier model there is replaced, a folder holding anything else is refused.")],
     models: Annotated[
         str,
         typer.Option(
