@@ -449,6 +449,53 @@ def test_a_write_the_system_refuses_is_one_error_line(model_dir: Path, dataset: 
     assert_user_error(result, "error: could not write an output: No space left on device; free some space or write elsewhere.")
 
 
+def test_a_refused_write_names_the_file_or_folder_it_was_writing(model_dir: Path, dataset: Path, tmp_path: Path, monkeypatch) -> None:
+    """A full disk or a file size limit names no file in the system's error: the line names it all the same."""
+    import errno
+
+    import hotleads.bundle
+    import hotleads.stream
+
+    def too_large(*args, **kwargs):
+        raise OSError(errno.EFBIG, "File too large")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(pd.DataFrame, "to_csv", too_large)
+        result = invoke("generate", "--out", tmp_path / "new" / "data", "--rows", 40, "-q")
+    assert_user_error(result, f"error: {tmp_path / 'new' / 'data' / 'train.csv'}: File too large; check the path and try again.")
+    with monkeypatch.context() as patch:
+        patch.setattr(hotleads.bundle, "write_json", too_large)
+        result = invoke("train", dataset / "train.csv", "--out", tmp_path / "model", "--models", "logreg", "--folds", 2, "-q")
+    assert_user_error(result, f"error: {tmp_path / 'model'}: File too large; check the path and try again.")
+    assert list(tmp_path.iterdir()) == []
+
+    def arrow_full_disk(*args, **kwargs):  # Arrow's writers: no file name, no errno field, the errno in the text
+        raise OSError("Error writing bytes to file. Detail: [errno 28] No space left on device")
+
+    with monkeypatch.context() as patch:  # the parts predict spills beside --out, in a hidden folder: that folder's is named
+        patch.setattr(hotleads.stream.pa_parquet, "write_table", arrow_full_disk)
+        result = invoke("predict", model_dir, dataset / "holdout.csv", "--out", tmp_path / "out" / "submission.csv")
+    assert_user_error(result, f"error: {tmp_path}: No space left on device; free some space or write elsewhere.")
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="a file size limit set by bash's ulimit")
+def test_a_file_size_limit_names_the_file_in_a_real_process(tmp_path: Path) -> None:
+    """The tester's case: `ulimit -f 20` (SIGXFSZ ignored, so write() fails with EFBIG) and generate into a new folder."""
+    code = "from hotleads.cli import app; app()"
+    completed = subprocess.run(
+        ["bash", "-c", f"trap '' XFSZ; ulimit -f 20; exec {sys.executable} -c '{code}' generate --rows 2000 --out new1/a/b"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert completed.returncode == 2, completed.stderr
+    assert completed.stderr.splitlines() == ["error: new1/a/b/train.csv: File too large; check the path and try again."]
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_evaluate_needs_the_target_column(model_dir: Path, dataset: Path) -> None:
     assert_user_error(
         invoke("evaluate", model_dir, dataset / "holdout.csv"),

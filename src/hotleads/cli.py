@@ -162,16 +162,24 @@ _OS_ADVICE = {
 
 
 def _os_problem(exc: OSError) -> str:
-    """A refused write in words: the folder when the file was one of hotleads' hidden temporary files (the output
-    is written beside itself, then renamed), the system's reason and what to do. Arrow's writers name neither the
-    file nor the errno field, only ``[errno 28]`` in their text."""
-    code = exc.errno
-    if code is None and (found := re.search(r"\[errno (\d+)\]", str(exc), re.IGNORECASE)):
-        code = int(found.group(1))
-    reason = exc.strerror or (os.strerror(code) if code else str(exc))
-    path = Path(exc.filename) if exc.filename else None
-    where = path.parent if path is not None and path.name.startswith(".") else path
-    return f"{where if where is not None else 'could not write an output'}: {reason}; {_OS_ADVICE.get(code, 'check the path and try again')}."
+    """A refused write in words: the file (the writers name where it was going, see :func:`hotleads.io.naming`), or the
+    folder when it was in one of hotleads' hidden temporary files or folders (an output is written beside itself, then
+    renamed; scoring spills parts beside the output), the system's reason and what to do. Arrow's writers name neither
+    the file nor the errno field, only ``[errno 28]`` in their text."""
+    found = re.search(r"\[errno (\d+)\]", exc.strerror or str(exc), re.IGNORECASE)  # Arrow's "Error writing bytes... [errno 28] ..."
+    code = int(found.group(1)) if found else exc.errno
+    reason = os.strerror(code) if found else exc.strerror or (os.strerror(code) if code else str(exc))
+    where = _outside_temporaries(Path(exc.filename)) if exc.filename else "could not write an output"
+    return f"{where}: {reason}; {_OS_ADVICE.get(code, 'check the path and try again')}."
+
+
+_TEMPORARY = re.compile(r"\.hotleads-.*|\..+\.tmp")  # tempfile's names of io.atomic_path, atomic_dir, files_into and the scoring spill
+
+
+def _outside_temporaries(path: Path) -> Path:
+    """``path``, or the folder that holds the first of hotleads' temporary files or folders on it: those are gone by now."""
+    first = next((i for i, part in enumerate(path.parts) if _TEMPORARY.fullmatch(part)), None)
+    return path if first is None else Path(*path.parts[:first])
 
 
 def _unique(caught):
