@@ -134,11 +134,37 @@ def test_bundle_files_are_readable_by_others(model_dir: Path) -> None:
 
 def test_saving_over_a_bundle_replaces_it(trained: LeadModel, copy_bundle, holdout: pd.DataFrame) -> None:
     target = copy_bundle()
-    (target / "stray.txt").write_text("left from before")
+    (target / "evidence.json").unlink()  # an incomplete bundle is still only a model
+    edit_manifest(target, format_version=FORMAT_VERSION - 1)  # and so is one of an older format
     save(trained, target)
-    assert not (target / "stray.txt").exists()
     assert_same_scores(load(target), trained, holdout)
     assert sorted(p.name for p in target.parent.iterdir()) == ["model"]
+
+
+def test_saving_never_replaces_a_bundle_holding_the_users_files(trained: LeadModel, copy_bundle) -> None:
+    """Saving replaces the whole folder: a file or folder the model's manifest does not list is the user's, and is named."""
+    target = copy_bundle()
+    (target / "notes.txt").write_text("mine")
+    (target / "plots").mkdir()
+    (target / "plots" / "roc.png").write_bytes(b"png")
+    (target / "models" / "my-tweaks.json").write_text("{}")
+    before = {p.relative_to(target): p.read_bytes() for p in target.rglob("*") if p.is_file()}
+    message = r"model: holds models/my-tweaks\.json, notes\.txt, plots/, not part of the model there; saving replaces the whole folder, so move them out of it or choose a new --out\.$"
+    with pytest.raises(BundleError, match=message):
+        save(trained, target)
+    assert {p.relative_to(target): p.read_bytes() for p in target.rglob("*") if p.is_file()} == before
+    assert sorted(p.name for p in target.parent.iterdir()) == ["model"]
+
+
+@pytest.mark.parametrize("manifest", ['{"name": "my web app", "files": {"notes.txt": "x"}}', "{not json"], ids=["another-tools", "corrupt"])
+def test_saving_never_replaces_a_folder_whose_manifest_is_not_a_models(manifest: str, trained: LeadModel, tmp_path: Path) -> None:
+    folder = tmp_path / "site"
+    folder.mkdir()
+    (folder / "manifest.json").write_text(manifest)
+    (folder / "notes.txt").write_text("mine")
+    with pytest.raises(BundleError, match=r"site: exists and is not a hotleads model"):
+        save(trained, folder)
+    assert sorted(p.name for p in folder.iterdir()) == ["manifest.json", "notes.txt"]
 
 
 def test_saving_never_replaces_what_is_not_a_bundle(trained: LeadModel, tmp_path: Path) -> None:

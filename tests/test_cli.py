@@ -185,6 +185,16 @@ def test_train_refuses_to_replace_a_folder_that_is_not_a_model(dataset: Path, tm
     assert snapshot(tmp_path) == before
 
 
+def test_train_refuses_to_replace_a_model_folder_holding_the_users_file(dataset: Path, tmp_path: Path, copy_bundle) -> None:
+    """train --out replaces an earlier model as a whole, but not the user's notes.txt put inside it: one line names it and the fix."""
+    target = copy_bundle()
+    (target / "notes.txt").write_text("keep me")
+    before = snapshot(tmp_path)
+    result = invoke("train", dataset / "train.csv", "--out", target, "--models", "logreg", "--folds", 2, "-q")
+    assert_user_error(result, f"{target}: holds notes.txt, not part of the model there", "move it out of it or choose a new --out")
+    assert snapshot(tmp_path) == before
+
+
 def test_a_misspelt_target_gets_a_suggestion(dataset: Path, tmp_path: Path) -> None:
     assert_user_error(
         invoke("train", dataset / "train.csv", "--out", tmp_path / "model", "--target", "is_hot_leed"),
@@ -290,12 +300,31 @@ def test_generate_again_replaces_its_own_data_and_force_replaces_the_users(tmp_p
     (out / "notes.txt").write_text("mine\n")
     assert_ok(invoke("generate", "--out", out, "--rows", 40, "--seed", 2, "-q"))
     assert_ok(invoke("generate", "--out", out, "--rows", 40, "--history", "-q"))  # an earlier generate's folder, whichever kind
-    assert_ok(invoke("generate", "--out", out, "--rows", 40, "--seed", 1, "-q"))
-    assert snapshot(out) == first | {"history.csv": (out / "history.csv").read_bytes(), "notes.txt": b"mine\n"}
+    assert_ok(invoke("generate", "--out", out, "--rows", 40, "--seed", 1, "-q"))  # and the --history run's history.csv goes
+    assert snapshot(out) == first | {"notes.txt": b"mine\n"}
     (out / "bayes.json").write_text('{"mine": true}\n')  # now the folder is not generate's any more
     assert_user_error(invoke("generate", "--out", out, "--rows", 40, "--seed", 1, "-q"), "pass --force")
     assert_ok(invoke("generate", "--out", out, "--rows", 40, "--seed", 1, "--force", "-q"))
-    assert snapshot(out) == first | {"history.csv": (out / "history.csv").read_bytes(), "notes.txt": b"mine\n"}
+    assert snapshot(out) == first | {"notes.txt": b"mine\n"}
+
+
+def test_generate_history_refuses_the_users_history_beside_its_earlier_data(tmp_path: Path) -> None:
+    """generate, then the user's own history.csv in that folder, then generate --history: their file is not the earlier run's
+    (its bayes.json records the tables it wrote, with their checksums), so it is refused, as their train.csv would be."""
+    out = tmp_path / "data"
+    assert_ok(invoke("generate", "--out", out, "--rows", 40, "-q"))
+    (out / "history.csv").write_text("company_id,month,visits\nCOMP_000001,2024-01,3\n")
+    before = snapshot(out)
+    assert_user_error(
+        invoke("generate", "--out", out, "--rows", 40, "--history", "-q"),
+        f"--out {out}: already holds history.csv, not an earlier generate's data",
+        "or pass --force to replace it.",
+    )
+    assert snapshot(out) == before
+    (out / "train.csv").write_text("my real leads\n")  # copied over the generated one
+    assert_user_error(invoke("generate", "--out", out, "--rows", 40, "-q"), f"--out {out}: already holds train.csv, not an earlier generate's data")
+    assert_ok(invoke("generate", "--out", out, "--rows", 40, "-q", "--force"))
+    assert (out / "history.csv").read_bytes() == before["history.csv"]  # --force replaces what it writes; this is no file of its
 
 
 def test_run_refuses_a_data_folder_holding_the_users_files(tmp_path: Path) -> None:
@@ -418,6 +447,53 @@ def test_a_write_the_system_refuses_is_one_error_line(model_dir: Path, dataset: 
     monkeypatch.setattr(hotleads.stream, "_write", arrow_full_disk)
     result = invoke("predict", model_dir, dataset / "holdout.csv", "--out", tmp_path / "submission.csv")
     assert_user_error(result, "error: could not write an output: No space left on device; free some space or write elsewhere.")
+
+
+def test_a_refused_write_names_the_file_or_folder_it_was_writing(model_dir: Path, dataset: Path, tmp_path: Path, monkeypatch) -> None:
+    """A full disk or a file size limit names no file in the system's error: the line names it all the same."""
+    import errno
+
+    import hotleads.bundle
+    import hotleads.stream
+
+    def too_large(*args, **kwargs):
+        raise OSError(errno.EFBIG, "File too large")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(pd.DataFrame, "to_csv", too_large)
+        result = invoke("generate", "--out", tmp_path / "new" / "data", "--rows", 40, "-q")
+    assert_user_error(result, f"error: {tmp_path / 'new' / 'data' / 'train.csv'}: File too large; check the path and try again.")
+    with monkeypatch.context() as patch:
+        patch.setattr(hotleads.bundle, "write_json", too_large)
+        result = invoke("train", dataset / "train.csv", "--out", tmp_path / "model", "--models", "logreg", "--folds", 2, "-q")
+    assert_user_error(result, f"error: {tmp_path / 'model'}: File too large; check the path and try again.")
+    assert list(tmp_path.iterdir()) == []
+
+    def arrow_full_disk(*args, **kwargs):  # Arrow's writers: no file name, no errno field, the errno in the text
+        raise OSError("Error writing bytes to file. Detail: [errno 28] No space left on device")
+
+    with monkeypatch.context() as patch:  # the parts predict spills beside --out, in a hidden folder: that folder's is named
+        patch.setattr(hotleads.stream.pa_parquet, "write_table", arrow_full_disk)
+        result = invoke("predict", model_dir, dataset / "holdout.csv", "--out", tmp_path / "out" / "submission.csv")
+    assert_user_error(result, f"error: {tmp_path}: No space left on device; free some space or write elsewhere.")
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="a file size limit set by bash's ulimit")
+def test_a_file_size_limit_names_the_file_in_a_real_process(tmp_path: Path) -> None:
+    """The tester's case: `ulimit -f 20` (SIGXFSZ ignored, so write() fails with EFBIG) and generate into a new folder."""
+    code = "from hotleads.cli import app; app()"
+    completed = subprocess.run(
+        ["bash", "-c", f"trap '' XFSZ; ulimit -f 20; exec {sys.executable} -c '{code}' generate --rows 2000 --out new1/a/b"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert completed.returncode == 2, completed.stderr
+    assert completed.stderr.splitlines() == ["error: new1/a/b/train.csv: File too large; check the path and try again."]
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_evaluate_needs_the_target_column(model_dir: Path, dataset: Path) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import errno
 import gzip
 import json
 import warnings
@@ -21,6 +22,7 @@ from hotleads.io import (
     check_table_target,
     files_into,
     locate,
+    naming,
     other_sheets,
     read_chunks,
     read_table,
@@ -930,6 +932,31 @@ def test_files_into_a_failed_block_leaves_the_folder_as_it_was(tmp_path: Path) -
         raise OSError(28, "No space left on device", str(staging / "test.csv"))
     assert info.value.filename == str(folder / "test.csv")  # the file where it was going, not the staging folder
     assert sorted(p.name for p in folder.iterdir()) == ["train.csv"] and (folder / "train.csv").read_text() == "old"
+
+
+def test_a_refused_write_that_names_no_file_names_where_it_was_going(tmp_path: Path) -> None:
+    """A full disk or a file size limit met in write() or close() names no file, nor do Arrow's writers: each writer names its
+    target (the file of a temporary folder as the file it becomes), so that the error line can say where the write failed."""
+    with pytest.raises(OSError) as info, atomic_path(tmp_path / "out.csv"):
+        raise OSError(errno.EFBIG, "File too large")
+    assert info.value.filename == str(tmp_path / "out.csv")
+    with pytest.raises(OSError) as info, atomic_dir(tmp_path / "model") as tmp, atomic_path(tmp / "predictor.json"):
+        raise OSError(errno.ENOSPC, "No space left on device")
+    assert info.value.filename == str(tmp_path / "model" / "predictor.json")
+    with pytest.raises(OSError) as info, atomic_dir(tmp_path / "model") as tmp:
+        raise OSError(errno.ENOSPC, "No space left on device")
+    assert info.value.filename == str(tmp_path / "model")
+    with pytest.raises(OSError) as info, files_into(tmp_path / "data") as staging:
+        with atomic_path(staging / "train.csv"):
+            raise OSError(errno.EFBIG, "File too large")
+    assert info.value.filename == str(tmp_path / "data" / "train.csv")
+    with pytest.raises(OSError) as info, naming(tmp_path / "part.parquet"):
+        raise OSError("Error writing bytes to file. Detail: [errno 28] No space left on device")
+    assert info.value.filename == str(tmp_path / "part.parquet")
+    with pytest.raises(OSError) as info, naming(tmp_path / "part.parquet"):
+        raise FileNotFoundError(errno.ENOENT, "No such file or directory", "elsewhere.csv")
+    assert info.value.filename == "elsewhere.csv"  # a named error keeps its name
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_files_into_a_failed_block_removes_the_folders_it_created(tmp_path: Path) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import doctest
+import functools
 import json
 import re
 from pathlib import Path
@@ -168,6 +169,58 @@ def test_data_without_a_history_removes_an_earlier_generates_history_but_not_the
     (tmp_path / "bayes.json").unlink()
     synth.write_dataset(tmp_path, rows=50, seed=3, force=True)
     assert (tmp_path / "history.csv").read_text() == "company_id,month,x\n"
+
+
+def test_bayes_json_records_the_checksum_of_each_table_it_came_with(tmp_path: Path) -> None:
+    report = synth.write_dataset(tmp_path / "plain", rows=50, seed=1)
+    history = synth.write_history_dataset(tmp_path / "history", rows=40, seed=1, months=3)
+    for folder, written, tables in [("plain", report, FILES[:3]), ("history", history, [*FILES[:3], "history.csv"])]:
+        assert written["files"] == {name: hotleads_io.sha256_file(tmp_path / folder / name) for name in tables}
+        assert json.loads((tmp_path / folder / "bayes.json").read_text()) == written
+
+
+@pytest.mark.parametrize("history", [False, True])
+def test_the_users_table_beside_a_generated_bayes_json_is_not_replaced(history: bool, tmp_path: Path) -> None:
+    """A bayes.json of generate vouches only for the tables it records, as they were written: the user's own
+    train.csv put in a generated folder, or their history.csv beside data written without one, is refused."""
+    write = functools.partial(synth.write_history_dataset, months=3) if history else synth.write_dataset
+    synth.write_dataset(tmp_path, rows=50, seed=1)
+    (tmp_path / "train.csv").write_text("my real leads\n")
+    if history:
+        (tmp_path / "history.csv").write_text("company_id,month,x\n")
+    before = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
+    named = "train.csv and history.csv" if history else "train.csv"
+    with pytest.raises(ParameterError, match=rf"already holds {named}, not an earlier generate's data .*pass --force to replace them" if history else named):
+        write(tmp_path, rows=50, seed=2)
+    assert {p.name: p.read_bytes() for p in tmp_path.iterdir()} == before
+    write(tmp_path, rows=50, seed=2, force=True)
+    assert (tmp_path / "train.csv").read_text() != "my real leads\n"
+
+
+def test_a_history_the_user_put_or_changed_beside_generated_data_stays(tmp_path: Path) -> None:
+    """Only the history.csv that an earlier generate --history wrote, unchanged, goes with data written without one."""
+    synth.write_dataset(tmp_path, rows=50, seed=1)
+    (tmp_path / "history.csv").write_text("company_id,month,x\n")  # the user's, beside a bayes.json of generate
+    synth.write_dataset(tmp_path, rows=50, seed=2)
+    assert (tmp_path / "history.csv").read_text() == "company_id,month,x\n"
+    synth.write_history_dataset(tmp_path, rows=40, seed=1, months=3, force=True)
+    with (tmp_path / "history.csv").open("a") as history:
+        history.write("COMP_999999,2024-01,1,2,0\n")  # the user added a month: theirs now
+    edited = (tmp_path / "history.csv").read_bytes()
+    synth.write_dataset(tmp_path, rows=50, seed=2)
+    assert (tmp_path / "history.csv").read_bytes() == edited
+
+
+@pytest.mark.parametrize(("family", "history_is_generates"), [("hr-leads", False), (synth.HISTORY_FAMILY, True)], ids=["plain", "histories"])
+def test_a_bayes_json_without_checksums_vouches_by_name(family: str, history_is_generates: bool, tmp_path: Path) -> None:
+    """A bayes.json of before "files": the four dataset files are generate's; history.csv only beside one of the history family."""
+    for name in ("train.csv", "test.csv", "holdout.csv", "history.csv"):
+        (tmp_path / name).write_text(f"{name} of an earlier run\n")
+    (tmp_path / "bayes.json").write_text(json.dumps({"family": family, "generator": "hotleads.synth v1"}))
+    assert synth.generated_files(tmp_path) == {*FILES, *(["history.csv"] if history_is_generates else [])}
+    assert synth.foreign_files(tmp_path, history=True) == ([] if history_is_generates else ["history.csv"])
+    synth.write_dataset(tmp_path, rows=50, seed=1)
+    assert (tmp_path / "history.csv").exists() is not history_is_generates
 
 
 @pytest.mark.parametrize("rows", [5, 19, 0, -3, 20.0, True, "100"])

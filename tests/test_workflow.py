@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
 from hotleads import run
-from hotleads.exceptions import ParameterError
+from hotleads.exceptions import BundleError, ParameterError
 from hotleads.model import Predictor
 from hotleads.training import TrainOptions
 from hotleads.workflow import check_run_target
@@ -53,6 +54,28 @@ def test_running_again_into_the_same_folder_is_not_refused(done) -> None:
     """`make run` twice: the second run's checks pass on the first's outputs, its data/ included (bayes.json of generate there)."""
     result, _ = done
     check_run_target(result.out, ROWS)
+
+
+def test_running_again_refuses_the_users_table_put_in_data(done, tmp_path: Path) -> None:
+    """The user's train.csv copied into an earlier run's data/ is not that run's (bayes.json records the tables' checksums)."""
+    out = tmp_path / "out"
+    shutil.copytree(done[0].out / "data", out / "data")
+    check_run_target(out, ROWS)
+    (out / "data" / "train.csv").write_text("my real leads\n")
+    with pytest.raises(ParameterError, match=r"data already holds train\.csv, not an earlier run's data .*move it away"):
+        check_run_target(out, ROWS)
+
+
+def test_running_again_refuses_a_model_folder_holding_the_users_file(done, tmp_path: Path) -> None:
+    """run --out R replaces R/model, an earlier run's model, as a whole; a file of the user's inside it is refused before any work."""
+    out = tmp_path / "out"
+    shutil.copytree(done[0].out / "model", out / "model")
+    check_run_target(out, ROWS)
+    (out / "model" / "notes.txt").write_text("mine")
+    with pytest.raises(BundleError, match=r"model: holds notes\.txt, not part of the model there; .*move it out of it or choose a new --out"):
+        run(out, rows=ROWS)
+    assert (out / "model" / "notes.txt").read_text() == "mine"
+    assert not (out / "data").exists()  # refused before generating
 
 
 def test_a_bad_output_folder_is_refused_before_any_work(tmp_path: Path) -> None:

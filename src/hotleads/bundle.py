@@ -13,7 +13,8 @@ Layout::
 
 :func:`load_predictor` reads the manifest, ``predictor.json`` and ``models/`` only (what a scoring
 service or a cluster worker needs); :func:`load` reads everything. Nothing is pickled. Saving
-writes a temporary directory and swaps it in, so a failed save leaves the old bundle. Loading
+writes a temporary directory and swaps it in, so a failed save leaves the old bundle; it replaces
+a folder only when that holds a bundle and nothing else (:func:`check_target`). Loading
 refuses foreign or corrupt bundles, bundles from another format or major version, and any file
 whose checksum does not match.
 """
@@ -23,7 +24,7 @@ from __future__ import annotations
 import json
 import platform
 from datetime import UTC, datetime
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from . import __version__
 from .exceptions import BundleError
@@ -78,11 +79,57 @@ def _manifest(files: dict[str, str]) -> dict:
 
 
 def check_target(directory: str | Path) -> None:
-    """Refuse a ``directory`` that saving would destroy: a file, or a non-empty folder that is not a bundle."""
+    """Refuse a ``directory`` that saving would destroy: a file, a non-empty folder that is not a bundle, or a bundle
+    holding anything besides its own files (those its manifest lists, and the manifest): saving replaces the whole folder.
+
+    Raises
+    ------
+    BundleError
+        ``directory`` is one of those; the message names what is not the model's.
+    """
     directory = Path(directory)
-    foreign_folder = directory.is_dir() and not (directory / MANIFEST).is_file() and any(directory.iterdir())
-    if directory.is_file() or foreign_folder:
+    if not directory.is_dir() or not any(directory.iterdir()):
+        if directory.is_file():
+            raise BundleError(f"{directory}: exists and is not a hotleads model; saving replaces the whole folder, so choose a new --out or remove it.")
+        return
+    manifest = _manifest_or_none(directory / MANIFEST)
+    if manifest is None:
         raise BundleError(f"{directory}: exists and is not a hotleads model; saving replaces the whole folder, so choose a new --out or remove it.")
+    theirs = not_the_models(directory, manifest)
+    if theirs:
+        shown = ", ".join(theirs[:5]) + (f" and {len(theirs) - 5} more" if len(theirs) > 5 else "")
+        them = "them" if len(theirs) > 1 else "it"
+        raise BundleError(
+            f"{directory}: holds {shown}, not part of the model there; saving replaces the whole folder, so move {them} out of it or choose a new --out."
+        )
+
+
+def not_the_models(directory: Path, manifest: dict) -> list[str]:
+    """What ``directory`` holds besides the files of its bundle (``manifest`` and those it lists): a foreign folder is named
+    once, with a trailing ``/``, not file by file."""
+    listed = manifest.get("files")
+    own = {MANIFEST, MODELS, *(listed if isinstance(listed, dict) else ())}
+    own |= {parent.as_posix() for name in own for parent in PurePosixPath(name).parents if parent.name}  # the folders on their way
+
+    def walk(folder: Path, prefix: str):
+        for entry in sorted(folder.iterdir()):
+            relative, is_folder = prefix + entry.name, entry.is_dir() and not entry.is_symlink()
+            if relative not in own:
+                yield relative + "/" * is_folder
+            elif is_folder:
+                yield from walk(entry, relative + "/")
+
+    return list(walk(directory, ""))
+
+
+def _manifest_or_none(path: Path) -> dict | None:
+    """The manifest at ``path`` when it is a hotleads model's (any format version), else None: a folder with another
+    ``manifest.json``, or a corrupt one, cannot say which of its files are the model's."""
+    try:
+        manifest = json.loads(path.read_text())
+    except (OSError, UnicodeDecodeError, ValueError):
+        return None
+    return manifest if isinstance(manifest, dict) and manifest.get("format") == FORMAT else None
 
 
 def read_manifest(directory: str | Path) -> dict:

@@ -162,16 +162,24 @@ _OS_ADVICE = {
 
 
 def _os_problem(exc: OSError) -> str:
-    """A refused write in words: the folder when the file was one of hotleads' hidden temporary files (the output
-    is written beside itself, then renamed), the system's reason and what to do. Arrow's writers name neither the
-    file nor the errno field, only ``[errno 28]`` in their text."""
-    code = exc.errno
-    if code is None and (found := re.search(r"\[errno (\d+)\]", str(exc), re.IGNORECASE)):
-        code = int(found.group(1))
-    reason = exc.strerror or (os.strerror(code) if code else str(exc))
-    path = Path(exc.filename) if exc.filename else None
-    where = path.parent if path is not None and path.name.startswith(".") else path
-    return f"{where if where is not None else 'could not write an output'}: {reason}; {_OS_ADVICE.get(code, 'check the path and try again')}."
+    """A refused write in words: the file (the writers name where it was going, see :func:`hotleads.io.naming`), or the
+    folder when it was in one of hotleads' hidden temporary files or folders (an output is written beside itself, then
+    renamed; scoring spills parts beside the output), the system's reason and what to do. Arrow's writers name neither
+    the file nor the errno field, only ``[errno 28]`` in their text."""
+    found = re.search(r"\[errno (\d+)\]", exc.strerror or str(exc), re.IGNORECASE)  # Arrow's "Error writing bytes... [errno 28] ..."
+    code = int(found.group(1)) if found else exc.errno
+    reason = os.strerror(code) if found else exc.strerror or (os.strerror(code) if code else str(exc))
+    where = _outside_temporaries(Path(exc.filename)) if exc.filename else "could not write an output"
+    return f"{where}: {reason}; {_OS_ADVICE.get(code, 'check the path and try again')}."
+
+
+_TEMPORARY = re.compile(r"\.hotleads-.*|\..+\.tmp")  # tempfile's names of io.atomic_path, atomic_dir, files_into and the scoring spill
+
+
+def _outside_temporaries(path: Path) -> Path:
+    """``path``, or the folder that holds the first of hotleads' temporary files or folders on it: those are gone by now."""
+    first = next((i for i, part in enumerate(path.parts) if _TEMPORARY.fullmatch(part)), None)
+    return path if first is None else Path(*path.parts[:first])
 
 
 def _unique(caught):
@@ -203,7 +211,7 @@ def generate(
         Path,
         typer.Option(
             help="Folder for train.csv, test.csv, holdout.csv and bayes.json (and history.csv with --history); other files there stay. "
-            "Files of those names are replaced only when they are an earlier generate's (its bayes.json beside them), else refused: see --force."
+            "Files of those names are replaced only when an earlier generate wrote them as they are (its bayes.json records their checksums), else refused: see --force."
         ),
     ],
     rows: Annotated[int, typer.Option(help="Rows in all (60 % train, 20 % test, 20 % holdout).")] = 20_000,
@@ -233,7 +241,7 @@ def generate(
 ) -> None:
     """Write built-in synthetic lead data with a known Bayes-optimal F1 (default: the challenge schema).
 
-    Nothing of yours is replaced: without --force, files in --out that it would replace are refused unless an earlier generate wrote them (its bayes.json).
+    Nothing of yours is replaced: without --force, files in --out that it would replace are refused unless an earlier generate wrote them as they are (its bayes.json).
     """
     from . import synth
 
@@ -313,7 +321,7 @@ def _check_parents(option: str, path: Path) -> None:
 @user_errors
 def train(
     data: Annotated[Path, typer.Argument(help="Labelled company table (CSV, Parquet or .xlsx).")],
-    out: Annotated[Path, typer.Option(help="Model directory to write.")],
+    out: Annotated[Path, typer.Option(help="Model directory to write; an earlier model there is replaced, a folder holding anything else is refused.")],
     models: Annotated[
         str,
         typer.Option(

@@ -60,7 +60,7 @@ import pyarrow.parquet as pa_parquet
 
 from . import bundle
 from .history import History, warn_if_unused, with_history
-from .io import atomic_dir, atomic_path, check_table_target, locate, no_rows_error, read_chunks, rows_spanned, write_table
+from .io import atomic_dir, atomic_path, check_table_target, locate, naming, no_rows_error, read_chunks, rows_spanned, write_table
 from .model import LeadModel, Predictor
 from .pieces import Piece, plan
 from .schema import prepare
@@ -702,8 +702,9 @@ def _scored_piece(frame: pd.DataFrame, predictor: Predictor, job: _Job, index: i
     result["observed"] = windows is not None and bool(np.isfinite(windows).any())  # a month of the history reached a row
     result["hashes"] = None if numbered else pd.util.hash_array(leads["Id"].to_numpy(dtype=object), categorize=False)
     if job.stage is not None:
-        kept = leads if job.explain is True else leads[["Id"]]
-        pa_parquet.write_table(pa.Table.from_pandas(kept, preserve_index=False), Path(job.stage) / _piece_name(index))
+        kept, path = leads if job.explain is True else leads[["Id"]], Path(job.stage) / _piece_name(index)
+        with naming(path):
+            pa_parquet.write_table(pa.Table.from_pandas(kept, preserve_index=False), path)
     if job.top:
         result["best"] = leads[leads["rank"] <= job.top]
     if job.labelled:
@@ -757,4 +758,5 @@ def _write_part(frame: pd.DataFrame, path: Path) -> None:
     """One Parquet part; a column with no value here is text, as in the other parts (Arrow would make it null-typed)."""
     table = pa.Table.from_pandas(frame, preserve_index=False)
     schema = pa.schema([f.with_type(pa.string()) if pa.types.is_null(f.type) else f for f in table.schema], metadata=table.schema.metadata)
-    pa_parquet.write_table(table.cast(schema), path)
+    with naming(path):
+        pa_parquet.write_table(table.cast(schema), path)

@@ -1395,6 +1395,7 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
     """Yield a temporary path next to ``path``; rename it onto ``path`` only if the block succeeds.
 
     Missing folders above ``path`` are made; a failed block removes those again (see :func:`_made_folders`).
+    A refused write names ``path``, not the temporary file (see :func:`_name_the_target`).
 
     Raises
     ------
@@ -1411,6 +1412,9 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
         try:
             yield tmp
             os.replace(tmp, path)
+        except OSError as exc:
+            _name_the_target(exc, tmp, path)
+            raise
         finally:
             tmp.unlink(missing_ok=True)
 
@@ -1420,6 +1424,7 @@ def atomic_dir(path: str | Path) -> Iterator[Path]:
     """Yield a temporary folder next to ``path``; swap it in for ``path`` only if the block succeeds.
 
     Missing folders above ``path`` are made; a failed block removes those again (see :func:`_made_folders`).
+    A refused write names ``path`` or the file in it, not the temporary folder (see :func:`_name_the_target`).
     """
     path = Path(path)
     with _made_folders(path.parent):
@@ -1433,6 +1438,9 @@ def atomic_dir(path: str | Path) -> Iterator[Path]:
                 os.replace(path, old)
             os.replace(tmp, path)
             shutil.rmtree(old, ignore_errors=True)
+        except OSError as exc:
+            _name_the_target(exc, tmp, path)
+            raise
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
 
@@ -1475,12 +1483,42 @@ def files_into(folder: str | Path) -> Iterator[Path]:
                 check_file_target(folder / file.name)  # before any is moved: all or none
             for file in files:
                 os.replace(file, folder / file.name)
-        except OSError as exc:  # a refused write names the file where it was going, not the staging folder
-            if exc.filename and Path(exc.filename).absolute().parent == staging:
-                exc.filename = str(folder / Path(exc.filename).name)
+        except OSError as exc:
+            _name_the_target(exc, staging, folder)
             raise
         finally:
             shutil.rmtree(staging, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def naming(path: str | Path) -> Iterator[None]:
+    """Name ``path`` in an ``OSError`` of the block that names no file: a write refused by a full disk or a file size
+    limit names none, nor does any of Arrow's, and the message must say where the write was going."""
+    try:
+        yield
+    except OSError as exc:
+        if not exc.filename:
+            _set_filename(exc, path)
+        raise
+
+
+def _name_the_target(exc: OSError, written: Path, target: Path) -> None:
+    """Make a refused write name where it was going: ``target`` (or the file in it) rather than the temporary ``written``,
+    and ``target`` when the system named nothing (a full disk or a file size limit met in ``write()``, ``close()``)."""
+    if not exc.filename:
+        _set_filename(exc, target)
+        return
+    failed, written = Path(exc.filename).absolute(), written.absolute()
+    if failed == written:
+        _set_filename(exc, target)
+    elif failed.is_relative_to(written):
+        _set_filename(exc, target / failed.relative_to(written))
+
+
+def _set_filename(exc: OSError, path: Path) -> None:
+    if exc.strerror is None:  # OSError(text): once it has a file name, str(exc) shows strerror instead of the text
+        exc.strerror = str(exc)
+    exc.filename = str(path)
 
 
 def _umask() -> int:

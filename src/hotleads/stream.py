@@ -36,7 +36,7 @@ import pyarrow.parquet as pa_parquet
 
 from .exceptions import CountedWarning, DataError, DataWarning, ParameterError
 from .history import History, warn_if_unused, with_history
-from .io import PARQUET_SUFFIXES, atomic_path, check_table_target, locate, read_chunks, rows_spanned, table_files, write_table
+from .io import PARQUET_SUFFIXES, atomic_path, check_table_target, locate, naming, read_chunks, rows_spanned, table_files, write_table
 from .model import Predictor
 from .parsing import DateFormat, NumberFormat
 from .schema import Schema, column_words, date_layout, number_format_here, stored_format
@@ -268,7 +268,8 @@ class _ChunkScorer:
     def _spill(self, leads: pd.DataFrame, start: int) -> None:
         part = self.folder / f"part-{len(self.parts):06d}.parquet"
         kept = leads if self.keep_leads else leads[["Id"]]
-        pa_parquet.write_table(pa.Table.from_pandas(kept, preserve_index=False), part)
+        with naming(part):
+            pa_parquet.write_table(pa.Table.from_pandas(kept, preserve_index=False), part)
         self.parts.append(part)
         if self.top_n:
             best = leads[leads["rank"] <= self.top_n].copy()
@@ -413,8 +414,9 @@ def to_buckets(leads: pd.DataFrame, folder: Path, part: int, bucket_rows: int) -
     bucket = (leads["rank"].to_numpy() - 1) // bucket_rows
     for b in np.unique(bucket):
         (folder / f"{b:09d}").mkdir(parents=True, exist_ok=True)
-        rows = leads[bucket == b]
-        pa_parquet.write_table(pa.Table.from_pandas(rows, preserve_index=False), folder / f"{b:09d}" / f"{part:06d}.parquet")
+        rows, path = leads[bucket == b], folder / f"{b:09d}" / f"{part:06d}.parquet"
+        with naming(path):
+            pa_parquet.write_table(pa.Table.from_pandas(rows, preserve_index=False), path)
 
 
 def _write_lead_list(buckets: Path, scores: Path, schema: Schema, stack: contextlib.ExitStack) -> None:

@@ -252,13 +252,14 @@ import numpy as np
 import pandas as pd
 
 from .exceptions import ParameterError
-from .io import atomic_path, files_into, write_csv, write_json
+from .io import atomic_path, files_into, sha256_file, write_csv, write_json
 from .metrics import sigmoid
 from .threshold import sweep
 
 GENERATOR = "hotleads.synth v1"
 DATASET_FILES = ("train.csv", "test.csv", "holdout.csv", "bayes.json")  # and HISTORY_FILE with histories
 HISTORY_FILE = "history.csv"
+BAYES_FILE = "bayes.json"
 REFERENCE_DATE = np.datetime64("2025-02-20", "D")
 MAX_DAYS = 1827
 MIN_ROWS = 20
@@ -437,9 +438,10 @@ def write_dataset(out_dir: str | Path, *, rows: int = 20_000, seed: int = 0, fam
     ``hr-leads``), ``holdout.csv`` (no ``is_hot_lead``, ids from ``COMP_000000``,
     ``LEAD_000000``...; clean integer counts in ``hr-leads``) and ``bayes.json``, all or
     none: after a failed write, no new file and no folder it created. The holdout rows are
-    other draws than the labelled ones, numbered apart. Files of those names already in
-    ``out_dir`` are replaced only when they are an earlier run's (see :func:`check_out_dir`)
-    or ``force`` is given.
+    other draws than the labelled ones, numbered apart. ``bayes.json`` records the SHA-256 of
+    each table written (``"files"``). Files of those names already in ``out_dir`` are replaced
+    only when they are an earlier run's, unchanged (see :func:`check_out_dir`), or ``force``
+    is given; an earlier run's ``history.csv`` goes with them (its companies are gone).
 
     Parameters
     ----------
@@ -457,7 +459,7 @@ def write_dataset(out_dir: str | Path, *, rows: int = 20_000, seed: int = 0, fam
     Returns
     -------
     dict
-        The content of ``bayes.json`` (with ``"family"``).
+        The content of ``bayes.json`` (with ``"family"``, and ``"files"``: each table's name and SHA-256).
 
     Raises
     ------
@@ -500,17 +502,23 @@ def write_dataset(out_dir: str | Path, *, rows: int = 20_000, seed: int = 0, fam
         write_csv(train, out / "train.csv")
         write_csv(test, out / "test.csv")
         write_csv(holdout.drop(columns=TARGET), out / "holdout.csv")
-        write_json(report, out / "bayes.json")
+        report["files"] = _checksums(out)
+        write_json(report, out / BAYES_FILE)
     if stale is not None:  # an earlier generate --history's months, of companies these files no longer hold
         stale.unlink(missing_ok=True)
     return report
 
 
 def _stale_history(out_dir: str | Path) -> Path | None:
-    """The ``history.csv`` of an earlier ``generate --history`` in ``out_dir`` (beside its ``bayes.json``), which data without
-    a history would leave behind, mismatched; None when there is none or it is not the generator's."""
+    """The ``history.csv`` of an earlier ``generate --history`` in ``out_dir``, which data without a history would leave
+    behind, mismatched; None when there is none or it is not the generator's (see :func:`generated_files`)."""
     history = Path(out_dir) / HISTORY_FILE
-    return history if history.is_file() and _generated(Path(out_dir) / "bayes.json") else None
+    return history if history.is_file() and HISTORY_FILE in generated_files(out_dir) else None
+
+
+def _checksums(folder: Path) -> dict[str, str]:
+    """``{name: SHA-256}`` of the tables written to ``folder``, in ``bayes.json``'s order: what :func:`generated_files` reads back."""
+    return {name: sha256_file(folder / name) for name in (*DATASET_FILES, HISTORY_FILE) if name != BAYES_FILE and (folder / name).is_file()}
 
 
 def write_export(frame: pd.DataFrame, path: str | Path, style: str) -> Path:
@@ -590,37 +598,66 @@ def check_out_dir(out_dir: str | Path, *, history: bool = False) -> None:
     """Refuse, before any work, an ``out_dir`` holding files that writing the data there would replace and that are the user's.
 
     Files an earlier run wrote are replaced, so that ``make run`` or ``generate --out data``
-    run again just writes the data anew: those beside a ``bayes.json`` this generator wrote.
+    run again just writes the data anew: those of :func:`generated_files`.
 
     Raises
     ------
     ParameterError
         ``out_dir`` holds a ``train.csv``, ``test.csv``, ``holdout.csv``, ``bayes.json`` (or,
-        with ``history``, ``history.csv``) and no ``bayes.json`` of this generator.
+        with ``history``, ``history.csv``) that is not among :func:`generated_files`.
     """
     theirs = foreign_files(out_dir, history=history)
     if theirs:
+        them = "them" if len(theirs) > 1 else "it"
         raise ParameterError(
-            f"--out {out_dir}: already holds {listed(theirs)}, not an earlier generate's data (no bayes.json of generate there), "
-            f"which generate would replace; choose another --out folder, or pass --force to replace {'them' if len(theirs) > 1 else 'it'}."
+            f"--out {out_dir}: already holds {listed(theirs)}, not an earlier generate's data (no bayes.json of generate there records {them} as written), "
+            f"which generate would replace; choose another --out folder, or pass --force to replace {them}."
         )
 
 
 def foreign_files(out_dir: str | Path, *, history: bool = False) -> list[str]:
-    """The files of ``out_dir`` that writing the data there would replace, unless they are an earlier run's (then none)."""
+    """The files of ``out_dir`` that writing the data there would replace and that are not an earlier run's (:func:`generated_files`)."""
     out_dir = Path(out_dir)
     names = [*DATASET_FILES, *([HISTORY_FILE] if history else [])]
-    there = [name for name in names if (out_dir / name).exists()]
-    return there if there and not _generated(out_dir / "bayes.json") else []
+    ours = generated_files(out_dir)
+    return [name for name in names if (out_dir / name).exists() and name not in ours]
 
 
-def _generated(bayes: Path) -> bool:
-    """Whether ``bayes`` is a bayes.json this generator wrote (any version of it): its folder holds an earlier run's data."""
+def generated_files(out_dir: str | Path) -> set[str]:
+    """The names of the files in ``out_dir`` that an earlier run wrote and nobody changed since; empty without its ``bayes.json``.
+
+    ``bayes.json`` records each table it came with and its SHA-256 (``"files"``); a table counts
+    when its bytes still match, so the user's own ``train.csv`` or ``history.csv`` copied beside
+    it does not. A ``bayes.json`` of before those checksums vouches for the four dataset files,
+    and for ``history.csv`` when its family is ``HISTORY_FAMILY`` (the only one that writes it).
+    """
+    out_dir = Path(out_dir)
+    report = _generator_report(out_dir / BAYES_FILE)
+    if report is None:
+        return set()
+    recorded = report.get("files")
+    if not isinstance(recorded, dict):  # written before "files": trusted by name, as then
+        return {*DATASET_FILES, *([HISTORY_FILE] if report.get("family") == HISTORY_FAMILY else [])}
+    tables = [name for name in (*DATASET_FILES, HISTORY_FILE) if name != BAYES_FILE]
+    return {BAYES_FILE, *(name for name in tables if name in recorded and _checksum(out_dir / name) == recorded[name])}
+
+
+def _generator_report(bayes: Path) -> dict | None:
+    """The content of ``bayes`` when it is a bayes.json this generator wrote (any version of it), else None."""
     try:
         content = json.loads(bayes.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, ValueError):  # missing, a folder, unreadable or not JSON: not ours
-        return False
-    return isinstance(content, dict) and str(content.get("generator", "")).startswith(GENERATOR.split()[0])
+        return None
+    ours = isinstance(content, dict) and str(content.get("generator", "")).startswith(GENERATOR.split()[0])
+    return content if ours else None
+
+
+def _checksum(path: Path) -> str | None:
+    """SHA-256 of the file ``path``; None when it is no file or cannot be read (then it is nobody's earlier output)."""
+    try:
+        return sha256_file(path) if path.is_file() else None
+    except OSError:
+        return None
 
 
 def listed(names: list[str]) -> str:
@@ -1231,7 +1268,8 @@ def write_history_dataset(
     -------
     dict
         The content of ``bayes.json``: as :func:`write_dataset` writes it, with ``"family":
-        "hr-histories"`` and ``"history"`` (months, as-of month, temporal_signal, channels).
+        "hr-histories"``, ``"history"`` (months, as-of month, temporal_signal, channels) and
+        ``history.csv`` among ``"files"``.
 
     Raises
     ------
@@ -1273,7 +1311,8 @@ def write_history_dataset(
         write_csv(test, out / "test.csv")
         write_csv(holdout.drop(columns=TARGET), out / "holdout.csv")
         write_csv(history, out / HISTORY_FILE)
-        write_json(report, out / "bayes.json")
+        report["files"] = _checksums(out)
+        write_json(report, out / BAYES_FILE)
     return report
 
 

@@ -95,10 +95,11 @@ def check_run_target(out: Path, rows: int) -> None:
             raise ParameterError(f"--out {exc}") from None
     check_target(out / "model")
     theirs = synth.foreign_files(out / "data")
-    if theirs:  # an earlier run's data (its bayes.json beside it) is replaced; anything else there is the user's
+    if theirs:  # an earlier run's data (as its bayes.json records it) is replaced; anything else there is the user's
+        them = "them" if len(theirs) > 1 else "it"
         raise ParameterError(
-            f"--out {out}: {out / 'data'} already holds {synth.listed(theirs)}, not an earlier run's data (no bayes.json of generate there), "
-            f"which run would replace; choose another --out folder, or move {'them' if len(theirs) > 1 else 'it'} away."
+            f"--out {out}: {out / 'data'} already holds {synth.listed(theirs)}, not an earlier run's data (no bayes.json of generate there records {them} as written), "
+            f"which run would replace; choose another --out folder, or move {them} away."
         )
 
 
