@@ -156,6 +156,16 @@ def test_saving_never_replaces_a_bundle_holding_the_users_files(trained: LeadMod
     assert sorted(p.name for p in target.parent.iterdir()) == ["model"]
 
 
+def test_saving_replaces_a_bundle_a_file_browser_wrote_into(trained: LeadModel, copy_bundle) -> None:
+    """Opening a model folder in Finder or Explorer leaves .DS_Store, ._x or Thumbs.db there: not the user's, replaced."""
+    target = copy_bundle()
+    for name in (".DS_Store", "._predictor.json", "Thumbs.db"):
+        (target / name).write_bytes(b"x")
+    (target / "models" / ".DS_Store").write_bytes(b"x")
+    save(trained, target)
+    assert not any(p.name in {".DS_Store", "._predictor.json", "Thumbs.db"} for p in target.rglob("*"))
+
+
 @pytest.mark.parametrize("manifest", ['{"name": "my web app", "files": {"notes.txt": "x"}}', "{not json"], ids=["another-tools", "corrupt"])
 def test_saving_never_replaces_a_folder_whose_manifest_is_not_a_models(manifest: str, trained: LeadModel, tmp_path: Path) -> None:
     folder = tmp_path / "site"

@@ -114,12 +114,21 @@ def not_the_models(directory: Path, manifest: dict) -> list[str]:
     def walk(folder: Path, prefix: str):
         for entry in sorted(folder.iterdir()):
             relative, is_folder = prefix + entry.name, entry.is_dir() and not entry.is_symlink()
-            if relative not in own:
+            if relative not in own and not _os_litter(entry.name):
                 yield relative + "/" * is_folder
             elif is_folder:
                 yield from walk(entry, relative + "/")
 
     return list(walk(directory, ""))
+
+
+_OS_LITTER = frozenset({".DS_Store", "Thumbs.db", "desktop.ini"})  # what file browsers leave in a folder opened in them
+
+
+def _os_litter(name: str) -> bool:
+    """Whether ``name`` is a file a file browser writes by itself (Finder's ``.DS_Store`` and ``._x``, Explorer's
+    ``Thumbs.db``): nothing of the user's, so it does not keep a model folder from being replaced."""
+    return name in _OS_LITTER or name.startswith("._")
 
 
 def _manifest_or_none(path: Path) -> dict | None:
