@@ -654,7 +654,7 @@ def test_decimal_options_naming_a_history_channel_set_its_mark_and_other_names_a
         match=r"^t.csv: --decimal-comma names column 'salary', which neither the table nor its history \(.*euro.csv\) has; did you mean 'salary_k'\?$",
     ):
         attach(frame, euro, source="t.csv", decimal_comma=["salary"])
-    with pytest.raises(ParameterError, match=r"^--decimal-comma and --decimal-point both name 'salary_k'; give each value to one of them\.$"):
+    with pytest.raises(ParameterError, match=r"^--decimal-comma and --decimal-point both name 'salary_k'; give each column to one of them\.$"):
         attach(frame, euro, decimal_comma=["salary_k"], decimal_point=["SALARY_K"])
 
 

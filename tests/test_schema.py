@@ -660,12 +660,16 @@ def test_positive_and_negative_may_not_share_a_label_as_labels_compare(positive:
         ({"categorical": ["funding_rounds"], "decimal_comma": ["funding_rounds"]}, "--categorical and --decimal-comma both name 'funding_rounds'"),
         ({"dates": ["last_funding_date"], "decimal_point": ["last_funding_date"]}, "--date and --decimal-point both name 'last_funding_date'"),
         ({"drop": ["industry"], "categorical": ["industry"]}, "--drop and --categorical both name 'industry'"),
+        ({"decimal_comma": ["funding_rounds"], "decimal_point": ["Funding_Rounds"]}, "--decimal-comma and --decimal-point both name 'funding_rounds'"),
     ],
-    ids=["categorical-and-decimal-comma", "date-and-decimal-point", "drop-and-categorical"],
+    ids=["categorical-and-decimal-comma", "date-and-decimal-point", "drop-and-categorical", "decimal-comma-and-decimal-point"],
 )
 def test_a_column_two_role_options_name_is_refused(options: dict, shown: str) -> None:
-    """``--categorical x --decimal-comma x`` read x as categories and ignored the mark without a word: one must go."""
-    with pytest.raises(ParameterError, match=rf"^{re.escape(shown)}; give each value to one of them\.$"):
+    """``--categorical x --decimal-comma x`` read x as categories and ignored the mark without a word: one must go.
+
+    The options name columns, so the fix speaks of columns; only ``--positive``/``--negative`` share values.
+    """
+    with pytest.raises(ParameterError, match=rf"^{re.escape(shown)}; give each column to one of them\.$"):
         infer_schema(small_table(), **options)
 
 

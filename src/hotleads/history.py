@@ -255,7 +255,7 @@ def read_history(
     ParameterError
         ``as_of`` is not a month, or ``decimal_comma`` and ``decimal_point`` name the same column.
     """
-    refuse_overlap("--decimal-comma and --decimal-point", tuple(decimal_comma), tuple(decimal_point))
+    refuse_overlap("--decimal-comma and --decimal-point", tuple(decimal_comma), tuple(decimal_point), noun="column")
     as_of_number = check_as_of(as_of)
     frame = read_table(path, **(read_options or {}))
     source = str(path)

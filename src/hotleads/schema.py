@@ -214,7 +214,7 @@ def infer_schema(
     if negative and not positive:
         raise ParameterError("--negative needs --positive: name the hot-lead value(s) too (e.g. --positive Won --negative Lost).")
     refuse_overlap("--positive and --negative", positive, negative, key=_label_key)
-    refuse_overlap("--decimal-comma and --decimal-point", decimal_comma, decimal_point)
+    refuse_overlap("--decimal-comma and --decimal-point", decimal_comma, decimal_point, noun="column")
     columns = list(frame.columns)
     target, id_column = (None if name is None else reader_name(name, columns) for name in (target, id_column))
     drop, categorical, dates, decimal_comma, decimal_point = (
@@ -286,7 +286,7 @@ def _refuse_two_roles(named: dict[str, list[str]]) -> None:
     """
     for left, right in itertools.combinations(_ROLE_OPTIONS, 2):
         if {left, right} != {"--decimal-comma", "--decimal-point"}:  # refused before the names were resolved
-            refuse_overlap(f"{left} and {right}", named[left], named[right], key=str)  # resolved names: exact
+            refuse_overlap(f"{left} and {right}", named[left], named[right], key=str, noun="column")  # resolved names: exact
 
 
 def _refuse_unread_marks(frame: pd.DataFrame, sample: pd.DataFrame, options: _Options, skipped: set, source: str) -> None:
@@ -359,11 +359,12 @@ def _target_candidates(frame: pd.DataFrame) -> str:
     return f" (two-valued columns: {', '.join(two_valued)})" if two_valued else ""
 
 
-def refuse_overlap(option: str, left: Sequence[str], right: Sequence[str], *, key: Callable[[str], str] = str.lower) -> None:
+def refuse_overlap(option: str, left: Sequence[str], right: Sequence[str], *, key: Callable[[str], str] = str.lower, noun: str = "value") -> None:
     """Refuse a value given to two options that exclude each other (``--decimal-comma`` and ``--decimal-point``).
 
     Values compare stripped, by ``key``: in any case by default (column names); target
     labels by :func:`_label_key`, as they match the target's values (``1``, ``1.0`` and ``1.00`` are one).
+    ``noun``: what the values are, in the fix (``"column"`` for options naming columns).
 
     Raises
     ------
@@ -374,7 +375,7 @@ def refuse_overlap(option: str, left: Sequence[str], right: Sequence[str], *, ke
     shared = {key(text): text for text in (str(v).strip() for v in left) if key(text) in rights}
     if shared:
         shown = ", ".join(_both_written(shared[k], rights[k]) for k in sorted(shared))
-        raise ParameterError(f"{option} both name {shown}; give each value to one of them.")
+        raise ParameterError(f"{option} both name {shown}; give each {noun} to one of them.")
 
 
 def _both_written(left: str, right: str) -> str:
