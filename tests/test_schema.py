@@ -673,6 +673,20 @@ def test_a_column_two_role_options_name_is_refused(options: dict, shown: str) ->
         infer_schema(small_table(), **options)
 
 
+@pytest.mark.parametrize(
+    ("text", "fix"),
+    [("1,2,3", "fix or blank those cells"), ("three", "fix or blank those cells, or name them with --na-values three if they mean 'unknown'")],
+    ids=["commas", "word"],
+)
+def test_text_in_a_numeric_column_offers_na_values_only_for_what_could_be_a_missing_marker(text: str, fix: str) -> None:
+    frame = small_table()
+    schema = infer_schema(frame)
+    frame.loc[4, "funding_rounds"] = text
+    frame.attrs["rows"] = RowLocations("line", first=2)
+    with pytest.raises(DataError, match=rf"^t\.csv: column 'funding_rounds' is numeric but has text \({re.escape(repr(text))} at line 6\); {re.escape(fix)}$"):
+        prepare(frame, schema, source="t.csv", labelled=True, training=True)
+
+
 def test_a_blank_header_target_is_named_as_other_messages_name_it() -> None:
     """The readers' ``Unnamed: 4`` is ``column 5 (blank header)`` in the target's messages too, never a name the file lacks."""
     frame = small_table(is_hot_lead=["Won", "Lost", "Won", "Lost", "Lost", "Lost", "Won", "Lost"]).rename(columns={"is_hot_lead": "Unnamed: 4"})

@@ -346,6 +346,60 @@ def decimal_mark_problem(frame: pd.DataFrame, name: str, unread: np.ndarray, dec
     return f"{column_words(name)} is not a number with '{decimal}' as its decimal mark ({option}) {row_examples(frame, raw, unread)}; " + "; ".join(fixes)
 
 
+def na_values_fix(tokens: Sequence[str], *, training: bool, cells: str = "those cells") -> str:
+    """``fix or blank {cells}``, and ``--na-values`` offered for the ``tokens`` (the cells' texts, sorted) that could be missing markers.
+
+    ``--na-values`` is split on commas and applies to every column: ``1,2,3`` or ``12,5 Mio`` there
+    would make other cells missing, so only :func:`is_marker_like` tokens are offered.
+
+    Examples
+    --------
+    >>> na_values_fix(["1,2,3", "unknown"], training=True)
+    "fix or blank those cells, or name 'unknown' with --na-values unknown if it means 'unknown'"
+    >>> na_values_fix(["1,2,3"], training=True)
+    'fix or blank those cells'
+    """
+    fix = f"fix or blank {cells}"
+    markers = _marker_tokens(tokens)
+    if not markers:
+        return fix
+    listed = shlex.quote(",".join(markers[:MAX_SHOWN]))
+    if all(map(is_marker_like, tokens)):
+        them, mean = "them", "they mean"
+    else:  # only some could be markers: say which
+        them, mean = _quoted_few(markers), "it means" if len(markers) == 1 else "they mean"
+    if training:
+        return f"{fix}, or name {them} with --na-values {listed} if {mean} 'unknown'"
+    return f"{fix}, or train the model again with --na-values {listed} added to its own if {mean} 'unknown'"
+
+
+def is_marker_like(token: str) -> bool:
+    """Whether a cell's text could be a missing-value marker to name with ``--na-values``: short, no digit, no comma.
+
+    Examples
+    --------
+    >>> [is_marker_like(t) for t in ["unknown", "TBD", "€ -", "1,2,3", "12,5 Mio", "TBD, see notes", "COMP_000003"]]
+    [True, True, True, False, False, False, False]
+    """
+    return _MARKER_LIKE.fullmatch(token.strip()) is not None
+
+
+_MARKER_LIKE = re.compile(r"[^\d,]{1,20}")  # a digit makes it a value (a code, a number with a unit); --na-values splits on commas
+
+
+def _marker_tokens(tokens: Sequence[str]) -> list[str]:
+    """The marker-like ``tokens``, one spelling per word (``--na-values`` matches in any case)."""
+    spelled: dict[str, str] = {}
+    for token in tokens:
+        if is_marker_like(token):
+            spelled.setdefault(token.casefold(), token)
+    return list(spelled.values())
+
+
+def _quoted_few(values: Sequence[str]) -> str:
+    return ", ".join(map(repr, values[:MAX_SHOWN]))
+
+
 _MARK_WORDS = {",": "comma", ".": "point"}
 
 
@@ -818,13 +872,9 @@ def _numeric_column(
             )
         elif number.given:  # the user's --decimal-comma/--decimal-point (now or in training): the option is the thing to name
             problems.append(decimal_mark_problem(frame, name, bad.to_numpy(), number.decimal, training=training))
-        else:
-            tokens = shlex.quote(",".join(sorted(set(texts))[:3]))
-            # scoring reads the missing-value tokens the model was trained with: a new one takes a new training
-            unknown = f"pass --na-values {tokens}" if training else f"train the model again with --na-values {tokens} added to its own"
-            problems.append(
-                f"{column_words(name)} is numeric{written} but has text {row_examples(frame, raw, bad)}; fix or blank those cells, or {unknown} if they mean 'unknown'"
-            )
+        else:  # scoring reads the missing-value tokens the model was trained with: a new one takes a new training
+            fix = na_values_fix(sorted(set(texts)), training=training)
+            problems.append(f"{column_words(name)} is numeric{written} but has text {row_examples(frame, raw, bad)}; {fix}")
     return values
 
 
