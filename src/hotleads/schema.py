@@ -29,6 +29,7 @@ import pyarrow.compute as pc
 from .exceptions import CountedWarning, DataError, DataWarning, ParameterError
 from .io import locate, other_sheets, release_memory, row_numbers
 from .parsing import (
+    TYPED_SHARE,
     DateFormat,
     NumberFormat,
     arrow_text,
@@ -308,7 +309,7 @@ def _refuse_unread_marks(frame: pd.DataFrame, sample: pd.DataFrame, options: _Op
                 continue
             if unread_with_mark(sample[name], decimal, na_values=options.na_values).any():
                 unread = unread_with_mark(frame[name], decimal, na_values=options.na_values)
-                problems.append(decimal_mark_problem(frame, name, unread, decimal, training=True))
+                problems.append(decimal_mark_problem(frame, name, unread, decimal, training=True, na_values=options.na_values))
     if problems:
         raise DataError(f"{source}: " + "; ".join(problems))
 
@@ -317,33 +318,42 @@ def _is_text(values: pd.Series) -> bool:
     return not (pd.api.types.is_numeric_dtype(values) or pd.api.types.is_bool_dtype(values) or pd.api.types.is_datetime64_any_dtype(values))
 
 
-def decimal_mark_problem(frame: pd.DataFrame, name: str, unread: np.ndarray, decimal: str, *, training: bool) -> str:
+def decimal_mark_problem(frame: pd.DataFrame, name: str, unread: np.ndarray, decimal: str, *, training: bool, na_values: frozenset[str] = frozenset()) -> str:
     """What is wrong with column ``name``'s values that are no numbers with the decimal mark a user set (``unread``: where), and the fix.
 
     ``training``: the mark is the option just given, else the one the model was trained with.
-    Numbers written with the other mark ask for the other option (or, scoring, for the file
-    written as in training); other text for ``--na-values`` or blank cells.
+    The fix depends on how the column is written: nearly every value a number with the other
+    mark asks for the other option (scoring: for the file written as in training); most values
+    no numbers at all, for dropping the option; a few stray values, for fixing those (a number
+    with the other mark written with this one), with ``--na-values`` offered only for what could
+    be a missing marker (:func:`na_values_fix`).
     """
     raw = frame[name]
     other = "." if decimal == "," else ","
     option, other_option = (f"--decimal-{word} {shlex.quote(column_name(name))}" for word in (_MARK_WORDS[decimal], _MARK_WORDS[other]))
     texts = raw[unread].astype(str).str.strip()
-    text_only = unread_with_mark(texts, other)  # read with neither mark: words, dashes, typos
-    tokens = sorted(set(texts[text_only]))
-    fixes = []
-    if not text_only.all():
-        fixes.append(
-            f"those that are numbers read with '{other}' as the decimal mark: give {other_option} instead"
-            if training
-            else "write its numbers so, as the model was trained with that option, or train the model again without it"
-        )
+    neither = unread_with_mark(texts, other)  # read with neither mark: words, typos, numbers with units
+    tokens = sorted(set(texts[neither]))
+    present = int((~is_missing(raw, na_values)).sum())
+    unread_other = unread_with_mark(raw, other, na_values=na_values)
+    retrain = "write its numbers so, as the model was trained with that option, or train the model again without it"
+    if unread_other.sum() < unread.sum() and unread_other.sum() <= (1 - TYPED_SHARE) * present:  # written with the other mark
+        fixes = [_other_mark_fix(frame, raw, unread_other & ~unread, other, other_option) if training else retrain]
+    elif neither.sum() > 0.5 * present:  # names, codes, categories: no stray cells to fix
+        fixes = [f"the column holds no numbers written so: drop {option}" if training else retrain]
+        tokens = []  # the option is what is wrong: a category's values are no missing markers
+    else:
+        strays = sorted(set(texts[~neither]))  # numbers with the other mark among those with this one
+        fixes = [f"write {_quoted_few(strays)} as the column's other numbers are, with '{decimal}' as the decimal mark"] if strays else []
     if tokens:
-        listed = shlex.quote(",".join(tokens[:3]))
-        unknown = f"name them with --na-values {listed}" if training else f"train the model again with --na-values {listed} added to its own"
-        fixes.append(f"fix or blank cells such as {', '.join(map(repr, tokens[:3]))}, or {unknown} if they mean 'unknown'")
-    if tokens and text_only.all() and training:
-        fixes.append(f"if the column holds no numbers, drop {option}")
+        fixes.append(na_values_fix(tokens, training=training, cells=f"cells such as {_quoted_few(tokens)}"))
     return f"{column_words(name)} is not a number with '{decimal}' as its decimal mark ({option}) {row_examples(frame, raw, unread)}; " + "; ".join(fixes)
+
+
+def _other_mark_fix(frame: pd.DataFrame, raw: pd.Series, left: np.ndarray, other: str, other_option: str) -> str:
+    """The other option to give, and the few values (``left``) only the given mark reads, to write with the other one too."""
+    fix = f"its numbers read with '{other}' as the decimal mark: give {other_option} instead"
+    return f"{fix}, and write {row_examples(frame, raw, left)[1:-1]} with '{other}' as the decimal mark too" if left.any() else fix
 
 
 def na_values_fix(tokens: Sequence[str], *, training: bool, cells: str = "those cells") -> str:
@@ -871,7 +881,7 @@ def _numeric_column(
                 "it looks like a totals row; delete that row from the file"
             )
         elif number.given:  # the user's --decimal-comma/--decimal-point (now or in training): the option is the thing to name
-            problems.append(decimal_mark_problem(frame, name, bad.to_numpy(), number.decimal, training=training))
+            problems.append(decimal_mark_problem(frame, name, bad.to_numpy(), number.decimal, training=training, na_values=na_values))
         else:  # scoring reads the missing-value tokens the model was trained with: a new one takes a new training
             fix = na_values_fix(sorted(set(texts)), training=training)
             problems.append(f"{column_words(name)} is numeric{written} but has text {row_examples(frame, raw, bad)}; {fix}")
