@@ -654,7 +654,7 @@ def test_decimal_options_naming_a_history_channel_set_its_mark_and_other_names_a
         match=r"^t.csv: --decimal-comma names column 'salary', which neither the table nor its history \(.*euro.csv\) has; did you mean 'salary_k'\?$",
     ):
         attach(frame, euro, source="t.csv", decimal_comma=["salary"])
-    with pytest.raises(ParameterError, match=r"^--decimal-comma and --decimal-point both name 'salary_k'; give each value to one of them\.$"):
+    with pytest.raises(ParameterError, match=r"^--decimal-comma and --decimal-point both name 'salary_k'; give each column to one of them\.$"):
         attach(frame, euro, decimal_comma=["salary_k"], decimal_point=["SALARY_K"])
 
 
@@ -668,12 +668,32 @@ def test_a_history_channel_a_decimal_option_does_not_read_names_the_option_and_t
     assert str(refused.value) == (
         f"{words}: column 'salary_k' is not a number with ',' as its decimal mark (--decimal-comma salary_k) "
         "('unknown' at line 3, 'tbd' at line 8, 'unknown' at line 10); fix or blank cells such as 'tbd', 'unknown', "
-        "or name them with --na-values tbd,unknown if they mean 'unknown'; if the column holds no numbers, drop --decimal-comma salary_k"
+        "or name them with --na-values tbd,unknown if they mean 'unknown'"
     )
     read = read_history(words, decimal_comma=["salary_k"], na_values=["UNKNOWN", "tbd"]).values[:, 0]
     assert np.isnan(read).sum() == 5 and np.nansum(read) == 45.25 + 46.125 + 51.5 + 47.75
-    with pytest.raises(DataError, match=r"\('45,25' at line 2, '51,5' at line 6, '47,75' at line 9\); those that are numbers read with ',' as"):
+    with pytest.raises(DataError, match=r"\('45,25' at line 2, '51,5' at line 6, '47,75' at line 9\); its numbers read with ',' as"):
         read_history(words, decimal_point=["salary_k"], na_values=["unknown", "tbd"])
+
+
+def test_a_few_stray_values_of_a_history_channel_are_named_not_the_other_decimal_option(tmp_path: Path) -> None:
+    """Some 240 months written with a decimal comma and one with a point: that one is to be written so, not every
+    other one with --decimal-point (which reads none of them); a word is a missing marker to name."""
+    values = [f"{1000 + i},{i % 10}" for i in range(240)]
+    values[99], values[150] = "12.5", "unknown"
+    rows = [f"A{i // 12};{2005 + i // 12}-{i % 12 + 1:02d};{value}" for i, value in enumerate(values)]
+    path = write(tmp_path, "months.csv", "company_id;month;salary_k\n" + "\n".join(rows) + "\n")
+    with pytest.raises(DataError) as refused:
+        read_history(path, decimal_comma=["salary_k"])
+    assert str(refused.value) == (
+        f"{path}: column 'salary_k' is not a number with ',' as its decimal mark (--decimal-comma salary_k) "
+        "('12.5' at line 101, 'unknown' at line 152); write '12.5' as the column's other numbers are, with ',' as the decimal mark; "
+        "fix or blank cells such as 'unknown', or name them with --na-values unknown if they mean 'unknown'"
+    )
+    with pytest.raises(
+        DataError, match=r"; its numbers read with ',' as the decimal mark: give --decimal-comma salary_k instead, and write '12.5' at line 101 "
+    ):
+        read_history(path, decimal_point=["salary_k"], na_values=["unknown"])
 
 
 def test_train_refuses_a_history_channel_its_decimal_option_does_not_read(tmp_path: Path) -> None:
@@ -684,7 +704,7 @@ def test_train_refuses_a_history_channel_its_decimal_option_does_not_read(tmp_pa
     refused = CliRunner().invoke(app, [*args, "--decimal-comma", "salary_k"])
     assert refused.exit_code == 2 and refused.stderr.splitlines() == [
         f"error: {tmp_path / 'points.csv'}: column 'salary_k' is not a number with ',' as its decimal mark (--decimal-comma salary_k) "
-        "('40.0' at line 2, '41.1' at line 3, '42.2' at line 4 and 429 more); those that are numbers read with '.' as the decimal mark: "
+        "('40.0' at line 2, '41.1' at line 3, '42.2' at line 4 and 429 more); its numbers read with '.' as the decimal mark: "
         "give --decimal-point salary_k instead"
     ]
 

@@ -693,13 +693,108 @@ def test_positive_and_negative_may_not_share_a_label_as_labels_compare(positive:
         ({"categorical": ["funding_rounds"], "decimal_comma": ["funding_rounds"]}, "--categorical and --decimal-comma both name 'funding_rounds'"),
         ({"dates": ["last_funding_date"], "decimal_point": ["last_funding_date"]}, "--date and --decimal-point both name 'last_funding_date'"),
         ({"drop": ["industry"], "categorical": ["industry"]}, "--drop and --categorical both name 'industry'"),
+        ({"decimal_comma": ["funding_rounds"], "decimal_point": ["Funding_Rounds"]}, "--decimal-comma and --decimal-point both name 'funding_rounds'"),
     ],
-    ids=["categorical-and-decimal-comma", "date-and-decimal-point", "drop-and-categorical"],
+    ids=["categorical-and-decimal-comma", "date-and-decimal-point", "drop-and-categorical", "decimal-comma-and-decimal-point"],
 )
 def test_a_column_two_role_options_name_is_refused(options: dict, shown: str) -> None:
-    """``--categorical x --decimal-comma x`` read x as categories and ignored the mark without a word: one must go."""
-    with pytest.raises(ParameterError, match=rf"^{re.escape(shown)}; give each value to one of them\.$"):
+    """``--categorical x --decimal-comma x`` read x as categories and ignored the mark without a word: one must go.
+
+    The options name columns, so the fix speaks of columns; only ``--positive``/``--negative`` share values.
+    """
+    with pytest.raises(ParameterError, match=rf"^{re.escape(shown)}; give each column to one of them\.$"):
         infer_schema(small_table(), **options)
+
+
+def _amounts(tmp_path: Path, values: list[str]) -> pd.DataFrame:
+    """A ``;``-separated export, as read, whose column ``amount`` holds ``values`` (line 2 on), beside ids and a target."""
+    rows = "".join(f"A{i};{value};{i % 2}\n" for i, value in enumerate(values))
+    (tmp_path / "t.csv").write_text("company_id;amount;is_hot_lead\n" + rows)
+    return read_table(tmp_path / "t.csv")
+
+
+def _decimal_commas(n: int = 40) -> list[str]:
+    return [f"{100 + i},{i % 100:02d}" for i in range(n)]  # 100,00 101,01 ...: no number with a decimal point
+
+
+@pytest.mark.parametrize(
+    ("stray", "offered"),
+    [("1,2,3", None), ("TBD, see notes", None), ("12,5 Mio", None), ("COMP_000003", None), ("€ -", "'€ -'"), ("unknown", "unknown")],
+    ids=["commas", "words-and-a-comma", "number-and-unit", "code", "dash", "word"],
+)
+def test_na_values_is_offered_only_for_what_could_be_a_missing_marker(tmp_path: Path, stray: str, offered: str | None) -> None:
+    """--na-values splits on commas and holds for every column: ``--na-values 1,2,3`` would make each 1, 2 and 3 missing.
+    Only a short token without digits or commas is offered; anything else is a cell to fix or blank."""
+    values = _decimal_commas()
+    values[20] = stray
+    frame = _amounts(tmp_path, values)
+    with pytest.raises(DataError) as refused:
+        infer_schema(frame, source="t.csv", decimal_comma=["amount"])
+    said = str(refused.value)
+    assert said.startswith(f"t.csv: column 'amount' is not a number with ',' as its decimal mark (--decimal-comma amount) ({stray!r} at line 22); ")
+    if offered is None:
+        assert said.endswith(f"; fix or blank cells such as {stray!r}") and "--na-values" not in said
+    else:
+        assert said.endswith(f"; fix or blank cells such as {stray!r}, or name them with --na-values {offered} if they mean 'unknown'")
+        assert infer_schema(frame, decimal_comma=["amount"], na_values=[stray]).numeric == ["amount"]  # the fix works
+
+
+def test_stray_values_under_a_decimal_option_are_named_each_with_its_fix(tmp_path: Path) -> None:
+    """A number written with the other mark is to be written as the others are; of the words, only the marker-like one is
+    offered to --na-values; the other option, which reads none of the column's numbers, is not suggested."""
+    values = _decimal_commas()
+    values[5], values[8], values[11] = "12.5", "unknown", "1,2,3"
+    with pytest.raises(DataError) as refused:
+        infer_schema(_amounts(tmp_path, values), source="t.csv", decimal_comma=["amount"])
+    assert str(refused.value) == (
+        "t.csv: column 'amount' is not a number with ',' as its decimal mark (--decimal-comma amount) "
+        "('12.5' at line 7, 'unknown' at line 10, '1,2,3' at line 13); write '12.5' as the column's other numbers are, "
+        "with ',' as the decimal mark; fix or blank cells such as '1,2,3', 'unknown', or name 'unknown' with --na-values unknown if it means 'unknown'"
+    )
+
+
+def test_the_other_decimal_option_is_offered_only_where_it_reads_the_column(tmp_path: Path) -> None:
+    """199 amounts with a decimal comma and one 1,234,567: --decimal-comma names that one; --decimal-point asks for
+    --decimal-comma (and that one written so). Neither points back at the other."""
+    values = _decimal_commas(200)
+    values[20] = "1,234,567"
+    frame = _amounts(tmp_path, values)
+    with pytest.raises(DataError) as comma:
+        infer_schema(frame, source="t.csv", decimal_comma=["amount"])
+    assert str(comma.value) == (
+        "t.csv: column 'amount' is not a number with ',' as its decimal mark (--decimal-comma amount) ('1,234,567' at line 22); "
+        "write '1,234,567' as the column's other numbers are, with ',' as the decimal mark"
+    )
+    with pytest.raises(DataError) as point:
+        infer_schema(frame, source="t.csv", decimal_point=["amount"])
+    assert str(point.value).endswith(
+        "and 196 more); its numbers read with ',' as the decimal mark: give --decimal-comma amount instead, "
+        "and write '1,234,567' at line 22 with ',' as the decimal mark too"
+    )
+
+
+@pytest.mark.parametrize("column", ["company_id", "industry", "last_funding_date"])
+def test_a_decimal_option_on_a_column_of_no_numbers_says_to_drop_it(column: str) -> None:
+    """Ids, categories, dates: no cells to fix, nor missing markers to name, but an option to drop."""
+    frame = small_table(last_funding_date=["2024-01-0" + str(d) for d in range(1, 9)])
+    with pytest.raises(DataError) as refused:
+        infer_schema(frame, source="t.csv", decimal_comma=[column])
+    said = str(refused.value)
+    assert said.endswith(f"); the column holds no numbers written so: drop --decimal-comma {column}") and "--na-values" not in said
+
+
+@pytest.mark.parametrize(
+    ("text", "fix"),
+    [("1,2,3", "fix or blank those cells"), ("three", "fix or blank those cells, or name them with --na-values three if they mean 'unknown'")],
+    ids=["commas", "word"],
+)
+def test_text_in_a_numeric_column_offers_na_values_only_for_what_could_be_a_missing_marker(text: str, fix: str) -> None:
+    frame = small_table()
+    schema = infer_schema(frame)
+    frame.loc[4, "funding_rounds"] = text
+    frame.attrs["rows"] = RowLocations("line", first=2)
+    with pytest.raises(DataError, match=rf"^t\.csv: column 'funding_rounds' is numeric but has text \({re.escape(repr(text))} at line 6\); {re.escape(fix)}$"):
+        prepare(frame, schema, source="t.csv", labelled=True, training=True)
 
 
 def test_a_blank_header_target_is_named_as_other_messages_name_it() -> None:

@@ -295,6 +295,19 @@ def test_a_bad_value_in_the_last_chunk_names_its_line_and_writes_nothing(model_d
     assert files_in(tmp_path) == before
 
 
+def test_a_bad_value_in_a_later_chunk_is_worded_as_in_one_piece(model_dir, holdout, tmp_path) -> None:
+    """The format the first chunk settles is no --decimal-point the user gave: a word in a later chunk is text in a numeric
+    column, as scoring the table in one piece says, not a value of a decimal option the model was never trained with."""
+    rows = rows_of(holdout)
+    rows[-1][rows[0].index("funding_rounds")] = "abc"
+    data = write_rows(tmp_path / "late.csv", rows)
+    said = {
+        n: assert_user_error(invoke("predict", model_dir, data, "--out", tmp_path / "s.csv", "--chunk-rows", n), "'abc' at line 301") for n in (SMALL, WHOLE)
+    }
+    assert said[SMALL] == said[WHOLE]
+    assert "column 'funding_rounds' is numeric but has text" in said[SMALL] and "--decimal" not in said[SMALL]
+
+
 def test_file_lines_count_quoted_line_breaks_and_blank_lines(model_dir, holdout, tmp_path) -> None:
     rows = rows_of(holdout)
     name = rows[0].index("company_name")

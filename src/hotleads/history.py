@@ -255,7 +255,7 @@ def read_history(
     ParameterError
         ``as_of`` is not a month, or ``decimal_comma`` and ``decimal_point`` name the same column.
     """
-    refuse_overlap("--decimal-comma and --decimal-point", tuple(decimal_comma), tuple(decimal_point))
+    refuse_overlap("--decimal-comma and --decimal-point", tuple(decimal_comma), tuple(decimal_point), noun="column")
     as_of_number = check_as_of(as_of)
     frame = read_table(path, **(read_options or {}))
     source = str(path)
@@ -497,7 +497,7 @@ def _numbers(
     values, missing = parse_numbers_marked(raw, fmt or NumberFormat(), na_values=na_values)
     bad = ~missing & values.isna().to_numpy()
     if bad.any() and fmt is not None and fmt.given:  # the user's --decimal-comma/--decimal-point: the option is the thing to name
-        problems.append(decimal_mark_problem(frame, channel, bad, fmt.decimal, training=training))
+        problems.append(decimal_mark_problem(frame, channel, bad, fmt.decimal, training=training, na_values=na_values))
     elif bad.any() and bad.sum() == (~missing).sum():  # text throughout, such as the company's name: not a channel
         problems.append(
             f"'{channel}' is not a number {row_examples(frame, raw, pd.Series(bad))}; every column besides the id and '{MONTH}' is read as a "

@@ -29,6 +29,7 @@ import pyarrow.compute as pc
 from .exceptions import CountedWarning, DataError, DataWarning, ParameterError
 from .io import locate, other_sheets, release_memory, row_numbers
 from .parsing import (
+    TYPED_SHARE,
     DateFormat,
     NumberFormat,
     arrow_text,
@@ -214,7 +215,7 @@ def infer_schema(
     if negative and not positive:
         raise ParameterError("--negative needs --positive: name the hot-lead value(s) too (e.g. --positive Won --negative Lost).")
     refuse_overlap("--positive and --negative", positive, negative, key=_label_key)
-    refuse_overlap("--decimal-comma and --decimal-point", decimal_comma, decimal_point)
+    refuse_overlap("--decimal-comma and --decimal-point", decimal_comma, decimal_point, noun="column")
     columns = list(frame.columns)
     target, id_column = (None if name is None else reader_name(name, columns) for name in (target, id_column))
     drop, categorical, dates, decimal_comma, decimal_point = (
@@ -286,7 +287,7 @@ def _refuse_two_roles(named: dict[str, list[str]]) -> None:
     """
     for left, right in itertools.combinations(_ROLE_OPTIONS, 2):
         if {left, right} != {"--decimal-comma", "--decimal-point"}:  # refused before the names were resolved
-            refuse_overlap(f"{left} and {right}", named[left], named[right], key=str)  # resolved names: exact
+            refuse_overlap(f"{left} and {right}", named[left], named[right], key=str, noun="column")  # resolved names: exact
 
 
 def _refuse_unread_marks(frame: pd.DataFrame, sample: pd.DataFrame, options: _Options, skipped: set, source: str) -> None:
@@ -308,7 +309,7 @@ def _refuse_unread_marks(frame: pd.DataFrame, sample: pd.DataFrame, options: _Op
                 continue
             if unread_with_mark(sample[name], decimal, na_values=options.na_values).any():
                 unread = unread_with_mark(frame[name], decimal, na_values=options.na_values)
-                problems.append(decimal_mark_problem(frame, name, unread, decimal, training=True))
+                problems.append(decimal_mark_problem(frame, name, unread, decimal, training=True, na_values=options.na_values))
     if problems:
         raise DataError(f"{source}: " + "; ".join(problems))
 
@@ -317,33 +318,96 @@ def _is_text(values: pd.Series) -> bool:
     return not (pd.api.types.is_numeric_dtype(values) or pd.api.types.is_bool_dtype(values) or pd.api.types.is_datetime64_any_dtype(values))
 
 
-def decimal_mark_problem(frame: pd.DataFrame, name: str, unread: np.ndarray, decimal: str, *, training: bool) -> str:
+def decimal_mark_problem(frame: pd.DataFrame, name: str, unread: np.ndarray, decimal: str, *, training: bool, na_values: frozenset[str] = frozenset()) -> str:
     """What is wrong with column ``name``'s values that are no numbers with the decimal mark a user set (``unread``: where), and the fix.
 
     ``training``: the mark is the option just given, else the one the model was trained with.
-    Numbers written with the other mark ask for the other option (or, scoring, for the file
-    written as in training); other text for ``--na-values`` or blank cells.
+    The fix depends on how the column is written: nearly every value a number with the other
+    mark asks for the other option (scoring: for the file written as in training); most values
+    no numbers at all, for dropping the option; a few stray values, for fixing those (a number
+    with the other mark written with this one), with ``--na-values`` offered only for what could
+    be a missing marker (:func:`na_values_fix`).
     """
     raw = frame[name]
     other = "." if decimal == "," else ","
     option, other_option = (f"--decimal-{word} {shlex.quote(column_name(name))}" for word in (_MARK_WORDS[decimal], _MARK_WORDS[other]))
     texts = raw[unread].astype(str).str.strip()
-    text_only = unread_with_mark(texts, other)  # read with neither mark: words, dashes, typos
-    tokens = sorted(set(texts[text_only]))
-    fixes = []
-    if not text_only.all():
-        fixes.append(
-            f"those that are numbers read with '{other}' as the decimal mark: give {other_option} instead"
-            if training
-            else "write its numbers so, as the model was trained with that option, or train the model again without it"
-        )
+    neither = unread_with_mark(texts, other)  # read with neither mark: words, typos, numbers with units
+    tokens = sorted(set(texts[neither]))
+    present = int((~is_missing(raw, na_values)).sum())
+    unread_other = unread_with_mark(raw, other, na_values=na_values)
+    retrain = "write its numbers so, as the model was trained with that option, or train the model again without it"
+    if unread_other.sum() < unread.sum() and unread_other.sum() <= (1 - TYPED_SHARE) * present:  # written with the other mark
+        fixes = [_other_mark_fix(frame, raw, unread_other & ~unread, other, other_option) if training else retrain]
+    elif neither.sum() > 0.5 * present:  # names, codes, categories: no stray cells to fix
+        fixes = [f"the column holds no numbers written so: drop {option}" if training else retrain]
+        tokens = []  # the option is what is wrong: a category's values are no missing markers
+    else:
+        strays = sorted(set(texts[~neither]))  # numbers with the other mark among those with this one
+        fixes = [f"write {_quoted_few(strays)} as the column's other numbers are, with '{decimal}' as the decimal mark"] if strays else []
     if tokens:
-        listed = shlex.quote(",".join(tokens[:3]))
-        unknown = f"name them with --na-values {listed}" if training else f"train the model again with --na-values {listed} added to its own"
-        fixes.append(f"fix or blank cells such as {', '.join(map(repr, tokens[:3]))}, or {unknown} if they mean 'unknown'")
-    if tokens and text_only.all() and training:
-        fixes.append(f"if the column holds no numbers, drop {option}")
+        fixes.append(na_values_fix(tokens, training=training, cells=f"cells such as {_quoted_few(tokens)}"))
     return f"{column_words(name)} is not a number with '{decimal}' as its decimal mark ({option}) {row_examples(frame, raw, unread)}; " + "; ".join(fixes)
+
+
+def _other_mark_fix(frame: pd.DataFrame, raw: pd.Series, left: np.ndarray, other: str, other_option: str) -> str:
+    """The other option to give, and the few values (``left``) only the given mark reads, to write with the other one too."""
+    fix = f"its numbers read with '{other}' as the decimal mark: give {other_option} instead"
+    return f"{fix}, and write {row_examples(frame, raw, left)[1:-1]} with '{other}' as the decimal mark too" if left.any() else fix
+
+
+def na_values_fix(tokens: Sequence[str], *, training: bool, cells: str = "those cells") -> str:
+    """``fix or blank {cells}``, and ``--na-values`` offered for the ``tokens`` (the cells' texts, sorted) that could be missing markers.
+
+    ``--na-values`` is split on commas and applies to every column: ``1,2,3`` or ``12,5 Mio`` there
+    would make other cells missing, so only :func:`is_marker_like` tokens are offered.
+
+    Examples
+    --------
+    >>> na_values_fix(["1,2,3", "unknown"], training=True)
+    "fix or blank those cells, or name 'unknown' with --na-values unknown if it means 'unknown'"
+    >>> na_values_fix(["1,2,3"], training=True)
+    'fix or blank those cells'
+    """
+    fix = f"fix or blank {cells}"
+    markers = _marker_tokens(tokens)
+    if not markers:
+        return fix
+    listed = shlex.quote(",".join(markers[:MAX_SHOWN]))
+    if all(map(is_marker_like, tokens)):
+        them, mean = "them", "they mean"
+    else:  # only some could be markers: say which
+        them, mean = _quoted_few(markers), "it means" if len(markers) == 1 else "they mean"
+    if training:
+        return f"{fix}, or name {them} with --na-values {listed} if {mean} 'unknown'"
+    return f"{fix}, or train the model again with --na-values {listed} added to its own if {mean} 'unknown'"
+
+
+def is_marker_like(token: str) -> bool:
+    """Whether a cell's text could be a missing-value marker to name with ``--na-values``: short, no digit, no comma.
+
+    Examples
+    --------
+    >>> [is_marker_like(t) for t in ["unknown", "TBD", "€ -", "1,2,3", "12,5 Mio", "TBD, see notes", "COMP_000003"]]
+    [True, True, True, False, False, False, False]
+    """
+    return _MARKER_LIKE.fullmatch(token.strip()) is not None
+
+
+_MARKER_LIKE = re.compile(r"[^\d,]{1,20}")  # a digit makes it a value (a code, a number with a unit); --na-values splits on commas
+
+
+def _marker_tokens(tokens: Sequence[str]) -> list[str]:
+    """The marker-like ``tokens``, one spelling per word (``--na-values`` matches in any case)."""
+    spelled: dict[str, str] = {}
+    for token in tokens:
+        if is_marker_like(token):
+            spelled.setdefault(token.casefold(), token)
+    return list(spelled.values())
+
+
+def _quoted_few(values: Sequence[str]) -> str:
+    return ", ".join(map(repr, values[:MAX_SHOWN]))
 
 
 _MARK_WORDS = {",": "comma", ".": "point"}
@@ -359,11 +423,12 @@ def _target_candidates(frame: pd.DataFrame) -> str:
     return f" (two-valued columns: {', '.join(two_valued)})" if two_valued else ""
 
 
-def refuse_overlap(option: str, left: Sequence[str], right: Sequence[str], *, key: Callable[[str], str] = str.lower) -> None:
+def refuse_overlap(option: str, left: Sequence[str], right: Sequence[str], *, key: Callable[[str], str] = str.lower, noun: str = "value") -> None:
     """Refuse a value given to two options that exclude each other (``--decimal-comma`` and ``--decimal-point``).
 
     Values compare stripped, by ``key``: in any case by default (column names); target
     labels by :func:`_label_key`, as they match the target's values (``1``, ``1.0`` and ``1.00`` are one).
+    ``noun``: what the values are, in the fix (``"column"`` for options naming columns).
 
     Raises
     ------
@@ -374,7 +439,7 @@ def refuse_overlap(option: str, left: Sequence[str], right: Sequence[str], *, ke
     shared = {key(text): text for text in (str(v).strip() for v in left) if key(text) in rights}
     if shared:
         shown = ", ".join(_both_written(shared[k], rights[k]) for k in sorted(shared))
-        raise ParameterError(f"{option} both name {shown}; give each value to one of them.")
+        raise ParameterError(f"{option} both name {shown}; give each {noun} to one of them.")
 
 
 def _both_written(left: str, right: str) -> str:
@@ -816,14 +881,10 @@ def _numeric_column(
                 "it looks like a totals row; delete that row from the file"
             )
         elif number.given:  # the user's --decimal-comma/--decimal-point (now or in training): the option is the thing to name
-            problems.append(decimal_mark_problem(frame, name, bad.to_numpy(), number.decimal, training=training))
-        else:
-            tokens = shlex.quote(",".join(sorted(set(texts))[:3]))
-            # scoring reads the missing-value tokens the model was trained with: a new one takes a new training
-            unknown = f"pass --na-values {tokens}" if training else f"train the model again with --na-values {tokens} added to its own"
-            problems.append(
-                f"{column_words(name)} is numeric{written} but has text {row_examples(frame, raw, bad)}; fix or blank those cells, or {unknown} if they mean 'unknown'"
-            )
+            problems.append(decimal_mark_problem(frame, name, bad.to_numpy(), number.decimal, training=training, na_values=na_values))
+        else:  # scoring reads the missing-value tokens the model was trained with: a new one takes a new training
+            fix = na_values_fix(sorted(set(texts)), training=training)
+            problems.append(f"{column_words(name)} is numeric{written} but has text {row_examples(frame, raw, bad)}; {fix}")
     return values
 
 

@@ -348,7 +348,9 @@ def settled_schema(chunk: pd.DataFrame, schema: Schema, *, source: str = "table"
     """``schema`` with each text column's format as :func:`~hotleads.schema.prepare` reads it in ``chunk``, fixed.
 
     Numbers: the training format, or the chunk's own when it plainly writes the column another
-    way; marked ``settled`` (and ``given``) so that later chunks never guess, or sample, again. Dates: the training layout, or
+    way; marked ``settled`` so that later chunks never guess, or sample, again. Its ``given``
+    stays as training had it: a value no later chunk reads blames ``--decimal-comma``/``--decimal-point``
+    only if training was given that option, as in one piece. Dates: the training layout, or
     the chunk's own when only that reads its dates (:func:`check_dates_read_alike` holds later
     chunks to it).
     """
@@ -357,7 +359,7 @@ def settled_schema(chunk: pd.DataFrame, schema: Schema, *, source: str = "table"
     for name in (n for n in schema.numeric if _is_text(chunk, n)):
         trained = stored_format(formats[name]) if name in formats else NumberFormat()
         here = number_format_here(chunk, name, trained, na_values, source)  # prepare's own decision
-        formats[name] = {"kind": "number", "settled": True, **dataclasses.replace(here, given=True).to_dict()}
+        formats[name] = {"kind": "number", "settled": True, **here.to_dict()}
     for name in (n for n in schema.date if _is_text(chunk, n)):
         trained = stored_format(formats[name]) if name in formats else DateFormat()
         formats[name] = {"kind": "date", **date_layout(chunk[name], trained, na_values)[0].to_dict()}
