@@ -177,14 +177,39 @@ def test_saving_never_replaces_a_folder_whose_manifest_is_not_a_models(manifest:
     assert sorted(p.name for p in folder.iterdir()) == ["manifest.json", "notes.txt"]
 
 
+def test_saving_never_replaces_the_working_folder_or_a_hidden_old_folder(trained: LeadModel, tmp_path: Path, monkeypatch) -> None:
+    """``--out .`` was a traceback after the whole training (a path with no name); a folder above the working one would be
+    swapped from under the user's shell. And the old model was moved to a fixed ``.model.old``, removing one of the user's."""
+    work = tmp_path / "work"
+    work.mkdir()
+    monkeypatch.chdir(work)
+    for target in (".", "..", work):
+        with pytest.raises(BundleError, match=r"is the folder this command runs in, or one above it; saving replaces the whole folder"):
+            save(trained, target)
+    save(trained, "model")
+    (work / ".model.old").mkdir()
+    (work / ".model.old" / "notes.txt").write_text("my backup")
+    save(trained, "model")
+    assert (work / ".model.old" / "notes.txt").read_text() == "my backup"
+    assert sorted(p.name for p in work.iterdir()) == [".model.old", "model"]
+
+
+def test_a_folder_of_file_browser_litter_alone_is_saved_into(trained: LeadModel, tmp_path: Path) -> None:
+    (tmp_path / "model").mkdir()
+    (tmp_path / "model" / ".DS_Store").write_bytes(b"x")
+    save(trained, tmp_path / "model")
+    assert (tmp_path / "model" / "manifest.json").is_file()
+
+
 def test_saving_never_replaces_what_is_not_a_bundle(trained: LeadModel, tmp_path: Path) -> None:
     folder = tmp_path / "results"
     folder.mkdir()
     (folder / "notes.txt").write_text("mine")
     (tmp_path / "data.csv").write_text("a,b\n")
-    for target in (folder, tmp_path / "data.csv"):
-        with pytest.raises(BundleError, match=r"exists and is not a hotleads model; saving replaces the whole folder, so choose a new --out or remove it"):
-            save(trained, target)
+    with pytest.raises(BundleError, match=r"results: exists and is not a hotleads model; saving replaces the whole folder, so choose a new --out\.$"):
+        save(trained, folder)
+    with pytest.raises(BundleError, match=r"data\.csv: is a file, not a model folder; saving would replace it, so choose a new --out\.$"):
+        save(trained, tmp_path / "data.csv")
     assert (folder / "notes.txt").read_text() == "mine"
     assert (tmp_path / "data.csv").read_text() == "a,b\n"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["data.csv", "results"]

@@ -28,7 +28,7 @@ from pathlib import Path, PurePosixPath
 
 from . import __version__
 from .exceptions import BundleError
-from .io import atomic_dir, sha256_file, write_json
+from .io import atomic_dir, holds_working_folder, sha256_file, write_json
 
 FORMAT = "hotleads-model"
 FORMAT_VERSION = 3  # 3: predictor and training evidence saved apart
@@ -78,9 +78,10 @@ def _manifest(files: dict[str, str]) -> dict:
     }
 
 
-def check_target(directory: str | Path) -> None:
-    """Refuse a ``directory`` that saving would destroy: a file, a non-empty folder that is not a bundle, or a bundle
-    holding anything besides its own files (those its manifest lists, and the manifest): saving replaces the whole folder.
+def check_target(directory: str | Path, option: str = "--out") -> None:
+    """Refuse a ``directory`` that saving would destroy: the folder the command runs in (or one above it), a file, a
+    non-empty folder that is not a bundle, or a bundle holding anything besides its own files (those its manifest lists,
+    and the manifest): saving replaces the whole folder. ``option`` is how the user named it.
 
     Raises
     ------
@@ -88,19 +89,23 @@ def check_target(directory: str | Path) -> None:
         ``directory`` is one of those; the message names what is not the model's.
     """
     directory = Path(directory)
-    if not directory.is_dir() or not any(directory.iterdir()):
-        if directory.is_file():
-            raise BundleError(f"{directory}: exists and is not a hotleads model; saving replaces the whole folder, so choose a new --out or remove it.")
+    if holds_working_folder(directory):
+        raise BundleError(
+            f"{option} {directory}: is the folder this command runs in, or one above it; saving replaces the whole folder, so name a new one (e.g. {option} model)."
+        )
+    if directory.is_file():
+        raise BundleError(f"{option} {directory}: is a file, not a model folder; saving would replace it, so choose a new {option}.")
+    if not directory.is_dir() or not any(not _os_litter(p.name) for p in directory.iterdir()):
         return
     manifest = _manifest_or_none(directory / MANIFEST)
     if manifest is None:
-        raise BundleError(f"{directory}: exists and is not a hotleads model; saving replaces the whole folder, so choose a new --out or remove it.")
+        raise BundleError(f"{option} {directory}: exists and is not a hotleads model; saving replaces the whole folder, so choose a new {option}.")
     theirs = not_the_models(directory, manifest)
     if theirs:
         shown = ", ".join(theirs[:5]) + (f" and {len(theirs) - 5} more" if len(theirs) > 5 else "")
         them = "them" if len(theirs) > 1 else "it"
         raise BundleError(
-            f"{directory}: holds {shown}, not part of the model there; saving replaces the whole folder, so move {them} out of it or choose a new --out."
+            f"{option} {directory}: holds {shown}, not part of the model there; saving replaces the whole folder, so move {them} out of it or choose a new {option}."
         )
 
 

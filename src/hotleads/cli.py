@@ -554,7 +554,7 @@ def tune(
     if model_out is not None:
         from . import bundle
 
-        bundle.check_target(model_out)
+        bundle.check_target(model_out, "--model-out")
     history_options = _history_options(history, as_of, months)
     roles = _roles(target, id_column, drop, categorical, dates, positive, negative, na_values, dayfirst, decimal_comma, decimal_point)
     job = tuning.SearchJob(

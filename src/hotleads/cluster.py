@@ -60,7 +60,7 @@ import pyarrow.parquet as pa_parquet
 
 from . import bundle
 from .history import History, warn_if_unused, with_history
-from .io import atomic_dir, atomic_path, check_table_target, locate, naming, no_rows_error, read_chunks, rows_spanned, write_table
+from .io import atomic_dir, atomic_path, check_table_target, holds_working_folder, locate, naming, no_rows_error, read_chunks, rows_spanned, write_table
 from .model import LeadModel, Predictor
 from .pieces import Piece, plan
 from .schema import prepare
@@ -174,6 +174,10 @@ def check_partitioned(folder: str | Path, out: str | Path | None = None, scores:
         ``scores`` or the table being scored (``data``: a file, folder or pattern).
     """
     folder = Path(folder)
+    if holds_working_folder(folder):
+        raise ParameterError(
+            f"--partitioned {folder}: is the folder this command runs in, or one above it; it would be replaced whole, so name a new one (e.g. --partitioned parts)."
+        )
     if folder.is_file() or (folder.is_dir() and any(p.name not in PARTITIONED_FOLDERS for p in folder.iterdir())):
         raise ParameterError(
             f"--partitioned {folder}: exists and is not a hotleads partitioned output; it would be replaced whole, so choose a new folder or remove it."

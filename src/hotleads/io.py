@@ -1426,23 +1426,35 @@ def atomic_dir(path: str | Path) -> Iterator[Path]:
     Missing folders above ``path`` are made; a failed block removes those again (see :func:`_made_folders`).
     A refused write names ``path`` or the file in it, not the temporary folder (see :func:`_name_the_target`).
     """
-    path = Path(path)
+    path = Path(os.path.abspath(path))  # "." and "x/.." have no name to put a temporary one beside
+    if holds_working_folder(path):  # the callers check first; swapping it would leave the user's shell in a removed folder
+        raise ParameterError(f"{path}: is the folder this command runs in, or one above it; it would be replaced whole, so name a new one.")
     with _made_folders(path.parent):
         tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent))
         tmp.chmod(0o777 & ~_umask())
+        old = None
         try:
             yield tmp
-            old = path.with_name(f".{path.name}.old")
-            shutil.rmtree(old, ignore_errors=True)
-            if path.exists():
+            if path.exists():  # moved onto an empty folder of a fresh name: never onto a ".x.old" of the user's
+                old = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".old", dir=path.parent))
                 os.replace(path, old)
             os.replace(tmp, path)
-            shutil.rmtree(old, ignore_errors=True)
         except OSError as exc:
+            if old is not None and not path.exists():  # the new one could not take its place: the old one goes back
+                os.replace(old, path)
             _name_the_target(exc, tmp, path)
             raise
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
+            if old is not None and old.exists() and path.exists():  # never the only copy left
+                shutil.rmtree(old, ignore_errors=True)
+
+
+def holds_working_folder(path: str | Path) -> bool:
+    """Whether ``path`` is the current folder or one above it (``--out .``): replacing it whole would take the
+    folder the command, and the user's shell, runs in."""
+    here, target = Path.cwd().resolve(), Path(path).resolve()
+    return target == here or target in here.parents
 
 
 @contextlib.contextmanager
