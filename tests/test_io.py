@@ -848,6 +848,70 @@ def test_a_reports_preamble_above_a_sheets_header_is_skipped_as_a_csvs_is(tmp_pa
     assert [locate(table, i) for i in range(2)] == ["row 17", "row 18"]
 
 
+SHEET_FOOTER = [["Confidential Information - Do Not Distribute"], ["Copyright (c) 2000-2024 salesforce.com, inc. All rights reserved."]]
+
+
+@pytest.mark.parametrize(
+    ("under", "footer", "skipped"),
+    [
+        (
+            [[]],
+            SHEET_FOOTER,
+            "rows 5-6 under the table, a report's footer ('Confidential Information - Do Not Dis...', 'Copyright (c) 2000-2024 salesforce.co...')",
+        ),
+        (
+            [[], [None, None]],
+            [SHEET_FOOTER[0], [], [None, "  Copyright  (c)\n2000 "]],  # empty rows among them, one off column A
+            "rows 6-8 under the table, a report's footer ('Confidential Information - Do Not Dis...', 'Copyright (c) 2000')",
+        ),
+        (
+            [[]],
+            [[f"Note {i}"] for i in range(10)],
+            "rows 5-14 under the table, a report's footer ('Note 0', 'Note 1', 'Note 2' and 7 more)",
+        ),  # as many as a CSV's
+    ],
+    ids=["salesforce", "blank-rows-among-them", "ten-rows"],
+)
+def test_a_reports_footer_under_a_sheets_table_is_skipped_as_a_csvs_is(tmp_path: Path, under: list[list], footer: list[list], skipped: str) -> None:
+    """A report sheet closes with an empty row and rows of one cell: skipped with one warning naming the sheet rows,
+    whole or in chunks, as a CSV's footer is; the rows keep the sheet's numbers."""
+    import openpyxl
+
+    workbook = openpyxl.Workbook()
+    for row in [["id", "revenue", "is_hot_lead"], ["A", 1.5, 0], ["B", 2, 1], *under, *footer]:
+        workbook.active.append(row)
+    workbook.save(tmp_path / "leads.xlsx")
+    with pytest.warns(ReadingWarning) as caught:
+        table = read_table(tmp_path / "leads.xlsx")
+        chunks = list(read_chunks(tmp_path / "leads.xlsx", chunk_rows=1))
+    assert {str(w.message) for w in caught} == {f"{tmp_path / 'leads.xlsx'}: skipped {skipped}. Delete them to read the sheet without this warning."}
+    assert table["id"].tolist() == ["A", "B"] and [locate(table, i) for i in range(2)] == ["row 2", "row 3"]
+    assert [chunk["id"].tolist() for chunk in chunks] == [["A"], ["B"]]
+
+
+@pytest.mark.parametrize(
+    "rows",
+    [
+        [["id", "revenue", "is_hot_lead"], ["A", 1.5, 0], ["B", None, None]],  # a last row of one cell right under the table
+        [["id", "revenue", "is_hot_lead"], ["A", 1.5, 0], [], ["B", 2, 1], ["C", None, None]],  # an empty row above the table's last rows
+        [["id"], ["A"], [], ["B"]],  # a one-column sheet: every row fills one cell
+        [["id", "revenue", "is_hot_lead"], ["A", 1.5, 0], [], *([[f"Note {i}"] for i in range(11)])],  # more rows than a footer has
+    ],
+    ids=["no-empty-row-above", "empty-row-higher-up", "one-column", "eleven-rows"],
+)
+def test_rows_of_one_cell_that_are_no_footer_are_kept(tmp_path: Path, rows: list[list]) -> None:
+    import openpyxl
+
+    workbook = openpyxl.Workbook()
+    for row in rows:
+        workbook.active.append(row)
+    workbook.save(tmp_path / "t.xlsx")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no warning of rows skipped
+        table = read_table(tmp_path / "t.xlsx")
+    assert len(table) == sum(map(any, rows)) - 1
+
+
 def test_a_sheets_genuine_header_is_never_taken_for_a_preamble(tmp_path: Path) -> None:
     """A two-column sheet, and one whose header has a blank cell above rows of numbers, keep row 1 as their header."""
     import openpyxl

@@ -205,6 +205,24 @@ def test_warnings_are_given_once_not_per_chunk(model_dir, holdout, tmp_path) -> 
     assert len(warned) == 1 and warned[0].endswith("does not use: note"), result.stderr
 
 
+def test_categories_not_seen_in_training_are_counted_once_over_the_chunks(model_dir, holdout, tmp_path) -> None:
+    """Unseen categories in several chunks: the one warning of the table in one piece, their rows added up, not one per chunk."""
+    rows = rows_of(holdout)
+    column = rows[0].index("industry")
+    for k, value in [(1, "Mining"), (2, "Biotech"), (150, "Mining"), (300, "Aerospace")]:  # in the first, a middle and the last chunk
+        rows[k][column] = value
+    data = write_rows(tmp_path / "unseen.csv", rows)
+    warned = {}
+    for chunk_rows in (SMALL, WHOLE):
+        result = predict(model_dir, data, tmp_path, "--chunk-rows", chunk_rows, out=f"s{chunk_rows}.csv", scores=f"l{chunk_rows}.csv")
+        warned[chunk_rows] = [line for line in result.stderr.splitlines() if "not seen in training" in line]
+    assert (
+        warned[SMALL]
+        == warned[WHOLE]
+        == ["warning: column 'industry': 4 row(s) have categories not seen in training (['Aerospace', 'Biotech', 'Mining']); scored as unknown"]
+    )
+
+
 def test_a_warning_counting_rows_is_given_once_with_every_parts_counts_added() -> None:
     """Each part of a table (a chunk; a Dask partition, pickled on its way to the client) counts its own rows in a
     CountedWarning: the table gets the one warning it gets in one piece, not one per part with each part's counts."""

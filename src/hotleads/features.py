@@ -28,8 +28,9 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from .exceptions import CountedWarning
 from .parsing import arrow_text
-from .schema import DataWarning, Schema, column_words
+from .schema import Schema, column_words
 
 HEAVY_TAIL_RATIO = 100.0  # |p99| / median(|x|) above this: the column spans orders of magnitude
 
@@ -244,14 +245,22 @@ def _encode(name: str, values: pd.Series, categories: list[str], rare: list[str]
     unseen = pc.and_(pc.is_null(codes), pc.invert(pc.is_in(given, value_set=pa.array(rare, type=given.type), skip_nulls=True)))
     unseen = pc.and_(unseen, pc.is_valid(given))
     if pc.any(unseen).as_py():
-        examples = sorted(set(given.filter(unseen).to_pylist()))[:3]
-        count = pc.sum(unseen).as_py()
-        warnings.warn(
-            f"{column_words(name)}: {count} row(s) have categories not seen in training ({examples}); scored as unknown",
-            DataWarning,
-            stacklevel=4,
-        )
+        counts = pc.value_counts(given.filter(unseen)).to_pylist()
+        warnings.warn(CountedWarning(_UnseenCategoriesWords(name), {c["values"]: c["counts"] for c in counts}), stacklevel=4)
     return codes.to_numpy(zero_copy_only=False).astype(np.float64)  # null -> NaN
+
+
+@dataclass(frozen=True)
+class _UnseenCategoriesWords:
+    """The words of :func:`_encode`'s warning about categories not seen in training, for their counts; a frozen dataclass,
+    so that the chunks of a table scored apart add up into the warning the whole table gives
+    (:class:`~hotleads.exceptions.CountedWarning`)."""
+
+    name: str
+
+    def __call__(self, counts: dict[str, int]) -> str:
+        examples = sorted(counts)[:3]
+        return f"{column_words(self.name)}: {sum(counts.values())} row(s) have categories not seen in training ({examples}); scored as unknown"
 
 
 def _fit_reference_date(values: pd.Series) -> str:

@@ -324,6 +324,7 @@ def _read_xlsx(path: Path, sheet: str | None) -> pd.DataFrame:
     if not others:
         _refuse_preamble_alone(path, rows)
     rows = rows[_sheet_preamble_rows(path, rows) :]
+    rows = rows[: len(rows) - _sheet_footer_rows(path, rows)]
     (header_row, header), body = rows[0], rows[1:]
     if not body and others:
         raise DataError(
@@ -362,6 +363,22 @@ def _sheet_preamble_rows(path: Path, rows: list[tuple[int, tuple]]) -> int:
         return 0
     texts = [", ".join(_shown_cell(v) for v in cells if _filled(v)) for _, cells in rows[:count]]
     _warn_preamble(path, "row", texts, first=rows[0][0], header_at=rows[count][0])
+    return count
+
+
+def _sheet_footer_rows(path: Path, rows: list[tuple[int, tuple]]) -> int:
+    """How many of a sheet's last filled rows (numbered) are a report's footer under the table, skipped with the warning a CSV's gets.
+
+    The rule is a CSV's (:func:`_footer`): rows filling one cell, at most :data:`_MAX_FOOTER`, with empty rows among
+    them, under an empty row under the table's last row; a last row of one cell right under the table is a row.
+    """
+    count = 0
+    while count < len(rows) and sum(map(_filled, rows[-1 - count][1])) == 1:
+        count += 1
+    if count == 0 or count == len(rows) or count > _MAX_FOOTER or rows[-count][0] - rows[-count - 1][0] < 2:  # no footer, no row above, or no empty row
+        return 0
+    texts = [" ".join(_shown_cell(next(v for v in cells if _filled(v))).split()) for _, cells in rows[-count:]]
+    _warn_footer(path, _Footer(rows[-count][0], rows[-1][0], texts), unit="row")
     return count
 
 
@@ -833,7 +850,8 @@ class _Head(NamedTuple):
 
 
 class _Footer(NamedTuple):
-    """A report's footer under a CSV table (:func:`_footer`): the file lines of its first and last lines, and their texts."""
+    """A report's footer under a table (:func:`_footer`, :func:`_sheet_footer_rows`): the file lines (or sheet rows) of its
+    first and last lines, and their texts."""
 
     first: int
     last: int
@@ -920,7 +938,7 @@ def _header_below(head: _Head, sep: str, width: int) -> tuple[int, int] | None:
     return (line, common) if len(names) > usual and len(set(names)) == len(names) else None
 
 
-_MAX_FOOTER = 10  # lines of a report's footer under a CSV table (Salesforce writes two)
+_MAX_FOOTER = 10  # lines of a report's footer under a CSV table, or rows under a sheet's (Salesforce writes two)
 _TAIL_LINES = 64  # the last lines of a file kept while looking for a footer
 
 
@@ -949,11 +967,13 @@ def _footer(source: str | Path, encoding: str, sep: str, first: int = 1) -> _Foo
     return _Footer(filled[0][0], filled[-1][0], [" ".join(_fields(line, sep)[0].split()) for _, line in filled])
 
 
-def _warn_footer(path: Path, footer: _Footer) -> None:
-    lines = f"line {footer.first}" if footer.first == footer.last else f"lines {footer.first}-{footer.last}"
+def _warn_footer(path: Path, footer: _Footer, unit: str = "line") -> None:
+    """Warn that ``unit``s (``line`` or ``row``) ``footer.first`` to ``footer.last`` were skipped as a report's footer."""
+    lines = f"{unit} {footer.first}" if footer.first == footer.last else f"{unit}s {footer.first}-{footer.last}"
+    whole = "the file" if unit == "line" else "the sheet"
     warnings.warn(
         f"{path}: skipped {lines} under the table, a report's footer ({_quoted_texts(footer.texts)}). "
-        f"Delete {'it' if footer.first == footer.last else 'them'} to read the file without this warning.",
+        f"Delete {'it' if footer.first == footer.last else 'them'} to read {whole} without this warning.",
         ReadingWarning,  # printed even when the command then fails
         stacklevel=5,
     )
