@@ -783,6 +783,21 @@ def test_a_decimal_option_on_a_column_of_no_numbers_says_to_drop_it(column: str)
     assert said.endswith(f"); the column holds no numbers written so: drop --decimal-comma {column}") and "--na-values" not in said
 
 
+@pytest.mark.parametrize("markers", [5, 6])
+def test_numbers_under_a_missing_marker_in_most_cells_are_offered_na_values_not_dropping_the_option(markers: int) -> None:
+    """Revenue 'Not disclosed' in most rows, '1332,89' in the rest: the numbers are written so, and dropping the option
+    (the hint before) read the column as categories; naming the marker reads it as numbers."""
+    revenue = ["1332,89", "12,5", "7,25"][: 8 - markers] + ["Not disclosed"] * markers
+    frame = small_table(revenue=revenue)
+    with pytest.raises(DataError) as refused:
+        infer_schema(frame, source="t.csv", decimal_comma=["revenue"])
+    said = str(refused.value)
+    assert said.endswith("fix or blank cells such as 'Not disclosed', or name them with --na-values 'Not disclosed' if they mean 'unknown'")
+    assert "drop" not in said
+    schema = infer_schema(frame, source="t.csv", decimal_comma=["revenue"], na_values=["Not disclosed"])
+    assert schema.role("revenue") == "numeric"
+
+
 @pytest.mark.parametrize(
     ("text", "fix"),
     [("1,2,3", "fix or blank those cells"), ("three", "fix or blank those cells, or name them with --na-values three if they mean 'unknown'")],

@@ -339,7 +339,7 @@ def decimal_mark_problem(frame: pd.DataFrame, name: str, unread: np.ndarray, dec
     retrain = "write its numbers so, as the model was trained with that option, or train the model again without it"
     if unread_other.sum() < unread.sum() and unread_other.sum() <= (1 - TYPED_SHARE) * present:  # written with the other mark
         fixes = [_other_mark_fix(frame, raw, unread_other & ~unread, other, other_option) if training else retrain]
-    elif neither.sum() > 0.5 * present:  # names, codes, categories: no stray cells to fix
+    elif neither.sum() > 0.5 * present and not _mostly_a_marker(tokens, read=present - int(unread.sum()), present=present):  # names, codes, categories
         fixes = [f"the column holds no numbers written so: drop {option}" if training else retrain]
         tokens = []  # the option is what is wrong: a category's values are no missing markers
     else:
@@ -348,6 +348,12 @@ def decimal_mark_problem(frame: pd.DataFrame, name: str, unread: np.ndarray, dec
     if tokens:
         fixes.append(na_values_fix(tokens, training=training, cells=f"cells such as {_quoted_few(tokens)}"))
     return f"{column_words(name)} is not a number with '{decimal}' as its decimal mark ({option}) {row_examples(frame, raw, unread)}; " + "; ".join(fixes)
+
+
+def _mostly_a_marker(tokens: list[str], *, read: int, present: int) -> bool:
+    """Whether a column most of whose cells no mark reads is numbers under a missing marker (``Not disclosed`` in two rows
+    of three, the rest ``1332,89``): a few marker-like texts, and at least 5 % of the cells numbers written with the mark."""
+    return 0 < len(tokens) <= MAX_SHOWN and all(map(is_marker_like, tokens)) and read >= 0.05 * present
 
 
 def _other_mark_fix(frame: pd.DataFrame, raw: pd.Series, left: np.ndarray, other: str, other_option: str) -> str:
