@@ -239,6 +239,29 @@ def test_a_bad_value_in_a_later_csv_partition_names_its_line_and_writes_nothing(
     assert files_in(tmp_path) == before
 
 
+def test_a_warning_of_reading_a_piece_is_the_clients_one_line_on_stderr(model_dir, tables, tmp_path) -> None:
+    """A footer is found where the last piece is read, on a worker: its warning was printed there raw (Python's
+    ``file:line: ReadingWarning: ...`` and the source line) besides the client's ``warning:`` line."""
+    import subprocess
+
+    text = Path(tables["csv"]).read_text()
+    (tmp_path / "foot.csv").write_text(text + "\nConfidential Information - Do Not Distribute\n")
+    command = [
+        sys.executable,
+        "-c",
+        "from hotleads.cli import app; app()",
+        "predict",
+        str(model_dir),
+        str(tmp_path / "foot.csv"),
+        "--out",
+        str(tmp_path / "s.csv"),
+    ]
+    done = subprocess.run([*command, "--engine", "dask", "--dask-workers", "1", "--chunk-rows", str(CHUNK), "-q"], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    lines = done.stderr.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("warning: ") and "a report's footer" in lines[0], done.stderr
+
+
 def test_a_user_error_on_the_local_cluster_is_one_line_on_stderr(model_dir, tables, tmp_path) -> None:
     """The workers of hotleads' own cluster write to the terminal: a partition's DataError is the client's one line, no worker log."""
     import subprocess

@@ -671,7 +671,13 @@ def _worker_view(paths: list[str]) -> tuple[str, list[str]]:
 
 
 def _read_piece(piece: Piece) -> pd.DataFrame:
-    return piece.read()
+    """A piece's frame; the warnings its reading gives (a footer skipped) ride along in ``attrs``, for :func:`_score_piece`
+    to relay with its own: given here, on a worker, Python would print them raw on the worker's stderr."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        frame = piece.read()
+    frame.attrs["read_warnings"] = [w.message for w in caught]
+    return frame
 
 
 def _score_piece(frame: pd.DataFrame, model: dict, formats: dict, job: _Job, index: int, history: History | None = None) -> dict:
@@ -684,6 +690,8 @@ def _score_piece(frame: pd.DataFrame, model: dict, formats: dict, job: _Job, ind
     """
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
+        for message in frame.attrs.pop("read_warnings", []):
+            warnings.warn(message, stacklevel=1)
         result = _scored_piece(frame, _worker_predictor(model, job.device, formats), job, index, history) if len(frame) else {"rows": 0}
     result["span"] = rows_spanned(frame)
     return result | {"warnings": list(dict.fromkeys((w.category, _relayed(w.message)) for w in caught))}
