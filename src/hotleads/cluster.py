@@ -676,7 +676,8 @@ def _read_piece(piece: Piece) -> pd.DataFrame:
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         frame = piece.read()
-    frame.attrs["read_warnings"] = [w.message for w in caught]
+    if caught:  # else the frame is read_chunks' own, attrs and all
+        frame.attrs["read_warnings"] = [w.message for w in caught]
     return frame
 
 
