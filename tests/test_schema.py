@@ -773,10 +773,11 @@ def test_the_other_decimal_option_is_offered_only_where_it_reads_the_column(tmp_
     )
 
 
-@pytest.mark.parametrize("column", ["company_id", "industry", "last_funding_date"])
+@pytest.mark.parametrize("column", ["account_code", "industry", "last_funding_date"])
 def test_a_decimal_option_on_a_column_of_no_numbers_says_to_drop_it(column: str) -> None:
-    """Ids, categories, dates: no cells to fix, nor missing markers to name, but an option to drop."""
-    frame = small_table(last_funding_date=["2024-01-0" + str(d) for d in range(1, 9)])
+    """Codes, categories, dates: no cells to fix, nor missing markers to name, but an option to drop (on the id column
+    itself the option is refused as naming the id)."""
+    frame = small_table(last_funding_date=["2024-01-0" + str(d) for d in range(1, 9)], account_code=[f"ACC-{i}" for i in range(8)])
     with pytest.raises(DataError) as refused:
         infer_schema(frame, source="t.csv", decimal_comma=[column])
     said = str(refused.value)
@@ -810,6 +811,30 @@ def test_text_in_a_numeric_column_offers_na_values_only_for_what_could_be_a_miss
     frame.attrs["rows"] = RowLocations("line", first=2)
     with pytest.raises(DataError, match=rf"^t\.csv: column 'funding_rounds' is numeric but has text \({re.escape(repr(text))} at line 6\); {re.escape(fix)}$"):
         prepare(frame, schema, source="t.csv", labelled=True, training=True)
+
+
+@pytest.mark.parametrize(
+    ("options", "said"),
+    [
+        (
+            {"categorical": ["is_hot_lead"]},
+            "--categorical names 'is_hot_lead', the target, which is never a feature; leave it out of --categorical (or choose another with --target).",
+        ),
+        (
+            {"id_column": "company_id", "decimal_point": ["company_id"]},
+            "--decimal-point names 'company_id', the id column, which is never a feature; leave it out of --decimal-point (or choose another with --id).",
+        ),
+        (
+            {"dates": ["company_id"]},
+            "--date names 'company_id', the id column, which is never a feature; leave it out of --date (or choose another with --id).",
+        ),
+    ],
+    ids=["categorical-target", "decimal-point-id", "date-default-id"],
+)
+def test_a_role_option_naming_the_target_or_the_id_is_refused(options: dict, said: str) -> None:
+    """``--categorical is_hot_lead`` or ``--decimal-point company_id`` did nothing without a word, as --drop on them would."""
+    with pytest.raises(ParameterError, match=f"^{re.escape(said)}$"):
+        infer_schema(small_table(), **options)
 
 
 def test_a_blank_header_target_is_named_as_other_messages_name_it() -> None:

@@ -240,9 +240,12 @@ def infer_schema(
             require_column(name, columns, source, option, sheets=other_sheets(frame))
     _refuse_two_roles(named)
     for role, name in (("the target", target), ("the id column", id_column or (DEFAULT_ID if DEFAULT_ID in columns else None))):
-        if name is not None and name in drop:  # never a feature anyway: --drop would do nothing, which is not what was asked
-            other = "--target" if role == "the target" else "--id"
-            raise ParameterError(f"--drop names {_quoted(name)}, {role}, which is never a feature; leave it out of --drop (or choose another with {other}).")
+        for option in _ROLE_OPTIONS:  # never a feature anyway: the option would do nothing, which is not what was asked
+            if name is not None and name in named[option]:
+                other = "--target" if role == "the target" else "--id"
+                raise ParameterError(
+                    f"{option} names {_quoted(name)}, {role}, which is never a feature; leave it out of {option} (or choose another with {other})."
+                )
     options = _Options(frozenset(na_values), tuple(dates), dayfirst, tuple(decimal_comma), tuple(decimal_point), frame.attrs.get("delimiter") == ";")
     sample = _inference_sample(frame)
     not_numbers = {target, id_column, *drop, *categorical, *dates}  # never read as numbers: a mark on them changes nothing
