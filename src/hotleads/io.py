@@ -184,8 +184,12 @@ def _shortened(text: str) -> str:
 
 def _quoted_texts(texts: list[str]) -> str:
     """``'Q3 leads', 'Exported on, 2024-10-01', 'Filtered by:' and 2 more``: a preamble's lines as messages show them."""
-    more = f" and {len(texts) - 3} more" if len(texts) > 3 else ""
-    return ", ".join(f"'{_shortened(text)}'" for text in texts[:3]) + more
+    return _first_few([f"'{_shortened(text)}'" for text in texts[:3]], len(texts))
+
+
+def _first_few(shown: Sequence[str], total: int) -> str:
+    """``a, b, c and 4 more``: the few items ``shown`` of ``total``, then how many more (a message stays one line)."""
+    return ", ".join(shown) + (f" and {total - len(shown)} more" if total > len(shown) else "")
 
 
 def _table_kind(path: Path, sheet: str | None) -> str:
@@ -406,8 +410,7 @@ def other_sheets(frame: pd.DataFrame) -> str:
 
 
 def _sheet_options(titles: tuple[str, ...], limit: int = 5) -> str:
-    shown = ", ".join(f"--sheet {shlex.quote(title)}" for title in titles[:limit])
-    return shown + (f" and {len(titles) - limit} more" if len(titles) > limit else "")
+    return _first_few([f"--sheet {shlex.quote(title)}" for title in titles[:limit]], len(titles))
 
 
 def _cell_values(cells) -> tuple:
@@ -900,10 +903,9 @@ def _refuse_ragged(
             f"{path}: the header read from line {head.line} has {_fields_words(width)} but the rows have {fields}: line {line} has the width "
             f"of the rows and looks like the header; delete {above} above it."
         )
-    shown = [f"line {line} has {_fields_words(fields)}" for line, fields in lines[:_MAX_BAD_ROWS_SHOWN]]
-    more = f" and {len(lines) - _MAX_BAD_ROWS_SHOWN} more" if len(lines) > _MAX_BAD_ROWS_SHOWN else ""
+    shown = _first_few([f"line {line} has {_fields_words(fields)}" for line, fields in lines[:_MAX_BAD_ROWS_SHOWN]], len(lines))
     raise DataError(
-        f"{path}: {len(lines)} ragged row(s): {', '.join(shown)}{more}, but the header has {width} "
+        f"{path}: {len(lines)} ragged row(s): {shown}, but the header has {width} "
         f"({DELIMITERS.get(sep, repr(sep))}-separated); fix the rows (quote values that contain the delimiter) or set the delimiter with --sep."
     )
 
@@ -1401,9 +1403,7 @@ class _FileLines(RowLocations):
 
 
 def _count_list(unit: str, numbers: list[int], limit: int = 10) -> str:
-    shown = ", ".join(str(n) for n in numbers[:limit])
-    more = f" and {len(numbers) - limit} more" if len(numbers) > limit else ""
-    return f"{unit}{'s' if len(numbers) > 1 else ''} {shown}{more}"
+    return f"{unit}{'s' if len(numbers) > 1 else ''} {_first_few([str(n) for n in numbers[:limit]], len(numbers))}"
 
 
 def _first_line(exc: BaseException) -> str:
