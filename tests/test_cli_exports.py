@@ -494,8 +494,8 @@ def test_scoring_a_file_the_models_given_mark_does_not_read_names_the_option(tmp
     points = _marked(tmp_path, "points.csv", ["1234.5", "5.25", "2500.0", "7.75"])
     one_error(
         invoke("predict", tmp_path / "m", points, "--out", tmp_path / "s.csv"),
-        f"error: {points}: column 'x' is not a number with ',' as its decimal mark (--decimal-comma x) ('1234.5' at line 2,",
-        "; write its numbers so, as the model was trained with that option, or train the model again without it",
+        f"error: {points}: column 'x' is not a number with ',' as its decimal mark (the model was trained with --decimal-comma x) ('1234.5' at line 2,",
+        "; write its numbers so, or train the model again without that option",
     )
     one_error(
         invoke("predict", tmp_path / "m", _marked(tmp_path, "words.csv", ["1.234,5", "5,25", "-", "soon"]), "--out", tmp_path / "s.csv"),

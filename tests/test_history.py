@@ -722,7 +722,8 @@ def test_scoring_reads_the_history_by_the_models_formats_and_an_older_model_as_i
         assert for_scoring(older, euro).values[:, 1].tolist() == [45250, 46125, 51500]
     plain = write(tmp_path, "plain.csv", "company_id,month,funding_raised,salary_k\nA,2025-01,0,46.125\n")
     with pytest.raises(
-        DataError, match=r"'salary_k' is not a number with ',' as its decimal mark \(--decimal-comma salary_k\) \('46.125' at line 2\); write its"
+        DataError,
+        match=r"'salary_k' is not a number with ',' as its decimal mark \(the model was trained with --decimal-comma salary_k\) \('46.125' at line 2\); write its",
     ):
         for_scoring(spec, plain)  # a mark the user set holds at scoring, as in a company table
     with pytest.warns(DataWarning, match=r"can mean 1234 or 1.234"):

@@ -339,7 +339,7 @@ def decimal_mark_problem(frame: pd.DataFrame, name: str, unread: np.ndarray, dec
     tokens = sorted(set(texts[neither]))
     present = int((~is_missing(raw, na_values)).sum())
     unread_other = unread_with_mark(raw, other, na_values=na_values)
-    retrain = "write its numbers so, as the model was trained with that option, or train the model again without it"
+    retrain = "write its numbers so, or train the model again without that option"
     if unread_other.sum() < unread.sum() and unread_other.sum() <= (1 - TYPED_SHARE) * present:  # written with the other mark
         fixes = [_other_mark_fix(frame, raw, unread_other & ~unread, other, other_option) if training else retrain]
     elif neither.sum() > 0.5 * present and not _mostly_a_marker(tokens, read=present - int(unread.sum()), present=present):  # names, codes, categories
@@ -350,7 +350,8 @@ def decimal_mark_problem(frame: pd.DataFrame, name: str, unread: np.ndarray, dec
         fixes = [f"write {_quoted_few(strays)} as the column's other numbers are, with '{decimal}' as the decimal mark"] if strays else []
     if tokens:
         fixes.append(na_values_fix(tokens, training=training, cells=f"cells such as {_quoted_few(tokens)}"))
-    return f"{column_words(name)} is not a number with '{decimal}' as its decimal mark ({option}) {row_examples(frame, raw, unread)}; " + "; ".join(fixes)
+    given = option if training else f"the model was trained with {option}"  # predict has no such option to quote
+    return f"{column_words(name)} is not a number with '{decimal}' as its decimal mark ({given}) {row_examples(frame, raw, unread)}; " + "; ".join(fixes)
 
 
 def _mostly_a_marker(tokens: list[str], *, read: int, present: int) -> bool:
