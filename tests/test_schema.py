@@ -706,6 +706,14 @@ def test_a_column_two_role_options_name_is_refused(options: dict, shown: str) ->
         infer_schema(small_table(), **options)
 
 
+def test_two_role_options_name_a_blank_header_column_as_the_other_messages_do() -> None:
+    """Not by the readers' ``Unnamed: 5``, a name that is nowhere in the user's file."""
+    frame = small_table(**{"Unnamed: 5": list("abababab")})  # as read_table names a blank header cell
+    shown = "--drop and --categorical both name column 6 (blank header); give each column to one of them."
+    with pytest.raises(ParameterError, match=rf"^{re.escape(shown)}$"):
+        infer_schema(frame, drop=["column 6 (blank header)"], categorical=["Unnamed: 5"])
+
+
 def _amounts(tmp_path: Path, values: list[str]) -> pd.DataFrame:
     """A ``;``-separated export, as read, whose column ``amount`` holds ``values`` (line 2 on), beside ids and a target."""
     rows = "".join(f"A{i};{value};{i % 2}\n" for i, value in enumerate(values))

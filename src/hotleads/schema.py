@@ -448,13 +448,16 @@ def refuse_overlap(option: str, left: Sequence[str], right: Sequence[str], *, ke
     rights = {key(text): text for text in (str(v).strip() for v in right)}
     shared = {key(text): text for text in (str(v).strip() for v in left) if key(text) in rights}
     if shared:
-        shown = ", ".join(_both_written(shared[k], rights[k]) for k in sorted(shared))
+        shown = ", ".join(_both_written(shared[k], rights[k], column=noun == "column") for k in sorted(shared))
         raise ParameterError(f"{option} both name {shown}; give each {noun} to one of them.")
 
 
-def _both_written(left: str, right: str) -> str:
-    """``'salary_k'``, or ``'1' (and '1.0', the same value)``: a value two options share, in each one's words when they differ by more than case."""
-    return repr(left) if left.lower() == right.lower() else f"{left!r} (and {right!r}, the same value)"
+def _both_written(left: str, right: str, *, column: bool = False) -> str:
+    """``'salary_k'``, or ``'1' (and '1.0', the same value)``: a value two options share, in each one's words when they differ by more than case;
+    a ``column`` read without a header as ``column 2 (blank header)`` (:func:`column_name`), not by the readers' ``Unnamed: 1``."""
+    if left.lower() == right.lower():
+        return _quoted(left) if column and has_blank_header(left) else repr(left)
+    return f"{left!r} (and {right!r}, the same value)"
 
 
 def require_column(name: str, columns: list[str], source: str, option: str, *, lacking: str = "the table does not have", sheets: str = "") -> None:
