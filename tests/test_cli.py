@@ -724,6 +724,20 @@ def test_report_on_an_unlabelled_table_says_it_has_no_metrics(cli_model: Path, d
     assert "holdout.csv: no target column 'is_hot_lead', so the report has no test metrics for it" in warning and "--scoring" in warning
 
 
+def test_reports_unseen_category_warnings_name_the_table_they_are_about(cli_model: Path, dataset: Path, tmp_path: Path) -> None:
+    """A report reads a labelled table and a table to score: each warning about categories training never saw names its file."""
+    paths = {}
+    for name, category in (("test.csv", "Mining"), ("holdout.csv", "Aerospace")):
+        frame = pd.read_csv(dataset / name)
+        frame.loc[:2, "industry"] = category
+        frame.to_csv(paths.setdefault(name, tmp_path / f"new-{name}"), index=False)
+    result = assert_ok(invoke("report", cli_model, paths["test.csv"], "--scoring", paths["holdout.csv"], "--out", tmp_path / "report.html"))
+    assert sorted(w for w in warnings_of(result) if "not seen in training" in w) == [
+        f"warning: {paths['holdout.csv']}: column 'industry': 3 row(s) have categories not seen in training (['Aerospace']); scored as unknown",
+        f"warning: {paths['test.csv']}: column 'industry': 3 row(s) have categories not seen in training (['Mining']); scored as unknown",
+    ]
+
+
 def test_report_user_errors_write_nothing(cli_model: Path, tmp_path: Path) -> None:
     out = tmp_path / "report.html"
     assert_user_error(invoke("report", tmp_path / "nope", "--out", out), "no such model directory")

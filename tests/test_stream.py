@@ -219,7 +219,7 @@ def test_categories_not_seen_in_training_are_counted_once_over_the_chunks(model_
     assert (
         warned[SMALL]
         == warned[WHOLE]
-        == ["warning: column 'industry': 4 row(s) have categories not seen in training (['Aerospace', 'Biotech', 'Mining']); scored as unknown"]
+        == [f"warning: {data}: column 'industry': 4 row(s) have categories not seen in training (['Aerospace', 'Biotech', 'Mining']); scored as unknown"]
     )
 
 

@@ -21,7 +21,8 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Callable, Iterator
-from dataclasses import asdict, dataclass, field
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field, replace
 
 import numpy as np
 import pandas as pd
@@ -257,10 +258,31 @@ class _UnseenCategoriesWords:
     (:class:`~hotleads.exceptions.CountedWarning`)."""
 
     name: str
+    source: str = ""  # the table's name, which scoring adds (:func:`from_source`): a report reads two tables
 
     def __call__(self, counts: dict[str, int]) -> str:
         examples = sorted(counts)[:3]
-        return f"{column_words(self.name)}: {sum(counts.values())} row(s) have categories not seen in training ({examples}); scored as unknown"
+        where = f"{self.source}: " if self.source else ""
+        return f"{where}{column_words(self.name)}: {sum(counts.values())} row(s) have categories not seen in training ({examples}); scored as unknown"
+
+
+@contextmanager
+def from_source(source: str) -> Iterator[None]:
+    """Name the table ``source`` in the unseen-category warnings of the transforms run within (they see columns, not files).
+
+    Every other warning is given on as it came, and so are those met before an error.
+    """
+    caught: list[warnings.WarningMessage] = []
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            yield
+    finally:
+        for warning in caught:
+            message = warning.message
+            if isinstance(message, CountedWarning) and isinstance(message.words, _UnseenCategoriesWords):
+                message = CountedWarning(replace(message.words, source=source), message.counts)
+            warnings.warn_explicit(message, warning.category, warning.filename, warning.lineno)
 
 
 def _fit_reference_date(values: pd.Series) -> str:

@@ -16,6 +16,7 @@ import pandas as pd
 
 from .exceptions import ParameterError
 from .explain import contributions, reasons
+from .features import from_source
 from .io import write_csv, write_table
 from .metrics import classification_metrics, leaderboard
 from .model import LeadModel, Predictor
@@ -130,7 +131,7 @@ def score(
         labelled = predictor.schema.target in frame.columns
     with stage("typing"):
         prepared = prepare(frame, predictor.schema, source=source, labelled=labelled)
-    with stage("preprocessing"):
+    with stage("preprocessing"), from_source(source):
         matrix = predictor.preprocessor.transform(prepared.features)
     if sequences is not None and prepared.rows is not None:
         sequences = sequences[prepared.rows]
