@@ -322,7 +322,7 @@ def test_generate_history_refuses_the_users_history_beside_its_earlier_data(tmp_
     )
     assert snapshot(out) == before
     (out / "train.csv").write_text("my real leads\n")  # copied over the generated one
-    assert_user_error(invoke("generate", "--out", out, "--rows", 40, "-q"), f"--out {out}: already holds train.csv, not an earlier generate's data")
+    assert_user_error(invoke("generate", "--out", out, "--rows", 40, "-q"), f"--out {out}: already holds train.csv, changed since generate wrote it, which")
     assert_ok(invoke("generate", "--out", out, "--rows", 40, "-q", "--force"))
     assert (out / "history.csv").read_bytes() == before["history.csv"]  # --force replaces what it writes; this is no file of its
 

@@ -189,8 +189,8 @@ def test_the_users_table_beside_a_generated_bayes_json_is_not_replaced(history: 
     if history:
         (tmp_path / "history.csv").write_text("company_id,month,x\n")
     before = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
-    named = "train.csv and history.csv" if history else "train.csv"
-    with pytest.raises(ParameterError, match=rf"already holds {named}, not an earlier generate's data .*pass --force to replace them" if history else named):
+    named = "train.csv, changed since generate wrote it" + ("; and history.csv, not an earlier generate's data" if history else ", which generate")
+    with pytest.raises(ParameterError, match=rf"already holds {named} .*pass --force to replace {'them' if history else 'it'}\.$"):
         write(tmp_path, rows=50, seed=2)
     assert {p.name: p.read_bytes() for p in tmp_path.iterdir()} == before
     write(tmp_path, rows=50, seed=2, force=True)

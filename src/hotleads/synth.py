@@ -608,11 +608,20 @@ def check_out_dir(out_dir: str | Path, *, history: bool = False) -> None:
     """
     theirs = foreign_files(out_dir, history=history)
     if theirs:
-        them = "them" if len(theirs) > 1 else "it"
+        report = _generator_report(Path(out_dir) / BAYES_FILE) or {}
+        recorded = report.get("files") if isinstance(report.get("files"), dict) else {}
+        changed, other = [n for n in theirs if n in recorded], [n for n in theirs if n not in recorded]
+        parts = [f"{listed(changed)}, changed since generate wrote {_it(changed)}"] if changed else []
+        if other:
+            parts.append(f"{listed(other)}, not an earlier generate's data (no bayes.json of generate there records {_it(other)} as written)")
         raise ParameterError(
-            f"--out {out_dir}: already holds {listed(theirs)}, not an earlier generate's data (no bayes.json of generate there records {them} as written), "
-            f"which generate would replace; choose another --out folder, or pass --force to replace {them}."
+            f"--out {out_dir}: already holds {'; and '.join(parts)}, which generate would replace; "
+            f"choose another --out folder, or pass --force to replace {_it(theirs)}."
         )
+
+
+def _it(names: list[str]) -> str:
+    return "them" if len(names) > 1 else "it"
 
 
 def foreign_files(out_dir: str | Path, *, history: bool = False) -> list[str]:
