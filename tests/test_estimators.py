@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -238,6 +239,24 @@ def test_logreg_shape_products_learn_an_interaction(curved) -> None:
     X, y = curved
     additive = held_out_auc(LogRegClassifier(interactions=False), X, y)
     assert held_out_auc(LogRegClassifier(), X, y) > additive + 0.02  # measured: 0.878 vs 0.844
+
+
+@pytest.mark.parametrize("n_knots", [8, 2], ids=["splines", "linear"])
+def test_logreg_scores_values_far_beyond_training_as_finite_probabilities(curved, n_knots: int) -> None:
+    """1e308 read raw overflowed the linear extrapolation to inf, and the logit to inf - inf: a NaN probability,
+    which predict wrote as an empty probability and a lead score of -2**63. Values within reach score as before."""
+    X, y = curved
+    model = LogRegClassifier(n_knots=n_knots, interactions=True, C=1.0).fit(X, y)
+    extreme = np.repeat(X[:4], 6, axis=0)
+    for row, value in enumerate([1e308, -1e308, 1e200, 1.7e308, -1e250, -1e150] * 4):
+        extreme[row, row % 3] = value
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no overflow on the way either
+        proba = model.predict_proba(extreme)
+    assert np.isfinite(proba).all() and ((proba >= 0) & (proba <= 1)).all()
+    within = X[:50] * 3.0  # beyond the training values, well within reach of the linear extrapolation
+    np.testing.assert_array_equal(model.predict_proba(within), model.predict_proba(within.copy()))
+    assert np.ptp(model.predict_proba(within)[:, 1]) > 0.5
 
 
 def test_logreg_chooses_C_by_cross_validation_unless_given(data) -> None:

@@ -39,6 +39,12 @@ MIN_AUTO_KNOTS, MAX_AUTO_KNOTS = 4, 8  # bounds of LogRegClassifier's automatic 
 # them they gain (tests/test_estimators.py, 0.878 vs 0.844).
 MIN_INTERACTION_ROWS = 100
 SPLINE_DEGREE = 3  # cubic: smooth shapes; a numeric column with k knots gets k + 2 terms
+# How far a value may lie from its column's training values before LogRegClassifier reads it as the bound: a spline
+# extrapolates linearly beyond its outer knots for up to this many knot spans (outer knot to outer knot), a linear
+# term up to this magnitude. Far beyond any real value, they keep the design finite: a 1e308 read raw overflows it
+# to inf, and the logit to inf - inf = NaN (a probability of NaN was written for such a row).
+EXTRAPOLATION_SPANS = 1e6
+LINEAR_BOUND = 1e100
 
 
 class GBDTClassifier(LeadClassifier):
@@ -526,8 +532,14 @@ def _quantile_knots(column: np.ndarray, n_knots: int) -> np.ndarray:
 
 
 def _spline_basis(column: np.ndarray, knots: np.ndarray) -> np.ndarray:
-    """Cubic B-spline terms on ``knots``, linear beyond them; the column itself when there are no knots."""
+    """Cubic B-spline terms on ``knots``, linear beyond them; the column itself when there are no knots.
+
+    Values beyond :data:`EXTRAPOLATION_SPANS` knot spans of the outer knots (:data:`LINEAR_BOUND` for a linear
+    term), ``inf`` among them, are read as that bound, so the terms stay finite.
+    """
     if not len(knots):
-        return column[:, None]
+        return np.clip(column, -LINEAR_BOUND, LINEAR_BOUND)[:, None]
+    span = knots[-1] - knots[0]
+    column = np.clip(column, knots[0] - EXTRAPOLATION_SPANS * span, knots[-1] + EXTRAPOLATION_SPANS * span)
     transformer = SplineTransformer(knots=knots[:, None], degree=SPLINE_DEGREE, extrapolation="linear")
     return transformer.fit(knots[:, None]).transform(column[:, None])
