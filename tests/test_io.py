@@ -52,6 +52,16 @@ def test_csv_values_stay_text(tmp_path: Path) -> None:
     assert pd.isna(table["zip"].iloc[1])
 
 
+@pytest.mark.parametrize("line", [2, 3], ids=["first-row", "later-row"])
+def test_a_cell_longer_than_the_csv_modules_limit_is_read(tmp_path: Path, line: int) -> None:
+    """A 200,000-character notes cell: Arrow reads it, and the stdlib csv module (the preamble and row checks) must not
+    stop at its 131,072-character default (schema, evaluate and the service's CSV endpoint failed, predict did not)."""
+    notes = "M" * 200_000
+    rows = ["1,short,0", f'2,"{notes}",1'] if line == 3 else [f"1,{notes},0", "2,short,1"]
+    table = read_table(write(tmp_path / "t.csv", "id,notes,y\n" + "\n".join(rows) + "\n"))
+    assert table["notes"].str.len().tolist() == ([5, 200_000] if line == 3 else [200_000, 5])
+
+
 def test_csv_rows_are_numbered_as_file_lines(tmp_path: Path) -> None:
     table = read_table(write(tmp_path / "t.csv", "a,b\n1,2\n3,4\n"))
     assert [locate(table, i) for i in range(2)] == ["line 2", "line 3"]

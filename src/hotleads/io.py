@@ -50,6 +50,9 @@ SEP_NAMES = {"comma": ",", "semicolon": ";", "tab": "\t", "pipe": "|", "\\t": "\
 _SNIFF_BYTES = 1 << 16
 _SNIFF_RECORDS = 200
 _MAX_BAD_ROWS_SHOWN = 3
+# The stdlib csv module refuses a field over 131,072 characters, where Arrow reads the table: a long notes cell made
+# schema, evaluate and the service's CSV endpoint fail on a file predict scored. 2**31 - 1 is a C long everywhere.
+csv.field_size_limit(2**31 - 1)
 
 
 class RowLocations:
