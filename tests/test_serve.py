@@ -228,6 +228,9 @@ def test_every_problem_is_reported_with_its_row_and_field(client, companies: lis
         ("no content type", 415, ["header", "Content-Type"], "unsupported_media_type", ["(none)"]),
         ("bad query", 422, ["query", "reasons"], "bool_parsing", []),
         ("body over the limit", 413, ["body"], "body_too_large", ["--max-body", f"{MAX_BODY:,}"]),
+        ("number of 5,000 digits", 400, ["body"], "json_invalid", ["more than 4,300 digits"]),
+        ("lone surrogate", 422, ["body", 1, "industry"], "string_unicode", ["lone UTF-16 surrogate"]),
+        ("lone surrogate in a field name", 422, ["body", 0], "string_unicode", ["field name 'x\\udc00'"]),
     ],
 )
 def test_bad_json_requests_get_4xx_with_locations(client, companies: list[dict], case: str, status: int, loc: list, kind: str, fragments: list[str]) -> None:
@@ -247,6 +250,11 @@ def test_bad_json_requests_get_4xx_with_locations(client, companies: list[dict],
         "no content type": {"content": good, "headers": {}},
         "bad query": {"content": good, "params": {"reasons": "perhaps"}},
         "body over the limit": {"content": b"[" + b" " * MAX_BODY + b"]"},
+        "number of 5,000 digits": {
+            "content": json.dumps([{**companies[0], "crm_owner": 0}]).encode().replace(b'"crm_owner": 0', b'"crm_owner": ' + b"9" * 5000)
+        },
+        "lone surrogate": {"content": json.dumps([companies[0], {**companies[1], "industry": "Tech\ud800"}]).encode()},  # ensure_ascii: escaped
+        "lone surrogate in a field name": {"content": json.dumps([{**companies[0], "x\udc00": 1}]).encode()},
     }[case]
     response = client.post("/v1/score", **{"headers": headers, **request})
     assert_problems(response, status, loc, kind, *fragments)
@@ -418,6 +426,8 @@ def free_port() -> str:
         (["MODEL", "--max-rows", "0"], ["--max-rows must be a positive integer"]),
         (["MODEL", "--workers", "0"], ["--workers must be a positive integer"]),
         (["MODEL", "--port", "70000"], ["--port must be 1 to 65535"]),
+        (["MODEL", "--host", ""], ["--host is empty", "every interface", "127.0.0.1"]),
+        (["MODEL", "--host", " "], ["--host is empty"]),
     ],
 )
 def test_serve_mistakes_are_one_error_line(model_dir: Path, tmp_path: Path, options: list[str], fragments: list[str]) -> None:

@@ -660,16 +660,55 @@ def _results(leads: pd.DataFrame, records: list[list[dict]] | None) -> list[dict
 
 
 def _json(body: bytes) -> object:
+    """The parsed JSON ``body``.
+
+    Raises
+    ------
+    RequestProblem
+        400 an empty body, malformed JSON, not UTF-8, nested too deeply or a number of over 4,300 digits (Python's
+        bound on converting one); 422 a string or field name with a lone UTF-16 surrogate (:func:`_lone_surrogates`).
+    """
     if not body.strip():
         raise RequestProblem(400, [problem(["body"], "the body is empty; send a JSON list of companies", "json_invalid")])
     try:
-        return json.loads(body)
+        parsed = json.loads(body)
     except json.JSONDecodeError as exc:
         raise RequestProblem(400, [problem(["body"], f"malformed JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}", "json_invalid")]) from None
     except UnicodeDecodeError as exc:
         raise RequestProblem(400, [problem(["body"], f"the body is not UTF-8 text (byte {exc.start}); send JSON in UTF-8", "json_invalid")]) from None
     except RecursionError:
         raise RequestProblem(400, [problem(["body"], "the JSON is nested too deeply; send a list of flat objects", "json_invalid")]) from None
+    except ValueError:  # "Exceeds the limit (4300 digits) for integer string conversion"
+        raise RequestProblem(
+            400, [problem(["body"], "a number has more than 4,300 digits; send numbers as JSON numbers of float range", "json_invalid")]
+        ) from None
+    if _SURROGATE_ESCAPE.search(body):  # only an escape can put a lone surrogate in valid UTF-8 JSON
+        if found := _lone_surrogates(parsed):
+            raise RequestProblem(422, found[:MAX_PROBLEMS])
+    return parsed
+
+
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")  # json.loads joins a pair into one character: what is left is alone
+
+
+def _lone_surrogates(parsed: object) -> list[dict]:
+    """A problem for each string or field name of ``parsed`` holding a lone UTF-16 surrogate (``"\\ud800"``): valid JSON,
+    but no character, which no table or answer can hold (Arrow refused it with a 500). Walked without recursion, as
+    deep as ``json.loads`` allows."""
+    found, stack = [], [(["body"], parsed)]
+    while stack:
+        where, value = stack.pop()
+        if isinstance(value, str) and _LONE_SURROGATE.search(value):
+            found.append(problem(where, "the text holds a lone UTF-16 surrogate escape, which is no character; send the text as written", "string_unicode"))
+        elif isinstance(value, dict):
+            for key, item in value.items():
+                if _LONE_SURROGATE.search(key):
+                    found.append(problem(where, f"field name {key!r} holds a lone UTF-16 surrogate escape, which is no character", "string_unicode"))
+                stack.append(([*where, key], item))
+        elif isinstance(value, list):
+            stack.extend(([*where, i], item) for i, item in enumerate(value))
+    return sorted(found, key=lambda p: [(isinstance(part, str), part) for part in p["loc"]])  # in the body's order
 
 
 def _json_kind(value: object) -> str:
@@ -1086,12 +1125,17 @@ def run(settings: Settings, *, host: str = "127.0.0.1", port: int = 8000, worker
         raise ParameterError(f"--port must be 1 to 65535; got {port}.")
     if workers < 1:
         raise ParameterError(f"--workers must be a positive integer; got {workers}.")
+    if not host.strip():  # the sockets layer reads "" as every interface: the service would be open to the network unasked
+        raise ParameterError(
+            "--host is empty, which would listen on every interface; give 127.0.0.1 (this machine only, the default) or 0.0.0.0 (every interface)."
+        )
     _check_port(host, port)
     app = create_app(settings.model_dir, settings)
     one_numeric_thread()
     logging.config.dictConfig(LOG_CONFIG)  # uvicorn sets the same when it starts; this first line comes before
     predictor = app.state.service.predictor
-    LOG.info("%s from %s, threshold %.4f; docs at http://%s:%d/docs", predictor.label, settings.model_dir, predictor.threshold.value, host, port)
+    shown = f"[{host}]" if ":" in host else host  # an IPv6 address is bracketed in a URL
+    LOG.info("%s from %s, threshold %.4f; docs at http://%s:%d/docs", predictor.label, settings.model_dir, predictor.threshold.value, shown, port)
     options = {"host": host, "port": port, "log_config": LOG_CONFIG, "access_log": False, "server_header": False, "timeout_graceful_shutdown": None}
     signal.signal(signal.SIGTERM, _stopped)
     signal.signal(signal.SIGINT, _stopped)
