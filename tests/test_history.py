@@ -498,7 +498,8 @@ def test_a_reference_month_few_companies_reach_is_warned_about_unless_given(tmp_
     late = write(tmp_path, "late.csv", "company_id,month,job_postings\n" + usual + "Z,2025-06,1\n")  # one stray later month
     with pytest.warns(
         DataWarning,
-        match=r"late.csv: the reference month 2025-06 \(the latest month given\) is the last month of only 1 of 11 companies; 10 end at 2025-01.*give --as-of 2025-01",
+        match=r"late.csv: the reference month 2025-06 \(the latest month given\) is the last month of only 1 of 11 companies; 10 end at 2025-01.*"
+        r"to score at 2025-01, remove the rows of later months \(months after it are refused\) and give --as-of 2025-01",
     ):
         assert read_history(late).as_of_text == "2025-06"
     with warnings.catch_warnings():
@@ -508,6 +509,23 @@ def test_a_reference_month_few_companies_reach_is_warned_about_unless_given(tmp_
         churned = "".join(f"X{i},2024-06,1\n" for i in range(12))  # stopped reporting: more than reach the latest month
         read_history(write(tmp_path, "churn.csv", "company_id,month,job_postings\n" + usual + churned))  # 10 of 22 reach it: no stray row
         read_history(write(tmp_path, "spread.csv", HISTORY))  # each company ends at another month: no month is where most end
+
+
+def test_the_rows_of_companies_not_in_the_table_set_no_reference_month(tmp_path: Path) -> None:
+    """One export for the companies to train on and those to score: the others' rows are not used, so their later months
+    may not move every window either (two later months had moved the reference month, and most holdout scores)."""
+    trained = "".join(f"{c},2024-12,1\n{c},2025-01,2\n" for c in "ABCDEFGHIJ")
+    others = "".join(f"X{i},2025-01,1\nX{i},2025-03,5\n" for i in range(30))  # more of them than of the table's: no stray row
+    path = write(tmp_path, "export.csv", "company_id,month,job_postings\n" + trained + others)
+    frame = pd.DataFrame({"company_id": list("ABCDEFGHIJ")})
+    with pytest.warns(DataWarning, match=r"30 companies of the history are not in t.csv .*their rows are not used"):
+        _, spec, windows = attach(frame, path, source="t.csv", months=3)
+    assert spec.as_of == "2025-01" and windows[:, -1, 0].tolist() == [2.0] * 10
+    assert read_history(path).as_of_text == "2025-03"  # scoring reads the export whole: its latest month
+    with pytest.warns(DataWarning, match=r"their rows are not used"):  # nor refused when --as-of is given
+        assert attach(frame, path, source="t.csv", as_of="2025-01")[1].as_of == "2025-01"
+    with pytest.raises(DataError, match=r"'month' is after the reference month 2024-12 \('2025-01' at line 3,"):  # the table's are
+        attach(frame, path, source="t.csv", as_of="2024-12")
 
 
 def test_a_company_column_named_history_is_refused_as_the_services_field(history_file: Path) -> None:

@@ -235,7 +235,8 @@ def read_history(
     (one CRM export for the companies to train on and those to score) is read with a
     :class:`DataWarning`, and their rows are not used. ``channels``: the ones a trained model reads
     (others are ignored with no error); None: every column but the id and the month. ``as_of``
-    (``YYYY-MM``): the reference month; None: the latest month in the table. ``na_values``: text
+    (``YYYY-MM``): the reference month; None: the latest month in the table (of the rows of ``companies``'
+    companies, when given: the rows of others set no window). ``na_values``: text
     that means unknown in a channel, beside the usual markers (``--na-values``, as for the company table).
 
     A channel written as text (``1.500.000,00``, ``2,5``, ``$1,200``) is read by the company table's
@@ -277,7 +278,8 @@ def read_history(
     problems: list[str] = []
     notes: list[str] = []  # warnings, given only when there is no error: one line for a failed command
     ids = _ids(frame, id_column, None if companies is None else companies[id_column], problems, notes, source=source, companies_source=companies_source)
-    months = _months(frame, as_of_number, problems)
+    used = _used_rows(ids, companies, id_column)
+    months = _months(frame, as_of_number, used, problems)
     tokens = frozenset(str(v).strip().lower() for v in na_values)
     reading = _Reading(marks["--decimal-comma"], marks["--decimal-point"], formats, european)
     values, written = _channel_values(frame, channels, tokens, reading, problems, notes, source)
@@ -289,13 +291,20 @@ def read_history(
         notes.append(
             f"{source}: column{'s' if len(empty) > 1 else ''} {', '.join(repr(c) for c in empty)} ha{'ve' if len(empty) > 1 else 's'} no value; its aggregates are unknown for every company."
         )
-    if as_of_number is None and len(months):
-        as_of_number = int(months.max())
-        notes.extend(filter(None, [late_reference_note(ids, months, as_of_number, source, "--as-of")]))
+    if as_of_number is None and used.any():  # the latest month of the companies read here: rows said not to be used set nothing
+        as_of_number = int(months[used].max())
+        notes.extend(filter(None, [late_reference_note(ids[used], months[used], as_of_number, source, "--as-of")]))
     for note in notes:
         warnings.warn(note, DataWarning, stacklevel=3)
     as_of_number = int(as_of_number if as_of_number is not None else months.max())
     return History(id_column, ids, months.astype(np.int64), values, channels, as_of_number, source, written)
+
+
+def _used_rows(ids: np.ndarray, companies: pd.DataFrame | None, id_column: str) -> np.ndarray:
+    """Which history rows belong to a company of ``companies`` (every row without them)."""
+    if companies is None:
+        return np.ones(len(ids), dtype=bool)
+    return pd.Series(ids, dtype=object).isin(pd.Index(id_text(companies[id_column]).dropna())).to_numpy()
 
 
 def late_reference_note(ids: np.ndarray, months: np.ndarray, as_of: int, source: str, option: str) -> str | None:
@@ -315,7 +324,8 @@ def late_reference_note(ids: np.ndarray, months: np.ndarray, as_of: int, source:
     return (
         f"{source}: the reference month {month_text(as_of)} (the latest month given) is the last month of only {at_end:,} of "
         f"{len(last):,} companies; {count:,} end at {month_text(usual)}. Every window ends at {month_text(as_of)}, so their later months "
-        f"count as unobserved: give {option} {month_text(usual)} to score at that month (or {option} {month_text(as_of)} to keep this and not be warned)."
+        f"count as unobserved: to score at {month_text(usual)}, remove the rows of later months (months after it are refused) and give {option} "
+        f"{month_text(usual)}; or give {option} {month_text(as_of)} to keep this and not be warned."
     )
 
 
@@ -400,7 +410,9 @@ def _parse_months(text: pd.Series) -> np.ndarray:
     return np.where(ok, year * 12 + month - 1, np.nan)
 
 
-def _months(frame: pd.DataFrame, as_of: int | None, problems: list[str]) -> np.ndarray:
+def _months(frame: pd.DataFrame, as_of: int | None, used: np.ndarray, problems: list[str]) -> np.ndarray:
+    """Each row's month number (-1 where it is refused); a ``used`` row's month after ``as_of`` is a problem (another
+    company's is not used)."""
     raw = frame[MONTH]
     text = raw.dt.strftime("%Y-%m") if pd.api.types.is_datetime64_any_dtype(raw) else raw.astype(object)
     months = _parse_months(pd.Series(text, index=frame.index))
@@ -414,7 +426,7 @@ def _months(frame: pd.DataFrame, as_of: int | None, problems: list[str]) -> np.n
         )
     bad = bad | blank
     if as_of is not None:
-        late = ~bad & (months > as_of)
+        late = ~bad & (months > as_of) & used
         if late.any():
             problems.append(
                 f"'{MONTH}' is after the reference month {month_text(as_of)} {row_examples(frame, raw, pd.Series(late))}; "
