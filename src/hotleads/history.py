@@ -277,8 +277,7 @@ def read_history(
     _require_marked_columns(marks, channels, companies, source, companies_source)
     problems: list[str] = []
     notes: list[str] = []  # warnings, given only when there is no error: one line for a failed command
-    ids = _ids(frame, id_column, None if companies is None else companies[id_column], problems, notes, source=source, companies_source=companies_source)
-    used = _used_rows(ids, companies, id_column)
+    ids, used = _ids(frame, id_column, None if companies is None else companies[id_column], problems, notes, source=source, companies_source=companies_source)
     months = _months(frame, as_of_number, used, problems)
     tokens = frozenset(str(v).strip().lower() for v in na_values)
     reading = _Reading(marks["--decimal-comma"], marks["--decimal-point"], formats, european)
@@ -298,13 +297,6 @@ def read_history(
         warnings.warn(note, DataWarning, stacklevel=3)
     as_of_number = int(as_of_number if as_of_number is not None else months.max())
     return History(id_column, ids, months.astype(np.int64), values, channels, as_of_number, source, written)
-
-
-def _used_rows(ids: np.ndarray, companies: pd.DataFrame | None, id_column: str) -> np.ndarray:
-    """Which history rows belong to a company of ``companies`` (every row without them)."""
-    if companies is None:
-        return np.ones(len(ids), dtype=bool)
-    return pd.Series(ids, dtype=object).isin(pd.Index(id_text(companies[id_column]).dropna())).to_numpy()
 
 
 def late_reference_note(ids: np.ndarray, months: np.ndarray, as_of: int, source: str, option: str) -> str | None:
@@ -368,15 +360,20 @@ def _channels(frame: pd.DataFrame, id_column: str, wanted: tuple[str, ...] | Non
     return tuple(wanted)
 
 
-def _ids(frame: pd.DataFrame, id_column: str, company_ids, problems: list[str], notes: list[str], *, source: str, companies_source: str) -> np.ndarray:
+def _ids(
+    frame: pd.DataFrame, id_column: str, company_ids, problems: list[str], notes: list[str], *, source: str, companies_source: str
+) -> tuple[np.ndarray, np.ndarray]:
+    """(each history row's id as text, whether it is a company of ``company_ids``: every row without them); a blank id,
+    or no known id at all, is a problem, and the companies not among them a note (their rows are not used)."""
     ids = id_text(frame[id_column])
     blank = ids.isna() | (ids == "")
     if blank.any():
         problems.append(f"'{id_column}' is blank {row_examples(frame, None, blank, show_value=False)}; give every row its company's id")
     if company_ids is None:
-        return ids.to_numpy(dtype=object)
+        return ids.to_numpy(dtype=object), np.ones(len(ids), dtype=bool)
     known = pd.Index(id_text(pd.Series(company_ids)).dropna())
-    unknown = ~blank & ~ids.isin(known)
+    used = ids.isin(known)
+    unknown = ~blank & ~used
     first_rows = unknown & ~ids.duplicated()  # each company named once, at its first line
     if unknown.any() and unknown.sum() == (~blank).sum():
         problems.append(
@@ -389,7 +386,7 @@ def _ids(frame: pd.DataFrame, id_column: str, company_ids, problems: list[str], 
             f"{source}: {companies:,} compan{'y' if companies == 1 else 'ies'} of the history {'is' if companies == 1 else 'are'} not in "
             f"{companies_source} {row_examples(frame, ids, first_rows)}; their rows are not used."
         )
-    return ids.to_numpy(dtype=object)
+    return ids.to_numpy(dtype=object), used.to_numpy(dtype=bool)
 
 
 def _alike(ids: pd.Series, known: pd.Index) -> str:
